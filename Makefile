@@ -1,0 +1,46 @@
+# The README's two commands, `make demo` and `make test`, and the rest of the project's jobs.
+# Every target installs what it is missing first (scripts/deps.sh is quick when nothing is).
+
+CARGO ?= cargo
+OUT ?= out
+# Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
+TEST_PROFILE ?= ci
+
+.PHONY: all deps models media build demo test lint bench clean
+
+all: build
+
+deps:
+	scripts/deps.sh
+
+models:
+	python3 models/fetch.py models
+
+media:
+	python3 models/fetch.py media
+
+build: deps
+	$(CARGO) build --release --workspace
+
+demo: build
+	scripts/make-clip.sh $(OUT)/demo-input.mp4 1280x720 8
+	GST_PLUGIN_PATH=$(CURDIR)/target/release pipelines/anonymize.sh $(OUT)/demo-input.mp4 $(OUT)/demo-anonymized.mp4
+	@echo
+	@echo "demo: input  $(OUT)/demo-input.mp4 (astronaut photograph panning across 1280x720, with audio)"
+	@echo "demo: output $(OUT)/demo-anonymized.mp4 (face blurred by onnxfacedetect ! gpublur, H.264 + AAC)"
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --profile $(TEST_PROFILE) --workspace --all-targets -- -D warnings
+
+test: deps
+	$(CARGO) build --profile $(TEST_PROFILE) --workspace
+	$(MAKE) lint
+	$(CARGO) test --profile $(TEST_PROFILE) --workspace
+
+bench: build
+	benches/anonymize.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf $(OUT)

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Face anonymisation in one pass: decode, detect faces, blur them, encode H.264 into MP4, and
+# carry the audio track (re-encoded to AAC) when the input has one.
+#
+#   pipelines/anonymize.sh INPUT OUTPUT
+#
+# Knobs (environment): DETECT_OPTS (onnxfacedetect properties), BLUR_OPTS (gpublur
+# properties), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s, default 192000).
+set -eu
+if [ $# -ne 2 ]; then
+    echo "usage: $0 INPUT OUTPUT" >&2
+    exit 2
+fi
+IN=$1
+OUT=$2
+if [ ! -r "$IN" ]; then
+    echo "anonymize: cannot read $IN" >&2
+    exit 1
+fi
+DETECT_OPTS=${DETECT_OPTS:-}
+BLUR_OPTS=${BLUR_OPTS:-}
+X264_OPTS=${X264_OPTS:-speed-preset=veryfast}
+AAC_BITRATE=${AAC_BITRATE:-192000}
+
+info=$(gst-discoverer-1.0 "$IN" 2>&1) || {
+    echo "anonymize: $IN is not a media file GStreamer can read:" >&2
+    echo "$info" >&2
+    exit 1
+}
+case "$info" in
+    *"video #"*) ;;
+    *) echo "anonymize: $IN has no video stream" >&2; exit 1 ;;
+esac
+
+# The detector reads I420/NV12 straight from the decoder; the blur works on packed RGB; the
+# encoder gets 4:2:0, the H.264 profile every player decodes.
+# shellcheck disable=SC2086
+set -- filesrc location="$IN" ! decodebin name=dec \
+    dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+    ! onnxfacedetect post-messages=false $DETECT_OPTS ! videoconvert ! video/x-raw,format=BGRx \
+    ! gpublur $BLUR_OPTS ! videoconvert ! video/x-raw,format=I420 ! x264enc $X264_OPTS ! h264parse ! queue ! mp4mux name=mux \
+    ! filesink location="$OUT"
+case "$info" in
+    *"audio #"*)
+        set -- "$@" dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+            ! audioconvert ! audioresample ! avenc_aac bitrate="$AAC_BITRATE" ! aacparse ! queue ! mux.
+        ;;
+esac
+exec gst-launch-1.0 -q -e "$@"

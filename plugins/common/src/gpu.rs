@@ -1,0 +1,192 @@
+//! The process-wide wgpu device.
+//!
+//! Every GPU element in the process shares one adapter, device and queue so that buffers can
+//! later pass between elements and so drivers are initialised once. The device is created on
+//! first use; failure is remembered so every element gets the same message.
+//!
+//! Environment:
+//! * `MEDIAAI_GPU_ADAPTER`: substring of the adapter name to pick (case-insensitive), or `none`
+//!   to behave as if no adapter existed (tests of the CPU fallback use it).
+//! * `WGPU_BACKEND`, `WGPU_POWER_PREF`: as wgpu documents them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// The shared device and what it is.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter_info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+}
+
+static CONTEXT: OnceLock<Result<GpuContext, String>> = OnceLock::new();
+
+/// Counts GPU objects (buffers, bind groups, pipelines) created through [`GpuContext`]'s
+/// helpers, so tests can prove that nothing is created per frame.
+static OBJECTS_CREATED: AtomicU64 = AtomicU64::new(0);
+
+/// GPU objects created so far by this process through the helpers of this module.
+pub fn objects_created() -> u64 {
+    OBJECTS_CREATED.load(Ordering::Relaxed)
+}
+
+/// The process-wide GPU context, created on the first call.
+///
+/// Errors say why no device exists (no adapter, adapter disabled, device refused) in words a
+/// user can act on; callers with a CPU path fall back to it.
+pub fn context() -> Result<&'static GpuContext, &'static str> {
+    CONTEXT
+        .get_or_init(create_context)
+        .as_ref()
+        .map_err(|e| e.as_str())
+}
+
+fn create_context() -> Result<GpuContext, String> {
+    let wanted = std::env::var("MEDIAAI_GPU_ADAPTER").ok();
+    if wanted
+        .as_deref()
+        .is_some_and(|w| w.eq_ignore_ascii_case("none"))
+    {
+        return Err("GPU disabled by MEDIAAI_GPU_ADAPTER=none".into());
+    }
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter = match wanted.as_deref().filter(|w| !w.is_empty()) {
+        Some(name) => {
+            let name = name.to_ascii_lowercase();
+            pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+                .into_iter()
+                .find(|a| a.get_info().name.to_ascii_lowercase().contains(&name))
+                .ok_or_else(|| {
+                    format!(
+                        "no GPU adapter matches MEDIAAI_GPU_ADAPTER={name}; unset it to take the default"
+                    )
+                })?
+        }
+        None => pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::from_env()
+                .unwrap_or(wgpu::PowerPreference::HighPerformance),
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| {
+            format!(
+                "no GPU adapter found ({e}); install a Vulkan driver (mesa-vulkan-drivers gives a CPU one) or use backend=cpu"
+            )
+        })?,
+    };
+    let adapter_info = adapter.get_info();
+    // Frames need large storage bindings (a 4K frame of vec4<f32> is 130 MB): take what the
+    // adapter offers rather than the portable defaults.
+    let limits = adapter.limits();
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("mediaai shared device"),
+        required_features: wgpu::Features::empty(),
+        required_limits: limits.clone(),
+        experimental_features: wgpu::ExperimentalFeatures::disabled(),
+        memory_hints: wgpu::MemoryHints::Performance,
+        trace: wgpu::Trace::Off,
+    }))
+    .map_err(|e| format!("GPU adapter {} refused a device: {e}", adapter_info.name))?;
+    Ok(GpuContext {
+        device,
+        queue,
+        adapter_info,
+        limits,
+    })
+}
+
+impl GpuContext {
+    /// A buffer, counted in [`objects_created`].
+    pub fn create_buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        OBJECTS_CREATED.fetch_add(1, Ordering::Relaxed);
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            // Zero-sized buffers are invalid to bind; callers size by caps, which may be tiny.
+            size: size.max(16).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A compute pipeline from WGSL source with an automatic layout, counted in
+    /// [`objects_created`].
+    pub fn create_compute_pipeline(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry_point: &str,
+    ) -> wgpu::ComputePipeline {
+        OBJECTS_CREATED.fetch_add(1, Ordering::Relaxed);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+            });
+        self.device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry_point),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+    }
+
+    /// A bind group of whole buffers at bindings 0..n, counted in [`objects_created`].
+    pub fn create_bind_group(
+        &self,
+        label: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[(u32, &wgpu::Buffer)],
+    ) -> wgpu::BindGroup {
+        OBJECTS_CREATED.fetch_add(1, Ordering::Relaxed);
+        let layout = pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: *binding,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &layout,
+            entries: &entries,
+        })
+    }
+
+    /// Maps `buffer[..len]` for reading, waits for the GPU, and hands the bytes to `read`.
+    ///
+    /// This is the one synchronisation point of a frame.
+    pub fn read_mapped<R>(
+        &self,
+        buffer: &wgpu::Buffer,
+        len: u64,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, String> {
+        let slice = buffer.slice(..len);
+        // A capture-free callback boxes a zero-sized closure, so mapping allocates nothing; a
+        // blocking poll runs the callback before it returns, and a failed map shows up as an
+        // error from get_mapped_range below.
+        slice.map_async(wgpu::MapMode::Read, |_| {});
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
+            .map_err(|e| format!("GPU wait failed: {e}"))?;
+        let out = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| format!("GPU readback mapping failed: {e}"))?;
+            read(&view)
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+}

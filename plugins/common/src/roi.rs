@@ -1,0 +1,120 @@
+//! Detections on buffers: `GstVideoRegionOfInterestMeta` with a `detection` parameter, as
+//! DESIGN.md's contract between elements describes.
+
+use gst_video::VideoRegionOfInterestMeta;
+
+/// Name of the parameter structure attached to each region.
+pub const DETECTION_PARAM: &str = "detection";
+
+/// A detected object in the buffer's own pixel coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Detection {
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+    pub confidence: f32,
+    pub track_id: u32,
+    /// Five (x, y) points: eyes, nose, mouth corners, when the model gives them.
+    pub landmarks: Option<[[f32; 2]; 5]>,
+}
+
+impl Detection {
+    /// The box as integer pixels clamped to a `width`×`height` frame: (x, y, w, h).
+    pub fn clamped_rect(&self, width: u32, height: u32) -> (u32, u32, u32, u32) {
+        let clamp = |v: f32, max: u32| (v.max(0.0).round() as u32).min(max);
+        let x0 = clamp(self.x, width);
+        let y0 = clamp(self.y, height);
+        let x1 = clamp(self.x + self.w, width).max(x0);
+        let y1 = clamp(self.y + self.h, height).max(y0);
+        (x0, y0, x1 - x0, y1 - y0)
+    }
+}
+
+/// Attaches `det` as a region of interest of type `roi_type`, with its `detection` structure
+/// (`confidence`, `track-id`, and `landmarks` as ten doubles x0,y0,…,x4,y4).
+pub fn attach_detection(
+    buffer: &mut gst::BufferRef,
+    roi_type: &str,
+    det: &Detection,
+    width: u32,
+    height: u32,
+) {
+    let mut meta =
+        VideoRegionOfInterestMeta::add(buffer, roi_type, det.clamped_rect(width, height));
+    let mut s = gst::Structure::builder(DETECTION_PARAM)
+        .field("confidence", det.confidence as f64)
+        .field("track-id", det.track_id);
+    if let Some(lm) = det.landmarks {
+        s = s.field(
+            "landmarks",
+            gst::Array::new(lm.iter().flat_map(|p| [p[0] as f64, p[1] as f64])),
+        );
+    }
+    meta.add_param(s.build());
+}
+
+/// A region read back from a buffer: integer pixel box and its type's index in the caller's
+/// list of wanted types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// Appends to `out` every region whose type is one of `types` (all types when `types` holds
+/// `*`). `out` is cleared first; its capacity is reused, so steady state allocates nothing.
+pub fn collect_regions(buffer: &gst::BufferRef, types: &[String], out: &mut Vec<RegionBox>) {
+    out.clear();
+    let any = types.iter().any(|t| t == "*");
+    for meta in buffer.iter_meta::<VideoRegionOfInterestMeta>() {
+        if any || types.iter().any(|t| t == meta.roi_type()) {
+            let (x, y, w, h) = meta.rect();
+            out.push(RegionBox { x, y, w, h });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_meta_round_trip() {
+        gst::init().unwrap();
+        let mut buf = gst::Buffer::with_size(16).unwrap();
+        let det = Detection {
+            x: 10.4,
+            y: -3.0,
+            w: 50.0,
+            h: 40.0,
+            confidence: 0.9,
+            track_id: 7,
+            landmarks: Some([[1.0, 2.0]; 5]),
+        };
+        attach_detection(buf.get_mut().unwrap(), "face", &det, 100, 30);
+        let meta = buf.meta::<VideoRegionOfInterestMeta>().unwrap();
+        assert_eq!(meta.roi_type(), "face");
+        assert_eq!(meta.rect(), (10, 0, 50, 30));
+        let p = meta.param(DETECTION_PARAM).unwrap();
+        assert_eq!(p.get::<u32>("track-id").unwrap(), 7);
+        assert!((p.get::<f64>("confidence").unwrap() - 0.9).abs() < 1e-6);
+        assert_eq!(p.get::<gst::Array>("landmarks").unwrap().len(), 10);
+
+        let mut out = Vec::new();
+        collect_regions(&buf, &["face".to_string()], &mut out);
+        assert_eq!(
+            out,
+            vec![RegionBox {
+                x: 10,
+                y: 0,
+                w: 50,
+                h: 30
+            }]
+        );
+        collect_regions(&buf, &["person".to_string()], &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,368 @@
+//! Video frame to planar (CHW) float tensor, resampled bilinearly in one pass.
+//!
+//! Networks take a fixed-size RGB tensor; frames come in many formats and sizes. The
+//! [`TensorSampler`] precomputes its taps once per caps so filling a tensor allocates nothing
+//! and reads each source pixel it needs straight from the mapped frame: YUV frames are
+//! converted while sampling, never through a full-size RGB copy.
+
+use gst_video::prelude::*;
+
+/// The planes of a frame in one of the supported layouts.
+#[derive(Debug, Clone, Copy)]
+pub enum PixelSource<'a> {
+    /// Packed RGB family (RGB, BGR, RGBA, BGRx, xRGB, …): `offsets` are the byte offsets of
+    /// R, G and B inside a pixel of `pixel_stride` bytes.
+    Packed {
+        data: &'a [u8],
+        stride: usize,
+        pixel_stride: usize,
+        offsets: [usize; 3],
+    },
+    /// Planar 4:2:0 (I420, YV12 with the planes swapped by the caller).
+    I420 {
+        y: &'a [u8],
+        y_stride: usize,
+        u: &'a [u8],
+        u_stride: usize,
+        v: &'a [u8],
+        v_stride: usize,
+    },
+    /// Semi-planar 4:2:0, interleaved U/V.
+    Nv12 {
+        y: &'a [u8],
+        y_stride: usize,
+        uv: &'a [u8],
+        uv_stride: usize,
+    },
+}
+
+impl<'a> PixelSource<'a> {
+    /// The planes of a mapped GStreamer frame, or `None` for a format this sampler cannot read.
+    pub fn from_frame<T>(frame: &'a gst_video::VideoFrameRef<T>) -> Option<Self> {
+        use gst_video::VideoFormat as F;
+        let finfo = frame.format_info();
+        let plane = |i: u32| frame.plane_data(i).ok();
+        let stride = |i: usize| frame.plane_stride()[i] as usize;
+        match frame.format() {
+            F::I420 => Some(PixelSource::I420 {
+                y: plane(0)?,
+                y_stride: stride(0),
+                u: plane(1)?,
+                u_stride: stride(1),
+                v: plane(2)?,
+                v_stride: stride(2),
+            }),
+            F::Yv12 => Some(PixelSource::I420 {
+                y: plane(0)?,
+                y_stride: stride(0),
+                u: plane(2)?,
+                u_stride: stride(2),
+                v: plane(1)?,
+                v_stride: stride(1),
+            }),
+            F::Nv12 => Some(PixelSource::Nv12 {
+                y: plane(0)?,
+                y_stride: stride(0),
+                uv: plane(1)?,
+                uv_stride: stride(1),
+            }),
+            _ if finfo.is_rgb() && finfo.n_planes() == 1 && finfo.bits() == 8 => {
+                let off = finfo.poffset();
+                Some(PixelSource::Packed {
+                    data: plane(0)?,
+                    stride: stride(0),
+                    pixel_stride: finfo.pixel_stride()[0] as usize,
+                    offsets: [off[0] as usize, off[1] as usize, off[2] as usize],
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Y'CbCr to R'G'B' coefficients for one matrix and range.
+#[derive(Debug, Clone, Copy)]
+pub struct YuvMatrix {
+    y_offset: f32,
+    y_scale: f32,
+    c_scale: f32,
+    r_cr: f32,
+    g_cb: f32,
+    g_cr: f32,
+    b_cb: f32,
+}
+
+impl YuvMatrix {
+    /// From the luma coefficients `kr`, `kb` (BT.601: 0.299, 0.114; BT.709: 0.2126, 0.0722).
+    pub fn new(kr: f32, kb: f32, full_range: bool) -> Self {
+        let kg = 1.0 - kr - kb;
+        let (y_offset, y_scale, c_scale) = if full_range {
+            (0.0, 1.0, 1.0)
+        } else {
+            (16.0, 255.0 / 219.0, 255.0 / 224.0)
+        };
+        YuvMatrix {
+            y_offset,
+            y_scale,
+            c_scale,
+            r_cr: 2.0 * (1.0 - kr),
+            g_cb: -2.0 * (1.0 - kb) * kb / kg,
+            g_cr: -2.0 * (1.0 - kr) * kr / kg,
+            b_cb: 2.0 * (1.0 - kb),
+        }
+    }
+
+    /// The matrix GStreamer's colorimetry names; BT.601 for anything unknown.
+    pub fn from_colorimetry(c: &gst_video::VideoColorimetry) -> Self {
+        use gst_video::{VideoColorMatrix as M, VideoColorRange as R};
+        let full = c.range() == R::Range0_255;
+        match c.matrix() {
+            M::Bt709 => Self::new(0.2126, 0.0722, full),
+            M::Bt2020 => Self::new(0.2627, 0.0593, full),
+            M::Smpte240m => Self::new(0.212, 0.087, full),
+            M::Rgb => Self::new(0.299, 0.114, full),
+            _ => Self::new(0.299, 0.114, full),
+        }
+    }
+
+    #[inline]
+    fn rgb(&self, y: f32, u: f32, v: f32) -> [f32; 3] {
+        let y = (y - self.y_offset) * self.y_scale;
+        let cb = (u - 128.0) * self.c_scale;
+        let cr = (v - 128.0) * self.c_scale;
+        [
+            (y + self.r_cr * cr).clamp(0.0, 255.0),
+            (y + self.g_cb * cb + self.g_cr * cr).clamp(0.0, 255.0),
+            (y + self.b_cb * cb).clamp(0.0, 255.0),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tap {
+    i0: u32,
+    i1: u32,
+    f: f32,
+}
+
+fn taps(src: u32, dst: u32) -> Vec<Tap> {
+    let scale = src as f32 / dst as f32;
+    (0..dst)
+        .map(|d| {
+            let s = ((d as f32 + 0.5) * scale - 0.5).clamp(0.0, (src - 1) as f32);
+            let i0 = s.floor() as u32;
+            Tap {
+                i0,
+                i1: (i0 + 1).min(src - 1),
+                f: s - i0 as f32,
+            }
+        })
+        .collect()
+}
+
+/// Bilinear resampler from a `src_w`×`src_h` frame into a 3×`dst_h`×`dst_w` RGB tensor with
+/// values 0–255 (the range CenterFace and YOLO-face exports take before their own scaling).
+#[derive(Debug, Clone)]
+pub struct TensorSampler {
+    pub src_w: u32,
+    pub src_h: u32,
+    pub dst_w: u32,
+    pub dst_h: u32,
+    xs: Vec<Tap>,
+    ys: Vec<Tap>,
+    matrix: YuvMatrix,
+}
+
+impl TensorSampler {
+    /// Taps for the given sizes; all must be non-zero.
+    pub fn new(src_w: u32, src_h: u32, dst_w: u32, dst_h: u32, matrix: YuvMatrix) -> Self {
+        assert!(
+            src_w > 0 && src_h > 0 && dst_w > 0 && dst_h > 0,
+            "sizes come from validated caps"
+        );
+        TensorSampler {
+            src_w,
+            src_h,
+            dst_w,
+            dst_h,
+            xs: taps(src_w, dst_w),
+            ys: taps(src_h, dst_h),
+            matrix,
+        }
+    }
+
+    /// Elements of the tensor this sampler fills.
+    pub fn tensor_len(&self) -> usize {
+        3 * self.dst_w as usize * self.dst_h as usize
+    }
+
+    /// Fills `out` (length [`Self::tensor_len`]) with the resampled frame, planes R, G, B.
+    /// Returns `false` when the planes are too small for the sizes given at construction.
+    pub fn fill(&self, src: &PixelSource, out: &mut [f32]) -> bool {
+        if out.len() != self.tensor_len() || !self.planes_fit(src) {
+            return false;
+        }
+        let plane = self.dst_w as usize * self.dst_h as usize;
+        let (r_out, rest) = out.split_at_mut(plane);
+        let (g_out, b_out) = rest.split_at_mut(plane);
+        let w = self.dst_w as usize;
+        for (ty, yt) in self.ys.iter().enumerate() {
+            let row = ty * w;
+            for (tx, xt) in self.xs.iter().enumerate() {
+                let rgb = self.sample(src, xt, yt);
+                r_out[row + tx] = rgb[0];
+                g_out[row + tx] = rgb[1];
+                b_out[row + tx] = rgb[2];
+            }
+        }
+        true
+    }
+
+    fn planes_fit(&self, src: &PixelSource) -> bool {
+        let (w, h) = (self.src_w as usize, self.src_h as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let fits = |len: usize, stride: usize, row_bytes: usize, rows: usize| {
+            stride >= row_bytes && len >= stride * (rows - 1) + row_bytes
+        };
+        match *src {
+            PixelSource::Packed {
+                data,
+                stride,
+                pixel_stride,
+                offsets,
+            } => {
+                offsets.iter().all(|&o| o < pixel_stride)
+                    && fits(data.len(), stride, w * pixel_stride, h)
+            }
+            PixelSource::I420 {
+                y,
+                y_stride,
+                u,
+                u_stride,
+                v,
+                v_stride,
+            } => {
+                fits(y.len(), y_stride, w, h)
+                    && fits(u.len(), u_stride, cw, ch)
+                    && fits(v.len(), v_stride, cw, ch)
+            }
+            PixelSource::Nv12 {
+                y,
+                y_stride,
+                uv,
+                uv_stride,
+            } => fits(y.len(), y_stride, w, h) && fits(uv.len(), uv_stride, cw * 2, ch),
+        }
+    }
+
+    #[inline]
+    fn sample(&self, src: &PixelSource, xt: &Tap, yt: &Tap) -> [f32; 3] {
+        let lerp2 = |p00: f32, p01: f32, p10: f32, p11: f32| {
+            let top = p00 + (p01 - p00) * xt.f;
+            let bottom = p10 + (p11 - p10) * xt.f;
+            top + (bottom - top) * yt.f
+        };
+        let (x0, x1, y0, y1) = (
+            xt.i0 as usize,
+            xt.i1 as usize,
+            yt.i0 as usize,
+            yt.i1 as usize,
+        );
+        match *src {
+            PixelSource::Packed {
+                data,
+                stride,
+                pixel_stride,
+                offsets,
+            } => {
+                let at =
+                    |x: usize, y: usize, o: usize| data[y * stride + x * pixel_stride + o] as f32;
+                offsets.map(|o| lerp2(at(x0, y0, o), at(x1, y0, o), at(x0, y1, o), at(x1, y1, o)))
+            }
+            PixelSource::I420 {
+                y,
+                y_stride,
+                u,
+                u_stride,
+                v,
+                v_stride,
+            } => {
+                let at = |x: usize, yy: usize| y[yy * y_stride + x] as f32;
+                let luma = lerp2(at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+                let (cx, cy) = (x0 / 2, y0 / 2);
+                self.matrix.rgb(
+                    luma,
+                    u[cy * u_stride + cx] as f32,
+                    v[cy * v_stride + cx] as f32,
+                )
+            }
+            PixelSource::Nv12 {
+                y,
+                y_stride,
+                uv,
+                uv_stride,
+            } => {
+                let at = |x: usize, yy: usize| y[yy * y_stride + x] as f32;
+                let luma = lerp2(at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+                let c = (y0 / 2) * uv_stride + (x0 / 2) * 2;
+                self.matrix.rgb(luma, uv[c] as f32, uv[c + 1] as f32)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_size_copies_packed_pixels() {
+        // 2×2 BGRx: offsets of R, G, B are 2, 1, 0.
+        let data = [1u8, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 10, 11, 12, 0];
+        let src = PixelSource::Packed {
+            data: &data,
+            stride: 8,
+            pixel_stride: 4,
+            offsets: [2, 1, 0],
+        };
+        let s = TensorSampler::new(2, 2, 2, 2, YuvMatrix::new(0.299, 0.114, false));
+        let mut out = vec![0.0; s.tensor_len()];
+        assert!(s.fill(&src, &mut out));
+        assert_eq!(&out[0..4], &[3.0, 6.0, 9.0, 12.0]);
+        assert_eq!(&out[8..12], &[1.0, 4.0, 7.0, 10.0]);
+    }
+
+    #[test]
+    fn limited_range_grey_is_grey() {
+        let y = [126u8; 4];
+        let c = [128u8; 1];
+        let src = PixelSource::I420 {
+            y: &y,
+            y_stride: 2,
+            u: &c,
+            u_stride: 1,
+            v: &c,
+            v_stride: 1,
+        };
+        let s = TensorSampler::new(2, 2, 1, 1, YuvMatrix::new(0.2126, 0.0722, false));
+        let mut out = vec![0.0; 3];
+        assert!(s.fill(&src, &mut out));
+        for v in out {
+            assert!((v - 127.9).abs() < 0.5, "{v}");
+        }
+    }
+
+    #[test]
+    fn short_planes_are_refused() {
+        let data = [0u8; 10];
+        let src = PixelSource::Packed {
+            data: &data,
+            stride: 8,
+            pixel_stride: 4,
+            offsets: [0, 1, 2],
+        };
+        let s = TensorSampler::new(2, 2, 2, 2, YuvMatrix::new(0.299, 0.114, false));
+        let mut out = vec![0.0; s.tensor_len()];
+        assert!(!s.fill(&src, &mut out));
+    }
+}

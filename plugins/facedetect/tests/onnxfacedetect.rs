@@ -1,0 +1,200 @@
+//! onnxfacedetect on real photographs, with the real CenterFace model and ONNX Runtime.
+
+use gst::prelude::*;
+use gst_check::Harness;
+use gst_video::VideoRegionOfInterestMeta;
+use mediaai_common::testing::{load_frame, media, run_to_end};
+
+/// The astronaut's face, checked by eye: x 178..270, y 64..176.
+const ASTRONAUT_FACE: (f64, f64, f64, f64) = (178.0, 64.0, 92.0, 112.0);
+
+fn init() {
+    gst::init().unwrap();
+    gstfacedetect::plugin_register_static().expect("plugin registers");
+}
+
+fn iou(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> f64 {
+    let ix = ((a.0 + a.2).min(b.0 + b.2) - a.0.max(b.0)).max(0.0);
+    let iy = ((a.1 + a.3).min(b.1 + b.3) - a.1.max(b.1)).max(0.0);
+    let inter = ix * iy;
+    inter / (a.2 * a.3 + b.2 * b.3 - inter)
+}
+
+/// Runs the detector over one frame and returns the face boxes it attached.
+fn detect(
+    image: &str,
+    format: &str,
+    props: &[(&str, &dyn ToValue)],
+) -> Vec<(f64, f64, f64, f64, f64)> {
+    init();
+    let sample = load_frame(&media(image), format, None);
+    let mut h = Harness::new("onnxfacedetect");
+    for (k, v) in props {
+        h.element()
+            .unwrap()
+            .set_property_from_value(k, &v.to_value());
+    }
+    h.set_src_caps(sample.caps().unwrap().to_owned());
+    h.play();
+    let out = h
+        .push_and_pull(sample.buffer().unwrap().copy())
+        .expect("buffer passes through");
+    out.iter_meta::<VideoRegionOfInterestMeta>()
+        .map(|m| {
+            assert_eq!(m.roi_type(), "face");
+            let p = m.param("detection").expect("detection parameters");
+            let (x, y, w, h) = m.rect();
+            (
+                x as f64,
+                y as f64,
+                w as f64,
+                h as f64,
+                p.get::<f64>("confidence").unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn finds_the_astronaut_face_with_iou_over_half() {
+    let faces = detect("astronaut.png", "RGB", &[]);
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    let f = faces[0];
+    let v = iou((f.0, f.1, f.2, f.3), ASTRONAUT_FACE);
+    assert!(v >= 0.5, "IoU {v} for {f:?}");
+    assert!(f.4 > 0.5);
+}
+
+#[test]
+fn yuv_input_finds_the_same_face() {
+    for format in ["I420", "NV12", "BGRx"] {
+        let faces = detect("astronaut.png", format, &[]);
+        assert_eq!(faces.len(), 1, "{format}: {faces:?}");
+        let f = faces[0];
+        assert!(
+            iou((f.0, f.1, f.2, f.3), ASTRONAUT_FACE) >= 0.5,
+            "{format}: {f:?}"
+        );
+    }
+}
+
+#[test]
+fn finds_no_face_in_photographs_without_people() {
+    for image in ["coffee.png", "chelsea.png", "rocket.jpg"] {
+        let faces = detect(image, "RGB", &[]);
+        assert!(faces.is_empty(), "{image}: {faces:?}");
+    }
+}
+
+#[test]
+fn max_input_size_zero_runs_at_full_resolution() {
+    let faces = detect("astronaut.png", "RGB", &[("max-input-size", &0u32)]);
+    assert_eq!(faces.len(), 1, "{faces:?}");
+}
+
+#[test]
+fn interval_reuses_boxes_and_track_ids_stay() {
+    init();
+    let sample = load_frame(&media("astronaut.png"), "RGBA", None);
+    let mut h = Harness::new("onnxfacedetect");
+    h.element().unwrap().set_property("interval", 3u32);
+    h.set_src_caps(sample.caps().unwrap().to_owned());
+    h.play();
+    let mut ids = Vec::new();
+    for i in 0..6u64 {
+        let mut buf = sample.buffer().unwrap().copy();
+        buf.get_mut()
+            .unwrap()
+            .set_pts(gst::ClockTime::from_mseconds(40 * i));
+        let out = h.push_and_pull(buf).unwrap();
+        assert_eq!(
+            out.pts(),
+            Some(gst::ClockTime::from_mseconds(40 * i)),
+            "timestamps untouched"
+        );
+        let metas: Vec<_> = out.iter_meta::<VideoRegionOfInterestMeta>().collect();
+        assert_eq!(metas.len(), 1, "frame {i}");
+        ids.push(
+            metas[0]
+                .param("detection")
+                .unwrap()
+                .get::<u32>("track-id")
+                .unwrap(),
+        );
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+}
+
+#[test]
+fn posts_a_facedetect_message_like_the_opencv_element() {
+    init();
+    let desc = format!(
+        "filesrc location=\"{}\" ! pngdec ! videoconvert ! onnxfacedetect ! fakesink",
+        media("astronaut.png").display()
+    );
+    let (pipeline, messages) = run_to_end(&desc).expect("runs");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let s = messages
+        .iter()
+        .find(|s| s.name() == "facedetect")
+        .expect("a facedetect message");
+    for field in ["timestamp", "stream-time", "running-time", "duration"] {
+        assert!(s.has_field(field), "{field}");
+    }
+    let faces = s.get::<gst::List>("faces").unwrap();
+    assert_eq!(faces.len(), 1);
+    let face = faces.first().unwrap().get::<gst::Structure>().unwrap();
+    for field in ["x", "y", "width", "height"] {
+        assert!(face.get::<u32>(field).is_ok(), "{field}");
+    }
+}
+
+#[test]
+fn missing_model_is_an_error_that_says_how_to_fetch_it() {
+    init();
+    let err = run_to_end("videotestsrc num-buffers=1 ! onnxfacedetect model-location=/nonexistent/model.onnx ! fakesink")
+        .expect_err("fails");
+    assert!(
+        err.contains("does not exist") && err.contains("make models"),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_model_is_an_error_that_names_the_file() {
+    init();
+    let model = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/centerface.onnx"),
+    )
+    .expect("make models ran");
+    let dir = std::env::temp_dir().join(format!("onnxfacedetect-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let truncated = dir.join("truncated.onnx");
+    std::fs::write(&truncated, &model[..model.len() / 3]).unwrap();
+    let err = run_to_end(&format!(
+        "videotestsrc num-buffers=1 ! onnxfacedetect model-location=\"{}\" ! fakesink",
+        truncated.display()
+    ))
+    .expect_err("fails");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        err.contains("truncated.onnx") && err.contains("corrupt"),
+        "{err}"
+    );
+}
+
+#[test]
+fn non_video_caps_are_refused() {
+    init();
+    let err =
+        run_to_end("audiotestsrc num-buffers=1 ! onnxfacedetect ! fakesink").expect_err("fails");
+    assert!(!err.is_empty());
+}
+
+#[test]
+fn one_pixel_frames_pass_without_faces() {
+    init();
+    let desc = "videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=1,height=1 ! onnxfacedetect ! fakesink";
+    let (pipeline, _) = run_to_end(desc).expect("1x1 frames flow");
+    pipeline.set_state(gst::State::Null).unwrap();
+}

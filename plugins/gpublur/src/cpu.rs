@@ -1,0 +1,270 @@
+//! The CPU path: the same passes as the shaders, in f32, over a frame in place, with scratch
+//! allocated once per caps.
+
+use crate::regions::{BlurOp, MaskRegion, MaskShape};
+
+/// A packed 4-byte-per-pixel frame, mutable in place.
+pub struct PackedFrame<'a> {
+    pub data: &'a mut [u8],
+    /// Bytes between rows.
+    pub stride: usize,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[inline]
+fn load(data: &[u8], i: usize) -> [f32; 4] {
+    [
+        data[i] as f32,
+        data[i + 1] as f32,
+        data[i + 2] as f32,
+        data[i + 3] as f32,
+    ]
+}
+
+#[inline]
+fn store(data: &mut [u8], i: usize, v: [f32; 4]) {
+    for c in 0..4 {
+        data[i + c] = (v[c] + 0.5).floor().clamp(0.0, 255.0) as u8;
+    }
+}
+
+#[inline]
+fn mul_add(acc: &mut [f32; 4], a: [f32; 4], b: [f32; 4], w: f32) {
+    for c in 0..4 {
+        acc[c] += (a[c] + b[c]) * w;
+    }
+}
+
+/// Scratch for one frame size.
+pub struct CpuBlur {
+    width: u32,
+    height: u32,
+    scratch: Vec<[f32; 4]>,
+}
+
+impl CpuBlur {
+    pub fn new(width: u32, height: u32) -> Self {
+        CpuBlur {
+            width,
+            height,
+            scratch: vec![[0.0; 4]; width as usize * height as usize],
+        }
+    }
+
+    /// Applies `op` inside every region's mask; pixels outside all masks are not written.
+    /// `weights` is the half kernel for [`BlurOp::Gaussian`]; `alpha_index` the byte that
+    /// [`BlurOp::Solid`] keeps (4: none).
+    pub fn process(
+        &mut self,
+        frame: &mut PackedFrame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        op: BlurOp,
+        weights: &[f32],
+        alpha_index: u32,
+    ) {
+        assert!(
+            frame.width == self.width && frame.height == self.height,
+            "scratch is rebuilt on every caps change"
+        );
+        match op {
+            BlurOp::Gaussian { radius } => self.gaussian(frame, regions, shape, radius, weights),
+            BlurOp::Mosaic { block } => self.mosaic(frame, regions, shape, block.max(1)),
+            BlurOp::Solid => solid(frame, regions, shape, alpha_index),
+        }
+    }
+
+    fn gaussian(
+        &mut self,
+        f: &mut PackedFrame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        radius: u32,
+        weights: &[f32],
+    ) {
+        let (w, h, stride) = (f.width as i32, f.height as i32, f.stride);
+        let r = radius as i32;
+        // All horizontal passes read the untouched frame before any vertical pass writes it,
+        // exactly like the two GPU dispatches.
+        for reg in regions {
+            let y_start = (reg.bbox[1] - r).max(0);
+            let y_end = (reg.bbox[3] + r).min(h);
+            for y in y_start..y_end {
+                let row = y as usize * stride;
+                for x in reg.bbox[0]..reg.bbox[2] {
+                    let px = |xx: i32| load(f.data, row + xx.clamp(0, w - 1) as usize * 4);
+                    let c = px(x);
+                    let mut acc = [
+                        c[0] * weights[0],
+                        c[1] * weights[0],
+                        c[2] * weights[0],
+                        c[3] * weights[0],
+                    ];
+                    for i in 1..=r {
+                        mul_add(&mut acc, px(x - i), px(x + i), weights[i as usize]);
+                    }
+                    self.scratch[y as usize * w as usize + x as usize] = acc;
+                }
+            }
+        }
+        for reg in regions {
+            for y in reg.bbox[1]..reg.bbox[3] {
+                for x in reg.bbox[0]..reg.bbox[2] {
+                    if !reg.contains(shape, x, y) {
+                        continue;
+                    }
+                    let t = |yy: i32| {
+                        self.scratch[yy.clamp(0, h - 1) as usize * w as usize + x as usize]
+                    };
+                    let c = t(y);
+                    let mut acc = [
+                        c[0] * weights[0],
+                        c[1] * weights[0],
+                        c[2] * weights[0],
+                        c[3] * weights[0],
+                    ];
+                    for i in 1..=r {
+                        mul_add(&mut acc, t(y - i), t(y + i), weights[i as usize]);
+                    }
+                    store(f.data, y as usize * stride + x as usize * 4, acc);
+                }
+            }
+        }
+    }
+
+    fn mosaic(&mut self, f: &mut PackedFrame, regions: &[MaskRegion], shape: MaskShape, b: u32) {
+        let blocks_w = f.width.div_ceil(b) as usize;
+        for reg in regions {
+            for by in reg.bbox[1] as u32 / b..=(reg.bbox[3] as u32 - 1) / b {
+                for bx in reg.bbox[0] as u32 / b..=(reg.bbox[2] as u32 - 1) / b {
+                    let x_end = ((bx + 1) * b).min(f.width);
+                    let y_end = ((by + 1) * b).min(f.height);
+                    let mut acc = [0.0f32; 4];
+                    for y in by * b..y_end {
+                        let mut row = [0.0f32; 4];
+                        for x in bx * b..x_end {
+                            let p = load(f.data, y as usize * f.stride + x as usize * 4);
+                            for c in 0..4 {
+                                row[c] += p[c];
+                            }
+                        }
+                        for c in 0..4 {
+                            acc[c] += row[c];
+                        }
+                    }
+                    let n = ((x_end - bx * b) * (y_end - by * b)) as f32;
+                    self.scratch[by as usize * blocks_w + bx as usize] = acc.map(|v| v / n);
+                }
+            }
+        }
+        for reg in regions {
+            for y in reg.bbox[1]..reg.bbox[3] {
+                for x in reg.bbox[0]..reg.bbox[2] {
+                    if reg.contains(shape, x, y) {
+                        let block = self.scratch
+                            [(y as u32 / b) as usize * blocks_w + (x as u32 / b) as usize];
+                        store(f.data, y as usize * f.stride + x as usize * 4, block);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn solid(f: &mut PackedFrame, regions: &[MaskRegion], shape: MaskShape, alpha_index: u32) {
+    for reg in regions {
+        for y in reg.bbox[1]..reg.bbox[3] {
+            for x in reg.bbox[0]..reg.bbox[2] {
+                if reg.contains(shape, x, y) {
+                    let i = y as usize * f.stride + x as usize * 4;
+                    for c in 0..4u32 {
+                        if c != alpha_index {
+                            f.data[i + c as usize] = 0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::GaussianKernel;
+
+    #[test]
+    fn gaussian_leaves_outside_pixels_and_flattens_inside() {
+        let (w, h) = (32u32, 32u32);
+        let mut data: Vec<u8> = (0..w * h * 4)
+            .map(|i| if (i / 4) % 2 == 0 { 255 } else { 0 })
+            .collect();
+        let orig = data.clone();
+        let reg = MaskRegion::from_box(8, 8, 16, 16, 1.0, w, h).unwrap();
+        let mut k = GaussianKernel::default();
+        k.set_sigma(3.0);
+        let mut blur = CpuBlur::new(w, h);
+        let mut f = PackedFrame {
+            data: &mut data,
+            stride: w as usize * 4,
+            width: w,
+            height: h,
+        };
+        blur.process(
+            &mut f,
+            &[reg],
+            MaskShape::Box,
+            BlurOp::Gaussian { radius: k.radius() },
+            k.weights(),
+            3,
+        );
+        for y in 0..h as i32 {
+            for x in 0..w as i32 {
+                let i = (y as usize * w as usize + x as usize) * 4;
+                if reg.contains(MaskShape::Box, x, y) {
+                    assert!((data[i] as i32 - 128).abs() <= 2, "{x},{y}: {}", data[i]);
+                } else {
+                    assert_eq!(data[i..i + 4], orig[i..i + 4]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn solid_keeps_alpha_and_mosaic_averages_blocks() {
+        let (w, h) = (4u32, 4u32);
+        let mut data: Vec<u8> = (0..w * h * 4).map(|i| i as u8).collect();
+        let reg = MaskRegion::whole_frame(w, h);
+        let mut blur = CpuBlur::new(w, h);
+        let mut f = PackedFrame {
+            data: &mut data,
+            stride: 16,
+            width: w,
+            height: h,
+        };
+        blur.process(&mut f, &[reg], MaskShape::Box, BlurOp::Solid, &[1.0], 0);
+        assert!(data
+            .chunks(4)
+            .enumerate()
+            .all(|(i, p)| p[0] == (i * 4) as u8 && p[1..] == [0, 0, 0]));
+
+        let mut data: Vec<u8> = vec![0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12];
+        let mut blur = CpuBlur::new(2, 2);
+        let mut f = PackedFrame {
+            data: &mut data,
+            stride: 8,
+            width: 2,
+            height: 2,
+        };
+        blur.process(
+            &mut f,
+            &[MaskRegion::whole_frame(2, 2)],
+            MaskShape::Box,
+            BlurOp::Mosaic { block: 2 },
+            &[1.0],
+            3,
+        );
+        assert!(data.iter().all(|&v| v == 6));
+    }
+}

@@ -1,0 +1,309 @@
+//! The wgpu path: every pass of a frame in one command encoder, one upload of the rows the
+//! masks read, one submit, one readback of the rows they write. Buffers and bind groups are
+//! made once per caps; pipelines once per process, on the device `mediaai_common::gpu` shares.
+
+use std::sync::OnceLock;
+
+use bytemuck::{Pod, Zeroable};
+use mediaai_common::gpu::{self, GpuContext};
+
+use crate::cpu::PackedFrame;
+use crate::kernel::MAX_RADIUS;
+use crate::regions::{bands, BlurOp, MaskRegion, MaskShape};
+
+/// Most regions one frame carries to the GPU; the element blurs the whole frame beyond it.
+pub const MAX_REGIONS: usize = 1024;
+const WORKGROUP: u32 = 16;
+
+const COMMON_WGSL: &str = include_str!("../../../shaders/gpublur_common.wgsl");
+
+/// The passes: name and WGSL source (without the common declarations).
+pub const PASSES: [(&str, &str); 5] = [
+    (
+        "gaussian_h",
+        include_str!("../../../shaders/gpublur_gaussian_h.wgsl"),
+    ),
+    (
+        "gaussian_v",
+        include_str!("../../../shaders/gpublur_gaussian_v.wgsl"),
+    ),
+    (
+        "mosaic_average",
+        include_str!("../../../shaders/gpublur_mosaic_average.wgsl"),
+    ),
+    (
+        "mosaic_fill",
+        include_str!("../../../shaders/gpublur_mosaic_fill.wgsl"),
+    ),
+    ("solid", include_str!("../../../shaders/gpublur_solid.wgsl")),
+];
+
+/// The complete WGSL of a pass: the common declarations, then the pass.
+pub fn pass_source(pass: &str) -> String {
+    format!("{COMMON_WGSL}\n{pass}")
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct Params {
+    width: u32,
+    height: u32,
+    stride: u32,
+    n_regions: u32,
+    radius: u32,
+    block: u32,
+    alpha_index: u32,
+    shape: u32,
+    blocks_w: u32,
+    pad: [u32; 3],
+}
+
+struct Pipelines {
+    gaussian_h: wgpu::ComputePipeline,
+    gaussian_v: wgpu::ComputePipeline,
+    mosaic_average: wgpu::ComputePipeline,
+    mosaic_fill: wgpu::ComputePipeline,
+    solid: wgpu::ComputePipeline,
+}
+
+static PIPELINES: OnceLock<Pipelines> = OnceLock::new();
+
+fn pipelines(ctx: &GpuContext) -> &'static Pipelines {
+    PIPELINES.get_or_init(|| {
+        let make = |i: usize| {
+            let (name, src) = PASSES[i];
+            ctx.create_compute_pipeline(&format!("gpublur {name}"), &pass_source(src), "main")
+        };
+        Pipelines {
+            gaussian_h: make(0),
+            gaussian_v: make(1),
+            mosaic_average: make(2),
+            mosaic_fill: make(3),
+            solid: make(4),
+        }
+    })
+}
+
+/// GPU resources for one frame size.
+pub struct GpuBlur {
+    ctx: &'static GpuContext,
+    pipelines: &'static Pipelines,
+    width: u32,
+    height: u32,
+    stride: usize,
+    params: wgpu::Buffer,
+    regions: wgpu::Buffer,
+    weights: wgpu::Buffer,
+    frame: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bind_gaussian_h: wgpu::BindGroup,
+    bind_gaussian_v: wgpu::BindGroup,
+    bind_mosaic_average: wgpu::BindGroup,
+    bind_mosaic_fill: wgpu::BindGroup,
+    bind_solid: wgpu::BindGroup,
+    weights_generation: Option<u64>,
+}
+
+fn groups(n: u32) -> u32 {
+    n.div_ceil(WORKGROUP).max(1)
+}
+
+impl GpuBlur {
+    /// Resources for `width`×`height` frames whose rows are `stride` bytes apart.
+    pub fn new(width: u32, height: u32, stride: usize) -> Result<Self, String> {
+        let ctx = gpu::context()?;
+        if !stride.is_multiple_of(4) || stride < width as usize * 4 {
+            return Err(format!("row stride {stride} is not whole 4-byte pixels"));
+        }
+        let frame_bytes = (stride * height as usize) as u64;
+        let tmp_bytes = width as u64 * height as u64 * 16;
+        let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
+        let max_buffer = ctx.limits.max_buffer_size;
+        if tmp_bytes > max_binding.min(max_buffer) || frame_bytes > max_binding.min(max_buffer) {
+            return Err(format!(
+                "{width}x{height} frames need {} MB of GPU scratch, more than {} allows in one binding",
+                tmp_bytes >> 20,
+                ctx.adapter_info.name
+            ));
+        }
+        use wgpu::BufferUsages as U;
+        let params = ctx.create_buffer(
+            "gpublur params",
+            std::mem::size_of::<Params>() as u64,
+            U::UNIFORM | U::COPY_DST,
+        );
+        let regions = ctx.create_buffer(
+            "gpublur regions",
+            (MAX_REGIONS * std::mem::size_of::<MaskRegion>()) as u64,
+            U::STORAGE | U::COPY_DST,
+        );
+        let weights = ctx.create_buffer(
+            "gpublur weights",
+            (MAX_RADIUS as u64 + 1) * 4,
+            U::STORAGE | U::COPY_DST,
+        );
+        let frame = ctx.create_buffer(
+            "gpublur frame",
+            frame_bytes,
+            U::STORAGE | U::COPY_DST | U::COPY_SRC,
+        );
+        let tmp = ctx.create_buffer("gpublur scratch", tmp_bytes, U::STORAGE);
+        let staging = ctx.create_buffer("gpublur readback", frame_bytes, U::MAP_READ | U::COPY_DST);
+        let pipelines = pipelines(ctx);
+        let full = [
+            (0, &params),
+            (1, &regions),
+            (2, &weights),
+            (3, &frame),
+            (4, &tmp),
+        ];
+        let no_weights = [(0, &params), (1, &regions), (3, &frame), (4, &tmp)];
+        let bind_gaussian_h =
+            ctx.create_bind_group("gpublur gaussian_h", &pipelines.gaussian_h, &full);
+        let bind_gaussian_v =
+            ctx.create_bind_group("gpublur gaussian_v", &pipelines.gaussian_v, &full);
+        let bind_mosaic_average = ctx.create_bind_group(
+            "gpublur mosaic_average",
+            &pipelines.mosaic_average,
+            &no_weights,
+        );
+        let bind_mosaic_fill =
+            ctx.create_bind_group("gpublur mosaic_fill", &pipelines.mosaic_fill, &no_weights);
+        let bind_solid = ctx.create_bind_group("gpublur solid", &pipelines.solid, &no_weights[..3]);
+        Ok(GpuBlur {
+            ctx,
+            pipelines,
+            width,
+            height,
+            stride,
+            params,
+            regions,
+            weights,
+            frame,
+            staging,
+            bind_gaussian_h,
+            bind_gaussian_v,
+            bind_mosaic_average,
+            bind_mosaic_fill,
+            bind_solid,
+            weights_generation: None,
+        })
+    }
+
+    /// Name of the adapter doing the work.
+    pub fn adapter_name(&self) -> &str {
+        &self.ctx.adapter_info.name
+    }
+
+    /// Applies `op` inside the masks of `regions` (at most [`MAX_REGIONS`]), in place.
+    /// `weights` are uploaded only when `weights_generation` differs from the last call's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn process(
+        &mut self,
+        frame: &mut PackedFrame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        op: BlurOp,
+        weights: &[f32],
+        weights_generation: u64,
+        alpha_index: u32,
+    ) -> Result<(), String> {
+        if frame.width != self.width || frame.height != self.height || frame.stride != self.stride {
+            return Err("frame layout differs from the negotiated caps".into());
+        }
+        let regions = &regions[..regions.len().min(MAX_REGIONS)];
+        let Some(bands) = bands(regions, op, self.height) else {
+            return Ok(());
+        };
+        let queue = &self.ctx.queue;
+        let (radius, block) = match op {
+            BlurOp::Gaussian { radius } => (radius, 1),
+            BlurOp::Mosaic { block } => (0, block.max(1)),
+            BlurOp::Solid => (0, 1),
+        };
+        let params = Params {
+            width: self.width,
+            height: self.height,
+            stride: (self.stride / 4) as u32,
+            n_regions: regions.len() as u32,
+            radius,
+            block,
+            alpha_index,
+            shape: shape as u32,
+            blocks_w: self.width.div_ceil(block),
+            pad: [0; 3],
+        };
+        queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        queue.write_buffer(&self.regions, 0, bytemuck::cast_slice(regions));
+        if self.weights_generation != Some(weights_generation) {
+            queue.write_buffer(&self.weights, 0, bytemuck::cast_slice(weights));
+            self.weights_generation = Some(weights_generation);
+        }
+        let len = frame.data.len();
+        let rows = |(a, b): (u32, u32)| {
+            (
+                a as usize * self.stride,
+                (b as usize * self.stride).min(len),
+            )
+        };
+        let (up0, up1) = rows(bands.read);
+        queue.write_buffer(&self.frame, up0 as u64, &frame.data[up0..up1]);
+
+        let max_w = regions.iter().map(|r| r.width()).max().unwrap_or(1);
+        let max_h = regions.iter().map(|r| r.height()).max().unwrap_or(1);
+        let n = regions.len() as u32;
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("gpublur frame"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("gpublur"),
+                timestamp_writes: None,
+            });
+            match op {
+                BlurOp::Gaussian { radius } => {
+                    pass.set_pipeline(&self.pipelines.gaussian_h);
+                    pass.set_bind_group(0, &self.bind_gaussian_h, &[]);
+                    pass.dispatch_workgroups(groups(max_w), groups(max_h + 2 * radius), n);
+                    pass.set_pipeline(&self.pipelines.gaussian_v);
+                    pass.set_bind_group(0, &self.bind_gaussian_v, &[]);
+                    pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
+                }
+                BlurOp::Mosaic { .. } => {
+                    let blocks = |a: i32, b: i32| (b as u32 - 1) / block - a as u32 / block + 1;
+                    let bw = regions
+                        .iter()
+                        .map(|r| blocks(r.bbox[0], r.bbox[2]))
+                        .max()
+                        .unwrap_or(1);
+                    let bh = regions
+                        .iter()
+                        .map(|r| blocks(r.bbox[1], r.bbox[3]))
+                        .max()
+                        .unwrap_or(1);
+                    pass.set_pipeline(&self.pipelines.mosaic_average);
+                    pass.set_bind_group(0, &self.bind_mosaic_average, &[]);
+                    pass.dispatch_workgroups(groups(bw), groups(bh), n);
+                    pass.set_pipeline(&self.pipelines.mosaic_fill);
+                    pass.set_bind_group(0, &self.bind_mosaic_fill, &[]);
+                    pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
+                }
+                BlurOp::Solid => {
+                    pass.set_pipeline(&self.pipelines.solid);
+                    pass.set_bind_group(0, &self.bind_solid, &[]);
+                    pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
+                }
+            }
+        }
+        let (down0, down1) = rows(bands.write);
+        let down_len = ((down1 - down0) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        encoder.copy_buffer_to_buffer(&self.frame, down0 as u64, &self.staging, 0, down_len);
+        queue.submit(Some(encoder.finish()));
+        self.ctx.read_mapped(&self.staging, down_len, |bytes| {
+            frame.data[down0..down1].copy_from_slice(&bytes[..down1 - down0]);
+        })
+    }
+}

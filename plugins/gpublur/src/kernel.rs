@@ -1,0 +1,79 @@
+//! Gaussian weights, computed once per strength on the CPU and shared by both paths.
+
+/// Largest sigma the element accepts; the kernel reaches three sigmas each side.
+pub const MAX_SIGMA: f64 = 100.0;
+/// Taps on each side at [`MAX_SIGMA`].
+pub const MAX_RADIUS: u32 = (MAX_SIGMA * 3.0) as u32;
+
+/// Half of a normalised gaussian: `weights[0]` is the centre tap, `weights[i]` the tap `i`
+/// pixels away on either side.
+#[derive(Debug, Clone)]
+pub struct GaussianKernel {
+    sigma: f32,
+    weights: Vec<f32>,
+}
+
+impl Default for GaussianKernel {
+    fn default() -> Self {
+        let mut k = GaussianKernel {
+            sigma: -1.0,
+            weights: Vec::with_capacity(MAX_RADIUS as usize + 1),
+        };
+        k.set_sigma(0.0);
+        k
+    }
+}
+
+impl GaussianKernel {
+    /// Recomputes the weights in place for `sigma` (clamped to `0..=MAX_SIGMA`); returns whether
+    /// they changed.
+    pub fn set_sigma(&mut self, sigma: f32) -> bool {
+        let sigma = sigma.clamp(0.0, MAX_SIGMA as f32);
+        if sigma == self.sigma {
+            return false;
+        }
+        self.sigma = sigma;
+        self.weights.clear();
+        if sigma < 0.01 {
+            self.weights.push(1.0);
+            return true;
+        }
+        let radius = ((3.0 * sigma).ceil() as u32).min(MAX_RADIUS);
+        let two_s2 = 2.0 * sigma * sigma;
+        self.weights
+            .extend((0..=radius).map(|i| (-((i * i) as f32) / two_s2).exp()));
+        let total = self.weights[0] + 2.0 * self.weights[1..].iter().sum::<f32>();
+        for w in &mut self.weights {
+            *w /= total;
+        }
+        true
+    }
+
+    pub fn radius(&self) -> u32 {
+        self.weights.len() as u32 - 1
+    }
+
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_sum_to_one_and_fall_off() {
+        let mut k = GaussianKernel::default();
+        assert_eq!(k.radius(), 0);
+        assert!(k.set_sigma(4.0));
+        assert!(!k.set_sigma(4.0));
+        assert_eq!(k.radius(), 12);
+        let w = k.weights();
+        let total = w[0] + 2.0 * w[1..].iter().sum::<f32>();
+        assert!((total - 1.0).abs() < 1e-5);
+        assert!(w.windows(2).all(|p| p[0] > p[1]));
+        k.set_sigma(1e9);
+        assert_eq!(k.radius(), MAX_RADIUS);
+    }
+}

