@@ -198,3 +198,57 @@ fn one_pixel_frames_pass_without_faces() {
     let (pipeline, _) = run_to_end(desc).expect("1x1 frames flow");
     pipeline.set_state(gst::State::Null).unwrap();
 }
+
+/// The astronaut portrait scaled so its face box is `face_px` wide, pasted into a grey
+/// 1920x1080 frame.
+fn small_face_frame(face_px: u32) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("onnxfacedetect-small-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("face{face_px}.png"));
+    let side = 512 * face_px / 88;
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=1920x1080",
+            "-i",
+        ])
+        .arg(media("astronaut.png"))
+        .args([
+            "-filter_complex",
+            &format!("[1]scale={side}:{side}[a];[0][a]overlay=x=900:y=500"),
+            "-frames:v",
+            "1",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    out
+}
+
+#[test]
+fn default_input_size_keeps_24_px_faces_of_full_hd() {
+    init();
+    let path = small_face_frame(24);
+    let sample = load_frame(&path, "I420", None);
+    std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    let mut h = Harness::new("onnxfacedetect");
+    h.set_src_caps(sample.caps().unwrap().to_owned());
+    h.play();
+    let out = h.push_and_pull(sample.buffer().unwrap().copy()).unwrap();
+    let faces: Vec<_> = out
+        .iter_meta::<VideoRegionOfInterestMeta>()
+        .map(|m| m.rect())
+        .collect();
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    let (x, y, w, _) = faces[0];
+    assert!(
+        (890..=960).contains(&x) && (490..=560).contains(&y) && (16..=40).contains(&w),
+        "{faces:?}"
+    );
+}

@@ -1,0 +1,55 @@
+#!/bin/sh
+# `make bench`: face anonymisation speed, ours beside deface 1.5.0, on the same 720p clip in the
+# same run. Prints frames per second and ratios; absolute times vary with the machine.
+#
+#   benches/anonymize.sh [SECONDS]    (clip length, default 10)
+#
+# Rows:
+#   ours default        pipelines/anonymize.sh at default settings
+#   ours full-res det   the same with max-input-size=1280 (the detector sees the full frame,
+#                       as deface does by default)
+#   deface onnxrt       deface 1.5.0 --backend onnxrt, its defaults (full-frame detector input)
+#   decode+encode       the same decode and x264 encode without detection or blur (the floor)
+set -eu
+cd "$(dirname "$0")/.."
+SECS=${1:-10}
+FRAMES=$((SECS * 25))
+WORK=target/bench
+mkdir -p "$WORK"
+PLUGINS=${GST_PLUGIN_PATH:-$PWD/target/release}
+export GST_PLUGIN_PATH="$PLUGINS"
+
+VENV=.deps/bench-venv
+if [ ! -x "$VENV/bin/deface" ]; then
+    echo "bench: installing deface 1.5.0 into $VENV (PyPI)" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q deface==1.5.0 onnxruntime==1.31.1 opencv-python-headless
+fi
+
+CLIP=$WORK/clip-720p.mp4
+[ -s "$CLIP" ] || scripts/make-clip.sh "$CLIP" 1280x720 "$SECS" noaudio
+
+now() { date +%s.%N; }
+# Runs a command, prints its wall seconds.
+timed() {
+    t0=$(now)
+    "$@" >"$WORK/last.log" 2>&1 || { cat "$WORK/last.log" >&2; echo "bench: $* failed" >&2; exit 1; }
+    t1=$(now)
+    awk "BEGIN { print $t1 - $t0 }"
+}
+
+t_ours=$(timed pipelines/anonymize.sh "$CLIP" "$WORK/ours.mp4")
+t_full=$(DETECT_OPTS="max-input-size=1280" timed pipelines/anonymize.sh "$CLIP" "$WORK/ours-full.mp4")
+t_floor=$(timed gst-launch-1.0 -q -e filesrc location="$CLIP" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
+    ! x264enc speed-preset=veryfast ! h264parse ! mp4mux ! filesink location="$WORK/floor.mp4")
+t_deface=$(timed "$VENV/bin/deface" "$CLIP" -o "$WORK/deface.mp4" --backend onnxrt)
+
+fps() { awk "BEGIN { print $FRAMES / $1 }"; }
+f_ours=$(fps "$t_ours"); f_full=$(fps "$t_full"); f_floor=$(fps "$t_floor"); f_deface=$(fps "$t_deface")
+ratio() { awk "BEGIN { print $1 / $2 }"; }
+printf '\n1280x720, %s frames, %s cores (%s)\n' "$FRAMES" "$(nproc)" "$(uname -m)"
+printf '%-22s %8s %10s\n' "pipeline" "fps" "vs deface"
+printf '%-22s %8.1f %9.2fx\n' "ours default" "$f_ours" "$(ratio "$f_ours" "$f_deface")"
+printf '%-22s %8.1f %9.2fx\n' "ours full-res det" "$f_full" "$(ratio "$f_full" "$f_deface")"
+printf '%-22s %8.1f %9.2fx\n' "deface onnxrt" "$f_deface" 1
+printf '%-22s %8.1f %9.2fx\n' "decode+encode only" "$f_floor" "$(ratio "$f_floor" "$f_deface")"
