@@ -23,7 +23,7 @@ VENV=.deps/bench-venv
 if [ ! -x "$VENV/bin/deface" ]; then
     echo "bench: installing deface 1.5.0 into $VENV (PyPI)" >&2
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q deface==1.5.0 onnxruntime==1.31.1 opencv-python-headless
+    "$VENV/bin/pip" install -q deface==1.5.0 onnxruntime==1.31.1 onnx opencv-python-headless
 fi
 
 CLIP=$WORK/clip-720p.mp4

@@ -93,7 +93,14 @@ import sys, onnx
 m = onnx.load(sys.argv[1])
 weights = {i.name for i in m.graph.initializer}
 real_inputs = [vi for vi in m.graph.input if vi.name not in weights]
-for suffix, group in (("", real_inputs), ("_out", m.graph.output)):
+# The export lists every weight as a graph input too, which makes ONNX Runtime treat them as
+# overridable and skip constant folding and conv+batch-norm fusion: keep only the image input.
+kept = [type(vi)() for vi in real_inputs]
+for copy, vi in zip(kept, real_inputs):
+    copy.CopyFrom(vi)
+del m.graph.input[:]
+m.graph.input.extend(kept)
+for suffix, group in (("", m.graph.input), ("_out", m.graph.output)):
     for vi in group:
         dims = vi.type.tensor_type.shape.dim
         for i, name in ((0, "N"), (2, "H"), (3, "W")):

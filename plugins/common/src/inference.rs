@@ -159,7 +159,14 @@ pub fn load_model(
 ) -> Result<LoadedModel, String> {
     let env = environment()?;
     let to_msg = |e: &dyn std::fmt::Display| format!("ONNX Runtime session options: {e}");
-    let mut builder = ort::session::Session::builder(env).map_err(|e| to_msg(&e))?;
+    // Idle inference threads must not spin: in a pipeline they would steal the cores that
+    // decoders, converters and encoders need between two frames.
+    let mut builder = ort::session::Session::builder(env)
+        .map_err(|e| to_msg(&e))?
+        .with_intra_op_spinning(false)
+        .map_err(|e| to_msg(&e))?
+        .with_inter_op_spinning(false)
+        .map_err(|e| to_msg(&e))?;
     if intra_threads > 0 {
         builder = builder
             .with_intra_threads(intra_threads)

@@ -202,20 +202,99 @@ impl TensorSampler {
         if out.len() != self.tensor_len() || !self.planes_fit(src) {
             return false;
         }
+        // One monomorphised loop per layout: no format branch per pixel.
+        match *src {
+            PixelSource::Packed {
+                data,
+                stride,
+                pixel_stride,
+                offsets,
+            } => self.fill_with(out, |xt, yt| {
+                let at = |x: u32, y: u32, o: usize| {
+                    data[y as usize * stride + x as usize * pixel_stride + o] as f32
+                };
+                offsets.map(|o| {
+                    lerp2(
+                        xt,
+                        yt,
+                        [
+                            at(xt.i0, yt.i0, o),
+                            at(xt.i1, yt.i0, o),
+                            at(xt.i0, yt.i1, o),
+                            at(xt.i1, yt.i1, o),
+                        ],
+                    )
+                })
+            }),
+            PixelSource::I420 {
+                y,
+                y_stride,
+                u,
+                u_stride,
+                v,
+                v_stride,
+            } => self.fill_with(out, |xt, yt| {
+                let at = |x: u32, yy: u32| y[yy as usize * y_stride + x as usize] as f32;
+                let luma = lerp2(
+                    xt,
+                    yt,
+                    [
+                        at(xt.i0, yt.i0),
+                        at(xt.i1, yt.i0),
+                        at(xt.i0, yt.i1),
+                        at(xt.i1, yt.i1),
+                    ],
+                );
+                let (cx, cy) = ((xt.i0 / 2) as usize, (yt.i0 / 2) as usize);
+                self.matrix.rgb(
+                    luma,
+                    u[cy * u_stride + cx] as f32,
+                    v[cy * v_stride + cx] as f32,
+                )
+            }),
+            PixelSource::Nv12 {
+                y,
+                y_stride,
+                uv,
+                uv_stride,
+            } => self.fill_with(out, |xt, yt| {
+                let at = |x: u32, yy: u32| y[yy as usize * y_stride + x as usize] as f32;
+                let luma = lerp2(
+                    xt,
+                    yt,
+                    [
+                        at(xt.i0, yt.i0),
+                        at(xt.i1, yt.i0),
+                        at(xt.i0, yt.i1),
+                        at(xt.i1, yt.i1),
+                    ],
+                );
+                let c = (yt.i0 / 2) as usize * uv_stride + (xt.i0 / 2) as usize * 2;
+                self.matrix.rgb(luma, uv[c] as f32, uv[c + 1] as f32)
+            }),
+        }
+        true
+    }
+
+    #[inline(always)]
+    fn fill_with(&self, out: &mut [f32], sample: impl Fn(&Tap, &Tap) -> [f32; 3]) {
         let plane = self.dst_w as usize * self.dst_h as usize;
         let (r_out, rest) = out.split_at_mut(plane);
         let (g_out, b_out) = rest.split_at_mut(plane);
         let w = self.dst_w as usize;
         for (ty, yt) in self.ys.iter().enumerate() {
-            let row = ty * w;
-            for (tx, xt) in self.xs.iter().enumerate() {
-                let rgb = self.sample(src, xt, yt);
-                r_out[row + tx] = rgb[0];
-                g_out[row + tx] = rgb[1];
-                b_out[row + tx] = rgb[2];
+            let row = ty * w..(ty + 1) * w;
+            let rows = r_out[row.clone()]
+                .iter_mut()
+                .zip(&mut g_out[row.clone()])
+                .zip(&mut b_out[row]);
+            for (((r, g), b), xt) in rows.zip(&self.xs) {
+                let rgb = sample(xt, yt);
+                *r = rgb[0];
+                *g = rgb[1];
+                *b = rgb[2];
             }
         }
-        true
     }
 
     fn planes_fit(&self, src: &PixelSource) -> bool {
@@ -254,61 +333,14 @@ impl TensorSampler {
             } => fits(y.len(), y_stride, w, h) && fits(uv.len(), uv_stride, cw * 2, ch),
         }
     }
+}
 
-    #[inline]
-    fn sample(&self, src: &PixelSource, xt: &Tap, yt: &Tap) -> [f32; 3] {
-        let lerp2 = |p00: f32, p01: f32, p10: f32, p11: f32| {
-            let top = p00 + (p01 - p00) * xt.f;
-            let bottom = p10 + (p11 - p10) * xt.f;
-            top + (bottom - top) * yt.f
-        };
-        let (x0, x1, y0, y1) = (
-            xt.i0 as usize,
-            xt.i1 as usize,
-            yt.i0 as usize,
-            yt.i1 as usize,
-        );
-        match *src {
-            PixelSource::Packed {
-                data,
-                stride,
-                pixel_stride,
-                offsets,
-            } => {
-                let at =
-                    |x: usize, y: usize, o: usize| data[y * stride + x * pixel_stride + o] as f32;
-                offsets.map(|o| lerp2(at(x0, y0, o), at(x1, y0, o), at(x0, y1, o), at(x1, y1, o)))
-            }
-            PixelSource::I420 {
-                y,
-                y_stride,
-                u,
-                u_stride,
-                v,
-                v_stride,
-            } => {
-                let at = |x: usize, yy: usize| y[yy * y_stride + x] as f32;
-                let luma = lerp2(at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
-                let (cx, cy) = (x0 / 2, y0 / 2);
-                self.matrix.rgb(
-                    luma,
-                    u[cy * u_stride + cx] as f32,
-                    v[cy * v_stride + cx] as f32,
-                )
-            }
-            PixelSource::Nv12 {
-                y,
-                y_stride,
-                uv,
-                uv_stride,
-            } => {
-                let at = |x: usize, yy: usize| y[yy * y_stride + x] as f32;
-                let luma = lerp2(at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
-                let c = (y0 / 2) * uv_stride + (x0 / 2) * 2;
-                self.matrix.rgb(luma, uv[c] as f32, uv[c + 1] as f32)
-            }
-        }
-    }
+/// Bilinear blend of the four neighbours `[p00, p01, p10, p11]`.
+#[inline(always)]
+fn lerp2(xt: &Tap, yt: &Tap, p: [f32; 4]) -> f32 {
+    let top = p[0] + (p[1] - p[0]) * xt.f;
+    let bottom = p[2] + (p[3] - p[2]) * xt.f;
+    top + (bottom - top) * yt.f
 }
 
 #[cfg(test)]

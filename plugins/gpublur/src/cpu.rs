@@ -1,6 +1,7 @@
 //! The CPU path: the same passes as the shaders, in f32, over a frame in place, with scratch
 //! allocated once per caps.
 
+use crate::kernel::MAX_RADIUS;
 use crate::regions::{BlurOp, MaskRegion, MaskShape};
 
 /// A packed 4-byte-per-pixel frame, mutable in place.
@@ -41,6 +42,10 @@ pub struct CpuBlur {
     width: u32,
     height: u32,
     scratch: Vec<[f32; 4]>,
+    /// One padded source row of the horizontal pass.
+    line: Vec<[f32; 4]>,
+    /// One output row of the vertical pass.
+    acc: Vec<[f32; 4]>,
 }
 
 impl CpuBlur {
@@ -49,6 +54,8 @@ impl CpuBlur {
             width,
             height,
             scratch: vec![[0.0; 4]; width as usize * height as usize],
+            line: Vec::with_capacity(width as usize + 2 * MAX_RADIUS as usize),
+            acc: vec![[0.0; 4]; width as usize],
         }
     }
 
@@ -83,51 +90,56 @@ impl CpuBlur {
         radius: u32,
         weights: &[f32],
     ) {
-        let (w, h, stride) = (f.width as i32, f.height as i32, f.stride);
-        let r = radius as i32;
+        let (w, h, stride) = (f.width as usize, f.height as usize, f.stride);
+        let r = radius as usize;
+        let w0 = weights[0];
+        let centre = |c: [f32; 4]| [c[0] * w0, c[1] * w0, c[2] * w0, c[3] * w0];
         // All horizontal passes read the untouched frame before any vertical pass writes it,
-        // exactly like the two GPU dispatches.
+        // exactly like the two GPU dispatches; each pixel sums its taps in the shaders' order.
         for reg in regions {
-            let y_start = (reg.bbox[1] - r).max(0);
-            let y_end = (reg.bbox[3] + r).min(h);
+            let (x0, x1) = (reg.bbox[0] as usize, reg.bbox[2] as usize);
+            let y_start = (reg.bbox[1] as usize).saturating_sub(r);
+            let y_end = (reg.bbox[3] as usize + r).min(h);
             for y in y_start..y_end {
-                let row = y as usize * stride;
-                for x in reg.bbox[0]..reg.bbox[2] {
-                    let px = |xx: i32| load(f.data, row + xx.clamp(0, w - 1) as usize * 4);
-                    let c = px(x);
-                    let mut acc = [
-                        c[0] * weights[0],
-                        c[1] * weights[0],
-                        c[2] * weights[0],
-                        c[3] * weights[0],
-                    ];
-                    for i in 1..=r {
-                        mul_add(&mut acc, px(x - i), px(x + i), weights[i as usize]);
+                // The row's pixels x0-r .. x1+r (edges repeated) once in f32, so the taps
+                // below run over contiguous memory.
+                let src = &f.data[y * stride..];
+                self.line.clear();
+                self.line.extend((0..x1 - x0 + 2 * r).map(|i| {
+                    let x = (x0 + i).saturating_sub(r).min(w - 1);
+                    load(src, x * 4)
+                }));
+                let out = &mut self.scratch[y * w + x0..y * w + x1];
+                for (j, o) in out.iter_mut().enumerate() {
+                    let c = j + r;
+                    let mut acc = centre(self.line[c]);
+                    for (k, &wk) in weights.iter().enumerate().skip(1) {
+                        mul_add(&mut acc, self.line[c - k], self.line[c + k], wk);
                     }
-                    self.scratch[y as usize * w as usize + x as usize] = acc;
+                    *o = acc;
                 }
             }
         }
         for reg in regions {
-            for y in reg.bbox[1]..reg.bbox[3] {
-                for x in reg.bbox[0]..reg.bbox[2] {
-                    if !reg.contains(shape, x, y) {
-                        continue;
+            let (x0, x1) = (reg.bbox[0] as usize, reg.bbox[2] as usize);
+            for y in reg.bbox[1] as usize..reg.bbox[3] as usize {
+                // Whole rows at a time: every tap is one contiguous row of the scratch.
+                let acc = &mut self.acc[..x1 - x0];
+                for (a, c) in acc.iter_mut().zip(&self.scratch[y * w + x0..y * w + x1]) {
+                    *a = centre(*c);
+                }
+                for (k, &wk) in weights.iter().enumerate().skip(1) {
+                    let (ya, yb) = (y.saturating_sub(k), (y + k).min(h - 1));
+                    let above = &self.scratch[ya * w + x0..ya * w + x1];
+                    let below = &self.scratch[yb * w + x0..yb * w + x1];
+                    for ((a, p), q) in acc.iter_mut().zip(above).zip(below) {
+                        mul_add(a, *p, *q, wk);
                     }
-                    let t = |yy: i32| {
-                        self.scratch[yy.clamp(0, h - 1) as usize * w as usize + x as usize]
-                    };
-                    let c = t(y);
-                    let mut acc = [
-                        c[0] * weights[0],
-                        c[1] * weights[0],
-                        c[2] * weights[0],
-                        c[3] * weights[0],
-                    ];
-                    for i in 1..=r {
-                        mul_add(&mut acc, t(y - i), t(y + i), weights[i as usize]);
+                }
+                for (j, a) in acc.iter().enumerate() {
+                    if reg.contains(shape, (x0 + j) as i32, y as i32) {
+                        store(f.data, y * stride + (x0 + j) * 4, *a);
                     }
-                    store(f.data, y as usize * stride + x as usize * 4, acc);
                 }
             }
         }

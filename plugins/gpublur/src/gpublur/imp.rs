@@ -259,8 +259,21 @@ impl BaseTransformImpl for GpuBlur {
             .lock()
             .expect("settings lock is never poisoned")
             .backend;
+        // A software rasteriser (lavapipe, llvmpipe) runs the same passes on the same CPU
+        // cores plus an upload and a readback, so `auto` takes the native CPU path there.
+        let software_adapter = backend == Backend::Auto
+            && mediaai_common::gpu::context()
+                .is_ok_and(|c| c.adapter_info.device_type == wgpu::DeviceType::Cpu);
         let engine = match backend {
             Backend::Cpu => Engine::Cpu(CpuBlur::new(width, height)),
+            Backend::Auto if software_adapter => {
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "the only GPU adapter is a software rasteriser: blurring on the CPU path"
+                );
+                Engine::Cpu(CpuBlur::new(width, height))
+            }
             Backend::Gpu | Backend::Auto => match GpuEngine::new(width, height, stride) {
                 Ok(g) => {
                     gst::info!(CAT, imp = self, "blurring on {}", g.adapter_name());
