@@ -10,6 +10,7 @@
 #                       as deface does by default)
 #   deface onnxrt       deface 1.5.0 --backend onnxrt, its defaults (full-frame detector input)
 #   decode+encode       the same decode and x264 encode without detection or blur (the floor)
+#   detector alone      decode ! onnxfacedetect, network every frame and every third frame
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -44,6 +45,13 @@ t_floor=$(timed gst-launch-1.0 -q -e filesrc location="$CLIP" ! decodebin ! vide
     ! x264enc speed-preset=veryfast ! h264parse ! mp4mux ! filesink location="$WORK/floor.mp4")
 t_deface=$(timed "$VENV/bin/deface" "$CLIP" -o "$WORK/deface.mp4" --backend onnxrt)
 
+# The detector alone, network every frame vs every third frame (tracker predicts between).
+detector() {
+    timed gst-launch-1.0 -q filesrc location="$CLIP" ! decodebin ! onnxfacedetect post-messages=false "$@" ! fakesink
+}
+t_det1=$(detector interval=1)
+t_det3=$(detector interval=3)
+
 fps() { awk "BEGIN { print $FRAMES / $1 }"; }
 f_ours=$(fps "$t_ours"); f_full=$(fps "$t_full"); f_floor=$(fps "$t_floor"); f_deface=$(fps "$t_deface")
 ratio() { awk "BEGIN { print $1 / $2 }"; }
@@ -53,3 +61,7 @@ printf '%-22s %8.1f %9.2fx\n' "ours default" "$f_ours" "$(ratio "$f_ours" "$f_de
 printf '%-22s %8.1f %9.2fx\n' "ours full-res det" "$f_full" "$(ratio "$f_full" "$f_deface")"
 printf '%-22s %8.1f %9.2fx\n' "deface onnxrt" "$f_deface" 1
 printf '%-22s %8.1f %9.2fx\n' "decode+encode only" "$f_floor" "$(ratio "$f_floor" "$f_deface")"
+f_det1=$(fps "$t_det1"); f_det3=$(fps "$t_det3")
+printf '\n%-22s %8s %10s\n' "detector alone" "fps" "vs int=1"
+printf '%-22s %8.1f %9.2fx\n' "interval=1" "$f_det1" 1
+printf '%-22s %8.1f %9.2fx\n' "interval=3 (tracked)" "$f_det3" "$(ratio "$f_det3" "$f_det1")"

@@ -10,7 +10,7 @@ use gst::glib;
 pub mod centerface;
 pub mod nms;
 mod onnxfacedetect;
-pub mod track_ids;
+pub mod tracker;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     onnxfacedetect::register(plugin)

@@ -28,7 +28,7 @@ use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
 
 use crate::centerface::CenterFaceMaps;
 use crate::nms;
-use crate::track_ids::TrackIds;
+use crate::tracker::FaceTracker;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -50,6 +50,9 @@ const DEFAULT_MAX_INPUT_SIZE: u32 = 640;
 const DEFAULT_INTERVAL: u32 = 1;
 const DEFAULT_EP: ExecutionProvider = ExecutionProvider::Cpu;
 const DEFAULT_THREADS: u32 = 0;
+/// Eight frames (a third of a second at 25 fps) bridge the detector's short misses — a turned
+/// head, motion blur — without a box lingering long after a face has left.
+const DEFAULT_HOLD_FRAMES: u32 = 8;
 const DEFAULT_POST_MESSAGES: bool = true;
 const ROI_TYPE: &str = "face";
 /// Tensor sides are multiples of this (the network's total stride).
@@ -66,6 +69,7 @@ struct Settings {
     interval: u32,
     execution_provider: ExecutionProvider,
     threads: u32,
+    hold_frames: u32,
     post_messages: bool,
 }
 
@@ -79,6 +83,7 @@ impl Default for Settings {
             interval: DEFAULT_INTERVAL,
             execution_provider: ExecutionProvider::default(),
             threads: DEFAULT_THREADS,
+            hold_frames: DEFAULT_HOLD_FRAMES,
             post_messages: DEFAULT_POST_MESSAGES,
         }
     }
@@ -95,10 +100,13 @@ struct State {
     session: ort::session::Session,
     model_path: PathBuf,
     geometry: Option<Geometry>,
-    /// Detections of the last analysed frame, in frame pixels; reused between intervals.
+    /// This frame's detections, then its tracked faces, in frame pixels.
     faces: Vec<Detection>,
-    track_ids: TrackIds,
-    frames_since_detection: u64,
+    tracker: FaceTracker,
+    /// Frames seen since the last reset.
+    frames: u64,
+    /// Frames since the network last ran.
+    frames_since_detection: u32,
 }
 
 #[derive(Default)]
@@ -149,7 +157,7 @@ impl ObjectImpl for OnnxFaceDetect {
                     .build(),
                 glib::ParamSpecUInt::builder("interval")
                     .nick("Detection interval")
-                    .blurb("Run the network every Nth frame and reuse the last boxes in between (1 = every frame)")
+                    .blurb("Run the network every Nth frame; the tracker predicts the boxes in between (1 = every frame)")
                     .minimum(1)
                     .maximum(1000)
                     .default_value(DEFAULT_INTERVAL)
@@ -167,6 +175,14 @@ impl ObjectImpl for OnnxFaceDetect {
                     .maximum(256)
                     .default_value(DEFAULT_THREADS)
                     .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("hold-frames")
+                    .nick("Hold frames")
+                    .blurb("Frames a face the detector lost is still reported, its box predicted forward from its motion (0 = drop at once)")
+                    .minimum(0)
+                    .maximum(1000)
+                    .default_value(DEFAULT_HOLD_FRAMES)
+                    .mutable_playing()
                     .build(),
                 glib::ParamSpecBoolean::builder("post-messages")
                     .nick("Post messages")
@@ -194,6 +210,7 @@ impl ObjectImpl for OnnxFaceDetect {
                 s.execution_provider = value.get().expect("type checked upstream")
             }
             "threads" => s.threads = value.get().expect("type checked upstream"),
+            "hold-frames" => s.hold_frames = value.get().expect("type checked upstream"),
             "post-messages" => s.post_messages = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
@@ -213,6 +230,7 @@ impl ObjectImpl for OnnxFaceDetect {
             "interval" => s.interval.to_value(),
             "execution-provider" => s.execution_provider.to_value(),
             "threads" => s.threads.to_value(),
+            "hold-frames" => s.hold_frames.to_value(),
             "post-messages" => s.post_messages.to_value(),
             other => unreachable!("unknown property {other}"),
         }
@@ -297,7 +315,8 @@ impl BaseTransformImpl for OnnxFaceDetect {
             model_path,
             geometry: None,
             faces: Vec::with_capacity(MAX_FACES),
-            track_ids: TrackIds::with_capacity(MAX_FACES),
+            tracker: FaceTracker::new(settings.hold_frames, MAX_FACES),
+            frames: 0,
             frames_since_detection: 0,
         });
         Ok(())
@@ -355,9 +374,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
             sampler,
             tensor,
         });
-        state.faces.clear();
-        state.track_ids.reset();
-        state.frames_since_detection = 0;
+        state.reset_tracking();
         Ok(())
     }
 
@@ -369,9 +386,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 .expect("state lock is never poisoned")
                 .as_mut()
             {
-                state.faces.clear();
-                state.track_ids.reset();
-                state.frames_since_detection = 0;
+                state.reset_tracking();
             }
         }
         self.parent_sink_event(event)
@@ -398,8 +413,14 @@ impl BaseTransformImpl for OnnxFaceDetect {
         };
         let (width, height) = (geometry.info.width(), geometry.info.height());
 
-        let due = state.frames_since_detection % settings.interval.max(1) as u64 == 0;
-        state.frames_since_detection += 1;
+        // Tracks move one frame per buffer; the network runs on the first frame and then every
+        // `interval` frames, and the tracker predicts the boxes in between.
+        state.tracker.hold_frames = settings.hold_frames;
+        if state.frames > 0 {
+            state.tracker.predict(1);
+        }
+        let due = state.frames == 0 || state.frames_since_detection >= settings.interval;
+        state.frames += 1;
         if due {
             {
                 let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &geometry.info)
@@ -480,8 +501,12 @@ impl BaseTransformImpl for OnnxFaceDetect {
             for f in state.faces.iter_mut() {
                 scale_detection(f, sx, sy);
             }
-            state.track_ids.assign(&mut state.faces);
+            let elapsed = state.frames_since_detection.max(1);
+            state.tracker.update(&state.faces, elapsed);
+            state.frames_since_detection = 0;
         }
+        state.frames_since_detection += 1;
+        state.tracker.current(&mut state.faces);
 
         for f in &state.faces {
             roi::attach_detection(buf, ROI_TYPE, f, width, height);
@@ -492,6 +517,17 @@ impl BaseTransformImpl for OnnxFaceDetect {
             let _ = self.obj().post_message(msg);
         }
         Ok(gst::FlowSuccess::Ok)
+    }
+}
+
+impl State {
+    /// Forgets tracks and counters: after a flush or a caps change nothing of the old stream
+    /// should be predicted into the new one.
+    fn reset_tracking(&mut self) {
+        self.faces.clear();
+        self.tracker.reset();
+        self.frames = 0;
+        self.frames_since_detection = 0;
     }
 }
 

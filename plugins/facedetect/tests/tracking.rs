@@ -1,0 +1,97 @@
+//! onnxfacedetect's tracker on a clip where a real face moves steadily: ids stay constant and,
+//! with the network run only every third frame, the predicted boxes still cover the face that
+//! a full detection finds in every frame.
+
+use std::path::PathBuf;
+
+use mediaai_common::testing::run_to_end;
+
+type Face = (f64, f64, f64, f64, u32);
+
+fn init() {
+    gst::init().unwrap();
+    gstfacedetect::plugin_register_static().expect("plugin registers");
+}
+
+/// A 4 s, 25 fps, 640x360 clip of the astronaut portrait panning left to right.
+fn moving_face_clip() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = root.join("target/test-media/tracking");
+    std::fs::create_dir_all(&dir).unwrap();
+    let clip = dir.join("pan.mp4");
+    if !clip.is_file() {
+        let status = std::process::Command::new(root.join("scripts/make-clip.sh"))
+            .arg(&clip)
+            .args(["640x360", "4", "noaudio"])
+            .status()
+            .expect("make-clip runs");
+        assert!(status.success());
+    }
+    clip
+}
+
+/// The faces of every frame, in order, from the element's `facedetect` messages.
+fn faces_per_frame(clip: &std::path::Path, props: &str) -> Vec<Vec<Face>> {
+    init();
+    let desc = format!(
+        "filesrc location=\"{}\" ! decodebin ! videoconvert ! onnxfacedetect {props} ! fakesink sync=false",
+        clip.display()
+    );
+    let (pipeline, messages) = run_to_end(&desc).expect("pipeline runs");
+    pipeline.set_state(gst::State::Null).unwrap();
+    messages
+        .iter()
+        .filter(|s| s.name() == "facedetect")
+        .map(|s| {
+            s.get::<gst::List>("faces")
+                .unwrap()
+                .iter()
+                .map(|v| {
+                    let f = v.get::<gst::Structure>().unwrap();
+                    let g = |k: &str| f.get::<u32>(k).unwrap() as f64;
+                    (
+                        g("x"),
+                        g("y"),
+                        g("width"),
+                        g("height"),
+                        f.get::<u32>("track-id").unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn iou(a: &Face, b: &Face) -> f64 {
+    let ix = ((a.0 + a.2).min(b.0 + b.2) - a.0.max(b.0)).max(0.0);
+    let iy = ((a.1 + a.3).min(b.1 + b.3) - a.1.max(b.1)).max(0.0);
+    let inter = ix * iy;
+    inter / (a.2 * a.3 + b.2 * b.3 - inter)
+}
+
+use gst::prelude::*;
+
+#[test]
+fn track_id_stays_constant_for_a_moving_face_over_100_frames() {
+    let frames = faces_per_frame(&moving_face_clip(), "");
+    assert_eq!(frames.len(), 100);
+    for (i, faces) in frames.iter().enumerate() {
+        assert_eq!(faces.len(), 1, "frame {i}: {faces:?}");
+        assert_eq!(faces[0].4, frames[0][0].4, "frame {i}: id changed");
+    }
+    // The face really moves: about 3.5 px per frame to the right.
+    assert!(frames[99][0].0 - frames[0][0].0 > 250.0);
+}
+
+#[test]
+fn predicted_boxes_between_detections_cover_the_face() {
+    let clip = moving_face_clip();
+    let full = faces_per_frame(&clip, "");
+    let sparse = faces_per_frame(&clip, "interval=3");
+    assert_eq!(full.len(), sparse.len());
+    for (i, (f, s)) in full.iter().zip(&sparse).enumerate() {
+        assert_eq!(s.len(), 1, "frame {i}: no box while the face is in view");
+        let v = iou(&f[0], &s[0]);
+        assert!(v >= 0.5, "frame {i}: IoU {v:.2}, {:?} vs {:?}", s[0], f[0]);
+    }
+}
