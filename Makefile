@@ -6,7 +6,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models media build demo test lint bench clean
+.PHONY: all deps models media build demo test lint bench eval-faces clean
 
 all: build
 
@@ -40,6 +40,11 @@ test: deps
 
 bench: build
 	benches/anonymize.sh
+
+# Face recall and false positives per face size, ours beside deface (EVAL_OPTS: extra
+# onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=0).
+eval-faces: build
+	"$$(benches/venv.sh)" benches/eval_faces.py $(CURDIR)/target/release $(EVAL_OPTS)
 
 clean:
 	$(CARGO) clean

@@ -20,12 +20,8 @@ mkdir -p "$WORK"
 PLUGINS=${GST_PLUGIN_PATH:-$PWD/target/release}
 export GST_PLUGIN_PATH="$PLUGINS"
 
-VENV=.deps/bench-venv
-if [ ! -x "$VENV/bin/deface" ]; then
-    echo "bench: installing deface 1.5.0 into $VENV (PyPI)" >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q deface==1.5.0 onnxruntime==1.31.1 onnx opencv-python-headless
-fi
+PY=$(benches/venv.sh)
+DEFACE=$(dirname "$PY")/deface
 
 CLIP=$WORK/clip-720p.mp4
 [ -s "$CLIP" ] || scripts/make-clip.sh "$CLIP" 1280x720 "$SECS" noaudio
@@ -43,7 +39,7 @@ t_ours=$(timed pipelines/anonymize.sh "$CLIP" "$WORK/ours.mp4")
 t_full=$(DETECT_OPTS="max-input-size=1280" timed pipelines/anonymize.sh "$CLIP" "$WORK/ours-full.mp4")
 t_floor=$(timed gst-launch-1.0 -q -e filesrc location="$CLIP" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
     ! x264enc speed-preset=veryfast ! h264parse ! mp4mux ! filesink location="$WORK/floor.mp4")
-t_deface=$(timed "$VENV/bin/deface" "$CLIP" -o "$WORK/deface.mp4" --backend onnxrt)
+t_deface=$(timed "$DEFACE" "$CLIP" -o "$WORK/deface.mp4" --backend onnxrt --execution-provider CPUExecutionProvider)
 
 # The detector alone, network every frame vs every third frame (tracker predicts between).
 detector() {
