@@ -10,7 +10,8 @@
 #                       as deface does by default)
 #   deface onnxrt       deface 1.5.0 --backend onnxrt, its defaults (full-frame detector input)
 #   decode+encode       the same decode and x264 encode without detection or blur (the floor)
-#   detector alone      decode ! onnxfacedetect, network every frame and every third frame
+#   detector alone      decode ! onnxfacedetect: network every frame, every third frame, and
+#                       every frame in batches of 4 and 8
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -47,6 +48,8 @@ detector() {
 }
 t_det1=$(detector interval=1)
 t_det3=$(detector interval=3)
+t_detb4=$(detector batch-size=4)
+t_detb8=$(detector batch-size=8)
 
 fps() { awk "BEGIN { print $FRAMES / $1 }"; }
 f_ours=$(fps "$t_ours"); f_full=$(fps "$t_full"); f_floor=$(fps "$t_floor"); f_deface=$(fps "$t_deface")
@@ -61,3 +64,6 @@ f_det1=$(fps "$t_det1"); f_det3=$(fps "$t_det3")
 printf '\n%-22s %8s %10s\n' "detector alone" "fps" "vs int=1"
 printf '%-22s %8.1f %9.2fx\n' "interval=1" "$f_det1" 1
 printf '%-22s %8.1f %9.2fx\n' "interval=3 (tracked)" "$f_det3" "$(ratio "$f_det3" "$f_det1")"
+f_detb4=$(fps "$t_detb4"); f_detb8=$(fps "$t_detb8")
+printf '%-22s %8.1f %9.2fx\n' "batch-size=4" "$f_detb4" "$(ratio "$f_detb4" "$f_det1")"
+printf '%-22s %8.1f %9.2fx\n' "batch-size=8" "$f_detb8" "$(ratio "$f_detb8" "$f_det1")"

@@ -12,6 +12,7 @@
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! onnxfacedetect ! gpublur ! videoconvert ! autovideosink
  * ]|
  */
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
@@ -50,6 +51,8 @@ const DEFAULT_MAX_INPUT_SIZE: u32 = 640;
 const DEFAULT_INTERVAL: u32 = 1;
 const DEFAULT_EP: ExecutionProvider = ExecutionProvider::Cpu;
 const DEFAULT_THREADS: u32 = 0;
+const DEFAULT_BATCH_SIZE: u32 = 1;
+const MAX_BATCH_SIZE: u32 = 32;
 /// Eight frames (a third of a second at 25 fps) bridge the detector's short misses — a turned
 /// head, motion blur — without a box lingering long after a face has left.
 const DEFAULT_HOLD_FRAMES: u32 = 8;
@@ -70,6 +73,7 @@ struct Settings {
     execution_provider: ExecutionProvider,
     threads: u32,
     hold_frames: u32,
+    batch_size: u32,
     post_messages: bool,
 }
 
@@ -84,29 +88,48 @@ impl Default for Settings {
             execution_provider: ExecutionProvider::default(),
             threads: DEFAULT_THREADS,
             hold_frames: DEFAULT_HOLD_FRAMES,
+            batch_size: DEFAULT_BATCH_SIZE,
             post_messages: DEFAULT_POST_MESSAGES,
         }
     }
 }
 
-/// Everything built from caps: the sampler and the input tensor.
+/// Everything built from caps: the sampler and the input tensor of `batch` images.
 struct Geometry {
     info: gst_video::VideoInfo,
     sampler: TensorSampler,
     tensor: ort::value::Tensor<f32>,
+    batch: usize,
+}
+
+/// A buffer waiting for its batch, and the tensor slot its frame was sampled into (None for
+/// frames the `interval` skips).
+struct Pending {
+    buffer: gst::Buffer,
+    slot: Option<usize>,
 }
 
 struct State {
     session: ort::session::Session,
     model_path: PathBuf,
     geometry: Option<Geometry>,
-    /// This frame's detections, then its tracked faces, in frame pixels.
+    /// Detections of each tensor slot after inference, in frame pixels.
+    slot_faces: Vec<Vec<Detection>>,
+    /// The tracked faces of the frame being finished.
     faces: Vec<Detection>,
     tracker: FaceTracker,
-    /// Frames seen since the last reset.
-    frames: u64,
-    /// Frames since the network last ran.
-    frames_since_detection: u32,
+    /// Frames taken in since the last reset, and since the last one sent to the network.
+    frames_in: u64,
+    since_due_in: u32,
+    /// Frames finished (tracked and marked) since the last reset, and since the last one the
+    /// network saw.
+    frames_out: u64,
+    since_detection_out: u32,
+    /// Batching (batch-size > 1): frames waiting for the batch to fill, slots filled so far,
+    /// and finished buffers waiting to be pushed.
+    pending: VecDeque<Pending>,
+    filled: usize,
+    ready: VecDeque<gst::Buffer>,
 }
 
 #[derive(Default)]
@@ -184,6 +207,14 @@ impl ObjectImpl for OnnxFaceDetect {
                     .default_value(DEFAULT_HOLD_FRAMES)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecUInt::builder("batch-size")
+                    .nick("Batch size")
+                    .blurb("Frames the network sees in one inference; buffers are held until their batch is full (latency reported), and EOS or new caps flush a partial batch. Applies at the next caps.")
+                    .minimum(1)
+                    .maximum(MAX_BATCH_SIZE)
+                    .default_value(DEFAULT_BATCH_SIZE)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecBoolean::builder("post-messages")
                     .nick("Post messages")
                     .blurb("Post a `facedetect` element message with the faces of every frame")
@@ -211,6 +242,7 @@ impl ObjectImpl for OnnxFaceDetect {
             }
             "threads" => s.threads = value.get().expect("type checked upstream"),
             "hold-frames" => s.hold_frames = value.get().expect("type checked upstream"),
+            "batch-size" => s.batch_size = value.get().expect("type checked upstream"),
             "post-messages" => s.post_messages = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
@@ -231,6 +263,7 @@ impl ObjectImpl for OnnxFaceDetect {
             "execution-provider" => s.execution_provider.to_value(),
             "threads" => s.threads.to_value(),
             "hold-frames" => s.hold_frames.to_value(),
+            "batch-size" => s.batch_size.to_value(),
             "post-messages" => s.post_messages.to_value(),
             other => unreachable!("unknown property {other}"),
         }
@@ -314,10 +347,16 @@ impl BaseTransformImpl for OnnxFaceDetect {
             session: loaded.session,
             model_path,
             geometry: None,
+            slot_faces: Vec::new(),
             faces: Vec::with_capacity(MAX_FACES),
             tracker: FaceTracker::new(settings.hold_frames, MAX_FACES),
-            frames: 0,
-            frames_since_detection: 0,
+            frames_in: 0,
+            since_due_in: 0,
+            frames_out: 0,
+            since_detection_out: 0,
+            pending: VecDeque::new(),
+            filled: 0,
+            ready: VecDeque::new(),
         });
         Ok(())
     }
@@ -338,11 +377,13 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 info.height()
             ));
         }
-        let max_side = self
-            .settings
-            .lock()
-            .expect("settings lock is never poisoned")
-            .max_input_size;
+        let (max_side, batch) = {
+            let s = self
+                .settings
+                .lock()
+                .expect("settings lock is never poisoned");
+            (s.max_input_size, s.batch_size.max(1) as usize)
+        };
         let (tw, th) = network_size(info.width(), info.height(), max_side);
         let sampler = TensorSampler::new(
             info.width(),
@@ -353,7 +394,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
         );
         let tensor = ort::value::Tensor::<f32>::new(
             &ort::memory::Allocator::default(),
-            [1usize, 3, th as usize, tw as usize],
+            [batch, 3, th as usize, tw as usize],
         )
         .map_err(|e| {
             gst::loggable_error!(CAT, "cannot allocate the {tw}x{th} input tensor: {e}")
@@ -369,153 +410,142 @@ impl BaseTransformImpl for OnnxFaceDetect {
         let state = state
             .as_mut()
             .ok_or_else(|| gst::loggable_error!(CAT, "caps set before start"))?;
+        state.slot_faces = (0..batch).map(|_| Vec::with_capacity(MAX_FACES)).collect();
         state.geometry = Some(Geometry {
             info,
             sampler,
             tensor,
+            batch,
         });
         state.reset_tracking();
         Ok(())
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        if let gst::EventView::FlushStop(_) = event.view() {
-            if let Some(state) = self
-                .state
-                .lock()
-                .expect("state lock is never poisoned")
-                .as_mut()
-            {
-                state.reset_tracking();
+        match event.view() {
+            // Held frames go out before the stream ends or its format changes.
+            gst::EventView::Eos(_) | gst::EventView::Caps(_) => {
+                if let Err(e) = self.drain() {
+                    gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
+                }
             }
+            gst::EventView::FlushStop(_) => {
+                if let Some(state) = self
+                    .state
+                    .lock()
+                    .expect("state lock is never poisoned")
+                    .as_mut()
+                {
+                    state.pending.clear();
+                    state.ready.clear();
+                    state.filled = 0;
+                    state.reset_tracking();
+                }
+            }
+            _ => {}
         }
         self.parent_sink_event(event)
     }
 
-    fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let settings = self
+    fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
+        if direction == gst::PadDirection::Src {
+            if let gst::QueryViewMut::Latency(q) = query.view_mut() {
+                if !BaseTransformImplExt::parent_query(self, direction, q.query_mut()) {
+                    return false;
+                }
+                let (live, min, max) = q.result();
+                let extra = self.batch_latency();
+                q.set(live, min + extra, max.map(|m| m + extra));
+                return true;
+            }
+        }
+        BaseTransformImplExt::parent_query(self, direction, query)
+    }
+
+    fn submit_input_buffer(
+        &self,
+        is_discont: bool,
+        inbuf: gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let batch = {
+            let state = self.state.lock().expect("state lock is never poisoned");
+            state
+                .as_ref()
+                .and_then(|s| s.geometry.as_ref())
+                .map_or(1, |g| g.batch)
+        };
+        if batch <= 1 {
+            return self.parent_submit_input_buffer(is_discont, inbuf);
+        }
+        let interval = self
             .settings
             .lock()
             .expect("settings lock is never poisoned")
-            .clone();
+            .interval;
+        let mut guard = self.state.lock().expect("state lock is never poisoned");
+        let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
+        let slot = if state.take_due(interval) {
+            let slot = state.filled;
+            self.fill_slot(state, &inbuf, slot)?;
+            state.filled += 1;
+            Some(slot)
+        } else {
+            None
+        };
+        state.pending.push_back(Pending {
+            buffer: inbuf,
+            slot,
+        });
+        if state.filled == batch {
+            let messages = self.process_pending(state)?;
+            drop(guard);
+            self.post(messages);
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn generate_output(
+        &self,
+    ) -> Result<gst_base::subclass::base_transform::GenerateOutputSuccess, gst::FlowError> {
+        let ready = {
+            let mut guard = self.state.lock().expect("state lock is never poisoned");
+            match guard.as_mut() {
+                Some(s) if s.geometry.as_ref().is_some_and(|g| g.batch > 1) => {
+                    Some(s.ready.pop_front())
+                }
+                _ => None,
+            }
+        };
+        match ready {
+            None => self.parent_generate_output(),
+            Some(Some(buf)) => {
+                Ok(gst_base::subclass::base_transform::GenerateOutputSuccess::Buffer(buf))
+            }
+            Some(None) => Ok(gst_base::subclass::base_transform::GenerateOutputSuccess::NoOutput),
+        }
+    }
+
+    fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let interval = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned")
+            .interval;
         let mut guard = self.state.lock().expect("state lock is never poisoned");
         let Some(state) = guard.as_mut() else {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ["buffer before start"]);
             return Err(gst::FlowError::Flushing);
         };
-        let Some(geometry) = state.geometry.as_mut() else {
-            gst::element_imp_error!(
-                self,
-                gst::CoreError::Negotiation,
-                ["buffer before caps were negotiated"]
-            );
-            return Err(gst::FlowError::NotNegotiated);
+        let slot = if state.take_due(interval) {
+            self.fill_slot(state, buf, 0)?;
+            self.infer(state, 1)?;
+            Some(0)
+        } else {
+            None
         };
-        let (width, height) = (geometry.info.width(), geometry.info.height());
-
-        // Tracks move one frame per buffer; the network runs on the first frame and then every
-        // `interval` frames, and the tracker predicts the boxes in between.
-        state.tracker.hold_frames = settings.hold_frames;
-        if state.frames > 0 {
-            state.tracker.predict(1);
-        }
-        let due = state.frames == 0 || state.frames_since_detection >= settings.interval;
-        state.frames += 1;
-        if due {
-            {
-                let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &geometry.info)
-                    .map_err(|_| {
-                        gst::element_imp_error!(
-                            self,
-                            gst::StreamError::Format,
-                            ["buffer too small for its caps"]
-                        );
-                        gst::FlowError::Error
-                    })?;
-                let source = PixelSource::from_frame(&frame).ok_or_else(|| {
-                    gst::element_imp_error!(
-                        self,
-                        gst::StreamError::Format,
-                        ["unsupported frame layout {:?}", frame.format()]
-                    );
-                    gst::FlowError::NotNegotiated
-                })?;
-                let (_, input) = geometry.tensor.extract_tensor_mut();
-                if !geometry.sampler.fill(&source, input) {
-                    gst::element_imp_error!(
-                        self,
-                        gst::StreamError::Format,
-                        ["frame planes are smaller than the caps say"]
-                    );
-                    return Err(gst::FlowError::Error);
-                }
-            }
-            let (tw, th) = (geometry.sampler.dst_w as f32, geometry.sampler.dst_h as f32);
-            let outputs = state
-                .session
-                .run(ort::inputs![&geometry.tensor])
-                .map_err(|e| {
-                    gst::element_imp_error!(
-                        self,
-                        gst::LibraryError::Failed,
-                        [
-                            "inference with {} failed: {}",
-                            state.model_path.display(),
-                            e
-                        ]
-                    );
-                    gst::FlowError::Error
-                })?;
-            state.faces.clear();
-            let map = |i: usize| outputs[i].try_extract_tensor::<f32>();
-            match (map(0), map(1), map(2), map(3)) {
-                (Ok((hs, heat)), Ok((_, scale)), Ok((_, offset)), Ok((_, lms)))
-                    if hs.len() == 4 =>
-                {
-                    let maps = CenterFaceMaps {
-                        heatmap: heat,
-                        scale,
-                        offset,
-                        landmarks: lms,
-                        map_w: hs[3].max(0) as usize,
-                        map_h: hs[2].max(0) as usize,
-                    };
-                    maps.decode(settings.threshold as f32, tw, th, &mut state.faces);
-                }
-                _ => {
-                    gst::element_imp_error!(
-                        self,
-                        gst::LibraryError::Failed,
-                        [
-                            "model {} gave outputs of an unexpected shape",
-                            state.model_path.display()
-                        ]
-                    );
-                    return Err(gst::FlowError::Error);
-                }
-            }
-            drop(outputs);
-            nms::suppress(&mut state.faces, settings.nms_threshold as f32);
-            state.faces.truncate(MAX_FACES);
-            let (sx, sy) = (width as f32 / tw, height as f32 / th);
-            for f in state.faces.iter_mut() {
-                scale_detection(f, sx, sy);
-            }
-            let elapsed = state.frames_since_detection.max(1);
-            state.tracker.update(&state.faces, elapsed);
-            state.frames_since_detection = 0;
-        }
-        state.frames_since_detection += 1;
-        state.tracker.current(&mut state.faces);
-
-        for f in &state.faces {
-            roi::attach_detection(buf, ROI_TYPE, f, width, height);
-        }
-        if settings.post_messages {
-            let msg = self.faces_message(buf, &state.faces, width, height);
-            drop(guard);
-            let _ = self.obj().post_message(msg);
-        }
+        let message = self.finish_frame(state, buf, slot);
+        drop(guard);
+        self.post(message);
         Ok(gst::FlowSuccess::Ok)
     }
 }
@@ -526,12 +556,262 @@ impl State {
     fn reset_tracking(&mut self) {
         self.faces.clear();
         self.tracker.reset();
-        self.frames = 0;
-        self.frames_since_detection = 0;
+        self.frames_in = 0;
+        self.since_due_in = 0;
+        self.frames_out = 0;
+        self.since_detection_out = 0;
+    }
+
+    /// Counts a frame coming in and says whether the network looks at it: the first frame and
+    /// then every `interval`-th.
+    fn take_due(&mut self, interval: u32) -> bool {
+        let due = self.frames_in == 0 || self.since_due_in >= interval.max(1);
+        self.frames_in += 1;
+        self.since_due_in = if due { 1 } else { self.since_due_in + 1 };
+        due
     }
 }
 
 impl OnnxFaceDetect {
+    /// Samples `buf` into tensor slot `slot`.
+    fn fill_slot(
+        &self,
+        state: &mut State,
+        buf: &gst::BufferRef,
+        slot: usize,
+    ) -> Result<(), gst::FlowError> {
+        let Some(geometry) = state.geometry.as_mut() else {
+            gst::element_imp_error!(
+                self,
+                gst::CoreError::Negotiation,
+                ["buffer before caps were negotiated"]
+            );
+            return Err(gst::FlowError::NotNegotiated);
+        };
+        let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &geometry.info)
+            .map_err(|_| {
+                gst::element_imp_error!(
+                    self,
+                    gst::StreamError::Format,
+                    ["buffer too small for its caps"]
+                );
+                gst::FlowError::Error
+            })?;
+        let source = PixelSource::from_frame(&frame).ok_or_else(|| {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Format,
+                ["unsupported frame layout {:?}", frame.format()]
+            );
+            gst::FlowError::NotNegotiated
+        })?;
+        let len = geometry.sampler.tensor_len();
+        let (_, input) = geometry.tensor.extract_tensor_mut();
+        if !geometry
+            .sampler
+            .fill(&source, &mut input[slot * len..(slot + 1) * len])
+        {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Format,
+                ["frame planes are smaller than the caps say"]
+            );
+            return Err(gst::FlowError::Error);
+        }
+        Ok(())
+    }
+
+    /// Runs the network on the whole tensor and decodes the first `used` slots into
+    /// `state.slot_faces`, in frame pixels, suppressed and truncated.
+    fn infer(&self, state: &mut State, used: usize) -> Result<(), gst::FlowError> {
+        let (threshold, nms_threshold) = {
+            let s = self
+                .settings
+                .lock()
+                .expect("settings lock is never poisoned");
+            (s.threshold as f32, s.nms_threshold as f32)
+        };
+        let geometry = state
+            .geometry
+            .as_ref()
+            .ok_or(gst::FlowError::NotNegotiated)?;
+        let (tw, th) = (geometry.sampler.dst_w as f32, geometry.sampler.dst_h as f32);
+        let (sx, sy) = (
+            geometry.info.width() as f32 / tw,
+            geometry.info.height() as f32 / th,
+        );
+        let outputs = state
+            .session
+            .run(ort::inputs![&geometry.tensor])
+            .map_err(|e| {
+                gst::element_imp_error!(
+                    self,
+                    gst::LibraryError::Failed,
+                    [
+                        "inference with {} failed: {}",
+                        state.model_path.display(),
+                        e
+                    ]
+                );
+                gst::FlowError::Error
+            })?;
+        let map = |i: usize| outputs[i].try_extract_tensor::<f32>();
+        let (Ok((hs, heat)), Ok((_, scale)), Ok((_, offset)), Ok((_, lms))) =
+            (map(0), map(1), map(2), map(3))
+        else {
+            gst::element_imp_error!(
+                self,
+                gst::LibraryError::Failed,
+                [
+                    "model {} gave outputs that are not float tensors",
+                    state.model_path.display()
+                ]
+            );
+            return Err(gst::FlowError::Error);
+        };
+        let (map_h, map_w) = match **hs {
+            [n, 1, h, w] if n as usize == geometry.batch && h > 0 && w > 0 => {
+                (h as usize, w as usize)
+            }
+            _ => {
+                gst::element_imp_error!(
+                    self,
+                    gst::LibraryError::Failed,
+                    [
+                        "model {} gave a heatmap of shape {:?}, expected [{}, 1, H, W]",
+                        state.model_path.display(),
+                        hs,
+                        geometry.batch
+                    ]
+                );
+                return Err(gst::FlowError::Error);
+            }
+        };
+        let plane = map_w * map_h;
+        for (slot, faces) in state.slot_faces.iter_mut().enumerate().take(used) {
+            let maps = CenterFaceMaps {
+                heatmap: slot_part(heat, slot, plane),
+                scale: slot_part(scale, slot, 2 * plane),
+                offset: slot_part(offset, slot, 2 * plane),
+                landmarks: slot_part(lms, slot, 10 * plane),
+                map_w,
+                map_h,
+            };
+            faces.clear();
+            maps.decode(threshold, tw, th, faces);
+            nms::suppress(faces, nms_threshold);
+            faces.truncate(MAX_FACES);
+            for f in faces.iter_mut() {
+                scale_detection(f, sx, sy);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the tracks to this frame, corrects them with the detections of `slot` when the
+    /// network saw it, and marks the buffer. Returns the `facedetect` message to post.
+    fn finish_frame(
+        &self,
+        state: &mut State,
+        buf: &mut gst::BufferRef,
+        slot: Option<usize>,
+    ) -> Option<gst::Message> {
+        let (hold, post) = {
+            let s = self
+                .settings
+                .lock()
+                .expect("settings lock is never poisoned");
+            (s.hold_frames, s.post_messages)
+        };
+        state.tracker.hold_frames = hold;
+        if state.frames_out > 0 {
+            state.tracker.predict(1);
+        }
+        state.frames_out += 1;
+        if let Some(slot) = slot {
+            state
+                .tracker
+                .update(&state.slot_faces[slot], state.since_detection_out.max(1));
+            state.since_detection_out = 0;
+        }
+        state.since_detection_out += 1;
+        state.tracker.current(&mut state.faces);
+        let (width, height) = state
+            .geometry
+            .as_ref()
+            .map_or((0, 0), |g| (g.info.width(), g.info.height()));
+        for f in &state.faces {
+            roi::attach_detection(buf, ROI_TYPE, f, width, height);
+        }
+        post.then(|| self.faces_message(buf, &state.faces, width, height))
+    }
+
+    /// Infers the filled slots of the pending batch and finishes every pending frame, in
+    /// order, into `ready`.
+    fn process_pending(&self, state: &mut State) -> Result<Vec<gst::Message>, gst::FlowError> {
+        if state.filled > 0 {
+            let used = state.filled;
+            self.infer(state, used)?;
+        }
+        state.filled = 0;
+        let mut messages = Vec::new();
+        while let Some(Pending { mut buffer, slot }) = state.pending.pop_front() {
+            messages.extend(self.finish_frame(state, buffer.make_mut(), slot));
+            state.ready.push_back(buffer);
+        }
+        Ok(messages)
+    }
+
+    /// Finishes a partial batch and pushes every held buffer downstream (EOS, new caps).
+    fn drain(&self) -> Result<(), gst::FlowError> {
+        let (messages, buffers) = {
+            let mut guard = self.state.lock().expect("state lock is never poisoned");
+            let Some(state) = guard.as_mut() else {
+                return Ok(());
+            };
+            if state.pending.is_empty() && state.ready.is_empty() {
+                return Ok(());
+            }
+            let messages = self.process_pending(state)?;
+            (messages, std::mem::take(&mut state.ready))
+        };
+        self.post(messages);
+        let src = self.obj().src_pad().clone();
+        for buf in buffers {
+            src.push(buf)?;
+        }
+        Ok(())
+    }
+
+    /// How much later than it came in a frame leaves: a batch of due frames `interval` apart.
+    fn batch_latency(&self) -> gst::ClockTime {
+        let interval = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned")
+            .interval
+            .max(1) as u64;
+        let state = self.state.lock().expect("state lock is never poisoned");
+        let Some(g) = state.as_ref().and_then(|s| s.geometry.as_ref()) else {
+            return gst::ClockTime::ZERO;
+        };
+        let fps = g.info.fps();
+        if g.batch <= 1 || fps.numer() <= 0 {
+            return gst::ClockTime::ZERO;
+        }
+        let frames = (g.batch as u64 - 1) * interval;
+        gst::ClockTime::SECOND
+            .mul_div_floor(frames * fps.denom() as u64, fps.numer() as u64)
+            .unwrap_or(gst::ClockTime::ZERO)
+    }
+
+    fn post(&self, messages: impl IntoIterator<Item = gst::Message>) {
+        let obj = self.obj();
+        for m in messages {
+            let _ = obj.post_message(m);
+        }
+    }
+
     /// The `facedetect` element message: the OpenCV element's fields plus each face's score and
     /// track id.
     fn faces_message(
@@ -582,6 +862,11 @@ pub(crate) fn network_size(width: u32, height: u32, max_side: u32) -> (u32, u32)
     };
     let side = |v: u32| (((v as f32 * s).round() as u32).max(1)).next_multiple_of(NET_ALIGN);
     (side(width), side(height))
+}
+
+/// The `len` values of batch slot `slot` (empty when the output is shorter than expected).
+fn slot_part(data: &[f32], slot: usize, len: usize) -> &[f32] {
+    data.get(slot * len..(slot + 1) * len).unwrap_or(&[])
 }
 
 fn scale_detection(d: &mut Detection, sx: f32, sy: f32) {

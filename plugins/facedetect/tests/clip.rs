@@ -1,12 +1,18 @@
-//! onnxfacedetect's tracker on a clip where a real face moves steadily: ids stay constant and,
-//! with the network run only every third frame, the predicted boxes still cover the face that
-//! a full detection finds in every frame.
+//! onnxfacedetect on a clip where a real face moves steadily: track ids stay constant; with the
+//! network run only every third frame the predicted boxes still cover the face that a full
+//! detection finds in every frame; batching changes neither the frames nor the boxes.
 
 use std::path::PathBuf;
 
 use mediaai_common::testing::run_to_end;
 
 type Face = (f64, f64, f64, f64, u32);
+
+/// One frame's `facedetect` message: timestamp and faces.
+struct FrameFaces {
+    pts: Option<gst::ClockTime>,
+    faces: Vec<Face>,
+}
 
 fn init() {
     gst::init().unwrap();
@@ -32,6 +38,10 @@ fn moving_face_clip() -> PathBuf {
 
 /// The faces of every frame, in order, from the element's `facedetect` messages.
 fn faces_per_frame(clip: &std::path::Path, props: &str) -> Vec<Vec<Face>> {
+    frames(clip, props).into_iter().map(|f| f.faces).collect()
+}
+
+fn frames(clip: &std::path::Path, props: &str) -> Vec<FrameFaces> {
     init();
     let desc = format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! onnxfacedetect {props} ! fakesink sync=false",
@@ -42,8 +52,10 @@ fn faces_per_frame(clip: &std::path::Path, props: &str) -> Vec<Vec<Face>> {
     messages
         .iter()
         .filter(|s| s.name() == "facedetect")
-        .map(|s| {
-            s.get::<gst::List>("faces")
+        .map(|s| FrameFaces {
+            pts: s.get::<Option<gst::ClockTime>>("timestamp").unwrap(),
+            faces: s
+                .get::<gst::List>("faces")
                 .unwrap()
                 .iter()
                 .map(|v| {
@@ -57,7 +69,7 @@ fn faces_per_frame(clip: &std::path::Path, props: &str) -> Vec<Vec<Face>> {
                         f.get::<u32>("track-id").unwrap(),
                     )
                 })
-                .collect()
+                .collect(),
         })
         .collect()
 }
@@ -94,4 +106,42 @@ fn predicted_boxes_between_detections_cover_the_face() {
         let v = iou(&f[0], &s[0]);
         assert!(v >= 0.5, "frame {i}: IoU {v:.2}, {:?} vs {:?}", s[0], f[0]);
     }
+}
+
+#[test]
+fn batching_keeps_every_frame_in_order_with_the_same_boxes() {
+    let clip = moving_face_clip();
+    let single = frames(&clip, "");
+    for props in ["batch-size=4", "batch-size=7 interval=2"] {
+        let batched = frames(&clip, props);
+        // 100 frames: batches of 4 divide evenly; 7 due frames 2 apart leave a partial batch
+        // that EOS must drain.
+        assert_eq!(batched.len(), single.len(), "{props}: frames lost or added");
+        for (i, (a, b)) in single.iter().zip(&batched).enumerate() {
+            assert_eq!(a.pts, b.pts, "{props}: frame {i} out of order or retimed");
+            assert_eq!(b.faces.len(), 1, "{props}: frame {i}");
+            let v = iou(&a.faces[0], &b.faces[0]);
+            assert!(v >= 0.8, "{props}: frame {i}: IoU {v:.2}");
+        }
+    }
+}
+
+#[test]
+fn batching_reports_its_latency() {
+    init();
+    let pipeline = gst::parse::launch(
+        "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! onnxfacedetect batch-size=4 interval=2 ! fakesink sync=true",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let _ = pipeline.state(gst::ClockTime::from_seconds(10));
+    let mut q = gst::query::Latency::new();
+    assert!(pipeline.query(&mut q));
+    let (live, min, _) = q.result();
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(live);
+    // (4 - 1) batches of due frames, 2 frames apart, at 40 ms: 240 ms.
+    assert!(min >= gst::ClockTime::from_mseconds(240), "latency {min}");
 }
