@@ -10,7 +10,10 @@ gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstr
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 mesa-vulkan-drivers libvulkan1 ffmpeg"
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    PACKAGES="$PACKAGES python3-venv python3-pip"
+    PACKAGES="$PACKAGES python3-venv"
+fi
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES python3-pip"
 fi
 
 missing=""
