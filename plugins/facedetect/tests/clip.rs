@@ -19,21 +19,26 @@ fn init() {
     gstfacedetect::plugin_register_static().expect("plugin registers");
 }
 
-/// A 4 s, 25 fps, 640x360 clip of the astronaut portrait panning left to right.
+/// A 4 s, 25 fps, 640x360 clip of the astronaut portrait panning left to right, made once per
+/// test process (the tests of this file run in parallel) and moved into place whole.
 fn moving_face_clip() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = root.join("target/test-media/tracking");
-    std::fs::create_dir_all(&dir).unwrap();
-    let clip = dir.join("pan.mp4");
-    if !clip.is_file() {
+    static CLIP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CLIP.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = root.join("target/test-media/tracking");
+        std::fs::create_dir_all(&dir).unwrap();
+        let clip = dir.join("pan.mp4");
+        let partial = dir.join(format!("pan-{}.mp4", std::process::id()));
         let status = std::process::Command::new(root.join("scripts/make-clip.sh"))
-            .arg(&clip)
+            .arg(&partial)
             .args(["640x360", "4", "noaudio"])
             .status()
             .expect("make-clip runs");
         assert!(status.success());
-    }
-    clip
+        std::fs::rename(&partial, &clip).unwrap();
+        clip
+    })
+    .clone()
 }
 
 /// The faces of every frame, in order, from the element's `facedetect` messages.
