@@ -290,3 +290,46 @@ fn every_wgsl_file_compiles_and_validates_with_naga() {
     }
     assert_eq!(checked, gstgpublur::gpu::PASSES.len());
 }
+
+#[test]
+fn lookahead_hides_a_face_found_late_and_drains_at_eos() {
+    init();
+    let plain = astronaut("RGBA", None, &[]);
+    let marked = astronaut("RGBA", None, &[FACE]);
+    let original = pixels(&plain);
+    let mut caps = plain.caps.clone();
+    caps.make_mut().set("framerate", gst::Fraction::new(25, 1));
+    let mut h = Harness::new("gpublur");
+    h.element().unwrap().set_property("lookahead", 2u32);
+    h.set_src_caps(caps);
+    h.play();
+    assert_eq!(
+        h.query_latency(),
+        Some(gst::ClockTime::from_mseconds(80)),
+        "two frames at 25 fps"
+    );
+    // Only frame 3 carries the face; with a window of ±2 frames 1..=5 must be blurred.
+    for i in 0..7u64 {
+        let mut b = if i == 3 {
+            marked.buffer.copy()
+        } else {
+            plain.buffer.copy()
+        };
+        b.get_mut()
+            .unwrap()
+            .set_pts(gst::ClockTime::from_mseconds(40 * i));
+        h.push(b).unwrap();
+    }
+    h.push_event(gst::event::Eos::new());
+    for i in 0..7u64 {
+        let out = h.pull().expect("every frame comes out");
+        assert_eq!(
+            out.pts(),
+            Some(gst::ClockTime::from_mseconds(40 * i)),
+            "order and timestamps"
+        );
+        let blurred = out.map_readable().unwrap().as_slice() != original.as_slice();
+        assert_eq!(blurred, (1..=5).contains(&i), "frame {i}");
+    }
+    assert!(h.try_pull().is_none(), "no frame duplicated");
+}

