@@ -1,0 +1,126 @@
+//! The GPU blur stage alone, against the floor every system-memory frame pays for a GPU pass:
+//! one upload and one readback of the whole frame, measured with a plain copy in the same run.
+//!
+//!     cargo run --release -p gst-plugin-gpublur --example stage_bench [ITERATIONS]
+//!
+//! Prints median milliseconds per frame for 1080p and 4K RGBA frames with 1, 3 and 10 face-sized
+//! regions and the whole frame, gaussian sigma 24 (the element's default), and the ratio to the
+//! floor. GStreamer is not involved, so it runs where only a Vulkan driver is installed.
+
+use std::time::Instant;
+
+use gstgpublur::cpu::PackedFrame;
+use gstgpublur::gpu::GpuBlur;
+use gstgpublur::kernel::GaussianKernel;
+use gstgpublur::regions::{BlurOp, MaskRegion, MaskShape};
+use mediaai_common::gpu;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Upload, copy to a mappable buffer, map and read back the whole frame: the floor.
+fn round_trip_ms(ctx: &gpu::GpuContext, data: &mut [u8], iterations: usize) -> f64 {
+    use wgpu::BufferUsages as U;
+    let len = data.len() as u64;
+    let frame = ctx.create_buffer("floor frame", len, U::STORAGE | U::COPY_DST | U::COPY_SRC);
+    let staging = ctx.create_buffer("floor staging", len, U::MAP_READ | U::COPY_DST);
+    let mut times = Vec::new();
+    for i in 0..iterations + 5 {
+        let t = Instant::now();
+        ctx.queue.write_buffer(&frame, 0, data);
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(&frame, 0, &staging, 0, len);
+        ctx.queue.submit(Some(enc.finish()));
+        ctx.read_mapped(&staging, len, |bytes| data.copy_from_slice(bytes))
+            .unwrap();
+        if i >= 5 {
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    median(times)
+}
+
+fn main() {
+    let iterations: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50);
+    let ctx = gpu::context().expect("a GPU adapter");
+    println!(
+        "adapter: {} ({:?}, {:?})",
+        ctx.adapter_info.name, ctx.adapter_info.device_type, ctx.adapter_info.backend
+    );
+    let mut kernel = GaussianKernel::default();
+    kernel.set_sigma(24.0);
+    println!(
+        "{:<10} {:<12} {:>9} {:>9} {:>9}",
+        "frame", "regions", "blur ms", "floor ms", "ratio"
+    );
+    for (w, h) in [(1920u32, 1080u32), (3840, 2160)] {
+        let stride = w as usize * 4;
+        let mut data: Vec<u8> = (0..stride * h as usize)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let floor = round_trip_ms(ctx, &mut data, iterations);
+        let mut blur = GpuBlur::new(w, h, stride).expect("GPU resources for the frame");
+        // Face boxes about a tenth of the frame height, spread over the frame.
+        let face = h / 10;
+        let faces = |n: u32| -> Vec<MaskRegion> {
+            (0..n)
+                .filter_map(|i| {
+                    let x = (i * 7919 % (w - 2 * face)) + face / 2;
+                    let y = (i * 104_729 % (h - 2 * face)) + face / 2;
+                    MaskRegion::from_box(x, y, face, face * 13 / 10, 1.3, w, h)
+                })
+                .collect()
+        };
+        let cases: Vec<(String, Vec<MaskRegion>, MaskShape)> = vec![
+            ("1".into(), faces(1), MaskShape::Ellipse),
+            ("3".into(), faces(3), MaskShape::Ellipse),
+            ("10".into(), faces(10), MaskShape::Ellipse),
+            (
+                "whole frame".into(),
+                vec![MaskRegion::whole_frame(w, h)],
+                MaskShape::Box,
+            ),
+        ];
+        for (name, masks, shape) in cases {
+            let mut times = Vec::new();
+            for i in 0..iterations + 5 {
+                let mut frame = PackedFrame {
+                    data: &mut data,
+                    stride,
+                    width: w,
+                    height: h,
+                };
+                let t = Instant::now();
+                blur.process(
+                    &mut frame,
+                    &masks,
+                    shape,
+                    BlurOp::Gaussian {
+                        radius: kernel.radius(),
+                    },
+                    kernel.weights(),
+                    1,
+                    3,
+                )
+                .expect("blur runs");
+                if i >= 5 {
+                    times.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            let ms = median(times);
+            println!(
+                "{:<10} {:<12} {:>9.2} {:>9.2} {:>8.2}x",
+                format!("{w}x{h}"),
+                name,
+                ms,
+                floor,
+                ms / floor
+            );
+        }
+    }
+}
