@@ -6,7 +6,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models media build demo test lint bench eval-faces clean
+.PHONY: all deps models models-all media build demo test lint bench eval-faces clean
 
 all: build
 
@@ -15,6 +15,10 @@ deps:
 
 models:
 	python3 models/fetch.py models
+
+# Optional models too (the INT8 CenterFace used by the benchmarks).
+models-all:
+	python3 models/fetch.py models-all
 
 media:
 	python3 models/fetch.py media
@@ -38,12 +42,12 @@ test: deps
 	$(MAKE) lint
 	$(CARGO) test --profile $(TEST_PROFILE) --workspace
 
-bench: build
+bench: build models-all
 	benches/anonymize.sh
 
 # Face recall and false positives per face size, ours beside deface (EVAL_OPTS: extra
 # onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=0).
-eval-faces: build
+eval-faces: build models-all
 	"$$(benches/venv.sh)" benches/eval_faces.py $(CURDIR)/target/release $(EVAL_OPTS)
 
 clean:

