@@ -1,8 +1,10 @@
 // Shared declarations of the gpublur passes; prepended to each pass file before compiling.
+// Every pass declares bindings 0 (params) and 1 (regions), which `coverage` reads.
 //
 // Frames are packed 4-byte pixels (RGBA family), one u32 per pixel, rows `stride` u32 apart.
 // A region is an integer box [x0, y0, x1, y1) clamped to the frame, plus its ellipse
-// (centre, radii) used when `shape` is 1.
+// (centre, radii) used when `shape` is 1. The uploaded frame is never written: passes write
+// `out`, a copy of the rows they change, so every invocation reads original pixels.
 
 struct Params {
     width: u32,
@@ -14,7 +16,8 @@ struct Params {
     alpha_index: u32,
     shape: u32,
     blocks_w: u32,
-    pad0: u32,
+    // Width in pixels of the soft edge inside each mask (0: hard edge).
+    feather: f32,
     pad1: u32,
     pad2: u32,
 }
@@ -43,4 +46,43 @@ fn in_mask(reg: Region, shape: u32, x: i32, y: i32) -> bool {
     }
     let d = (vec2<f32>(f32(x), f32(y)) + vec2<f32>(0.5) - reg.ellipse.xy) / max(reg.ellipse.zw, vec2<f32>(0.5));
     return dot(d, d) <= 1.0;
+}
+
+// How far inside `reg`'s mask pixel (x, y) lies, in pixels (0 or less: outside).
+fn edge_distance(reg: Region, shape: u32, x: i32, y: i32) -> f32 {
+    if (!in_mask(reg, shape, x, y)) {
+        return 0.0;
+    }
+    let p = vec2<f32>(f32(x), f32(y)) + vec2<f32>(0.5);
+    if (shape == 0u) {
+        let lo = p - vec2<f32>(reg.bbox.xy);
+        let hi = vec2<f32>(reg.bbox.zw) - p;
+        return min(min(lo.x, lo.y), min(hi.x, hi.y));
+    }
+    let r = max(reg.ellipse.zw, vec2<f32>(0.5));
+    let d = length((p - reg.ellipse.xy) / r);
+    return (1.0 - d) * min(r.x, r.y);
+}
+
+// Blend weight of the effect at (x, y), a pixel inside at least one mask: 1 with a hard edge,
+// else the largest over all regions of the distance inside the mask over the feather width.
+fn coverage(x: i32, y: i32) -> f32 {
+    if (params.feather <= 0.0) {
+        return 1.0;
+    }
+    var a = 0.0;
+    for (var i = 0u; i < params.n_regions; i++) {
+        a = max(a, clamp(edge_distance(regions[i], params.shape, x, y) / params.feather, 0.0, 1.0));
+    }
+    return a;
+}
+
+// The pixel written at (x, y): the effect blended over the original by `coverage`.
+fn blend(original: u32, effect: vec4<f32>, x: i32, y: i32) -> u32 {
+    let a = coverage(x, y);
+    if (a >= 1.0) {
+        return pack_px(effect);
+    }
+    let src = unpack_px(original);
+    return pack_px(src + (effect - src) * a);
 }

@@ -1,11 +1,13 @@
-// Pass 2 of the mosaic: every pixel inside a region's mask takes its block's mean.
-// Bindings: 0 params (uniform), 1 regions, 3 frame (read_write), 4 tmp (read).
+// Pass 2 of the mosaic: every pixel inside a region's mask takes its block's mean, blended
+// into `out`.
+// Bindings: 0 params (uniform), 1 regions, 3 frame (read), 4 tmp (read), 5 out (read_write).
 // Workgroup 16×16; global id z is the region index.
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> regions: array<Region>;
-@group(0) @binding(3) var<storage, read_write> frame: array<u32>;
+@group(0) @binding(3) var<storage, read> frame: array<u32>;
 @group(0) @binding(4) var<storage, read> tmp: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> out: array<u32>;
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -20,5 +22,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let b = params.block;
     let block = tmp[(u32(y) / b) * params.blocks_w + u32(x) / b];
-    frame[u32(y) * params.stride + u32(x)] = pack_px(block);
+    let i = u32(y) * params.stride + u32(x);
+    out[i] = blend(frame[i], block, x, y);
 }

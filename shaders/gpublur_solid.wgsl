@@ -1,11 +1,12 @@
-// Solid fill: every pixel inside a region's mask becomes black; the alpha (or padding) byte at
-// `alpha_index` is kept.
-// Bindings: 0 params (uniform), 1 regions, 3 frame (read_write).
+// Solid fill: every pixel inside a region's mask becomes black, blended into `out`; the alpha
+// (or padding) byte at `alpha_index` is kept.
+// Bindings: 0 params (uniform), 1 regions, 3 frame (read), 5 out (read_write).
 // Workgroup 16×16; global id z is the region index.
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> regions: array<Region>;
-@group(0) @binding(3) var<storage, read_write> frame: array<u32>;
+@group(0) @binding(3) var<storage, read> frame: array<u32>;
+@group(0) @binding(5) var<storage, read_write> out: array<u32>;
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -19,9 +20,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let i = u32(y) * params.stride + u32(x);
-    var keep = 0u;
+    var black = vec4<f32>(0.0);
     if (params.alpha_index < 4u) {
-        keep = frame[i] & (0xffu << (8u * params.alpha_index));
+        black[params.alpha_index] = unpack_px(frame[i])[params.alpha_index];
     }
-    frame[i] = keep;
+    out[i] = blend(frame[i], black, x, y);
 }

@@ -106,6 +106,7 @@ fn main() {
                     kernel.weights(),
                     1,
                     3,
+                    0.0,
                 )
                 .expect("blur runs");
                 if i >= 5 {

@@ -2,7 +2,7 @@
 //! allocated once per caps.
 
 use crate::kernel::MAX_RADIUS;
-use crate::regions::{BlurOp, MaskRegion, MaskShape};
+use crate::regions::{coverage, BlurOp, MaskRegion, MaskShape};
 
 /// A packed 4-byte-per-pixel frame, mutable in place.
 pub struct PackedFrame<'a> {
@@ -27,6 +27,38 @@ fn load(data: &[u8], i: usize) -> [f32; 4] {
 fn store(data: &mut [u8], i: usize, v: [f32; 4]) {
     for c in 0..4 {
         data[i + c] = (v[c] + 0.5).floor().clamp(0.0, 255.0) as u8;
+    }
+}
+
+/// Writes `effect` at `(x, y)` of region `ri`, blended over the original pixel by the feathered
+/// coverage. A pixel inside several masks is written once, by the first region holding it, so
+/// the original is still there to blend with (the shaders get the same by writing a copy).
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn write_px(
+    f: &mut PackedFrame,
+    regions: &[MaskRegion],
+    ri: usize,
+    shape: MaskShape,
+    feather: f32,
+    x: i32,
+    y: i32,
+    effect: [f32; 4],
+) {
+    if regions[..ri].iter().any(|r| r.contains(shape, x, y)) {
+        return;
+    }
+    let i = y as usize * f.stride + x as usize * 4;
+    let a = coverage(regions, shape, feather, x, y);
+    if a >= 1.0 {
+        store(f.data, i, effect);
+    } else {
+        let src = load(f.data, i);
+        store(
+            f.data,
+            i,
+            std::array::from_fn(|c| src[c] + (effect[c] - src[c]) * a),
+        );
     }
 }
 
@@ -70,15 +102,18 @@ impl CpuBlur {
         op: BlurOp,
         weights: &[f32],
         alpha_index: u32,
+        feather: f32,
     ) {
         assert!(
             frame.width == self.width && frame.height == self.height,
             "scratch is rebuilt on every caps change"
         );
         match op {
-            BlurOp::Gaussian { radius } => self.gaussian(frame, regions, shape, radius, weights),
-            BlurOp::Mosaic { block } => self.mosaic(frame, regions, shape, block.max(1)),
-            BlurOp::Solid => solid(frame, regions, shape, alpha_index),
+            BlurOp::Gaussian { radius } => {
+                self.gaussian(frame, regions, shape, radius, weights, feather)
+            }
+            BlurOp::Mosaic { block } => self.mosaic(frame, regions, shape, block.max(1), feather),
+            BlurOp::Solid => solid(frame, regions, shape, alpha_index, feather),
         }
     }
 
@@ -89,6 +124,7 @@ impl CpuBlur {
         shape: MaskShape,
         radius: u32,
         weights: &[f32],
+        feather: f32,
     ) {
         let (w, h, stride) = (f.width as usize, f.height as usize, f.stride);
         let r = radius as usize;
@@ -120,7 +156,7 @@ impl CpuBlur {
                 }
             }
         }
-        for reg in regions {
+        for (ri, reg) in regions.iter().enumerate() {
             let (x0, x1) = (reg.bbox[0] as usize, reg.bbox[2] as usize);
             for y in reg.bbox[1] as usize..reg.bbox[3] as usize {
                 // Whole rows at a time: every tap is one contiguous row of the scratch.
@@ -137,15 +173,23 @@ impl CpuBlur {
                     }
                 }
                 for (j, a) in acc.iter().enumerate() {
-                    if reg.contains(shape, (x0 + j) as i32, y as i32) {
-                        store(f.data, y * stride + (x0 + j) * 4, *a);
+                    let (x, y) = ((x0 + j) as i32, y as i32);
+                    if reg.contains(shape, x, y) {
+                        write_px(f, regions, ri, shape, feather, x, y, *a);
                     }
                 }
             }
         }
     }
 
-    fn mosaic(&mut self, f: &mut PackedFrame, regions: &[MaskRegion], shape: MaskShape, b: u32) {
+    fn mosaic(
+        &mut self,
+        f: &mut PackedFrame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        b: u32,
+        feather: f32,
+    ) {
         let blocks_w = f.width.div_ceil(b) as usize;
         for reg in regions {
             for by in reg.bbox[1] as u32 / b..=(reg.bbox[3] as u32 - 1) / b {
@@ -170,13 +214,13 @@ impl CpuBlur {
                 }
             }
         }
-        for reg in regions {
+        for (ri, reg) in regions.iter().enumerate() {
             for y in reg.bbox[1]..reg.bbox[3] {
                 for x in reg.bbox[0]..reg.bbox[2] {
                     if reg.contains(shape, x, y) {
                         let block = self.scratch
                             [(y as u32 / b) as usize * blocks_w + (x as u32 / b) as usize];
-                        store(f.data, y as usize * f.stride + x as usize * 4, block);
+                        write_px(f, regions, ri, shape, feather, x, y, block);
                     }
                 }
             }
@@ -184,17 +228,21 @@ impl CpuBlur {
     }
 }
 
-fn solid(f: &mut PackedFrame, regions: &[MaskRegion], shape: MaskShape, alpha_index: u32) {
-    for reg in regions {
+fn solid(
+    f: &mut PackedFrame,
+    regions: &[MaskRegion],
+    shape: MaskShape,
+    alpha_index: u32,
+    feather: f32,
+) {
+    for (ri, reg) in regions.iter().enumerate() {
         for y in reg.bbox[1]..reg.bbox[3] {
             for x in reg.bbox[0]..reg.bbox[2] {
                 if reg.contains(shape, x, y) {
-                    let i = y as usize * f.stride + x as usize * 4;
-                    for c in 0..4u32 {
-                        if c != alpha_index {
-                            f.data[i + c as usize] = 0;
-                        }
-                    }
+                    let src = load(f.data, y as usize * f.stride + x as usize * 4);
+                    let black =
+                        std::array::from_fn(|c| if c as u32 == alpha_index { src[c] } else { 0.0 });
+                    write_px(f, regions, ri, shape, feather, x, y, black);
                 }
             }
         }
@@ -230,6 +278,7 @@ mod tests {
             BlurOp::Gaussian { radius: k.radius() },
             k.weights(),
             3,
+            0.0,
         );
         for y in 0..h as i32 {
             for x in 0..w as i32 {
@@ -255,7 +304,15 @@ mod tests {
             width: w,
             height: h,
         };
-        blur.process(&mut f, &[reg], MaskShape::Box, BlurOp::Solid, &[1.0], 0);
+        blur.process(
+            &mut f,
+            &[reg],
+            MaskShape::Box,
+            BlurOp::Solid,
+            &[1.0],
+            0,
+            0.0,
+        );
         assert!(data
             .chunks(4)
             .enumerate()
@@ -276,6 +333,7 @@ mod tests {
             BlurOp::Mosaic { block: 2 },
             &[1.0],
             3,
+            0.0,
         );
         assert!(data.iter().all(|&v| v == 6));
     }

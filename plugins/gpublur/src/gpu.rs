@@ -55,7 +55,8 @@ struct Params {
     alpha_index: u32,
     shape: u32,
     blocks_w: u32,
-    pad: [u32; 3],
+    feather: f32,
+    pad: [u32; 2],
 }
 
 struct Pipelines {
@@ -95,6 +96,7 @@ pub struct GpuBlur {
     regions: wgpu::Buffer,
     weights: wgpu::Buffer,
     frame: wgpu::Buffer,
+    out: wgpu::Buffer,
     staging: wgpu::Buffer,
     bind_gaussian_h: wgpu::BindGroup,
     bind_gaussian_v: wgpu::BindGroup,
@@ -147,29 +149,43 @@ impl GpuBlur {
             frame_bytes,
             U::STORAGE | U::COPY_DST | U::COPY_SRC,
         );
+        let out = ctx.create_buffer(
+            "gpublur out",
+            frame_bytes,
+            U::STORAGE | U::COPY_DST | U::COPY_SRC,
+        );
         let tmp = ctx.create_buffer("gpublur scratch", tmp_bytes, U::STORAGE);
         let staging = ctx.create_buffer("gpublur readback", frame_bytes, U::MAP_READ | U::COPY_DST);
         let pipelines = pipelines(ctx);
-        let full = [
+        let (p, r, wt, f, t, o) = (
             (0, &params),
             (1, &regions),
             (2, &weights),
             (3, &frame),
             (4, &tmp),
-        ];
-        let no_weights = [(0, &params), (1, &regions), (3, &frame), (4, &tmp)];
-        let bind_gaussian_h =
-            ctx.create_bind_group("gpublur gaussian_h", &pipelines.gaussian_h, &full);
-        let bind_gaussian_v =
-            ctx.create_bind_group("gpublur gaussian_v", &pipelines.gaussian_v, &full);
+            (5, &out),
+        );
+        let bind_gaussian_h = ctx.create_bind_group(
+            "gpublur gaussian_h",
+            &pipelines.gaussian_h,
+            &[p, r, wt, f, t],
+        );
+        let bind_gaussian_v = ctx.create_bind_group(
+            "gpublur gaussian_v",
+            &pipelines.gaussian_v,
+            &[p, r, wt, f, t, o],
+        );
         let bind_mosaic_average = ctx.create_bind_group(
             "gpublur mosaic_average",
             &pipelines.mosaic_average,
-            &no_weights,
+            &[p, r, f, t],
         );
-        let bind_mosaic_fill =
-            ctx.create_bind_group("gpublur mosaic_fill", &pipelines.mosaic_fill, &no_weights);
-        let bind_solid = ctx.create_bind_group("gpublur solid", &pipelines.solid, &no_weights[..3]);
+        let bind_mosaic_fill = ctx.create_bind_group(
+            "gpublur mosaic_fill",
+            &pipelines.mosaic_fill,
+            &[p, r, f, t, o],
+        );
+        let bind_solid = ctx.create_bind_group("gpublur solid", &pipelines.solid, &[p, r, f, o]);
         Ok(GpuBlur {
             ctx,
             pipelines,
@@ -180,6 +196,7 @@ impl GpuBlur {
             regions,
             weights,
             frame,
+            out,
             staging,
             bind_gaussian_h,
             bind_gaussian_v,
@@ -207,6 +224,7 @@ impl GpuBlur {
         weights: &[f32],
         weights_generation: u64,
         alpha_index: u32,
+        feather: f32,
     ) -> Result<(), String> {
         if frame.width != self.width || frame.height != self.height || frame.stride != self.stride {
             return Err("frame layout differs from the negotiated caps".into());
@@ -231,7 +249,8 @@ impl GpuBlur {
             alpha_index,
             shape: shape as u32,
             blocks_w: self.width.div_ceil(block),
-            pad: [0; 3],
+            feather,
+            pad: [0; 2],
         };
         queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         queue.write_buffer(&self.regions, 0, bytemuck::cast_slice(regions));
@@ -258,6 +277,11 @@ impl GpuBlur {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("gpublur frame"),
             });
+        // The passes read the uploaded frame and write `out`; its rows start as a copy so pixels
+        // outside every mask come back exactly as they went up.
+        let (down0, down1) = rows(bands.write);
+        let down_len = ((down1 - down0) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        encoder.copy_buffer_to_buffer(&self.frame, down0 as u64, &self.out, down0 as u64, down_len);
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("gpublur"),
@@ -298,9 +322,7 @@ impl GpuBlur {
                 }
             }
         }
-        let (down0, down1) = rows(bands.write);
-        let down_len = ((down1 - down0) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
-        encoder.copy_buffer_to_buffer(&self.frame, down0 as u64, &self.staging, 0, down_len);
+        encoder.copy_buffer_to_buffer(&self.out, down0 as u64, &self.staging, 0, down_len);
         queue.submit(Some(encoder.finish()));
         self.ctx.read_mapped(&self.staging, down_len, |bytes| {
             frame.data[down0..down1].copy_from_slice(&bytes[..down1 - down0]);

@@ -95,6 +95,27 @@ impl MaskRegion {
         }
     }
 
+    /// How far inside the mask pixel `(x, y)` lies, in pixels (0 outside): the distance to the
+    /// nearest box edge, or for an ellipse the normalised depth times its smaller radius.
+    #[inline]
+    pub fn edge_distance(&self, shape: MaskShape, x: i32, y: i32) -> f32 {
+        if !self.contains(shape, x, y) {
+            return 0.0;
+        }
+        let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+        match shape {
+            MaskShape::Box => (px - self.bbox[0] as f32)
+                .min(py - self.bbox[1] as f32)
+                .min(self.bbox[2] as f32 - px)
+                .min(self.bbox[3] as f32 - py),
+            MaskShape::Ellipse => {
+                let (rx, ry) = (self.ellipse[2].max(0.5), self.ellipse[3].max(0.5));
+                let (dx, dy) = ((px - self.ellipse[0]) / rx, (py - self.ellipse[1]) / ry);
+                (1.0 - (dx * dx + dy * dy).sqrt()) * rx.min(ry)
+            }
+        }
+    }
+
     /// Rows `[start, end)` that `op` reads to produce this region.
     pub fn rows_read(&self, op: BlurOp, height: u32) -> (u32, u32) {
         let (y0, y1) = (self.bbox[1] as u32, self.bbox[3] as u32);
@@ -107,6 +128,18 @@ impl MaskRegion {
             BlurOp::Solid => (y0, y1),
         }
     }
+}
+
+/// Blend weight of the effect at `(x, y)`: 1 with a hard edge (`feather` 0), else the largest
+/// over `regions` of the depth inside the mask over the feather width. The shaders' `coverage`.
+pub fn coverage(regions: &[MaskRegion], shape: MaskShape, feather: f32, x: i32, y: i32) -> f32 {
+    if feather <= 0.0 {
+        return 1.0;
+    }
+    regions
+        .iter()
+        .map(|r| (r.edge_distance(shape, x, y) / feather).clamp(0.0, 1.0))
+        .fold(0.0, f32::max)
 }
 
 /// Row bands of one frame: what must be uploaded (read) and what can change (written).
@@ -149,6 +182,15 @@ mod tests {
         assert!(!r.contains(MaskShape::Ellipse, 0, 0));
         assert!(r.contains(MaskShape::Box, 0, 0));
         assert!(!r.contains(MaskShape::Box, 10, 0));
+    }
+
+    #[test]
+    fn feathered_coverage_rises_from_the_edge() {
+        let r = MaskRegion::from_box(0, 0, 20, 20, 1.0, 20, 20).unwrap();
+        assert_eq!(coverage(&[r], MaskShape::Box, 0.0, 0, 0), 1.0);
+        assert!((coverage(&[r], MaskShape::Box, 4.0, 0, 10) - 0.125).abs() < 1e-6);
+        assert_eq!(coverage(&[r], MaskShape::Box, 4.0, 10, 10), 1.0);
+        assert_eq!(coverage(&[r], MaskShape::Ellipse, 4.0, 0, 0), 0.0);
     }
 
     #[test]

@@ -142,6 +142,7 @@ fn outside_the_mask_nothing_changes_and_inside_detail_is_gone() {
 
 #[test]
 fn gpu_and_cpu_agree_within_two_levels() {
+    // Overlapping regions: the second and third overlap, so pixels are covered twice.
     let frame = astronaut(
         "BGRx",
         None,
@@ -149,29 +150,52 @@ fn gpu_and_cpu_agree_within_two_levels() {
     );
     for mode in ["gaussian", "mosaic", "solid"] {
         for shape in ["ellipse", "box"] {
-            let gpu = blur(
-                &frame,
-                &[
-                    ("backend", "gpu"),
-                    ("mode", mode),
-                    ("shape", shape),
-                    ("strength", "9"),
-                ],
-            );
-            let cpu = blur(
-                &frame,
-                &[
-                    ("backend", "cpu"),
-                    ("mode", mode),
-                    ("shape", shape),
-                    ("strength", "9"),
-                ],
-            );
-            let d = max_difference(&gpu, &cpu);
-            assert!(d <= 2, "{mode}/{shape}: GPU and CPU differ by {d}");
-            assert_ne!(gpu, pixels(&frame), "{mode}/{shape} changed nothing");
+            for feather in ["0", "8"] {
+                let props = |backend| {
+                    [
+                        ("backend", backend),
+                        ("mode", mode),
+                        ("shape", shape),
+                        ("strength", "9"),
+                        ("feather", feather),
+                    ]
+                };
+                let gpu = blur(&frame, &props("gpu"));
+                let cpu = blur(&frame, &props("cpu"));
+                let d = max_difference(&gpu, &cpu);
+                assert!(
+                    d <= 2,
+                    "{mode}/{shape}/feather {feather}: GPU and CPU differ by {d}"
+                );
+                assert_ne!(gpu, pixels(&frame), "{mode}/{shape} changed nothing");
+            }
         }
     }
+}
+
+#[test]
+fn feather_fades_the_edge_and_keeps_the_centre() {
+    let frame = astronaut("RGBA", None, &[FACE]);
+    let before = pixels(&frame);
+    let hard = blur(&frame, &[("mode", "solid"), ("shape", "box")]);
+    let soft = blur(
+        &frame,
+        &[("mode", "solid"), ("shape", "box"), ("feather", "10")],
+    );
+    let at = |d: &[u8], x: usize, y: usize| d[(y * frame.width + x) * 4];
+    // The box scaled by 1.3 spans x 168..284 around the face; its centre is black either way.
+    let (cx, cy) = (226, 118);
+    assert_eq!(at(&soft, cx, cy), 0);
+    assert_eq!(at(&hard, cx, cy), 0);
+    // Half a pixel inside the left edge the fill has 5% weight: close to the picture.
+    let x_edge = 168;
+    let original = at(&before, x_edge, cy) as i32;
+    assert_eq!(at(&hard, x_edge, cy), 0);
+    assert!(
+        (at(&soft, x_edge, cy) as i32 - original * 95 / 100).abs() <= 2,
+        "{} vs {original}",
+        at(&soft, x_edge, cy)
+    );
 }
 
 #[test]

