@@ -94,6 +94,7 @@ impl CpuBlur {
     /// Applies `op` inside every region's mask; pixels outside all masks are not written.
     /// `weights` is the half kernel for [`BlurOp::Gaussian`]; `alpha_index` the byte that
     /// [`BlurOp::Solid`] keeps (4: none).
+    #[allow(clippy::too_many_arguments)] // mirrors GpuBlur::process argument for argument
     pub fn process(
         &mut self,
         frame: &mut PackedFrame,
