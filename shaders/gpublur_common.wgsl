@@ -18,7 +18,7 @@ struct Params {
     blocks_w: u32,
     // Width in pixels of the soft edge inside each mask (0: hard edge).
     feather: f32,
-    pad1: u32,
+    blocks_h: u32,
     pad2: u32,
 }
 
@@ -85,4 +85,14 @@ fn blend(original: u32, effect: vec4<f32>, x: i32, y: i32) -> u32 {
     }
     let src = unpack_px(original);
     return pack_px(src + (effect - src) * a);
+}
+
+// The blocks (side `params.block`) a region's box touches, widened by `e` blocks and clamped to
+// the block grid: [bx0, by0, bx1, by1).
+fn block_range(reg: Region, e: i32) -> vec4<i32> {
+    let f = i32(params.block);
+    let lo = reg.bbox.xy / f - vec2<i32>(e);
+    let hi = (reg.bbox.zw - vec2<i32>(1)) / f + vec2<i32>(1 + e);
+    let grid = vec2<i32>(i32(params.blocks_w), i32(params.blocks_h));
+    return vec4<i32>(max(lo, vec2<i32>(0)), min(hi, grid));
 }

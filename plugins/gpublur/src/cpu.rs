@@ -69,6 +69,14 @@ fn mul_add(acc: &mut [f32; 4], a: [f32; 4], b: [f32; 4], w: f32) {
     }
 }
 
+/// Scratch pixels for one frame size: the frame, or three block grids at the finest pyramid
+/// factor (2), whichever is larger. The GPU path sizes its scratch buffer the same way.
+pub fn scratch_len(width: u32, height: u32) -> usize {
+    let frame = width as usize * height as usize;
+    let grids = 3 * width.div_ceil(2) as usize * height.div_ceil(2) as usize;
+    frame.max(grids)
+}
+
 /// Scratch for one frame size.
 pub struct CpuBlur {
     width: u32,
@@ -85,7 +93,7 @@ impl CpuBlur {
         CpuBlur {
             width,
             height,
-            scratch: vec![[0.0; 4]; width as usize * height as usize],
+            scratch: vec![[0.0; 4]; scratch_len(width, height)],
             line: Vec::with_capacity(width as usize + 2 * MAX_RADIUS as usize),
             acc: vec![[0.0; 4]; width as usize],
         }
@@ -115,6 +123,15 @@ impl CpuBlur {
             }
             BlurOp::Mosaic { block } => self.mosaic(frame, regions, shape, block.max(1), feather),
             BlurOp::Solid => solid(frame, regions, shape, alpha_index, feather),
+            BlurOp::Pyramid { factor, radius } => self.pyramid(
+                frame,
+                regions,
+                shape,
+                factor.max(2),
+                radius,
+                weights,
+                feather,
+            ),
         }
     }
 
@@ -178,6 +195,113 @@ impl CpuBlur {
                     if reg.contains(shape, x, y) {
                         write_px(f, regions, ri, shape, feather, x, y, *a);
                     }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pyramid(
+        &mut self,
+        f: &mut PackedFrame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        factor: u32,
+        radius: u32,
+        weights: &[f32],
+        feather: f32,
+    ) {
+        // Same passes, ranges and summation order as the four gpublur_pyramid_* shaders.
+        let (gw, gh) = (f.width.div_ceil(factor), f.height.div_ceil(factor));
+        let (bw, nb) = (gw as usize, gw as usize * gh as usize);
+        let e = radius as i32 + 1;
+        let w0 = weights[0];
+        for reg in regions {
+            let r = reg.block_range(factor, e, gw, gh);
+            for by in r[1] as u32..r[3] as u32 {
+                for bx in r[0] as u32..r[2] as u32 {
+                    let (x0, y0) = (bx * factor, by * factor);
+                    let (x_end, y_end) = ((x0 + factor).min(f.width), (y0 + factor).min(f.height));
+                    let mut acc = [0.0f32; 4];
+                    for y in y0..y_end {
+                        let mut row = [0.0f32; 4];
+                        for x in x0..x_end {
+                            let p = load(f.data, y as usize * f.stride + x as usize * 4);
+                            for c in 0..4 {
+                                row[c] += p[c];
+                            }
+                        }
+                        for c in 0..4 {
+                            acc[c] += row[c];
+                        }
+                    }
+                    let n = ((x_end - x0) * (y_end - y0)) as f32;
+                    self.scratch[by as usize * bw + bx as usize] = acc.map(|v| v / n);
+                }
+            }
+        }
+        for reg in regions {
+            let cols = reg.block_range(factor, 1, gw, gh);
+            let rows = reg.block_range(factor, e, gw, gh);
+            for by in rows[1] as usize..rows[3] as usize {
+                for bx in cols[0] as usize..cols[2] as usize {
+                    let at = |x: i32| self.scratch[by * bw + x.clamp(0, gw as i32 - 1) as usize];
+                    let c = at(bx as i32);
+                    let mut acc = c.map(|v| v * w0);
+                    for (k, &wk) in weights.iter().enumerate().skip(1) {
+                        mul_add(
+                            &mut acc,
+                            at(bx as i32 - k as i32),
+                            at(bx as i32 + k as i32),
+                            wk,
+                        );
+                    }
+                    self.scratch[nb + by * bw + bx] = acc;
+                }
+            }
+        }
+        for reg in regions {
+            let r = reg.block_range(factor, 1, gw, gh);
+            for by in r[1] as usize..r[3] as usize {
+                for bx in r[0] as usize..r[2] as usize {
+                    let at =
+                        |y: i32| self.scratch[nb + y.clamp(0, gh as i32 - 1) as usize * bw + bx];
+                    let c = at(by as i32);
+                    let mut acc = c.map(|v| v * w0);
+                    for (k, &wk) in weights.iter().enumerate().skip(1) {
+                        mul_add(
+                            &mut acc,
+                            at(by as i32 - k as i32),
+                            at(by as i32 + k as i32),
+                            wk,
+                        );
+                    }
+                    self.scratch[2 * nb + by * bw + bx] = acc;
+                }
+            }
+        }
+        let grid = &self.scratch[2 * nb..3 * nb];
+        let block_at = |bx: i32, by: i32| {
+            grid[by.clamp(0, gh as i32 - 1) as usize * bw + bx.clamp(0, gw as i32 - 1) as usize]
+        };
+        let fl = factor as f32;
+        for (ri, reg) in regions.iter().enumerate() {
+            for y in reg.bbox[1]..reg.bbox[3] {
+                for x in reg.bbox[0]..reg.bbox[2] {
+                    if !reg.contains(shape, x, y) {
+                        continue;
+                    }
+                    let u = (x as f32 + 0.5) / fl - 0.5;
+                    let v = (y as f32 + 0.5) / fl - 0.5;
+                    let (u0, v0) = (u.floor(), v.floor());
+                    let (fu, fv) = (u - u0, v - v0);
+                    let (bx, by) = (u0 as i32, v0 as i32);
+                    let lerp = |a: [f32; 4], b: [f32; 4], t: f32| -> [f32; 4] {
+                        std::array::from_fn(|c| a[c] + (b[c] - a[c]) * t)
+                    };
+                    let top = lerp(block_at(bx, by), block_at(bx + 1, by), fu);
+                    let bottom = lerp(block_at(bx, by + 1), block_at(bx + 1, by + 1), fu);
+                    write_px(f, regions, ri, shape, feather, x, y, lerp(top, bottom, fv));
                 }
             }
         }

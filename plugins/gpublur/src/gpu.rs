@@ -18,7 +18,7 @@ const WORKGROUP: u32 = 16;
 const COMMON_WGSL: &str = include_str!("../../../shaders/gpublur_common.wgsl");
 
 /// The passes: name and WGSL source (without the common declarations).
-pub const PASSES: [(&str, &str); 5] = [
+pub const PASSES: [(&str, &str); 9] = [
     (
         "gaussian_h",
         include_str!("../../../shaders/gpublur_gaussian_h.wgsl"),
@@ -36,6 +36,22 @@ pub const PASSES: [(&str, &str); 5] = [
         include_str!("../../../shaders/gpublur_mosaic_fill.wgsl"),
     ),
     ("solid", include_str!("../../../shaders/gpublur_solid.wgsl")),
+    (
+        "pyramid_down",
+        include_str!("../../../shaders/gpublur_pyramid_down.wgsl"),
+    ),
+    (
+        "pyramid_h",
+        include_str!("../../../shaders/gpublur_pyramid_h.wgsl"),
+    ),
+    (
+        "pyramid_v",
+        include_str!("../../../shaders/gpublur_pyramid_v.wgsl"),
+    ),
+    (
+        "pyramid_up",
+        include_str!("../../../shaders/gpublur_pyramid_up.wgsl"),
+    ),
 ];
 
 /// The complete WGSL of a pass: the common declarations, then the pass.
@@ -56,7 +72,8 @@ struct Params {
     shape: u32,
     blocks_w: u32,
     feather: f32,
-    pad: [u32; 2],
+    blocks_h: u32,
+    pad: u32,
 }
 
 struct Pipelines {
@@ -65,6 +82,10 @@ struct Pipelines {
     mosaic_average: wgpu::ComputePipeline,
     mosaic_fill: wgpu::ComputePipeline,
     solid: wgpu::ComputePipeline,
+    pyramid_down: wgpu::ComputePipeline,
+    pyramid_h: wgpu::ComputePipeline,
+    pyramid_v: wgpu::ComputePipeline,
+    pyramid_up: wgpu::ComputePipeline,
 }
 
 static PIPELINES: OnceLock<Pipelines> = OnceLock::new();
@@ -81,6 +102,10 @@ fn pipelines(ctx: &GpuContext) -> &'static Pipelines {
             mosaic_average: make(2),
             mosaic_fill: make(3),
             solid: make(4),
+            pyramid_down: make(5),
+            pyramid_h: make(6),
+            pyramid_v: make(7),
+            pyramid_up: make(8),
         }
     })
 }
@@ -103,6 +128,10 @@ pub struct GpuBlur {
     bind_mosaic_average: wgpu::BindGroup,
     bind_mosaic_fill: wgpu::BindGroup,
     bind_solid: wgpu::BindGroup,
+    bind_pyramid_down: wgpu::BindGroup,
+    bind_pyramid_h: wgpu::BindGroup,
+    bind_pyramid_v: wgpu::BindGroup,
+    bind_pyramid_up: wgpu::BindGroup,
     weights_generation: Option<u64>,
 }
 
@@ -118,7 +147,7 @@ impl GpuBlur {
             return Err(format!("row stride {stride} is not whole 4-byte pixels"));
         }
         let frame_bytes = (stride * height as usize) as u64;
-        let tmp_bytes = width as u64 * height as u64 * 16;
+        let tmp_bytes = crate::cpu::scratch_len(width, height) as u64 * 16;
         let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
         let max_buffer = ctx.limits.max_buffer_size;
         if tmp_bytes > max_binding.min(max_buffer) || frame_bytes > max_binding.min(max_buffer) {
@@ -186,6 +215,20 @@ impl GpuBlur {
             &[p, r, f, t, o],
         );
         let bind_solid = ctx.create_bind_group("gpublur solid", &pipelines.solid, &[p, r, f, o]);
+        let bind_pyramid_down = ctx.create_bind_group(
+            "gpublur pyramid_down",
+            &pipelines.pyramid_down,
+            &[p, r, f, t],
+        );
+        let bind_pyramid_h =
+            ctx.create_bind_group("gpublur pyramid_h", &pipelines.pyramid_h, &[p, r, wt, t]);
+        let bind_pyramid_v =
+            ctx.create_bind_group("gpublur pyramid_v", &pipelines.pyramid_v, &[p, r, wt, t]);
+        let bind_pyramid_up = ctx.create_bind_group(
+            "gpublur pyramid_up",
+            &pipelines.pyramid_up,
+            &[p, r, f, t, o],
+        );
         Ok(GpuBlur {
             ctx,
             pipelines,
@@ -203,6 +246,10 @@ impl GpuBlur {
             bind_mosaic_average,
             bind_mosaic_fill,
             bind_solid,
+            bind_pyramid_down,
+            bind_pyramid_h,
+            bind_pyramid_v,
+            bind_pyramid_up,
             weights_generation: None,
         })
     }
@@ -238,6 +285,7 @@ impl GpuBlur {
             BlurOp::Gaussian { radius } => (radius, 1),
             BlurOp::Mosaic { block } => (0, block.max(1)),
             BlurOp::Solid => (0, 1),
+            BlurOp::Pyramid { factor, radius } => (radius, factor.max(2)),
         };
         let params = Params {
             width: self.width,
@@ -250,7 +298,8 @@ impl GpuBlur {
             shape: shape as u32,
             blocks_w: self.width.div_ceil(block),
             feather,
-            pad: [0; 2],
+            blocks_h: self.height.div_ceil(block),
+            pad: 0,
         };
         queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         queue.write_buffer(&self.regions, 0, bytemuck::cast_slice(regions));
@@ -319,6 +368,45 @@ impl GpuBlur {
                     pass.set_pipeline(&self.pipelines.solid);
                     pass.set_bind_group(0, &self.bind_solid, &[]);
                     pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
+                }
+                BlurOp::Pyramid { factor, radius } => {
+                    let (gw, gh) = (self.width.div_ceil(block), self.height.div_ceil(block));
+                    // Largest block extents over the regions for each pass's range.
+                    let extent = |cols: i32, rows: i32| {
+                        regions.iter().fold((1, 1), |(w, h), reg| {
+                            let c = reg.block_range(factor, cols, gw, gh);
+                            let r = reg.block_range(factor, rows, gw, gh);
+                            (w.max((c[2] - c[0]) as u32), h.max((r[3] - r[1]) as u32))
+                        })
+                    };
+                    let e = radius as i32 + 1;
+                    let passes = [
+                        (
+                            &self.pipelines.pyramid_down,
+                            &self.bind_pyramid_down,
+                            extent(e, e),
+                        ),
+                        (
+                            &self.pipelines.pyramid_h,
+                            &self.bind_pyramid_h,
+                            extent(1, e),
+                        ),
+                        (
+                            &self.pipelines.pyramid_v,
+                            &self.bind_pyramid_v,
+                            extent(1, 1),
+                        ),
+                        (
+                            &self.pipelines.pyramid_up,
+                            &self.bind_pyramid_up,
+                            (max_w, max_h),
+                        ),
+                    ];
+                    for (pipeline, bind, (w, h)) in passes {
+                        pass.set_pipeline(pipeline);
+                        pass.set_bind_group(0, bind, &[]);
+                        pass.dispatch_workgroups(groups(w), groups(h), n);
+                    }
                 }
             }
         }

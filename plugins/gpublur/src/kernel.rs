@@ -5,6 +5,28 @@ pub const MAX_SIGMA: f64 = 100.0;
 /// Taps on each side at [`MAX_SIGMA`].
 pub const MAX_RADIUS: u32 = (MAX_SIGMA * 3.0) as u32;
 
+/// Above this sigma the gaussian runs through the pyramid (`BlurOp::Pyramid`).
+pub const PYRAMID_FROM_SIGMA: f32 = 8.0;
+/// The pyramid shrinks by powers of two until sigma is at most this many blocks.
+const PYRAMID_BLOCK_SIGMA: f32 = 4.0;
+
+/// Block factor and block-grid sigma that give a gaussian of `sigma` pixels through the
+/// pyramid, or `None` when the direct blur is cheap enough. Averaging blocks of side f and
+/// sampling back bilinearly blur by themselves (variances (f²-1)/12 and f²/6); the grid blur
+/// supplies the rest.
+pub fn pyramid_for(sigma: f32) -> Option<(u32, f32)> {
+    if sigma <= PYRAMID_FROM_SIGMA {
+        return None;
+    }
+    let mut f = 2u32;
+    while sigma / f as f32 > PYRAMID_BLOCK_SIGMA {
+        f *= 2;
+    }
+    let ff = (f * f) as f32;
+    let rest = (sigma * sigma - (ff - 1.0) / 12.0 - ff / 6.0).max(ff / 4.0);
+    Some((f, rest.sqrt() / f as f32))
+}
+
 /// Half of a normalised gaussian: `weights[0]` is the centre tap, `weights[i]` the tap `i`
 /// pixels away on either side.
 #[derive(Debug, Clone)]
@@ -61,6 +83,17 @@ impl GaussianKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pyramid_keeps_the_grid_sigma_small() {
+        assert_eq!(pyramid_for(6.0), None);
+        let (f, s) = pyramid_for(24.0).unwrap();
+        assert_eq!(f, 8);
+        assert!((s - 2.96).abs() < 0.01, "{s}");
+        let (f, s) = pyramid_for(100.0).unwrap();
+        assert_eq!(f, 32);
+        assert!(s <= PYRAMID_BLOCK_SIGMA);
+    }
 
     #[test]
     fn weights_sum_to_one_and_fall_off() {

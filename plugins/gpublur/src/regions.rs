@@ -27,6 +27,10 @@ pub enum BlurOp {
     Mosaic { block: u32 },
     /// Colour set to black, alpha kept.
     Solid,
+    /// Large-sigma gaussian through a pyramid: frame-grid blocks of side `factor` averaged,
+    /// blurred with a gaussian of `radius` taps each side over the block grid, then sampled
+    /// back bilinearly. Cost stays flat as sigma grows.
+    Pyramid { factor: u32, radius: u32 },
 }
 
 impl MaskRegion {
@@ -126,7 +130,24 @@ impl MaskRegion {
                 (y1.div_ceil(block) * block).min(height),
             ),
             BlurOp::Solid => (y0, y1),
+            BlurOp::Pyramid { factor, radius } => {
+                let grid_h = height.div_ceil(factor);
+                let r = self.block_range(factor, radius as i32 + 1, grid_h, grid_h);
+                (r[1] as u32 * factor, (r[3] as u32 * factor).min(height))
+            }
         }
+    }
+
+    /// The blocks of side `factor` that the box touches, widened by `extra` blocks and clamped
+    /// to a `grid_w`×`grid_h` block grid: `[bx0, by0, bx1, by1)`. The shaders' `block_range`.
+    pub fn block_range(&self, factor: u32, extra: i32, grid_w: u32, grid_h: u32) -> [i32; 4] {
+        let f = factor as i32;
+        [
+            (self.bbox[0] / f - extra).max(0),
+            (self.bbox[1] / f - extra).max(0),
+            ((self.bbox[2] - 1) / f + 1 + extra).min(grid_w as i32),
+            ((self.bbox[3] - 1) / f + 1 + extra).min(grid_h as i32),
+        ]
     }
 }
 

@@ -357,3 +357,45 @@ fn lookahead_hides_a_face_found_late_and_drains_at_eos() {
     }
     assert!(h.try_pull().is_none(), "no frame duplicated");
 }
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum::<f64>()
+        / a.len() as f64;
+    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
+}
+
+#[test]
+fn pyramid_stays_close_to_the_direct_blur_and_agrees_across_backends() {
+    let frame = astronaut("RGBA", None, &[FACE, (300, 300, 150, 90)]);
+    for strength in ["12", "24", "60"] {
+        for region in ["frame", "roi"] {
+            let props = |backend, pyramid| {
+                [
+                    ("backend", backend),
+                    ("strength", strength),
+                    ("region", region),
+                    ("pyramid", pyramid),
+                    ("shape", "box"),
+                ]
+            };
+            let direct = blur(&frame, &props("cpu", "false"));
+            let cpu = blur(&frame, &props("cpu", "true"));
+            let gpu = blur(&frame, &props("gpu", "true"));
+            let d = max_difference(&gpu, &cpu);
+            assert!(
+                d <= 2,
+                "strength {strength} {region}: GPU and CPU pyramids differ by {d}"
+            );
+            let p = psnr(&direct, &cpu);
+            eprintln!("strength {strength} {region}: pyramid vs direct PSNR {p:.1} dB");
+            assert!(
+                p >= 35.0,
+                "strength {strength} {region}: pyramid vs direct PSNR {p:.1} dB"
+            );
+        }
+    }
+}

@@ -26,7 +26,7 @@ use mediaai_common::roi::{self, RegionBox};
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
 use crate::cpu::{CpuBlur, PackedFrame};
 use crate::gpu::{self, GpuBlur as GpuEngine};
-use crate::kernel::{GaussianKernel, MAX_SIGMA};
+use crate::kernel::{pyramid_for, GaussianKernel, MAX_SIGMA};
 use crate::regions::{BlurOp, MaskRegion, MaskShape};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -44,6 +44,7 @@ const DEFAULT_STRENGTH: f64 = 24.0;
 const DEFAULT_MASK_SCALE: f64 = 1.3;
 const DEFAULT_LOOKAHEAD: u32 = 0;
 const DEFAULT_FEATHER: f64 = 0.0;
+const DEFAULT_PYRAMID: bool = true;
 const MAX_LOOKAHEAD: u32 = 120;
 
 #[derive(Debug, Clone)]
@@ -57,6 +58,7 @@ struct Settings {
     backend: Backend,
     lookahead: u32,
     feather: f64,
+    pyramid: bool,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             backend: Backend::default(),
             lookahead: DEFAULT_LOOKAHEAD,
             feather: DEFAULT_FEATHER,
+            pyramid: DEFAULT_PYRAMID,
         }
     }
 }
@@ -120,6 +123,7 @@ struct FrameSettings {
     strength: f64,
     mask_scale: f64,
     feather: f64,
+    pyramid: bool,
 }
 
 impl Settings {
@@ -131,6 +135,7 @@ impl Settings {
             strength: self.strength,
             mask_scale: self.mask_scale,
             feather: self.feather,
+            pyramid: self.pyramid,
         }
     }
 }
@@ -189,6 +194,12 @@ impl ObjectImpl for GpuBlur {
                     .default_value(DEFAULT_MASK_SCALE)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecBoolean::builder("pyramid")
+                    .nick("Pyramid")
+                    .blurb("Blur gaussian strengths above 8 px through a block pyramid, so the cost no longer grows with the strength (false: direct separable blur). Default: true")
+                    .default_value(DEFAULT_PYRAMID)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecDouble::builder("feather")
                     .nick("Feather")
                     .blurb("Width in pixels of a soft edge inside each mask, where the effect fades into the picture (0: hard edge; ignored with region=frame). Default: 0")
@@ -233,6 +244,7 @@ impl ObjectImpl for GpuBlur {
             "backend" => s.backend = value.get().expect("type checked upstream"),
             "lookahead" => s.lookahead = value.get().expect("type checked upstream"),
             "feather" => s.feather = value.get().expect("type checked upstream"),
+            "pyramid" => s.pyramid = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -252,6 +264,7 @@ impl ObjectImpl for GpuBlur {
             "backend" => s.backend.to_value(),
             "lookahead" => s.lookahead.to_value(),
             "feather" => s.feather.to_value(),
+            "pyramid" => s.pyramid.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -552,14 +565,26 @@ impl GpuBlur {
         }
         let strength = fs.strength;
         let op = match fs.mode {
-            BlurMode::Gaussian => {
-                if state.kernel.set_sigma(strength as f32) {
-                    state.kernel_generation += 1;
+            BlurMode::Gaussian => match pyramid_for(strength as f32) {
+                // Large sigmas go through the block pyramid so the cost stays flat.
+                Some((factor, grid_sigma)) if fs.pyramid => {
+                    if state.kernel.set_sigma(grid_sigma) {
+                        state.kernel_generation += 1;
+                    }
+                    BlurOp::Pyramid {
+                        factor,
+                        radius: state.kernel.radius(),
+                    }
                 }
-                BlurOp::Gaussian {
-                    radius: state.kernel.radius(),
+                _ => {
+                    if state.kernel.set_sigma(strength as f32) {
+                        state.kernel_generation += 1;
+                    }
+                    BlurOp::Gaussian {
+                        radius: state.kernel.radius(),
+                    }
                 }
-            }
+            },
             BlurMode::Mosaic => BlurOp::Mosaic {
                 block: strength.round().max(1.0) as u32,
             },
