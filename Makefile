@@ -44,6 +44,7 @@ test: deps
 
 bench: build models-all
 	benches/anonymize.sh
+	benches/blur.sh
 
 # Face recall and false positives per face size, ours beside deface (EVAL_OPTS: extra
 # onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=0).

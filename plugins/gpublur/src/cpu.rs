@@ -26,7 +26,9 @@ fn load(data: &[u8], i: usize) -> [f32; 4] {
 #[inline]
 fn store(data: &mut [u8], i: usize, v: [f32; 4]) {
     for c in 0..4 {
-        data[i + c] = (v[c] + 0.5).floor().clamp(0.0, 255.0) as u8;
+        // floor(v + 0.5) clamped to 0..=255, as the shaders round; truncation equals floor on
+        // the clamped, non-negative value and needs no libm call.
+        data[i + c] = (v[c] + 0.5).clamp(0.0, 255.0) as u8;
     }
 }
 
@@ -77,6 +79,125 @@ pub fn scratch_len(width: u32, height: u32) -> usize {
     frame.max(grids)
 }
 
+/// A read-only view of a packed frame, shareable between threads.
+struct FrameView<'a> {
+    data: &'a [u8],
+    stride: usize,
+    width: u32,
+    height: u32,
+}
+
+/// Means of the blocks `rows`×`cols` (side `factor`) into `out`, whose first element is block
+/// (`cols`' row 0, `rows.start`) of a grid `grid_w` blocks wide.
+fn average_blocks(
+    f: &FrameView,
+    factor: u32,
+    rows: std::ops::Range<u32>,
+    cols: std::ops::Range<u32>,
+    grid_w: usize,
+    out: &mut [[f32; 4]],
+) {
+    for by in rows.clone() {
+        for bx in cols.clone() {
+            let (x0, y0) = (bx * factor, by * factor);
+            let (x_end, y_end) = ((x0 + factor).min(f.width), (y0 + factor).min(f.height));
+            let mut acc = [0.0f32; 4];
+            for y in y0..y_end {
+                let mut row = [0.0f32; 4];
+                for x in x0..x_end {
+                    let p = load(f.data, y as usize * f.stride + x as usize * 4);
+                    for c in 0..4 {
+                        row[c] += p[c];
+                    }
+                }
+                for c in 0..4 {
+                    acc[c] += row[c];
+                }
+            }
+            let n = ((x_end - x0) * (y_end - y0)) as f32;
+            out[(by - rows.start) as usize * grid_w + bx as usize] = acc.map(|v| v / n);
+        }
+    }
+}
+
+/// Where one output column samples the block grid: the two block columns (clamped to the
+/// grid) and the weight of the second.
+#[derive(Debug, Clone, Copy, Default)]
+struct ColumnTap {
+    b0: u32,
+    b1: u32,
+    weight: f32,
+}
+
+/// Bilinear sampling of the blurred block grid back at full resolution (the shaders'
+/// `gpublur_pyramid_up`, same arithmetic).
+struct Upsampler<'a> {
+    grid: &'a [[f32; 4]],
+    grid_w: u32,
+    grid_h: u32,
+    factor: f32,
+}
+
+#[inline]
+fn lerp(a: [f32; 4], b: [f32; 4], t: f32) -> [f32; 4] {
+    std::array::from_fn(|c| a[c] + (b[c] - a[c]) * t)
+}
+
+impl Upsampler<'_> {
+    fn column_tap(&self, x: i32) -> ColumnTap {
+        let u = (x as f32 + 0.5) / self.factor - 0.5;
+        let u0 = u.floor();
+        let last = self.grid_w as i32 - 1;
+        ColumnTap {
+            b0: (u0 as i32).clamp(0, last) as u32,
+            b1: (u0 as i32 + 1).clamp(0, last) as u32,
+            weight: u - u0,
+        }
+    }
+
+    /// The grid rows above and below pixel row `y`, and the weight of the lower one.
+    #[inline]
+    fn rows(&self, y: i32) -> (&[[f32; 4]], &[[f32; 4]], f32) {
+        let v = (y as f32 + 0.5) / self.factor - 0.5;
+        let v0 = v.floor();
+        let w = self.grid_w as usize;
+        let last = self.grid_h as i32 - 1;
+        let row = |b: i32| {
+            let r = b.clamp(0, last) as usize * w;
+            &self.grid[r..r + w]
+        };
+        (row(v0 as i32), row(v0 as i32 + 1), v - v0)
+    }
+
+    #[inline]
+    fn sample(tap: &ColumnTap, (above, below, fv): (&[[f32; 4]], &[[f32; 4]], f32)) -> [f32; 4] {
+        let (b0, b1) = (tap.b0 as usize, tap.b1 as usize);
+        let top = lerp(above[b0], above[b1], tap.weight);
+        let bottom = lerp(below[b0], below[b1], tap.weight);
+        lerp(top, bottom, fv)
+    }
+
+    /// Writes rows `ys` (the first of them at the start of `data`) from column `x0` on.
+    fn write_rows(
+        &self,
+        data: &mut [u8],
+        stride: usize,
+        x0: usize,
+        ys: std::ops::Range<i32>,
+        taps: &[ColumnTap],
+    ) {
+        let y_start = ys.start;
+        for y in ys {
+            let row = (y - y_start) as usize * stride + x0 * 4;
+            let rows = self.rows(y);
+            let out = &mut data[row..row + taps.len() * 4];
+            for (px, tap) in out.chunks_exact_mut(4).zip(taps) {
+                store(px, 0, Self::sample(tap, rows));
+            }
+        }
+    }
+}
+
 /// Scratch for one frame size.
 pub struct CpuBlur {
     width: u32,
@@ -86,6 +207,8 @@ pub struct CpuBlur {
     line: Vec<[f32; 4]>,
     /// One output row of the vertical pass.
     acc: Vec<[f32; 4]>,
+    /// Grid columns of each output column of the pyramid's last pass.
+    column_taps: Vec<ColumnTap>,
 }
 
 impl CpuBlur {
@@ -96,6 +219,7 @@ impl CpuBlur {
             scratch: vec![[0.0; 4]; scratch_len(width, height)],
             line: Vec::with_capacity(width as usize + 2 * MAX_RADIUS as usize),
             acc: vec![[0.0; 4]; width as usize],
+            column_taps: Vec::with_capacity(width as usize),
         }
     }
 
@@ -216,28 +340,28 @@ impl CpuBlur {
         let (bw, nb) = (gw as usize, gw as usize * gh as usize);
         let e = radius as i32 + 1;
         let w0 = weights[0];
+        // A lone box with a hard edge (whole frames, the common case) writes every pixel of its
+        // box once: no ownership or coverage to look up, and its rows split over two threads.
+        let plain = regions.len() == 1 && shape == MaskShape::Box && feather <= 0.0;
+        let frame = FrameView {
+            data: &*f.data,
+            stride: f.stride,
+            width: f.width,
+            height: f.height,
+        };
         for reg in regions {
             let r = reg.block_range(factor, e, gw, gh);
-            for by in r[1] as u32..r[3] as u32 {
-                for bx in r[0] as u32..r[2] as u32 {
-                    let (x0, y0) = (bx * factor, by * factor);
-                    let (x_end, y_end) = ((x0 + factor).min(f.width), (y0 + factor).min(f.height));
-                    let mut acc = [0.0f32; 4];
-                    for y in y0..y_end {
-                        let mut row = [0.0f32; 4];
-                        for x in x0..x_end {
-                            let p = load(f.data, y as usize * f.stride + x as usize * 4);
-                            for c in 0..4 {
-                                row[c] += p[c];
-                            }
-                        }
-                        for c in 0..4 {
-                            acc[c] += row[c];
-                        }
-                    }
-                    let n = ((x_end - x0) * (y_end - y0)) as f32;
-                    self.scratch[by as usize * bw + bx as usize] = acc.map(|v| v / n);
-                }
+            let (rows, cols) = (r[1] as u32..r[3] as u32, r[0] as u32..r[2] as u32);
+            let grid = &mut self.scratch[rows.start as usize * bw..rows.end as usize * bw];
+            if plain && rows.len() > 1 {
+                let mid = rows.start + rows.len() as u32 / 2;
+                let (top, bottom) = grid.split_at_mut((mid - rows.start) as usize * bw);
+                rayon::join(
+                    || average_blocks(&frame, factor, rows.start..mid, cols.clone(), bw, top),
+                    || average_blocks(&frame, factor, mid..rows.end, cols.clone(), bw, bottom),
+                );
+            } else {
+                average_blocks(&frame, factor, rows, cols, bw, grid);
             }
         }
         for reg in regions {
@@ -281,27 +405,39 @@ impl CpuBlur {
             }
         }
         let grid = &self.scratch[2 * nb..3 * nb];
-        let block_at = |bx: i32, by: i32| {
-            grid[by.clamp(0, gh as i32 - 1) as usize * bw + bx.clamp(0, gw as i32 - 1) as usize]
+        let up = Upsampler {
+            grid,
+            grid_w: gw,
+            grid_h: gh,
+            factor: factor as f32,
         };
-        let fl = factor as f32;
         for (ri, reg) in regions.iter().enumerate() {
-            for y in reg.bbox[1]..reg.bbox[3] {
-                for x in reg.bbox[0]..reg.bbox[2] {
-                    if !reg.contains(shape, x, y) {
-                        continue;
+            // Column taps once per region: block index and weight of each x.
+            self.column_taps.clear();
+            self.column_taps
+                .extend((reg.bbox[0]..reg.bbox[2]).map(|x| up.column_tap(x)));
+            let taps = &self.column_taps[..];
+            let (y0, y1) = (reg.bbox[1], reg.bbox[3]);
+            if plain {
+                let stride = f.stride;
+                let x0 = reg.bbox[0] as usize;
+                let rows = &mut f.data[y0 as usize * stride..];
+                let mid = y0 + (y1 - y0) / 2;
+                let (top, bottom) = rows.split_at_mut((mid - y0) as usize * stride);
+                rayon::join(
+                    || up.write_rows(top, stride, x0, y0..mid, taps),
+                    || up.write_rows(bottom, stride, x0, mid..y1, taps),
+                );
+                continue;
+            }
+            for y in y0..y1 {
+                let rows = up.rows(y);
+                for (j, tap) in taps.iter().enumerate() {
+                    let x = reg.bbox[0] + j as i32;
+                    if reg.contains(shape, x, y) {
+                        let value = Upsampler::sample(tap, rows);
+                        write_px(f, regions, ri, shape, feather, x, y, value);
                     }
-                    let u = (x as f32 + 0.5) / fl - 0.5;
-                    let v = (y as f32 + 0.5) / fl - 0.5;
-                    let (u0, v0) = (u.floor(), v.floor());
-                    let (fu, fv) = (u - u0, v - v0);
-                    let (bx, by) = (u0 as i32, v0 as i32);
-                    let lerp = |a: [f32; 4], b: [f32; 4], t: f32| -> [f32; 4] {
-                        std::array::from_fn(|c| a[c] + (b[c] - a[c]) * t)
-                    };
-                    let top = lerp(block_at(bx, by), block_at(bx + 1, by), fu);
-                    let bottom = lerp(block_at(bx, by + 1), block_at(bx + 1, by + 1), fu);
-                    write_px(f, regions, ri, shape, feather, x, y, lerp(top, bottom, fv));
                 }
             }
         }
