@@ -4,14 +4,15 @@
 //!     cargo run --release -p gst-plugin-gpublur --example stage_bench [ITERATIONS]
 //!
 //! Prints median milliseconds per frame for 1080p and 4K RGBA frames with 1, 3 and 10 face-sized
-//! regions and the whole frame, gaussian sigma 24 (the element's default), and the ratio to the
-//! floor. GStreamer is not involved, so it runs where only a Vulkan driver is installed.
+//! regions and the whole frame, gaussian sigma 24 (the element's default) through the pyramid
+//! (the element's default) and directly, and the ratio to the floor. GStreamer is not involved,
+//! so it runs where only a Vulkan driver is installed.
 
 use std::time::Instant;
 
 use gstgpublur::cpu::PackedFrame;
 use gstgpublur::gpu::GpuBlur;
-use gstgpublur::kernel::GaussianKernel;
+use gstgpublur::kernel::{pyramid_for, GaussianKernel};
 use gstgpublur::regions::{BlurOp, MaskRegion, MaskShape};
 use mediaai_common::gpu;
 
@@ -52,11 +53,31 @@ fn main() {
         "adapter: {} ({:?}, {:?})",
         ctx.adapter_info.name, ctx.adapter_info.device_type, ctx.adapter_info.backend
     );
-    let mut kernel = GaussianKernel::default();
-    kernel.set_sigma(24.0);
+    let mut direct = GaussianKernel::default();
+    direct.set_sigma(24.0);
+    let (factor, grid_sigma) = pyramid_for(24.0).expect("sigma 24 uses the pyramid");
+    let mut grid = GaussianKernel::default();
+    grid.set_sigma(grid_sigma);
+    let ops = [
+        (
+            "pyramid",
+            BlurOp::Pyramid {
+                factor,
+                radius: grid.radius(),
+            },
+            grid.weights().to_vec(),
+        ),
+        (
+            "direct",
+            BlurOp::Gaussian {
+                radius: direct.radius(),
+            },
+            direct.weights().to_vec(),
+        ),
+    ];
     println!(
-        "{:<10} {:<12} {:>9} {:>9} {:>9}",
-        "frame", "regions", "blur ms", "floor ms", "ratio"
+        "{:<10} {:<8} {:<12} {:>9} {:>9} {:>9}",
+        "frame", "blur", "regions", "blur ms", "floor ms", "ratio"
     );
     for (w, h) in [(1920u32, 1080u32), (3840, 2160)] {
         let stride = w as usize * 4;
@@ -86,42 +107,43 @@ fn main() {
                 MaskShape::Box,
             ),
         ];
-        for (name, masks, shape) in cases {
-            let mut times = Vec::new();
-            for i in 0..iterations + 5 {
-                let mut frame = PackedFrame {
-                    data: &mut data,
-                    stride,
-                    width: w,
-                    height: h,
-                };
-                let t = Instant::now();
-                blur.process(
-                    &mut frame,
-                    &masks,
-                    shape,
-                    BlurOp::Gaussian {
-                        radius: kernel.radius(),
-                    },
-                    kernel.weights(),
-                    1,
-                    3,
-                    0.0,
-                )
-                .expect("blur runs");
-                if i >= 5 {
-                    times.push(t.elapsed().as_secs_f64() * 1e3);
+        for (generation, (kind, op, weights)) in ops.iter().enumerate() {
+            for (name, masks, shape) in &cases {
+                let mut times = Vec::new();
+                for i in 0..iterations + 5 {
+                    let mut frame = PackedFrame {
+                        data: &mut data,
+                        stride,
+                        width: w,
+                        height: h,
+                    };
+                    let t = Instant::now();
+                    blur.process(
+                        &mut frame,
+                        masks,
+                        *shape,
+                        *op,
+                        weights,
+                        generation as u64,
+                        3,
+                        0.0,
+                    )
+                    .expect("blur runs");
+                    if i >= 5 {
+                        times.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
                 }
+                let ms = median(times);
+                println!(
+                    "{:<10} {:<8} {:<12} {:>9.2} {:>9.2} {:>8.2}x",
+                    format!("{w}x{h}"),
+                    kind,
+                    name,
+                    ms,
+                    floor,
+                    ms / floor
+                );
             }
-            let ms = median(times);
-            println!(
-                "{:<10} {:<12} {:>9.2} {:>9.2} {:>8.2}x",
-                format!("{w}x{h}"),
-                name,
-                ms,
-                floor,
-                ms / floor
-            );
         }
     }
 }
