@@ -19,7 +19,8 @@ struct Params {
     // Width in pixels of the soft edge inside each mask (0: hard edge).
     feather: f32,
     blocks_h: u32,
-    pad2: u32,
+    // Bokeh disc radius in blocks.
+    disc: f32,
 }
 
 struct Region {

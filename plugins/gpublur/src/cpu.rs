@@ -79,6 +79,15 @@ pub fn scratch_len(width: u32, height: u32) -> usize {
     frame.max(grids)
 }
 
+/// What the pyramid does to its block grid.
+#[derive(Clone, Copy)]
+enum GridFilter<'a> {
+    /// Separable gaussian, half kernel.
+    Gaussian(&'a [f32]),
+    /// Mean over a disc of this radius in blocks.
+    Disc(f32),
+}
+
 /// A read-only view of a packed frame, shareable between threads.
 struct FrameView<'a> {
     data: &'a [u8],
@@ -247,15 +256,14 @@ impl CpuBlur {
             }
             BlurOp::Mosaic { block } => self.mosaic(frame, regions, shape, block.max(1), feather),
             BlurOp::Solid => solid(frame, regions, shape, alpha_index, feather),
-            BlurOp::Pyramid { factor, radius } => self.pyramid(
-                frame,
-                regions,
-                shape,
-                factor.max(2),
-                radius,
-                weights,
-                feather,
-            ),
+            BlurOp::Pyramid { factor, radius } => {
+                let filter = GridFilter::Gaussian(&weights[..=radius as usize]);
+                self.pyramid(frame, regions, shape, factor.max(2), filter, feather)
+            }
+            BlurOp::Bokeh { factor, disc } => {
+                let filter = GridFilter::Disc(disc);
+                self.pyramid(frame, regions, shape, factor.max(2), filter, feather)
+            }
         }
     }
 
@@ -325,45 +333,17 @@ impl CpuBlur {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn pyramid(
+    /// Separable gaussian over the block grid: tmp[0..nb) into tmp[2nb..3nb) through tmp[nb..2nb).
+    fn grid_gaussian(
         &mut self,
-        f: &mut PackedFrame,
         regions: &[MaskRegion],
-        shape: MaskShape,
         factor: u32,
-        radius: u32,
+        (gw, gh): (u32, u32),
+        e: i32,
         weights: &[f32],
-        feather: f32,
     ) {
-        // Same passes, ranges and summation order as the four gpublur_pyramid_* shaders.
-        let (gw, gh) = (f.width.div_ceil(factor), f.height.div_ceil(factor));
         let (bw, nb) = (gw as usize, gw as usize * gh as usize);
-        let e = radius as i32 + 1;
         let w0 = weights[0];
-        // A lone box with a hard edge (whole frames, the common case) writes every pixel of its
-        // box once: no ownership or coverage to look up, and its rows split over two threads.
-        let plain = regions.len() == 1 && shape == MaskShape::Box && feather <= 0.0;
-        let frame = FrameView {
-            data: &*f.data,
-            stride: f.stride,
-            width: f.width,
-            height: f.height,
-        };
-        for reg in regions {
-            let r = reg.block_range(factor, e, gw, gh);
-            let (rows, cols) = (r[1] as u32..r[3] as u32, r[0] as u32..r[2] as u32);
-            let grid = &mut self.scratch[rows.start as usize * bw..rows.end as usize * bw];
-            if plain && rows.len() > 1 {
-                let mid = rows.start + rows.len() as u32 / 2;
-                let (top, bottom) = grid.split_at_mut((mid - rows.start) as usize * bw);
-                rayon::join(
-                    || average_blocks(&frame, factor, rows.start..mid, cols.clone(), bw, top),
-                    || average_blocks(&frame, factor, mid..rows.end, cols.clone(), bw, bottom),
-                );
-            } else {
-                average_blocks(&frame, factor, rows, cols, bw, grid);
-            }
-        }
         for reg in regions {
             let cols = reg.block_range(factor, 1, gw, gh);
             let rows = reg.block_range(factor, e, gw, gh);
@@ -403,6 +383,87 @@ impl CpuBlur {
                     self.scratch[2 * nb + by * bw + bx] = acc;
                 }
             }
+        }
+    }
+
+    /// Disc mean over the block grid: tmp[0..nb) into tmp[2nb..3nb).
+    fn grid_disc(&mut self, regions: &[MaskRegion], factor: u32, (gw, gh): (u32, u32), disc: f32) {
+        let (bw, nb) = (gw as usize, gw as usize * gh as usize);
+        let reach = disc.ceil() as i32;
+        let disc2 = disc * disc;
+        for reg in regions {
+            let r = reg.block_range(factor, 1, gw, gh);
+            for by in r[1]..r[3] {
+                for bx in r[0]..r[2] {
+                    let mut acc = [0.0f32; 4];
+                    let mut n = 0.0f32;
+                    for dy in -reach..=reach {
+                        let y = (by + dy).clamp(0, gh as i32 - 1) as usize * bw;
+                        for dx in -reach..=reach {
+                            if ((dx * dx + dy * dy) as f32) <= disc2 {
+                                let p =
+                                    self.scratch[y + (bx + dx).clamp(0, gw as i32 - 1) as usize];
+                                for c in 0..4 {
+                                    acc[c] += p[c];
+                                }
+                                n += 1.0;
+                            }
+                        }
+                    }
+                    self.scratch[2 * nb + by as usize * bw + bx as usize] = acc.map(|v| v / n);
+                }
+            }
+        }
+    }
+
+    /// Average blocks, filter the block grid, sample back: the gaussian pyramid and bokeh.
+    fn pyramid(
+        &mut self,
+        f: &mut PackedFrame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        factor: u32,
+        filter: GridFilter,
+        feather: f32,
+    ) {
+        // Same passes, ranges and summation order as the gpublur_pyramid_* and
+        // gpublur_bokeh_disc shaders.
+        let (gw, gh) = (f.width.div_ceil(factor), f.height.div_ceil(factor));
+        let (bw, nb) = (gw as usize, gw as usize * gh as usize);
+        let reach = match filter {
+            GridFilter::Gaussian(weights) => weights.len() as i32 - 1,
+            GridFilter::Disc(disc) => disc.ceil() as i32,
+        };
+        let e = reach + 1;
+        // A lone box with a hard edge (whole frames, the common case) writes every pixel of its
+        // box once: no ownership or coverage to look up, and its rows split over two threads.
+        let plain = regions.len() == 1 && shape == MaskShape::Box && feather <= 0.0;
+        let frame = FrameView {
+            data: &*f.data,
+            stride: f.stride,
+            width: f.width,
+            height: f.height,
+        };
+        for reg in regions {
+            let r = reg.block_range(factor, e, gw, gh);
+            let (rows, cols) = (r[1] as u32..r[3] as u32, r[0] as u32..r[2] as u32);
+            let grid = &mut self.scratch[rows.start as usize * bw..rows.end as usize * bw];
+            if plain && rows.len() > 1 {
+                let mid = rows.start + rows.len() as u32 / 2;
+                let (top, bottom) = grid.split_at_mut((mid - rows.start) as usize * bw);
+                rayon::join(
+                    || average_blocks(&frame, factor, rows.start..mid, cols.clone(), bw, top),
+                    || average_blocks(&frame, factor, mid..rows.end, cols.clone(), bw, bottom),
+                );
+            } else {
+                average_blocks(&frame, factor, rows, cols, bw, grid);
+            }
+        }
+        match filter {
+            GridFilter::Gaussian(weights) => {
+                self.grid_gaussian(regions, factor, (gw, gh), e, weights)
+            }
+            GridFilter::Disc(disc) => self.grid_disc(regions, factor, (gw, gh), disc),
         }
         let grid = &self.scratch[2 * nb..3 * nb];
         let up = Upsampler {

@@ -18,7 +18,7 @@ const WORKGROUP: u32 = 16;
 const COMMON_WGSL: &str = include_str!("../../../shaders/gpublur_common.wgsl");
 
 /// The passes: name and WGSL source (without the common declarations).
-pub const PASSES: [(&str, &str); 9] = [
+pub const PASSES: [(&str, &str); 10] = [
     (
         "gaussian_h",
         include_str!("../../../shaders/gpublur_gaussian_h.wgsl"),
@@ -52,6 +52,10 @@ pub const PASSES: [(&str, &str); 9] = [
         "pyramid_up",
         include_str!("../../../shaders/gpublur_pyramid_up.wgsl"),
     ),
+    (
+        "bokeh_disc",
+        include_str!("../../../shaders/gpublur_bokeh_disc.wgsl"),
+    ),
 ];
 
 /// The complete WGSL of a pass: the common declarations, then the pass.
@@ -73,7 +77,7 @@ struct Params {
     blocks_w: u32,
     feather: f32,
     blocks_h: u32,
-    pad: u32,
+    disc: f32,
 }
 
 struct Pipelines {
@@ -86,6 +90,7 @@ struct Pipelines {
     pyramid_h: wgpu::ComputePipeline,
     pyramid_v: wgpu::ComputePipeline,
     pyramid_up: wgpu::ComputePipeline,
+    bokeh_disc: wgpu::ComputePipeline,
 }
 
 static PIPELINES: OnceLock<Pipelines> = OnceLock::new();
@@ -106,6 +111,7 @@ fn pipelines(ctx: &GpuContext) -> &'static Pipelines {
             pyramid_h: make(6),
             pyramid_v: make(7),
             pyramid_up: make(8),
+            bokeh_disc: make(9),
         }
     })
 }
@@ -132,6 +138,7 @@ pub struct GpuBlur {
     bind_pyramid_h: wgpu::BindGroup,
     bind_pyramid_v: wgpu::BindGroup,
     bind_pyramid_up: wgpu::BindGroup,
+    bind_bokeh_disc: wgpu::BindGroup,
     weights_generation: Option<u64>,
 }
 
@@ -229,6 +236,8 @@ impl GpuBlur {
             &pipelines.pyramid_up,
             &[p, r, f, t, o],
         );
+        let bind_bokeh_disc =
+            ctx.create_bind_group("gpublur bokeh_disc", &pipelines.bokeh_disc, &[p, r, t]);
         Ok(GpuBlur {
             ctx,
             pipelines,
@@ -250,6 +259,7 @@ impl GpuBlur {
             bind_pyramid_h,
             bind_pyramid_v,
             bind_pyramid_up,
+            bind_bokeh_disc,
             weights_generation: None,
         })
     }
@@ -286,6 +296,11 @@ impl GpuBlur {
             BlurOp::Mosaic { block } => (0, block.max(1)),
             BlurOp::Solid => (0, 1),
             BlurOp::Pyramid { factor, radius } => (radius, factor.max(2)),
+            BlurOp::Bokeh { factor, disc } => (disc.ceil() as u32, factor.max(2)),
+        };
+        let disc = match op {
+            BlurOp::Bokeh { disc, .. } => disc,
+            _ => 0.0,
         };
         let params = Params {
             width: self.width,
@@ -299,7 +314,7 @@ impl GpuBlur {
             blocks_w: self.width.div_ceil(block),
             feather,
             blocks_h: self.height.div_ceil(block),
-            pad: 0,
+            disc,
         };
         queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         queue.write_buffer(&self.regions, 0, bytemuck::cast_slice(regions));
@@ -369,43 +384,39 @@ impl GpuBlur {
                     pass.set_bind_group(0, &self.bind_solid, &[]);
                     pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
                 }
-                BlurOp::Pyramid { factor, radius } => {
+                BlurOp::Pyramid { .. } | BlurOp::Bokeh { .. } => {
                     let (gw, gh) = (self.width.div_ceil(block), self.height.div_ceil(block));
                     // Largest block extents over the regions for each pass's range.
                     let extent = |cols: i32, rows: i32| {
                         regions.iter().fold((1, 1), |(w, h), reg| {
-                            let c = reg.block_range(factor, cols, gw, gh);
-                            let r = reg.block_range(factor, rows, gw, gh);
+                            let c = reg.block_range(block, cols, gw, gh);
+                            let r = reg.block_range(block, rows, gw, gh);
                             (w.max((c[2] - c[0]) as u32), h.max((r[3] - r[1]) as u32))
                         })
                     };
                     let e = radius as i32 + 1;
-                    let passes = [
-                        (
-                            &self.pipelines.pyramid_down,
-                            &self.bind_pyramid_down,
-                            extent(e, e),
-                        ),
-                        (
-                            &self.pipelines.pyramid_h,
-                            &self.bind_pyramid_h,
-                            extent(1, e),
-                        ),
-                        (
-                            &self.pipelines.pyramid_v,
-                            &self.bind_pyramid_v,
-                            extent(1, 1),
-                        ),
-                        (
-                            &self.pipelines.pyramid_up,
-                            &self.bind_pyramid_up,
-                            (max_w, max_h),
-                        ),
-                    ];
+                    let p = &self.pipelines;
+                    let down = (&p.pyramid_down, &self.bind_pyramid_down, extent(e, e));
+                    let up = (&p.pyramid_up, &self.bind_pyramid_up, (max_w, max_h));
+                    let passes: &[(&wgpu::ComputePipeline, &wgpu::BindGroup, (u32, u32))] =
+                        if matches!(op, BlurOp::Bokeh { .. }) {
+                            &[
+                                down,
+                                (&p.bokeh_disc, &self.bind_bokeh_disc, extent(1, 1)),
+                                up,
+                            ]
+                        } else {
+                            &[
+                                down,
+                                (&p.pyramid_h, &self.bind_pyramid_h, extent(1, e)),
+                                (&p.pyramid_v, &self.bind_pyramid_v, extent(1, 1)),
+                                up,
+                            ]
+                        };
                     for (pipeline, bind, (w, h)) in passes {
                         pass.set_pipeline(pipeline);
-                        pass.set_bind_group(0, bind, &[]);
-                        pass.dispatch_workgroups(groups(w), groups(h), n);
+                        pass.set_bind_group(0, *bind, &[]);
+                        pass.dispatch_workgroups(groups(*w), groups(*h), n);
                     }
                 }
             }

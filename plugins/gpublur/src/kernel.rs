@@ -28,6 +28,19 @@ pub fn pyramid_for(sigma: f32) -> Option<(u32, f32)> {
     Some((f, rest.sqrt() / f as f32))
 }
 
+/// Largest bokeh disc, in blocks, before the pyramid halves the grid again: at most 81 samples.
+const BOKEH_MAX_DISC: f32 = 4.0;
+
+/// Block factor (at least 2, so the grids fit the scratch every frame size has) and disc radius
+/// in blocks for a bokeh of `radius` pixels.
+pub fn bokeh_for(radius: f32) -> (u32, f32) {
+    let mut f = 2u32;
+    while radius / f as f32 > BOKEH_MAX_DISC {
+        f *= 2;
+    }
+    (f, radius / f as f32)
+}
+
 /// Half of a normalised gaussian: `weights[0]` is the centre tap, `weights[i]` the tap `i`
 /// pixels away on either side.
 #[derive(Debug, Clone)]
@@ -94,6 +107,13 @@ mod tests {
         let (f, s) = pyramid_for(100.0).unwrap();
         assert_eq!(f, 32);
         assert!((2.0..4.0).contains(&s), "{s}");
+    }
+
+    #[test]
+    fn bokeh_discs_stay_small_on_the_grid() {
+        assert_eq!(bokeh_for(3.0), (2, 1.5));
+        assert_eq!(bokeh_for(24.0), (8, 3.0));
+        assert!(bokeh_for(100.0).1 <= BOKEH_MAX_DISC);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub enum MaskShape {
 }
 
 /// What is done inside the mask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BlurOp {
     /// Separable gaussian of this radius (taps each side).
     Gaussian { radius: u32 },
@@ -31,6 +31,9 @@ pub enum BlurOp {
     /// blurred with a gaussian of `radius` taps each side over the block grid, then sampled
     /// back bilinearly. Cost stays flat as sigma grows.
     Pyramid { factor: u32, radius: u32 },
+    /// Bokeh: blocks of side `factor` (at least 2) averaged, each replaced by the mean over a
+    /// disc of `disc` blocks, then sampled back bilinearly.
+    Bokeh { factor: u32, disc: f32 },
 }
 
 impl MaskRegion {
@@ -133,6 +136,11 @@ impl MaskRegion {
             BlurOp::Pyramid { factor, radius } => {
                 let grid_h = height.div_ceil(factor);
                 let r = self.block_range(factor, radius as i32 + 1, grid_h, grid_h);
+                (r[1] as u32 * factor, (r[3] as u32 * factor).min(height))
+            }
+            BlurOp::Bokeh { factor, disc } => {
+                let grid_h = height.div_ceil(factor);
+                let r = self.block_range(factor, disc.ceil() as i32 + 1, grid_h, grid_h);
                 (r[1] as u32 * factor, (r[3] as u32 * factor).min(height))
             }
         }

@@ -403,3 +403,32 @@ fn pyramid_stays_close_to_the_direct_blur_and_agrees_across_backends() {
         }
     }
 }
+
+#[test]
+fn bokeh_blurs_with_small_and_large_discs_alike_on_gpu_and_cpu() {
+    let frame = astronaut("RGBA", None, &[FACE]);
+    let before = pixels(&frame);
+    let all = (0, 0, frame.width, frame.height);
+    for strength in ["3", "40"] {
+        let props = |backend| {
+            [
+                ("backend", backend),
+                ("mode", "bokeh"),
+                ("region", "frame"),
+                ("strength", strength),
+            ]
+        };
+        let gpu = blur(&frame, &props("gpu"));
+        let cpu = blur(&frame, &props("cpu"));
+        let d = max_difference(&gpu, &cpu);
+        assert!(d <= 2, "bokeh {strength}: GPU and CPU differ by {d}");
+        let (e0, e1) = (
+            high_frequency(&before, frame.width, all),
+            high_frequency(&gpu, frame.width, all),
+        );
+        assert!(
+            e1 <= 0.3 * e0,
+            "bokeh {strength}: high-frequency energy {e1} vs {e0}"
+        );
+    }
+}

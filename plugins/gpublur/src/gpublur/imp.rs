@@ -26,7 +26,7 @@ use mediaai_common::roi::{self, RegionBox};
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
 use crate::cpu::{CpuBlur, PackedFrame};
 use crate::gpu::{self, GpuBlur as GpuEngine};
-use crate::kernel::{pyramid_for, GaussianKernel, MAX_SIGMA};
+use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
 use crate::regions::{BlurOp, MaskRegion, MaskShape};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -170,7 +170,7 @@ impl ObjectImpl for GpuBlur {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("mode", BlurMode::default())
                     .nick("Mode")
-                    .blurb("How regions are hidden: gaussian, mosaic or solid. Default: gaussian")
+                    .blurb("How regions are hidden: gaussian, mosaic, solid or bokeh. Default: gaussian")
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("shape", BlurShape::default())
@@ -180,7 +180,7 @@ impl ObjectImpl for GpuBlur {
                     .build(),
                 glib::ParamSpecDouble::builder("strength")
                     .nick("Strength")
-                    .blurb("Gaussian sigma or mosaic block side, in pixels (0 leaves the picture unchanged; solid ignores it). Default: 24")
+                    .blurb("Gaussian sigma, mosaic block side or bokeh disc radius, in pixels (0 leaves the picture unchanged; solid ignores it). Default: 24")
                     .minimum(0.0)
                     .maximum(MAX_SIGMA)
                     .default_value(DEFAULT_STRENGTH)
@@ -589,11 +589,18 @@ impl GpuBlur {
                 block: strength.round().max(1.0) as u32,
             },
             BlurMode::Solid => BlurOp::Solid,
+            BlurMode::Bokeh => {
+                let (factor, disc) = bokeh_for(strength as f32);
+                BlurOp::Bokeh { factor, disc }
+            }
         };
-        if matches!(
-            op,
-            BlurOp::Gaussian { radius: 0 } | BlurOp::Mosaic { block: 1 }
-        ) {
+        let unchanged = match op {
+            BlurOp::Gaussian { radius } => radius == 0,
+            BlurOp::Mosaic { block } => block <= 1,
+            BlurOp::Bokeh { disc, .. } => disc < 0.5,
+            BlurOp::Pyramid { .. } | BlurOp::Solid => false,
+        };
+        if unchanged {
             if !state.warned_identity {
                 gst::warning!(
                     CAT,

@@ -39,6 +39,12 @@ pub enum BlurMode {
     /// Solid black, alpha kept.
     #[enum_value(name = "Solid black fill", nick = "solid")]
     Solid = 2,
+    /// Disc blur like an out-of-focus lens, `strength` is the disc radius in pixels.
+    #[enum_value(
+        name = "Bokeh disc blur (strength = disc radius in px)",
+        nick = "bokeh"
+    )]
+    Bokeh = 3,
 }
 
 /// Shape of the mask inside each region's box.
