@@ -1,5 +1,5 @@
-// Pass 2 of the mosaic: every pixel inside a region's mask takes its block's mean, blended
-// into `out`.
+// The mosaic, after gpublur_pyramid_down averaged the blocks: every pixel inside a region's
+// mask takes its block's mean, blended into `out`.
 // Bindings: 0 params (uniform), 1 regions, 3 frame (read), 4 tmp (read), 5 out (read_write).
 // Workgroup 16×16; global id z is the region index.
 

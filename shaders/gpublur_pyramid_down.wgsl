@@ -1,4 +1,4 @@
-// Pyramid pass 1 (gaussian of large sigma): the mean of every frame-grid block of side `block`
+// Block means (pyramid pass 1, and the mosaic): the mean of every frame-grid block of side `block`
 // that the region's box, widened by radius + 1 blocks, touches, into tmp[0 .. blocks).
 // Bindings: 0 params (uniform), 1 regions, 3 frame (read), 4 tmp (read_write).
 // Workgroup 16x16, one invocation per block; global id z is the region index.

@@ -512,29 +512,20 @@ impl CpuBlur {
         b: u32,
         feather: f32,
     ) {
-        let blocks_w = f.width.div_ceil(b) as usize;
+        let (grid_w, grid_h) = (f.width.div_ceil(b), f.height.div_ceil(b));
+        let blocks_w = grid_w as usize;
+        let frame = FrameView {
+            data: &*f.data,
+            stride: f.stride,
+            width: f.width,
+            height: f.height,
+        };
         for reg in regions {
-            for by in reg.bbox[1] as u32 / b..=(reg.bbox[3] as u32 - 1) / b {
-                for bx in reg.bbox[0] as u32 / b..=(reg.bbox[2] as u32 - 1) / b {
-                    let x_end = ((bx + 1) * b).min(f.width);
-                    let y_end = ((by + 1) * b).min(f.height);
-                    let mut acc = [0.0f32; 4];
-                    for y in by * b..y_end {
-                        let mut row = [0.0f32; 4];
-                        for x in bx * b..x_end {
-                            let p = load(f.data, y as usize * f.stride + x as usize * 4);
-                            for c in 0..4 {
-                                row[c] += p[c];
-                            }
-                        }
-                        for c in 0..4 {
-                            acc[c] += row[c];
-                        }
-                    }
-                    let n = ((x_end - bx * b) * (y_end - by * b)) as f32;
-                    self.scratch[by as usize * blocks_w + bx as usize] = acc.map(|v| v / n);
-                }
-            }
+            let r = reg.block_range(b, 0, grid_w, grid_h);
+            let (rows, cols) = (r[1] as u32..r[3] as u32, r[0] as u32..r[2] as u32);
+            let out =
+                &mut self.scratch[rows.start as usize * blocks_w..rows.end as usize * blocks_w];
+            average_blocks(&frame, b, rows, cols, blocks_w, out);
         }
         for (ri, reg) in regions.iter().enumerate() {
             for y in reg.bbox[1]..reg.bbox[3] {

@@ -18,7 +18,7 @@ const WORKGROUP: u32 = 16;
 const COMMON_WGSL: &str = include_str!("../../../shaders/gpublur_common.wgsl");
 
 /// The passes: name and WGSL source (without the common declarations).
-pub const PASSES: [(&str, &str); 10] = [
+pub const PASSES: [(&str, &str); 9] = [
     (
         "gaussian_h",
         include_str!("../../../shaders/gpublur_gaussian_h.wgsl"),
@@ -26,10 +26,6 @@ pub const PASSES: [(&str, &str); 10] = [
     (
         "gaussian_v",
         include_str!("../../../shaders/gpublur_gaussian_v.wgsl"),
-    ),
-    (
-        "mosaic_average",
-        include_str!("../../../shaders/gpublur_mosaic_average.wgsl"),
     ),
     (
         "mosaic_fill",
@@ -83,7 +79,6 @@ struct Params {
 struct Pipelines {
     gaussian_h: wgpu::ComputePipeline,
     gaussian_v: wgpu::ComputePipeline,
-    mosaic_average: wgpu::ComputePipeline,
     mosaic_fill: wgpu::ComputePipeline,
     solid: wgpu::ComputePipeline,
     pyramid_down: wgpu::ComputePipeline,
@@ -104,14 +99,13 @@ fn pipelines(ctx: &GpuContext) -> &'static Pipelines {
         Pipelines {
             gaussian_h: make(0),
             gaussian_v: make(1),
-            mosaic_average: make(2),
-            mosaic_fill: make(3),
-            solid: make(4),
-            pyramid_down: make(5),
-            pyramid_h: make(6),
-            pyramid_v: make(7),
-            pyramid_up: make(8),
-            bokeh_disc: make(9),
+            mosaic_fill: make(2),
+            solid: make(3),
+            pyramid_down: make(4),
+            pyramid_h: make(5),
+            pyramid_v: make(6),
+            pyramid_up: make(7),
+            bokeh_disc: make(8),
         }
     })
 }
@@ -131,7 +125,6 @@ pub struct GpuBlur {
     staging: wgpu::Buffer,
     bind_gaussian_h: wgpu::BindGroup,
     bind_gaussian_v: wgpu::BindGroup,
-    bind_mosaic_average: wgpu::BindGroup,
     bind_mosaic_fill: wgpu::BindGroup,
     bind_solid: wgpu::BindGroup,
     bind_pyramid_down: wgpu::BindGroup,
@@ -211,11 +204,6 @@ impl GpuBlur {
             &pipelines.gaussian_v,
             &[p, r, wt, f, t, o],
         );
-        let bind_mosaic_average = ctx.create_bind_group(
-            "gpublur mosaic_average",
-            &pipelines.mosaic_average,
-            &[p, r, f, t],
-        );
         let bind_mosaic_fill = ctx.create_bind_group(
             "gpublur mosaic_fill",
             &pipelines.mosaic_fill,
@@ -252,7 +240,6 @@ impl GpuBlur {
             staging,
             bind_gaussian_h,
             bind_gaussian_v,
-            bind_mosaic_average,
             bind_mosaic_fill,
             bind_solid,
             bind_pyramid_down,
@@ -361,19 +348,15 @@ impl GpuBlur {
                     pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
                 }
                 BlurOp::Mosaic { .. } => {
-                    let blocks = |a: i32, b: i32| (b as u32 - 1) / block - a as u32 / block + 1;
-                    let bw = regions
-                        .iter()
-                        .map(|r| blocks(r.bbox[0], r.bbox[2]))
-                        .max()
-                        .unwrap_or(1);
-                    let bh = regions
-                        .iter()
-                        .map(|r| blocks(r.bbox[1], r.bbox[3]))
-                        .max()
-                        .unwrap_or(1);
-                    pass.set_pipeline(&self.pipelines.mosaic_average);
-                    pass.set_bind_group(0, &self.bind_mosaic_average, &[]);
+                    // Block means come from the pyramid's averaging pass (radius 0: the
+                    // region's blocks and a ring of one, which the fill never reads).
+                    let (gw, gh) = (self.width.div_ceil(block), self.height.div_ceil(block));
+                    let (bw, bh) = regions.iter().fold((1, 1), |(w, h), reg| {
+                        let r = reg.block_range(block, 1, gw, gh);
+                        (w.max((r[2] - r[0]) as u32), h.max((r[3] - r[1]) as u32))
+                    });
+                    pass.set_pipeline(&self.pipelines.pyramid_down);
+                    pass.set_bind_group(0, &self.bind_pyramid_down, &[]);
                     pass.dispatch_workgroups(groups(bw), groups(bh), n);
                     pass.set_pipeline(&self.pipelines.mosaic_fill);
                     pass.set_bind_group(0, &self.bind_mosaic_fill, &[]);
