@@ -10,6 +10,7 @@
 //! Nothing here registers elements; plugins depend on this crate as an rlib.
 
 pub mod gpu;
+pub mod held;
 pub mod inference;
 pub mod roi;
 pub mod sampler;

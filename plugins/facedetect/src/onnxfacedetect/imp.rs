@@ -23,6 +23,7 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
+use mediaai_common::held;
 use mediaai_common::inference::{self, ExecutionProvider};
 use mediaai_common::roi::{self, Detection};
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
@@ -449,14 +450,10 @@ impl BaseTransformImpl for OnnxFaceDetect {
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
         if direction == gst::PadDirection::Src {
-            if let gst::QueryViewMut::Latency(q) = query.view_mut() {
-                if !BaseTransformImplExt::parent_query(self, direction, q.query_mut()) {
-                    return false;
-                }
-                let (live, min, max) = q.result();
-                let extra = self.batch_latency();
-                q.set(live, min + extra, max.map(|m| m + extra));
-                return true;
+            let upstream =
+                |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
+            if let Some(answered) = held::answer_latency(query, upstream, || self.batch_latency()) {
+                return answered;
             }
         }
         BaseTransformImplExt::parent_query(self, direction, query)
@@ -776,10 +773,7 @@ impl OnnxFaceDetect {
             (messages, std::mem::take(&mut state.ready))
         };
         self.post(messages);
-        let src = self.obj().src_pad().clone();
-        for buf in buffers {
-            src.push(buf)?;
-        }
+        held::push_all(self.obj().src_pad(), buffers)?;
         Ok(())
     }
 
@@ -795,14 +789,7 @@ impl OnnxFaceDetect {
         let Some(g) = state.as_ref().and_then(|s| s.geometry.as_ref()) else {
             return gst::ClockTime::ZERO;
         };
-        let fps = g.info.fps();
-        if g.batch <= 1 || fps.numer() <= 0 {
-            return gst::ClockTime::ZERO;
-        }
-        let frames = (g.batch as u64 - 1) * interval;
-        gst::ClockTime::SECOND
-            .mul_div_floor(frames * fps.denom() as u64, fps.numer() as u64)
-            .unwrap_or(gst::ClockTime::ZERO)
+        held::frames_duration(&g.info, (g.batch as u64).saturating_sub(1) * interval)
     }
 
     fn post(&self, messages: impl IntoIterator<Item = gst::Message>) {

@@ -21,6 +21,7 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
+use mediaai_common::held;
 use mediaai_common::roi::{self, RegionBox};
 
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
@@ -496,14 +497,12 @@ impl BaseTransformImpl for GpuBlur {
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
         if direction == gst::PadDirection::Src {
-            if let gst::QueryViewMut::Latency(q) = query.view_mut() {
-                if !BaseTransformImplExt::parent_query(self, direction, q.query_mut()) {
-                    return false;
-                }
-                let (live, min, max) = q.result();
-                let extra = self.lookahead_latency();
-                q.set(live, min + extra, max.map(|m| m + extra));
-                return true;
+            let upstream =
+                |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
+            if let Some(answered) =
+                held::answer_latency(query, upstream, || self.lookahead_latency())
+            {
+                return answered;
             }
         }
         BaseTransformImplExt::parent_query(self, direction, query)
@@ -725,10 +724,7 @@ impl GpuBlur {
             }
             std::mem::take(&mut state.ready)
         };
-        let src = self.obj().src_pad().clone();
-        for buf in buffers {
-            src.push(buf)?;
-        }
+        held::push_all(self.obj().src_pad(), buffers)?;
         Ok(())
     }
 
@@ -738,12 +734,6 @@ impl GpuBlur {
         let Some(s) = state.as_ref() else {
             return gst::ClockTime::ZERO;
         };
-        let fps = s.info.fps();
-        if s.lookahead == 0 || fps.numer() <= 0 {
-            return gst::ClockTime::ZERO;
-        }
-        gst::ClockTime::SECOND
-            .mul_div_floor(s.lookahead as u64 * fps.denom() as u64, fps.numer() as u64)
-            .unwrap_or(gst::ClockTime::ZERO)
+        held::frames_duration(&s.info, s.lookahead as u64)
     }
 }
