@@ -5,7 +5,8 @@
 #   pipelines/anonymize.sh INPUT OUTPUT
 #
 # Knobs (environment): DETECT_OPTS (onnxfacedetect properties), BLUR_OPTS (gpublur
-# properties), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s, default 192000).
+# properties, default lookahead=2), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s,
+# default 192000).
 set -eu
 if [ $# -ne 2 ]; then
     echo "usage: $0 INPUT OUTPUT" >&2
@@ -18,7 +19,9 @@ if [ ! -r "$IN" ]; then
     exit 1
 fi
 DETECT_OPTS=${DETECT_OPTS:-}
-BLUR_OPTS=${BLUR_OPTS:-}
+# Two frames of lookahead: a face the detector finds a frame or two late is hidden from the
+# frames before too (the tracker already covers the frames after it is lost).
+BLUR_OPTS=${BLUR_OPTS:-lookahead=2}
 X264_OPTS=${X264_OPTS:-speed-preset=veryfast}
 AAC_BITRATE=${AAC_BITRATE:-192000}
 
