@@ -13,6 +13,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
@@ -169,8 +170,10 @@ def fetch_models(optional: bool = False) -> None:
         if "transform" in m:
             tmp = dest.with_suffix(".part")
             script, venv, tools = TRANSFORMS[m["transform"]]
-            subprocess.run([tool_python(venv, tools), "-c", script, str(raw), str(tmp),
-                            str(DEPS / "media")], check=True)
+            # The ONNX tools drop scratch files in their working directory: give them their own.
+            with tempfile.TemporaryDirectory(dir=DEPS) as work:
+                subprocess.run([tool_python(venv, tools), "-c", script, str(raw), str(tmp),
+                                str(DEPS / "media")], check=True, cwd=work)
             got = sha256(tmp)
             if got != m["sha256"]:
                 sys.exit(f"fetch.py: {m['name']} after {m['transform']} has sha256 {got}, "
