@@ -210,21 +210,7 @@ impl TensorSampler {
                 pixel_stride,
                 offsets,
             } => self.fill_with(out, |xt, yt| {
-                let at = |x: u32, y: u32, o: usize| {
-                    data[y as usize * stride + x as usize * pixel_stride + o] as f32
-                };
-                offsets.map(|o| {
-                    lerp2(
-                        xt,
-                        yt,
-                        [
-                            at(xt.i0, yt.i0, o),
-                            at(xt.i1, yt.i0, o),
-                            at(xt.i0, yt.i1, o),
-                            at(xt.i1, yt.i1, o),
-                        ],
-                    )
-                })
+                offsets.map(|o| bilinear(data, stride, pixel_stride, o, xt, yt))
             }),
             PixelSource::I420 {
                 y,
@@ -234,17 +220,7 @@ impl TensorSampler {
                 v,
                 v_stride,
             } => self.fill_with(out, |xt, yt| {
-                let at = |x: u32, yy: u32| y[yy as usize * y_stride + x as usize] as f32;
-                let luma = lerp2(
-                    xt,
-                    yt,
-                    [
-                        at(xt.i0, yt.i0),
-                        at(xt.i1, yt.i0),
-                        at(xt.i0, yt.i1),
-                        at(xt.i1, yt.i1),
-                    ],
-                );
+                let luma = bilinear(y, y_stride, 1, 0, xt, yt);
                 let (cx, cy) = ((xt.i0 / 2) as usize, (yt.i0 / 2) as usize);
                 self.matrix.rgb(
                     luma,
@@ -258,17 +234,7 @@ impl TensorSampler {
                 uv,
                 uv_stride,
             } => self.fill_with(out, |xt, yt| {
-                let at = |x: u32, yy: u32| y[yy as usize * y_stride + x as usize] as f32;
-                let luma = lerp2(
-                    xt,
-                    yt,
-                    [
-                        at(xt.i0, yt.i0),
-                        at(xt.i1, yt.i0),
-                        at(xt.i0, yt.i1),
-                        at(xt.i1, yt.i1),
-                    ],
-                );
+                let luma = bilinear(y, y_stride, 1, 0, xt, yt);
                 let c = (yt.i0 / 2) as usize * uv_stride + (xt.i0 / 2) as usize * 2;
                 self.matrix.rgb(luma, uv[c] as f32, uv[c + 1] as f32)
             }),
@@ -335,11 +301,13 @@ impl TensorSampler {
     }
 }
 
-/// Bilinear blend of the four neighbours `[p00, p01, p10, p11]`.
+/// One sample of a plane, bilinear between the four neighbours of the taps: bytes `step`
+/// apart in a row, rows `stride` apart, at byte `offset` inside a pixel.
 #[inline(always)]
-fn lerp2(xt: &Tap, yt: &Tap, p: [f32; 4]) -> f32 {
-    let top = p[0] + (p[1] - p[0]) * xt.f;
-    let bottom = p[2] + (p[3] - p[2]) * xt.f;
+fn bilinear(plane: &[u8], stride: usize, step: usize, offset: usize, xt: &Tap, yt: &Tap) -> f32 {
+    let at = |x: u32, y: u32| plane[y as usize * stride + x as usize * step + offset] as f32;
+    let top = at(xt.i0, yt.i0) + (at(xt.i1, yt.i0) - at(xt.i0, yt.i0)) * xt.f;
+    let bottom = at(xt.i0, yt.i1) + (at(xt.i1, yt.i1) - at(xt.i0, yt.i1)) * xt.f;
     top + (bottom - top) * yt.f
 }
 
