@@ -29,14 +29,7 @@ DEFACE=$(dirname "$PY")/deface
 CLIP=$WORK/clip-720p.mp4
 [ -s "$CLIP" ] || scripts/make-clip.sh "$CLIP" 1280x720 "$SECS" noaudio
 
-now() { date +%s.%N; }
-# Runs a command, prints its wall seconds.
-timed() {
-    t0=$(now)
-    "$@" >"$WORK/last.log" 2>&1 || { cat "$WORK/last.log" >&2; echo "bench: $* failed" >&2; exit 1; }
-    t1=$(now)
-    awk "BEGIN { print $t1 - $t0 }"
-}
+. benches/timing.sh
 
 t_ours=$(timed pipelines/anonymize.sh "$CLIP" "$WORK/ours.mp4")
 t_full=$(DETECT_OPTS="max-input-size=1280" timed pipelines/anonymize.sh "$CLIP" "$WORK/ours-full.mp4")
@@ -56,7 +49,6 @@ t_det3=$(detector interval=3)
 t_detb4=$(detector batch-size=4)
 t_detb8=$(detector batch-size=8)
 
-fps() { awk "BEGIN { print $FRAMES / $1 }"; }
 f_ours=$(fps "$t_ours"); f_full=$(fps "$t_full"); f_full3=$(fps "$t_full3"); f_full8=$(fps "$t_full8"); f_floor=$(fps "$t_floor"); f_deface=$(fps "$t_deface")
 ratio() { awk "BEGIN { print $1 / $2 }"; }
 printf '\n1280x720, %s frames, %s cores (%s)\n' "$FRAMES" "$(nproc)" "$(uname -m)"

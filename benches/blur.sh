@@ -13,19 +13,13 @@ export GST_PLUGIN_PATH=${GST_PLUGIN_PATH:-$PWD/target/release}
 CLIP=$WORK/clip-1080p-${SECS}s.mp4
 [ -s "$CLIP" ] || scripts/make-clip.sh "$CLIP" 1920x1080 "$SECS" noaudio
 
-now() { date +%s.%N; }
-timed() {
-    t0=$(now)
-    "$@" >"$WORK/last.log" 2>&1 || { cat "$WORK/last.log" >&2; echo "bench: $* failed" >&2; exit 1; }
-    t1=$(now)
-    awk "BEGIN { print $FRAMES / ($t1 - $t0) }"
-}
+. benches/timing.sh
 ours() {
-    timed gst-launch-1.0 -q filesrc location="$CLIP" ! decodebin ! videoconvert ! video/x-raw,format=RGBA \
-        ! gpublur region=frame backend=cpu strength="$1" ! fakesink
+    fps "$(timed gst-launch-1.0 -q filesrc location="$CLIP" ! decodebin ! videoconvert ! video/x-raw,format=RGBA \
+        ! gpublur region=frame backend=cpu strength="$1" ! fakesink)"
 }
 theirs() {
-    timed ffmpeg -loglevel error -i "$CLIP" -vf "format=rgba,gblur=sigma=$1" -f null -
+    fps "$(timed ffmpeg -loglevel error -i "$CLIP" -vf "format=rgba,gblur=sigma=$1" -f null -)"
 }
 printf '\n1920x1080 whole-frame gaussian, %s frames, %s cores\n' "$FRAMES" "$(nproc)"
 printf '%-8s %14s %14s %8s\n' "sigma" "gpublur cpu" "ffmpeg gblur" "ratio"
