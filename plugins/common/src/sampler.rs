@@ -160,24 +160,56 @@ fn taps(src: u32, dst: u32) -> Vec<Tap> {
         .collect()
 }
 
-/// Bilinear resampler from a `src_w`×`src_h` frame into a 3×`dst_h`×`dst_w` RGB tensor with
-/// values 0–255 (the range CenterFace and YOLO-face exports take before their own scaling).
+/// Bilinear resampler from a `src_w`×`src_h` frame into a 3×`dst_h`×`dst_w` RGB tensor, values
+/// 0–255 times `gain` (CenterFace takes 0–255, YOLO exports 0–1). The frame fills the tensor,
+/// or, letterboxed, keeps its aspect ratio centred on a grey border (YOLO's 114).
 #[derive(Debug, Clone)]
 pub struct TensorSampler {
     pub src_w: u32,
     pub src_h: u32,
+    /// Tensor size.
     pub dst_w: u32,
     pub dst_h: u32,
+    /// Where the frame lands inside the tensor.
+    pub inner_x: u32,
+    pub inner_y: u32,
+    pub inner_w: u32,
+    pub inner_h: u32,
+    gain: f32,
     xs: Vec<Tap>,
     ys: Vec<Tap>,
     matrix: YuvMatrix,
 }
 
+/// The border value of a letterboxed tensor, on the 0–255 scale.
+pub const LETTERBOX_GREY: f32 = 114.0;
+
 impl TensorSampler {
-    /// Taps for the given sizes; all must be non-zero.
+    /// Taps for the given sizes, the frame stretched over the whole tensor; all sizes must be
+    /// non-zero.
     pub fn new(src_w: u32, src_h: u32, dst_w: u32, dst_h: u32, matrix: YuvMatrix) -> Self {
+        Self::placed(src_w, src_h, dst_w, dst_h, (0, 0, dst_w, dst_h), matrix)
+    }
+
+    /// The frame scaled to fit a `dst_w`×`dst_h` tensor with its aspect ratio kept, centred.
+    pub fn letterboxed(src_w: u32, src_h: u32, dst_w: u32, dst_h: u32, matrix: YuvMatrix) -> Self {
+        let s = (dst_w as f32 / src_w as f32).min(dst_h as f32 / src_h as f32);
+        let iw = ((src_w as f32 * s).round() as u32).clamp(1, dst_w);
+        let ih = ((src_h as f32 * s).round() as u32).clamp(1, dst_h);
+        let inner = ((dst_w - iw) / 2, (dst_h - ih) / 2, iw, ih);
+        Self::placed(src_w, src_h, dst_w, dst_h, inner, matrix)
+    }
+
+    fn placed(
+        src_w: u32,
+        src_h: u32,
+        dst_w: u32,
+        dst_h: u32,
+        (inner_x, inner_y, inner_w, inner_h): (u32, u32, u32, u32),
+        matrix: YuvMatrix,
+    ) -> Self {
         assert!(
-            src_w > 0 && src_h > 0 && dst_w > 0 && dst_h > 0,
+            src_w > 0 && src_h > 0 && inner_w > 0 && inner_h > 0,
             "sizes come from validated caps"
         );
         TensorSampler {
@@ -185,10 +217,32 @@ impl TensorSampler {
             src_h,
             dst_w,
             dst_h,
-            xs: taps(src_w, dst_w),
-            ys: taps(src_h, dst_h),
+            inner_x,
+            inner_y,
+            inner_w,
+            inner_h,
+            gain: 1.0,
+            xs: taps(src_w, inner_w),
+            ys: taps(src_h, inner_h),
             matrix,
         }
+    }
+
+    /// Multiplies every value written (e.g. 1/255 for models that take 0–1).
+    pub fn with_gain(mut self, gain: f32) -> Self {
+        self.gain = gain;
+        self
+    }
+
+    /// Maps a point of the tensor back to the frame: `frame = (tensor - offset) * scale`,
+    /// returned as (scale x, scale y, offset x, offset y).
+    pub fn to_frame(&self) -> (f32, f32, f32, f32) {
+        (
+            self.src_w as f32 / self.inner_w as f32,
+            self.src_h as f32 / self.inner_h as f32,
+            self.inner_x as f32,
+            self.inner_y as f32,
+        )
     }
 
     /// Elements of the tensor this sampler fills.
@@ -248,17 +302,40 @@ impl TensorSampler {
         let (r_out, rest) = out.split_at_mut(plane);
         let (g_out, b_out) = rest.split_at_mut(plane);
         let w = self.dst_w as usize;
-        for (ty, yt) in self.ys.iter().enumerate() {
+        let (x0, x1) = (
+            self.inner_x as usize,
+            (self.inner_x + self.inner_w) as usize,
+        );
+        let (y0, y1) = (
+            self.inner_y as usize,
+            (self.inner_y + self.inner_h) as usize,
+        );
+        let grey = LETTERBOX_GREY * self.gain;
+        let gain = self.gain;
+        for ty in 0..self.dst_h as usize {
             let row = ty * w..(ty + 1) * w;
-            let rows = r_out[row.clone()]
-                .iter_mut()
-                .zip(&mut g_out[row.clone()])
-                .zip(&mut b_out[row]);
-            for (((r, g), b), xt) in rows.zip(&self.xs) {
+            let (r, g, b) = (
+                &mut r_out[row.clone()],
+                &mut g_out[row.clone()],
+                &mut b_out[row],
+            );
+            if ty < y0 || ty >= y1 {
+                for p in [r, g, b] {
+                    p.fill(grey);
+                }
+                continue;
+            }
+            for p in [&mut *r, &mut *g, &mut *b] {
+                p[..x0].fill(grey);
+                p[x1..].fill(grey);
+            }
+            let yt = &self.ys[ty - y0];
+            let pixels = r[x0..x1].iter_mut().zip(&mut g[x0..x1]).zip(&mut b[x0..x1]);
+            for (((r, g), b), xt) in pixels.zip(&self.xs) {
                 let rgb = sample(xt, yt);
-                *r = rgb[0];
-                *g = rgb[1];
-                *b = rgb[2];
+                *r = rgb[0] * gain;
+                *g = rgb[1] * gain;
+                *b = rgb[2] * gain;
             }
         }
     }
@@ -350,6 +427,28 @@ mod tests {
         for v in out {
             assert!((v - 127.9).abs() < 0.5, "{v}");
         }
+    }
+
+    #[test]
+    fn letterbox_centres_the_frame_on_grey_and_maps_back() {
+        // A 4×2 white frame into a 4×4 tensor at gain 1/255: rows 1 and 2 white, 0 and 3 grey.
+        let data = [255u8; 4 * 2 * 3];
+        let src = PixelSource::Packed {
+            data: &data,
+            stride: 12,
+            pixel_stride: 3,
+            offsets: [0, 1, 2],
+        };
+        let s = TensorSampler::letterboxed(4, 2, 4, 4, YuvMatrix::new(0.299, 0.114, false))
+            .with_gain(1.0 / 255.0);
+        let mut out = vec![0.0; s.tensor_len()];
+        assert!(s.fill(&src, &mut out));
+        let grey = LETTERBOX_GREY / 255.0;
+        let near = |a: &[f32], v: f32| a.iter().all(|x| (x - v).abs() < 1e-6);
+        assert!(near(&out[0..4], grey), "{out:?}");
+        assert!(near(&out[4..12], 1.0), "{out:?}");
+        assert!(near(&out[12..16], grey), "{out:?}");
+        assert_eq!(s.to_frame(), (1.0, 1.0, 0.0, 1.0));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod centerface;
 pub mod nms;
 mod onnxfacedetect;
 pub mod tracker;
+pub mod yolo;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     onnxfacedetect::register(plugin)

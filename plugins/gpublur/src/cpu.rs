@@ -2,7 +2,8 @@
 //! allocated once per caps.
 
 use crate::kernel::MAX_RADIUS;
-use crate::regions::{coverage, BlurOp, MaskRegion, MaskShape};
+use crate::planar::{self, YuvLayout};
+use crate::regions::{bands, coverage, BlurOp, MaskRegion, MaskShape};
 
 /// A packed 4-byte-per-pixel frame, mutable in place.
 pub struct PackedFrame<'a> {
@@ -218,6 +219,10 @@ pub struct CpuBlur {
     acc: Vec<[f32; 4]>,
     /// Grid columns of each output column of the pyramid's last pass.
     column_taps: Vec<ColumnTap>,
+    /// YUV frames only: the packed pixels the passes work on.
+    packed: Vec<u8>,
+    /// The packed pixel the solid mode paints.
+    black: [u8; 4],
 }
 
 impl CpuBlur {
@@ -229,7 +234,54 @@ impl CpuBlur {
             line: Vec::with_capacity(width as usize + 2 * MAX_RADIUS as usize),
             acc: vec![[0.0; 4]; width as usize],
             column_taps: Vec::with_capacity(width as usize),
+            packed: Vec::new(),
+            black: [0; 4],
         }
+    }
+
+    /// Scratch for YUV 4:2:0 frames of `layout` (see [`Self::process_yuv`]).
+    pub fn new_yuv(layout: &YuvLayout) -> Self {
+        let mut blur = Self::new(layout.width, layout.height);
+        blur.packed = vec![0; layout.width as usize * layout.height as usize * 4];
+        blur
+    }
+
+    /// The packed pixel the solid mode paints (its alpha byte is kept from the frame).
+    pub fn set_black(&mut self, black: [u8; 4]) {
+        self.black = black;
+    }
+
+    /// [`Self::process`] for a YUV 4:2:0 buffer (`data`: all planes): the rows the masks read
+    /// are unpacked into packed pixels, blurred, and the rows they write packed back.
+    #[allow(clippy::too_many_arguments)]
+    pub fn process_yuv(
+        &mut self,
+        data: &mut [u8],
+        layout: &YuvLayout,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        op: BlurOp,
+        weights: &[f32],
+        feather: f32,
+    ) {
+        assert!(
+            self.packed.len() == layout.width as usize * layout.height as usize * 4,
+            "YUV scratch is made per caps by new_yuv"
+        );
+        let Some(b) = bands(regions, op, layout.height) else {
+            return;
+        };
+        let mut packed = std::mem::take(&mut self.packed);
+        planar::unpack_rows(layout, data, b.read, &mut packed);
+        let mut frame = PackedFrame {
+            data: &mut packed,
+            stride: layout.width as usize * 4,
+            width: layout.width,
+            height: layout.height,
+        };
+        self.process(&mut frame, regions, shape, op, weights, 3, feather);
+        planar::pack_rows(layout, &packed, b.write, data);
+        self.packed = packed;
     }
 
     /// Applies `op` inside every region's mask; pixels outside all masks are not written.
@@ -255,7 +307,7 @@ impl CpuBlur {
                 self.gaussian(frame, regions, shape, radius, weights, feather)
             }
             BlurOp::Mosaic { block } => self.mosaic(frame, regions, shape, block.max(1), feather),
-            BlurOp::Solid => solid(frame, regions, shape, alpha_index, feather),
+            BlurOp::Solid => solid(frame, regions, shape, alpha_index, self.black, feather),
             BlurOp::Pyramid { factor, radius } => {
                 let filter = GridFilter::Gaussian(&weights[..=radius as usize]);
                 self.pyramid(frame, regions, shape, factor.max(2), filter, feather)
@@ -546,6 +598,7 @@ fn solid(
     regions: &[MaskRegion],
     shape: MaskShape,
     alpha_index: u32,
+    black: [u8; 4],
     feather: f32,
 ) {
     for (ri, reg) in regions.iter().enumerate() {
@@ -553,9 +606,14 @@ fn solid(
             for x in reg.bbox[0]..reg.bbox[2] {
                 if reg.contains(shape, x, y) {
                     let src = load(f.data, y as usize * f.stride + x as usize * 4);
-                    let black =
-                        std::array::from_fn(|c| if c as u32 == alpha_index { src[c] } else { 0.0 });
-                    write_px(f, regions, ri, shape, feather, x, y, black);
+                    let fill = std::array::from_fn(|c| {
+                        if c as u32 == alpha_index {
+                            src[c]
+                        } else {
+                            black[c] as f32
+                        }
+                    });
+                    write_px(f, regions, ri, shape, feather, x, y, fill);
                 }
             }
         }

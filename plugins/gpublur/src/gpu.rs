@@ -9,6 +9,7 @@ use mediaai_common::gpu::{self, GpuContext};
 
 use crate::cpu::PackedFrame;
 use crate::kernel::MAX_RADIUS;
+use crate::planar::YuvLayout;
 use crate::regions::{bands, BlurOp, MaskRegion, MaskShape};
 
 /// Most regions one frame carries to the GPU; the element blurs the whole frame beyond it.
@@ -18,7 +19,7 @@ const WORKGROUP: u32 = 16;
 const COMMON_WGSL: &str = include_str!("../../../shaders/gpublur_common.wgsl");
 
 /// The passes: name and WGSL source (without the common declarations).
-pub const PASSES: [(&str, &str); 9] = [
+pub const PASSES: [(&str, &str); 11] = [
     (
         "gaussian_h",
         include_str!("../../../shaders/gpublur_gaussian_h.wgsl"),
@@ -52,6 +53,14 @@ pub const PASSES: [(&str, &str); 9] = [
         "bokeh_disc",
         include_str!("../../../shaders/gpublur_bokeh_disc.wgsl"),
     ),
+    (
+        "yuv_unpack",
+        include_str!("../../../shaders/gpublur_yuv_unpack.wgsl"),
+    ),
+    (
+        "yuv_pack",
+        include_str!("../../../shaders/gpublur_yuv_pack.wgsl"),
+    ),
 ];
 
 /// The complete WGSL of a pass: the common declarations, then the pass.
@@ -74,6 +83,43 @@ struct Params {
     feather: f32,
     blocks_h: u32,
     disc: f32,
+    black: u32,
+    pad: [u32; 3],
+}
+
+/// `Planes` of the YUV passes (see gpublur_common.wgsl).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct Planes {
+    luma_offset: u32,
+    luma_stride: u32,
+    u_offset: u32,
+    u_stride: u32,
+    v_offset: u32,
+    v_stride: u32,
+    interleaved: u32,
+    read0: u32,
+    read1: u32,
+    write0: u32,
+    write1: u32,
+    pad: u32,
+}
+
+/// What a YUV frame needs beyond the packed passes: the planes as the buffer holds them, and
+/// the passes converting them to and from packed pixels on the GPU.
+struct YuvResources {
+    layout: YuvLayout,
+    raw_len: usize,
+    planes: wgpu::Buffer,
+    raw: wgpu::Buffer,
+    bind_unpack: wgpu::BindGroup,
+    bind_pack: wgpu::BindGroup,
+}
+
+/// The frame a call works on: packed pixels, or a whole buffer of YUV planes.
+enum Target<'a, 'b> {
+    Packed(&'a mut PackedFrame<'b>),
+    Yuv(&'a mut [u8]),
 }
 
 struct Pipelines {
@@ -86,6 +132,8 @@ struct Pipelines {
     pyramid_v: wgpu::ComputePipeline,
     pyramid_up: wgpu::ComputePipeline,
     bokeh_disc: wgpu::ComputePipeline,
+    yuv_unpack: wgpu::ComputePipeline,
+    yuv_pack: wgpu::ComputePipeline,
 }
 
 static PIPELINES: OnceLock<Pipelines> = OnceLock::new();
@@ -106,6 +154,8 @@ fn pipelines(ctx: &GpuContext) -> &'static Pipelines {
             pyramid_v: make(6),
             pyramid_up: make(7),
             bokeh_disc: make(8),
+            yuv_unpack: make(9),
+            yuv_pack: make(10),
         }
     })
 }
@@ -132,7 +182,9 @@ pub struct GpuBlur {
     bind_pyramid_v: wgpu::BindGroup,
     bind_pyramid_up: wgpu::BindGroup,
     bind_bokeh_disc: wgpu::BindGroup,
+    yuv: Option<YuvResources>,
     weights_generation: Option<u64>,
+    black: [u8; 4],
 }
 
 fn groups(n: u32) -> u32 {
@@ -140,6 +192,84 @@ fn groups(n: u32) -> u32 {
 }
 
 impl GpuBlur {
+    /// Resources for YUV 4:2:0 frames of `layout`: the planes go up as they are, and are
+    /// converted to packed pixels and back by two passes on the GPU. Plane offsets and strides
+    /// must be multiples of 4 bytes (GStreamer's defaults are).
+    pub fn new_yuv(layout: YuvLayout) -> Result<Self, String> {
+        let planes = [layout.luma, layout.chroma[0], layout.chroma[1]];
+        if planes
+            .iter()
+            .any(|p| p.offset % 4 != 0 || p.stride % 4 != 0)
+        {
+            return Err(format!(
+                "plane offsets or strides not 4-byte aligned ({planes:?})"
+            ));
+        }
+        let mut blur = Self::new(layout.width, layout.height, layout.width as usize * 4)?;
+        let (w, h) = (layout.width as usize, layout.height as usize);
+        let ch = layout.chroma_height();
+        let raw_len = [
+            (layout.luma, h),
+            (layout.chroma[0], ch),
+            (layout.chroma[1], if layout.interleaved { 0 } else { ch }),
+        ]
+        .iter()
+        .map(|(p, rows)| p.offset + p.stride * rows)
+        .max()
+        .unwrap_or(0)
+        .max(w);
+        let ctx = blur.ctx;
+        use wgpu::BufferUsages as U;
+        let planes = ctx.create_buffer(
+            "gpublur planes",
+            std::mem::size_of::<Planes>() as u64,
+            U::UNIFORM | U::COPY_DST,
+        );
+        let raw = ctx.create_buffer(
+            "gpublur yuv planes",
+            raw_len as u64,
+            U::STORAGE | U::COPY_DST | U::COPY_SRC,
+        );
+        if raw_len as u64 > blur.staging.size() {
+            blur.staging = ctx.create_buffer(
+                "gpublur readback",
+                raw_len as u64,
+                U::MAP_READ | U::COPY_DST,
+            );
+        }
+        let p = blur.pipelines;
+        let bind_unpack = ctx.create_bind_group(
+            "gpublur yuv_unpack",
+            &p.yuv_unpack,
+            &[
+                (0, &blur.params),
+                (3, &blur.frame),
+                (5, &blur.out),
+                (6, &planes),
+                (7, &raw),
+            ],
+        );
+        let bind_pack = ctx.create_bind_group(
+            "gpublur yuv_pack",
+            &p.yuv_pack,
+            &[(0, &blur.params), (5, &blur.out), (6, &planes), (7, &raw)],
+        );
+        blur.yuv = Some(YuvResources {
+            layout,
+            raw_len,
+            planes,
+            raw,
+            bind_unpack,
+            bind_pack,
+        });
+        Ok(blur)
+    }
+
+    /// The packed pixel the solid mode paints (its alpha byte is kept from the frame).
+    pub fn set_black(&mut self, black: [u8; 4]) {
+        self.black = black;
+    }
+
     /// Resources for `width`×`height` frames whose rows are `stride` bytes apart.
     pub fn new(width: u32, height: u32, stride: usize) -> Result<Self, String> {
         let ctx = gpu::context()?;
@@ -247,7 +377,9 @@ impl GpuBlur {
             bind_pyramid_v,
             bind_pyramid_up,
             bind_bokeh_disc,
+            yuv: None,
             weights_generation: None,
+            black: [0; 4],
         })
     }
 
@@ -270,9 +402,67 @@ impl GpuBlur {
         alpha_index: u32,
         feather: f32,
     ) -> Result<(), String> {
-        if frame.width != self.width || frame.height != self.height || frame.stride != self.stride {
+        if frame.width != self.width
+            || frame.height != self.height
+            || frame.stride != self.stride
+            || self.yuv.is_some()
+        {
             return Err("frame layout differs from the negotiated caps".into());
         }
+        self.run(
+            Target::Packed(frame),
+            regions,
+            shape,
+            op,
+            weights,
+            weights_generation,
+            alpha_index,
+            feather,
+        )
+    }
+
+    /// [`Self::process`] for a YUV buffer of the layout given to [`Self::new_yuv`]: `data` is
+    /// the whole buffer, all planes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn process_yuv(
+        &mut self,
+        data: &mut [u8],
+        layout: &YuvLayout,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        op: BlurOp,
+        weights: &[f32],
+        weights_generation: u64,
+        feather: f32,
+    ) -> Result<(), String> {
+        match &self.yuv {
+            Some(y) if y.layout == *layout && data.len() >= y.raw_len => {}
+            _ => return Err("frame planes differ from the negotiated caps".into()),
+        }
+        self.run(
+            Target::Yuv(data),
+            regions,
+            shape,
+            op,
+            weights,
+            weights_generation,
+            3,
+            feather,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        mut target: Target,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        op: BlurOp,
+        weights: &[f32],
+        weights_generation: u64,
+        alpha_index: u32,
+        feather: f32,
+    ) -> Result<(), String> {
         let regions = &regions[..regions.len().min(MAX_REGIONS)];
         let Some(bands) = bands(regions, op, self.height) else {
             return Ok(());
@@ -302,6 +492,8 @@ impl GpuBlur {
             feather,
             blocks_h: self.height.div_ceil(block),
             disc,
+            black: u32::from_le_bytes(self.black),
+            pad: [0; 3],
         };
         queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         queue.write_buffer(&self.regions, 0, bytemuck::cast_slice(regions));
@@ -309,15 +501,47 @@ impl GpuBlur {
             queue.write_buffer(&self.weights, 0, bytemuck::cast_slice(weights));
             self.weights_generation = Some(weights_generation);
         }
-        let len = frame.data.len();
-        let rows = |(a, b): (u32, u32)| {
-            (
-                a as usize * self.stride,
-                (b as usize * self.stride).min(len),
-            )
+        // Byte ranges of the frame the masks read (uploaded) and write (read back): the rows
+        // of the packed frame, or the rows of each plane.
+        let down = match &mut target {
+            Target::Packed(frame) => {
+                let len = frame.data.len();
+                let rows = |(a, b): (u32, u32)| {
+                    let (a, b) = (
+                        a as usize * self.stride,
+                        (b as usize * self.stride).min(len),
+                    );
+                    [(a, b), (0, 0), (0, 0)]
+                };
+                let (up, down) = (rows(bands.read), rows(bands.write));
+                queue.write_buffer(&self.frame, up[0].0 as u64, &frame.data[up[0].0..up[0].1]);
+                down
+            }
+            Target::Yuv(data) => {
+                let yuv = self.yuv.as_ref().expect("checked by process_yuv");
+                let l = &yuv.layout;
+                let planes = Planes {
+                    luma_offset: l.luma.offset as u32,
+                    luma_stride: l.luma.stride as u32,
+                    u_offset: l.chroma[0].offset as u32,
+                    u_stride: l.chroma[0].stride as u32,
+                    v_offset: l.chroma[1].offset as u32,
+                    v_stride: l.chroma[1].stride as u32,
+                    interleaved: l.interleaved as u32,
+                    read0: bands.read.0,
+                    read1: bands.read.1,
+                    write0: bands.write.0,
+                    write1: bands.write.1,
+                    pad: 0,
+                };
+                queue.write_buffer(&yuv.planes, 0, bytemuck::bytes_of(&planes));
+                let (up, down) = (l.row_ranges(bands.read), l.row_ranges(bands.write));
+                for &(a, b) in up.iter().filter(|r| r.1 > r.0) {
+                    queue.write_buffer(&yuv.raw, a as u64, &data[a..b]);
+                }
+                down
+            }
         };
-        let (up0, up1) = rows(bands.read);
-        queue.write_buffer(&self.frame, up0 as u64, &frame.data[up0..up1]);
 
         let max_w = regions.iter().map(|r| r.width()).max().unwrap_or(1);
         let max_h = regions.iter().map(|r| r.height()).max().unwrap_or(1);
@@ -329,15 +553,32 @@ impl GpuBlur {
                 label: Some("gpublur frame"),
             });
         // The passes read the uploaded frame and write `out`; its rows start as a copy so pixels
-        // outside every mask come back exactly as they went up.
-        let (down0, down1) = rows(bands.write);
-        let down_len = ((down1 - down0) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
-        encoder.copy_buffer_to_buffer(&self.frame, down0 as u64, &self.out, down0 as u64, down_len);
+        // outside every mask come back exactly as they went up (YUV: the unpack pass writes
+        // both).
+        let aligned = |(a, b): (usize, usize)| {
+            (
+                a as u64,
+                ((b - a) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+            )
+        };
+        if self.yuv.is_none() {
+            let (d0, dl) = aligned(down[0]);
+            encoder.copy_buffer_to_buffer(&self.frame, d0, &self.out, d0, dl);
+        }
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("gpublur"),
                 timestamp_writes: None,
             });
+            if let Some(yuv) = &self.yuv {
+                pass.set_pipeline(&self.pipelines.yuv_unpack);
+                pass.set_bind_group(0, &yuv.bind_unpack, &[]);
+                pass.dispatch_workgroups(
+                    groups(self.width),
+                    groups(bands.read.1 - bands.read.0),
+                    1,
+                );
+            }
             match op {
                 BlurOp::Gaussian { radius } => {
                     pass.set_pipeline(&self.pipelines.gaussian_h);
@@ -403,11 +644,36 @@ impl GpuBlur {
                     }
                 }
             }
+            if let Some(yuv) = &self.yuv {
+                // One invocation per 4-byte word of a plane row; luma rows are the widest.
+                pass.set_pipeline(&self.pipelines.yuv_pack);
+                pass.set_bind_group(0, &yuv.bind_pack, &[]);
+                pass.dispatch_workgroups(
+                    groups(self.width.div_ceil(4)),
+                    groups(bands.write.1 - bands.write.0),
+                    3,
+                );
+            }
         }
-        encoder.copy_buffer_to_buffer(&self.out, down0 as u64, &self.staging, 0, down_len);
+        // Every written range into the staging buffer, one after another.
+        let source = self.yuv.as_ref().map_or(&self.out, |y| &y.raw);
+        let mut staged = 0u64;
+        for &r in down.iter().filter(|r| r.1 > r.0) {
+            let (offset, len) = aligned(r);
+            encoder.copy_buffer_to_buffer(source, offset, &self.staging, staged, len);
+            staged += len;
+        }
         queue.submit(Some(encoder.finish()));
-        self.ctx.read_mapped(&self.staging, down_len, |bytes| {
-            frame.data[down0..down1].copy_from_slice(&bytes[..down1 - down0]);
+        let data: &mut [u8] = match target {
+            Target::Packed(frame) => frame.data,
+            Target::Yuv(data) => data,
+        };
+        self.ctx.read_mapped(&self.staging, staged, |bytes| {
+            let mut at = 0usize;
+            for &(a, b) in down.iter().filter(|r| r.1 > r.0) {
+                data[a..b].copy_from_slice(&bytes[at..at + b - a]);
+                at += (b - a).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT as usize);
+            }
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod gpu;
 mod gpublur;
 pub mod kernel;
+pub mod planar;
 pub mod regions;
 
 pub use gpublur::{Backend, BlurMode, BlurRegion, BlurShape};

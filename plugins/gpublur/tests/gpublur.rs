@@ -285,7 +285,7 @@ fn non_video_caps_are_refused() {
     init();
     assert!(run_to_end("audiotestsrc num-buffers=1 ! gpublur ! fakesink").is_err());
     assert!(run_to_end(
-        "videotestsrc num-buffers=1 ! video/x-raw,format=I420 ! gpublur ! fakesink"
+        "videotestsrc num-buffers=1 ! video/x-raw,format=Y444 ! gpublur ! fakesink"
     )
     .is_err());
 }
@@ -430,5 +430,93 @@ fn bokeh_blurs_with_small_and_large_discs_alike_on_gpu_and_cpu() {
             e1 <= 0.3 * e0,
             "bokeh {strength}: high-frequency energy {e1} vs {e0}"
         );
+    }
+}
+
+/// Byte offset of luma (x, y) and of the chroma samples of its 2×2 block.
+fn yuv_offsets(info: &gst_video::VideoInfo, x: usize, y: usize) -> (usize, [usize; 2]) {
+    let (off, st) = (info.offset(), info.stride());
+    let luma = off[0] + y * st[0] as usize + x;
+    let (cx, cy) = (x / 2, y / 2);
+    let chroma = match info.format() {
+        gst_video::VideoFormat::Nv12 => {
+            let o = off[1] + cy * st[1] as usize + 2 * cx;
+            [o, o + 1]
+        }
+        _ => [
+            off[1] + cy * st[1] as usize + cx,
+            off[2] + cy * st[2] as usize + cx,
+        ],
+    };
+    (luma, chroma)
+}
+
+#[test]
+fn yuv_frames_blur_on_the_gpu_like_the_cpu_and_nothing_outside_changes() {
+    for format in ["I420", "NV12", "YV12"] {
+        for size in [None, Some((641, 479))] {
+            let (sx, sy) = size.map_or((1.0, 1.0), |(w, h)| (w as f32 / 512.0, h as f32 / 512.0));
+            let face = (
+                (FACE.0 as f32 * sx) as u32,
+                (FACE.1 as f32 * sy) as u32,
+                (FACE.2 as f32 * sx) as u32,
+                (FACE.3 as f32 * sy) as u32,
+            );
+            let frame = astronaut(format, size, &[face, (20, 21, 9, 7)]);
+            let info = gst_video::VideoInfo::from_caps(&frame.caps).unwrap();
+            let before = pixels(&frame);
+            let case = format!("{format} {}x{}", frame.width, frame.height);
+            for mode in ["gaussian", "mosaic", "solid"] {
+                let props = |backend| [("backend", backend), ("mode", mode), ("shape", "box")];
+                let gpu = blur(&frame, &props("gpu"));
+                let cpu = blur(&frame, &props("cpu"));
+                let d = max_difference(&gpu, &cpu);
+                assert!(d <= 2, "{case} {mode}: GPU and CPU differ by {d}");
+                // Boxes scaled by mask-scale 1.3 about their centres, widened by a pixel.
+                let near = |x: usize, y: usize| {
+                    [face, (20, 21, 9, 7)].iter().any(|&(fx, fy, fw, fh)| {
+                        let (cx, cy) = (fx as f32 + fw as f32 / 2.0, fy as f32 + fh as f32 / 2.0);
+                        (x as f32 + 0.5 - cx).abs() <= fw as f32 * 0.65 + 2.0
+                            && (y as f32 + 0.5 - cy).abs() <= fh as f32 * 0.65 + 2.0
+                    })
+                };
+                for out in [&gpu, &cpu] {
+                    let mut changed = 0;
+                    for y in 0..frame.height {
+                        for x in 0..frame.width {
+                            let (l, c) = yuv_offsets(&info, x, y);
+                            if near(x, y) {
+                                changed += (out[l] != before[l]) as usize;
+                            } else {
+                                assert_eq!(out[l], before[l], "{case} {mode}: luma ({x},{y})");
+                                if x % 2 == 0 && y % 2 == 0 {
+                                    assert_eq!(
+                                        [out[c[0]], out[c[1]]],
+                                        [before[c[0]], before[c[1]]],
+                                        "{case} {mode}: chroma of ({x},{y})"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    assert!(
+                        changed > 3000,
+                        "{case} {mode}: {changed} luma bytes changed"
+                    );
+                }
+                if mode == "solid" {
+                    let (l, c) = yuv_offsets(
+                        &info,
+                        (face.0 + face.2 / 2) as usize,
+                        (face.1 + face.3 / 2) as usize & !1,
+                    );
+                    assert_eq!(
+                        [gpu[l], gpu[c[0]], gpu[c[1]]],
+                        [16, 128, 128],
+                        "{case}: YUV black"
+                    );
+                }
+            }
+        }
     }
 }

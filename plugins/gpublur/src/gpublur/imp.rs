@@ -28,6 +28,7 @@ use super::{Backend, BlurMode, BlurRegion, BlurShape};
 use crate::cpu::{CpuBlur, PackedFrame};
 use crate::gpu::{self, GpuBlur as GpuEngine};
 use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
+use crate::planar::{yuv_black, Plane, YuvLayout};
 use crate::regions::{BlurOp, MaskRegion, MaskShape};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -95,6 +96,9 @@ enum Engine {
 struct State {
     info: gst_video::VideoInfo,
     alpha_index: u32,
+    /// YUV 4:2:0 caps: the planes as the caps lay them out (buffers may differ, per their
+    /// video meta).
+    yuv: Option<YuvLayout>,
     engine: Engine,
     kernel: GaussianKernel,
     kernel_generation: u64,
@@ -298,6 +302,9 @@ impl ElementImpl for GpuBlur {
                 F::Bgrx,
                 F::Xrgb,
                 F::Xbgr,
+                F::I420,
+                F::Yv12,
+                F::Nv12,
             ])
         });
         TEMPLATES.as_ref()
@@ -327,10 +334,36 @@ impl BaseTransformImpl for GpuBlur {
             );
             return Err(gst::loggable_error!(CAT, "zero-sized frames"));
         }
+        let yuv = yuv_layout(&info, info.offset(), info.stride());
         let finfo = info.format_info();
         let off = finfo.poffset();
-        let alpha_index = 6 - (off[0] + off[1] + off[2]);
+        let alpha_index = if yuv.is_some() {
+            3
+        } else {
+            6 - (off[0] + off[1] + off[2])
+        };
         let stride = info.stride()[0] as usize;
+        let black = if yuv.is_some() {
+            yuv_black(info.colorimetry().range() == gst_video::VideoColorRange::Range0_255)
+        } else {
+            [0; 4]
+        };
+        let new_cpu = || {
+            let mut c = match &yuv {
+                Some(l) => CpuBlur::new_yuv(l),
+                None => CpuBlur::new(width, height),
+            };
+            c.set_black(black);
+            c
+        };
+        let new_gpu = || {
+            let mut g = match yuv {
+                Some(l) => GpuEngine::new_yuv(l),
+                None => GpuEngine::new(width, height, stride),
+            }?;
+            g.set_black(black);
+            Ok::<_, String>(g)
+        };
         let (backend, lookahead) = {
             let s = self
                 .settings
@@ -344,16 +377,16 @@ impl BaseTransformImpl for GpuBlur {
             && mediaai_common::gpu::context()
                 .is_ok_and(|c| c.adapter_info.device_type == wgpu::DeviceType::Cpu);
         let engine = match backend {
-            Backend::Cpu => Engine::Cpu(CpuBlur::new(width, height)),
+            Backend::Cpu => Engine::Cpu(new_cpu()),
             Backend::Auto if software_adapter => {
                 gst::info!(
                     CAT,
                     imp = self,
                     "the only GPU adapter is a software rasteriser: blurring on the CPU path"
                 );
-                Engine::Cpu(CpuBlur::new(width, height))
+                Engine::Cpu(new_cpu())
             }
-            Backend::Gpu | Backend::Auto => match GpuEngine::new(width, height, stride) {
+            Backend::Gpu | Backend::Auto => match new_gpu() {
                 Ok(g) => {
                     gst::info!(CAT, imp = self, "blurring on {}", g.adapter_name());
                     Engine::Gpu(Box::new(g))
@@ -364,7 +397,7 @@ impl BaseTransformImpl for GpuBlur {
                         gst::LibraryError::Init,
                         ["GPU unavailable, blurring on the CPU: {}", e]
                     );
-                    Engine::Cpu(CpuBlur::new(width, height))
+                    Engine::Cpu(new_cpu())
                 }
                 Err(e) => {
                     gst::element_imp_error!(self, gst::LibraryError::Init, ["backend=gpu but the GPU cannot be used: {}; set backend=auto or backend=cpu", e]);
@@ -375,6 +408,7 @@ impl BaseTransformImpl for GpuBlur {
         *self.state.lock().expect("state lock is never poisoned") = Some(State {
             info,
             alpha_index,
+            yuv,
             engine,
             kernel: GaussianKernel::default(),
             kernel_generation: 0,
@@ -509,6 +543,29 @@ impl BaseTransformImpl for GpuBlur {
     }
 }
 
+/// The planes of a YUV 4:2:0 frame of `info`'s format at the given offsets and strides; `None`
+/// for other formats.
+fn yuv_layout(info: &gst_video::VideoInfo, offset: &[usize], stride: &[i32]) -> Option<YuvLayout> {
+    use gst_video::VideoFormat as F;
+    let plane = |i: usize| Plane {
+        offset: offset[i],
+        stride: stride[i].max(0) as usize,
+    };
+    let (chroma, interleaved) = match info.format() {
+        F::I420 => ([plane(1), plane(2)], false),
+        F::Yv12 => ([plane(2), plane(1)], false),
+        F::Nv12 => ([plane(1), Plane::default()], true),
+        _ => return None,
+    };
+    Some(YuvLayout {
+        width: info.width(),
+        height: info.height(),
+        luma: plane(0),
+        chroma,
+        interleaved,
+    })
+}
+
 /// Masks of one frame from its window's region lists (or the whole frame).
 fn fill_masks<'a>(
     masks: &mut Vec<MaskRegion>,
@@ -611,6 +668,14 @@ impl GpuBlur {
             return Ok(gst::FlowSuccess::Ok);
         }
 
+        let feather = if fs.region == BlurRegion::Frame {
+            0.0
+        } else {
+            fs.feather as f32
+        };
+        if let Some(caps_layout) = state.yuv {
+            return self.apply_yuv(state, caps_layout, buf, shape, op, feather);
+        }
         let mut frame = gst_video::VideoFrameRef::from_buffer_ref_writable(buf, &state.info)
             .map_err(|_| {
                 gst::element_imp_error!(
@@ -625,11 +690,6 @@ impl GpuBlur {
             gst::element_imp_error!(self, gst::StreamError::Format, ["frame has no pixel plane"]);
             gst::FlowError::Error
         })?;
-        let feather = if fs.region == BlurRegion::Frame {
-            0.0
-        } else {
-            fs.feather as f32
-        };
         let mut packed = PackedFrame {
             data,
             stride,
@@ -648,16 +708,7 @@ impl GpuBlur {
                 feather,
             ) {
                 Ok(()) => return Ok(gst::FlowSuccess::Ok),
-                Err(e) => {
-                    // The frame is still untouched in system memory: finish it on the CPU and
-                    // keep going there rather than stop a live pipeline.
-                    gst::element_imp_warning!(
-                        self,
-                        gst::LibraryError::Failed,
-                        ["GPU blur failed, continuing on the CPU: {}", e]
-                    );
-                    state.engine = Engine::Cpu(CpuBlur::new(width, height));
-                }
+                Err(e) => self.fall_back_to_cpu(state, &e),
             }
         }
         if let Engine::Cpu(c) = &mut state.engine {
@@ -668,6 +719,97 @@ impl GpuBlur {
                 op,
                 state.kernel.weights(),
                 state.alpha_index,
+                feather,
+            );
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    /// The frame is still untouched in system memory after a GPU failure: finish it on the CPU
+    /// and keep going there rather than stop a live pipeline.
+    fn fall_back_to_cpu(&self, state: &mut State, e: &str) {
+        gst::element_imp_warning!(
+            self,
+            gst::LibraryError::Failed,
+            ["GPU blur failed, continuing on the CPU: {}", e]
+        );
+        let (width, height) = (state.info.width(), state.info.height());
+        let mut c = match &state.yuv {
+            Some(l) => CpuBlur::new_yuv(l),
+            None => CpuBlur::new(width, height),
+        };
+        let black = if state.yuv.is_some() {
+            yuv_black(state.info.colorimetry().range() == gst_video::VideoColorRange::Range0_255)
+        } else {
+            [0; 4]
+        };
+        c.set_black(black);
+        state.engine = Engine::Cpu(c);
+    }
+
+    /// [`Self::apply`] for YUV 4:2:0 buffers: the planes as the buffer's video meta (or the
+    /// caps) lay them out.
+    fn apply_yuv(
+        &self,
+        state: &mut State,
+        caps_layout: YuvLayout,
+        buf: &mut gst::BufferRef,
+        shape: MaskShape,
+        op: BlurOp,
+        feather: f32,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let layout = match buf.meta::<gst_video::VideoMeta>() {
+            Some(m) => yuv_layout(&state.info, m.offset(), m.stride()),
+            None => Some(caps_layout),
+        };
+        let mut map = buf.map_writable().map_err(|_| {
+            gst::element_imp_error!(self, gst::StreamError::Format, ["buffer not writable"]);
+            gst::FlowError::Error
+        })?;
+        let data = map.as_mut_slice();
+        let Some(layout) = layout.filter(|l| l.fits(data.len())) else {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Format,
+                ["buffer too small for its caps"]
+            );
+            return Err(gst::FlowError::Error);
+        };
+        if layout != caps_layout {
+            // Planes laid out unlike the caps: the per-caps GPU resources do not fit them.
+            if let Engine::Gpu(_) = state.engine {
+                self.fall_back_to_cpu(state, "buffer planes differ from the caps' layout");
+            }
+            let mut c = CpuBlur::new_yuv(&layout);
+            c.set_black(yuv_black(
+                state.info.colorimetry().range() == gst_video::VideoColorRange::Range0_255,
+            ));
+            state.yuv = Some(layout);
+            state.engine = Engine::Cpu(c);
+        }
+        if let Engine::Gpu(g) = &mut state.engine {
+            match g.process_yuv(
+                data,
+                &layout,
+                &state.masks,
+                shape,
+                op,
+                state.kernel.weights(),
+                state.kernel_generation,
+                feather,
+            ) {
+                Ok(()) => return Ok(gst::FlowSuccess::Ok),
+                Err(e) => self.fall_back_to_cpu(state, &e),
+            }
+        }
+        if let Engine::Cpu(c) = &mut state.engine {
+            c.process_yuv(
+                data,
+                &layout,
+                &state.masks,
+                shape,
+                op,
+                state.kernel.weights(),
                 feather,
             );
         }
