@@ -42,7 +42,29 @@ pub fn context() -> Result<&'static GpuContext, &'static str> {
         .map_err(|e| e.as_str())
 }
 
-fn create_context() -> Result<GpuContext, String> {
+/// Whether the shared device exists (or its creation was tried) in this process.
+pub fn device_created() -> bool {
+    CONTEXT.get().is_some()
+}
+
+/// What adapter [`context`] uses or would use, found without creating a device: elements ask
+/// this at caps time to choose a path (e.g. skip a software rasteriser) before committing to
+/// the GPU.
+pub fn probe_adapter() -> Result<wgpu::AdapterInfo, String> {
+    static PROBE: OnceLock<Result<wgpu::AdapterInfo, String>> = OnceLock::new();
+    if let Some(c) = CONTEXT.get() {
+        return c
+            .as_ref()
+            .map(|c| c.adapter_info.clone())
+            .map_err(Clone::clone);
+    }
+    PROBE
+        .get_or_init(|| select_adapter().map(|a| a.get_info()))
+        .clone()
+}
+
+/// The adapter `MEDIAAI_GPU_ADAPTER` names, or the platform's default one.
+fn select_adapter() -> Result<wgpu::Adapter, String> {
     let wanted = std::env::var("MEDIAAI_GPU_ADAPTER").ok();
     if wanted
         .as_deref()
@@ -77,6 +99,11 @@ fn create_context() -> Result<GpuContext, String> {
             )
         })?,
     };
+    Ok(adapter)
+}
+
+fn create_context() -> Result<GpuContext, String> {
+    let adapter = select_adapter()?;
     let adapter_info = adapter.get_info();
     // Frames need large storage bindings (a 4K frame of vec4<f32> is 130 MB): take what the
     // adapter offers rather than the portable defaults.
@@ -188,5 +215,15 @@ impl GpuContext {
         };
         buffer.unmap();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn probing_the_adapter_creates_no_device() {
+        // Some adapter or a reason for none: either way no device may be made for it.
+        let _ = super::probe_adapter();
+        assert!(!super::device_created());
     }
 }
