@@ -343,19 +343,8 @@ impl BaseTransformImpl for GpuBlur {
             6 - (off[0] + off[1] + off[2])
         };
         let stride = info.stride()[0] as usize;
-        let black = if yuv.is_some() {
-            yuv_black(info.colorimetry().range() == gst_video::VideoColorRange::Range0_255)
-        } else {
-            [0; 4]
-        };
-        let new_cpu = || {
-            let mut c = match &yuv {
-                Some(l) => CpuBlur::new_yuv(l),
-                None => CpuBlur::new(width, height),
-            };
-            c.set_black(black);
-            c
-        };
+        let black = black_for(&info, yuv.is_some());
+        let new_cpu = || cpu_engine(&info, yuv.as_ref());
         let new_gpu = || {
             let mut g = match yuv {
                 Some(l) => GpuEngine::new_yuv(l),
@@ -542,6 +531,25 @@ impl BaseTransformImpl for GpuBlur {
         }
         BaseTransformImplExt::parent_query(self, direction, query)
     }
+}
+
+/// The packed pixel the solid mode paints: RGB black, or YUV black in the caps' range.
+fn black_for(info: &gst_video::VideoInfo, yuv: bool) -> [u8; 4] {
+    if yuv {
+        yuv_black(info.colorimetry().range() == gst_video::VideoColorRange::Range0_255)
+    } else {
+        [0; 4]
+    }
+}
+
+/// The CPU path for frames of `info` (laid out as `yuv` for YUV 4:2:0).
+fn cpu_engine(info: &gst_video::VideoInfo, yuv: Option<&YuvLayout>) -> CpuBlur {
+    let mut c = match yuv {
+        Some(l) => CpuBlur::new_yuv(l),
+        None => CpuBlur::new(info.width(), info.height()),
+    };
+    c.set_black(black_for(info, yuv.is_some()));
+    c
 }
 
 /// The planes of a YUV 4:2:0 frame of `info`'s format at the given offsets and strides; `None`
@@ -734,18 +742,7 @@ impl GpuBlur {
             gst::LibraryError::Failed,
             ["GPU blur failed, continuing on the CPU: {}", e]
         );
-        let (width, height) = (state.info.width(), state.info.height());
-        let mut c = match &state.yuv {
-            Some(l) => CpuBlur::new_yuv(l),
-            None => CpuBlur::new(width, height),
-        };
-        let black = if state.yuv.is_some() {
-            yuv_black(state.info.colorimetry().range() == gst_video::VideoColorRange::Range0_255)
-        } else {
-            [0; 4]
-        };
-        c.set_black(black);
-        state.engine = Engine::Cpu(c);
+        state.engine = Engine::Cpu(cpu_engine(&state.info, state.yuv.as_ref()));
     }
 
     /// [`Self::apply`] for YUV 4:2:0 buffers: the planes as the buffer's video meta (or the
@@ -779,14 +776,14 @@ impl GpuBlur {
         if layout != caps_layout {
             // Planes laid out unlike the caps: the per-caps GPU resources do not fit them.
             if let Engine::Gpu(_) = state.engine {
-                self.fall_back_to_cpu(state, "buffer planes differ from the caps' layout");
+                gst::element_imp_warning!(
+                    self,
+                    gst::LibraryError::Failed,
+                    ["buffer planes differ from the caps' layout: blurring on the CPU"]
+                );
             }
-            let mut c = CpuBlur::new_yuv(&layout);
-            c.set_black(yuv_black(
-                state.info.colorimetry().range() == gst_video::VideoColorRange::Range0_255,
-            ));
             state.yuv = Some(layout);
-            state.engine = Engine::Cpu(c);
+            state.engine = Engine::Cpu(cpu_engine(&state.info, Some(&layout)));
         }
         if let Engine::Gpu(g) = &mut state.engine {
             match g.process_yuv(
