@@ -21,7 +21,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let plane = gid.z;
     let cw = (params.width + 1u) / 2u;
     var word: u32;
-    var original: u32;
     var value = 0u;
     var keep = 0u;
     if (plane == 0u) {
@@ -79,6 +78,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    original = raw[word];
-    raw[word] = value | (original & keep);
+    raw[word] = value | (raw[word] & keep);
 }

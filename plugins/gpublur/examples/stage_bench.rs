@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use gstgpublur::cpu::PackedFrame;
+use gstgpublur::cpu::{Frame, PackedFrame};
 use gstgpublur::gpu::GpuBlur;
 use gstgpublur::kernel::{pyramid_for, GaussianKernel};
 use gstgpublur::regions::{BlurOp, MaskRegion, MaskShape};
@@ -111,12 +111,12 @@ fn main() {
             for (name, masks, shape) in &cases {
                 let mut times = Vec::new();
                 for i in 0..iterations + 5 {
-                    let mut frame = PackedFrame {
+                    let mut frame = Frame::Packed(PackedFrame {
                         data: &mut data,
                         stride,
                         width: w,
                         height: h,
-                    };
+                    });
                     let t = Instant::now();
                     blur.process(
                         &mut frame,

@@ -14,6 +14,16 @@ pub struct PackedFrame<'a> {
     pub height: u32,
 }
 
+/// A frame the blur works on in place: packed pixels, or a whole buffer of YUV 4:2:0 planes
+/// laid out as `layout` says.
+pub enum Frame<'a> {
+    Packed(PackedFrame<'a>),
+    Yuv {
+        data: &'a mut [u8],
+        layout: YuvLayout,
+    },
+}
+
 #[inline]
 fn load(data: &[u8], i: usize) -> [f32; 4] {
     [
@@ -239,7 +249,7 @@ impl CpuBlur {
         }
     }
 
-    /// Scratch for YUV 4:2:0 frames of `layout` (see [`Self::process_yuv`]).
+    /// Scratch for YUV 4:2:0 frames of `layout` (see [`Self::process`]).
     pub fn new_yuv(layout: &YuvLayout) -> Self {
         let mut blur = Self::new(layout.width, layout.height);
         blur.packed = vec![0; layout.width as usize * layout.height as usize * 4];
@@ -251,19 +261,28 @@ impl CpuBlur {
         self.black = black;
     }
 
-    /// [`Self::process`] for a YUV 4:2:0 buffer (`data`: all planes): the rows the masks read
-    /// are unpacked into packed pixels, blurred, and the rows they write packed back.
-    #[allow(clippy::too_many_arguments)]
-    pub fn process_yuv(
+    /// Applies `op` inside every region's mask; pixels outside all masks are not written.
+    /// `weights` is the half kernel for [`BlurOp::Gaussian`]; `alpha_index` the byte that
+    /// [`BlurOp::Solid`] keeps (4: none). A YUV frame's rows that the masks read are unpacked
+    /// into packed pixels (scratch from [`Self::new_yuv`]), blurred, and the rows they write
+    /// packed back.
+    #[allow(clippy::too_many_arguments)] // mirrors GpuBlur::process argument for argument
+    pub fn process(
         &mut self,
-        data: &mut [u8],
-        layout: &YuvLayout,
+        frame: &mut Frame,
         regions: &[MaskRegion],
         shape: MaskShape,
         op: BlurOp,
         weights: &[f32],
+        alpha_index: u32,
         feather: f32,
     ) {
+        let (data, layout) = match frame {
+            Frame::Packed(f) => {
+                return self.process_packed(f, regions, shape, op, weights, alpha_index, feather)
+            }
+            Frame::Yuv { data, layout } => (&mut **data, &*layout),
+        };
         assert!(
             self.packed.len() == layout.width as usize * layout.height as usize * 4,
             "YUV scratch is made per caps by new_yuv"
@@ -273,22 +292,19 @@ impl CpuBlur {
         };
         let mut packed = std::mem::take(&mut self.packed);
         planar::unpack_rows(layout, data, b.read, &mut packed);
-        let mut frame = PackedFrame {
+        let mut f = PackedFrame {
             data: &mut packed,
             stride: layout.width as usize * 4,
             width: layout.width,
             height: layout.height,
         };
-        self.process(&mut frame, regions, shape, op, weights, 3, feather);
+        self.process_packed(&mut f, regions, shape, op, weights, alpha_index, feather);
         planar::pack_rows(layout, &packed, b.write, data);
         self.packed = packed;
     }
 
-    /// Applies `op` inside every region's mask; pixels outside all masks are not written.
-    /// `weights` is the half kernel for [`BlurOp::Gaussian`]; `alpha_index` the byte that
-    /// [`BlurOp::Solid`] keeps (4: none).
-    #[allow(clippy::too_many_arguments)] // mirrors GpuBlur::process argument for argument
-    pub fn process(
+    #[allow(clippy::too_many_arguments)]
+    fn process_packed(
         &mut self,
         frame: &mut PackedFrame,
         regions: &[MaskRegion],
@@ -642,7 +658,7 @@ mod tests {
             width: w,
             height: h,
         };
-        blur.process(
+        blur.process_packed(
             &mut f,
             &[reg],
             MaskShape::Box,
@@ -675,7 +691,7 @@ mod tests {
             width: w,
             height: h,
         };
-        blur.process(
+        blur.process_packed(
             &mut f,
             &[reg],
             MaskShape::Box,
@@ -697,7 +713,7 @@ mod tests {
             width: 2,
             height: 2,
         };
-        blur.process(
+        blur.process_packed(
             &mut f,
             &[MaskRegion::whole_frame(2, 2)],
             MaskShape::Box,

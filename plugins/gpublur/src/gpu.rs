@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use bytemuck::{Pod, Zeroable};
 use mediaai_common::gpu::{self, GpuContext};
 
-use crate::cpu::PackedFrame;
+use crate::cpu::Frame;
 use crate::kernel::MAX_RADIUS;
 use crate::planar::YuvLayout;
 use crate::regions::{bands, BlurOp, MaskRegion, MaskShape};
@@ -114,12 +114,6 @@ struct YuvResources {
     raw: wgpu::Buffer,
     bind_unpack: wgpu::BindGroup,
     bind_pack: wgpu::BindGroup,
-}
-
-/// The frame a call works on: packed pixels, or a whole buffer of YUV planes.
-enum Target<'a, 'b> {
-    Packed(&'a mut PackedFrame<'b>),
-    Yuv(&'a mut [u8]),
 }
 
 struct Pipelines {
@@ -388,12 +382,13 @@ impl GpuBlur {
         &self.ctx.adapter_info.name
     }
 
-    /// Applies `op` inside the masks of `regions` (at most [`MAX_REGIONS`]), in place.
+    /// Applies `op` inside the masks of `regions` (at most [`MAX_REGIONS`]), in place, on a
+    /// frame laid out as this was made for ([`Self::new`] or [`Self::new_yuv`]).
     /// `weights` are uploaded only when `weights_generation` differs from the last call's.
     #[allow(clippy::too_many_arguments)]
     pub fn process(
         &mut self,
-        frame: &mut PackedFrame,
+        frame: &mut Frame,
         regions: &[MaskRegion],
         shape: MaskShape,
         op: BlurOp,
@@ -402,67 +397,18 @@ impl GpuBlur {
         alpha_index: u32,
         feather: f32,
     ) -> Result<(), String> {
-        if frame.width != self.width
-            || frame.height != self.height
-            || frame.stride != self.stride
-            || self.yuv.is_some()
-        {
+        let fits = match (&*frame, &self.yuv) {
+            (Frame::Packed(f), None) => {
+                f.width == self.width && f.height == self.height && f.stride == self.stride
+            }
+            (Frame::Yuv { data, layout }, Some(y)) => {
+                y.layout == *layout && data.len() >= y.raw_len
+            }
+            _ => false,
+        };
+        if !fits {
             return Err("frame layout differs from the negotiated caps".into());
         }
-        self.run(
-            Target::Packed(frame),
-            regions,
-            shape,
-            op,
-            weights,
-            weights_generation,
-            alpha_index,
-            feather,
-        )
-    }
-
-    /// [`Self::process`] for a YUV buffer of the layout given to [`Self::new_yuv`]: `data` is
-    /// the whole buffer, all planes.
-    #[allow(clippy::too_many_arguments)]
-    pub fn process_yuv(
-        &mut self,
-        data: &mut [u8],
-        layout: &YuvLayout,
-        regions: &[MaskRegion],
-        shape: MaskShape,
-        op: BlurOp,
-        weights: &[f32],
-        weights_generation: u64,
-        feather: f32,
-    ) -> Result<(), String> {
-        match &self.yuv {
-            Some(y) if y.layout == *layout && data.len() >= y.raw_len => {}
-            _ => return Err("frame planes differ from the negotiated caps".into()),
-        }
-        self.run(
-            Target::Yuv(data),
-            regions,
-            shape,
-            op,
-            weights,
-            weights_generation,
-            3,
-            feather,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        &mut self,
-        mut target: Target,
-        regions: &[MaskRegion],
-        shape: MaskShape,
-        op: BlurOp,
-        weights: &[f32],
-        weights_generation: u64,
-        alpha_index: u32,
-        feather: f32,
-    ) -> Result<(), String> {
         let regions = &regions[..regions.len().min(MAX_REGIONS)];
         let Some(bands) = bands(regions, op, self.height) else {
             return Ok(());
@@ -503,8 +449,8 @@ impl GpuBlur {
         }
         // Byte ranges of the frame the masks read (uploaded) and write (read back): the rows
         // of the packed frame, or the rows of each plane.
-        let down = match &mut target {
-            Target::Packed(frame) => {
+        let down = match &mut *frame {
+            Frame::Packed(frame) => {
                 let len = frame.data.len();
                 let rows = |(a, b): (u32, u32)| {
                     let (a, b) = (
@@ -517,8 +463,8 @@ impl GpuBlur {
                 queue.write_buffer(&self.frame, up[0].0 as u64, &frame.data[up[0].0..up[0].1]);
                 down
             }
-            Target::Yuv(data) => {
-                let yuv = self.yuv.as_ref().expect("checked by process_yuv");
+            Frame::Yuv { data, .. } => {
+                let yuv = self.yuv.as_ref().expect("checked above");
                 let l = &yuv.layout;
                 let planes = Planes {
                     luma_offset: l.luma.offset as u32,
@@ -664,9 +610,9 @@ impl GpuBlur {
             staged += len;
         }
         queue.submit(Some(encoder.finish()));
-        let data: &mut [u8] = match target {
-            Target::Packed(frame) => frame.data,
-            Target::Yuv(data) => data,
+        let data: &mut [u8] = match frame {
+            Frame::Packed(f) => f.data,
+            Frame::Yuv { data, .. } => data,
         };
         self.ctx.read_mapped(&self.staging, staged, |bytes| {
             let mut at = 0usize;

@@ -160,14 +160,13 @@ mod tests {
                 let data: Vec<u8> = (0..len).map(|i| (i * 37 % 251) as u8).collect();
                 let mut packed = vec![0u8; (w * h * 4) as usize];
                 unpack_rows(&l, &data, (0, h), &mut packed);
-                let mut back = vec![0u8; len];
-                back.copy_from_slice(&data);
-                // Zero the planes' pixels, then pack: every pixel byte must come back.
+                // Zero the planes' rows, then pack: every pixel byte must come back.
+                let mut back = data.clone();
                 for (a, b) in l.row_ranges((0, h)) {
                     back[a..b].fill(0);
                 }
                 pack_rows(&l, &packed, (0, h), &mut back);
-                // Bytes of real pixels match the original; row padding stays zero.
+                // Unpacking what was packed gives the same pixels.
                 let mut unpacked_again = vec![0u8; packed.len()];
                 unpack_rows(&l, &back, (0, h), &mut unpacked_again);
                 assert_eq!(

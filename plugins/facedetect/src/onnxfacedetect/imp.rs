@@ -117,15 +117,15 @@ struct ModelSpec {
     fixed_size: Option<(u32, u32)>,
 }
 
-/// Everything built from caps: the sampler and the input tensors. With a batch axis in use
-/// there is one tensor of `tensor_batch` images, of which `batch` are filled per inference;
-/// on the CPU every image has a tensor of its own (see `set_caps`).
+/// Everything built from caps: the sampler and the input tensors, each of `images_per_tensor`
+/// images. With a batch axis in use there is one tensor, of which `batch` images are filled
+/// per inference; on the CPU every image has a tensor of its own (see `set_caps`).
 struct Geometry {
     info: gst_video::VideoInfo,
     sampler: TensorSampler,
     tensors: Vec<ort::value::Tensor<f32>>,
     batch: usize,
-    tensor_batch: usize,
+    images_per_tensor: usize,
 }
 
 impl Geometry {
@@ -453,37 +453,36 @@ impl BaseTransformImpl for OnnxFaceDetect {
             ModelKind::Yolo(_) => sampler.with_gain(1.0 / 255.0),
         };
         let (tw, th) = (sampler.dst_w, sampler.dst_h);
-        let tensor_batch = spec.fixed_batch.unwrap_or(batch);
-        if batch > tensor_batch {
+        let model_batch = spec.fixed_batch.unwrap_or(batch);
+        if batch > model_batch {
             gst::warning!(
                 CAT,
                 imp = self,
-                "{} has a fixed batch of {tensor_batch}: batch-size {batch} is lowered to it",
+                "{} has a fixed batch of {model_batch}: batch-size {batch} is lowered to it",
                 state.model_path.display()
             );
         }
-        let batch = batch.min(tensor_batch);
+        let batch = batch.min(model_batch);
         // On the CPU a batch axis buys nothing: `make bench` at 1280x736 ran 12.6 fps with
         // batch 1 and 12.0 / 10.4 with batches of 4 / 8 in one inference, the larger
         // activations falling out of cache. There the frames of a batch (same holding and
         // latency) are inferred one by one; GPU providers take the whole batch at once.
-        let (count, images) = if state.on_cpu && spec.fixed_batch.is_none() {
+        let (count, images_per_tensor) = if state.on_cpu && spec.fixed_batch.is_none() {
             (batch, 1)
         } else {
-            (1, tensor_batch)
+            (1, model_batch)
         };
         let tensors = (0..count)
             .map(|_| {
                 ort::value::Tensor::<f32>::new(
                     &ort::memory::Allocator::default(),
-                    [images, 3, th as usize, tw as usize],
+                    [images_per_tensor, 3, th as usize, tw as usize],
                 )
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| {
                 gst::loggable_error!(CAT, "cannot allocate the {tw}x{th} input tensor: {e}")
             })?;
-        let tensor_batch = images;
         gst::debug!(
             CAT,
             imp = self,
@@ -497,7 +496,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
             sampler,
             tensors,
             batch,
-            tensor_batch,
+            images_per_tensor,
         });
         state.reset_tracking();
         Ok(())
@@ -751,13 +750,17 @@ impl OnnxFaceDetect {
             })?;
         let slots = &mut state.slot_faces[slots];
         let decoded = match state.spec.kind {
-            ModelKind::CenterFace => {
-                decode_centerface(&outputs, geometry.tensor_batch, threshold, (tw, th), slots)
-            }
+            ModelKind::CenterFace => decode_centerface(
+                &outputs,
+                geometry.images_per_tensor,
+                threshold,
+                (tw, th),
+                slots,
+            ),
             ModelKind::Yolo(layout) => decode_yolo(
                 &outputs,
                 layout,
-                geometry.tensor_batch,
+                geometry.images_per_tensor,
                 threshold,
                 (tw, th),
                 slots,
@@ -1031,11 +1034,13 @@ fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, String> {
             session.inputs().len()
         ));
     };
-    let dims = input
-        .dtype()
-        .tensor_shape()
-        .map(|s| s.to_vec())
-        .unwrap_or_default();
+    let shape = |o: &ort::value::Outlet| {
+        o.dtype()
+            .tensor_shape()
+            .map(|s| s.to_vec())
+            .unwrap_or_default()
+    };
+    let dims = shape(input);
     let [n, c, h, w] = dims[..] else {
         return Err(format!(
             "expected an image input [N, 3, H, W], found {dims:?}"
@@ -1047,13 +1052,9 @@ fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, String> {
     let kind = match session.outputs() {
         [_, _, _, _] => ModelKind::CenterFace,
         [out] => {
-            let shape = out
-                .dtype()
-                .tensor_shape()
-                .map(|s| s.to_vec())
-                .unwrap_or_default();
-            ModelKind::Yolo(YoloLayout::from_shape(&shape).ok_or_else(|| {
-                format!("its output {shape:?} is not a YOLO face layout ([N, 5 or 20, anchors] or its transpose)")
+            let dims = shape(out);
+            ModelKind::Yolo(YoloLayout::from_shape(&dims).ok_or_else(|| {
+                format!("its output {dims:?} is not a YOLO face layout ([N, 5 or 20, anchors] or its transpose)")
             })?)
         }
         other => {

@@ -25,7 +25,7 @@ use mediaai_common::held;
 use mediaai_common::roi::{self, RegionBox};
 
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
-use crate::cpu::{CpuBlur, PackedFrame};
+use crate::cpu::{CpuBlur, Frame, PackedFrame};
 use crate::gpu::{self, GpuBlur as GpuEngine};
 use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
 use crate::planar::{yuv_black, Plane, YuvLayout};
@@ -96,8 +96,8 @@ enum Engine {
 struct State {
     info: gst_video::VideoInfo,
     alpha_index: u32,
-    /// YUV 4:2:0 caps: the planes as the caps lay them out (buffers may differ, per their
-    /// video meta).
+    /// YUV 4:2:0 caps: the planes the engine was made for, as the caps lay them out (or as
+    /// the buffers' video meta does, once it differs).
     yuv: Option<YuvLayout>,
     engine: Engine,
     kernel: GaussianKernel,
@@ -682,32 +682,78 @@ impl GpuBlur {
         } else {
             fs.feather as f32
         };
-        if let Some(caps_layout) = state.yuv {
-            return self.apply_yuv(state, caps_layout, buf, shape, op, feather);
-        }
-        let mut frame = gst_video::VideoFrameRef::from_buffer_ref_writable(buf, &state.info)
-            .map_err(|_| {
-                gst::element_imp_error!(
-                    self,
-                    gst::StreamError::Format,
-                    ["buffer too small for its caps"]
-                );
-                gst::FlowError::Error
-            })?;
-        let stride = frame.plane_stride()[0] as usize;
-        let data = frame.plane_data_mut(0).map_err(|_| {
-            gst::element_imp_error!(self, gst::StreamError::Format, ["frame has no pixel plane"]);
-            gst::FlowError::Error
-        })?;
-        let mut packed = PackedFrame {
-            data,
-            stride,
-            width,
-            height,
+        // The buffer as the engines take it: the packed plane, or every YUV plane as the
+        // buffer's video meta (or the caps) lay them out.
+        let mut video_frame;
+        let mut map;
+        let mut frame = match state.yuv {
+            Some(engine_layout) => {
+                let layout = match buf.meta::<gst_video::VideoMeta>() {
+                    Some(m) => yuv_layout(&state.info, m.offset(), m.stride()),
+                    None => Some(engine_layout),
+                };
+                map = buf.map_writable().map_err(|_| {
+                    gst::element_imp_error!(
+                        self,
+                        gst::StreamError::Format,
+                        ["buffer not writable"]
+                    );
+                    gst::FlowError::Error
+                })?;
+                let data = map.as_mut_slice();
+                let Some(layout) = layout.filter(|l| l.fits(data.len())) else {
+                    gst::element_imp_error!(
+                        self,
+                        gst::StreamError::Format,
+                        ["buffer too small for its caps"]
+                    );
+                    return Err(gst::FlowError::Error);
+                };
+                if layout != engine_layout {
+                    // Planes laid out unlike the caps: the per-caps GPU resources do not fit
+                    // them, the CPU path is rebuilt for them.
+                    if let Engine::Gpu(_) = state.engine {
+                        gst::element_imp_warning!(
+                            self,
+                            gst::LibraryError::Failed,
+                            ["buffer planes differ from the caps' layout: blurring on the CPU"]
+                        );
+                    }
+                    state.yuv = Some(layout);
+                    state.engine = Engine::Cpu(cpu_engine(&state.info, Some(&layout)));
+                }
+                Frame::Yuv { data, layout }
+            }
+            None => {
+                video_frame = gst_video::VideoFrameRef::from_buffer_ref_writable(buf, &state.info)
+                    .map_err(|_| {
+                        gst::element_imp_error!(
+                            self,
+                            gst::StreamError::Format,
+                            ["buffer too small for its caps"]
+                        );
+                        gst::FlowError::Error
+                    })?;
+                let stride = video_frame.plane_stride()[0] as usize;
+                let data = video_frame.plane_data_mut(0).map_err(|_| {
+                    gst::element_imp_error!(
+                        self,
+                        gst::StreamError::Format,
+                        ["frame has no pixel plane"]
+                    );
+                    gst::FlowError::Error
+                })?;
+                Frame::Packed(PackedFrame {
+                    data,
+                    stride,
+                    width,
+                    height,
+                })
+            }
         };
         if let Engine::Gpu(g) = &mut state.engine {
             match g.process(
-                &mut packed,
+                &mut frame,
                 &state.masks,
                 shape,
                 op,
@@ -722,7 +768,7 @@ impl GpuBlur {
         }
         if let Engine::Cpu(c) = &mut state.engine {
             c.process(
-                &mut packed,
+                &mut frame,
                 &state.masks,
                 shape,
                 op,
@@ -743,75 +789,6 @@ impl GpuBlur {
             ["GPU blur failed, continuing on the CPU: {}", e]
         );
         state.engine = Engine::Cpu(cpu_engine(&state.info, state.yuv.as_ref()));
-    }
-
-    /// [`Self::apply`] for YUV 4:2:0 buffers: the planes as the buffer's video meta (or the
-    /// caps) lay them out.
-    fn apply_yuv(
-        &self,
-        state: &mut State,
-        caps_layout: YuvLayout,
-        buf: &mut gst::BufferRef,
-        shape: MaskShape,
-        op: BlurOp,
-        feather: f32,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let layout = match buf.meta::<gst_video::VideoMeta>() {
-            Some(m) => yuv_layout(&state.info, m.offset(), m.stride()),
-            None => Some(caps_layout),
-        };
-        let mut map = buf.map_writable().map_err(|_| {
-            gst::element_imp_error!(self, gst::StreamError::Format, ["buffer not writable"]);
-            gst::FlowError::Error
-        })?;
-        let data = map.as_mut_slice();
-        let Some(layout) = layout.filter(|l| l.fits(data.len())) else {
-            gst::element_imp_error!(
-                self,
-                gst::StreamError::Format,
-                ["buffer too small for its caps"]
-            );
-            return Err(gst::FlowError::Error);
-        };
-        if layout != caps_layout {
-            // Planes laid out unlike the caps: the per-caps GPU resources do not fit them.
-            if let Engine::Gpu(_) = state.engine {
-                gst::element_imp_warning!(
-                    self,
-                    gst::LibraryError::Failed,
-                    ["buffer planes differ from the caps' layout: blurring on the CPU"]
-                );
-            }
-            state.yuv = Some(layout);
-            state.engine = Engine::Cpu(cpu_engine(&state.info, Some(&layout)));
-        }
-        if let Engine::Gpu(g) = &mut state.engine {
-            match g.process_yuv(
-                data,
-                &layout,
-                &state.masks,
-                shape,
-                op,
-                state.kernel.weights(),
-                state.kernel_generation,
-                feather,
-            ) {
-                Ok(()) => return Ok(gst::FlowSuccess::Ok),
-                Err(e) => self.fall_back_to_cpu(state, &e),
-            }
-        }
-        if let Engine::Cpu(c) = &mut state.engine {
-            c.process_yuv(
-                data,
-                &layout,
-                &state.masks,
-                shape,
-                op,
-                state.kernel.weights(),
-                feather,
-            );
-        }
-        Ok(gst::FlowSuccess::Ok)
     }
 
     /// Blurs the oldest held buffer with the regions of frames t-N..t+N known so far and
