@@ -35,8 +35,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let fv = v - v0;
     let bx = i32(u0);
     let by = i32(v0);
-    let top = block_at(bx, by) + (block_at(bx + 1, by) - block_at(bx, by)) * fu;
-    let bottom = block_at(bx, by + 1) + (block_at(bx + 1, by + 1) - block_at(bx, by + 1)) * fu;
+    // Vertical first, then horizontal: the CPU path blends each grid row once per pixel row.
+    let left = block_at(bx, by) + (block_at(bx, by + 1) - block_at(bx, by)) * fv;
+    let right = block_at(bx + 1, by) + (block_at(bx + 1, by + 1) - block_at(bx + 1, by)) * fv;
     let i = u32(y) * params.stride + u32(x);
-    out[i] = blend(frame[i], top + (bottom - top) * fv, x, y);
+    out[i] = blend(frame[i], left + (right - left) * fu, x, y);
 }

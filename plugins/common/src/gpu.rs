@@ -9,8 +9,9 @@
 //!   to behave as if no adapter existed (tests of the CPU fallback use it).
 //! * `WGPU_BACKEND`, `WGPU_POWER_PREF`: as wgpu documents them.
 
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The shared device and what it is.
 pub struct GpuContext {
@@ -29,6 +30,20 @@ static OBJECTS_CREATED: AtomicU64 = AtomicU64::new(0);
 /// GPU objects created so far by this process through the helpers of this module.
 pub fn objects_created() -> u64 {
     OBJECTS_CREATED.load(Ordering::Relaxed)
+}
+
+thread_local! {
+    /// wgpu errors raised on this thread (wgpu reports them synchronously, on the thread whose
+    /// call failed), and the text of the latest.
+    static ERRORS: Cell<u64> = const { Cell::new(0) };
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// The device's handler for errors no scope caught: wgpu's default panics, which would take a
+/// streaming thread down; this records them for [`GpuContext::checked`] instead.
+fn record_error(e: wgpu::Error) {
+    ERRORS.with(|n| n.set(n.get() + 1));
+    LAST_ERROR.with(|m| *m.borrow_mut() = e.to_string());
 }
 
 /// The process-wide GPU context, created on the first call.
@@ -117,6 +132,7 @@ fn create_context() -> Result<GpuContext, String> {
         trace: wgpu::Trace::Off,
     }))
     .map_err(|e| format!("GPU adapter {} refused a device: {e}", adapter_info.name))?;
+    device.on_uncaptured_error(Arc::new(record_error));
     Ok(GpuContext {
         device,
         queue,
@@ -187,34 +203,62 @@ impl GpuContext {
         })
     }
 
-    /// Maps `buffer[..len]` for reading, waits for the GPU, and hands the bytes to `read`.
-    ///
-    /// This is the one synchronisation point of a frame.
-    pub fn read_mapped<R>(
+    /// Runs `work`, which records and submits GPU commands on this thread, and turns any wgpu
+    /// error it raised (validation, out of memory, a lost device) into `Err` with wgpu's words,
+    /// so the caller can fall back rather than panic. Costs two thread-local reads.
+    pub fn checked<T>(&self, work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+        let before = ERRORS.with(Cell::get);
+        let out = work();
+        if ERRORS.with(Cell::get) != before {
+            let message = LAST_ERROR.with(|m| m.borrow().clone());
+            return Err(format!("GPU error: {message}"));
+        }
+        out
+    }
+
+    /// Starts mapping `buffer[..len]` for reading once the GPU has written it (call after the
+    /// submission that writes it); [`Self::finish_read`] waits for it. The callback captures
+    /// nothing, so boxing it allocates nothing; a failed map shows up in `finish_read`.
+    pub fn begin_read(&self, buffer: &wgpu::Buffer, len: u64) {
+        buffer.slice(..len).map_async(wgpu::MapMode::Read, |_| {});
+    }
+
+    /// Waits for `submission`, hands the bytes of `buffer[..len]` mapped by
+    /// [`Self::begin_read`] to `read`, and unmaps the buffer.
+    pub fn finish_read<R>(
         &self,
         buffer: &wgpu::Buffer,
         len: u64,
+        submission: Option<wgpu::SubmissionIndex>,
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, String> {
-        let slice = buffer.slice(..len);
-        // A capture-free callback boxes a zero-sized closure, so mapping allocates nothing; a
-        // blocking poll runs the callback before it returns, and a failed map shows up as an
-        // error from get_mapped_range below.
-        slice.map_async(wgpu::MapMode::Read, |_| {});
         self.device
             .poll(wgpu::PollType::Wait {
-                submission_index: None,
+                submission_index: submission,
                 timeout: None,
             })
             .map_err(|e| format!("GPU wait failed: {e}"))?;
         let out = {
-            let view = slice
+            let view = buffer
+                .slice(..len)
                 .get_mapped_range()
                 .map_err(|e| format!("GPU readback mapping failed: {e}"))?;
             read(&view)
         };
         buffer.unmap();
         Ok(out)
+    }
+
+    /// Maps `buffer[..len]` for reading, waits for the GPU, and hands the bytes to `read`:
+    /// [`Self::begin_read`] and [`Self::finish_read`] back to back.
+    pub fn read_mapped<R>(
+        &self,
+        buffer: &wgpu::Buffer,
+        len: u64,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, String> {
+        self.begin_read(buffer, len);
+        self.finish_read(buffer, len, None, read)
     }
 }
 

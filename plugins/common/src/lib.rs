@@ -4,6 +4,7 @@
 //!   element, with adapter choice from the environment.
 //! * [`inference`]: the ONNX Runtime environment (loaded at run time), session building with
 //!   execution-provider fallback, and the model locator.
+//! * [`pixels`]: float to 8-bit rounding of whole rows, vectorised.
 //! * [`roi`]: detections as `GstVideoRegionOfInterestMeta` and back.
 //! * [`sampler`]: video frame to planar float tensor conversion without per-frame allocation.
 //!
@@ -12,6 +13,7 @@
 pub mod gpu;
 pub mod held;
 pub mod inference;
+pub mod pixels;
 pub mod roi;
 pub mod sampler;
 pub mod templates;

@@ -3,9 +3,11 @@
 //!
 //!     cargo run --release -p gst-plugin-gpublur --example stage_bench [ITERATIONS]
 //!
-//! Prints median milliseconds per frame for 1080p and 4K RGBA frames with 1, 3 and 10 face-sized
-//! regions and the whole frame, gaussian sigma 24 (the element's default) through the pyramid
-//! (the element's default) and directly, and the ratio to the floor. GStreamer is not involved,
+//! Prints milliseconds per frame for 1080p and 4K frames, RGBA and I420, with 1, 3 and 10
+//! face-sized regions and the whole frame, gaussian sigma 24 (the element's default) through the
+//! pyramid (the element's default) and directly: synchronous (median of submit-and-wait) and
+//! pipelined as the element runs by default (frame N+1 submitted before frame N is read back;
+//! mean over the run), each with its ratio to the floor. GStreamer is not involved,
 //! so it runs where only a Vulkan driver is installed.
 
 use std::time::Instant;
@@ -13,6 +15,7 @@ use std::time::Instant;
 use gstgpublur::cpu::{Frame, PackedFrame};
 use gstgpublur::gpu::GpuBlur;
 use gstgpublur::kernel::{pyramid_for, GaussianKernel};
+use gstgpublur::planar::{Plane, YuvLayout};
 use gstgpublur::regions::{BlurOp, MaskRegion, MaskShape};
 use mediaai_common::gpu;
 
@@ -41,6 +44,19 @@ fn round_trip_ms(ctx: &gpu::GpuContext, data: &mut [u8], iterations: usize) -> f
         }
     }
     median(times)
+}
+
+/// `data` as the engine takes it: I420 planes of `layout`, or packed RGBA.
+fn view(data: &mut [u8], layout: Option<YuvLayout>, width: u32, height: u32) -> Frame<'_> {
+    match layout {
+        Some(layout) => Frame::Yuv { data, layout },
+        None => Frame::Packed(PackedFrame {
+            data,
+            stride: width as usize * 4,
+            width,
+            height,
+        }),
+    }
 }
 
 fn main() {
@@ -76,73 +92,127 @@ fn main() {
         ),
     ];
     println!(
-        "{:<10} {:<8} {:<12} {:>9} {:>9} {:>9}",
-        "frame", "blur", "regions", "blur ms", "floor ms", "ratio"
+        "{:<16} {:<8} {:<12} {:>8} {:>8} {:>9} {:>7} {:>7}",
+        "frame", "blur", "regions", "sync ms", "pipe ms", "floor ms", "sync/fl", "pipe/fl"
     );
     for (w, h) in [(1920u32, 1080u32), (3840, 2160)] {
-        let stride = w as usize * 4;
-        let mut data: Vec<u8> = (0..stride * h as usize)
-            .map(|i| (i * 7 % 251) as u8)
-            .collect();
-        let floor = round_trip_ms(ctx, &mut data, iterations);
-        let mut blur = GpuBlur::new(w, h, stride).expect("GPU resources for the frame");
-        // Face boxes about a tenth of the frame height, spread over the frame.
-        let face = h / 10;
-        let faces = |n: u32| -> Vec<MaskRegion> {
-            (0..n)
-                .filter_map(|i| {
-                    let x = (i * 7919 % (w - 2 * face)) + face / 2;
-                    let y = (i * 104_729 % (h - 2 * face)) + face / 2;
-                    MaskRegion::from_box(x, y, face, face * 13 / 10, 1.3, w, h)
-                })
-                .collect()
-        };
-        let cases: Vec<(String, Vec<MaskRegion>, MaskShape)> = vec![
-            ("1".into(), faces(1), MaskShape::Ellipse),
-            ("3".into(), faces(3), MaskShape::Ellipse),
-            ("10".into(), faces(10), MaskShape::Ellipse),
-            (
-                "whole frame".into(),
-                vec![MaskRegion::whole_frame(w, h)],
-                MaskShape::Box,
-            ),
-        ];
-        for (generation, (kind, op, weights)) in ops.iter().enumerate() {
-            for (name, masks, shape) in &cases {
-                let mut times = Vec::new();
-                for i in 0..iterations + 5 {
-                    let mut frame = Frame::Packed(PackedFrame {
-                        data: &mut data,
-                        stride,
-                        width: w,
-                        height: h,
-                    });
-                    let t = Instant::now();
-                    blur.process(
-                        &mut frame,
-                        masks,
-                        *shape,
-                        *op,
-                        weights,
-                        generation as u64,
-                        3,
-                        0.0,
-                    )
-                    .expect("blur runs");
-                    if i >= 5 {
-                        times.push(t.elapsed().as_secs_f64() * 1e3);
+        for yuv in [false, true] {
+            let layout = YuvLayout {
+                width: w,
+                height: h,
+                luma: Plane {
+                    offset: 0,
+                    stride: w as usize,
+                },
+                chroma: [
+                    Plane {
+                        offset: (w * h) as usize,
+                        stride: w as usize / 2,
+                    },
+                    Plane {
+                        offset: (w * h + w * h / 4) as usize,
+                        stride: w as usize / 2,
+                    },
+                ],
+                interleaved: false,
+            };
+            let stride = w as usize * 4;
+            let len = if yuv {
+                (w * h * 3 / 2) as usize
+            } else {
+                stride * h as usize
+            };
+            // Two frames in turn, as a pipelined element has two buffers between submit and
+            // finish.
+            let mut frames: [Vec<u8>; 2] =
+                std::array::from_fn(|k| (0..len).map(|i| ((i * 7 + k) % 251) as u8).collect());
+            let floor = round_trip_ms(ctx, &mut frames[0], iterations);
+            let mut blur = if yuv {
+                GpuBlur::new_yuv(layout)
+            } else {
+                GpuBlur::new(w, h, stride)
+            }
+            .expect("GPU resources for the frame");
+            let yuv_layout = yuv.then_some(layout);
+            // Face boxes about a tenth of the frame height, spread over the frame.
+            let face = h / 10;
+            let faces = |n: u32| -> Vec<MaskRegion> {
+                (0..n)
+                    .filter_map(|i| {
+                        let x = (i * 7919 % (w - 2 * face)) + face / 2;
+                        let y = (i * 104_729 % (h - 2 * face)) + face / 2;
+                        MaskRegion::from_box(x, y, face, face * 13 / 10, 1.3, w, h)
+                    })
+                    .collect()
+            };
+            let cases: Vec<(String, Vec<MaskRegion>, MaskShape)> = vec![
+                ("1".into(), faces(1), MaskShape::Ellipse),
+                ("3".into(), faces(3), MaskShape::Ellipse),
+                ("10".into(), faces(10), MaskShape::Ellipse),
+                (
+                    "whole frame".into(),
+                    vec![MaskRegion::whole_frame(w, h)],
+                    MaskShape::Box,
+                ),
+            ];
+            for (generation, (kind, op, weights)) in ops.iter().enumerate() {
+                for (name, masks, shape) in &cases {
+                    let g = generation as u64;
+                    // Synchronous: submit and wait for each frame.
+                    let mut times = Vec::new();
+                    for i in 0..iterations + 5 {
+                        let mut frame = view(&mut frames[0], yuv_layout, w, h);
+                        let t = Instant::now();
+                        blur.process(&mut frame, masks, *shape, *op, weights, g, 3, 0.0)
+                            .expect("blur runs");
+                        if i >= 5 {
+                            times.push(t.elapsed().as_secs_f64() * 1e3);
+                        }
                     }
+                    let sync = median(times);
+                    // Pipelined as the element runs it: submit frame i, then finish frame i-1.
+                    let mut pending = None;
+                    let mut t = Instant::now();
+                    for i in 0..iterations + 5 {
+                        if i == 5 {
+                            t = Instant::now();
+                        }
+                        let k = i % 2;
+                        let next = blur
+                            .submit(
+                                &view(&mut frames[k], yuv_layout, w, h),
+                                masks,
+                                *shape,
+                                *op,
+                                weights,
+                                g,
+                                3,
+                                0.0,
+                            )
+                            .expect("blur runs");
+                        if let Some(p) = std::mem::replace(&mut pending, next) {
+                            blur.finish(p, &mut view(&mut frames[1 - k], yuv_layout, w, h))
+                                .expect("readback");
+                        }
+                    }
+                    let pipe = t.elapsed().as_secs_f64() * 1e3 / iterations as f64;
+                    if let Some(p) = pending {
+                        let k = (iterations + 4) % 2;
+                        blur.finish(p, &mut view(&mut frames[k], yuv_layout, w, h))
+                            .expect("readback");
+                    }
+                    println!(
+                        "{:<16} {:<8} {:<12} {:>8.2} {:>8.2} {:>9.2} {:>6.2}x {:>6.2}x",
+                        format!("{w}x{h} {}", if yuv { "I420" } else { "RGBA" }),
+                        kind,
+                        name,
+                        sync,
+                        pipe,
+                        floor,
+                        sync / floor,
+                        pipe / floor
+                    );
                 }
-                let ms = median(times);
-                println!(
-                    "{:<10} {:<8} {:<12} {:>9.2} {:>9.2} {:>8.2}x",
-                    format!("{w}x{h}"),
-                    kind,
-                    name,
-                    ms,
-                    floor,
-                    ms / floor
-                );
             }
         }
     }

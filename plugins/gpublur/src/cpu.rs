@@ -43,6 +43,12 @@ fn store(data: &mut [u8], i: usize, v: [f32; 4]) {
     }
 }
 
+/// [`store`] over a whole row (`out` is `pixels.len() * 4` bytes).
+#[inline]
+fn store_row(out: &mut [u8], pixels: &[[f32; 4]]) {
+    mediaai_common::pixels::quantize(out, pixels.as_flattened());
+}
+
 /// Writes `effect` at `(x, y)` of region `ri`, blended over the original pixel by the feathered
 /// coverage. A pixel inside several masks is written once, by the first region holding it, so
 /// the original is still there to blend with (the shaders get the same by writing a copy).
@@ -121,21 +127,19 @@ fn average_blocks(
         for bx in cols.clone() {
             let (x0, y0) = (bx * factor, by * factor);
             let (x_end, y_end) = ((x0 + factor).min(f.width), (y0 + factor).min(f.height));
-            let mut acc = [0.0f32; 4];
+            // Whole-number sums: exact, so equal to the shader's f32 sums (below 2^24).
+            let mut acc = [0u32; 4];
             for y in y0..y_end {
-                let mut row = [0.0f32; 4];
-                for x in x0..x_end {
-                    let p = load(f.data, y as usize * f.stride + x as usize * 4);
+                let at = y as usize * f.stride;
+                let row = &f.data[at + x0 as usize * 4..at + x_end as usize * 4];
+                for p in row.chunks_exact(4) {
                     for c in 0..4 {
-                        row[c] += p[c];
+                        acc[c] += p[c] as u32;
                     }
-                }
-                for c in 0..4 {
-                    acc[c] += row[c];
                 }
             }
             let n = ((x_end - x0) * (y_end - y0)) as f32;
-            out[(by - rows.start) as usize * grid_w + bx as usize] = acc.map(|v| v / n);
+            out[(by - rows.start) as usize * grid_w + bx as usize] = acc.map(|v| v as f32 / n);
         }
     }
 }
@@ -175,29 +179,40 @@ impl Upsampler<'_> {
         }
     }
 
-    /// The grid rows above and below pixel row `y`, and the weight of the lower one.
+    /// Grid row `y` of the output sampled vertically: for block columns `cols`, the rows above
+    /// and below pixel row `y` blended by its position between them, into `out[cols]`.
     #[inline]
-    fn rows(&self, y: i32) -> (&[[f32; 4]], &[[f32; 4]], f32) {
+    fn blend_rows(&self, y: i32, cols: std::ops::Range<usize>, out: &mut [[f32; 4]]) {
         let v = (y as f32 + 0.5) / self.factor - 0.5;
         let v0 = v.floor();
+        let fv = v - v0;
         let w = self.grid_w as usize;
         let last = self.grid_h as i32 - 1;
-        let row = |b: i32| {
-            let r = b.clamp(0, last) as usize * w;
-            &self.grid[r..r + w]
-        };
-        (row(v0 as i32), row(v0 as i32 + 1), v - v0)
+        let row = |b: i32| b.clamp(0, last) as usize * w;
+        let (above, below) = (row(v0 as i32), row(v0 as i32 + 1));
+        let above = &self.grid[above + cols.start..above + cols.end];
+        let below = &self.grid[below + cols.start..below + cols.end];
+        for ((o, a), b) in out[cols].iter_mut().zip(above).zip(below) {
+            *o = lerp(*a, *b, fv);
+        }
     }
 
+    /// The block columns `taps` read.
+    fn columns(taps: &[ColumnTap]) -> std::ops::Range<usize> {
+        match (taps.first(), taps.last()) {
+            (Some(a), Some(b)) => a.b0 as usize..b.b1 as usize + 1,
+            _ => 0..0,
+        }
+    }
+
+    /// The pixel of column `tap` from a row made by [`Self::blend_rows`].
     #[inline]
-    fn sample(tap: &ColumnTap, (above, below, fv): (&[[f32; 4]], &[[f32; 4]], f32)) -> [f32; 4] {
-        let (b0, b1) = (tap.b0 as usize, tap.b1 as usize);
-        let top = lerp(above[b0], above[b1], tap.weight);
-        let bottom = lerp(below[b0], below[b1], tap.weight);
-        lerp(top, bottom, fv)
+    fn sample(tap: &ColumnTap, row: &[[f32; 4]]) -> [f32; 4] {
+        lerp(row[tap.b0 as usize], row[tap.b1 as usize], tap.weight)
     }
 
-    /// Writes rows `ys` (the first of them at the start of `data`) from column `x0` on.
+    /// Writes rows `ys` (the first of them at the start of `data`) from column `x0` on;
+    /// `row` holds one blended grid row and then one row of output pixels.
     fn write_rows(
         &self,
         data: &mut [u8],
@@ -205,15 +220,61 @@ impl Upsampler<'_> {
         x0: usize,
         ys: std::ops::Range<i32>,
         taps: &[ColumnTap],
+        row: &mut [[f32; 4]],
     ) {
         let y_start = ys.start;
+        let cols = Self::columns(taps);
+        let (row, pixels) = row.split_at_mut(self.grid_w as usize);
+        let pixels = &mut pixels[..taps.len()];
         for y in ys {
-            let row = (y - y_start) as usize * stride + x0 * 4;
-            let rows = self.rows(y);
-            let out = &mut data[row..row + taps.len() * 4];
-            for (px, tap) in out.chunks_exact_mut(4).zip(taps) {
-                store(px, 0, Self::sample(tap, rows));
+            let at = (y - y_start) as usize * stride + x0 * 4;
+            self.blend_rows(y, cols.clone(), row);
+            for (p, tap) in pixels.iter_mut().zip(taps) {
+                *p = Self::sample(tap, row);
             }
+            store_row(&mut data[at..at + taps.len() * 4], pixels);
+        }
+    }
+}
+
+/// One row of the grid's horizontal gaussian: `out[j]` is block column `x0 + j` of `row`
+/// filtered (edges repeated), in the shaders' order of summation.
+fn grid_row_h(row: &[[f32; 4]], out: &mut [[f32; 4]], x0: usize, weights: &[f32]) {
+    let last = row.len() as isize - 1;
+    let at = |x: isize| row[x.clamp(0, last) as usize];
+    for (j, o) in out.iter_mut().enumerate() {
+        let x = (x0 + j) as isize;
+        let mut acc = at(x).map(|v| v * weights[0]);
+        for (k, &wk) in weights.iter().enumerate().skip(1) {
+            mul_add(&mut acc, at(x - k as isize), at(x + k as isize), wk);
+        }
+        *o = acc;
+    }
+}
+
+/// Block row `by`, columns `cols`, of the grid's vertical gaussian over `grid` (`bw`×`gh`),
+/// into `out`.
+fn grid_row_v(
+    grid: &[[f32; 4]],
+    bw: usize,
+    gh: usize,
+    by: usize,
+    cols: std::ops::Range<usize>,
+    out: &mut [[f32; 4]],
+    weights: &[f32],
+) {
+    let row = |y: isize| {
+        let y = y.clamp(0, gh as isize - 1) as usize;
+        &grid[y * bw + cols.start..y * bw + cols.end]
+    };
+    let y = by as isize;
+    for (o, c) in out.iter_mut().zip(row(y)) {
+        *o = c.map(|v| v * weights[0]);
+    }
+    for (k, &wk) in weights.iter().enumerate().skip(1) {
+        let (above, below) = (row(y - k as isize), row(y + k as isize));
+        for ((o, a), b) in out.iter_mut().zip(above).zip(below) {
+            mul_add(o, *a, *b, wk);
         }
     }
 }
@@ -227,6 +288,8 @@ pub struct CpuBlur {
     line: Vec<[f32; 4]>,
     /// One output row of the vertical pass.
     acc: Vec<[f32; 4]>,
+    /// The pyramid's last pass, per thread: a blended grid row and a row of output pixels.
+    up_rows: Vec<[f32; 4]>,
     /// Grid columns of each output column of the pyramid's last pass.
     column_taps: Vec<ColumnTap>,
     /// YUV frames only: the packed pixels the passes work on.
@@ -243,6 +306,7 @@ impl CpuBlur {
             scratch: vec![[0.0; 4]; scratch_len(width, height)],
             line: Vec::with_capacity(width as usize + 2 * MAX_RADIUS as usize),
             acc: vec![[0.0; 4]; width as usize],
+            up_rows: vec![[0.0; 4]; 2 * (width.div_ceil(2) + width) as usize],
             column_taps: Vec::with_capacity(width as usize),
             packed: Vec::new(),
             black: [0; 4],
@@ -400,8 +464,8 @@ impl CpuBlur {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     /// Separable gaussian over the block grid: tmp[0..nb) into tmp[2nb..3nb) through tmp[nb..2nb).
+    /// `parallel`: one region, whose rows are split over the thread pool.
     fn grid_gaussian(
         &mut self,
         regions: &[MaskRegion],
@@ -409,47 +473,58 @@ impl CpuBlur {
         (gw, gh): (u32, u32),
         e: i32,
         weights: &[f32],
+        parallel: bool,
     ) {
+        use rayon::prelude::*;
         let (bw, nb) = (gw as usize, gw as usize * gh as usize);
-        let w0 = weights[0];
+        let (src, rest) = self.scratch.split_at_mut(nb);
+        let (mid, out) = rest.split_at_mut(nb);
+        let (src, out) = (&*src, &mut out[..nb]);
+        // Horizontal: rows of src into mid; vertical: columns of mid into out.
         for reg in regions {
             let cols = reg.block_range(factor, 1, gw, gh);
             let rows = reg.block_range(factor, e, gw, gh);
-            for by in rows[1] as usize..rows[3] as usize {
-                for bx in cols[0] as usize..cols[2] as usize {
-                    let at = |x: i32| self.scratch[by * bw + x.clamp(0, gw as i32 - 1) as usize];
-                    let c = at(bx as i32);
-                    let mut acc = c.map(|v| v * w0);
-                    for (k, &wk) in weights.iter().enumerate().skip(1) {
-                        mul_add(
-                            &mut acc,
-                            at(bx as i32 - k as i32),
-                            at(bx as i32 + k as i32),
-                            wk,
-                        );
-                    }
-                    self.scratch[nb + by * bw + bx] = acc;
-                }
+            let (c, rows) = (
+                cols[0] as usize..cols[2] as usize,
+                rows[1] as usize..rows[3] as usize,
+            );
+            let dst = &mut mid[rows.start * bw..rows.end * bw];
+            let row = |(i, d): (usize, &mut [[f32; 4]])| {
+                let by = rows.start + i;
+                grid_row_h(
+                    &src[by * bw..(by + 1) * bw],
+                    &mut d[c.clone()],
+                    c.start,
+                    weights,
+                )
+            };
+            if parallel {
+                dst.par_chunks_mut(bw).enumerate().for_each(row);
+            } else {
+                dst.chunks_mut(bw).enumerate().for_each(row);
             }
         }
+        let mid = &*mid;
         for reg in regions {
             let r = reg.block_range(factor, 1, gw, gh);
-            for by in r[1] as usize..r[3] as usize {
-                for bx in r[0] as usize..r[2] as usize {
-                    let at =
-                        |y: i32| self.scratch[nb + y.clamp(0, gh as i32 - 1) as usize * bw + bx];
-                    let c = at(by as i32);
-                    let mut acc = c.map(|v| v * w0);
-                    for (k, &wk) in weights.iter().enumerate().skip(1) {
-                        mul_add(
-                            &mut acc,
-                            at(by as i32 - k as i32),
-                            at(by as i32 + k as i32),
-                            wk,
-                        );
-                    }
-                    self.scratch[2 * nb + by * bw + bx] = acc;
-                }
+            let (c, rows) = (r[0] as usize..r[2] as usize, r[1] as usize..r[3] as usize);
+            let dst = &mut out[rows.start * bw..rows.end * bw];
+            let row = |(i, d): (usize, &mut [[f32; 4]])| {
+                let by = rows.start + i;
+                grid_row_v(
+                    mid,
+                    bw,
+                    gh as usize,
+                    by,
+                    c.clone(),
+                    &mut d[c.clone()],
+                    weights,
+                )
+            };
+            if parallel {
+                dst.par_chunks_mut(bw).enumerate().for_each(row);
+            } else {
+                dst.chunks_mut(bw).enumerate().for_each(row);
             }
         }
     }
@@ -529,7 +604,7 @@ impl CpuBlur {
         }
         match filter {
             GridFilter::Gaussian(weights) => {
-                self.grid_gaussian(regions, factor, (gw, gh), e, weights)
+                self.grid_gaussian(regions, factor, (gw, gh), e, weights, plain)
             }
             GridFilter::Disc(disc) => self.grid_disc(regions, factor, (gw, gh), disc),
         }
@@ -553,18 +628,22 @@ impl CpuBlur {
                 let rows = &mut f.data[y0 as usize * stride..];
                 let mid = y0 + (y1 - y0) / 2;
                 let (top, bottom) = rows.split_at_mut((mid - y0) as usize * stride);
+                let half = self.up_rows.len() / 2;
+                let (row_a, row_b) = self.up_rows.split_at_mut(half);
                 rayon::join(
-                    || up.write_rows(top, stride, x0, y0..mid, taps),
-                    || up.write_rows(bottom, stride, x0, mid..y1, taps),
+                    || up.write_rows(top, stride, x0, y0..mid, taps, row_a),
+                    || up.write_rows(bottom, stride, x0, mid..y1, taps, row_b),
                 );
                 continue;
             }
+            let cols = Upsampler::columns(taps);
+            let row = &mut self.up_rows[..bw];
             for y in y0..y1 {
-                let rows = up.rows(y);
+                up.blend_rows(y, cols.clone(), row);
                 for (j, tap) in taps.iter().enumerate() {
                     let x = reg.bbox[0] + j as i32;
                     if reg.contains(shape, x, y) {
-                        let value = Upsampler::sample(tap, rows);
+                        let value = Upsampler::sample(tap, row);
                         write_px(f, regions, ri, shape, feather, x, y, value);
                     }
                 }

@@ -166,7 +166,12 @@ pub struct GpuBlur {
     weights: wgpu::Buffer,
     frame: wgpu::Buffer,
     out: wgpu::Buffer,
-    staging: wgpu::Buffer,
+    /// Readback buffers, used in turn: one can be mapped for frame N while frame N+1's
+    /// commands copy into the other.
+    staging: [wgpu::Buffer; STAGING_RING],
+    /// Which ring slot the next submission copies into, and which slots await `finish`.
+    next_slot: usize,
+    busy: [bool; STAGING_RING],
     bind_gaussian_h: wgpu::BindGroup,
     bind_gaussian_v: wgpu::BindGroup,
     bind_mosaic_fill: wgpu::BindGroup,
@@ -179,6 +184,20 @@ pub struct GpuBlur {
     yuv: Option<YuvResources>,
     weights_generation: Option<u64>,
     black: [u8; 4],
+}
+
+/// Readback buffers per engine: one frame in flight while the next is submitted.
+pub const STAGING_RING: usize = 2;
+
+/// A frame submitted by [`GpuBlur::submit`] and not yet [finished](GpuBlur::finish): where its
+/// written byte ranges wait in the staging ring.
+#[derive(Debug)]
+pub struct Pending {
+    slot: usize,
+    /// Byte ranges of the frame (or of its planes) read back, in staging order.
+    down: [(usize, usize); 3],
+    staged: u64,
+    submission: wgpu::SubmissionIndex,
 }
 
 fn groups(n: u32) -> u32 {
@@ -224,12 +243,8 @@ impl GpuBlur {
             raw_len as u64,
             U::STORAGE | U::COPY_DST | U::COPY_SRC,
         );
-        if raw_len as u64 > blur.staging.size() {
-            blur.staging = ctx.create_buffer(
-                "gpublur readback",
-                raw_len as u64,
-                U::MAP_READ | U::COPY_DST,
-            );
+        if raw_len as u64 > blur.staging[0].size() {
+            blur.staging = staging_ring(ctx, raw_len as u64);
         }
         let p = blur.pipelines;
         let bind_unpack = ctx.create_bind_group(
@@ -308,7 +323,7 @@ impl GpuBlur {
             U::STORAGE | U::COPY_DST | U::COPY_SRC,
         );
         let tmp = ctx.create_buffer("gpublur scratch", tmp_bytes, U::STORAGE);
-        let staging = ctx.create_buffer("gpublur readback", frame_bytes, U::MAP_READ | U::COPY_DST);
+        let staging = staging_ring(ctx, frame_bytes);
         let pipelines = pipelines(ctx);
         let (p, r, wt, f, t, o) = (
             (0, &params),
@@ -362,6 +377,8 @@ impl GpuBlur {
             frame,
             out,
             staging,
+            next_slot: 0,
+            busy: [false; STAGING_RING],
             bind_gaussian_h,
             bind_gaussian_v,
             bind_mosaic_fill,
@@ -383,8 +400,8 @@ impl GpuBlur {
     }
 
     /// Applies `op` inside the masks of `regions` (at most [`MAX_REGIONS`]), in place, on a
-    /// frame laid out as this was made for ([`Self::new`] or [`Self::new_yuv`]).
-    /// `weights` are uploaded only when `weights_generation` differs from the last call's.
+    /// frame laid out as this was made for ([`Self::new`] or [`Self::new_yuv`]): [`Self::submit`]
+    /// and [`Self::finish`] back to back.
     #[allow(clippy::too_many_arguments)]
     pub fn process(
         &mut self,
@@ -397,7 +414,46 @@ impl GpuBlur {
         alpha_index: u32,
         feather: f32,
     ) -> Result<(), String> {
-        let fits = match (&*frame, &self.yuv) {
+        let pending = self.submit(
+            frame,
+            regions,
+            shape,
+            op,
+            weights,
+            weights_generation,
+            alpha_index,
+            feather,
+        )?;
+        match pending {
+            Some(p) => self.finish(p, frame),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a staging slot is free for [`Self::submit`]: at most [`STAGING_RING`] frames
+    /// may await [`Self::finish`].
+    pub fn can_submit(&self) -> bool {
+        !self.busy[self.next_slot]
+    }
+
+    /// Uploads the rows of `frame` the masks read, records and submits every pass, and starts
+    /// the readback of the rows they write without waiting for it. `None`: nothing to write.
+    /// The frame's bytes are not changed; hand the same frame to [`Self::finish`] to get them.
+    /// `weights` are uploaded only when `weights_generation` differs from the last call's.
+    /// GPU errors come back as `Err` (the frame is untouched then).
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit(
+        &mut self,
+        frame: &Frame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        op: BlurOp,
+        weights: &[f32],
+        weights_generation: u64,
+        alpha_index: u32,
+        feather: f32,
+    ) -> Result<Option<Pending>, String> {
+        let fits = match (frame, &self.yuv) {
             (Frame::Packed(f), None) => {
                 f.width == self.width && f.height == self.height && f.stride == self.stride
             }
@@ -409,9 +465,72 @@ impl GpuBlur {
         if !fits {
             return Err("frame layout differs from the negotiated caps".into());
         }
+        if !self.can_submit() {
+            return Err(format!(
+                "more than {STAGING_RING} frames submitted without finishing"
+            ));
+        }
+        let ctx = self.ctx;
+        ctx.checked(|| {
+            self.record(
+                frame,
+                regions,
+                shape,
+                op,
+                weights,
+                weights_generation,
+                alpha_index,
+                feather,
+            )
+        })
+    }
+
+    /// Waits for `pending` and writes its rows into `frame` (the frame it was submitted with).
+    pub fn finish(&mut self, pending: Pending, frame: &mut Frame) -> Result<(), String> {
+        self.busy[pending.slot] = false;
+        let data: &mut [u8] = match frame {
+            Frame::Packed(f) => f.data,
+            Frame::Yuv { data, .. } => data,
+        };
+        let Pending {
+            slot,
+            down,
+            staged,
+            submission,
+        } = pending;
+        let ctx = self.ctx;
+        ctx.checked(|| {
+            ctx.finish_read(&self.staging[slot], staged, Some(submission), |bytes| {
+                let mut at = 0usize;
+                for &(a, b) in down.iter().filter(|r| r.1 > r.0) {
+                    data[a..b].copy_from_slice(&bytes[at..at + b - a]);
+                    at += (b - a).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT as usize);
+                }
+            })
+        })
+    }
+
+    /// Drops a submitted frame's readback (flushing): its slot is free again.
+    pub fn abandon(&mut self, pending: Pending) {
+        self.staging[pending.slot].unmap();
+        self.busy[pending.slot] = false;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        frame: &Frame,
+        regions: &[MaskRegion],
+        shape: MaskShape,
+        op: BlurOp,
+        weights: &[f32],
+        weights_generation: u64,
+        alpha_index: u32,
+        feather: f32,
+    ) -> Result<Option<Pending>, String> {
         let regions = &regions[..regions.len().min(MAX_REGIONS)];
         let Some(bands) = bands(regions, op, self.height) else {
-            return Ok(());
+            return Ok(None);
         };
         let queue = &self.ctx.queue;
         let (radius, block) = match op {
@@ -449,7 +568,7 @@ impl GpuBlur {
         }
         // Byte ranges of the frame the masks read (uploaded) and write (read back): the rows
         // of the packed frame, or the rows of each plane.
-        let down = match &mut *frame {
+        let down = match frame {
             Frame::Packed(frame) => {
                 let len = frame.data.len();
                 let rows = |(a, b): (u32, u32)| {
@@ -601,25 +720,36 @@ impl GpuBlur {
                 );
             }
         }
-        // Every written range into the staging buffer, one after another.
+        // Every written range into this frame's staging buffer, one after another.
+        let slot = self.next_slot;
+        let staging = &self.staging[slot];
         let source = self.yuv.as_ref().map_or(&self.out, |y| &y.raw);
         let mut staged = 0u64;
         for &r in down.iter().filter(|r| r.1 > r.0) {
             let (offset, len) = aligned(r);
-            encoder.copy_buffer_to_buffer(source, offset, &self.staging, staged, len);
+            encoder.copy_buffer_to_buffer(source, offset, staging, staged, len);
             staged += len;
         }
-        queue.submit(Some(encoder.finish()));
-        let data: &mut [u8] = match frame {
-            Frame::Packed(f) => f.data,
-            Frame::Yuv { data, .. } => data,
-        };
-        self.ctx.read_mapped(&self.staging, staged, |bytes| {
-            let mut at = 0usize;
-            for &(a, b) in down.iter().filter(|r| r.1 > r.0) {
-                data[a..b].copy_from_slice(&bytes[at..at + b - a]);
-                at += (b - a).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT as usize);
-            }
-        })
+        let submission = queue.submit(Some(encoder.finish()));
+        self.ctx.begin_read(staging, staged);
+        self.busy[slot] = true;
+        self.next_slot = (slot + 1) % STAGING_RING;
+        Ok(Some(Pending {
+            slot,
+            down,
+            staged,
+            submission,
+        }))
     }
+}
+
+/// The readback ring, each buffer `len` bytes.
+fn staging_ring(ctx: &GpuContext, len: u64) -> [wgpu::Buffer; STAGING_RING] {
+    std::array::from_fn(|_| {
+        ctx.create_buffer(
+            "gpublur readback",
+            len,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )
+    })
 }

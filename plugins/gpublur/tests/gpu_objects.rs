@@ -17,11 +17,15 @@ fn gpu_objects_are_made_once_per_caps_not_per_frame() {
         gst_video::VideoRegionOfInterestMeta::add(b.get_mut().unwrap(), "face", (40, 30, 100, 120));
         b
     };
+    // Pipelined: each frame comes out when the next one has been submitted.
+    h.push(frame()).unwrap();
     h.push_and_pull(frame()).unwrap();
     let after_first = mediaai_common::gpu::objects_created();
     assert!(after_first > 0);
     for _ in 0..20 {
         h.push_and_pull(frame()).unwrap();
     }
+    h.push_event(gst::event::Eos::new());
+    h.pull().unwrap();
     assert_eq!(mediaai_common::gpu::objects_created(), after_first);
 }

@@ -4,8 +4,10 @@
  * Hides the regions that upstream elements marked with `GstVideoRegionOfInterestMeta`
  * (by default those of type `face`, as `onnxfacedetect` marks them), or the whole frame, with
  * a gaussian blur, a mosaic or a solid fill. Runs on the GPU through wgpu (one upload of the
- * rows the masks touch, one submit, one readback per frame) and falls back to a CPU path with
- * the same results when no GPU adapter exists. Pixels outside the masks are never modified.
+ * rows the masks touch, one submit, one readback per frame; with `pipelined`, the default, the
+ * upload of each frame overlaps the GPU work and readback of the one before) and falls back to
+ * a CPU path with the same results when no GPU adapter exists. Pixels outside the masks are
+ * never modified.
  *
  * ## Example launch line
  * |[
@@ -26,7 +28,7 @@ use mediaai_common::roi::{self, RegionBox};
 
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
 use crate::cpu::{CpuBlur, Frame, PackedFrame};
-use crate::gpu::{self, GpuBlur as GpuEngine};
+use crate::gpu::{self, GpuBlur as GpuEngine, Pending};
 use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
 use crate::planar::{yuv_black, Plane, YuvLayout};
 use crate::regions::{BlurOp, MaskRegion, MaskShape};
@@ -47,6 +49,7 @@ const DEFAULT_MASK_SCALE: f64 = 1.3;
 const DEFAULT_LOOKAHEAD: u32 = 0;
 const DEFAULT_FEATHER: f64 = 0.0;
 const DEFAULT_PYRAMID: bool = true;
+const DEFAULT_PIPELINED: bool = true;
 const MAX_LOOKAHEAD: u32 = 120;
 
 #[derive(Debug, Clone)]
@@ -61,6 +64,7 @@ struct Settings {
     lookahead: u32,
     feather: f64,
     pyramid: bool,
+    pipelined: bool,
 }
 
 impl Default for Settings {
@@ -76,6 +80,7 @@ impl Default for Settings {
             lookahead: DEFAULT_LOOKAHEAD,
             feather: DEFAULT_FEATHER,
             pyramid: DEFAULT_PYRAMID,
+            pipelined: DEFAULT_PIPELINED,
         }
     }
 }
@@ -115,8 +120,44 @@ struct State {
     past: usize,
     /// Emptied region lists, reused so the steady state allocates nothing.
     spare: Vec<Vec<RegionBox>>,
+    /// Whether one frame stays on the GPU while the next is submitted (GPU engine only).
+    pipelined: bool,
+    /// Buffers taken from `held` (or straight from upstream when only pipelining holds them),
+    /// oldest first: submitted to the GPU, or waiting behind one that is.
+    in_flight: VecDeque<InFlight>,
+    /// Emptied mask lists of finished frames, reused.
+    spare_masks: Vec<Vec<MaskRegion>>,
     /// Blurred buffers waiting to be pushed.
     ready: VecDeque<gst::Buffer>,
+}
+
+/// A buffer between submission and readback.
+struct InFlight {
+    buffer: gst::Buffer,
+    pending: Option<Pending>,
+    /// Its masks, kept to blur it on the CPU if the GPU fails before it is read back.
+    masks: Vec<MaskRegion>,
+}
+
+/// How one frame is blurred: what the settings, the kernel and the masks make of it.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    op: BlurOp,
+    shape: MaskShape,
+    feather: f32,
+}
+
+impl State {
+    /// Frames kept on the GPU after their submission.
+    fn depth(&self) -> usize {
+        usize::from(self.pipelined && matches!(self.engine, Engine::Gpu(_)))
+    }
+
+    /// Whether buffers go through the held path (`submit_input_buffer`/`generate_output`)
+    /// rather than `transform_ip`.
+    fn holds(&self) -> bool {
+        self.lookahead > 0 || self.depth() > 0
+    }
 }
 
 /// The settings one frame is blurred with.
@@ -201,7 +242,7 @@ impl ObjectImpl for GpuBlur {
                     .build(),
                 glib::ParamSpecBoolean::builder("pyramid")
                     .nick("Pyramid")
-                    .blurb("Blur gaussian strengths above 8 px through a block pyramid, so the cost no longer grows with the strength (false: direct separable blur). Default: true")
+                    .blurb("Blur gaussian strengths above 3 px through a block pyramid, so the cost no longer grows with the strength (false: direct separable blur). Default: true")
                     .default_value(DEFAULT_PYRAMID)
                     .mutable_playing()
                     .build(),
@@ -219,6 +260,12 @@ impl ObjectImpl for GpuBlur {
                     .minimum(0)
                     .maximum(MAX_LOOKAHEAD)
                     .default_value(DEFAULT_LOOKAHEAD)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecBoolean::builder("pipelined")
+                    .nick("Pipelined")
+                    .blurb("On the GPU, keep one frame in flight: the upload of each frame overlaps the GPU work and readback of the one before. Adds one frame of latency (reported); no effect on the CPU path. Applies at the next caps. Default: true")
+                    .default_value(DEFAULT_PIPELINED)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("backend", Backend::default())
@@ -250,6 +297,7 @@ impl ObjectImpl for GpuBlur {
             "lookahead" => s.lookahead = value.get().expect("type checked upstream"),
             "feather" => s.feather = value.get().expect("type checked upstream"),
             "pyramid" => s.pyramid = value.get().expect("type checked upstream"),
+            "pipelined" => s.pipelined = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -270,6 +318,7 @@ impl ObjectImpl for GpuBlur {
             "lookahead" => s.lookahead.to_value(),
             "feather" => s.feather.to_value(),
             "pyramid" => s.pyramid.to_value(),
+            "pipelined" => s.pipelined.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -353,12 +402,12 @@ impl BaseTransformImpl for GpuBlur {
             g.set_black(black);
             Ok::<_, String>(g)
         };
-        let (backend, lookahead) = {
+        let (backend, lookahead, pipelined) = {
             let s = self
                 .settings
                 .lock()
                 .expect("settings lock is never poisoned");
-            (s.backend, s.lookahead as usize)
+            (s.backend, s.lookahead as usize, s.pipelined)
         };
         // A software rasteriser (lavapipe, llvmpipe) runs the same passes on the same CPU
         // cores plus an upload and a readback, so `auto` takes the native CPU path there.
@@ -411,7 +460,10 @@ impl BaseTransformImpl for GpuBlur {
             window: VecDeque::with_capacity(2 * lookahead + 1),
             past: 0,
             spare: Vec::with_capacity(2 * lookahead + 1),
-            ready: VecDeque::with_capacity(lookahead + 1),
+            pipelined,
+            in_flight: VecDeque::with_capacity(gpu::STAGING_RING + 1),
+            spare_masks: Vec::with_capacity(gpu::STAGING_RING + 1),
+            ready: VecDeque::with_capacity(lookahead + gpu::STAGING_RING + 1),
         });
         Ok(())
     }
@@ -454,7 +506,7 @@ impl BaseTransformImpl for GpuBlur {
             .lock()
             .expect("settings lock is never poisoned");
         let mut guard = self.state.lock().expect("state lock is never poisoned");
-        let Some(state) = guard.as_mut().filter(|s| s.lookahead > 0) else {
+        let Some(state) = guard.as_mut().filter(|s| s.holds()) else {
             drop(guard);
             drop(settings);
             return self.parent_submit_input_buffer(is_discont, inbuf);
@@ -475,10 +527,12 @@ impl BaseTransformImpl for GpuBlur {
         &self,
     ) -> Result<gst_base::subclass::base_transform::GenerateOutputSuccess, gst::FlowError> {
         use gst_base::subclass::base_transform::GenerateOutputSuccess as Out;
+        // Blurred buffers first: they may outlive the held path (a GPU failure mid-stream
+        // ends pipelining).
         let next = {
             let mut guard = self.state.lock().expect("state lock is never poisoned");
             match guard.as_mut() {
-                Some(s) if s.lookahead > 0 => Some(s.ready.pop_front()),
+                Some(s) if !s.ready.is_empty() || s.holds() => Some(s.ready.pop_front()),
                 _ => None,
             }
         };
@@ -507,6 +561,14 @@ impl BaseTransformImpl for GpuBlur {
                 {
                     state.held.clear();
                     state.ready.clear();
+                    while let Some(entry) = state.in_flight.pop_front() {
+                        if let (Some(p), Engine::Gpu(g)) = (entry.pending, &mut state.engine) {
+                            g.abandon(p);
+                        }
+                        let mut masks = entry.masks;
+                        masks.clear();
+                        state.spare_masks.push(masks);
+                    }
                     while let Some(mut list) = state.window.pop_front() {
                         list.clear();
                         state.spare.push(list);
@@ -598,13 +660,9 @@ fn fill_masks<'a>(
 }
 
 impl GpuBlur {
-    /// Blurs `state.masks` into `buf` in place.
-    fn apply(
-        &self,
-        state: &mut State,
-        fs: &FrameSettings,
-        buf: &mut gst::BufferRef,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+    /// What the settings make of `state.masks` for one frame, or `None` when the frame stays
+    /// as it is (no masks, or a strength that changes nothing).
+    fn job(&self, state: &mut State, fs: &FrameSettings) -> Option<Job> {
         let (width, height) = (state.info.width(), state.info.height());
         let shape = if fs.region == BlurRegion::Frame || fs.shape == BlurShape::Box {
             MaskShape::Box
@@ -626,7 +684,7 @@ impl GpuBlur {
             state.masks.push(MaskRegion::whole_frame(width, height));
         }
         if state.masks.is_empty() {
-            return Ok(gst::FlowSuccess::Ok);
+            return None;
         }
         let strength = fs.strength;
         let op = match fs.mode {
@@ -674,7 +732,7 @@ impl GpuBlur {
                 );
                 state.warned_identity = true;
             }
-            return Ok(gst::FlowSuccess::Ok);
+            return None;
         }
 
         let feather = if fs.region == BlurRegion::Frame {
@@ -682,8 +740,18 @@ impl GpuBlur {
         } else {
             fs.feather as f32
         };
-        // The buffer as the engines take it: the packed plane, or every YUV plane as the
-        // buffer's video meta (or the caps) lay them out.
+        Some(Job { op, shape, feather })
+    }
+
+    /// Maps `buf` as the engines take it (the packed plane, or every YUV plane as the buffer's
+    /// video meta or the caps lay them out) and hands it to `work`.
+    fn with_frame<R>(
+        &self,
+        state: &mut State,
+        buf: &mut gst::BufferRef,
+        work: impl FnOnce(&mut State, &mut Frame) -> R,
+    ) -> Result<R, gst::FlowError> {
+        let (width, height) = (state.info.width(), state.info.height());
         let mut video_frame;
         let mut map;
         let mut frame = match state.yuv {
@@ -751,33 +819,135 @@ impl GpuBlur {
                 })
             }
         };
+        Ok(work(state, &mut frame))
+    }
+
+    /// Blurs `state.masks` into `buf` in place, now.
+    fn apply(
+        &self,
+        state: &mut State,
+        fs: &FrameSettings,
+        buf: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let Some(job) = self.job(state, fs) else {
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        self.with_frame(state, buf, |state, frame| self.run(state, frame, &job))?;
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    /// Runs `job` on `frame` to the end: on the GPU, else (or after a GPU failure) on the CPU.
+    fn run(&self, state: &mut State, frame: &mut Frame, job: &Job) {
         if let Engine::Gpu(g) = &mut state.engine {
             match g.process(
-                &mut frame,
+                frame,
                 &state.masks,
-                shape,
-                op,
+                job.shape,
+                job.op,
                 state.kernel.weights(),
                 state.kernel_generation,
                 state.alpha_index,
-                feather,
+                job.feather,
             ) {
-                Ok(()) => return Ok(gst::FlowSuccess::Ok),
+                Ok(()) => return,
                 Err(e) => self.fall_back_to_cpu(state, &e),
             }
         }
         if let Engine::Cpu(c) = &mut state.engine {
             c.process(
-                &mut frame,
+                frame,
                 &state.masks,
-                shape,
-                op,
+                job.shape,
+                job.op,
                 state.kernel.weights(),
                 state.alpha_index,
-                feather,
+                job.feather,
             );
         }
-        Ok(gst::FlowSuccess::Ok)
+    }
+
+    /// Blurs `buffer` with `state.masks` through the held path: submitted to the GPU and
+    /// finished once the next frame is submitted (pipelined), or blurred now; either way it
+    /// reaches `ready` in arrival order.
+    fn blur_held(
+        &self,
+        state: &mut State,
+        fs: &FrameSettings,
+        mut buffer: gst::Buffer,
+    ) -> Result<(), gst::FlowError> {
+        let pending = match self.job(state, fs) {
+            None => None,
+            Some(job) => self.with_frame(state, buffer.make_mut(), |state, frame| {
+                if state.depth() > 0 {
+                    if let Engine::Gpu(g) = &mut state.engine {
+                        match g.submit(
+                            frame,
+                            &state.masks,
+                            job.shape,
+                            job.op,
+                            state.kernel.weights(),
+                            state.kernel_generation,
+                            state.alpha_index,
+                            job.feather,
+                        ) {
+                            Ok(p) => return p,
+                            Err(e) => self.fall_back_to_cpu(state, &e),
+                        }
+                    }
+                }
+                self.run(state, frame, &job);
+                None
+            })?,
+        };
+        let mut masks = state.spare_masks.pop().unwrap_or_default();
+        if pending.is_some() {
+            masks.extend_from_slice(&state.masks);
+        }
+        state.in_flight.push_back(InFlight {
+            buffer,
+            pending,
+            masks,
+        });
+        while state.in_flight.len() > state.depth() {
+            self.finish_oldest(state, fs)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the oldest in-flight buffer back and queues it for pushing; after a GPU failure it
+    /// is blurred on the CPU with its own masks instead.
+    fn finish_oldest(&self, state: &mut State, fs: &FrameSettings) -> Result<(), gst::FlowError> {
+        let Some(InFlight {
+            mut buffer,
+            pending,
+            mut masks,
+        }) = state.in_flight.pop_front()
+        else {
+            return Ok(());
+        };
+        if let Some(p) = pending {
+            let finished = self.with_frame(state, buffer.make_mut(), |state, frame| {
+                match &mut state.engine {
+                    Engine::Gpu(g) => g.finish(p, frame),
+                    Engine::Cpu(_) => {
+                        Err("the GPU path was left before this frame came back".into())
+                    }
+                }
+            })?;
+            if let Err(e) = finished {
+                if let Engine::Gpu(_) = state.engine {
+                    self.fall_back_to_cpu(state, &e);
+                }
+                std::mem::swap(&mut state.masks, &mut masks);
+                let blurred = self.apply(state, fs, buffer.make_mut());
+                std::mem::swap(&mut state.masks, &mut masks);
+                blurred?;
+            }
+        }
+        masks.clear();
+        state.spare_masks.push(masks);
+        state.ready.push_back(buffer);
+        Ok(())
     }
 
     /// The frame is still untouched in system memory after a GPU failure: finish it on the CPU
@@ -794,7 +964,7 @@ impl GpuBlur {
     /// Blurs the oldest held buffer with the regions of frames t-N..t+N known so far and
     /// queues it for pushing.
     fn release_oldest(&self, state: &mut State, fs: &FrameSettings) -> Result<(), gst::FlowError> {
-        let Some(mut buffer) = state.held.pop_front() else {
+        let Some(buffer) = state.held.pop_front() else {
             return Ok(());
         };
         let n = state.lookahead;
@@ -811,8 +981,7 @@ impl GpuBlur {
             height,
             state.window.range(lo..=hi).map(Vec::as_slice),
         );
-        self.apply(state, fs, buffer.make_mut())?;
-        state.ready.push_back(buffer);
+        self.blur_held(state, fs, buffer)?;
         state.past += 1;
         while state.past > n {
             if let Some(mut list) = state.window.pop_front() {
@@ -839,18 +1008,21 @@ impl GpuBlur {
             while !state.held.is_empty() {
                 self.release_oldest(state, &fs)?;
             }
+            while !state.in_flight.is_empty() {
+                self.finish_oldest(state, &fs)?;
+            }
             std::mem::take(&mut state.ready)
         };
         held::push_all(self.obj().src_pad(), buffers)?;
         Ok(())
     }
 
-    /// Lookahead frames as time, from the negotiated frame rate.
+    /// Lookahead and in-flight frames as time, from the negotiated frame rate.
     fn lookahead_latency(&self) -> gst::ClockTime {
         let state = self.state.lock().expect("state lock is never poisoned");
         let Some(s) = state.as_ref() else {
             return gst::ClockTime::ZERO;
         };
-        held::frames_duration(&s.info, s.lookahead as u64)
+        held::frames_duration(&s.info, (s.lookahead + s.depth()) as u64)
     }
 }

@@ -1,0 +1,66 @@
+//! Pixel conversions the CPU paths share.
+
+/// Writes `floor(v + 0.5)` of each value clamped to 0..=255 (NaN gives 0) into `out`, as the
+/// shaders round: `out[i] = (values[i] + 0.5).clamp(0.0, 255.0) as u8` for every `i` both hold.
+#[inline]
+pub fn quantize(out: &mut [u8], values: &[f32]) {
+    let done = quantize_simd(out, values);
+    for (o, v) in out[done..].iter_mut().zip(&values[done..]) {
+        *o = (v + 0.5).clamp(0.0, 255.0) as u8;
+    }
+}
+
+/// Sixteen values at a time with SSE2 (part of every x86-64): truncating `v + 0.5` and packing
+/// with signed then unsigned saturation gives exactly the scalar rounding above, NaN included
+/// (it converts to i32::MIN, which saturates to 0). Returns how many values it wrote.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn quantize_simd(out: &mut [u8], values: &[f32]) -> usize {
+    use std::arch::x86_64::*;
+    let n = values.len().min(out.len()) / 16 * 16;
+    for (o, v) in out[..n]
+        .chunks_exact_mut(16)
+        .zip(values[..n].chunks_exact(16))
+    {
+        // SAFETY: SSE2 is in the x86-64 baseline, so these intrinsics exist on every CPU this
+        // code runs on; the four unaligned loads read v[0..16] and the unaligned store writes
+        // o[0..16], both inside the 16-element chunks zipped above.
+        unsafe {
+            let half = _mm_set1_ps(0.5);
+            let q = |i: usize| _mm_cvttps_epi32(_mm_add_ps(_mm_loadu_ps(v.as_ptr().add(i)), half));
+            let lo = _mm_packs_epi32(q(0), q(4));
+            let hi = _mm_packs_epi32(q(8), q(12));
+            _mm_storeu_si128(o.as_mut_ptr().cast(), _mm_packus_epi16(lo, hi));
+        }
+    }
+    n
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn quantize_simd(_out: &mut [u8], _values: &[f32]) -> usize {
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn vector_and_scalar_rounding_agree() {
+        let mut values: Vec<f32> = (-2000..2000).map(|i| i as f32 * 0.173).collect();
+        values.extend([
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.5,
+            1.5,
+            254.5,
+            255.49,
+        ]);
+        values.extend([-0.49, -0.5, -0.51, 3e9, -3e9, 1e-30]);
+        let mut out = vec![0u8; values.len()];
+        super::quantize(&mut out, &values);
+        for (o, v) in out.iter().zip(&values) {
+            assert_eq!(*o, (v + 0.5).clamp(0.0, 255.0) as u8, "value {v}");
+        }
+    }
+}
