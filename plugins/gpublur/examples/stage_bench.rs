@@ -16,7 +16,7 @@ use gstgpublur::cpu::{Frame, PackedFrame};
 use gstgpublur::gpu::GpuBlur;
 use gstgpublur::kernel::{pyramid_for, GaussianKernel};
 use gstgpublur::planar::{Plane, YuvLayout};
-use gstgpublur::regions::{BlurOp, MaskRegion, MaskShape};
+use gstgpublur::regions::{Blur, BlurOp, MaskRegion, MaskShape};
 use mediaai_common::gpu;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -157,14 +157,21 @@ fn main() {
             ];
             for (generation, (kind, op, weights)) in ops.iter().enumerate() {
                 for (name, masks, shape) in &cases {
-                    let g = generation as u64;
+                    let job = Blur {
+                        regions: masks,
+                        shape: *shape,
+                        op: *op,
+                        weights,
+                        weights_generation: generation as u64,
+                        alpha_index: 3,
+                        feather: 0.0,
+                    };
                     // Synchronous: submit and wait for each frame.
                     let mut times = Vec::new();
                     for i in 0..iterations + 5 {
                         let mut frame = view(&mut frames[0], yuv_layout, w, h);
                         let t = Instant::now();
-                        blur.process(&mut frame, masks, *shape, *op, weights, g, 3, 0.0)
-                            .expect("blur runs");
+                        blur.process(&mut frame, &job).expect("blur runs");
                         if i >= 5 {
                             times.push(t.elapsed().as_secs_f64() * 1e3);
                         }
@@ -179,16 +186,7 @@ fn main() {
                         }
                         let k = i % 2;
                         let next = blur
-                            .submit(
-                                &view(&mut frames[k], yuv_layout, w, h),
-                                masks,
-                                *shape,
-                                *op,
-                                weights,
-                                g,
-                                3,
-                                0.0,
-                            )
+                            .submit(&view(&mut frames[k], yuv_layout, w, h), &job)
                             .expect("blur runs");
                         if let Some(p) = std::mem::replace(&mut pending, next) {
                             blur.finish(p, &mut view(&mut frames[1 - k], yuv_layout, w, h))

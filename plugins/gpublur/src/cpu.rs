@@ -3,7 +3,7 @@
 
 use crate::kernel::MAX_RADIUS;
 use crate::planar::{self, YuvLayout};
-use crate::regions::{bands, coverage, BlurOp, MaskRegion, MaskShape};
+use crate::regions::{bands, coverage, Blur, BlurOp, MaskRegion, MaskShape};
 
 /// A packed 4-byte-per-pixel frame, mutable in place.
 pub struct PackedFrame<'a> {
@@ -325,33 +325,20 @@ impl CpuBlur {
         self.black = black;
     }
 
-    /// Applies `op` inside every region's mask; pixels outside all masks are not written.
-    /// `weights` is the half kernel for [`BlurOp::Gaussian`]; `alpha_index` the byte that
-    /// [`BlurOp::Solid`] keeps (4: none). A YUV frame's rows that the masks read are unpacked
+    /// Applies the job's op inside every region's mask; pixels outside all masks are not
+    /// written. A YUV frame's rows that the masks read are unpacked
     /// into packed pixels (scratch from [`Self::new_yuv`]), blurred, and the rows they write
     /// packed back.
-    #[allow(clippy::too_many_arguments)] // mirrors GpuBlur::process argument for argument
-    pub fn process(
-        &mut self,
-        frame: &mut Frame,
-        regions: &[MaskRegion],
-        shape: MaskShape,
-        op: BlurOp,
-        weights: &[f32],
-        alpha_index: u32,
-        feather: f32,
-    ) {
+    pub fn process(&mut self, frame: &mut Frame, job: &Blur) {
         let (data, layout) = match frame {
-            Frame::Packed(f) => {
-                return self.process_packed(f, regions, shape, op, weights, alpha_index, feather)
-            }
+            Frame::Packed(f) => return self.process_packed(f, job),
             Frame::Yuv { data, layout } => (&mut **data, &*layout),
         };
         assert!(
             self.packed.len() == layout.width as usize * layout.height as usize * 4,
             "YUV scratch is made per caps by new_yuv"
         );
-        let Some(b) = bands(regions, op, layout.height) else {
+        let Some(b) = bands(job.regions, job.op, layout.height) else {
             return;
         };
         let mut packed = std::mem::take(&mut self.packed);
@@ -362,22 +349,21 @@ impl CpuBlur {
             width: layout.width,
             height: layout.height,
         };
-        self.process_packed(&mut f, regions, shape, op, weights, alpha_index, feather);
+        self.process_packed(&mut f, job);
         planar::pack_rows(layout, &packed, b.write, data);
         self.packed = packed;
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn process_packed(
-        &mut self,
-        frame: &mut PackedFrame,
-        regions: &[MaskRegion],
-        shape: MaskShape,
-        op: BlurOp,
-        weights: &[f32],
-        alpha_index: u32,
-        feather: f32,
-    ) {
+    fn process_packed(&mut self, frame: &mut PackedFrame, job: &Blur) {
+        let Blur {
+            regions,
+            shape,
+            op,
+            weights,
+            alpha_index,
+            feather,
+            ..
+        } = *job;
         assert!(
             frame.width == self.width && frame.height == self.height,
             "scratch is rebuilt on every caps change"
@@ -739,12 +725,15 @@ mod tests {
         };
         blur.process_packed(
             &mut f,
-            &[reg],
-            MaskShape::Box,
-            BlurOp::Gaussian { radius: k.radius() },
-            k.weights(),
-            3,
-            0.0,
+            &Blur {
+                regions: &[reg],
+                shape: MaskShape::Box,
+                op: BlurOp::Gaussian { radius: k.radius() },
+                weights: k.weights(),
+                weights_generation: 0,
+                alpha_index: 3,
+                feather: 0.0,
+            },
         );
         for y in 0..h as i32 {
             for x in 0..w as i32 {
@@ -772,12 +761,15 @@ mod tests {
         };
         blur.process_packed(
             &mut f,
-            &[reg],
-            MaskShape::Box,
-            BlurOp::Solid,
-            &[1.0],
-            0,
-            0.0,
+            &Blur {
+                regions: &[reg],
+                shape: MaskShape::Box,
+                op: BlurOp::Solid,
+                weights: &[1.0],
+                weights_generation: 0,
+                alpha_index: 0,
+                feather: 0.0,
+            },
         );
         assert!(data
             .chunks(4)
@@ -794,12 +786,15 @@ mod tests {
         };
         blur.process_packed(
             &mut f,
-            &[MaskRegion::whole_frame(2, 2)],
-            MaskShape::Box,
-            BlurOp::Mosaic { block: 2 },
-            &[1.0],
-            3,
-            0.0,
+            &Blur {
+                regions: &[MaskRegion::whole_frame(2, 2)],
+                shape: MaskShape::Box,
+                op: BlurOp::Mosaic { block: 2 },
+                weights: &[1.0],
+                weights_generation: 0,
+                alpha_index: 3,
+                feather: 0.0,
+            },
         );
         assert!(data.iter().all(|&v| v == 6));
     }

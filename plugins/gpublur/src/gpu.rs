@@ -10,7 +10,7 @@ use mediaai_common::gpu::{self, GpuContext};
 use crate::cpu::Frame;
 use crate::kernel::MAX_RADIUS;
 use crate::planar::YuvLayout;
-use crate::regions::{bands, BlurOp, MaskRegion, MaskShape};
+use crate::regions::{bands, Blur, BlurOp, MaskRegion};
 
 /// Most regions one frame carries to the GPU; the element blurs the whole frame beyond it.
 pub const MAX_REGIONS: usize = 1024;
@@ -402,28 +402,8 @@ impl GpuBlur {
     /// Applies `op` inside the masks of `regions` (at most [`MAX_REGIONS`]), in place, on a
     /// frame laid out as this was made for ([`Self::new`] or [`Self::new_yuv`]): [`Self::submit`]
     /// and [`Self::finish`] back to back.
-    #[allow(clippy::too_many_arguments)]
-    pub fn process(
-        &mut self,
-        frame: &mut Frame,
-        regions: &[MaskRegion],
-        shape: MaskShape,
-        op: BlurOp,
-        weights: &[f32],
-        weights_generation: u64,
-        alpha_index: u32,
-        feather: f32,
-    ) -> Result<(), String> {
-        let pending = self.submit(
-            frame,
-            regions,
-            shape,
-            op,
-            weights,
-            weights_generation,
-            alpha_index,
-            feather,
-        )?;
+    pub fn process(&mut self, frame: &mut Frame, job: &Blur) -> Result<(), String> {
+        let pending = self.submit(frame, job)?;
         match pending {
             Some(p) => self.finish(p, frame),
             None => Ok(()),
@@ -441,18 +421,7 @@ impl GpuBlur {
     /// The frame's bytes are not changed; hand the same frame to [`Self::finish`] to get them.
     /// `weights` are uploaded only when `weights_generation` differs from the last call's.
     /// GPU errors come back as `Err` (the frame is untouched then).
-    #[allow(clippy::too_many_arguments)]
-    pub fn submit(
-        &mut self,
-        frame: &Frame,
-        regions: &[MaskRegion],
-        shape: MaskShape,
-        op: BlurOp,
-        weights: &[f32],
-        weights_generation: u64,
-        alpha_index: u32,
-        feather: f32,
-    ) -> Result<Option<Pending>, String> {
+    pub fn submit(&mut self, frame: &Frame, job: &Blur) -> Result<Option<Pending>, String> {
         let fits = match (frame, &self.yuv) {
             (Frame::Packed(f), None) => {
                 f.width == self.width && f.height == self.height && f.stride == self.stride
@@ -471,18 +440,7 @@ impl GpuBlur {
             ));
         }
         let ctx = self.ctx;
-        ctx.checked(|| {
-            self.record(
-                frame,
-                regions,
-                shape,
-                op,
-                weights,
-                weights_generation,
-                alpha_index,
-                feather,
-            )
-        })
+        ctx.checked(|| self.record(frame, job))
     }
 
     /// Waits for `pending` and writes its rows into `frame` (the frame it was submitted with).
@@ -516,18 +474,16 @@ impl GpuBlur {
         self.busy[pending.slot] = false;
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &mut self,
-        frame: &Frame,
-        regions: &[MaskRegion],
-        shape: MaskShape,
-        op: BlurOp,
-        weights: &[f32],
-        weights_generation: u64,
-        alpha_index: u32,
-        feather: f32,
-    ) -> Result<Option<Pending>, String> {
+    fn record(&mut self, frame: &Frame, job: &Blur) -> Result<Option<Pending>, String> {
+        let Blur {
+            regions,
+            shape,
+            op,
+            weights,
+            weights_generation,
+            alpha_index,
+            feather,
+        } = *job;
         let regions = &regions[..regions.len().min(MAX_REGIONS)];
         let Some(bands) = bands(regions, op, self.height) else {
             return Ok(None);

@@ -18,6 +18,23 @@ pub enum MaskShape {
     Ellipse = 1,
 }
 
+/// One frame's work, as both engines take it.
+#[derive(Debug, Clone, Copy)]
+pub struct Blur<'a> {
+    /// The masks (the GPU takes at most `gpu::MAX_REGIONS`).
+    pub regions: &'a [MaskRegion],
+    pub shape: MaskShape,
+    pub op: BlurOp,
+    /// Half kernel for [`BlurOp::Gaussian`] and [`BlurOp::Pyramid`].
+    pub weights: &'a [f32],
+    /// Changes whenever `weights` do: the GPU uploads them only then.
+    pub weights_generation: u64,
+    /// The byte of a pixel that [`BlurOp::Solid`] keeps (4: none).
+    pub alpha_index: u32,
+    /// Width in pixels of the soft edge inside each mask.
+    pub feather: f32,
+}
+
 /// What is done inside the mask.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BlurOp {

@@ -31,7 +31,7 @@ use crate::cpu::{CpuBlur, Frame, PackedFrame};
 use crate::gpu::{self, GpuBlur as GpuEngine, Pending};
 use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
 use crate::planar::{yuv_black, Plane, YuvLayout};
-use crate::regions::{BlurOp, MaskRegion, MaskShape};
+use crate::regions::{Blur, BlurOp, MaskRegion, MaskShape};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -145,6 +145,27 @@ struct Job {
     op: BlurOp,
     shape: MaskShape,
     feather: f32,
+}
+
+impl Job {
+    /// The engines' view of this job on `masks`.
+    fn with<'a>(
+        &self,
+        masks: &'a [MaskRegion],
+        kernel: &'a GaussianKernel,
+        weights_generation: u64,
+        alpha_index: u32,
+    ) -> Blur<'a> {
+        Blur {
+            regions: masks,
+            shape: self.shape,
+            op: self.op,
+            weights: kernel.weights(),
+            weights_generation,
+            alpha_index,
+            feather: self.feather,
+        }
+    }
 }
 
 impl State {
@@ -838,31 +859,15 @@ impl GpuBlur {
 
     /// Runs `job` on `frame` to the end: on the GPU, else (or after a GPU failure) on the CPU.
     fn run(&self, state: &mut State, frame: &mut Frame, job: &Job) {
+        let (gen, alpha) = (state.kernel_generation, state.alpha_index);
         if let Engine::Gpu(g) = &mut state.engine {
-            match g.process(
-                frame,
-                &state.masks,
-                job.shape,
-                job.op,
-                state.kernel.weights(),
-                state.kernel_generation,
-                state.alpha_index,
-                job.feather,
-            ) {
+            match g.process(frame, &job.with(&state.masks, &state.kernel, gen, alpha)) {
                 Ok(()) => return,
                 Err(e) => self.fall_back_to_cpu(state, &e),
             }
         }
         if let Engine::Cpu(c) = &mut state.engine {
-            c.process(
-                frame,
-                &state.masks,
-                job.shape,
-                job.op,
-                state.kernel.weights(),
-                state.alpha_index,
-                job.feather,
-            );
+            c.process(frame, &job.with(&state.masks, &state.kernel, gen, alpha));
         }
     }
 
@@ -880,16 +885,13 @@ impl GpuBlur {
             Some(job) => self.with_frame(state, buffer.make_mut(), |state, frame| {
                 if state.depth() > 0 {
                     if let Engine::Gpu(g) = &mut state.engine {
-                        match g.submit(
-                            frame,
+                        let blur = job.with(
                             &state.masks,
-                            job.shape,
-                            job.op,
-                            state.kernel.weights(),
+                            &state.kernel,
                             state.kernel_generation,
                             state.alpha_index,
-                            job.feather,
-                        ) {
+                        );
+                        match g.submit(frame, &blur) {
                             Ok(p) => return p,
                             Err(e) => self.fall_back_to_cpu(state, &e),
                         }
