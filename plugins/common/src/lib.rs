@@ -1,5 +1,6 @@
 //! Shared pieces of the gst-media-ai plugins.
 //!
+//! * [`exclusive`]: lock-free state for real-time streaming threads, atomic `f32` settings.
 //! * [`gpu`]: the one wgpu device and queue of the process, created lazily and shared by every
 //!   element, with adapter choice from the environment.
 //! * [`inference`]: the ONNX Runtime environment (loaded at run time), session building with
@@ -10,6 +11,7 @@
 //!
 //! Nothing here registers elements; plugins depend on this crate as an rlib.
 
+pub mod exclusive;
 pub mod gpu;
 pub mod held;
 pub mod inference;

@@ -92,3 +92,88 @@ fn first_error(bus: &gst::Bus) -> Option<String> {
     }
     None
 }
+
+/// The samples of a WAV file (16-bit PCM or 32-bit float) as `f32` in -1..1, interleaved,
+/// with its rate and channel count.
+pub fn read_wav(path: &std::path::Path) -> (u32, usize, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WAVE",
+        "not a WAV file"
+    );
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at =
+        |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let (mut at, mut format) = (12, None);
+    while at + 8 <= bytes.len() {
+        let (id, len) = (&bytes[at..at + 4], u32_at(at + 4) as usize);
+        let body = at + 8;
+        match id {
+            b"fmt " => {
+                format = Some((
+                    u16_at(body + 2) as usize,
+                    u32_at(body + 4),
+                    u16_at(body + 14),
+                ))
+            }
+            b"data" => {
+                let (channels, rate, bits) = format.expect("fmt chunk before data");
+                let end = (body + len).min(bytes.len());
+                let data = &bytes[body..end];
+                let samples = match bits {
+                    16 => data
+                        .chunks_exact(2)
+                        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
+                        .collect(),
+                    32 => data
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect(),
+                    _ => panic!("{}: {bits}-bit samples", path.display()),
+                };
+                return (rate, channels, samples);
+            }
+            _ => {}
+        }
+        at = body + len + (len & 1);
+    }
+    panic!("{}: no data chunk", path.display());
+}
+
+/// Scale-invariant signal-to-distortion ratio of `estimate` against `reference`, in dB.
+pub fn si_sdr(estimate: &[f32], reference: &[f32]) -> f64 {
+    let n = estimate.len().min(reference.len());
+    let (e, r) = (&estimate[..n], &reference[..n]);
+    let dot: f64 = e.iter().zip(r).map(|(a, b)| *a as f64 * *b as f64).sum();
+    let energy: f64 = r.iter().map(|b| (*b as f64).powi(2)).sum();
+    let alpha = dot / energy.max(1e-20);
+    let (mut target, mut noise) = (0.0f64, 0.0f64);
+    for (a, b) in e.iter().zip(r) {
+        let t = alpha * *b as f64;
+        target += t * t;
+        noise += (*a as f64 - t).powi(2);
+    }
+    10.0 * (target / noise.max(1e-20)).log10()
+}
+
+/// Writes interleaved `samples` (-1..1) as a 16-bit PCM WAV file.
+pub fn write_wav(path: &std::path::Path, rate: u32, channels: u16, samples: &[f32]) {
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&channels.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
+    out.extend_from_slice(&(channels * 2).to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
+    }
+    std::fs::write(path, out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
