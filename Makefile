@@ -6,7 +6,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models models-all media build demo test lint bench eval-faces clean
+.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise clean
 
 all: build
 
@@ -45,6 +45,12 @@ test: deps
 bench: build models-all
 	benches/anonymize.sh
 	benches/blur.sh
+	benches/denoise.sh
+
+# Speech denoising quality (SI-SDR gain) of audiodenoise's engines beside webrtcdsp and
+# FFmpeg's afftdn on the same mixtures.
+eval-denoise: build models media
+	"$$(benches/venv.sh)" benches/eval_denoise.py $(CURDIR)/target/release
 
 # Face recall and false positives per face size, ours beside deface (EVAL_OPTS: extra
 # onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=640).

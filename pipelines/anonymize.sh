@@ -8,16 +8,7 @@
 # properties, default lookahead=2), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s,
 # default 192000).
 set -eu
-if [ $# -ne 2 ]; then
-    echo "usage: $0 INPUT OUTPUT" >&2
-    exit 2
-fi
-IN=$1
-OUT=$2
-if [ ! -r "$IN" ]; then
-    echo "anonymize: cannot read $IN" >&2
-    exit 1
-fi
+. "$(dirname "$0")/common.sh"
 DETECT_OPTS=${DETECT_OPTS:-}
 # Two frames of lookahead: a face the detector finds a frame or two late is hidden from the
 # frames before too (the tracker already covers the frames after it is lost).
@@ -25,12 +16,7 @@ BLUR_OPTS=${BLUR_OPTS:-lookahead=2}
 X264_OPTS=${X264_OPTS:-speed-preset=veryfast}
 AAC_BITRATE=${AAC_BITRATE:-192000}
 
-info=$(gst-discoverer-1.0 "$IN" 2>&1) || {
-    echo "anonymize: $IN is not a media file GStreamer can read:" >&2
-    echo "$info" >&2
-    exit 1
-}
-case "$info" in
+case "$INFO" in
     *"video #"*) ;;
     *) echo "anonymize: $IN has no video stream" >&2; exit 1 ;;
 esac
@@ -47,7 +33,7 @@ set -- filesrc location="$IN" ! decodebin name=dec \
     ! gpublur $BLUR_OPTS ! queue max-size-buffers=3 \
     ! x264enc $X264_OPTS ! h264parse ! queue ! mp4mux name=mux \
     ! filesink location="$OUT"
-case "$info" in
+case "$INFO" in
     *"audio #"*)
         set -- "$@" dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
             ! audioconvert ! audioresample ! avenc_aac bitrate="$AAC_BITRATE" ! aacparse ! queue ! mux.

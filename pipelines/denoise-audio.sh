@@ -9,30 +9,16 @@
 # Knobs (environment): DENOISE_OPTS (audiodenoise properties), AAC_BITRATE (bits/s, default
 # 192000).
 set -eu
-if [ $# -ne 2 ]; then
-    echo "usage: $0 INPUT OUTPUT" >&2
-    exit 2
-fi
-IN=$1
-OUT=$2
-if [ ! -r "$IN" ]; then
-    echo "denoise-audio: cannot read $IN" >&2
-    exit 1
-fi
+. "$(dirname "$0")/common.sh"
 DENOISE_OPTS=${DENOISE_OPTS:-}
 AAC_BITRATE=${AAC_BITRATE:-192000}
 
-info=$(gst-discoverer-1.0 "$IN" 2>&1) || {
-    echo "denoise-audio: $IN is not a media file GStreamer can read:" >&2
-    echo "$info" >&2
-    exit 1
-}
-case "$info" in
+case "$INFO" in
     *"audio #"*) ;;
     *) echo "denoise-audio: $IN has no audio stream" >&2; exit 1 ;;
 esac
 has_video=false
-case "$info" in *"video #"*) has_video=true ;; esac
+case "$INFO" in *"video #"*) has_video=true ;; esac
 
 case "$OUT" in
     *.wav) mux="wavenc"; enc=""; video=false ;;

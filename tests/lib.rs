@@ -72,3 +72,18 @@ pub fn streams(file: &Path) -> Vec<(String, u64, f64)> {
         })
         .collect()
 }
+
+/// Same stream kinds in the same order, each lasting as long within 50 ms.
+pub fn assert_same_streams(a: &[(String, u64, f64)], b: &[(String, u64, f64)]) {
+    assert_eq!(a.len(), b.len(), "same streams: {a:?} vs {b:?}");
+    for (sa, sb) in a.iter().zip(b) {
+        assert_eq!(sa.0, sb.0);
+        assert!(
+            (sa.2 - sb.2).abs() < 0.05,
+            "{} duration {} vs {}",
+            sa.0,
+            sa.2,
+            sb.2
+        );
+    }
+}

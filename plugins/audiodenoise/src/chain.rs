@@ -1,12 +1,16 @@
 //! The denoising chain without GStreamer: interleaved `f32` audio at any rate and channel count
 //! in, the same out, `delay()` frames later.
 //!
-//! Per channel: stream rate → 48 kHz (FFT resampler, exact rational ratio) → RNNoise in 480-sample
-//! frames → dry/wet mix and voice gate → back to the stream rate. Work happens in blocks: the
+//! Per channel: stream rate → 48 kHz (FFT resampler, exact rational ratio) → the model (RNNoise,
+//! or DeepFilterNet 3 through its runtime) in 480-sample frames → dry/wet mix and voice gate →
+//! back to the stream rate. Work happens in blocks: the
 //! fewest 480-sample model frames whose length at the stream rate is a whole number of samples
 //! (one frame at 8, 16, 32, 44.1, 48, 96 kHz; two at 22.05 kHz; four at 11.025 kHz). Everything
 //! is allocated in [`Chain::new`]; [`Chain::process`] allocates nothing.
 
+use std::path::PathBuf;
+
+use mediaai_common::deepfilter::{self, DeepFilter};
 use nnnoiseless::DenoiseState;
 use rubato::audioadapter_buffers::direct::SequentialSlice;
 use rubato::{Fft, FixedSync, Resampler};
@@ -15,13 +19,61 @@ use rubato::{Fft, FixedSync, Resampler};
 pub const MODEL_RATE: u32 = 48_000;
 /// Samples per model frame at [`MODEL_RATE`].
 pub const FRAME: usize = nnnoiseless::FRAME_SIZE;
-/// RNNoise's own delay: its output frame is the input frame before it, denoised.
-const MODEL_DELAY: usize = FRAME;
 /// Consecutive frames under the voice threshold before the gate closes (200 ms), so word
 /// endings and short pauses are not cut.
 const GATE_HOLD_FRAMES: u32 = 20;
 /// RNNoise takes samples at 16-bit scale.
-const SCALE: f32 = 32768.0;
+const RNNOISE_SCALE: f32 = 32768.0;
+
+/// Which model denoises, and where its files are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineSpec {
+    RnNoise,
+    DeepFilter { library: PathBuf, model: PathBuf },
+}
+
+/// One channel's model.
+enum Model {
+    RnNoise(Box<DenoiseState<'static>>),
+    DeepFilter(DeepFilter),
+}
+
+impl Model {
+    fn new(spec: &EngineSpec) -> Result<Self, String> {
+        Ok(match spec {
+            EngineSpec::RnNoise => Model::RnNoise(DenoiseState::new()),
+            EngineSpec::DeepFilter { library, model } => {
+                Model::DeepFilter(DeepFilter::new(library, model)?)
+            }
+        })
+    }
+
+    /// Frames between an input frame and its output.
+    fn delay_frames(&self) -> usize {
+        match self {
+            // Its output frame is the input frame before it, denoised.
+            Model::RnNoise(_) => 1,
+            Model::DeepFilter(_) => deepfilter::DELAY_FRAMES,
+        }
+    }
+
+    /// Denoises one frame (-1..1) of `input` into `output`; returns the voice probability.
+    fn process(&mut self, input: &mut [f32], output: &mut [f32]) -> f32 {
+        match self {
+            Model::RnNoise(m) => {
+                input.iter_mut().for_each(|v| *v *= RNNOISE_SCALE);
+                let vad = m.process_frame(output, input);
+                output.iter_mut().for_each(|v| *v /= RNNOISE_SCALE);
+                vad
+            }
+            Model::DeepFilter(m) => {
+                // Its local SNR estimate (about -15..35 dB) mapped onto 0..1.
+                let lsnr = m.process_frame(input, output);
+                ((lsnr + 15.0) / 50.0).clamp(0.0, 1.0)
+            }
+        }
+    }
+}
 
 /// What the chain is told per call (read by the element from atomics, so they may change at
 /// any buffer).
@@ -104,7 +156,7 @@ pub struct Chain {
     n_model: usize,
     up: Option<Fft<f32>>,
     down: Option<Fft<f32>>,
-    models: Vec<Box<DenoiseState<'static>>>,
+    models: Vec<Model>,
     /// Planar blocks: input at the stream rate (filling), at the model rate, the mixed output
     /// at the model rate and back at the stream rate.
     block_in: Vec<f32>,
@@ -112,9 +164,10 @@ pub struct Chain {
     block_model: Vec<f32>,
     wet_model: Vec<f32>,
     block_out: Vec<f32>,
-    /// Per channel, the model-rate input frame before the current one: the dry signal aligned
-    /// with RNNoise's output.
-    dry_prev: Vec<f32>,
+    /// Per channel, the model-rate input of the last `model_delay` samples: its first frame is
+    /// the dry signal aligned with the model's output.
+    dry_hist: Vec<f32>,
+    model_delay: usize,
     frame_in: Vec<f32>,
     frame_out: Vec<f32>,
     /// Per channel, model frames since the voice probability was last above the threshold.
@@ -137,8 +190,8 @@ fn gcd(a: u64, b: u64) -> u64 {
 }
 
 impl Chain {
-    /// A chain for `channels` channels at `rate` Hz (8–192 kHz).
-    pub fn new(rate: u32, channels: usize) -> Result<Self, String> {
+    /// A chain for `channels` channels at `rate` Hz (8–192 kHz) through `engine`.
+    pub fn new(rate: u32, channels: usize, engine: &EngineSpec) -> Result<Self, String> {
         if !(8_000..=192_000).contains(&rate) {
             return Err(format!("sample rate {rate} Hz is outside 8000–192000 Hz"));
         }
@@ -169,10 +222,14 @@ impl Chain {
             }
             (Some(up), Some(down))
         };
-        // Delay at the stream rate: resampler in (model-rate frames), RNNoise, resampler out.
+        let models = (0..channels)
+            .map(|_| Model::new(engine))
+            .collect::<Result<Vec<_>, _>>()?;
+        let model_delay = models[0].delay_frames() * FRAME;
+        // Delay at the stream rate: resampler in (model-rate frames), model, resampler out.
         let up_delay = up.as_ref().map_or(0, |r| r.output_delay());
         let down_delay = down.as_ref().map_or(0, |r| r.output_delay());
-        let model_side = (up_delay + MODEL_DELAY) as f64 * rate as f64 / MODEL_RATE as f64;
+        let model_side = (up_delay + model_delay) as f64 * rate as f64 / MODEL_RATE as f64;
         let delay = (model_side + down_delay as f64).round() as usize;
         Ok(Chain {
             channels,
@@ -181,13 +238,14 @@ impl Chain {
             n_model,
             up,
             down,
-            models: (0..channels).map(|_| DenoiseState::new()).collect(),
+            models,
             block_in: vec![0.0; channels * n_in],
             filled: 0,
             block_model: vec![0.0; channels * n_model],
             wet_model: vec![0.0; channels * n_model],
             block_out: vec![0.0; channels * n_in],
-            dry_prev: vec![0.0; channels * FRAME],
+            dry_hist: vec![0.0; channels * model_delay],
+            model_delay,
             frame_in: vec![0.0; FRAME],
             frame_out: vec![0.0; FRAME],
             quiet_frames: vec![GATE_HOLD_FRAMES; channels],
@@ -272,7 +330,7 @@ impl Chain {
         self.filled = 0;
         self.out.clear();
         self.to_trim = self.delay;
-        self.dry_prev.fill(0.0);
+        self.dry_hist.fill(0.0);
         if let Some(r) = &mut self.up {
             r.reset();
         }
@@ -323,14 +381,9 @@ impl Chain {
         for c in 0..ch {
             for f in 0..n_model / FRAME {
                 let at = c * n_model + f * FRAME;
-                for (d, s) in self
-                    .frame_in
-                    .iter_mut()
-                    .zip(&self.block_model[at..at + FRAME])
-                {
-                    *d = s * SCALE;
-                }
-                let vad = self.models[c].process_frame(&mut self.frame_out, &self.frame_in);
+                self.frame_in
+                    .copy_from_slice(&self.block_model[at..at + FRAME]);
+                let vad = self.models[c].process(&mut self.frame_in, &mut self.frame_out);
                 self.vad_sum += vad;
                 self.vad_max = self.vad_max.max(vad);
                 self.vad_frames += 1;
@@ -346,13 +399,15 @@ impl Chain {
                     } else {
                         1.0
                     };
-                let dry = &mut self.dry_prev[c * FRAME..(c + 1) * FRAME];
+                let d = self.model_delay;
+                let hist = &mut self.dry_hist[c * d..(c + 1) * d];
                 let wet = &mut self.wet_model[at..at + FRAME];
-                for ((w, o), d) in wet.iter_mut().zip(&self.frame_out).zip(dry.iter()) {
-                    let o = o / SCALE;
-                    *w = o * wet_gain * (1.0 - dry_gain) + d * dry_gain;
+                for ((w, o), dry) in wet.iter_mut().zip(&self.frame_out).zip(hist.iter()) {
+                    *w = o * wet_gain * (1.0 - dry_gain) + dry * dry_gain;
                 }
-                dry.copy_from_slice(&self.block_model[at..at + FRAME]);
+                // The history moves on by one frame.
+                hist.copy_within(FRAME.., 0);
+                hist[d - FRAME..].copy_from_slice(&self.block_model[at..at + FRAME]);
             }
         }
         match &mut self.down {
@@ -390,17 +445,17 @@ mod tests {
             (48_000, 480),
             (96_000, 960),
         ] {
-            let c = Chain::new(rate, 2).unwrap();
+            let c = Chain::new(rate, 2, &EngineSpec::RnNoise).unwrap();
             assert_eq!(c.block(), n_in, "{rate}");
         }
-        assert!(Chain::new(4_000, 1).is_err());
-        assert!(Chain::new(48_000, 0).is_err());
+        assert!(Chain::new(4_000, 1, &EngineSpec::RnNoise).is_err());
+        assert!(Chain::new(48_000, 0, &EngineSpec::RnNoise).is_err());
     }
 
     #[test]
     fn output_length_equals_input_length_after_drain() {
         for rate in [16_000, 44_100, 48_000] {
-            let mut c = Chain::new(rate, 2).unwrap();
+            let mut c = Chain::new(rate, 2, &EngineSpec::RnNoise).unwrap();
             let p = Params {
                 attenuation_limit: 100.0,
                 vad_threshold: 0.0,

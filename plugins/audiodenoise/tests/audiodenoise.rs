@@ -4,32 +4,16 @@
 
 use gst::prelude::*;
 use gst_check::Harness;
-use mediaai_common::testing::{media, read_wav, si_sdr};
+use mediaai_common::testing::{alsa_speech, media, read_wav, si_sdr};
 
 fn init() {
     gst::init().unwrap();
     gstaudiodenoise::plugin_register_static().expect("plugin registers");
 }
 
-const SPEECH: [&str; 8] = [
-    "Front_Center",
-    "Front_Left",
-    "Front_Right",
-    "Rear_Center",
-    "Rear_Left",
-    "Rear_Right",
-    "Side_Left",
-    "Side_Right",
-];
-
 /// The eight announcements back to back (48 kHz mono, 11.4 s), and the noise looped as long.
 fn speech_and_noise() -> (Vec<f32>, Vec<f32>) {
-    let mut speech = Vec::new();
-    for name in SPEECH {
-        let (rate, channels, s) = read_wav(&media(&format!("alsa-{name}.wav")));
-        assert_eq!((rate, channels), (48_000, 1));
-        speech.extend(s);
-    }
+    let speech = alsa_speech();
     let (_, _, noise) = read_wav(&media("alsa-Noise.wav"));
     let noise = noise.iter().copied().cycle().take(speech.len()).collect();
     (speech, noise)
@@ -130,6 +114,34 @@ fn denoising_raises_si_sdr_at_0_5_and_10_db() {
         eprintln!("{snr} dB: SI-SDR {before:.2} -> {after:.2} dB");
         assert!(after > before + 0.5, "{snr} dB: {before:.2} -> {after:.2}");
     }
+}
+
+#[test]
+fn deepfilter_engine_raises_si_sdr_more_and_keeps_every_sample() {
+    let (speech, noise) = speech_and_noise();
+    for snr in [0.0, 5.0, 10.0] {
+        let noisy = mix(&speech, &noise, snr);
+        let rn = run(&noisy, 48_000, 1, &[480], &[]);
+        let df = run(&noisy, 48_000, 1, &[1024], &[("engine", "deepfilter")]);
+        assert_eq!(df.len(), noisy.len(), "every sample comes back");
+        let (before, r, d) = (
+            si_sdr(&noisy, &speech),
+            si_sdr(&rn, &speech),
+            si_sdr(&df, &speech),
+        );
+        eprintln!("{snr} dB: SI-SDR {before:.2}, rnnoise {r:.2}, deepfilter {d:.2}");
+        assert!(d > before + 1.0, "{snr} dB: {before:.2} -> {d:.2}");
+    }
+}
+
+#[test]
+fn a_missing_deepfilter_model_is_a_clear_error() {
+    init();
+    let err = mediaai_common::testing::run_to_end(
+        "audiotestsrc num-buffers=3 ! audio/x-raw,format=F32LE,rate=48000 ! audiodenoise engine=deepfilter model-location=/nonexistent/df.tar.gz ! fakesink",
+    )
+    .expect_err("no model, no audio");
+    assert!(err.contains("/nonexistent/df.tar.gz"), "{err}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The real-time rule: after caps are set, audio flowing through audiodenoise allocates
 //! nothing on the Rust heap (a counting global allocator in this test binary, its own process
 //! so no other test allocates meanwhile). Ten seconds of audio flow in 10 ms buffers, at 48 kHz
-//! mono (no resampling) and at 44.1 kHz stereo (both resamplers), with voice messages posted.
+//! mono (no resampling) and at 44.1 kHz stereo (both resamplers), with voice messages posted,
+//! and through the DeepFilterNet engine.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -43,9 +44,16 @@ static GLOBAL: Counting = Counting;
 fn ten_seconds_of_audio_allocate_nothing() {
     gst::init().unwrap();
     gstaudiodenoise::plugin_register_static().expect("plugin registers");
-    for (rate, channels) in [(48_000u32, 1usize), (44_100, 2)] {
+    for (rate, channels, engine) in [
+        (48_000u32, 1usize, "rnnoise"),
+        (44_100, 2, "rnnoise"),
+        // Our side of the DeepFilterNet path; the runtime's own allocations go to its own
+        // allocator and are not seen here.
+        (48_000, 1, "deepfilter"),
+    ] {
         let mut h = Harness::new("audiodenoise");
         let e = h.element().unwrap();
+        e.set_property_from_str("engine", engine);
         e.set_property("message-interval", 100_000_000u64);
         e.set_property("vad-threshold", 0.5f32);
         e.set_property("attenuation-limit", 30f32);

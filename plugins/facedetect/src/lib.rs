@@ -17,14 +17,4 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     onnxfacedetect::register(plugin)
 }
 
-gst::plugin_define!(
-    facedetect,
-    env!("CARGO_PKG_DESCRIPTION"),
-    plugin_init,
-    concat!(env!("CARGO_PKG_VERSION"), "-", env!("COMMIT_ID")),
-    "MIT/X11",
-    env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
-    env!("BUILD_REL_DATE")
-);
+mediaai_common::plugin!(facedetect, plugin_init);

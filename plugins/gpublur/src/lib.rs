@@ -20,14 +20,4 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     gpublur::register(plugin)
 }
 
-gst::plugin_define!(
-    gpublur,
-    env!("CARGO_PKG_DESCRIPTION"),
-    plugin_init,
-    concat!(env!("CARGO_PKG_VERSION"), "-", env!("COMMIT_ID")),
-    "MIT/X11",
-    env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
-    env!("BUILD_REL_DATE")
-);
+mediaai_common::plugin!(gpublur, plugin_init);

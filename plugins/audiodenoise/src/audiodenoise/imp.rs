@@ -1,10 +1,12 @@
 /**
  * element-audiodenoise:
  *
- * Removes background noise from speech in real time with RNNoise. Takes F32 interleaved audio
+ * Removes background noise from speech in real time with RNNoise (default) or DeepFilterNet 3
+ * (`engine=deepfilter`, through its runtime from `make models`). Takes F32 interleaved audio
  * at any rate from 8 to 192 kHz (resampled internally to the model's 48 kHz and back) and any
  * channel count (each channel denoised on its own). Buffers keep their timestamps: the element
- * delays the audio by a fixed, reported latency (20 ms at 48 kHz) and gives back exactly as
+ * delays the audio by a fixed, reported latency (20 ms at 48 kHz with RNNoise, 40 ms with
+ * DeepFilterNet) and gives back exactly as
  * many samples as it received, the tail at EOS included.
  *
  * The streaming thread takes no lock and allocates nothing after caps are set: the chain's
@@ -17,7 +19,7 @@
  * ]|
  */
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
 use gst::glib;
 use gst::prelude::*;
@@ -28,7 +30,7 @@ use gst_base::prelude::*;
 use mediaai_common::exclusive::{AtomicF32, Exclusive};
 
 use super::Engine;
-use crate::chain::{Chain, Params};
+use crate::chain::{Chain, EngineSpec, Params};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -45,6 +47,13 @@ const DEFAULT_MESSAGE_INTERVAL: u64 = gst::ClockTime::SECOND.nseconds();
 /// A timestamp this far from where the samples so far put the buffer starts a new run (the
 /// held audio is sent out first): the alignment threshold of GStreamer's audio sinks.
 const DISCONT_TOLERANCE: gst::ClockTime = gst::ClockTime::from_mseconds(40);
+
+/// What the chain is built with at caps time (read under a lock then, never per buffer).
+#[derive(Debug, Clone, Default)]
+struct Setup {
+    engine: Engine,
+    model_location: Option<String>,
+}
 
 /// Settings the streaming thread reads without a lock.
 struct Settings {
@@ -117,6 +126,7 @@ impl State {
 
 #[derive(Default)]
 pub struct AudioDenoise {
+    setup: Mutex<Setup>,
     settings: Settings,
     state: Exclusive<Option<State>>,
     /// What the latency query answers, in nanoseconds (set with the caps).
@@ -136,7 +146,12 @@ impl ObjectImpl for AudioDenoise {
             vec![
                 glib::ParamSpecEnum::builder_with_default("engine", Engine::default())
                     .nick("Engine")
-                    .blurb("Denoising model. Default: rnnoise")
+                    .blurb("Denoising model: rnnoise (built in, 20 ms latency at 48 kHz) or deepfilter (DeepFilterNet 3 through its runtime, 40 ms; stronger). Applies at the next caps. Default: rnnoise")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("model-location")
+                    .nick("Model location")
+                    .blurb("engine=deepfilter: the DeepFilterNet3_onnx.tar.gz to load (default: the one `make models` fetched, found beside the other models). Applies at the next caps.")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecFloat::builder("attenuation-limit")
@@ -177,7 +192,18 @@ impl ObjectImpl for AudioDenoise {
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         let s = &self.settings;
         match pspec.name() {
-            "engine" => {}
+            "engine" => {
+                self.setup
+                    .lock()
+                    .expect("setup lock is never poisoned")
+                    .engine = value.get().expect("type checked upstream")
+            }
+            "model-location" => {
+                self.setup
+                    .lock()
+                    .expect("setup lock is never poisoned")
+                    .model_location = value.get().expect("type checked upstream")
+            }
             "attenuation-limit" => s
                 .attenuation_limit
                 .set(value.get().expect("type checked upstream")),
@@ -199,7 +225,18 @@ impl ObjectImpl for AudioDenoise {
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
         let s = &self.settings;
         match pspec.name() {
-            "engine" => Engine::RnNoise.to_value(),
+            "engine" => self
+                .setup
+                .lock()
+                .expect("setup lock is never poisoned")
+                .engine
+                .to_value(),
+            "model-location" => self
+                .setup
+                .lock()
+                .expect("setup lock is never poisoned")
+                .model_location
+                .to_value(),
             "attenuation-limit" => s.attenuation_limit.get().to_value(),
             "vad-threshold" => s.vad_threshold.get().to_value(),
             "message-interval" => s.message_interval.load(Ordering::Relaxed).to_value(),
@@ -214,11 +251,10 @@ impl GstObjectImpl for AudioDenoise {}
 impl ElementImpl for AudioDenoise {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            mediaai_common::element_metadata(
                 "Speech denoiser",
                 "Filter/Effect/Audio",
-                "Removes background noise from speech in real time (RNNoise), any rate and channel count, fixed reported latency",
-                "The gst-media-ai authors",
+                "Removes background noise from speech in real time (RNNoise or DeepFilterNet 3), any rate and channel count, fixed reported latency",
             )
         });
         Some(&*META)
@@ -370,7 +406,34 @@ impl AudioFilterImpl for AudioDenoise {
     }
 
     fn setup(&self, info: &gst_audio::AudioInfo) -> Result<(), gst::LoggableError> {
-        let chain = Chain::new(info.rate(), info.channels() as usize).map_err(|e| {
+        let setup = self
+            .setup
+            .lock()
+            .expect("setup lock is never poisoned")
+            .clone();
+        let engine = match setup.engine {
+            Engine::RnNoise => EngineSpec::RnNoise,
+            Engine::DeepFilter => {
+                let find = |explicit: Option<&str>, name: &str| {
+                    mediaai_common::inference::locate_model(explicit, name).map_err(|e| {
+                        gst::element_imp_error!(
+                            self,
+                            gst::ResourceError::NotFound,
+                            ["engine=deepfilter: {}", e]
+                        );
+                        gst::loggable_error!(CAT, "{e}")
+                    })
+                };
+                EngineSpec::DeepFilter {
+                    library: find(None, "libdeepfilter.so")?,
+                    model: find(
+                        setup.model_location.as_deref(),
+                        "DeepFilterNet3_onnx.tar.gz",
+                    )?,
+                }
+            }
+        };
+        let chain = Chain::new(info.rate(), info.channels() as usize, &engine).map_err(|e| {
             gst::element_imp_error!(self, gst::StreamError::Format, ["{}", e]);
             gst::loggable_error!(CAT, "{e}")
         })?;

@@ -21,6 +21,13 @@ pub enum Engine {
         nick = "rnnoise"
     )]
     RnNoise = 0,
+    /// DeepFilterNet 3 through its real-time runtime (`make models`), 10 ms frames at 48 kHz,
+    /// two frames of lookahead.
+    #[enum_value(
+        name = "DeepFilterNet 3: deep filtering on ERB bands, runtime and model from make models",
+        nick = "deepfilter"
+    )]
+    DeepFilter = 1,
 }
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {

@@ -315,11 +315,10 @@ impl GstObjectImpl for OnnxFaceDetect {}
 impl ElementImpl for OnnxFaceDetect {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            mediaai_common::element_metadata(
                 "ONNX face detector",
                 "Filter/Analyzer/Video",
                 "Finds faces with an ONNX model and marks them as region-of-interest metas",
-                "gst-media-ai developers",
             )
         });
         Some(&*METADATA)

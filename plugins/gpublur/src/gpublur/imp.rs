@@ -350,11 +350,10 @@ impl GstObjectImpl for GpuBlur {}
 impl ElementImpl for GpuBlur {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            mediaai_common::element_metadata(
                 "GPU region blur",
                 "Filter/Effect/Video",
                 "Blurs, pixelates or fills regions of interest (or whole frames) on the GPU",
-                "gst-media-ai developers",
             )
         });
         Some(&*METADATA)

