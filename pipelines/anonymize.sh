@@ -13,30 +13,7 @@ DETECT_OPTS=${DETECT_OPTS:-}
 # Two frames of lookahead: a face the detector finds a frame or two late is hidden from the
 # frames before too (the tracker already covers the frames after it is lost).
 BLUR_OPTS=${BLUR_OPTS:-lookahead=2}
-X264_OPTS=${X264_OPTS:-speed-preset=veryfast}
-AAC_BITRATE=${AAC_BITRATE:-192000}
-
-case "$INFO" in
-    *"video #"*) ;;
-    *) echo "anonymize: $IN has no video stream" >&2; exit 1 ;;
-esac
-
-# Queues split detection, blurring and encoding into threads of their own so they overlap.
 # Frames stay I420 from the decoder to the encoder (4:2:0, the H.264 profile every player
 # decodes): the detector samples it directly and the blur works on the planes, so no colour
 # conversion runs unless the decoder gives another format.
-# shellcheck disable=SC2086
-set -- filesrc location="$IN" ! decodebin name=dec \
-    dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
-    ! videoconvert ! video/x-raw,format=I420 \
-    ! onnxfacedetect post-messages=false $DETECT_OPTS ! queue max-size-buffers=3 \
-    ! gpublur $BLUR_OPTS ! queue max-size-buffers=3 \
-    ! x264enc $X264_OPTS ! h264parse ! queue ! mp4mux name=mux \
-    ! filesink location="$OUT"
-case "$INFO" in
-    *"audio #"*)
-        set -- "$@" dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
-            ! audioconvert ! audioresample ! avenc_aac bitrate="$AAC_BITRATE" ! aacparse ! queue ! mux.
-        ;;
-esac
-exec gst-launch-1.0 -q -e "$@"
+video_to_mp4 "onnxfacedetect post-messages=false $DETECT_OPTS ! queue max-size-buffers=3 ! gpublur $BLUR_OPTS"

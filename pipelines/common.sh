@@ -17,3 +17,29 @@ INFO=$(gst-discoverer-1.0 "$IN" 2>&1) || {
     echo "$INFO" >&2
     exit 1
 }
+
+# Decodes IN, runs its video (I420) through FILTERS (a gst-launch fragment, split on spaces),
+# encodes H.264 (X264_OPTS, default speed-preset=veryfast) into MP4 at OUT, and re-encodes the
+# audio track, when there is one, to AAC (AAC_BITRATE, default 192000). Queues give decoding,
+# the filters and encoding threads of their own.
+#   video_to_mp4 FILTERS
+video_to_mp4() {
+    case "$INFO" in
+        *"video #"*) ;;
+        *) echo "$NAME: $IN has no video stream" >&2; exit 1 ;;
+    esac
+    # shellcheck disable=SC2086
+    set -- filesrc location="$IN" ! decodebin name=dec \
+        dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+        ! videoconvert ! video/x-raw,format=I420 ! $1 ! queue max-size-buffers=3 \
+        ! x264enc ${X264_OPTS:-speed-preset=veryfast} ! h264parse ! queue ! mp4mux name=mux \
+        ! filesink location="$OUT"
+    case "$INFO" in
+        *"audio #"*)
+            set -- "$@" dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+                ! audioconvert ! audioresample ! avenc_aac bitrate="${AAC_BITRATE:-192000}" \
+                ! aacparse ! queue ! mux.
+            ;;
+    esac
+    exec gst-launch-1.0 -q -e "$@"
+}

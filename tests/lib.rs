@@ -16,6 +16,7 @@ pub fn plugin_dir() -> PathBuf {
         "libgstfacedetect.so",
         "libgstgpublur.so",
         "libgstaudiodenoise.so",
+        "libgstvhsrestore.so",
     ] {
         assert!(
             dir.join(lib).is_file(),

@@ -198,3 +198,14 @@ pub fn alsa_speech() -> Vec<f32> {
     }
     speech
 }
+
+/// Peak signal-to-noise ratio of two 8-bit images (or planes) in dB.
+pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum::<f64>()
+        / a.len().max(1) as f64;
+    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
+}

@@ -3,7 +3,7 @@
 use gst::prelude::*;
 use gst_check::Harness;
 use gst_video::VideoRegionOfInterestMeta;
-use mediaai_common::testing::{load_frame, media, run_to_end};
+use mediaai_common::testing::{load_frame, media, psnr, run_to_end};
 
 /// The astronaut's face as a detector marks it.
 const FACE: (u32, u32, u32, u32) = (182, 58, 88, 120);
@@ -361,16 +361,6 @@ fn lookahead_hides_a_face_found_late_and_drains_at_eos() {
         assert_eq!(blurred, (1..=5).contains(&i), "frame {i}");
     }
     assert!(h.try_pull().is_none(), "no frame duplicated");
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
 }
 
 #[test]

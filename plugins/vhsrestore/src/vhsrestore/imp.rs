@@ -1,0 +1,689 @@
+/**
+ * element-vhsrestore:
+ *
+ * Restores analog tape captures in one pass: motion-adaptive deinterlacing (yadif class with
+ * edge-directed and cubic interpolation), motion-aware temporal denoising (separate luma and
+ * chroma strengths), horizontal chroma delay correction (given, or estimated from the
+ * picture), black/white levels and saturation, and masking of the head-switching lines at the
+ * bottom. Planar 8-bit YUV (I420, Y42B, Y444). One frame of latency (reported): the
+ * deinterlacer looks at the frames before and after. Rows are split over the CPU cores; no
+ * memory is allocated per frame (output buffers come from a pool made at caps time).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=tape.mkv ! decodebin ! videoconvert ! vhsrestore rate=field ! videoconvert ! autovideosink
+ * ]|
+ */
+use std::collections::VecDeque;
+use std::sync::{LazyLock, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::prelude::*;
+
+use super::{Deinterlace, FieldOrder, Rate};
+use crate::stages::{self, Plane, TemporalDenoise};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "vhsrestore",
+        gst::DebugColorFlags::empty(),
+        Some("Analog tape restoration"),
+    )
+});
+
+const FORMATS: [gst_video::VideoFormat; 3] = [
+    gst_video::VideoFormat::I420,
+    gst_video::VideoFormat::Y42b,
+    gst_video::VideoFormat::Y444,
+];
+/// Chroma delay is re-estimated every this many frames (auto mode), and smoothed.
+const CHROMA_ESTIMATE_EVERY: u64 = 12;
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    deinterlace: Deinterlace,
+    rate: Rate,
+    field_order: FieldOrder,
+    luma_denoise: f64,
+    chroma_denoise: f64,
+    /// Chroma pixels; `None`: estimated.
+    chroma_shift: Option<i32>,
+    black: f64,
+    white: f64,
+    saturation: f64,
+    head_switch_lines: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            deinterlace: Deinterlace::Auto,
+            rate: Rate::Frame,
+            field_order: FieldOrder::Auto,
+            luma_denoise: 8.0,
+            chroma_denoise: 12.0,
+            chroma_shift: None,
+            black: 16.0,
+            white: 235.0,
+            saturation: 1.0,
+            head_switch_lines: 0,
+        }
+    }
+}
+
+struct State {
+    in_info: gst_video::VideoInfo,
+    out_info: gst_video::VideoInfo,
+    pool: gst::BufferPool,
+    deinterlace: bool,
+    tff: bool,
+    field_rate: bool,
+    /// Input frames not yet restored, oldest first; `prev` is the last one restored.
+    pending: VecDeque<gst::Buffer>,
+    prev: Option<gst::Buffer>,
+    denoise: [TemporalDenoise; 3],
+    denoise_strength: (f64, f64),
+    chroma_shift: f64,
+    frames: u64,
+    ready: VecDeque<gst::Buffer>,
+}
+
+#[derive(Default)]
+pub struct VhsRestore {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for VhsRestore {
+    const NAME: &'static str = "GstVhsRestore";
+    type Type = super::VhsRestore;
+    type ParentType = gst_base::BaseTransform;
+}
+
+impl ObjectImpl for VhsRestore {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecEnum::builder_with_default("deinterlace", Deinterlace::Auto)
+                    .nick("Deinterlace")
+                    .blurb("auto: when the caps say interlaced; on: always (captures flagged progressive); off. Applies at the next caps. Default: auto")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("rate", Rate::Frame)
+                    .nick("Rate")
+                    .blurb("frame: one frame per frame; field: one per field, twice the rate. Applies at the next caps. Default: frame")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("field-order", FieldOrder::Auto)
+                    .nick("Field order")
+                    .blurb("auto: from the caps, top first when unknown; tff; bff. Default: auto")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("luma-denoise")
+                    .nick("Luma denoise")
+                    .blurb("Denoising of luma: the frame-to-frame difference (0-255) still averaged at 25%; the spatial filter takes two thirds of it (0: off). Default: 8")
+                    .minimum(0.0)
+                    .maximum(100.0)
+                    .default_value(8.0)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("chroma-denoise")
+                    .nick("Chroma denoise")
+                    .blurb("Denoising of chroma, as luma-denoise. Default: 12")
+                    .minimum(0.0)
+                    .maximum(100.0)
+                    .default_value(12.0)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecInt::builder("chroma-shift")
+                    .nick("Chroma shift")
+                    .blurb("Moves chroma right by this many chroma pixels (negative: left) to undo the tape's chroma delay; 1000: estimate it from the picture. Default: 1000 (estimate)")
+                    .minimum(-16)
+                    .maximum(1000)
+                    .default_value(1000)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("black-level")
+                    .nick("Black level")
+                    .blurb("Input luma that becomes black (16). Default: 16")
+                    .minimum(0.0)
+                    .maximum(254.0)
+                    .default_value(16.0)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("white-level")
+                    .nick("White level")
+                    .blurb("Input luma that becomes white (235). Default: 235")
+                    .minimum(1.0)
+                    .maximum(255.0)
+                    .default_value(235.0)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("saturation")
+                    .nick("Saturation")
+                    .blurb("Chroma gain about neutral (1: unchanged). Default: 1")
+                    .minimum(0.0)
+                    .maximum(4.0)
+                    .default_value(1.0)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("head-switch-lines")
+                    .nick("Head-switching lines")
+                    .blurb("Bottom lines masked to black, where the tape heads switch and the picture tears (0: none). Default: 0")
+                    .maximum(64)
+                    .default_value(0)
+                    .mutable_playing()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned");
+        match pspec.name() {
+            "deinterlace" => s.deinterlace = value.get().expect("type checked upstream"),
+            "rate" => s.rate = value.get().expect("type checked upstream"),
+            "field-order" => s.field_order = value.get().expect("type checked upstream"),
+            "luma-denoise" => s.luma_denoise = value.get().expect("type checked upstream"),
+            "chroma-denoise" => s.chroma_denoise = value.get().expect("type checked upstream"),
+            "chroma-shift" => {
+                let v: i32 = value.get().expect("type checked upstream");
+                s.chroma_shift = (v <= 16).then_some(v);
+            }
+            "black-level" => s.black = value.get().expect("type checked upstream"),
+            "white-level" => s.white = value.get().expect("type checked upstream"),
+            "saturation" => s.saturation = value.get().expect("type checked upstream"),
+            "head-switch-lines" => {
+                s.head_switch_lines = value.get().expect("type checked upstream")
+            }
+            other => unreachable!("unknown property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned");
+        match pspec.name() {
+            "deinterlace" => s.deinterlace.to_value(),
+            "rate" => s.rate.to_value(),
+            "field-order" => s.field_order.to_value(),
+            "luma-denoise" => s.luma_denoise.to_value(),
+            "chroma-denoise" => s.chroma_denoise.to_value(),
+            "chroma-shift" => s.chroma_shift.unwrap_or(1000).to_value(),
+            "black-level" => s.black.to_value(),
+            "white-level" => s.white.to_value(),
+            "saturation" => s.saturation.to_value(),
+            "head-switch-lines" => s.head_switch_lines.to_value(),
+            other => unreachable!("unknown property {other}"),
+        }
+    }
+}
+
+impl GstObjectImpl for VhsRestore {}
+
+impl ElementImpl for VhsRestore {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            mediaai_common::element_metadata(
+                "VHS restoration",
+                "Filter/Effect/Video/Deinterlace",
+                "Deinterlaces, denoises and repairs chroma, levels and head-switching noise of analog tape captures in one pass",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let sink = gst_video::VideoCapsBuilder::new()
+                .format_list(FORMATS)
+                .build();
+            let src = gst_video::VideoCapsBuilder::new()
+                .format_list(FORMATS)
+                .field("interlace-mode", "progressive")
+                .build();
+            vec![
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &src,
+                )
+                .expect("valid template"),
+                gst::PadTemplate::new(
+                    "sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &sink,
+                )
+                .expect("valid template"),
+            ]
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+/// Doubles (`up`) or halves a structure's frame rate.
+fn scale_rate(s: &mut gst::StructureRef, up: bool) {
+    let Ok(value) = s.value("framerate").cloned() else {
+        return;
+    };
+    let scale = |f: gst::Fraction| {
+        if up {
+            gst::Fraction::new(f.numer().saturating_mul(2), f.denom())
+        } else {
+            gst::Fraction::new(f.numer(), f.denom().saturating_mul(2))
+        }
+    };
+    if let Ok(f) = value.get::<gst::Fraction>() {
+        s.set("framerate", scale(f));
+    } else if let Ok(r) = value.get::<gst::FractionRange>() {
+        s.set(
+            "framerate",
+            gst::FractionRange::new(scale(r.min()), scale(r.max())),
+        );
+    }
+}
+
+impl BaseTransformImpl for VhsRestore {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::NeverInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        if let Some(s) = self.state.lock().expect("state lock").take() {
+            let _ = s.pool.set_active(false);
+        }
+        Ok(())
+    }
+
+    fn transform_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        filter: Option<&gst::Caps>,
+    ) -> Option<gst::Caps> {
+        let field_rate = self.settings.lock().expect("settings lock").rate == Rate::Field;
+        let mut out = caps.clone();
+        for s in out.make_mut().iter_mut() {
+            if direction == gst::PadDirection::Sink {
+                s.set("interlace-mode", "progressive");
+                s.remove_field("field-order");
+                if field_rate {
+                    scale_rate(s, true);
+                }
+            } else {
+                s.remove_field("interlace-mode");
+                s.remove_field("field-order");
+                if field_rate {
+                    scale_rate(s, false);
+                }
+            }
+        }
+        Some(match filter {
+            Some(f) => f.intersect_with_mode(&out, gst::CapsIntersectMode::First),
+            None => out,
+        })
+    }
+
+    fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let in_info = gst_video::VideoInfo::from_caps(incaps)
+            .map_err(|_| gst::loggable_error!(CAT, "invalid input caps {incaps}"))?;
+        let out_info = gst_video::VideoInfo::from_caps(outcaps)
+            .map_err(|_| gst::loggable_error!(CAT, "invalid output caps {outcaps}"))?;
+        if in_info.width() == 0 || in_info.height() == 0 {
+            gst::element_imp_error!(self, gst::StreamError::Format, ["zero-sized frames"]);
+            return Err(gst::loggable_error!(CAT, "zero-sized frames"));
+        }
+        let s = *self.settings.lock().expect("settings lock");
+        let interlaced = in_info.interlace_mode() != gst_video::VideoInterlaceMode::Progressive;
+        let deinterlace = match s.deinterlace {
+            Deinterlace::Auto => interlaced,
+            Deinterlace::On => true,
+            Deinterlace::Off => false,
+        } && in_info.height() >= 2;
+        let tff = match s.field_order {
+            FieldOrder::Tff => true,
+            FieldOrder::Bff => false,
+            FieldOrder::Auto => {
+                in_info.field_order() != gst_video::VideoFieldOrder::BottomFieldFirst
+            }
+        };
+        let pool = gst_video::VideoBufferPool::new();
+        let mut config = pool.config();
+        config.set_params(Some(outcaps), out_info.size() as u32, 4, 0);
+        pool.set_config(config)
+            .map_err(|_| gst::loggable_error!(CAT, "buffer pool refused its config"))?;
+        pool.set_active(true)
+            .map_err(|_| gst::loggable_error!(CAT, "buffer pool did not start"))?;
+        let state = State {
+            denoise: denoisers(&in_info, &s),
+            denoise_strength: (s.luma_denoise, s.chroma_denoise),
+            in_info,
+            out_info,
+            pool: pool.upcast(),
+            deinterlace,
+            tff,
+            field_rate: deinterlace && s.rate == Rate::Field,
+            pending: VecDeque::with_capacity(3),
+            prev: None,
+            chroma_shift: 0.0,
+            frames: 0,
+            ready: VecDeque::with_capacity(4),
+        };
+        gst::info!(CAT, imp = self, "deinterlace {deinterlace}, tff {tff}");
+        if let Some(old) = self.state.lock().expect("state lock").replace(state) {
+            let _ = old.pool.set_active(false);
+        }
+        Ok(())
+    }
+
+    fn submit_input_buffer(
+        &self,
+        _is_discont: bool,
+        inbuf: gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let s = *self.settings.lock().expect("settings lock");
+        let mut guard = self.state.lock().expect("state lock");
+        let Some(state) = guard.as_mut() else {
+            gst::element_imp_error!(self, gst::CoreError::Negotiation, ["buffer before caps"]);
+            return Err(gst::FlowError::NotNegotiated);
+        };
+        state.pending.push_back(inbuf);
+        // The oldest pending frame is restored once the one after it is here.
+        while state.pending.len() >= 2 {
+            self.restore_oldest(state, &s)?;
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn generate_output(
+        &self,
+    ) -> Result<gst_base::subclass::base_transform::GenerateOutputSuccess, gst::FlowError> {
+        use gst_base::subclass::base_transform::GenerateOutputSuccess as Out;
+        let next = self
+            .state
+            .lock()
+            .expect("state lock")
+            .as_mut()
+            .and_then(|s| s.ready.pop_front());
+        Ok(match next {
+            Some(b) => Out::Buffer(b),
+            None => Out::NoOutput,
+        })
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        match event.view() {
+            gst::EventView::Eos(_) | gst::EventView::Caps(_) => {
+                if let Err(e) = self.drain() {
+                    gst::warning!(CAT, imp = self, "draining the held frame failed: {e:?}");
+                }
+            }
+            gst::EventView::FlushStop(_) => {
+                if let Some(s) = self.state.lock().expect("state lock").as_mut() {
+                    s.pending.clear();
+                    s.prev = None;
+                    s.ready.clear();
+                    s.denoise.iter_mut().for_each(TemporalDenoise::reset);
+                }
+            }
+            _ => {}
+        }
+        self.parent_sink_event(event)
+    }
+
+    fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
+        if direction == gst::PadDirection::Src {
+            let upstream =
+                |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
+            let held = || {
+                self.state
+                    .lock()
+                    .expect("state lock")
+                    .as_ref()
+                    .map_or(gst::ClockTime::ZERO, |s| {
+                        mediaai_common::held::frames_duration(&s.in_info, 1)
+                    })
+            };
+            if let Some(answered) = mediaai_common::held::answer_latency(query, upstream, held) {
+                return answered;
+            }
+        }
+        BaseTransformImplExt::parent_query(self, direction, query)
+    }
+}
+
+/// One denoiser per plane, with the luma or chroma strength.
+fn denoisers(info: &gst_video::VideoInfo, s: &Settings) -> [TemporalDenoise; 3] {
+    std::array::from_fn(|p| {
+        TemporalDenoise::new(
+            if p == 0 {
+                s.luma_denoise
+            } else {
+                s.chroma_denoise
+            },
+            info.comp_width(p as u8) as usize,
+            info.comp_height(p as u8) as usize,
+        )
+    })
+}
+
+/// `b` mapped for reading as `info` lays it out.
+fn readable<'a>(
+    b: &'a gst::Buffer,
+    info: &gst_video::VideoInfo,
+) -> Option<gst_video::VideoFrameRef<&'a gst::BufferRef>> {
+    gst_video::VideoFrameRef::from_buffer_ref_readable(b.as_ref(), info).ok()
+}
+
+/// Plane `p` of a mapped frame.
+fn plane<'a>(f: &'a gst_video::VideoFrameRef<&gst::BufferRef>, p: u32) -> Plane<'a> {
+    Plane {
+        data: f.plane_data(p).expect("planar formats only"),
+        stride: f.plane_stride()[p as usize] as usize,
+        width: f.comp_width(p) as usize,
+        height: f.comp_height(p) as usize,
+    }
+}
+
+impl VhsRestore {
+    /// Restores every held frame (EOS, new caps) and pushes the results.
+    fn drain(&self) -> Result<(), gst::FlowError> {
+        let s = *self.settings.lock().expect("settings lock");
+        let out = {
+            let mut guard = self.state.lock().expect("state lock");
+            let Some(state) = guard.as_mut() else {
+                return Ok(());
+            };
+            while !state.pending.is_empty() {
+                self.restore_oldest(state, &s)?;
+            }
+            state.prev = None;
+            std::mem::take(&mut state.ready)
+        };
+        mediaai_common::held::push_all(self.obj().src_pad(), out)?;
+        Ok(())
+    }
+
+    /// Restores `pending[0]` (its neighbours: `prev` and `pending[1]`, or itself at the ends)
+    /// into one or two output buffers.
+    fn restore_oldest(
+        &self,
+        state: &mut State,
+        s: &super::imp::Settings,
+    ) -> Result<(), gst::FlowError> {
+        let Some(cur) = state.pending.pop_front() else {
+            return Ok(());
+        };
+        let next = state
+            .pending
+            .front()
+            .cloned()
+            .unwrap_or_else(|| cur.clone());
+        let prev = state.prev.clone().unwrap_or_else(|| cur.clone());
+        if (s.luma_denoise, s.chroma_denoise) != state.denoise_strength {
+            state.denoise = denoisers(&state.in_info, s);
+            state.denoise_strength = (s.luma_denoise, s.chroma_denoise);
+        }
+        let map = |b| {
+            readable(b, &state.in_info).ok_or_else(|| {
+                gst::element_imp_error!(
+                    self,
+                    gst::StreamError::Format,
+                    ["buffer too small for its caps"]
+                );
+                gst::FlowError::Error
+            })
+        };
+        let (fp, fc, fn_) = (map(&prev)?, map(&cur)?, map(&next)?);
+        let outputs = if state.field_rate { 2 } else { 1 };
+        let first = if state.tff { 0 } else { 1 };
+        let (pts, duration) = (cur.pts(), cur.duration());
+        for k in 0..outputs {
+            let mut out = state.pool.acquire_buffer(None).inspect_err(|e| {
+                gst::element_imp_error!(self, gst::CoreError::Failed, ["no output buffer: {e:?}"]);
+            })?;
+            {
+                let ob = out.get_mut().expect("a pooled buffer is writable");
+                let mut vf =
+                    gst_video::VideoFrameRef::from_buffer_ref_writable(ob, &state.out_info)
+                        .map_err(|_| gst::FlowError::Error)?;
+                for p in 0..3u32 {
+                    let (c, pv, nx) = (plane(&fc, p), plane(&fp, p), plane(&fn_, p));
+                    let stride = vf.plane_stride()[p as usize] as usize;
+                    let dst = vf.plane_data_mut(p).map_err(|_| gst::FlowError::Error)?;
+                    if state.deinterlace {
+                        // First field: the other parity half a field before (prev) and after
+                        // (cur); second field: after the first (cur) and the next frame's.
+                        let (keep, before, after) = if k == 0 {
+                            (first, pv, c)
+                        } else {
+                            (1 - first, c, nx)
+                        };
+                        stages::deinterlace(c, before, after, pv, nx, keep, dst, stride);
+                    } else {
+                        for y in 0..c.height {
+                            dst[y * stride..y * stride + c.width]
+                                .copy_from_slice(&c.data[y * c.stride..y * c.stride + c.width]);
+                        }
+                    }
+                }
+                self.repair(state, s, &mut vf, k == 0);
+            }
+            let o = out.get_mut().expect("a pooled buffer is writable");
+            let _ = cur.copy_into(
+                o,
+                gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::META,
+                ..,
+            );
+            o.unset_flags(gst::BufferFlags::from_bits_truncate(
+                gst_video::VideoBufferFlags::INTERLACED.bits()
+                    | gst_video::VideoBufferFlags::TFF.bits(),
+            ));
+            match (pts, duration, outputs) {
+                (_, _, 1) => {
+                    o.set_pts(pts);
+                    o.set_duration(duration);
+                }
+                (Some(p), Some(d), _) => {
+                    let half = d / 2;
+                    o.set_pts(p + half * k as u64);
+                    o.set_duration(if k == 0 { half } else { d - half });
+                }
+                _ => {
+                    o.set_pts(pts);
+                    o.set_duration(gst::ClockTime::NONE);
+                }
+            }
+            state.ready.push_back(out);
+        }
+        drop((fp, fc, fn_));
+        state.prev = Some(cur);
+        state.frames += 1;
+        Ok(())
+    }
+
+    /// The stages after deinterlacing, in place on an output frame.
+    fn repair(
+        &self,
+        state: &mut State,
+        s: &Settings,
+        vf: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+        first_of_frame: bool,
+    ) {
+        let all: [(usize, usize, usize); 3] = std::array::from_fn(|p| {
+            (
+                vf.plane_stride()[p] as usize,
+                vf.comp_width(p as u32) as usize,
+                vf.comp_height(p as u32) as usize,
+            )
+        });
+        let dims = |p: u32| all[p as usize];
+        let height = vf.height() as usize;
+        // Chroma delay: measured on the restored picture every few frames, smoothed.
+        if s.chroma_shift.is_none()
+            && first_of_frame
+            && state.frames.is_multiple_of(CHROMA_ESTIMATE_EVERY)
+        {
+            let (ls, lw, lh) = dims(0);
+            let (cs, cw, ch) = dims(1);
+            let factor = (lw / cw.max(1)).max(1);
+            let luma = Plane {
+                data: vf.plane_data(0).expect("planar"),
+                stride: ls,
+                width: lw,
+                height: lh,
+            };
+            let chroma = Plane {
+                data: vf.plane_data(1).expect("planar"),
+                stride: cs,
+                width: cw,
+                height: ch,
+            };
+            if let Some(d) = stages::chroma_delay(luma, chroma, factor) {
+                state.chroma_shift = if state.frames == 0 {
+                    -d as f64
+                } else {
+                    0.7 * state.chroma_shift - 0.3 * d as f64
+                };
+            }
+        }
+        let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
+        let levels =
+            (s.black != 16.0 || s.white != 235.0).then(|| stages::levels_lut(s.black, s.white));
+        let sat = (s.saturation != 1.0).then(|| stages::saturation_lut(s.saturation));
+        for p in 0..3u32 {
+            let (stride, w, h) = dims(p);
+            let data = vf.plane_data_mut(p).expect("planar");
+            state.denoise[p as usize].process(data, stride, w, h);
+            if p > 0 {
+                stages::shift_rows(data, stride, w, h, shift);
+                if let Some(lut) = &sat {
+                    stages::apply_lut(data, stride, w, h, lut);
+                }
+            } else if let Some(lut) = &levels {
+                stages::apply_lut(data, stride, w, h, lut);
+            }
+            // Head-switching noise: the bottom lines masked (black luma, neutral chroma).
+            let lines = (s.head_switch_lines as usize * h).div_ceil(height).min(h);
+            if lines > 0 {
+                let fill = if p == 0 { 16 } else { 128 };
+                for row in data[(h - lines) * stride..h * stride].chunks_mut(stride) {
+                    row[..w].fill(fill);
+                }
+            }
+        }
+    }
+}
