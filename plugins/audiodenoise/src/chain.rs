@@ -150,7 +150,6 @@ impl Fifo {
 /// One stream's denoiser.
 pub struct Chain {
     channels: usize,
-    rate: u32,
     /// Frames per block at the stream rate and at the model rate.
     n_in: usize,
     n_model: usize,
@@ -179,6 +178,27 @@ pub struct Chain {
     vad_sum: f32,
     vad_max: f32,
     vad_frames: u32,
+}
+
+/// One planar block (`channels` rows) from `input` into `output` through `resampler`, or
+/// copied when the rates match. Sizes were checked in [`Chain::new`]; a failure leaves silence
+/// rather than stop the audio.
+fn resample(resampler: &mut Option<Fft<f32>>, input: &[f32], output: &mut [f32], channels: usize) {
+    let Some(r) = resampler else {
+        output.copy_from_slice(input);
+        return;
+    };
+    let (n_in, n_out) = (input.len() / channels, output.len() / channels);
+    let ok = match (
+        SequentialSlice::new(input, channels, n_in),
+        SequentialSlice::new_mut(&mut *output, channels, n_out),
+    ) {
+        (Ok(i), Ok(mut o)) => r.process_into_buffer(&i, &mut o, None).is_ok(),
+        _ => false,
+    };
+    if !ok {
+        output.fill(0.0);
+    }
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -233,7 +253,6 @@ impl Chain {
         let delay = (model_side + down_delay as f64).round() as usize;
         Ok(Chain {
             channels,
-            rate,
             n_in,
             n_model,
             up,
@@ -268,10 +287,6 @@ impl Chain {
     /// Frames a block holds at the stream rate: input waits up to this long for its block.
     pub fn block(&self) -> usize {
         self.n_in
-    }
-
-    pub fn rate(&self) -> u32 {
-        self.rate
     }
 
     pub fn channels(&self) -> usize {
@@ -359,24 +374,12 @@ impl Chain {
     /// One full input block through the chain into the output FIFO.
     fn run_block(&mut self, params: &Params) {
         let (ch, n_in, n_model) = (self.channels, self.n_in, self.n_model);
-        match &mut self.up {
-            Some(up) => {
-                let input = SequentialSlice::new(&self.block_in[..], ch, n_in)
-                    .expect("block sized for its channels");
-                let mut output = SequentialSlice::new_mut(&mut self.block_model[..], ch, n_model)
-                    .expect("block sized for its channels");
-                // Sizes were checked in `new`; a failure leaves silence rather than stop audio.
-                if up.process_into_buffer(&input, &mut output, None).is_err() {
-                    self.block_model.fill(0.0);
-                }
-            }
-            None => self.block_model.copy_from_slice(&self.block_in),
-        }
-        let dry_gain = 10f32.powf(-params.attenuation_limit.clamp(0.0, 100.0) / 20.0);
+        resample(&mut self.up, &self.block_in, &mut self.block_model, ch);
+        // 100 dB means no limit: nothing of the original.
         let dry_gain = if params.attenuation_limit >= 100.0 {
             0.0
         } else {
-            dry_gain
+            10f32.powf(-params.attenuation_limit.max(0.0) / 20.0)
         };
         for c in 0..ch {
             for f in 0..n_model / FRAME {
@@ -410,18 +413,7 @@ impl Chain {
                 hist[d - FRAME..].copy_from_slice(&self.block_model[at..at + FRAME]);
             }
         }
-        match &mut self.down {
-            Some(down) => {
-                let input = SequentialSlice::new(&self.wet_model[..], ch, n_model)
-                    .expect("block sized for its channels");
-                let mut output = SequentialSlice::new_mut(&mut self.block_out[..], ch, n_in)
-                    .expect("block sized for its channels");
-                if down.process_into_buffer(&input, &mut output, None).is_err() {
-                    self.block_out.fill(0.0);
-                }
-            }
-            None => self.block_out.copy_from_slice(&self.wet_model),
-        }
+        resample(&mut self.down, &self.wet_model, &mut self.block_out, ch);
         self.filled = 0;
         let skip = self.to_trim.min(n_in);
         self.to_trim -= skip;

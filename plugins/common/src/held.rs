@@ -1,5 +1,5 @@
-//! For elements that hold buffers back (batches, lookahead windows): latency in frames, the
-//! latency query, and pushing what was held.
+//! For elements that hold buffers back (batches, lookahead windows, audio blocks): latency in
+//! frames, the latency query, the sink events that drain or drop what is held, and pushing it.
 
 use gst::prelude::*;
 
@@ -17,7 +17,7 @@ pub fn frames_duration(info: &gst_video::VideoInfo, frames: u64) -> gst::ClockTi
 
 /// When `query` is a latency query: answers it through `upstream` and adds `held` to both
 /// bounds; returns `None` for other queries.
-pub fn answer_latency(
+fn answer_latency(
     query: &mut gst::QueryRef,
     upstream: impl FnOnce(&mut gst::QueryRef) -> bool,
     held: impl FnOnce() -> gst::ClockTime,
@@ -32,6 +32,40 @@ pub fn answer_latency(
     let extra = held();
     q.set(live, min + extra, max.map(|m| m + extra));
     Some(true)
+}
+
+/// The query handler of an element that holds buffers back: a latency query on the source pad
+/// is answered by `parent` with `held` added to both bounds; every other query goes to `parent`.
+pub fn query(
+    direction: gst::PadDirection,
+    query: &mut gst::QueryRef,
+    parent: impl Fn(&mut gst::QueryRef) -> bool,
+    held: impl FnOnce() -> gst::ClockTime,
+) -> bool {
+    if direction == gst::PadDirection::Src {
+        if let Some(answered) = answer_latency(query, &parent, held) {
+            return answered;
+        }
+    }
+    parent(query)
+}
+
+/// What an element that holds buffers does with a sink event before passing it on: EOS and
+/// new caps send out everything held (`drain`), FLUSH_STOP drops it (`flush`). Returns
+/// `drain`'s error for the caller to report; the event goes on either way.
+pub fn on_sink_event<E>(
+    event: &gst::Event,
+    drain: impl FnOnce() -> Result<(), E>,
+    flush: impl FnOnce(),
+) -> Result<(), E> {
+    match event.view() {
+        gst::EventView::Eos(_) | gst::EventView::Caps(_) => drain(),
+        gst::EventView::FlushStop(_) => {
+            flush();
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Pushes `buffers` on `pad` in order, stopping at the first flow error.

@@ -1,22 +1,17 @@
-//! Pad templates shared by the in-place elements.
+//! Pad templates shared by the in-place video elements.
 
 /// `src` and `sink` templates, always present, for raw video in `formats`.
 pub fn in_place_video(formats: &[gst_video::VideoFormat]) -> Vec<gst::PadTemplate> {
     let caps = gst_video::VideoCapsBuilder::new()
         .format_list(formats.iter().copied())
         .build();
-    in_place(&caps)
-}
-
-/// `src` and `sink` templates, always present, both with `caps`.
-pub fn in_place(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
     [
         ("src", gst::PadDirection::Src),
         ("sink", gst::PadDirection::Sink),
     ]
     .into_iter()
     .map(|(name, dir)| {
-        gst::PadTemplate::new(name, dir, gst::PadPresence::Always, caps)
+        gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps)
             .expect("a template from fixed names and valid caps")
     })
     .collect()

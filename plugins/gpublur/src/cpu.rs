@@ -113,6 +113,18 @@ struct FrameView<'a> {
     height: u32,
 }
 
+impl PackedFrame<'_> {
+    /// The frame read-only, to share between threads.
+    fn view(&self) -> FrameView<'_> {
+        FrameView {
+            data: self.data,
+            stride: self.stride,
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
 /// Means of the blocks `rows`×`cols` (side `factor`) into `out`, whose first element is block
 /// (`cols`' row 0, `rows.start`) of a grid `grid_w` blocks wide.
 fn average_blocks(
@@ -567,12 +579,7 @@ impl CpuBlur {
         // A lone box with a hard edge (whole frames, the common case) writes every pixel of its
         // box once: no ownership or coverage to look up, and its rows split over two threads.
         let plain = regions.len() == 1 && shape == MaskShape::Box && feather <= 0.0;
-        let frame = FrameView {
-            data: &*f.data,
-            stride: f.stride,
-            width: f.width,
-            height: f.height,
-        };
+        let frame = f.view();
         for reg in regions {
             let r = reg.block_range(factor, e, gw, gh);
             let (rows, cols) = (r[1] as u32..r[3] as u32, r[0] as u32..r[2] as u32);
@@ -647,12 +654,7 @@ impl CpuBlur {
     ) {
         let (grid_w, grid_h) = (f.width.div_ceil(b), f.height.div_ceil(b));
         let blocks_w = grid_w as usize;
-        let frame = FrameView {
-            data: &*f.data,
-            stride: f.stride,
-            width: f.width,
-            height: f.height,
-        };
+        let frame = f.view();
         for reg in regions {
             let r = reg.block_range(b, 0, grid_w, grid_h);
             let (rows, cols) = (r[1] as u32..r[3] as u32, r[0] as u32..r[2] as u32);

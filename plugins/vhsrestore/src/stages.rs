@@ -146,7 +146,7 @@ fn low_pass(old: u32, new: u32, w: &[u32; 256]) -> u32 {
 /// smoothed with its left and upper neighbours, then moves from its filtered past towards
 /// that by a weight that falls as the difference grows, so flat and still areas are averaged
 /// while edges and motion pass. Values carry 8 extra bits between frames.
-pub struct TemporalDenoise {
+pub struct Denoise {
     spatial: [u32; 256],
     temporal: [u32; 256],
     state: Vec<u16>,
@@ -156,11 +156,11 @@ pub struct TemporalDenoise {
     primed: bool,
 }
 
-impl TemporalDenoise {
+impl Denoise {
     /// `strength`: the temporal difference (0–255) still averaged at 25% (0: off); the spatial
     /// filter takes two thirds of it. `width`×`height` is the plane's size.
     pub fn new(strength: f64, width: usize, height: usize) -> Self {
-        TemporalDenoise {
+        Denoise {
             spatial: weights(strength * 2.0 / 3.0),
             temporal: weights(strength),
             state: vec![0; width * height],
@@ -330,7 +330,7 @@ mod tests {
     #[test]
     fn denoise_averages_still_noise_and_passes_motion() {
         let (w, h) = (32, 32);
-        let mut dn = TemporalDenoise::new(12.0, w, h);
+        let mut dn = Denoise::new(12.0, w, h);
         let mut var = 0.0;
         for t in 0..30u32 {
             let mut out: Vec<u8> = (0..w * h)

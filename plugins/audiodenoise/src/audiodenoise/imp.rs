@@ -28,6 +28,7 @@ use gst_audio::subclass::prelude::*;
 use gst_base::prelude::*;
 
 use mediaai_common::exclusive::{AtomicF32, Exclusive};
+use mediaai_common::held;
 
 use super::Engine;
 use crate::chain::{Chain, EngineSpec, Params};
@@ -351,45 +352,19 @@ impl BaseTransformImpl for AudioDenoise {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        match event.view() {
-            // The held tail goes out before the stream ends or its format changes.
-            gst::EventView::Eos(_) | gst::EventView::Caps(_) => {
-                let params = self.settings.params();
-                let tail = self
-                    .state
-                    .with(|s| s.as_mut().and_then(|s| self.drain_state(s, &params)))
-                    .flatten();
-                if let Some(tail) = tail {
-                    if let Err(e) = self.obj().src_pad().push(tail) {
-                        gst::warning!(CAT, imp = self, "pushing the held tail failed: {e:?}");
-                    }
-                }
-            }
-            gst::EventView::FlushStop(_) => {
-                self.state.with(|s| {
-                    if let Some(s) = s.as_mut() {
-                        s.chain.reset();
-                        s.samples_in = 0;
-                        s.samples_out = 0;
-                        s.base = None;
-                    }
-                });
-            }
-            _ => {}
+        // The held tail goes out before the stream ends or its format changes; a flush drops
+        // it.
+        if let Err(e) = held::on_sink_event(&event, || self.drain(), || self.flush()) {
+            gst::warning!(CAT, imp = self, "pushing the held tail failed: {e:?}");
         }
         self.parent_sink_event(event)
     }
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
-        if direction == gst::PadDirection::Src {
-            let upstream =
-                |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
-            let held = || gst::ClockTime::from_nseconds(self.latency.load(Ordering::Relaxed));
-            if let Some(answered) = mediaai_common::held::answer_latency(query, upstream, held) {
-                return answered;
-            }
-        }
-        BaseTransformImplExt::parent_query(self, direction, query)
+        let parent = |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
+        held::query(direction, query, parent, || {
+            gst::ClockTime::from_nseconds(self.latency.load(Ordering::Relaxed))
+        })
     }
 }
 
@@ -474,6 +449,31 @@ impl AudioFilterImpl for AudioDenoise {
 }
 
 impl AudioDenoise {
+    /// Pushes the held tail (EOS, new caps).
+    fn drain(&self) -> Result<(), gst::FlowError> {
+        let params = self.settings.params();
+        let tail = self
+            .state
+            .with(|s| s.as_mut().and_then(|s| self.drain_state(s, &params)))
+            .flatten();
+        if let Some(tail) = tail {
+            self.obj().src_pad().push(tail)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the held audio (FLUSH_STOP).
+    fn flush(&self) {
+        self.state.with(|s| {
+            if let Some(s) = s.as_mut() {
+                s.chain.reset();
+                s.samples_in = 0;
+                s.samples_out = 0;
+                s.base = None;
+            }
+        });
+    }
+
     /// The run's held samples as one buffer (allocated here: once per run, not per buffer),
     /// or `None` when nothing is held. The chain is ready for a new run afterwards.
     fn drain_state(&self, state: &mut State, params: &Params) -> Option<gst::Buffer> {

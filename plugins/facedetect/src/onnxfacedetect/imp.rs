@@ -502,40 +502,16 @@ impl BaseTransformImpl for OnnxFaceDetect {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        match event.view() {
-            // Held frames go out before the stream ends or its format changes.
-            gst::EventView::Eos(_) | gst::EventView::Caps(_) => {
-                if let Err(e) = self.drain() {
-                    gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
-                }
-            }
-            gst::EventView::FlushStop(_) => {
-                if let Some(state) = self
-                    .state
-                    .lock()
-                    .expect("state lock is never poisoned")
-                    .as_mut()
-                {
-                    state.pending.clear();
-                    state.ready.clear();
-                    state.filled = 0;
-                    state.reset_tracking();
-                }
-            }
-            _ => {}
+        // Held frames go out before the stream ends or its format changes; a flush drops them.
+        if let Err(e) = held::on_sink_event(&event, || self.drain(), || self.flush()) {
+            gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
         }
         self.parent_sink_event(event)
     }
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
-        if direction == gst::PadDirection::Src {
-            let upstream =
-                |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
-            if let Some(answered) = held::answer_latency(query, upstream, || self.batch_latency()) {
-                return answered;
-            }
-        }
-        BaseTransformImplExt::parent_query(self, direction, query)
+        let parent = |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
+        held::query(direction, query, parent, || self.batch_latency())
     }
 
     fn submit_input_buffer(
@@ -649,6 +625,21 @@ impl State {
 }
 
 impl OnnxFaceDetect {
+    /// Drops every held frame (FLUSH_STOP).
+    fn flush(&self) {
+        if let Some(state) = self
+            .state
+            .lock()
+            .expect("state lock is never poisoned")
+            .as_mut()
+        {
+            state.pending.clear();
+            state.ready.clear();
+            state.filled = 0;
+            state.reset_tracking();
+        }
+    }
+
     /// Samples `buf` into tensor slot `slot`.
     fn fill_slot(
         &self,

@@ -564,54 +564,16 @@ impl BaseTransformImpl for GpuBlur {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        match event.view() {
-            // Held frames go out, blurred with the regions known so far, before the stream
-            // ends or its format changes.
-            gst::EventView::Eos(_) | gst::EventView::Caps(_) => {
-                if let Err(e) = self.drain() {
-                    gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
-                }
-            }
-            gst::EventView::FlushStop(_) => {
-                if let Some(state) = self
-                    .state
-                    .lock()
-                    .expect("state lock is never poisoned")
-                    .as_mut()
-                {
-                    state.held.clear();
-                    state.ready.clear();
-                    while let Some(entry) = state.in_flight.pop_front() {
-                        if let (Some(p), Engine::Gpu(g)) = (entry.pending, &mut state.engine) {
-                            g.abandon(p);
-                        }
-                        let mut masks = entry.masks;
-                        masks.clear();
-                        state.spare_masks.push(masks);
-                    }
-                    while let Some(mut list) = state.window.pop_front() {
-                        list.clear();
-                        state.spare.push(list);
-                    }
-                    state.past = 0;
-                }
-            }
-            _ => {}
+        // Held frames go out before the stream ends or its format changes; a flush drops them.
+        if let Err(e) = held::on_sink_event(&event, || self.drain(), || self.flush()) {
+            gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
         }
         self.parent_sink_event(event)
     }
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
-        if direction == gst::PadDirection::Src {
-            let upstream =
-                |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
-            if let Some(answered) =
-                held::answer_latency(query, upstream, || self.lookahead_latency())
-            {
-                return answered;
-            }
-        }
-        BaseTransformImplExt::parent_query(self, direction, query)
+        let parent = |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
+        held::query(direction, query, parent, || self.lookahead_latency())
     }
 }
 
@@ -680,6 +642,32 @@ fn fill_masks<'a>(
 }
 
 impl GpuBlur {
+    /// Drops every held frame (FLUSH_STOP).
+    fn flush(&self) {
+        if let Some(state) = self
+            .state
+            .lock()
+            .expect("state lock is never poisoned")
+            .as_mut()
+        {
+            state.held.clear();
+            state.ready.clear();
+            while let Some(entry) = state.in_flight.pop_front() {
+                if let (Some(p), Engine::Gpu(g)) = (entry.pending, &mut state.engine) {
+                    g.abandon(p);
+                }
+                let mut masks = entry.masks;
+                masks.clear();
+                state.spare_masks.push(masks);
+            }
+            while let Some(mut list) = state.window.pop_front() {
+                list.clear();
+                state.spare.push(list);
+            }
+            state.past = 0;
+        }
+    }
+
     /// What the settings make of `state.masks` for one frame, or `None` when the frame stays
     /// as it is (no masks, or a strength that changes nothing).
     fn job(&self, state: &mut State, fs: &FrameSettings) -> Option<Job> {

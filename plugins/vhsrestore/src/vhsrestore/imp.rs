@@ -24,7 +24,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use super::{Deinterlace, FieldOrder, Rate};
-use crate::stages::{self, Plane, TemporalDenoise};
+use crate::stages::{self, Denoise, Plane};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -84,7 +84,7 @@ struct State {
     /// Input frames not yet restored, oldest first; `prev` is the last one restored.
     pending: VecDeque<gst::Buffer>,
     prev: Option<gst::Buffer>,
-    denoise: [TemporalDenoise; 3],
+    denoise: [Denoise; 3],
     denoise_strength: (f64, f64),
     chroma_shift: f64,
     frames: u64,
@@ -425,50 +425,33 @@ impl BaseTransformImpl for VhsRestore {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        match event.view() {
-            gst::EventView::Eos(_) | gst::EventView::Caps(_) => {
-                if let Err(e) = self.drain() {
-                    gst::warning!(CAT, imp = self, "draining the held frame failed: {e:?}");
-                }
-            }
-            gst::EventView::FlushStop(_) => {
-                if let Some(s) = self.state.lock().expect("state lock").as_mut() {
-                    s.pending.clear();
-                    s.prev = None;
-                    s.ready.clear();
-                    s.denoise.iter_mut().for_each(TemporalDenoise::reset);
-                }
-            }
-            _ => {}
+        // Held frames go out before the stream ends or its format changes; a flush drops them.
+        if let Err(e) =
+            mediaai_common::held::on_sink_event(&event, || self.drain(), || self.flush())
+        {
+            gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
         }
         self.parent_sink_event(event)
     }
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
-        if direction == gst::PadDirection::Src {
-            let upstream =
-                |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
-            let held = || {
-                self.state
-                    .lock()
-                    .expect("state lock")
-                    .as_ref()
-                    .map_or(gst::ClockTime::ZERO, |s| {
-                        mediaai_common::held::frames_duration(&s.in_info, 1)
-                    })
-            };
-            if let Some(answered) = mediaai_common::held::answer_latency(query, upstream, held) {
-                return answered;
-            }
-        }
-        BaseTransformImplExt::parent_query(self, direction, query)
+        let parent = |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
+        mediaai_common::held::query(direction, query, parent, || {
+            self.state
+                .lock()
+                .expect("state lock")
+                .as_ref()
+                .map_or(gst::ClockTime::ZERO, |s| {
+                    mediaai_common::held::frames_duration(&s.in_info, 1)
+                })
+        })
     }
 }
 
 /// One denoiser per plane, with the luma or chroma strength.
-fn denoisers(info: &gst_video::VideoInfo, s: &Settings) -> [TemporalDenoise; 3] {
+fn denoisers(info: &gst_video::VideoInfo, s: &Settings) -> [Denoise; 3] {
     std::array::from_fn(|p| {
-        TemporalDenoise::new(
+        Denoise::new(
             if p == 0 {
                 s.luma_denoise
             } else {
@@ -499,6 +482,16 @@ fn plane<'a>(f: &'a gst_video::VideoFrameRef<&gst::BufferRef>, p: u32) -> Plane<
 }
 
 impl VhsRestore {
+    /// Drops every held frame (FLUSH_STOP).
+    fn flush(&self) {
+        if let Some(s) = self.state.lock().expect("state lock").as_mut() {
+            s.pending.clear();
+            s.prev = None;
+            s.ready.clear();
+            s.denoise.iter_mut().for_each(Denoise::reset);
+        }
+    }
+
     /// Restores every held frame (EOS, new caps) and pushes the results.
     fn drain(&self) -> Result<(), gst::FlowError> {
         let s = *self.settings.lock().expect("settings lock");
