@@ -14,9 +14,11 @@ Degradation (a documented VHS model, fixed seed):
   * head-switching: the bottom 8 lines shifted 12 px and noisier;
   * dropouts: 0.3 per frame on average, white streaks 20-60 px long, one line high.
 Every restorer's output frame k is compared with source frame 2k (the first field's time):
-PSNR (luma and all planes) and SSIM (luma), and frames per second, same input, same run.
+PSNR (luma and all planes) and SSIM (luma), same input, same run. Speed: frames per second of
+each tool over the same clip repeated 5 times with its output discarded, and vhsrestore's
+ratio to the FFmpeg yadif,hqdn3d,eq chain.
 
-    eval_vhs.py PLUGIN_DIR [SECONDS]
+    eval_vhs.py PLUGIN_DIR [SECONDS]      (EVAL_OPTS: extra vhsrestore properties)
 """
 
 import os
@@ -109,6 +111,10 @@ def psnr(a, b) -> float:
     return 10 * np.log10(255 ** 2 / max(mse, 1e-12))
 
 
+# Times the clip is repeated for the speed runs.
+REPEAT = 5
+
+
 def read_raw(path: Path, n: int) -> list:
     data = np.frombuffer(path.read_bytes(), dtype=np.uint8).astype(np.float64)
     size = W * H * 3 // 2
@@ -136,7 +142,8 @@ def main() -> None:
         tools = {
             "vhsrestore": lambda out: ["gst-launch-1.0", "-q", *gst_in, "vhsrestore",
                                        "head-switch-lines=8", "black-level=30",
-                                       "white-level=215", "saturation=1.11", *gst_out(out)],
+                                       "white-level=215", "saturation=1.11",
+                                       *os.environ.get("EVAL_OPTS", "").split(), *gst_out(out)],
             "ffmpeg yadif,hqdn3d,eq": lambda out: [
                 *ff_in, "setfield=tff,yadif,hqdn3d,eq=contrast=1.184:brightness=0.015:saturation=1.111",
                 "-f", "rawvideo", str(out)],
@@ -151,20 +158,39 @@ def main() -> None:
         print(f"\nVHS restoration, {n} interlaced frames {W}x{H} (from {2 * n} clean 50p "
               f"frames of real photographs), {os.cpu_count()} cores")
         print(f"{'restorer':<26} {'PSNR Y':>8} {'PSNR YUV':>9} {'SSIM Y':>8} {'fps':>8}")
+        fps = {}
         base = [psnr(bad[k][0], src[2 * k][0]) for k in range(n)]
         print(f"{'(degraded input)':<26} {np.mean(base):>8.2f}")
         for name, cmd in tools.items():
             out = tmp / "out.yuv"
-            t = time.perf_counter()
             subprocess.run(cmd(out), check=True, env=env)
-            fps = n / (time.perf_counter() - t)
             got = read_raw(out, n)
             k_range = range(2, len(got))
             py = np.mean([psnr(got[k][0], src[2 * k][0]) for k in k_range])
             pall = np.mean([psnr(np.concatenate([p.ravel() for p in got[k]]),
                                  np.concatenate([p.ravel() for p in src[2 * k]])) for k in k_range])
             sy = np.mean([ssim(got[k][0], src[2 * k][0]) for k in k_range])
-            print(f"{name:<26} {py:>8.2f} {pall:>9.2f} {sy:>8.4f} {fps:>8.1f}")
+            fps[name] = speed(cmd, tmp, raw, REPEAT * n, env)
+            print(f"{name:<26} {py:>8.2f} {pall:>9.2f} {sy:>8.4f} {fps[name]:>8.1f}")
+        ratio = fps["vhsrestore"] / fps["ffmpeg yadif,hqdn3d,eq"]
+        print(f"speed: vhsrestore / ffmpeg yadif,hqdn3d,eq = {ratio:.2f}x "
+              f"(fps over {REPEAT * n} frames each, output discarded)")
+
+
+def speed(cmd, tmp: Path, raw: Path, frames: int, env) -> float:
+    """Frames per second over the clip repeated REPEAT times, output thrown away, so that
+    start-up counts for little and every tool pays the same reading cost."""
+    long = tmp / "long.yuv"
+    if not long.exists():
+        long.write_bytes(raw.read_bytes() * REPEAT)
+    argv = [a.replace(str(raw), str(long)) for a in cmd(tmp / "speed.yuv")]
+    if argv[0] == "ffmpeg":
+        argv[-3:] = ["-f", "null", "-"]
+    else:
+        argv[-2:] = ["fakesink"]
+    t = time.perf_counter()
+    subprocess.run(argv, check=True, env=env)
+    return frames / (time.perf_counter() - t)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
 //!   element, with adapter choice from the environment.
 //! * [`inference`]: the ONNX Runtime environment (loaded at run time), session building with
 //!   execution-provider fallback, and the model locator.
-//! * [`pixels`]: float to 8-bit rounding of whole rows, vectorised.
+//! * [`pixels`]: float to 8-bit rounding of whole rows, vectorised; AVX2 builds of row
+//!   kernels where the CPU has it.
 //! * [`roi`]: detections as `GstVideoRegionOfInterestMeta` and back.
 //! * [`sampler`]: video frame to planar float tensor conversion without per-frame allocation.
 //!

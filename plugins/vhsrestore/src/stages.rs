@@ -1,6 +1,7 @@
 //! The restoration stages on 8-bit planes, without GStreamer types. Each works on one plane
 //! (rows `stride` bytes apart) and splits its rows over the thread pool; none allocates.
 
+use mediaai_common::pixels::{quantize, wide};
 use rayon::prelude::*;
 
 /// One 8-bit plane, read-only.
@@ -19,140 +20,312 @@ impl Plane<'_> {
     }
 }
 
-/// Rows per task: enough work per task to beat the scheduling cost.
-const ROWS_PER_TASK: usize = 16;
-
-/// Motion-adaptive deinterlacing of one plane (yadif class, with a cubic vertical
-/// interpolation where no edge direction fits better): the rows of parity `keep` (0: even rows,
+/// The fields one deinterlaced plane is made from: the rows of parity `keep` (0: even rows,
 /// the top field) of `cur` are kept; the others are rebuilt at the kept field's time.
 ///
-/// `other_before` and `other_after` are the frames whose rows of the missing parity lie half a
-/// field before and after the kept field in time; `prev` and `next` the frames whose rows of
-/// the kept parity lie one frame before and after (for the motion check). Top field first,
+/// `before` and `after` are the frames whose rows of the missing parity lie half a field
+/// before and after the kept field in time; `prev` and `next` the frames whose rows of the
+/// kept parity lie one frame before and after (for the motion check). Top field first,
 /// keeping the first field: (prev, cur, prev, next); keeping the second: (cur, next, prev,
-/// next). `out` has the plane's size, rows `out_stride` apart.
-#[allow(clippy::too_many_arguments)]
-pub fn deinterlace(
-    cur: Plane,
-    other_before: Plane,
-    other_after: Plane,
-    prev: Plane,
-    next: Plane,
-    keep: usize,
-    out: &mut [u8],
-    out_stride: usize,
-) {
-    let (w, h) = (cur.width, cur.height);
-    out[..out_stride * h]
-        .par_chunks_mut(out_stride * ROWS_PER_TASK)
-        .enumerate()
-        .for_each(|(chunk, rows)| {
-            for (i, dst) in rows.chunks_mut(out_stride).enumerate() {
-                let y = chunk * ROWS_PER_TASK + i;
-                let dst = &mut dst[..w];
-                if y % 2 == keep || h < 2 {
-                    dst.copy_from_slice(cur.row(y));
-                    continue;
-                }
-                // Kept rows above and below, clamped to the kept field's first and last rows.
-                let last = if (h - 1) % 2 == keep { h - 1 } else { h - 2 };
-                let kept = |k: isize| (y as isize + k).clamp(keep as isize, last as isize) as usize;
-                // Rows of the missing parity two rows away, for the spatial check.
-                let missing = |k: isize| {
-                    let r = y as isize + k;
-                    if r < 0 || r >= h as isize {
-                        y
-                    } else {
-                        r as usize
-                    }
-                };
-                let (up, down) = (cur.row(kept(-1)), cur.row(kept(1)));
-                let (up3, down3) = (cur.row(kept(-3)), cur.row(kept(3)));
-                let (pu, pd) = (prev.row(kept(-1)), prev.row(kept(1)));
-                let (nu, nd) = (next.row(kept(-1)), next.row(kept(1)));
-                let (ab, aa) = (other_before.row(y), other_after.row(y));
-                let (bu, bd) = (other_before.row(missing(-2)), other_before.row(missing(2)));
-                let (au, ad) = (other_after.row(missing(-2)), other_after.row(missing(2)));
-                for x in 0..w {
-                    let at = |r: &[u8], dx: isize| {
-                        r[(x as isize + dx).clamp(0, w as isize - 1) as usize] as i32
-                    };
-                    let c = up[x] as i32;
-                    let e = down[x] as i32;
-                    let d = (ab[x] as i32 + aa[x] as i32) >> 1;
-                    let t0 = (ab[x] as i32 - aa[x] as i32).abs();
-                    let t1 = ((pu[x] as i32 - c).abs() + (pd[x] as i32 - e).abs()) >> 1;
-                    let t2 = ((nu[x] as i32 - c).abs() + (nd[x] as i32 - e).abs()) >> 1;
-                    let mut diff = (t0 >> 1).max(t1).max(t2);
-                    // Spatial prediction: cubic vertically, or along the best edge direction.
-                    let cubic = (9 * (c + e) - (up3[x] as i32 + down3[x] as i32) + 8) >> 4;
-                    let mut pred = cubic.clamp(c.min(e), c.max(e));
-                    let mut score = (at(up, -1) - at(down, -1)).abs()
-                        + (c - e).abs()
-                        + (at(up, 1) - at(down, 1)).abs()
-                        - 1;
-                    for dir in [-1isize, 1] {
-                        for j in [dir, 2 * dir] {
-                            let s = (at(up, j - 1) - at(down, -j - 1)).abs()
-                                + (at(up, j) - at(down, -j)).abs()
-                                + (at(up, j + 1) - at(down, -j + 1)).abs();
-                            if s < score {
-                                score = s;
-                                pred = (at(up, j) + at(down, -j)) >> 1;
-                            } else {
-                                break;
-                            }
-                        }
-                    }
-                    let b = (bu[x] as i32 + au[x] as i32) >> 1;
-                    let f = (bd[x] as i32 + ad[x] as i32) >> 1;
-                    let hi = (d - e).max(d - c).max((b - c).min(f - e));
-                    let lo = (d - e).min(d - c).min((b - c).max(f - e));
-                    diff = diff.max(lo).max(-hi);
-                    dst[x] = pred.clamp(d - diff, d + diff).clamp(0, 255) as u8;
-                }
-            }
-        });
+/// next).
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    pub cur: Plane<'a>,
+    pub before: Plane<'a>,
+    pub after: Plane<'a>,
+    pub prev: Plane<'a>,
+    pub next: Plane<'a>,
+    pub keep: usize,
 }
 
-/// Rows per denoising task: the spatial filter's vertical recursion restarts at each task's
-/// first row, so tasks are kept tall.
-const DENOISE_ROWS: usize = 64;
-
-/// A weight table: the share (16-bit fixed point) a filtered value keeps against a new one,
-/// per absolute difference 0..=255, falling from 1 as the difference grows; `strength` is the
-/// difference where it is 25% (0: filter off).
-fn weights(strength: f64) -> [u32; 256] {
-    let mut w = [0u32; 256];
-    if strength > 0.0 {
-        let s = strength.min(252.0);
-        let gamma = 0.25f64.ln() / (1.0 - s / 255.0 - 0.00001).ln();
-        for (d, v) in w.iter_mut().enumerate() {
-            *v = (((255.0 - d as f64) / 255.0).powf(gamma) * 65536.0).round() as u32;
+impl Fields<'_> {
+    /// Row `y` of the deinterlaced plane into `dst`: yadif-class motion adaptation, with a
+    /// cubic vertical interpolation where no edge direction fits better.
+    fn row(&self, y: usize, dst: &mut [u8]) {
+        let f = self;
+        let (w, h, keep) = (f.cur.width, f.cur.height, f.keep);
+        let dst = &mut dst[..w];
+        if y % 2 == keep || h < 2 {
+            dst.copy_from_slice(f.cur.row(y));
+            return;
+        }
+        // Kept rows above and below, clamped to the kept field's first and last rows.
+        let last = if (h - 1) % 2 == keep { h - 1 } else { h - 2 };
+        let kept = |k: isize| (y as isize + k).clamp(keep as isize, last as isize) as usize;
+        // Rows of the missing parity two rows away, for the spatial check.
+        let missing = |k: isize| {
+            let r = y as isize + k;
+            if r < 0 || r >= h as isize {
+                y
+            } else {
+                r as usize
+            }
+        };
+        let (up, down) = (f.cur.row(kept(-1)), f.cur.row(kept(1)));
+        let (up3, down3) = (f.cur.row(kept(-3)), f.cur.row(kept(3)));
+        let (pu, pd) = (f.prev.row(kept(-1)), f.prev.row(kept(1)));
+        let (nu, nd) = (f.next.row(kept(-1)), f.next.row(kept(1)));
+        let (ab, aa) = (f.before.row(y), f.after.row(y));
+        let (bu, bd) = (f.before.row(missing(-2)), f.before.row(missing(2)));
+        let (au, ad) = (f.after.row(missing(-2)), f.after.row(missing(2)));
+        let rows = Rows {
+            up,
+            down,
+            up3,
+            down3,
+            pu,
+            pd,
+            nu,
+            nd,
+            ab,
+            aa,
+            bu,
+            bd,
+            au,
+            ad,
+        };
+        // The edge search reads three pixels either side: the middle runs as one
+        // straight, vectorisable pass; the few pixels at the ends clamp.
+        let inner = if w > 2 * EDGE { EDGE..w - EDGE } else { 0..0 };
+        for x in (0..w).filter(|x| !inner.contains(x)) {
+            dst[x] = rows.pixel_clamped(x);
+        }
+        if !inner.is_empty() {
+            wide(
+                #[inline(always)]
+                || rows.inner(&mut dst[inner]),
+            );
         }
     }
-    w
 }
 
-/// `new + (old - new) * w(|old - new|)` on values with 8 extra bits.
-#[inline]
-fn low_pass(old: u32, new: u32, w: &[u32; 256]) -> u32 {
-    let d = (old as i32 - new as i32).unsigned_abs() >> 8;
-    let k = w[d.min(255) as usize] as i64;
-    (new as i64 + (((old as i64 - new as i64) * k + 32768) >> 16)) as u32
+/// Where the rows of a restored plane come from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// A progressive plane, as it is.
+    Copy(Plane<'a>),
+    /// An interlaced one, deinterlaced.
+    Fields(Fields<'a>),
 }
 
-/// Edge-preserving spatial and motion-aware temporal denoising (hqdn3d class): each pixel is
-/// smoothed with its left and upper neighbours, then moves from its filtered past towards
-/// that by a weight that falls as the difference grows, so flat and still areas are averaged
-/// while edges and motion pass. Values carry 8 extra bits between frames.
+impl Source<'_> {
+    fn plane(&self) -> Plane<'_> {
+        match self {
+            Source::Copy(p) => *p,
+            Source::Fields(f) => f.cur,
+        }
+    }
+
+    /// Row `y` into `dst`.
+    fn row(&self, y: usize, dst: &mut [u8]) {
+        match self {
+            Source::Copy(p) => dst[..p.width].copy_from_slice(p.row(y)),
+            Source::Fields(f) => f.row(y, dst),
+        }
+    }
+}
+
+/// Deinterlaces one plane into `out` (rows `out_stride` apart) and nothing else.
+pub fn deinterlace(fields: Fields, out: &mut [u8], out_stride: usize) {
+    let h = fields.cur.height;
+    out[..out_stride * h]
+        .par_chunks_mut(out_stride)
+        .enumerate()
+        .for_each(|(y, dst)| fields.row(y, dst));
+}
+
+/// Pixels the edge-directed search reads either side of the one it rebuilds.
+const EDGE: usize = 3;
+
+/// The rows one missing row is rebuilt from (see `deinterlace`): kept rows one and three
+/// above and below (`up`, `down`, `up3`, `down3`), the kept rows' neighbours in the previous
+/// and next frames (`pu`, `pd`, `nu`, `nd`), the missing row itself in the frames before and
+/// after (`ab`, `aa`) and the missing rows two above and below in them (`bu`, `bd`, `au`,
+/// `ad`).
+struct Rows<'a> {
+    up: &'a [u8],
+    down: &'a [u8],
+    up3: &'a [u8],
+    down3: &'a [u8],
+    pu: &'a [u8],
+    pd: &'a [u8],
+    nu: &'a [u8],
+    nd: &'a [u8],
+    ab: &'a [u8],
+    aa: &'a [u8],
+    bu: &'a [u8],
+    bd: &'a [u8],
+    au: &'a [u8],
+    ad: &'a [u8],
+}
+
+/// The same-position values of the temporal check, the spatial candidates and the edge
+/// scores, all as small integers (every intermediate fits `i16`, which keeps eight pixels
+/// in a vector register on any x86-64).
+#[derive(Clone, Copy)]
+struct Taps {
+    c: i16,
+    e: i16,
+    up3: i16,
+    down3: i16,
+    pu: i16,
+    pd: i16,
+    nu: i16,
+    nd: i16,
+    ab: i16,
+    aa: i16,
+    bu: i16,
+    bd: i16,
+    au: i16,
+    ad: i16,
+    /// `up[x + k]` and `down[x + k]` for k = −3..=3.
+    up: [i16; 7],
+    down: [i16; 7],
+}
+
+#[inline(always)]
+fn absdiff(a: i16, b: i16) -> i16 {
+    (a - b).abs()
+}
+
+/// One rebuilt pixel, without branches (so that a row of them vectorises).
+#[inline(always)]
+fn rebuild(t: Taps) -> u8 {
+    let (c, e) = (t.c, t.e);
+    let d = (t.ab + t.aa) >> 1;
+    let t0 = absdiff(t.ab, t.aa);
+    let t1 = (absdiff(t.pu, c) + absdiff(t.pd, e)) >> 1;
+    let t2 = (absdiff(t.nu, c) + absdiff(t.nd, e)) >> 1;
+    let mut diff = (t0 >> 1).max(t1).max(t2);
+    // Spatial prediction: cubic vertically, or along the best edge direction (a direction two
+    // pixels out is only tried when the one pixel out already won, as yadif does).
+    let cubic = (9 * (c + e) - (t.up3 + t.down3) + 8) >> 4;
+    let (u, v) = (&t.up, &t.down);
+    let score = |j: isize| {
+        let k = |o: isize| (3 + j + o) as usize;
+        let m = |o: isize| (3 - j + o) as usize;
+        absdiff(u[k(-1)], v[m(-1)]) + absdiff(u[k(0)], v[m(0)]) + absdiff(u[k(1)], v[m(1)])
+    };
+    let along = |j: isize| (u[(3 + j) as usize] + v[(3 - j) as usize]) >> 1;
+    let mut best = score(0) - 1;
+    let mut pred = cubic.clamp(c.min(e), c.max(e));
+    let mut won = false;
+    for j in [-1, -2, 1, 2] {
+        let s = score(j);
+        let far = j.abs() == 2;
+        let take = s < best && (!far || won);
+        won = if far { won } else { take };
+        best = if take { s } else { best };
+        pred = if take { along(j) } else { pred };
+    }
+    let b = (t.bu + t.au) >> 1;
+    let f = (t.bd + t.ad) >> 1;
+    let hi = (d - e).max(d - c).max((b - c).min(f - e));
+    let lo = (d - e).min(d - c).min((b - c).max(f - e));
+    diff = diff.max(lo).max(-hi);
+    pred.clamp(d - diff, d + diff).clamp(0, 255) as u8
+}
+
+impl<'a> Rows<'a> {
+    /// The taps at `x`, horizontal neighbours read through `at` (which may clamp).
+    #[inline(always)]
+    fn taps(&self, x: usize, at: impl Fn(&[u8], isize) -> u8) -> Taps {
+        let v = |r: &[u8]| r[x] as i16;
+        Taps {
+            c: v(self.up),
+            e: v(self.down),
+            up3: v(self.up3),
+            down3: v(self.down3),
+            pu: v(self.pu),
+            pd: v(self.pd),
+            nu: v(self.nu),
+            nd: v(self.nd),
+            ab: v(self.ab),
+            aa: v(self.aa),
+            bu: v(self.bu),
+            bd: v(self.bd),
+            au: v(self.au),
+            ad: v(self.ad),
+            up: std::array::from_fn(|k| at(self.up, k as isize - 3) as i16),
+            down: std::array::from_fn(|k| at(self.down, k as isize - 3) as i16),
+        }
+    }
+
+    /// The pixel at `x` with neighbours past the row's ends repeated.
+    fn pixel_clamped(&self, x: usize) -> u8 {
+        let w = self.up.len() as isize;
+        rebuild(self.taps(x, |r, dx| r[(x as isize + dx).clamp(0, w - 1) as usize]))
+    }
+
+    /// Pixels `EDGE..EDGE + out.len()`, where every neighbour is inside the row.
+    #[inline(always)]
+    fn inner(&self, out: &mut [u8]) {
+        let n = out.len();
+        let w = n + 2 * EDGE;
+        let r = |s: &'a [u8]| -> &'a [u8] { &s[..w] };
+        let rows = Rows {
+            up: r(self.up),
+            down: r(self.down),
+            up3: r(self.up3),
+            down3: r(self.down3),
+            pu: r(self.pu),
+            pd: r(self.pd),
+            nu: r(self.nu),
+            nd: r(self.nd),
+            ab: r(self.ab),
+            aa: r(self.aa),
+            bu: r(self.bu),
+            bd: r(self.bd),
+            au: r(self.au),
+            ad: r(self.ad),
+        };
+        for (i, o) in out.iter_mut().enumerate() {
+            let x = i + EDGE;
+            *o = rebuild(rows.taps(x, |r, dx| r[(x as isize + dx) as usize]));
+        }
+    }
+}
+
+/// Rows per task of a restoring pass. The denoiser's vertical recursion starts each task one
+/// row early (that row filtered but not written), so tasks need not be tall; 32 rows keep
+/// both cores busy on SD chroma.
+const STRIPE: usize = 32;
+
+/// How much a filtered value keeps against a new one: `(1 − |old − new| · fall)²`, floored at
+/// 0 — 1 for equal values, a quarter at the strength (`fall = 1 / (2 · strength)`), nothing
+/// past twice the strength. Arithmetic rather than a table so that whole rows vectorise.
+#[inline(always)]
+fn low_pass(old: f32, new: f32, fall: f32) -> f32 {
+    let keep = (1.0 - (old - new).abs() * fall).max(0.0);
+    new + (old - new) * (keep * keep)
+}
+
+/// `1 / (2 · strength)`, or 0 for a strength of 0 (the filter off).
+fn fall(strength: f64) -> f32 {
+    if strength > 0.0 {
+        (0.5 / strength.min(255.0)) as f32
+    } else {
+        0.0
+    }
+}
+
+/// Edge-preserving spatial and motion-aware temporal denoising of one plane (hqdn3d class):
+/// each pixel is pulled towards its two neighbours either side by weights that fall as they
+/// differ from it, then smoothed with the row above (recursively, down the rows), then moves
+/// from its filtered past towards that by a weight that falls as the difference grows; flat
+/// and still areas are averaged while edges and motion pass. Every step is a straight pass
+/// over a row, so each runs as vector code; values stay in `f32` between frames.
 pub struct Denoise {
-    spatial: [u32; 256],
-    temporal: [u32; 256],
-    state: Vec<u16>,
-    /// One filtered row per task, for the vertical recursion.
-    lines: Vec<u16>,
+    spatial: f32,
+    temporal: f32,
+    state: Vec<f32>,
+    /// Per task: the filtered row above (`width`), the row being filtered with two pixels of
+    /// margin either side (`width + 4`).
+    scratch: Vec<f32>,
+    /// Per task: the row above its first, for the vertical recursion.
+    above: Vec<u8>,
     width: usize,
+    height: usize,
     primed: bool,
 }
 
@@ -160,12 +333,15 @@ impl Denoise {
     /// `strength`: the temporal difference (0–255) still averaged at 25% (0: off); the spatial
     /// filter takes two thirds of it. `width`×`height` is the plane's size.
     pub fn new(strength: f64, width: usize, height: usize) -> Self {
+        let tasks = height.div_ceil(STRIPE).max(1);
         Denoise {
-            spatial: weights(strength * 2.0 / 3.0),
-            temporal: weights(strength),
-            state: vec![0; width * height],
-            lines: vec![0; width * height.div_ceil(DENOISE_ROWS).max(1)],
+            spatial: fall(strength * 2.0 / 3.0),
+            temporal: fall(strength),
+            state: vec![0.0; width * height],
+            scratch: vec![0.0; (4 * width + 12) * tasks],
+            above: vec![0; width * tasks],
             width,
+            height,
             primed: false,
         }
     }
@@ -177,63 +353,281 @@ impl Denoise {
 
     /// Whether the filter changes anything (strength above 0).
     pub fn enabled(&self) -> bool {
-        self.temporal[0] > 0
-    }
-
-    /// Filters a plane in place (rows `stride` bytes apart) and remembers the result.
-    pub fn process(&mut self, data: &mut [u8], stride: usize, w: usize, h: usize) {
-        if w != self.width || self.state.len() < w * h || w == 0 || !self.enabled() {
-            return;
-        }
-        let primed = std::mem::replace(&mut self.primed, true);
-        let (spatial, temporal) = (&self.spatial, &self.temporal);
-        self.state[..w * h]
-            .par_chunks_mut(w * DENOISE_ROWS)
-            .zip(data[..stride * h].par_chunks_mut(stride * DENOISE_ROWS))
-            .zip(self.lines.par_chunks_mut(w))
-            .for_each(|((state, rows), line)| {
-                for (r, (st, row)) in state.chunks_mut(w).zip(rows.chunks_mut(stride)).enumerate() {
-                    let mut left = (row[0] as u32) << 8;
-                    for x in 0..w {
-                        let cur = (row[x] as u32) << 8;
-                        left = low_pass(left, cur, spatial);
-                        let up = if r == 0 { left } else { line[x] as u32 };
-                        let smooth = low_pass(up, left, spatial);
-                        line[x] = smooth as u16;
-                        let out = if primed {
-                            low_pass(st[x] as u32, smooth, temporal)
-                        } else {
-                            smooth
-                        };
-                        st[x] = out as u16;
-                        row[x] = ((out + 128) >> 8).min(255) as u8;
-                    }
-                }
-            });
+        self.temporal > 0.0
     }
 }
 
-/// Moves a plane `shift` pixels to the right (negative: left), edges repeated, in place.
-/// Analog chroma trails luma by a few pixels; a negative shift pulls it back.
-pub fn shift_rows(data: &mut [u8], stride: usize, width: usize, height: usize, shift: i32) {
-    if shift == 0 || width == 0 {
+/// A straight-line map of pixel values, `v · gain + offset`, rounded and clamped to bytes:
+/// levels and saturation repair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Linear {
+    pub gain: f32,
+    pub offset: f32,
+}
+
+impl Default for Linear {
+    fn default() -> Self {
+        Linear {
+            gain: 1.0,
+            offset: 0.0,
+        }
+    }
+}
+
+impl Linear {
+    /// Luma `black`..`white` onto 16..235.
+    pub fn levels(black: f64, white: f64) -> Self {
+        let gain = 219.0 / (white - black).max(1.0);
+        Linear {
+            gain: gain as f32,
+            offset: (16.0 - black * gain) as f32,
+        }
+    }
+
+    /// Chroma scaled about 128 by `saturation`.
+    pub fn saturation(saturation: f64) -> Self {
+        Linear {
+            gain: saturation as f32,
+            offset: (128.0 * (1.0 - saturation)) as f32,
+        }
+    }
+
+    fn is_identity(&self) -> bool {
+        *self == Linear::default()
+    }
+
+    /// `values` mapped and rounded into `out`.
+    #[inline(always)]
+    fn apply(&self, out: &mut [u8], values: &[f32], scratch: &mut [f32]) {
+        if self.is_identity() {
+            quantize(out, values);
+        } else {
+            let n = values.len();
+            let scratch = &mut scratch[..n];
+            for x in 0..n {
+                scratch[x] = values[x] * self.gain + self.offset;
+            }
+            quantize(out, scratch);
+        }
+    }
+}
+
+/// What the restoring pass does to each row after denoising.
+#[derive(Clone, Copy, Default)]
+pub struct Finish {
+    /// Pixels to move the row right (negative: left), edges repeated.
+    pub shift: i32,
+    /// Levels (luma) or saturation (chroma).
+    pub map: Linear,
+}
+
+/// Restores one plane in a single pass over its rows, split in stripes over the thread
+/// pool: each row is taken from `source` (copied or deinterlaced), denoised, shifted and
+/// mapped through the table of `finish`, while it is in cache. `out` is the plane's size with
+/// rows `stride` apart; `denoise` was made for it (a plane of another size is not denoised).
+pub fn restore(
+    source: Source,
+    out: &mut [u8],
+    stride: usize,
+    denoise: &mut Denoise,
+    finish: Finish,
+) {
+    let (w, h) = (source.plane().width, source.plane().height);
+    if w == 0 || h == 0 {
         return;
     }
-    data[..stride * height]
-        .par_chunks_mut(stride)
-        .for_each(|row| {
-            let row = &mut row[..width];
-            let s = shift.unsigned_abs() as usize;
-            if shift > 0 {
-                let edge = row[0];
-                row.copy_within(..width.saturating_sub(s), s.min(width));
-                row[..s.min(width)].fill(edge);
-            } else {
-                let edge = row[width - 1];
-                row.copy_within(s.min(width).., 0);
-                row[width.saturating_sub(s)..].fill(edge);
+    let filter = denoise.enabled() && (denoise.width, denoise.height) == (w, h);
+    let primed = filter && std::mem::replace(&mut denoise.primed, true);
+    let (spatial, temporal) = (denoise.spatial, denoise.temporal);
+    out[..stride * (h - 1) + w]
+        .par_chunks_mut(stride * STRIPE)
+        .zip(denoise.state.par_chunks_mut(w * STRIPE))
+        .zip(denoise.scratch.par_chunks_mut(4 * w + 12))
+        .zip(denoise.above.par_chunks_mut(w))
+        .enumerate()
+        .for_each(|(task, (((rows, state), scratch), above))| {
+            let (line, rest) = scratch.split_at_mut(w);
+            let (padded, steps) = rest.split_at_mut(w + 4);
+            let top = task * STRIPE;
+            if filter && top > 0 {
+                // The row above the stripe, filtered only to start the vertical recursion.
+                source.row(top - 1, above);
+                wide(
+                    #[inline(always)]
+                    || {
+                        Row::new(above, None, line, padded, steps, true, false).filter(
+                            spatial,
+                            temporal,
+                            Linear::default(),
+                        )
+                    },
+                );
+            }
+            for (i, (row, st)) in rows.chunks_mut(stride).zip(state.chunks_mut(w)).enumerate() {
+                let row = &mut row[..w];
+                source.row(top + i, row);
+                if filter {
+                    let first = top + i == 0;
+                    wide(
+                        #[inline(always)]
+                        || {
+                            Row::new(row, Some(st), line, padded, steps, first, primed)
+                                .filter(spatial, temporal, finish.map)
+                        },
+                    );
+                } else if !finish.map.is_identity() {
+                    wide(
+                        #[inline(always)]
+                        || {
+                            let values = &mut line[..w];
+                            for (v, &p) in values.iter_mut().zip(row.iter()) {
+                                *v = p as f32;
+                            }
+                            finish.map.apply(row, values, padded);
+                        },
+                    );
+                }
+                shift_row(row, finish.shift);
             }
         });
+}
+
+/// One row of a [`Denoise`] pass and its scratch.
+struct Row<'a> {
+    pixels: &'a mut [u8],
+    /// The filtered past, `f32` per pixel; `None`: only `line` is wanted.
+    state: Option<&'a mut [f32]>,
+    /// The row above, filtered (horizontally and vertically).
+    line: &'a mut [f32],
+    /// `pixels.len() + 4` floats.
+    padded: &'a mut [f32],
+    /// Two times `pixels.len() + 4` floats: the weighted steps to the next pixel and the one
+    /// after.
+    steps: &'a mut [f32],
+    /// The first row of its task: no row above.
+    first: bool,
+    /// The past holds a frame.
+    primed: bool,
+}
+
+/// `n − c` weighted as `low_pass` weighs it.
+#[inline(always)]
+fn pull(c: f32, n: f32, fall: f32) -> f32 {
+    let keep = (1.0 - (n - c).abs() * fall).max(0.0);
+    (n - c) * (keep * keep)
+}
+
+/// The pixel at `x` of `taps[0]` moved a quarter of the way along its weighted steps: to
+/// the left and right neighbours (`taps[1]`, `taps[2]`: steps into and out of it), and to the
+/// pixels two away (`taps[3]`, `taps[4]`).
+#[inline(always)]
+fn across(taps: [&[f32]; 5], x: usize) -> f32 {
+    let near = taps[2][x] - taps[1][x];
+    let far = taps[4][x] - taps[3][x];
+    taps[0][x] + 0.25 * (near + far)
+}
+
+impl<'a> Row<'a> {
+    #[inline(always)]
+    fn new(
+        pixels: &'a mut [u8],
+        state: Option<&'a mut [f32]>,
+        line: &'a mut [f32],
+        padded: &'a mut [f32],
+        steps: &'a mut [f32],
+        first: bool,
+        primed: bool,
+    ) -> Self {
+        Row {
+            pixels,
+            state,
+            line,
+            padded,
+            steps,
+            first,
+            primed,
+        }
+    }
+
+    /// Filters the row into `line` (horizontally, then with `line`'s row above) and, with a
+    /// state, on in time into the state and the pixels.
+    // Indexed loops over slices cut to one length: the form the compiler vectorises best.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn filter(self, spatial: f32, temporal: f32, map: Linear) {
+        let w = self.pixels.len();
+        let padded = &mut self.padded[..w + 4];
+        // The row with its end pixels repeated twice beyond each end.
+        for (p, &v) in padded[2..w + 2].iter_mut().zip(self.pixels.iter()) {
+            *p = v as f32;
+        }
+        padded[..2].fill(self.pixels[0] as f32);
+        padded[w + 2..].fill(self.pixels[w - 1] as f32);
+        // Horizontal: each pixel moves by a quarter of its weighted steps to the two pixels
+        // either side. The step from a to b is minus the one from b to a, so each is weighed
+        // once: `one[i]` from padded pixel i to i + 1, `two[i]` from i to i + 2.
+        let (one, two) = self.steps.split_at_mut(w + 4);
+        let one = &mut one[..w + 3];
+        let (a, b) = (&padded[..w + 3], &padded[1..w + 4]);
+        for i in 0..w + 3 {
+            one[i] = pull(a[i], b[i], spatial);
+        }
+        let two = &mut two[..w + 2];
+        let (a, b) = (&padded[..w + 2], &padded[2..w + 4]);
+        for i in 0..w + 2 {
+            two[i] = pull(a[i], b[i], spatial);
+        }
+        // Views `w` long, so that the passes below index without bounds checks and vectorise.
+        let taps = [
+            &padded[2..w + 2],
+            &one[1..w + 1],
+            &one[2..w + 2],
+            &two[..w],
+            &two[2..w + 2],
+        ];
+        let line = &mut self.line[..w];
+        // Vertical: recursive down the task's rows.
+        if self.first {
+            for x in 0..w {
+                line[x] = across(taps, x);
+            }
+        } else {
+            for x in 0..w {
+                line[x] = low_pass(line[x], across(taps, x), spatial);
+            }
+        }
+        // Temporal; the results are convex mixes of bytes, always within 0..=255.
+        let Some(st) = self.state else {
+            return;
+        };
+        let st = &mut st[..w];
+        if self.primed {
+            for x in 0..w {
+                st[x] = low_pass(st[x], line[x], temporal);
+            }
+        } else {
+            st.copy_from_slice(line);
+        }
+        map.apply(self.pixels, st, padded);
+    }
+}
+
+/// Moves a row `shift` pixels to the right (negative: left) in place, edges repeated. Analog
+/// chroma trails luma by a few pixels; a negative shift pulls it back.
+pub fn shift_row(row: &mut [u8], shift: i32) {
+    let (w, s) = (row.len(), (shift.unsigned_abs() as usize).min(row.len()));
+    if s == 0 {
+        return;
+    }
+    if shift > 0 {
+        let edge = row[0];
+        row.copy_within(..w - s, s);
+        row[..s].fill(edge);
+    } else {
+        let edge = row[w - 1];
+        row.copy_within(s.., 0);
+        row[w - s..].fill(edge);
+    }
 }
 
 /// Estimates how far chroma trails luma, in chroma pixels (−8..=8): the shift that best lines
@@ -246,16 +640,18 @@ pub fn chroma_delay(luma: Plane, chroma: Plane, factor: usize) -> Option<i32> {
     }
     let vfactor = (luma.height / h).max(1);
     let score = |s: i32| {
-        let mut sum = 0.0f64;
-        for y in (0..h).step_by(2) {
+        let mut sum = 0u64;
+        // Every fourth chroma row is plenty to find a shift that holds for the whole frame.
+        for y in (0..h).step_by(4) {
             let (c, l) = (chroma.row(y), luma.row((y * vfactor).min(luma.height - 1)));
             for x in 9..w - 9 {
-                let gc = c[x + 1] as f64 - c[x - 1] as f64;
+                let gc = (c[x + 1] as i32 - c[x - 1] as i32).abs();
                 let xl = (x as i32 - s) as usize * factor;
-                let gl = l[(xl + factor).min(luma.width - 1)] as f64
-                    - l[xl.saturating_sub(factor)] as f64;
+                let gl = (l[(xl + factor).min(luma.width - 1)] as i32
+                    - l[xl.saturating_sub(factor)] as i32)
+                    .abs();
                 // Edge strengths compared, whatever their sign.
-                sum += (gc.abs() - gl.abs()).abs();
+                sum += (gc - gl).unsigned_abs() as u64;
             }
         }
         sum
@@ -263,40 +659,10 @@ pub fn chroma_delay(luma: Plane, chroma: Plane, factor: usize) -> Option<i32> {
     let zero = score(0);
     let (best, best_score) = (-8..=8)
         .map(|s| (s, score(s)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .min_by_key(|&(_, score)| score)
         .unwrap_or((0, zero));
     // A clear minimum only: 2% better than leaving chroma where it is.
-    Some(if best_score < zero * 0.98 { best } else { 0 })
-}
-
-/// A lookup table mapping luma `black`..`white` onto 16..235 (clamped).
-pub fn levels_lut(black: f64, white: f64) -> [u8; 256] {
-    let span = (white - black).max(1.0);
-    std::array::from_fn(|v| {
-        (16.0 + (v as f64 - black) * 219.0 / span)
-            .round()
-            .clamp(0.0, 255.0) as u8
-    })
-}
-
-/// A lookup table scaling chroma about 128 by `saturation`.
-pub fn saturation_lut(saturation: f64) -> [u8; 256] {
-    std::array::from_fn(|v| {
-        (128.0 + (v as f64 - 128.0) * saturation)
-            .round()
-            .clamp(0.0, 255.0) as u8
-    })
-}
-
-/// Applies `lut` to every pixel of a plane in place.
-pub fn apply_lut(data: &mut [u8], stride: usize, width: usize, height: usize, lut: &[u8; 256]) {
-    data[..stride * height]
-        .par_chunks_mut(stride)
-        .for_each(|row| {
-            for v in &mut row[..width] {
-                *v = lut[*v as usize];
-            }
-        });
+    Some(if best_score * 50 < zero * 49 { best } else { 0 })
 }
 
 #[cfg(test)]
@@ -318,7 +684,15 @@ mod tests {
         let img: Vec<u8> = (0..w * h).map(|i| ((i % w) + (i / w) * 2) as u8).collect();
         let p = plane(&img, w, h);
         let mut out = vec![0u8; w * h];
-        deinterlace(p, p, p, p, p, 0, &mut out, w);
+        let fields = Fields {
+            cur: p,
+            before: p,
+            after: p,
+            prev: p,
+            next: p,
+            keep: 0,
+        };
+        deinterlace(fields, &mut out, w);
         // The last row has no kept row below it; everything else is exact.
         assert_eq!(
             out[..w * (h - 1)],
@@ -333,30 +707,80 @@ mod tests {
         let mut dn = Denoise::new(12.0, w, h);
         let mut var = 0.0;
         for t in 0..30u32 {
-            let mut out: Vec<u8> = (0..w * h)
+            let noisy: Vec<u8> = (0..w * h)
                 .map(|i| (100 + ((i as u32 * 7919 + t * 104729) % 9) as i32 - 4) as u8)
                 .collect();
-            dn.process(&mut out, w, w, h);
+            let mut out = vec![0u8; w * h];
+            let source = Source::Copy(plane(&noisy, w, h));
+            restore(source, &mut out, w, &mut dn, Finish::default());
             if t == 29 {
                 var =
                     out.iter().map(|v| (*v as f64 - 100.0).powi(2)).sum::<f64>() / out.len() as f64;
             }
         }
         assert!(var < 2.0, "noise variance 6.7 in, {var} out");
-        let mut jump = vec![200u8; w * h];
-        dn.process(&mut jump, w, w, h);
+        let mut jump = vec![0u8; w * h];
+        let white = vec![200u8; w * h];
+        let source = Source::Copy(plane(&white, w, h));
+        restore(source, &mut jump, w, &mut dn, Finish::default());
         assert!(jump.iter().all(|&v| v > 190), "a big change passes");
     }
 
     #[test]
     fn shift_and_luts() {
         let mut row = vec![1u8, 2, 3, 4, 5];
-        shift_rows(&mut row, 5, 5, 1, 2);
+        shift_row(&mut row, 2);
         assert_eq!(row, [1, 1, 1, 2, 3]);
-        shift_rows(&mut row, 5, 5, 1, -1);
+        shift_row(&mut row, -1);
         assert_eq!(row, [1, 1, 2, 3, 3]);
-        let lut = levels_lut(30.0, 200.0);
-        assert_eq!((lut[30], lut[200]), (16, 235));
-        assert_eq!(saturation_lut(0.0)[200], 128);
+        shift_row(&mut row, -9);
+        assert_eq!(row, [3; 5]);
+        let mut out = [0u8; 3];
+        let mut scratch = [0f32; 3];
+        Linear::levels(30.0, 200.0).apply(&mut out, &[30.0, 200.0, 250.0], &mut scratch);
+        assert_eq!(out, [16, 235, 255]);
+        Linear::saturation(0.0).apply(&mut out, &[200.0, 0.0, 128.0], &mut scratch);
+        assert_eq!(out, [128; 3]);
+    }
+
+    #[test]
+    fn the_vector_pass_rebuilds_pixels_as_the_reference_does() {
+        // Rows of noise with runs and edges; the pass over the middle of a row (vector code,
+        // AVX2 where the CPU has it) against the clamped per-pixel reference.
+        let w = 203;
+        let mut seed = 12345u32;
+        let mut row = || -> Vec<u8> {
+            (0..w)
+                .map(|x| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    if x % 37 < 9 {
+                        (x * 7) as u8
+                    } else {
+                        (seed >> 24) as u8
+                    }
+                })
+                .collect()
+        };
+        let r: Vec<Vec<u8>> = (0..14).map(|_| row()).collect();
+        let rows = Rows {
+            up: &r[0],
+            down: &r[1],
+            up3: &r[2],
+            down3: &r[3],
+            pu: &r[4],
+            pd: &r[5],
+            nu: &r[6],
+            nd: &r[7],
+            ab: &r[8],
+            aa: &r[9],
+            bu: &r[10],
+            bd: &r[11],
+            au: &r[12],
+            ad: &r[13],
+        };
+        let mut fast = vec![0u8; w - 2 * EDGE];
+        wide(|| rows.inner(&mut fast));
+        let reference: Vec<u8> = (EDGE..w - EDGE).map(|x| rows.pixel_clamped(x)).collect();
+        assert_eq!(fast, reference);
     }
 }

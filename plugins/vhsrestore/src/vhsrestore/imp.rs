@@ -24,7 +24,8 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use super::{Deinterlace, FieldOrder, Rate};
-use crate::stages::{self, Denoise, Plane};
+use crate::stages::{self, Denoise, Fields, Finish, Linear, Plane, Source};
+use rayon::prelude::*;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -63,8 +64,8 @@ impl Default for Settings {
             deinterlace: Deinterlace::Auto,
             rate: Rate::Frame,
             field_order: FieldOrder::Auto,
-            luma_denoise: 8.0,
-            chroma_denoise: 12.0,
+            luma_denoise: 10.0,
+            chroma_denoise: 16.0,
             chroma_shift: None,
             black: 16.0,
             white: 235.0,
@@ -125,18 +126,18 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecDouble::builder("luma-denoise")
                     .nick("Luma denoise")
-                    .blurb("Denoising of luma: the frame-to-frame difference (0-255) still averaged at 25%; the spatial filter takes two thirds of it (0: off). Default: 8")
+                    .blurb("Denoising of luma: the frame-to-frame difference (0-255) still averaged at 25%; the spatial filter takes two thirds of it (0: off). Default: 10")
                     .minimum(0.0)
                     .maximum(100.0)
-                    .default_value(8.0)
+                    .default_value(10.0)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("chroma-denoise")
                     .nick("Chroma denoise")
-                    .blurb("Denoising of chroma, as luma-denoise. Default: 12")
+                    .blurb("Denoising of chroma, as luma-denoise. Default: 16")
                     .minimum(0.0)
                     .maximum(100.0)
-                    .default_value(12.0)
+                    .default_value(16.0)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecInt::builder("chroma-shift")
@@ -553,11 +554,29 @@ impl VhsRestore {
                 let mut vf =
                     gst_video::VideoFrameRef::from_buffer_ref_writable(ob, &state.out_info)
                         .map_err(|_| gst::FlowError::Error)?;
-                for p in 0..3u32 {
+                if k == 0 {
+                    estimate_chroma_delay(state, s, &fc);
+                }
+                let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
+                let finish = |p: u32| match p {
+                    0 => Finish {
+                        shift: 0,
+                        map: Linear::levels(s.black, s.white),
+                    },
+                    _ => Finish {
+                        shift,
+                        map: Linear::saturation(s.saturation),
+                    },
+                };
+                let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
+                let [d0, d1, d2, _] = vf.planes_data_mut();
+                let [n0, n1, n2] = &mut state.denoise;
+                let (deinterlace, lines, height) =
+                    (state.deinterlace, s.head_switch_lines, fc.height());
+                let job = |(p, dst, denoise): (u32, &mut [u8], &mut Denoise)| {
                     let (c, pv, nx) = (plane(&fc, p), plane(&fp, p), plane(&fn_, p));
-                    let stride = vf.plane_stride()[p as usize] as usize;
-                    let dst = vf.plane_data_mut(p).map_err(|_| gst::FlowError::Error)?;
-                    if state.deinterlace {
+                    let stride = strides[p as usize];
+                    let source = if deinterlace {
                         // First field: the other parity half a field before (prev) and after
                         // (cur); second field: after the first (cur) and the next frame's.
                         let (keep, before, after) = if k == 0 {
@@ -565,15 +584,24 @@ impl VhsRestore {
                         } else {
                             (1 - first, c, nx)
                         };
-                        stages::deinterlace(c, before, after, pv, nx, keep, dst, stride);
+                        Source::Fields(Fields {
+                            cur: c,
+                            before,
+                            after,
+                            prev: pv,
+                            next: nx,
+                            keep,
+                        })
                     } else {
-                        for y in 0..c.height {
-                            dst[y * stride..y * stride + c.width]
-                                .copy_from_slice(&c.data[y * c.stride..y * c.stride + c.width]);
-                        }
-                    }
-                }
-                self.repair(state, s, &mut vf, k == 0);
+                        Source::Copy(c)
+                    };
+                    stages::restore(source, dst, stride, denoise, finish(p));
+                    repair_head_switching(dst, stride, c, lines, height);
+                };
+                // The three planes in one parallel region (one wake-up of the pool per frame).
+                [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
+                    .into_par_iter()
+                    .for_each(job);
             }
             let o = out.get_mut().expect("a pooled buffer is writable");
             let _ = cur.copy_into(
@@ -607,79 +635,41 @@ impl VhsRestore {
         state.frames += 1;
         Ok(())
     }
+}
 
-    /// The stages after deinterlacing, in place on an output frame.
-    fn repair(
-        &self,
-        state: &mut State,
-        s: &Settings,
-        vf: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
-        first_of_frame: bool,
-    ) {
-        let all: [(usize, usize, usize); 3] = std::array::from_fn(|p| {
-            (
-                vf.plane_stride()[p] as usize,
-                vf.comp_width(p as u32) as usize,
-                vf.comp_height(p as u32) as usize,
-            )
-        });
-        let dims = |p: u32| all[p as usize];
-        let height = vf.height() as usize;
-        // Chroma delay: measured on the restored picture every few frames, smoothed.
-        if s.chroma_shift.is_none()
-            && first_of_frame
-            && state.frames.is_multiple_of(CHROMA_ESTIMATE_EVERY)
-        {
-            let (ls, lw, lh) = dims(0);
-            let (cs, cw, ch) = dims(1);
-            let factor = (lw / cw.max(1)).max(1);
-            let luma = Plane {
-                data: vf.plane_data(0).expect("planar"),
-                stride: ls,
-                width: lw,
-                height: lh,
-            };
-            let chroma = Plane {
-                data: vf.plane_data(1).expect("planar"),
-                stride: cs,
-                width: cw,
-                height: ch,
-            };
-            if let Some(d) = stages::chroma_delay(luma, chroma, factor) {
-                state.chroma_shift = if state.frames == 0 {
-                    -d as f64
-                } else {
-                    0.7 * state.chroma_shift - 0.3 * d as f64
-                };
-            }
-        }
-        let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
-        let levels =
-            (s.black != 16.0 || s.white != 235.0).then(|| stages::levels_lut(s.black, s.white));
-        let sat = (s.saturation != 1.0).then(|| stages::saturation_lut(s.saturation));
-        for p in 0..3u32 {
-            let (stride, w, h) = dims(p);
-            let data = vf.plane_data_mut(p).expect("planar");
-            state.denoise[p as usize].process(data, stride, w, h);
-            if p > 0 {
-                stages::shift_rows(data, stride, w, h, shift);
-                if let Some(lut) = &sat {
-                    stages::apply_lut(data, stride, w, h, lut);
-                }
-            } else if let Some(lut) = &levels {
-                stages::apply_lut(data, stride, w, h, lut);
-            }
-            // Head-switching noise: the torn bottom lines take the last clean line (a still
-            // edge instead of a jittering tear; black bars would cut more picture).
-            let lines = (s.head_switch_lines as usize * h)
-                .div_ceil(height)
-                .min(h - 1);
-            if lines > 0 {
-                let clean = (h - lines - 1) * stride;
-                for y in h - lines..h {
-                    data.copy_within(clean..clean + w, y * stride);
-                }
-            }
+/// Measures how far chroma trails luma on the incoming frame every few frames (auto
+/// `chroma-shift`), smoothed over time.
+fn estimate_chroma_delay(
+    state: &mut State,
+    s: &Settings,
+    frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+) {
+    if s.chroma_shift.is_some() || !state.frames.is_multiple_of(CHROMA_ESTIMATE_EVERY) {
+        return;
+    }
+    let (luma, chroma) = (plane(frame, 0), plane(frame, 1));
+    let factor = (luma.width / chroma.width.max(1)).max(1);
+    if let Some(d) = stages::chroma_delay(luma, chroma, factor) {
+        state.chroma_shift = if state.frames == 0 {
+            -d as f64
+        } else {
+            0.7 * state.chroma_shift - 0.3 * d as f64
+        };
+    }
+}
+
+/// Head-switching noise: the torn bottom lines of a plane (`lines` of a frame `height` rows
+/// tall, scaled to the plane) take the last clean line — a still edge instead of a
+/// jittering tear; black bars would cut more picture.
+fn repair_head_switching(data: &mut [u8], stride: usize, plane: Plane, lines: u32, height: u32) {
+    let (w, h) = (plane.width, plane.height);
+    let lines = (lines as usize * h)
+        .div_ceil(height.max(1) as usize)
+        .min(h.saturating_sub(1));
+    if lines > 0 {
+        let clean = (h - lines - 1) * stride;
+        for y in h - lines..h {
+            data.copy_within(clean..clean + w, y * stride);
         }
     }
 }

@@ -1,0 +1,71 @@
+//! Time per stage on one SD frame (720x576 luma plane, noise):
+//! `cargo run --release -p gst-plugin-vhsrestore --example stage_bench [FRAMES]`.
+//! Milliseconds per call, median over the frames, on every core the thread pool has.
+
+use gstvhsrestore::stages::{self, Denoise, Fields, Finish, Linear, Plane, Source};
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn time(frames: usize, mut f: impl FnMut()) -> f64 {
+    median(
+        (0..frames)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    )
+}
+
+fn main() {
+    let frames = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200);
+    let (w, h) = (720, 576);
+    let mut seed = 1u32;
+    let mut noise = || -> Vec<u8> {
+        (0..w * h)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((i % w) as u32 / 3 + (seed >> 28)) as u8
+            })
+            .collect()
+    };
+    let f: Vec<Vec<u8>> = (0..3).map(|_| noise()).collect();
+    let p = |i: usize| Plane {
+        data: &f[i],
+        stride: w,
+        width: w,
+        height: h,
+    };
+    let mut out = vec![0u8; w * h];
+    let fields = Fields {
+        cur: p(0),
+        before: p(1),
+        after: p(2),
+        prev: p(1),
+        next: p(2),
+        keep: 1,
+    };
+    let di = time(frames, || stages::deinterlace(fields, &mut out, w));
+    let mut row = |source: Source, strength: f64, map: Linear| {
+        let mut dn = Denoise::new(strength, w, h);
+        let finish = Finish { shift: 0, map };
+        time(frames, || {
+            stages::restore(source, &mut out, w, &mut dn, finish)
+        })
+    };
+    let dn_ms = row(Source::Copy(p(0)), 8.0, Linear::default());
+    let all = row(Source::Fields(fields), 8.0, Linear::levels(30.0, 215.0));
+    println!(
+        "{w}x{h} luma, ms per call (median of {frames}), {} threads",
+        rayon::current_num_threads()
+    );
+    println!("deinterlace {di:.3}  denoise {dn_ms:.3}  deinterlace+denoise+levels {all:.3}");
+}
