@@ -56,7 +56,10 @@ fn main() {
     let di = time(frames, || stages::deinterlace(fields, &mut out, w));
     let mut row = |source: Source, strength: f64, map: Linear| {
         let mut dn = Denoise::new(strength, w, h);
-        let finish = Finish { shift: 0, map };
+        let finish = Finish {
+            map,
+            ..Finish::default()
+        };
         time(frames, || {
             stages::restore(source, &mut out, w, &mut dn, finish)
         })

@@ -86,8 +86,8 @@ impl Fields<'_> {
         };
         // The edge search reads three pixels either side: the middle runs as one
         // straight, vectorisable pass; the few pixels at the ends clamp.
-        let inner = if w > 2 * EDGE { EDGE..w - EDGE } else { 0..0 };
-        for x in (0..w).filter(|x| !inner.contains(x)) {
+        let inner = if w > 2 * EDGE { EDGE..w - EDGE } else { w..w };
+        for x in (0..inner.start).chain(inner.end..w) {
             dst[x] = rows.pixel_clamped(x);
         }
         if !inner.is_empty() {
@@ -116,13 +116,90 @@ impl Source<'_> {
         }
     }
 
-    /// Row `y` into `dst`.
-    fn row(&self, y: usize, dst: &mut [u8]) {
+    /// Row `y` into `dst`, dropouts in rows taken as they are filled first.
+    fn row(&self, y: usize, dst: &mut [u8], dropouts: Option<Dropouts>) {
         match self {
             Source::Copy(p) => dst[..p.width].copy_from_slice(p.row(y)),
-            Source::Fields(f) => f.row(y, dst),
+            Source::Fields(f) => {
+                f.row(y, dst);
+                // Rebuilt rows need nothing: a dropout in the other field reads as motion
+                // there, so the rebuild leans on the kept rows.
+                if let (Some(d), true) = (dropouts, y % 2 == f.keep) {
+                    d.repair(f.cur, y, &mut dst[..f.cur.width]);
+                }
+            }
         }
     }
+}
+
+/// Tape dropouts: short horizontal streaks, one line of one field high, far brighter or
+/// darker than the picture above and below them in both fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Dropouts {
+    /// How far (8-bit levels) a pixel must stand out from all four rows around it.
+    pub threshold: u8,
+    /// The shortest streak, in pixels of the plane.
+    pub min_run: usize,
+}
+
+impl Dropouts {
+    /// Fills the streaks of row `y` of `plane` (already copied to `row`) with the mean of the
+    /// other field's rows either side, one pixel beyond each end of the streak.
+    fn repair(&self, plane: Plane, y: usize, row: &mut [u8]) {
+        let h = plane.height;
+        if h < 3 || self.threshold == 0 {
+            return;
+        }
+        let at = |k: isize| plane.row((y as isize + k).clamp(0, h as isize - 1) as usize);
+        let (a1, b1, a2, b2) = (at(-1), at(1), at(-2), at(2));
+        let w = row.len();
+        let (a1, b1, a2, b2) = (&a1[..w], &b1[..w], &a2[..w], &b2[..w]);
+        let t = self.threshold as i16;
+        // Most rows have none: one vector pass says whether any pixel stands out, before
+        // the scan for runs.
+        let stands_out = wide(
+            #[inline(always)]
+            || {
+                // Bytes throughout (saturating), the most lanes per vector.
+                let mut most = 0u8;
+                for x in 0..w {
+                    let v = row[x];
+                    let hi = a1[x].max(b1[x]).max(a2[x].max(b2[x]));
+                    let lo = a1[x].min(b1[x]).min(a2[x].min(b2[x]));
+                    most = most.max(v.saturating_sub(hi).max(lo.saturating_sub(v)));
+                }
+                most as i16 > t
+            },
+        );
+        if !stands_out {
+            return;
+        }
+        let mut x = 0;
+        while x < w {
+            if excess(row[x], a1[x], b1[x], a2[x], b2[x]) <= t {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < w && excess(row[x], a1[x], b1[x], a2[x], b2[x]) > t {
+                x += 1;
+            }
+            if x - start >= self.min_run {
+                for i in start.saturating_sub(1)..(x + 1).min(w) {
+                    row[i] = (a1[i] as u16 + b1[i] as u16).div_ceil(2) as u8;
+                }
+            }
+        }
+    }
+}
+
+/// How far `v` stands above the brightest, or below the darkest, of the rows around it.
+#[inline(always)]
+fn excess(v: u8, a1: u8, b1: u8, a2: u8, b2: u8) -> i16 {
+    let (v, a1, b1, a2, b2) = (v as i16, a1 as i16, b1 as i16, a2 as i16, b2 as i16);
+    let hi = v - a1.max(b1).max(a2.max(b2));
+    let lo = a1.min(b1).min(a2.min(b2)) - v;
+    hi.max(lo)
 }
 
 /// Deinterlaces one plane into `out` (rows `out_stride` apart) and nothing else.
@@ -412,9 +489,11 @@ impl Linear {
     }
 }
 
-/// What the restoring pass does to each row after denoising.
+/// What the restoring pass does to each row besides taking and denoising it.
 #[derive(Clone, Copy, Default)]
 pub struct Finish {
+    /// Dropouts filled (interlaced sources).
+    pub dropouts: Option<Dropouts>,
     /// Pixels to move the row right (negative: left), edges repeated.
     pub shift: i32,
     /// Levels (luma) or saturation (chroma).
@@ -451,7 +530,7 @@ pub fn restore(
             let top = task * STRIPE;
             if filter && top > 0 {
                 // The row above the stripe, filtered only to start the vertical recursion.
-                source.row(top - 1, above);
+                source.row(top - 1, above, finish.dropouts);
                 wide(
                     #[inline(always)]
                     || {
@@ -465,7 +544,7 @@ pub fn restore(
             }
             for (i, (row, st)) in rows.chunks_mut(stride).zip(state.chunks_mut(w)).enumerate() {
                 let row = &mut row[..w];
-                source.row(top + i, row);
+                source.row(top + i, row, finish.dropouts);
                 if filter {
                     let first = top + i == 0;
                     wide(
@@ -641,8 +720,8 @@ pub fn chroma_delay(luma: Plane, chroma: Plane, factor: usize) -> Option<i32> {
     let vfactor = (luma.height / h).max(1);
     let score = |s: i32| {
         let mut sum = 0u64;
-        // Every fourth chroma row is plenty to find a shift that holds for the whole frame.
-        for y in (0..h).step_by(4) {
+        // Every eighth chroma row is plenty to find a shift that holds for the whole frame.
+        for y in (0..h).step_by(8) {
             let (c, l) = (chroma.row(y), luma.row((y * vfactor).min(luma.height - 1)));
             for x in 9..w - 9 {
                 let gc = (c[x + 1] as i32 - c[x - 1] as i32).abs();
@@ -663,6 +742,104 @@ pub fn chroma_delay(luma: Plane, chroma: Plane, factor: usize) -> Option<i32> {
         .unwrap_or((0, zero));
     // A clear minimum only: 2% better than leaving chroma where it is.
     Some(if best_score * 50 < zero * 49 { best } else { 0 })
+}
+
+/// Evidence of the field order from two consecutive frames (luma): above 0 when the top
+/// field comes first, below 0 when the bottom does, 0 when the picture cannot tell (no
+/// motion). A frame woven from fields adjacent in time combs less than one woven from fields
+/// three fields apart: top first, `cur`'s top field lies next to `prev`'s bottom field.
+pub fn field_order_evidence(prev: Plane, cur: Plane) -> f64 {
+    let (w, h) = (cur.width.min(prev.width), cur.height.min(prev.height));
+    if h < 4 || w == 0 {
+        return 0.0;
+    }
+    // Combing of the frame with even rows from `even` and odd rows from `odd`.
+    let comb = |even: &Plane, odd: &Plane| {
+        let mut sum = 0u64;
+        for y in (1..h - 1).step_by(16).filter(|y| y % 2 == 1) {
+            let (a, b, m) = (even.row(y - 1), even.row(y + 1), odd.row(y));
+            for x in (0..w).step_by(2) {
+                sum += (a[x] as i32 + b[x] as i32 - 2 * m[x] as i32).unsigned_abs() as u64;
+            }
+        }
+        sum as f64
+    };
+    let top_first = comb(&cur, &prev); // cur's top, prev's bottom
+    let bottom_first = comb(&prev, &cur); // prev's top, cur's bottom
+    let total = top_first + bottom_first;
+    if total == 0.0 {
+        0.0
+    } else {
+        (bottom_first - top_first) / total
+    }
+}
+
+/// Head-switching lines at the bottom of a luma plane: the run of bottom rows, counted up
+/// from the last, that are far noisier along the row (2.5 times the picture's typical row)
+/// or step far more from the row two above (3 times; the tear shifts and smears them). A run
+/// longer than 16 rows is taken for picture texture (grass, a patterned floor), not a tear:
+/// 0 then.
+pub fn head_switch_lines(luma: Plane) -> u32 {
+    let (w, h) = (luma.width, luma.height);
+    if h < 96 || w < 16 {
+        return 0;
+    }
+    let n = w.div_ceil(2) as f64;
+    // Mean high-frequency energy along row y, and mean step from row y − 2.
+    let measure = |y: usize| {
+        let (r, above) = (luma.row(y), luma.row(y - 2));
+        let mut along = 0u32;
+        let mut step = 0u32;
+        for x in (1..w - 1).step_by(2) {
+            along += (2 * r[x] as i32 - r[x - 1] as i32 - r[x + 1] as i32).unsigned_abs();
+            step += (r[x] as i32 - above[x] as i32).unsigned_abs();
+        }
+        (along as f64 / n, step as f64 / n)
+    };
+    // The picture's typical rows: medians over rows spread through the middle half.
+    let mut along = [0.0f64; 15];
+    let mut step = [0.0f64; 15];
+    for i in 0..15 {
+        (along[i], step[i]) = measure(h / 4 + i * h / 30);
+    }
+    along.sort_by(f64::total_cmp);
+    step.sort_by(f64::total_cmp);
+    let (along, step) = (along[7].max(2.0), step[7].max(2.0));
+    let torn = (h - 32..h)
+        .rev()
+        .take_while(|&y| {
+            let (a, s) = measure(y);
+            a > 2.5 * along || s > 3.0 * step
+        })
+        .count() as u32;
+    if torn > 16 {
+        0
+    } else {
+        torn
+    }
+}
+
+/// The darkest and brightest luma (0.5% and 99.5% of the pixels, from a sample of them) of
+/// a plane: the picture's black and white levels for automatic levels.
+pub fn luma_range(luma: Plane) -> (f64, f64) {
+    let mut hist = [0u32; 256];
+    for y in (0..luma.height).step_by(4) {
+        for &v in luma.row(y).iter().step_by(2) {
+            hist[v as usize] += 1;
+        }
+    }
+    let total: u32 = hist.iter().sum();
+    let at = |share: f64| {
+        let want = (total as f64 * share).ceil() as u32;
+        let mut seen = 0;
+        hist.iter()
+            .position(|&n| {
+                seen += n;
+                seen >= want.max(1)
+            })
+            .unwrap_or(255) as f64
+    };
+    (at(0.005), at(0.995))
 }
 
 #[cfg(test)]
@@ -782,5 +959,81 @@ mod tests {
         wide(|| rows.inner(&mut fast));
         let reference: Vec<u8> = (EDGE..w - EDGE).map(|x| rows.pixel_clamped(x)).collect();
         assert_eq!(fast, reference);
+    }
+
+    #[test]
+    fn dropouts_are_filled_and_picture_lines_kept() {
+        let (w, h) = (96, 24);
+        let mut img: Vec<u8> = (0..w * h).map(|i| (60 + (i % w) / 2) as u8).collect();
+        // A dropout: 30 white pixels on row 10 (top field); a short one (5 px) on row 14;
+        // a bright picture line two rows high (both fields) on rows 17-18.
+        img[10 * w + 20..10 * w + 50].fill(250);
+        img[14 * w + 40..14 * w + 45].fill(250);
+        img[17 * w + 10..17 * w + 80].fill(240);
+        img[18 * w + 10..18 * w + 80].fill(240);
+        let p = plane(&img, w, h);
+        let fields = Fields {
+            cur: p,
+            before: p,
+            after: p,
+            prev: p,
+            next: p,
+            keep: 0,
+        };
+        let finish = Finish {
+            dropouts: Some(Dropouts {
+                threshold: 40,
+                min_run: 8,
+            }),
+            ..Finish::default()
+        };
+        let mut out = vec![0u8; w * h];
+        let mut off = Denoise::new(0.0, w, h);
+        restore(Source::Fields(fields), &mut out, w, &mut off, finish);
+        let row = |y: usize| &out[y * w..(y + 1) * w];
+        assert!(
+            row(10)[20..50].iter().all(|&v| v < 100),
+            "filled: {:?}",
+            row(10)
+        );
+        assert_eq!(row(14)[40..45], [250; 5], "shorter than min_run: kept");
+        assert!(
+            row(17)[10..80].iter().all(|&v| v == 240),
+            "a picture line is kept"
+        );
+    }
+
+    /// A 160x120 gradient with mild noise; `rows` bottom rows replaced by strong noise.
+    fn picture_with_noisy_bottom(rows: usize) -> Vec<u8> {
+        let (w, h) = (160, 120);
+        let mut seed = 99u32;
+        (0..w * h)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let (x, y) = (i % w, i / w);
+                let amp = if y >= h - rows { 60 } else { 4 };
+                (40 + x + y / 2) as i32 + (seed >> 24) as i32 % amp - amp / 2
+            })
+            .map(|v| v.clamp(0, 255) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn head_switching_lines_are_found_and_texture_is_not_taken_for_them() {
+        for (rows, want) in [(0, 0), (8, 8), (5, 5), (40, 0)] {
+            let img = picture_with_noisy_bottom(rows);
+            assert_eq!(
+                head_switch_lines(plane(&img, 160, 120)),
+                want,
+                "{rows} noisy rows"
+            );
+        }
+    }
+
+    #[test]
+    fn luma_range_finds_the_levels() {
+        let img: Vec<u8> = (0..64 * 64).map(|i| (30 + (i % 64) * 3) as u8).collect();
+        let (black, white) = luma_range(plane(&img, 64, 64));
+        assert!((30.0..=32.0).contains(&black) && (216.0..=219.0).contains(&white));
     }
 }

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use gst::prelude::*;
 use gst_check::Harness;
+use gst_video::prelude::*;
 use mediaai_common::testing::{load_frame, media, psnr};
 
 const W: usize = 512;
@@ -59,7 +60,18 @@ fn noise(seed: &mut u64, amp: i32) -> i32 {
 /// Interlaced frame k (top rows from field 2k, bottom from 2k+1) with noise, as one I420
 /// buffer, and the clean reference (field 2k).
 fn degraded(src: &[Vec<u8>; 3], k: usize, seed: &mut u64) -> (Vec<u8>, Vec<u8>) {
-    let (a, b) = (clean(src, 2 * k), clean(src, 2 * k + 1));
+    degraded_order(src, k, seed, true)
+}
+
+/// As `degraded`, top field first or bottom field first (bottom rows from field 2k, top from
+/// 2k+1).
+fn degraded_order(src: &[Vec<u8>; 3], k: usize, seed: &mut u64, tff: bool) -> (Vec<u8>, Vec<u8>) {
+    let (first, second) = (clean(src, 2 * k), clean(src, 2 * k + 1));
+    let (a, b) = if tff {
+        (&first, &second)
+    } else {
+        (&second, &first)
+    };
     let mut frame = Vec::with_capacity(W * H * 3 / 2);
     for p in 0..3 {
         let (w, h) = if p == 0 { (W, H) } else { (W / 2, H / 2) };
@@ -72,7 +84,27 @@ fn degraded(src: &[Vec<u8>; 3], k: usize, seed: &mut u64) -> (Vec<u8>, Vec<u8>) 
             }
         }
     }
-    (frame, a[0].clone())
+    (frame, first[0].clone())
+}
+
+/// Runs `frames` (40 ms apart) through a vhsrestore with `props` on `caps`; returns the
+/// output buffers.
+fn run(props: &[(&str, &str)], caps: &str, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
+    let mut h = Harness::new("vhsrestore");
+    for (k, v) in props {
+        h.element().unwrap().set_property_from_str(k, v);
+    }
+    h.set_src_caps_str(caps);
+    h.play();
+    for (k, f) in frames.iter().enumerate() {
+        let mut b = gst::Buffer::from_mut_slice(f.clone());
+        let b_ = b.get_mut().unwrap();
+        b_.set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+        b_.set_duration(gst::ClockTime::from_mseconds(40));
+        h.push(b).unwrap();
+    }
+    h.push_event(gst::event::Eos::new());
+    std::iter::from_fn(|| h.try_pull()).collect()
 }
 
 #[test]
@@ -216,5 +248,165 @@ fn odd_sizes_one_line_frames_and_progressive_input_pass() {
             n += 1;
         }
         assert_eq!(n, 3, "{w}x{h} {mode}");
+    }
+}
+
+#[test]
+fn field_order_is_detected_when_the_caps_do_not_say() {
+    init();
+    let src = astronaut();
+    let mut seed = 3u64;
+    let (inputs, refs): (Vec<Vec<u8>>, Vec<Vec<u8>>) = (0..FRAMES)
+        .map(|k| degraded_order(&src, k, &mut seed, false))
+        .unzip();
+    let caps = format!(
+        "video/x-raw,format=I420,width={W},height={H},framerate=25/1,interlace-mode=interleaved"
+    );
+    let score = |order: &str| {
+        let out = run(&[("field-order", order)], &caps, &inputs);
+        assert_eq!(out.len(), FRAMES);
+        (4..FRAMES)
+            .map(|k| psnr(&out[k].map_readable().unwrap()[..W * H], &refs[k]))
+            .sum::<f64>()
+            / (FRAMES - 4) as f64
+    };
+    let (auto, bff, tff) = (score("auto"), score("bff"), score("tff"));
+    eprintln!("bottom-field-first clip: auto {auto:.2} dB, bff {bff:.2} dB, tff {tff:.2} dB");
+    assert!(tff + 0.5 < bff, "the clip is bottom field first");
+    assert!(
+        auto > bff - 0.1,
+        "auto found bottom first: {auto:.2} vs {bff:.2}"
+    );
+}
+
+/// A 64x48 I420 frame whose even rows are `even` and odd rows `odd` (chroma 128).
+fn combed(even: u8, odd: u8) -> Vec<u8> {
+    let mut f = vec![128u8; 64 * 48 * 3 / 2];
+    for y in 0..48 {
+        f[y * 64..(y + 1) * 64].fill(if y % 2 == 0 { even } else { odd });
+    }
+    f
+}
+
+/// Restoration stages other than deinterlacing off, so that what comes out is the
+/// deinterlacer's.
+const ONLY_DEINTERLACE: [(&str, &str); 4] = [
+    ("luma-denoise", "0"),
+    ("chroma-denoise", "0"),
+    ("dropout-threshold", "0"),
+    ("head-switch-lines", "0"),
+];
+
+#[test]
+fn mixed_streams_deinterlace_only_buffers_flagged_interlaced() {
+    init();
+    let mut h = Harness::new("vhsrestore");
+    for (k, v) in ONLY_DEINTERLACE {
+        h.element().unwrap().set_property_from_str(k, v);
+    }
+    h.set_src_caps_str(
+        "video/x-raw,format=I420,width=64,height=48,framerate=25/1,interlace-mode=mixed",
+    );
+    h.play();
+    let interlaced = gst_video::VideoBufferFlags::INTERLACED | gst_video::VideoBufferFlags::TFF;
+    // Fields alternating between two levels: interlaced, the top field is kept and the bottom
+    // rebuilt to match it; progressive, the frame passes as it is.
+    let frames = [
+        combed(0, 200),
+        combed(200, 0),
+        combed(0, 200),
+        combed(200, 0),
+    ];
+    for (k, f) in frames.iter().enumerate() {
+        let mut b = gst::Buffer::from_mut_slice(f.clone());
+        let b_ = b.get_mut().unwrap();
+        b_.set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+        if k < 2 {
+            b_.set_video_flags(interlaced);
+        }
+        h.push(b).unwrap();
+    }
+    h.push_event(gst::event::Eos::new());
+    let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
+    assert_eq!(out.len(), 4);
+    for (k, b) in out.iter().enumerate() {
+        let m = b.map_readable().unwrap();
+        let (row0, row1) = (m[0] as i32, m[64] as i32);
+        if k < 2 {
+            assert!(
+                (row0 - row1).abs() < 20,
+                "frame {k} deinterlaced: {row0} {row1}"
+            );
+        } else {
+            assert!(
+                m[..64 * 48] == frames[k][..64 * 48],
+                "frame {k} passed as it is: rows {row0} {row1}"
+            );
+        }
+        assert_eq!(b.pts(), Some(gst::ClockTime::from_mseconds(40 * k as u64)));
+        assert!(
+            !b.video_flags()
+                .contains(gst_video::VideoBufferFlags::INTERLACED),
+            "output is progressive"
+        );
+    }
+}
+
+#[test]
+fn caps_changes_mid_stream_from_interlaced_to_progressive() {
+    init();
+    for rate in ["frame", "field"] {
+        let mut h = Harness::new("vhsrestore");
+        h.element().unwrap().set_property_from_str("rate", rate);
+        h.set_src_caps_str(
+            "video/x-raw,format=I420,width=64,height=48,framerate=25/1,interlace-mode=interleaved",
+        );
+        h.play();
+        let push = |h: &mut Harness, k: u64, size: usize| {
+            let mut b = gst::Buffer::from_mut_slice(vec![(40 * k) as u8; size]);
+            let b_ = b.get_mut().unwrap();
+            b_.set_pts(gst::ClockTime::from_mseconds(40 * k));
+            b_.set_duration(gst::ClockTime::from_mseconds(40));
+            h.push(b).unwrap();
+        };
+        for k in 0..3 {
+            push(&mut h, k, 64 * 48 * 3 / 2);
+        }
+        // New size and progressive: the held frames come out first, at the old caps.
+        h.push_event(gst::event::Caps::new(
+            &"video/x-raw,format=I420,width=80,height=40,framerate=25/1,interlace-mode=progressive"
+                .parse::<gst::Caps>()
+                .unwrap(),
+        ));
+        for k in 3..6 {
+            push(&mut h, k, 80 * 40 * 3 / 2);
+        }
+        h.push_event(gst::event::Eos::new());
+        let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
+        let doubled = if rate == "field" { 2 } else { 1 };
+        assert_eq!(out.len(), 3 * doubled + 3, "rate {rate}");
+        let mut last = None;
+        for (i, b) in out.iter().enumerate() {
+            let old = i < 3 * doubled;
+            assert_eq!(
+                b.size(),
+                if old {
+                    64 * 48 * 3 / 2
+                } else {
+                    80 * 40 * 3 / 2
+                },
+                "rate {rate}, buffer {i}"
+            );
+            assert!(b.pts() > last, "in order");
+            last = b.pts();
+        }
+        let caps = h.sinkpad().unwrap().current_caps().unwrap();
+        let s = caps.structure(0).unwrap();
+        assert_eq!(s.get::<i32>("width").unwrap(), 80);
+        assert_eq!(
+            s.get::<gst::Fraction>("framerate").unwrap(),
+            gst::Fraction::new(25, 1),
+            "progressive input keeps its rate"
+        );
     }
 }

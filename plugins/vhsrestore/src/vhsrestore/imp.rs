@@ -24,7 +24,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use super::{Deinterlace, FieldOrder, Rate};
-use crate::stages::{self, Denoise, Fields, Finish, Linear, Plane, Source};
+use crate::stages::{self, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
 use rayon::prelude::*;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -55,7 +55,11 @@ struct Settings {
     black: f64,
     white: f64,
     saturation: f64,
-    head_switch_lines: u32,
+    /// -1: detected.
+    head_switch_lines: i32,
+    auto_levels: bool,
+    /// 8-bit levels; 0: off.
+    dropout_threshold: u32,
 }
 
 impl Default for Settings {
@@ -70,7 +74,9 @@ impl Default for Settings {
             black: 16.0,
             white: 235.0,
             saturation: 1.0,
-            head_switch_lines: 0,
+            head_switch_lines: -1,
+            auto_levels: false,
+            dropout_threshold: 40,
         }
     }
 }
@@ -80,7 +86,15 @@ struct State {
     out_info: gst_video::VideoInfo,
     pool: gst::BufferPool,
     deinterlace: bool,
-    tff: bool,
+    /// Top field first; `None`: per buffer (mixed streams) or detected from the picture.
+    tff: Option<bool>,
+    /// Interlace mode `mixed`: only buffers flagged interlaced are deinterlaced.
+    mixed: bool,
+    /// Running field-order evidence (above 0: top first).
+    order_votes: f64,
+    /// Detected head-switching lines (running mean) and black/white levels.
+    head_lines: f64,
+    levels: Option<(f64, f64)>,
     field_rate: bool,
     /// Input frames not yet restored, oldest first; `prev` is the last one restored.
     pending: VecDeque<gst::Buffer>,
@@ -121,7 +135,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("field-order", FieldOrder::Auto)
                     .nick("Field order")
-                    .blurb("auto: from the caps, top first when unknown; tff; bff. Default: auto")
+                    .blurb("auto: from the caps, from each buffer in mixed streams, detected from the motion between fields when the caps do not say; tff; bff. Default: auto")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("luma-denoise")
@@ -172,11 +186,25 @@ impl ObjectImpl for VhsRestore {
                     .default_value(1.0)
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecUInt::builder("head-switch-lines")
+                glib::ParamSpecInt::builder("head-switch-lines")
                     .nick("Head-switching lines")
-                    .blurb("Bottom lines where the tape heads switch and the picture tears, replaced by the last clean line (0: none). Default: 0")
+                    .blurb("Bottom lines where the tape heads switch and the picture tears, replaced by the last clean line (-1: detected from the picture, 0: none). Default: -1")
+                    .minimum(-1)
                     .maximum(64)
-                    .default_value(0)
+                    .default_value(-1)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("auto-levels")
+                    .nick("Automatic levels")
+                    .blurb("Black and white levels from running statistics of the picture (0.5% and 99.5% of luma, black at most 64, white at least 180) instead of black-level and white-level. Default: false")
+                    .default_value(false)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("dropout-threshold")
+                    .nick("Dropout threshold")
+                    .blurb("Tape dropouts: horizontal streaks of a field line, 8 luma pixels or longer, standing this far (8-bit levels) above or below every row around them, filled from the other field (interlaced input; 0: off). Default: 40")
+                    .maximum(255)
+                    .default_value(40)
                     .mutable_playing()
                     .build(),
             ]
@@ -202,6 +230,10 @@ impl ObjectImpl for VhsRestore {
             "black-level" => s.black = value.get().expect("type checked upstream"),
             "white-level" => s.white = value.get().expect("type checked upstream"),
             "saturation" => s.saturation = value.get().expect("type checked upstream"),
+            "dropout-threshold" => {
+                s.dropout_threshold = value.get().expect("type checked upstream")
+            }
+            "auto-levels" => s.auto_levels = value.get().expect("type checked upstream"),
             "head-switch-lines" => {
                 s.head_switch_lines = value.get().expect("type checked upstream")
             }
@@ -225,6 +257,8 @@ impl ObjectImpl for VhsRestore {
             "white-level" => s.white.to_value(),
             "saturation" => s.saturation.to_value(),
             "head-switch-lines" => s.head_switch_lines.to_value(),
+            "dropout-threshold" => s.dropout_threshold.to_value(),
+            "auto-levels" => s.auto_levels.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -316,19 +350,36 @@ impl BaseTransformImpl for VhsRestore {
         filter: Option<&gst::Caps>,
     ) -> Option<gst::Caps> {
         let field_rate = self.settings.lock().expect("settings lock").rate == Rate::Field;
-        let mut out = caps.clone();
-        for s in out.make_mut().iter_mut() {
+        // Field rate doubles the rate of interlaced input only; progressive input keeps its
+        // rate (and mixed streams double, their progressive frames shown twice).
+        let mut out = gst::Caps::new_empty();
+        for s in caps.iter() {
+            let progressive = s
+                .get::<&str>("interlace-mode")
+                .is_ok_and(|m| m == "progressive")
+                || !s.has_field("interlace-mode");
+            let mut s = s.to_owned();
             if direction == gst::PadDirection::Sink {
                 s.set("interlace-mode", "progressive");
                 s.remove_field("field-order");
-                if field_rate {
-                    scale_rate(s, true);
+                if field_rate && !progressive {
+                    scale_rate(&mut s, true);
                 }
+                out.make_mut().append_structure(s);
             } else {
                 s.remove_field("interlace-mode");
                 s.remove_field("field-order");
                 if field_rate {
-                    scale_rate(s, false);
+                    // Interlaced input at half the rate, or progressive input at this one.
+                    let mut same = s.clone();
+                    same.set("interlace-mode", "progressive");
+                    scale_rate(&mut s, false);
+                    let interlaced = gst::List::new(["interleaved", "mixed"]);
+                    s.set("interlace-mode", interlaced);
+                    out.make_mut().append_structure(s);
+                    out.make_mut().append_structure(same);
+                } else {
+                    out.make_mut().append_structure(s);
                 }
             }
         }
@@ -354,13 +405,14 @@ impl BaseTransformImpl for VhsRestore {
             Deinterlace::On => true,
             Deinterlace::Off => false,
         } && in_info.height() >= 2;
-        let tff = match s.field_order {
-            FieldOrder::Tff => true,
-            FieldOrder::Bff => false,
-            FieldOrder::Auto => {
-                in_info.field_order() != gst_video::VideoFieldOrder::BottomFieldFirst
-            }
+        let tff = match (s.field_order, in_info.field_order()) {
+            (FieldOrder::Tff, _) => Some(true),
+            (FieldOrder::Bff, _) => Some(false),
+            (FieldOrder::Auto, gst_video::VideoFieldOrder::TopFieldFirst) => Some(true),
+            (FieldOrder::Auto, gst_video::VideoFieldOrder::BottomFieldFirst) => Some(false),
+            (FieldOrder::Auto, _) => None,
         };
+        let mixed = in_info.interlace_mode() == gst_video::VideoInterlaceMode::Mixed;
         let pool = gst_video::VideoBufferPool::new();
         let mut config = pool.config();
         config.set_params(Some(outcaps), out_info.size() as u32, 4, 0);
@@ -376,14 +428,22 @@ impl BaseTransformImpl for VhsRestore {
             pool: pool.upcast(),
             deinterlace,
             tff,
-            field_rate: deinterlace && s.rate == Rate::Field,
+            mixed,
+            order_votes: 0.0,
+            head_lines: 0.0,
+            levels: None,
+            field_rate: interlaced && s.rate == Rate::Field,
             pending: VecDeque::with_capacity(3),
             prev: None,
             chroma_shift: 0.0,
             frames: 0,
             ready: VecDeque::with_capacity(4),
         };
-        gst::info!(CAT, imp = self, "deinterlace {deinterlace}, tff {tff}");
+        gst::info!(
+            CAT,
+            imp = self,
+            "deinterlace {deinterlace}, top field first {tff:?} (None: per buffer or detected)"
+        );
         if let Some(old) = self.state.lock().expect("state lock").replace(state) {
             let _ = old.pool.set_active(false);
         }
@@ -543,7 +603,26 @@ impl VhsRestore {
         };
         let (fp, fc, fn_) = (map(&prev)?, map(&cur)?, map(&next)?);
         let outputs = if state.field_rate { 2 } else { 1 };
-        let first = if state.tff { 0 } else { 1 };
+        let flags = cur.video_flags();
+        let (interlaced_flag, tff_flag) = (
+            gst_video::VideoBufferFlags::INTERLACED,
+            gst_video::VideoBufferFlags::TFF,
+        );
+        // Mixed streams: each buffer says whether it is interlaced and which field is first.
+        let deinterlace = state.deinterlace && (!state.mixed || flags.contains(interlaced_flag));
+        let tff = match state.tff {
+            Some(tff) => tff,
+            None if state.mixed => flags.contains(tff_flag),
+            None => {
+                if state.prev.is_some() {
+                    let e = stages::field_order_evidence(plane(&fp, 0), plane(&fc, 0));
+                    state.order_votes = 0.95 * state.order_votes + e;
+                }
+                state.order_votes >= 0.0
+            }
+        };
+        let first = if tff { 0 } else { 1 };
+        self.measure(state, s, &fc);
         let (pts, duration) = (cur.pts(), cur.duration());
         for k in 0..outputs {
             let mut out = state.pool.acquire_buffer(None).inspect_err(|e| {
@@ -554,25 +633,35 @@ impl VhsRestore {
                 let mut vf =
                     gst_video::VideoFrameRef::from_buffer_ref_writable(ob, &state.out_info)
                         .map_err(|_| gst::FlowError::Error)?;
-                if k == 0 {
-                    estimate_chroma_delay(state, s, &fc);
-                }
                 let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
-                let finish = |p: u32| match p {
-                    0 => Finish {
-                        shift: 0,
-                        map: Linear::levels(s.black, s.white),
-                    },
-                    _ => Finish {
-                        shift,
-                        map: Linear::saturation(s.saturation),
-                    },
+                let luma_width = fc.width() as usize;
+                let finish = |p: u32| {
+                    let dropouts = (s.dropout_threshold > 0).then(|| Dropouts {
+                        threshold: s.dropout_threshold.min(255) as u8,
+                        min_run: (8 * fc.comp_width(p) as usize).div_ceil(luma_width.max(1)),
+                    });
+                    match p {
+                        0 => Finish {
+                            dropouts,
+                            shift: 0,
+                            map: match (s.auto_levels, state.levels) {
+                                (true, Some((black, white))) => Linear::levels(black, white),
+                                _ => Linear::levels(s.black, s.white),
+                            },
+                        },
+                        _ => Finish {
+                            dropouts,
+                            shift,
+                            map: Linear::saturation(s.saturation),
+                        },
+                    }
                 };
                 let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
                 let [d0, d1, d2, _] = vf.planes_data_mut();
                 let [n0, n1, n2] = &mut state.denoise;
-                let (deinterlace, lines, height) =
-                    (state.deinterlace, s.head_switch_lines, fc.height());
+                let lines =
+                    u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
+                let height = fc.height();
                 let job = |(p, dst, denoise): (u32, &mut [u8], &mut Denoise)| {
                     let (c, pv, nx) = (plane(&fc, p), plane(&fp, p), plane(&fn_, p));
                     let stride = strides[p as usize];
@@ -609,10 +698,12 @@ impl VhsRestore {
                 gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::META,
                 ..,
             );
-            o.unset_flags(gst::BufferFlags::from_bits_truncate(
-                gst_video::VideoBufferFlags::INTERLACED.bits()
-                    | gst_video::VideoBufferFlags::TFF.bits(),
-            ));
+            o.unset_video_flags(
+                gst_video::VideoBufferFlags::INTERLACED
+                    | gst_video::VideoBufferFlags::TFF
+                    | gst_video::VideoBufferFlags::RFF
+                    | gst_video::VideoBufferFlags::ONEFIELD,
+            );
             match (pts, duration, outputs) {
                 (_, _, 1) => {
                     o.set_pts(pts);
@@ -637,24 +728,52 @@ impl VhsRestore {
     }
 }
 
-/// Measures how far chroma trails luma on the incoming frame every few frames (auto
-/// `chroma-shift`), smoothed over time.
-fn estimate_chroma_delay(
-    state: &mut State,
-    s: &Settings,
-    frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
-) {
-    if s.chroma_shift.is_some() || !state.frames.is_multiple_of(CHROMA_ESTIMATE_EVERY) {
-        return;
-    }
-    let (luma, chroma) = (plane(frame, 0), plane(frame, 1));
-    let factor = (luma.width / chroma.width.max(1)).max(1);
-    if let Some(d) = stages::chroma_delay(luma, chroma, factor) {
-        state.chroma_shift = if state.frames == 0 {
-            -d as f64
-        } else {
-            0.7 * state.chroma_shift - 0.3 * d as f64
+/// How fast the running measurements follow the picture: the share of the newest frame.
+const FOLLOW: f64 = 0.05;
+
+impl VhsRestore {
+    /// The measurements on each incoming frame that the automatic settings run on: chroma
+    /// delay (every few frames), head-switching lines and black and white levels, each
+    /// smoothed over time.
+    fn measure(
+        &self,
+        state: &mut State,
+        s: &Settings,
+        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+    ) {
+        let (luma, chroma) = (plane(frame, 0), plane(frame, 1));
+        let first = state.frames == 0;
+        let follow = |old: f64, new: f64| {
+            if first {
+                new
+            } else {
+                old + FOLLOW * (new - old)
+            }
         };
+        if s.chroma_shift.is_none() && state.frames.is_multiple_of(CHROMA_ESTIMATE_EVERY) {
+            let factor = (luma.width / chroma.width.max(1)).max(1);
+            if let Some(d) = stages::chroma_delay(luma, chroma, factor) {
+                // Estimated every few frames: a faster follow.
+                state.chroma_shift = if first {
+                    -d as f64
+                } else {
+                    0.7 * state.chroma_shift - 0.3 * d as f64
+                };
+            }
+        }
+        if s.head_switch_lines < 0 {
+            let lines = stages::head_switch_lines(luma) as f64;
+            state.head_lines = follow(state.head_lines, lines);
+        }
+        if s.auto_levels {
+            let (black, white) = stages::luma_range(luma);
+            // Bounded, so that a dark or bright scene is not stretched to full range.
+            let (black, white) = (black.clamp(0.0, 64.0), white.clamp(180.0, 255.0));
+            state.levels = Some(match state.levels {
+                Some((b, w)) if !first => (follow(b, black), follow(w, white)),
+                _ => (black, white),
+            });
+        }
     }
 }
 
