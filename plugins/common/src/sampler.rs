@@ -66,18 +66,52 @@ impl<'a> PixelSource<'a> {
                 uv: plane(1)?,
                 uv_stride: stride(1),
             }),
-            _ if finfo.is_rgb() && finfo.n_planes() == 1 && finfo.bits() == 8 => {
-                let off = finfo.poffset();
+            _ => {
+                let layout = PackedLayout::of(finfo)?;
                 Some(PixelSource::Packed {
                     data: plane(0)?,
                     stride: stride(0),
-                    pixel_stride: finfo.pixel_stride()[0] as usize,
-                    offsets: [off[0] as usize, off[1] as usize, off[2] as usize],
+                    pixel_stride: layout.pixel_stride,
+                    offsets: layout.offsets,
                 })
             }
-            _ => None,
         }
     }
+}
+
+/// Where the components of a packed 8-bit RGB pixel sit (RGB, BGR, RGBA, BGRx, xRGB, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackedLayout {
+    /// Bytes per pixel.
+    pub pixel_stride: usize,
+    /// Byte offsets of R, G and B inside a pixel.
+    pub offsets: [usize; 3],
+    /// Byte offset of alpha (or of the padding byte of xRGB formats), if the pixel has one.
+    pub alpha: Option<usize>,
+}
+
+impl PackedLayout {
+    /// The layout of a one-plane 8-bit RGB format, or `None` for any other.
+    pub fn of(finfo: gst_video::VideoFormatInfo) -> Option<Self> {
+        if !(finfo.is_rgb() && finfo.n_planes() == 1 && finfo.bits() == 8) {
+            return None;
+        }
+        let (off, pixel_stride) = (finfo.poffset(), finfo.pixel_stride()[0] as usize);
+        let offsets = [off[0] as usize, off[1] as usize, off[2] as usize];
+        // The fourth byte of a 4-byte pixel: alpha or padding.
+        let alpha = (pixel_stride == 4).then(|| 6 - offsets.iter().sum::<usize>());
+        Some(PackedLayout {
+            pixel_stride,
+            offsets,
+            alpha,
+        })
+    }
+}
+
+/// A value rounded to the nearest byte, clamped.
+#[inline]
+fn round(v: f32) -> u8 {
+    (v + 0.5).clamp(0.0, 255.0) as u8
 }
 
 /// Y'CbCr to R'G'B' coefficients for one matrix and range.
@@ -125,8 +159,61 @@ impl YuvMatrix {
         }
     }
 
+    /// R, G, B (0..=255) to Y, Cb, Cr in this matrix's range: the inverse of [`Self::rgb`]
+    /// (before its clamping).
     #[inline]
-    fn rgb(&self, y: f32, u: f32, v: f32) -> [f32; 3] {
+    pub fn yuv(&self, r: f32, g: f32, b: f32) -> [f32; 3] {
+        let (kr, kb) = (1.0 - self.r_cr / 2.0, 1.0 - self.b_cb / 2.0);
+        let luma = kr * r + (1.0 - kr - kb) * g + kb * b;
+        [
+            luma / self.y_scale + self.y_offset,
+            (b - luma) / self.b_cb / self.c_scale + 128.0,
+            (r - luma) / self.r_cr / self.c_scale + 128.0,
+        ]
+    }
+
+    /// One row of packed RGB pixels (`layout`) to full-resolution Y, Cb and Cr rows, rounded.
+    pub fn unpack_row(
+        &self,
+        layout: PackedLayout,
+        src: &[u8],
+        y: &mut [u8],
+        u: &mut [u8],
+        v: &mut [u8],
+    ) {
+        let [r, g, b] = layout.offsets;
+        for (((p, y), u), v) in src
+            .chunks_exact(layout.pixel_stride)
+            .zip(y.iter_mut())
+            .zip(u.iter_mut())
+            .zip(v.iter_mut())
+        {
+            let [ly, cb, cr] = self.yuv(p[r] as f32, p[g] as f32, p[b] as f32);
+            (*y, *u, *v) = (round(ly), round(cb), round(cr));
+        }
+    }
+
+    /// Full-resolution Y, Cb and Cr rows to one row of packed RGB pixels (`layout`), rounded;
+    /// alpha (or padding) set opaque.
+    pub fn pack_row(&self, layout: PackedLayout, y: &[u8], u: &[u8], v: &[u8], dst: &mut [u8]) {
+        let [r, g, b] = layout.offsets;
+        for (((p, &y), &u), &v) in dst
+            .chunks_exact_mut(layout.pixel_stride)
+            .zip(y)
+            .zip(u)
+            .zip(v)
+        {
+            let [pr, pg, pb] = self.rgb(y as f32, u as f32, v as f32);
+            (p[r], p[g], p[b]) = (round(pr), round(pg), round(pb));
+            if let Some(a) = layout.alpha {
+                p[a] = 255;
+            }
+        }
+    }
+
+    /// Y, Cb, Cr (in this matrix's range) to R, G, B (0..=255, clamped).
+    #[inline]
+    pub fn rgb(&self, y: f32, u: f32, v: f32) -> [f32; 3] {
         let y = (y - self.y_offset) * self.y_scale;
         let cb = (u - 128.0) * self.c_scale;
         let cr = (v - 128.0) * self.c_scale;
@@ -463,5 +550,26 @@ mod tests {
         let s = TensorSampler::new(2, 2, 2, 2, YuvMatrix::new(0.299, 0.114, false));
         let mut out = vec![0.0; s.tensor_len()];
         assert!(!s.fill(&src, &mut out));
+    }
+
+    #[test]
+    fn yuv_is_the_inverse_of_rgb() {
+        for full in [false, true] {
+            let m = YuvMatrix::new(0.299, 0.114, full);
+            for rgb in [
+                [0.0, 0.0, 0.0],
+                [255.0, 255.0, 255.0],
+                [200.0, 30.0, 90.0],
+                [10.0, 250.0, 128.0],
+            ] {
+                let [y, u, v] = m.yuv(rgb[0], rgb[1], rgb[2]);
+                let back = m.rgb(y, u, v);
+                for c in 0..3 {
+                    assert!((back[c] - rgb[c]).abs() < 1e-3, "{rgb:?} -> {back:?}");
+                }
+            }
+        }
+        let [y, u, v] = YuvMatrix::new(0.299, 0.114, false).yuv(255.0, 255.0, 255.0);
+        assert!((y - 235.0).abs() < 1e-3 && (u - 128.0).abs() < 1e-3 && (v - 128.0).abs() < 1e-3);
     }
 }

@@ -15,7 +15,7 @@ pub struct Plane<'a> {
 
 impl Plane<'_> {
     #[inline]
-    fn row(&self, y: usize) -> &[u8] {
+    pub fn row(&self, y: usize) -> &[u8] {
         &self.data[y * self.stride..y * self.stride + self.width]
     }
 }
@@ -525,8 +525,6 @@ pub fn restore(
         .zip(denoise.above.par_chunks_mut(w))
         .enumerate()
         .for_each(|(task, (((rows, state), scratch), above))| {
-            let (line, rest) = scratch.split_at_mut(w);
-            let (padded, steps) = rest.split_at_mut(w + 4);
             let top = task * STRIPE;
             if filter && top > 0 {
                 // The row above the stripe, filtered only to start the vertical recursion.
@@ -534,11 +532,14 @@ pub fn restore(
                 wide(
                     #[inline(always)]
                     || {
-                        Row::new(above, None, line, padded, steps, true, false).filter(
-                            spatial,
-                            temporal,
-                            Linear::default(),
-                        )
+                        Row {
+                            pixels: above,
+                            state: None,
+                            scratch: &mut *scratch,
+                            first: true,
+                            primed: false,
+                        }
+                        .filter(spatial, temporal, Linear::default())
                     },
                 );
             }
@@ -550,19 +551,25 @@ pub fn restore(
                     wide(
                         #[inline(always)]
                         || {
-                            Row::new(row, Some(st), line, padded, steps, first, primed)
-                                .filter(spatial, temporal, finish.map)
+                            Row {
+                                pixels: row,
+                                state: Some(st),
+                                scratch: &mut *scratch,
+                                first,
+                                primed,
+                            }
+                            .filter(spatial, temporal, finish.map)
                         },
                     );
                 } else if !finish.map.is_identity() {
                     wide(
                         #[inline(always)]
                         || {
-                            let values = &mut line[..w];
+                            let (values, rest) = scratch.split_at_mut(w);
                             for (v, &p) in values.iter_mut().zip(row.iter()) {
                                 *v = p as f32;
                             }
-                            finish.map.apply(row, values, padded);
+                            finish.map.apply(row, values, rest);
                         },
                     );
                 }
@@ -576,13 +583,10 @@ struct Row<'a> {
     pixels: &'a mut [u8],
     /// The filtered past, `f32` per pixel; `None`: only `line` is wanted.
     state: Option<&'a mut [f32]>,
-    /// The row above, filtered (horizontally and vertically).
-    line: &'a mut [f32],
-    /// `pixels.len() + 4` floats.
-    padded: &'a mut [f32],
-    /// Two times `pixels.len() + 4` floats: the weighted steps to the next pixel and the one
-    /// after.
-    steps: &'a mut [f32],
+    /// The task's scratch: the row above, filtered (horizontally and vertically; `len`
+    /// floats), this row with two pixels of margin either side (`len + 4`), and the weighted
+    /// steps to the next pixel and the one after (`len + 4` each).
+    scratch: &'a mut [f32],
     /// The first row of its task: no row above.
     first: bool,
     /// The past holds a frame.
@@ -606,28 +610,7 @@ fn across(taps: [&[f32]; 5], x: usize) -> f32 {
     taps[0][x] + 0.25 * (near + far)
 }
 
-impl<'a> Row<'a> {
-    #[inline(always)]
-    fn new(
-        pixels: &'a mut [u8],
-        state: Option<&'a mut [f32]>,
-        line: &'a mut [f32],
-        padded: &'a mut [f32],
-        steps: &'a mut [f32],
-        first: bool,
-        primed: bool,
-    ) -> Self {
-        Row {
-            pixels,
-            state,
-            line,
-            padded,
-            steps,
-            first,
-            primed,
-        }
-    }
-
+impl Row<'_> {
     /// Filters the row into `line` (horizontally, then with `line`'s row above) and, with a
     /// state, on in time into the state and the pixels.
     // Indexed loops over slices cut to one length: the form the compiler vectorises best.
@@ -635,7 +618,9 @@ impl<'a> Row<'a> {
     #[inline(always)]
     fn filter(self, spatial: f32, temporal: f32, map: Linear) {
         let w = self.pixels.len();
-        let padded = &mut self.padded[..w + 4];
+        let (line, rest) = self.scratch.split_at_mut(w);
+        let (padded, steps) = rest.split_at_mut(w + 4);
+        let padded = &mut padded[..w + 4];
         // The row with its end pixels repeated twice beyond each end.
         for (p, &v) in padded[2..w + 2].iter_mut().zip(self.pixels.iter()) {
             *p = v as f32;
@@ -645,7 +630,7 @@ impl<'a> Row<'a> {
         // Horizontal: each pixel moves by a quarter of its weighted steps to the two pixels
         // either side. The step from a to b is minus the one from b to a, so each is weighed
         // once: `one[i]` from padded pixel i to i + 1, `two[i]` from i to i + 2.
-        let (one, two) = self.steps.split_at_mut(w + 4);
+        let (one, two) = steps.split_at_mut(w + 4);
         let one = &mut one[..w + 3];
         let (a, b) = (&padded[..w + 3], &padded[1..w + 4]);
         for i in 0..w + 3 {
@@ -664,7 +649,7 @@ impl<'a> Row<'a> {
             &two[..w],
             &two[2..w + 2],
         ];
-        let line = &mut self.line[..w];
+        let line = &mut line[..w];
         // Vertical: recursive down the task's rows.
         if self.first {
             for x in 0..w {
@@ -855,20 +840,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_still_picture_deinterlaces_to_itself() {
-        let (w, h) = (64, 48);
-        let img: Vec<u8> = (0..w * h).map(|i| ((i % w) + (i / w) * 2) as u8).collect();
-        let p = plane(&img, w, h);
-        let mut out = vec![0u8; w * h];
-        let fields = Fields {
+    /// The fields of a still picture: every frame is `p`, the top field kept.
+    fn still(p: Plane) -> Fields {
+        Fields {
             cur: p,
             before: p,
             after: p,
             prev: p,
             next: p,
             keep: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn a_still_picture_deinterlaces_to_itself() {
+        let (w, h) = (64, 48);
+        let img: Vec<u8> = (0..w * h).map(|i| ((i % w) + (i / w) * 2) as u8).collect();
+        let p = plane(&img, w, h);
+        let mut out = vec![0u8; w * h];
+        let fields = still(p);
         deinterlace(fields, &mut out, w);
         // The last row has no kept row below it; everything else is exact.
         assert_eq!(
@@ -972,14 +962,7 @@ mod tests {
         img[17 * w + 10..17 * w + 80].fill(240);
         img[18 * w + 10..18 * w + 80].fill(240);
         let p = plane(&img, w, h);
-        let fields = Fields {
-            cur: p,
-            before: p,
-            after: p,
-            prev: p,
-            next: p,
-            keep: 0,
-        };
+        let fields = still(p);
         let finish = Finish {
             dropouts: Some(Dropouts {
                 threshold: 40,

@@ -87,13 +87,17 @@ fn degraded_order(src: &[Vec<u8>; 3], k: usize, seed: &mut u64, tff: bool) -> (V
     (frame, first[0].clone())
 }
 
-/// Runs `frames` (40 ms apart) through a vhsrestore with `props` on `caps`; returns the
+/// The clip's caps: interlaced, top field first.
+fn tff_caps() -> String {
+    format!(
+        "video/x-raw,format=I420,width={W},height={H},framerate=25/1,interlace-mode=interleaved,field-order=top-field-first"
+    )
+}
+
+/// Runs `frames` (40 ms apart) through `launch` (gst-launch syntax) on `caps`; returns the
 /// output buffers.
-fn run(props: &[(&str, &str)], caps: &str, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
-    let mut h = Harness::new("vhsrestore");
-    for (k, v) in props {
-        h.element().unwrap().set_property_from_str(k, v);
-    }
+fn run(launch: &str, caps: &str, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
+    let mut h = Harness::new_parse(launch);
     h.set_src_caps_str(caps);
     h.play();
     for (k, f) in frames.iter().enumerate() {
@@ -116,21 +120,8 @@ fn restoration_beats_yadif_on_a_degraded_interlaced_clip() {
         (0..FRAMES).map(|k| degraded(&src, k, &mut seed)).unzip();
 
     // Ours.
-    let mut h = Harness::new("vhsrestore");
-    h.set_src_caps_str(&format!(
-        "video/x-raw,format=I420,width={W},height={H},framerate=25/1,interlace-mode=interleaved,field-order=top-field-first"
-    ));
-    h.play();
-    for (k, f) in inputs.iter().enumerate() {
-        let mut b = gst::Buffer::from_mut_slice(f.clone());
-        let b_ = b.get_mut().unwrap();
-        b_.set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
-        b_.set_duration(gst::ClockTime::from_mseconds(40));
-        h.push(b).unwrap();
-    }
-    h.push_event(gst::event::Eos::new());
     let mut ours = Vec::new();
-    while let Some(b) = h.try_pull() {
+    for b in run("vhsrestore", &tff_caps(), &inputs) {
         assert_eq!(
             b.pts(),
             Some(gst::ClockTime::from_mseconds(40 * ours.len() as u64)),
@@ -263,7 +254,7 @@ fn field_order_is_detected_when_the_caps_do_not_say() {
         "video/x-raw,format=I420,width={W},height={H},framerate=25/1,interlace-mode=interleaved"
     );
     let score = |order: &str| {
-        let out = run(&[("field-order", order)], &caps, &inputs);
+        let out = run(&format!("vhsrestore field-order={order}"), &caps, &inputs);
         assert_eq!(out.len(), FRAMES);
         (4..FRAMES)
             .map(|k| psnr(&out[k].map_readable().unwrap()[..W * H], &refs[k]))
@@ -409,4 +400,30 @@ fn caps_changes_mid_stream_from_interlaced_to_progressive() {
             "progressive input keeps its rate"
         );
     }
+}
+
+#[test]
+fn packed_rgb_restores_like_planar() {
+    init();
+    let src = astronaut();
+    let mut seed = 5u64;
+    let (inputs, refs): (Vec<Vec<u8>>, Vec<Vec<u8>>) =
+        (0..FRAMES).map(|k| degraded(&src, k, &mut seed)).unzip();
+    let luma_psnr = |launch: &str| {
+        let out = run(launch, &tff_caps(), &inputs);
+        assert_eq!(out.len(), FRAMES, "{launch}");
+        (2..FRAMES)
+            .map(|k| psnr(&out[k].map_readable().unwrap()[..W * H], &refs[k]))
+            .sum::<f64>()
+            / (FRAMES - 2) as f64
+    };
+    let planar = luma_psnr("vhsrestore");
+    let packed = luma_psnr(
+        "videoconvert ! capsfilter caps=video/x-raw,format=BGRx ! vhsrestore ! capsfilter caps=video/x-raw,format=BGRx ! videoconvert ! capsfilter caps=video/x-raw,format=I420",
+    );
+    eprintln!("PSNR luma: I420 {planar:.2} dB, BGRx {packed:.2} dB");
+    assert!(
+        packed > planar - 1.0,
+        "BGRx {packed:.2} vs I420 {planar:.2}"
+    );
 }

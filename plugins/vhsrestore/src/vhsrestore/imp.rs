@@ -25,6 +25,7 @@ use gst_video::prelude::*;
 
 use super::{Deinterlace, FieldOrder, Rate};
 use crate::stages::{self, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
+use mediaai_common::sampler::{PackedLayout, YuvMatrix};
 use rayon::prelude::*;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -35,10 +36,22 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const FORMATS: [gst_video::VideoFormat; 3] = [
+/// Planar YUV is restored as it is; packed RGB through full-resolution Y'CbCr (BT.601,
+/// studio range, so `black-level`/`white-level` mean the same for both) and back.
+const FORMATS: [gst_video::VideoFormat; 13] = [
     gst_video::VideoFormat::I420,
     gst_video::VideoFormat::Y42b,
     gst_video::VideoFormat::Y444,
+    gst_video::VideoFormat::Rgbx,
+    gst_video::VideoFormat::Bgrx,
+    gst_video::VideoFormat::Xrgb,
+    gst_video::VideoFormat::Xbgr,
+    gst_video::VideoFormat::Rgba,
+    gst_video::VideoFormat::Bgra,
+    gst_video::VideoFormat::Argb,
+    gst_video::VideoFormat::Abgr,
+    gst_video::VideoFormat::Rgb,
+    gst_video::VideoFormat::Bgr,
 ];
 /// Chroma delay is re-estimated every this many frames (auto mode), and smoothed.
 const CHROMA_ESTIMATE_EVERY: u64 = 12;
@@ -81,9 +94,23 @@ impl Default for Settings {
     }
 }
 
+/// Packed RGB input: each frame is converted to planar Y'CbCr 4:4:4 on arrival, restored
+/// like planar input, and converted back into the output buffer.
+struct Packed {
+    layout: PackedLayout,
+    matrix: YuvMatrix,
+    /// Planar frames, for the held input frames and each output frame before packing.
+    pool: gst::BufferPool,
+    /// The planar output frame (progressive).
+    out_info: gst_video::VideoInfo,
+}
+
 struct State {
     in_info: gst_video::VideoInfo,
     out_info: gst_video::VideoInfo,
+    /// The layout of the held frames: `in_info`, or its planar 4:4:4 twin for packed RGB.
+    work_info: gst_video::VideoInfo,
+    packed: Option<Packed>,
     pool: gst::BufferPool,
     deinterlace: bool,
     /// Top field first; `None`: per buffer (mixed streams) or detected from the picture.
@@ -413,19 +440,45 @@ impl BaseTransformImpl for VhsRestore {
             (FieldOrder::Auto, _) => None,
         };
         let mixed = in_info.interlace_mode() == gst_video::VideoInterlaceMode::Mixed;
-        let pool = gst_video::VideoBufferPool::new();
-        let mut config = pool.config();
-        config.set_params(Some(outcaps), out_info.size() as u32, 4, 0);
-        pool.set_config(config)
-            .map_err(|_| gst::loggable_error!(CAT, "buffer pool refused its config"))?;
-        pool.set_active(true)
-            .map_err(|_| gst::loggable_error!(CAT, "buffer pool did not start"))?;
+        let pool = buffer_pool(outcaps, out_info.size(), 4)?;
+        let (work_info, packed) = match PackedLayout::of(in_info.format_info()) {
+            None => (in_info.clone(), None),
+            Some(layout) => {
+                let planar = |from: &gst_video::VideoInfo| {
+                    gst_video::VideoInfo::builder(
+                        gst_video::VideoFormat::Y444,
+                        from.width(),
+                        from.height(),
+                    )
+                    .fps(from.fps())
+                    .interlace_mode(from.interlace_mode())
+                    .field_order(from.field_order())
+                    .build()
+                    .map_err(|_| gst::loggable_error!(CAT, "no planar twin for {incaps}"))
+                };
+                let (work_in, work_out) = (planar(&in_info)?, planar(&out_info)?);
+                let caps = work_in
+                    .to_caps()
+                    .map_err(|_| gst::loggable_error!(CAT, "no caps for the planar frames"))?;
+                // Held input frames (up to three), the output frame being made, and slack.
+                let size = work_in.size().max(work_out.size());
+                let packed = Packed {
+                    layout,
+                    matrix: YuvMatrix::new(0.299, 0.114, false),
+                    pool: buffer_pool(&caps, size, 6)?,
+                    out_info: work_out,
+                };
+                (work_in, Some(packed))
+            }
+        };
         let state = State {
-            denoise: denoisers(&in_info, &s),
+            denoise: denoisers(&work_info, &s),
             denoise_strength: (s.luma_denoise, s.chroma_denoise),
             in_info,
             out_info,
-            pool: pool.upcast(),
+            work_info,
+            packed,
+            pool,
             deinterlace,
             tff,
             mixed,
@@ -446,6 +499,9 @@ impl BaseTransformImpl for VhsRestore {
         );
         if let Some(old) = self.state.lock().expect("state lock").replace(state) {
             let _ = old.pool.set_active(false);
+            if let Some(p) = old.packed {
+                let _ = p.pool.set_active(false);
+            }
         }
         Ok(())
     }
@@ -460,6 +516,16 @@ impl BaseTransformImpl for VhsRestore {
         let Some(state) = guard.as_mut() else {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ["buffer before caps"]);
             return Err(gst::FlowError::NotNegotiated);
+        };
+        let inbuf = match &state.packed {
+            Some(p) => unpack(p, &inbuf, &state.in_info, &state.work_info).inspect_err(|_| {
+                gst::element_imp_error!(
+                    self,
+                    gst::StreamError::Format,
+                    ["buffer too small for its caps"]
+                );
+            })?,
+            None => inbuf,
         };
         state.pending.push_back(inbuf);
         // The oldest pending frame is restored once the one after it is here.
@@ -588,11 +654,11 @@ impl VhsRestore {
             .unwrap_or_else(|| cur.clone());
         let prev = state.prev.clone().unwrap_or_else(|| cur.clone());
         if (s.luma_denoise, s.chroma_denoise) != state.denoise_strength {
-            state.denoise = denoisers(&state.in_info, s);
+            state.denoise = denoisers(&state.work_info, s);
             state.denoise_strength = (s.luma_denoise, s.chroma_denoise);
         }
         let map = |b| {
-            readable(b, &state.in_info).ok_or_else(|| {
+            readable(b, &state.work_info).ok_or_else(|| {
                 gst::element_imp_error!(
                     self,
                     gst::StreamError::Format,
@@ -625,14 +691,29 @@ impl VhsRestore {
         self.measure(state, s, &fc);
         let (pts, duration) = (cur.pts(), cur.duration());
         for k in 0..outputs {
-            let mut out = state.pool.acquire_buffer(None).inspect_err(|e| {
-                gst::element_imp_error!(self, gst::CoreError::Failed, ["no output buffer: {e:?}"]);
-            })?;
+            let acquire = |pool: &gst::BufferPool| {
+                pool.acquire_buffer(None).inspect_err(|e| {
+                    gst::element_imp_error!(
+                        self,
+                        gst::CoreError::Failed,
+                        ["no output buffer: {e:?}"]
+                    );
+                })
+            };
+            let mut out = acquire(&state.pool)?;
+            // Packed RGB: restored into a planar frame first, packed below.
+            let mut planar = match &state.packed {
+                Some(p) => Some((acquire(&p.pool)?, p.out_info.clone())),
+                None => None,
+            };
             {
-                let ob = out.get_mut().expect("a pooled buffer is writable");
-                let mut vf =
-                    gst_video::VideoFrameRef::from_buffer_ref_writable(ob, &state.out_info)
-                        .map_err(|_| gst::FlowError::Error)?;
+                let (target, info) = match &mut planar {
+                    Some((b, info)) => (b, &*info),
+                    None => (&mut out, &state.out_info),
+                };
+                let ob = target.get_mut().expect("a pooled buffer is writable");
+                let mut vf = gst_video::VideoFrameRef::from_buffer_ref_writable(ob, info)
+                    .map_err(|_| gst::FlowError::Error)?;
                 let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
                 let luma_width = fc.width() as usize;
                 let finish = |p: u32| {
@@ -691,6 +772,9 @@ impl VhsRestore {
                 [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
                     .into_par_iter()
                     .for_each(job);
+            }
+            if let (Some(p), Some((b, info))) = (&state.packed, &planar) {
+                pack(p, b, info, &mut out, &state.out_info)?;
             }
             let o = out.get_mut().expect("a pooled buffer is writable");
             let _ = cur.copy_into(
@@ -791,4 +875,86 @@ fn repair_head_switching(data: &mut [u8], stride: usize, plane: Plane, lines: u3
             data.copy_within(clean..clean + w, y * stride);
         }
     }
+}
+
+/// A started video buffer pool of `min` or more buffers of `size` bytes for `caps`.
+fn buffer_pool(
+    caps: &gst::Caps,
+    size: usize,
+    min: u32,
+) -> Result<gst::BufferPool, gst::LoggableError> {
+    let pool = gst_video::VideoBufferPool::new();
+    let mut config = pool.config();
+    config.set_params(Some(caps), size as u32, min, 0);
+    pool.set_config(config)
+        .map_err(|_| gst::loggable_error!(CAT, "buffer pool refused its config"))?;
+    pool.set_active(true)
+        .map_err(|_| gst::loggable_error!(CAT, "buffer pool did not start"))?;
+    Ok(pool.upcast())
+}
+
+/// A packed RGB input frame as a planar 4:4:4 frame from the packed pool, with the input's
+/// timestamps, flags and metas.
+fn unpack(
+    p: &Packed,
+    inbuf: &gst::Buffer,
+    in_info: &gst_video::VideoInfo,
+    work_info: &gst_video::VideoInfo,
+) -> Result<gst::Buffer, gst::FlowError> {
+    let mut out = p.pool.acquire_buffer(None)?;
+    {
+        let src = readable(inbuf, in_info).ok_or(gst::FlowError::Error)?;
+        let o = out.get_mut().expect("a pooled buffer is writable");
+        let _ = inbuf.copy_into(
+            o,
+            gst::BufferCopyFlags::FLAGS
+                | gst::BufferCopyFlags::TIMESTAMPS
+                | gst::BufferCopyFlags::META,
+            ..,
+        );
+        let mut dst = gst_video::VideoFrameRef::from_buffer_ref_writable(o, work_info)
+            .map_err(|_| gst::FlowError::Error)?;
+        let (w, s_stride) = (in_info.width() as usize, src.plane_stride()[0] as usize);
+        let strides: [usize; 3] = std::array::from_fn(|i| dst.plane_stride()[i] as usize);
+        let data = src.plane_data(0).map_err(|_| gst::FlowError::Error)?;
+        let [y, u, v, _] = dst.planes_data_mut();
+        y.par_chunks_mut(strides[0])
+            .zip(u.par_chunks_mut(strides[1]))
+            .zip(v.par_chunks_mut(strides[2]))
+            .zip(data.par_chunks(s_stride))
+            .for_each(|(((y, u), v), row)| {
+                let row = &row[..(w * p.layout.pixel_stride).min(row.len())];
+                p.matrix
+                    .unpack_row(p.layout, row, &mut y[..w], &mut u[..w], &mut v[..w]);
+            });
+    }
+    Ok(out)
+}
+
+/// The restored planar frame `planar` packed into `out`.
+fn pack(
+    p: &Packed,
+    planar: &gst::Buffer,
+    planar_info: &gst_video::VideoInfo,
+    out: &mut gst::Buffer,
+    out_info: &gst_video::VideoInfo,
+) -> Result<(), gst::FlowError> {
+    let src = readable(planar, planar_info).ok_or(gst::FlowError::Error)?;
+    let o = out.get_mut().expect("a pooled buffer is writable");
+    let mut dst = gst_video::VideoFrameRef::from_buffer_ref_writable(o, out_info)
+        .map_err(|_| gst::FlowError::Error)?;
+    let w = out_info.width() as usize;
+    let stride = dst.plane_stride()[0] as usize;
+    let (y, u, v) = (plane(&src, 0), plane(&src, 1), plane(&src, 2));
+    let data = dst.plane_data_mut(0).map_err(|_| gst::FlowError::Error)?;
+    data.par_chunks_mut(stride)
+        .enumerate()
+        .for_each(|(row, d)| {
+            if row < y.height {
+                let d = &mut d[..w * p.layout.pixel_stride];
+                p.matrix
+                    .pack_row(p.layout, y.row(row), u.row(row), v.row(row), d);
+            }
+        });
+    Ok(())
 }
