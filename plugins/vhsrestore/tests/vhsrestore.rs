@@ -427,3 +427,45 @@ fn packed_rgb_restores_like_planar() {
         "BGRx {packed:.2} vs I420 {planar:.2}"
     );
 }
+
+#[test]
+fn a_flush_drops_the_held_frame_and_settings_change_while_playing() {
+    init();
+    let mut h = Harness::new("vhsrestore");
+    h.set_src_caps_str(
+        "video/x-raw,format=I420,width=64,height=48,framerate=25/1,interlace-mode=interleaved",
+    );
+    h.play();
+    let push = |h: &mut Harness, k: u64| {
+        let mut b = gst::Buffer::from_mut_slice(vec![(20 * k) as u8; 64 * 48 * 3 / 2]);
+        b.get_mut()
+            .unwrap()
+            .set_pts(gst::ClockTime::from_mseconds(40 * k));
+        h.push(b).unwrap();
+    };
+    for k in 0..3 {
+        push(&mut h, k);
+    }
+    // Two out, one held (it waits for its next frame); the flush drops it.
+    h.push_event(gst::event::FlushStart::new());
+    h.push_event(gst::event::FlushStop::new(true));
+    h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
+        gst::ClockTime,
+    >::new()));
+    let element = h.element().unwrap();
+    element.set_property("luma-denoise", 30.0f64);
+    element.set_property("black-level", 40.0f64);
+    element.set_property_from_str("head-switch-lines", "4");
+    for k in 3..6 {
+        push(&mut h, k);
+    }
+    h.push_event(gst::event::Eos::new());
+    let pts: Vec<u64> = std::iter::from_fn(|| h.try_pull())
+        .map(|b| b.pts().unwrap().mseconds())
+        .collect();
+    assert_eq!(
+        pts,
+        [0, 40, 120, 160, 200],
+        "the held frame (80 ms) dropped by the flush"
+    );
+}
