@@ -42,6 +42,44 @@ fn quantize_simd(_out: &mut [u8], _values: &[f32]) -> usize {
     0
 }
 
+/// One 8-bit plane, read-only: `height` rows of `width` bytes, `stride` bytes apart.
+#[derive(Clone, Copy, Debug)]
+pub struct Plane<'a> {
+    pub data: &'a [u8],
+    pub stride: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl<'a> Plane<'a> {
+    /// Row `y`.
+    #[inline]
+    pub fn row(&self, y: usize) -> &'a [u8] {
+        &self.data[y * self.stride..y * self.stride + self.width]
+    }
+
+    /// `width`×`height` bytes with no padding between rows.
+    pub fn tight(data: &'a [u8], width: usize, height: usize) -> Self {
+        Plane {
+            data,
+            stride: width,
+            width,
+            height,
+        }
+    }
+
+    /// Plane `p` of a mapped frame of a planar 8-bit format (`None`: no such plane).
+    pub fn of<T>(frame: &'a gst_video::VideoFrameRef<T>, p: u32) -> Option<Self> {
+        use gst_video::prelude::*;
+        Some(Plane {
+            data: frame.plane_data(p).ok()?,
+            stride: *frame.plane_stride().get(p as usize)? as usize,
+            width: frame.comp_width(p) as usize,
+            height: frame.comp_height(p) as usize,
+        })
+    }
+}
+
 /// Runs `f` compiled for AVX2 when the CPU has it, else as built (SSE2 on x86-64): plain
 /// loops over rows that the compiler vectorises get twice the lanes without a second
 /// source. `f` and what it calls must be inlined into it to profit (mark row kernels

@@ -4,21 +4,7 @@
 use mediaai_common::pixels::{quantize, wide};
 use rayon::prelude::*;
 
-/// One 8-bit plane, read-only.
-#[derive(Clone, Copy)]
-pub struct Plane<'a> {
-    pub data: &'a [u8],
-    pub stride: usize,
-    pub width: usize,
-    pub height: usize,
-}
-
-impl Plane<'_> {
-    #[inline]
-    pub fn row(&self, y: usize) -> &[u8] {
-        &self.data[y * self.stride..y * self.stride + self.width]
-    }
-}
+pub use mediaai_common::pixels::Plane;
 
 /// The fields one deinterlaced plane is made from: the rows of parity `keep` (0: even rows,
 /// the top field) of `cur` are kept; the others are rebuilt at the kept field's time.
@@ -831,15 +817,6 @@ pub fn luma_range(luma: Plane) -> (f64, f64) {
 mod tests {
     use super::*;
 
-    fn plane(data: &[u8], w: usize, h: usize) -> Plane<'_> {
-        Plane {
-            data,
-            stride: w,
-            width: w,
-            height: h,
-        }
-    }
-
     /// The fields of a still picture: every frame is `p`, the top field kept.
     fn still(p: Plane) -> Fields {
         Fields {
@@ -856,7 +833,7 @@ mod tests {
     fn a_still_picture_deinterlaces_to_itself() {
         let (w, h) = (64, 48);
         let img: Vec<u8> = (0..w * h).map(|i| ((i % w) + (i / w) * 2) as u8).collect();
-        let p = plane(&img, w, h);
+        let p = Plane::tight(&img, w, h);
         let mut out = vec![0u8; w * h];
         let fields = still(p);
         deinterlace(fields, &mut out, w);
@@ -878,7 +855,7 @@ mod tests {
                 .map(|i| (100 + ((i as u32 * 7919 + t * 104729) % 9) as i32 - 4) as u8)
                 .collect();
             let mut out = vec![0u8; w * h];
-            let source = Source::Copy(plane(&noisy, w, h));
+            let source = Source::Copy(Plane::tight(&noisy, w, h));
             restore(source, &mut out, w, &mut dn, Finish::default());
             if t == 29 {
                 var =
@@ -888,7 +865,7 @@ mod tests {
         assert!(var < 2.0, "noise variance 6.7 in, {var} out");
         let mut jump = vec![0u8; w * h];
         let white = vec![200u8; w * h];
-        let source = Source::Copy(plane(&white, w, h));
+        let source = Source::Copy(Plane::tight(&white, w, h));
         restore(source, &mut jump, w, &mut dn, Finish::default());
         assert!(jump.iter().all(|&v| v > 190), "a big change passes");
     }
@@ -961,7 +938,7 @@ mod tests {
         img[14 * w + 40..14 * w + 45].fill(250);
         img[17 * w + 10..17 * w + 80].fill(240);
         img[18 * w + 10..18 * w + 80].fill(240);
-        let p = plane(&img, w, h);
+        let p = Plane::tight(&img, w, h);
         let fields = still(p);
         let finish = Finish {
             dropouts: Some(Dropouts {
@@ -1006,7 +983,7 @@ mod tests {
         for (rows, want) in [(0, 0), (8, 8), (5, 5), (40, 0)] {
             let img = picture_with_noisy_bottom(rows);
             assert_eq!(
-                head_switch_lines(plane(&img, 160, 120)),
+                head_switch_lines(Plane::tight(&img, 160, 120)),
                 want,
                 "{rows} noisy rows"
             );
@@ -1016,7 +993,7 @@ mod tests {
     #[test]
     fn luma_range_finds_the_levels() {
         let img: Vec<u8> = (0..64 * 64).map(|i| (30 + (i % 64) * 3) as u8).collect();
-        let (black, white) = luma_range(plane(&img, 64, 64));
+        let (black, white) = luma_range(Plane::tight(&img, 64, 64));
         assert!((30.0..=32.0).contains(&black) && (216.0..=219.0).contains(&white));
     }
 }

@@ -598,14 +598,9 @@ fn readable<'a>(
     gst_video::VideoFrameRef::from_buffer_ref_readable(b.as_ref(), info).ok()
 }
 
-/// Plane `p` of a mapped frame.
+/// Plane `p` of a mapped frame (the formats are all planar, or converted to planar).
 fn plane<'a>(f: &'a gst_video::VideoFrameRef<&gst::BufferRef>, p: u32) -> Plane<'a> {
-    Plane {
-        data: f.plane_data(p).expect("planar formats only"),
-        stride: f.plane_stride()[p as usize] as usize,
-        width: f.comp_width(p) as usize,
-        height: f.comp_height(p) as usize,
-    }
+    Plane::of(f, p).expect("planar formats only")
 }
 
 impl VhsRestore {

@@ -1,0 +1,215 @@
+//! Black and frozen video runs with start and end times, decided as FFmpeg's `blackdetect`
+//! and `freezedetect` decide them, so that reports agree.
+
+/// Nanoseconds.
+pub type Ns = u64;
+
+/// What a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Black,
+    Freeze,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Black => "black",
+            Kind::Freeze => "freeze",
+        }
+    }
+}
+
+/// A run of black or frozen frames: `start` is the first frame's time, `end` the time the
+/// run stopped (the next different frame, or the end of the last frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: Kind,
+    pub start: Ns,
+    pub end: Ns,
+}
+
+/// Black frames: a frame is black when at least `picture_ratio` of its luma pixels are at or
+/// under the pixel threshold; runs of them lasting `min_duration` or more are reported when
+/// they end.
+#[derive(Clone, Debug)]
+pub struct BlackDetector {
+    pub min_duration: Ns,
+    pub picture_ratio: f64,
+    start: Option<Ns>,
+}
+
+impl BlackDetector {
+    pub fn new(min_duration: Ns, picture_ratio: f64) -> Self {
+        BlackDetector {
+            min_duration,
+            picture_ratio,
+            start: None,
+        }
+    }
+
+    /// The luma level at or under which a pixel is black, from FFmpeg's `pix_th` (share of the
+    /// 16..235 range above 16).
+    pub fn pixel_threshold(pix_th: f64) -> u8 {
+        (16.0 + pix_th.clamp(0.0, 1.0) * 219.0) as u8
+    }
+
+    /// One frame at `pts` with `black_share` of its pixels black.
+    pub fn frame(&mut self, pts: Ns, black_share: f64) -> Option<Event> {
+        let black = black_share >= self.picture_ratio;
+        match (black, self.start) {
+            (true, None) => {
+                self.start = Some(pts);
+                None
+            }
+            (false, Some(start)) => {
+                self.start = None;
+                self.event(start, pts)
+            }
+            _ => None,
+        }
+    }
+
+    /// The stream ended at `end`: a run still open is closed there.
+    pub fn finish(&mut self, end: Ns) -> Option<Event> {
+        self.start.take().and_then(|start| self.event(start, end))
+    }
+
+    fn event(&self, start: Ns, end: Ns) -> Option<Event> {
+        (end.saturating_sub(start) >= self.min_duration).then_some(Event {
+            kind: Kind::Black,
+            start,
+            end,
+        })
+    }
+}
+
+/// Frozen video: frames that differ from the first frame of the run by a mean absolute
+/// difference under `noise` (0..1 of full scale) for `min_duration` or more. The start is
+/// announced once the run is long enough, the end when a frame differs.
+#[derive(Clone, Debug)]
+pub struct FreezeDetector {
+    pub min_duration: Ns,
+    pub noise: f64,
+    /// The first frame of the current run.
+    reference: Option<Ns>,
+    frozen: bool,
+}
+
+/// What a frame did to a freeze.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freeze {
+    /// The run became long enough: frozen since the given time.
+    Started(Ns),
+    /// The frozen run ended.
+    Ended(Event),
+}
+
+impl FreezeDetector {
+    pub fn new(min_duration: Ns, noise: f64) -> Self {
+        FreezeDetector {
+            min_duration,
+            noise,
+            reference: None,
+            frozen: false,
+        }
+    }
+
+    /// FFmpeg's `n` in dB (−60 by default) as a linear share.
+    pub fn noise_from_db(db: f64) -> f64 {
+        10f64.powf(db / 20.0)
+    }
+
+    /// Whether the next frame is compared with a reference (else it becomes one).
+    pub fn has_reference(&self) -> bool {
+        self.reference.is_some()
+    }
+
+    /// One frame at `pts`, `difference` from the run's first frame (ignored when there is no
+    /// reference yet). `true` in the result's second place: this frame is the new reference.
+    pub fn frame(&mut self, pts: Ns, difference: f64) -> (Option<Freeze>, bool) {
+        let Some(start) = self.reference else {
+            self.reference = Some(pts);
+            return (None, true);
+        };
+        if difference < self.noise {
+            if !self.frozen && pts.saturating_sub(start) >= self.min_duration {
+                self.frozen = true;
+                return (Some(Freeze::Started(start)), false);
+            }
+            return (None, false);
+        }
+        self.reference = Some(pts);
+        let ended = std::mem::replace(&mut self.frozen, false).then_some(Freeze::Ended(Event {
+            kind: Kind::Freeze,
+            start,
+            end: pts,
+        }));
+        (ended, true)
+    }
+
+    /// The stream ended at `end`.
+    pub fn finish(&mut self, end: Ns) -> Option<Event> {
+        let start = self.reference.take()?;
+        std::mem::replace(&mut self.frozen, false).then_some(Event {
+            kind: Kind::Freeze,
+            start,
+            end,
+        })
+    }
+
+    /// Forgets the run (a flush or a new segment).
+    pub fn reset(&mut self) {
+        self.reference = None;
+        self.frozen = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Ns = 1_000_000;
+
+    #[test]
+    fn black_runs_shorter_than_the_minimum_are_not_reported() {
+        let mut d = BlackDetector::new(100 * MS, 0.98);
+        let shares = [0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.99, 0.5];
+        let events: Vec<Event> = shares
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &s)| d.frame(i as Ns * 40 * MS, s))
+            .collect();
+        assert_eq!(
+            events,
+            [Event {
+                kind: Kind::Black,
+                start: 160 * MS,
+                end: 320 * MS
+            }]
+        );
+        assert_eq!(BlackDetector::pixel_threshold(0.10), 37);
+    }
+
+    #[test]
+    fn a_freeze_starts_after_the_minimum_and_ends_at_the_first_change() {
+        let mut d = FreezeDetector::new(100 * MS, FreezeDetector::noise_from_db(-60.0));
+        let diffs = [0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0];
+        let got: Vec<Option<Freeze>> = diffs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| d.frame(i as Ns * 40 * MS, x).0)
+            .collect();
+        assert_eq!(got[3], Some(Freeze::Started(0)));
+        assert_eq!(
+            got[5],
+            Some(Freeze::Ended(Event {
+                kind: Kind::Freeze,
+                start: 0,
+                end: 200 * MS
+            }))
+        );
+        assert_eq!(got.iter().flatten().count(), 2);
+        assert_eq!(d.finish(280 * MS), None);
+    }
+}

@@ -1,0 +1,468 @@
+//! The element: measures every buffer it passes on, never modifies or holds one.
+
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
+
+use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
+use crate::report::Report;
+use crate::stats::{self, Analyser, FrameStats, Plane};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "qcfingerprint",
+        gst::DebugColorFlags::empty(),
+        Some("Quality control analyser"),
+    )
+});
+
+const FORMATS: [gst_video::VideoFormat; 3] = [
+    gst_video::VideoFormat::I420,
+    gst_video::VideoFormat::Y42b,
+    gst_video::VideoFormat::Y444,
+];
+
+#[derive(Debug, Clone)]
+struct Settings {
+    message_interval: gst::ClockTime,
+    report_location: Option<String>,
+    black_min_duration: f64,
+    black_ratio: f64,
+    black_pixel: f64,
+    freeze_min_duration: f64,
+    freeze_noise_db: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            message_interval: gst::ClockTime::SECOND,
+            report_location: None,
+            black_min_duration: 2.0,
+            black_ratio: 0.98,
+            black_pixel: 0.10,
+            freeze_min_duration: 2.0,
+            freeze_noise_db: -60.0,
+        }
+    }
+}
+
+/// Sums over one message interval.
+#[derive(Default)]
+struct Interval {
+    start: Option<Ns>,
+    frames: u64,
+    luma_sum: f64,
+    luma_min: u8,
+    luma_max: u8,
+    below_16: u64,
+    above_235: u64,
+    pixels: u64,
+}
+
+struct State {
+    info: gst_video::VideoInfo,
+    analyser: Analyser,
+    stats: FrameStats,
+    black_level: u8,
+    black: BlackDetector,
+    freeze: FreezeDetector,
+    /// The first frame of the current freeze candidate (a reference, not a copy).
+    reference: Option<gst::Buffer>,
+    interval: Interval,
+    message_interval: Ns,
+    /// End of the last frame seen.
+    end: Ns,
+    report: Option<Report>,
+}
+
+#[derive(Default)]
+pub struct QcFingerprint {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for QcFingerprint {
+    const NAME: &'static str = "GstQcFingerprint";
+    type Type = super::QcFingerprint;
+    type ParentType = gst_base::BaseTransform;
+}
+
+impl ObjectImpl for QcFingerprint {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let seconds = |name: &str, nick: &str, blurb: &str, default: f64| {
+                glib::ParamSpecDouble::builder(name)
+                    .nick(nick)
+                    .blurb(blurb)
+                    .minimum(0.0)
+                    .maximum(86400.0)
+                    .default_value(default)
+                    .mutable_ready()
+                    .build()
+            };
+            vec![
+                glib::ParamSpecUInt64::builder("message-interval")
+                    .nick("Message interval")
+                    .blurb("Nanoseconds of stream between `qcfingerprint` element messages and report writes (0: every frame). Default: 1 s")
+                    .default_value(gst::ClockTime::SECOND.nseconds())
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecString::builder("report-location")
+                    .nick("Report location")
+                    .blurb("JSON report file, valid after every write (none: messages only). Default: none")
+                    .mutable_ready()
+                    .build(),
+                seconds("black-min-duration", "Black minimum duration", "Seconds of black before a black run is reported (FFmpeg blackdetect d). Default: 2", 2.0),
+                glib::ParamSpecDouble::builder("black-ratio")
+                    .nick("Black picture ratio")
+                    .blurb("Share of black pixels that makes a frame black (FFmpeg blackdetect pic_th). Default: 0.98")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(0.98)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("black-pixel-threshold")
+                    .nick("Black pixel threshold")
+                    .blurb("A pixel is black at or under 16 + this share of 16..235 (FFmpeg blackdetect pix_th). Default: 0.10")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(0.10)
+                    .mutable_ready()
+                    .build(),
+                seconds("freeze-min-duration", "Freeze minimum duration", "Seconds of unchanged video before a freeze is reported (FFmpeg freezedetect d). Default: 2", 2.0),
+                glib::ParamSpecDouble::builder("freeze-noise")
+                    .nick("Freeze noise")
+                    .blurb("Mean absolute difference (dB of full scale) under which frames count as the same (FFmpeg freezedetect n). Default: -60")
+                    .minimum(-200.0)
+                    .maximum(0.0)
+                    .default_value(-60.0)
+                    .mutable_ready()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().expect("settings lock");
+        let get = || value.get::<f64>().expect("type checked upstream");
+        match pspec.name() {
+            "message-interval" => {
+                s.message_interval =
+                    gst::ClockTime::from_nseconds(value.get().expect("type checked upstream"))
+            }
+            "report-location" => s.report_location = value.get().expect("type checked upstream"),
+            "black-min-duration" => s.black_min_duration = get(),
+            "black-ratio" => s.black_ratio = get(),
+            "black-pixel-threshold" => s.black_pixel = get(),
+            "freeze-min-duration" => s.freeze_min_duration = get(),
+            "freeze-noise" => s.freeze_noise_db = get(),
+            _ => unreachable!("only the properties above are installed"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings.lock().expect("settings lock");
+        match pspec.name() {
+            "message-interval" => s.message_interval.nseconds().to_value(),
+            "report-location" => s.report_location.to_value(),
+            "black-min-duration" => s.black_min_duration.to_value(),
+            "black-ratio" => s.black_ratio.to_value(),
+            "black-pixel-threshold" => s.black_pixel.to_value(),
+            "freeze-min-duration" => s.freeze_min_duration.to_value(),
+            "freeze-noise" => s.freeze_noise_db.to_value(),
+            _ => unreachable!("only the properties above are installed"),
+        }
+    }
+}
+
+impl GstObjectImpl for QcFingerprint {}
+
+impl ElementImpl for QcFingerprint {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            mediaai_common::element_metadata(
+                "Quality control analyser",
+                "Filter/Analyzer/Video",
+                "Measures every frame (mean, deviation, luma histogram, broadcast-range violations), finds black and frozen runs as FFmpeg's blackdetect and freezedetect do, and reports them as element messages and a JSON file; buffers pass untouched",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| mediaai_common::templates::in_place_video(&FORMATS));
+        TEMPLATES.as_ref()
+    }
+}
+
+/// Seconds as nanoseconds.
+fn ns(seconds: f64) -> Ns {
+    (seconds * 1e9).round() as Ns
+}
+
+/// Seconds, for messages and the report.
+fn secs(t: Ns) -> f64 {
+    t as f64 / 1e9
+}
+
+/// The three planes of a mapped frame (the formats are all three-plane YUV).
+fn planes<'a>(f: &'a gst_video::VideoFrameRef<&gst::BufferRef>) -> [Plane<'a>; 3] {
+    std::array::from_fn(|p| Plane::of(f, p as u32).expect("three-plane formats only"))
+}
+
+impl BaseTransformImpl for QcFingerprint {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let info = gst_video::VideoInfo::from_caps(incaps)
+            .map_err(|_| gst::loggable_error!(CAT, "invalid caps {incaps}"))?;
+        let s = self.settings.lock().expect("settings lock").clone();
+        // A new format goes on with the same report; only the first caps open it.
+        let report = match self.state.lock().expect("state lock").take() {
+            Some(old) => old.report,
+            None => match &s.report_location {
+                None => None,
+                Some(path) => Some(
+                    Report::create(
+                        &PathBuf::from(path),
+                        &format!(
+                            "\"width\":{},\"height\":{},\"framerate\":\"{}\"",
+                            info.width(),
+                            info.height(),
+                            info.fps()
+                        ),
+                    )
+                    .map_err(|e| {
+                        gst::element_imp_error!(
+                            self,
+                            gst::ResourceError::OpenWrite,
+                            ["cannot write the report {path}: {e}"]
+                        );
+                        gst::loggable_error!(CAT, "report {path}: {e}")
+                    })?,
+                ),
+            },
+        };
+        let state = State {
+            analyser: Analyser::new(info.height() as usize),
+            stats: FrameStats::default(),
+            black_level: BlackDetector::pixel_threshold(s.black_pixel),
+            black: BlackDetector::new(ns(s.black_min_duration), s.black_ratio),
+            freeze: FreezeDetector::new(
+                ns(s.freeze_min_duration),
+                FreezeDetector::noise_from_db(s.freeze_noise_db),
+            ),
+            reference: None,
+            interval: Interval::default(),
+            message_interval: s.message_interval.nseconds(),
+            end: 0,
+            report,
+            info,
+        };
+        *self.state.lock().expect("state lock") = Some(state);
+        Ok(())
+    }
+
+    fn transform_ip_passthrough(
+        &self,
+        buf: &gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let mut guard = self.state.lock().expect("state lock");
+        let Some(state) = guard.as_mut() else {
+            gst::element_imp_error!(self, gst::CoreError::Negotiation, ["buffer before caps"]);
+            return Err(gst::FlowError::NotNegotiated);
+        };
+        let Some(pts) = buf.pts().map(|t| t.nseconds()) else {
+            // Nothing to place it in time: measured for nothing, passed on.
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), &state.info)
+            .map_err(|_| {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Format,
+                ["buffer too small for its caps"]
+            );
+            gst::FlowError::Error
+        })?;
+        state
+            .analyser
+            .measure(planes(&frame), state.black_level, &mut state.stats);
+        state.end = pts + buf.duration().map_or(0, |d| d.nseconds());
+        let st = &state.stats;
+        let black_share = st.black_pixels as f64 / st.pixels.max(1) as f64;
+        let mut events: [Option<Event>; 2] = [state.black.frame(pts, black_share), None];
+        let difference = match &state.reference {
+            Some(r) => {
+                let rf =
+                    gst_video::VideoFrameRef::from_buffer_ref_readable(r.as_ref(), &state.info)
+                        .map_err(|_| gst::FlowError::Error)?;
+                stats::mean_abs_difference(planes(&rf), planes(&frame))
+            }
+            None => 0.0,
+        };
+        let (freeze, new_reference) = state.freeze.frame(pts, difference);
+        if new_reference {
+            state.reference = Some(buf.clone());
+        }
+        match freeze {
+            Some(Freeze::Started(start)) => self.post_event("freeze", "start", start, None),
+            Some(Freeze::Ended(e)) => events[1] = Some(e),
+            None => {}
+        }
+        self.record_frame(state, pts);
+        for e in events.into_iter().flatten() {
+            self.record_event(state, e);
+        }
+        if pts.saturating_sub(state.interval.start.unwrap_or(pts)) >= state.message_interval {
+            self.end_interval(state);
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        match event.view() {
+            gst::EventView::Eos(_) => self.finish(),
+            gst::EventView::FlushStop(_) => {
+                if let Some(s) = self.state.lock().expect("state lock").as_mut() {
+                    s.freeze.reset();
+                    s.reference = None;
+                }
+            }
+            _ => {}
+        }
+        self.parent_sink_event(event)
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.finish();
+        *self.state.lock().expect("state lock") = None;
+        Ok(())
+    }
+}
+
+impl QcFingerprint {
+    /// A frame's statistics into the interval and the report.
+    fn record_frame(&self, state: &mut State, pts: Ns) {
+        let st = &state.stats;
+        let iv = &mut state.interval;
+        if iv.start.is_none() {
+            *iv = Interval {
+                start: Some(pts),
+                luma_min: 255,
+                ..Interval::default()
+            };
+        }
+        iv.frames += 1;
+        iv.luma_sum += st.mean[0];
+        iv.luma_min = iv.luma_min.min(st.min);
+        iv.luma_max = iv.luma_max.max(st.max);
+        iv.below_16 += st.below_16;
+        iv.above_235 += st.above_235;
+        iv.pixels += st.pixels;
+        if let Some(r) = state.report.as_mut() {
+            r.entry(format_args!(
+                "\"pts\":{:.6},\"mean\":[{:.3},{:.3},{:.3}],\"std\":[{:.3},{:.3},{:.3}],\"min\":{},\"max\":{},\"below16\":{},\"above235\":{}",
+                secs(pts),
+                st.mean[0],
+                st.mean[1],
+                st.mean[2],
+                st.std_dev[0],
+                st.std_dev[1],
+                st.std_dev[2],
+                st.min,
+                st.max,
+                st.below_16,
+                st.above_235
+            ));
+        }
+    }
+
+    /// A finished run: a message and a report entry.
+    fn record_event(&self, state: &mut State, e: Event) {
+        let kind = e.kind.name();
+        self.post_event(kind, "end", e.start, Some(e.end));
+        if let Some(r) = state.report.as_mut() {
+            r.entry(format_args!(
+                "\"event\":\"{kind}\",\"start\":{:.6},\"end\":{:.6},\"duration\":{:.6}",
+                secs(e.start),
+                secs(e.end),
+                secs(e.end - e.start)
+            ));
+        }
+    }
+
+    /// An element message `qc-event`: `kind` (black, freeze), `phase` (start: a freeze long
+    /// enough to report, still going; end: the whole run), `start`, and `end` when known.
+    fn post_event(&self, kind: &str, phase: &str, start: Ns, end: Option<Ns>) {
+        let mut s = gst::Structure::builder("qc-event")
+            .field("kind", kind)
+            .field("phase", phase)
+            .field("start", gst::ClockTime::from_nseconds(start));
+        if let Some(end) = end {
+            s = s
+                .field("end", gst::ClockTime::from_nseconds(end))
+                .field("duration", gst::ClockTime::from_nseconds(end - start));
+        }
+        gst::info!(CAT, imp = self, "{kind} {phase} at {}", secs(start));
+        let _ = self.obj().post_message(
+            gst::message::Element::builder(s.build())
+                .src(&*self.obj())
+                .build(),
+        );
+    }
+
+    /// The interval's message, and the report written.
+    fn end_interval(&self, state: &mut State) {
+        let iv = std::mem::take(&mut state.interval);
+        if let Some(start) = iv.start {
+            let s = gst::Structure::builder("qcfingerprint")
+                .field("timestamp", gst::ClockTime::from_nseconds(start))
+                .field("frames", iv.frames)
+                .field("luma-mean", iv.luma_sum / iv.frames.max(1) as f64)
+                .field("luma-min", iv.luma_min as u32)
+                .field("luma-max", iv.luma_max as u32)
+                .field("below-16", iv.below_16 as f64 / iv.pixels.max(1) as f64)
+                .field("above-235", iv.above_235 as f64 / iv.pixels.max(1) as f64)
+                .build();
+            let _ = self
+                .obj()
+                .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
+        }
+        if let Some(r) = state.report.as_mut() {
+            if let Err(e) = r.write() {
+                gst::element_imp_warning!(
+                    self,
+                    gst::ResourceError::Write,
+                    ["writing the report failed: {e}"]
+                );
+            }
+        }
+    }
+
+    /// End of stream: open runs closed at the end of the last frame, everything written.
+    fn finish(&self) {
+        let mut guard = self.state.lock().expect("state lock");
+        let Some(state) = guard.as_mut() else {
+            return;
+        };
+        let end = state.end;
+        let events = [state.black.finish(end), state.freeze.finish(end)];
+        for e in events.into_iter().flatten() {
+            self.record_event(state, e);
+        }
+        state.reference = None;
+        self.end_interval(state);
+    }
+}

@@ -1,0 +1,234 @@
+//! qcfingerprint against FFmpeg's blackdetect and freezedetect on the same clip made from a
+//! real photograph: 1 s of the astronaut panning, 3 s of noisy black, 3 s of one still frame,
+//! 1 s panning again. Both must find the same black and frozen runs within one frame, and
+//! the per-frame luma means must agree with signalstats YAVG within 0.5.
+
+use gst::prelude::*;
+use std::process::Command;
+
+use mediaai_common::testing::{load_frame, media};
+
+const W: usize = 320;
+const H: usize = 240;
+const FPS: usize = 25;
+const FRAME: f64 = 1.0 / FPS as f64;
+
+/// The clip as raw I420 frames.
+fn clip() -> Vec<u8> {
+    gst::init().unwrap();
+    let sample = load_frame(
+        &media("astronaut.png"),
+        "I420",
+        Some((2 * W as u32, H as u32)),
+    );
+    let wide = sample.buffer().unwrap().map_readable().unwrap().to_vec();
+    // Frame at horizontal offset `dx` of the double-width picture.
+    let window = |dx: usize| -> Vec<u8> {
+        let mut f = Vec::with_capacity(W * H * 3 / 2);
+        for y in 0..H {
+            f.extend_from_slice(&wide[y * 2 * W + dx..y * 2 * W + dx + W]);
+        }
+        let (yw, cw, ch) = (2 * W * H, W, H / 2);
+        for p in 0..2 {
+            let base = yw + p * cw * ch;
+            for y in 0..ch {
+                let row = base + y * cw + dx / 2;
+                f.extend_from_slice(&wide[row..row + W / 2]);
+            }
+        }
+        f
+    };
+    let mut seed = 1u32;
+    let mut out = Vec::new();
+    for k in 0..8 * FPS {
+        let t = k / FPS;
+        let frame = match t {
+            0 | 7 => window(4 * k % W),
+            1..=3 => {
+                let mut f = vec![128u8; W * H * 3 / 2];
+                for v in &mut f[..W * H] {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    *v = 16 + (seed >> 29) as u8;
+                }
+                f
+            }
+            _ => window(100),
+        };
+        out.extend_from_slice(&frame);
+    }
+    out
+}
+
+/// `key:value` pairs FFmpeg prints, in order.
+fn ffmpeg_values(text: &str, key: &str) -> Vec<f64> {
+    text.split(key)
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// (kind, start, end) of the report's events.
+fn report_events(report: &str) -> Vec<(String, f64, f64)> {
+    report
+        .lines()
+        .filter(|l| l.contains("\"event\""))
+        .map(|l| {
+            let field = |name: &str| {
+                let at = l.find(&format!("\"{name}\":")).unwrap() + name.len() + 3;
+                l[at..]
+                    .split([',', '}'])
+                    .next()
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string()
+            };
+            (
+                field("event"),
+                field("start").parse().unwrap(),
+                field("end").parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn black_freeze_and_luma_mean_agree_with_ffmpeg() {
+    let dir = std::env::temp_dir().join(format!("qc-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw = dir.join("clip.yuv");
+    std::fs::write(&raw, clip()).unwrap();
+    let report = dir.join("report.json");
+
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let pipeline = gst::parse::launch(&format!(
+        "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={W} height={H} \
+         framerate={FPS}/1 ! qcfingerprint report-location={} ! fakesink",
+        raw.display(),
+        W * H * 3 / 2,
+        report.display()
+    ))
+    .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let mut messages = 0;
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
+        match msg.view() {
+            gst::MessageView::Eos(_) => break,
+            gst::MessageView::Error(e) => panic!("{}", e.error()),
+            gst::MessageView::Element(e)
+                if e.structure().is_some_and(|s| s.name() == "qcfingerprint") =>
+            {
+                messages += 1
+            }
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(messages >= 7, "a message a second, got {messages}");
+    let report_text = std::fs::read_to_string(&report).unwrap();
+    let ours = report_events(&report_text);
+    let our_means: Vec<f64> = report_text
+        .lines()
+        .filter_map(|l| {
+            l.split("\"mean\":[")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-s",
+        ])
+        .arg(format!("{W}x{H}"))
+        .args(["-r", &FPS.to_string(), "-i"])
+        .arg(&raw)
+        .args([
+            "-vf",
+            "signalstats,blackdetect=d=2,freezedetect=d=2,metadata=mode=print",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let black = (
+        ffmpeg_values(&text, "black_start:"),
+        ffmpeg_values(&text, "black_end:"),
+    );
+    let freeze = (
+        ffmpeg_values(&text, "lavfi.freezedetect.freeze_start="),
+        ffmpeg_values(&text, "lavfi.freezedetect.freeze_end="),
+    );
+    let yavg = ffmpeg_values(&text, "lavfi.signalstats.YAVG=");
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(our_means.len(), 8 * FPS, "a report entry per frame");
+    assert_eq!(yavg.len(), 8 * FPS, "signalstats per frame");
+    let worst = our_means
+        .iter()
+        .zip(&yavg)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 0.5,
+        "luma mean within 0.5 of signalstats YAVG, worst {worst}"
+    );
+    eprintln!("ours {ours:?}\nffmpeg black {black:?} freeze {freeze:?}");
+
+    let find = |kind: &str| -> Vec<(f64, f64)> {
+        ours.iter()
+            .filter(|e| e.0 == kind)
+            .map(|e| (e.1, e.2))
+            .collect()
+    };
+    for (kind, (starts, ends)) in [("black", black), ("freeze", freeze)] {
+        let got = find(kind);
+        assert_eq!(got.len(), 1, "{kind}: one run, got {got:?}");
+        assert_eq!(starts.len(), 1, "ffmpeg found one {kind} run");
+        let (start, end) = got[0];
+        assert!(
+            (start - starts[0]).abs() <= FRAME + 1e-6,
+            "{kind} start {start} vs {}",
+            starts[0]
+        );
+        let ff_end = ends.first().copied().unwrap_or(8.0);
+        assert!(
+            (end - ff_end).abs() <= FRAME + 1e-6,
+            "{kind} end {end} vs {ff_end}"
+        );
+    }
+}
+
+#[test]
+fn buffers_pass_untouched_and_undelayed() {
+    gst::init().unwrap();
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let mut h = gst_check::Harness::new("qcfingerprint");
+    h.set_src_caps_str("video/x-raw,format=I420,width=64,height=48,framerate=25/1");
+    h.play();
+    for k in 0..5u64 {
+        let data: Vec<u8> = (0..64 * 48 * 3 / 2)
+            .map(|i| (i as u64 * 7 + k) as u8)
+            .collect();
+        let mut b = gst::Buffer::from_mut_slice(data.clone());
+        b.get_mut()
+            .unwrap()
+            .set_pts(gst::ClockTime::from_mseconds(40 * k));
+        let ptr = b.as_ptr();
+        h.push(b).unwrap();
+        // Out before the next one goes in: no delay; the same buffer, not a copy.
+        let out = h.try_pull().expect("out at once");
+        assert_eq!(out.as_ptr(), ptr);
+        assert_eq!(out.map_readable().unwrap().as_slice(), data.as_slice());
+        assert_eq!(out.pts(), Some(gst::ClockTime::from_mseconds(40 * k)));
+    }
+}
