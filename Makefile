@@ -46,6 +46,7 @@ bench: build models-all
 	benches/anonymize.sh
 	benches/blur.sh
 	benches/denoise.sh
+	benches/qc.sh
 
 # Speech denoising quality (SI-SDR gain) of audiodenoise's engines beside webrtcdsp and
 # FFmpeg's afftdn on the same mixtures.

@@ -7,6 +7,7 @@
 use gst::glib;
 
 pub mod events;
+pub mod fingerprint;
 mod qcfingerprint;
 pub mod report;
 pub mod stats;

@@ -13,31 +13,35 @@ const H: usize = 240;
 const FPS: usize = 25;
 const FRAME: f64 = 1.0 / FPS as f64;
 
+/// A photograph at twice the clip's width, as I420.
+fn wide_picture(name: &str) -> Vec<u8> {
+    gst::init().unwrap();
+    let sample = load_frame(&media(name), "I420", Some((2 * W as u32, H as u32)));
+    let data = sample.buffer().unwrap().map_readable().unwrap().to_vec();
+    data
+}
+
+/// The frame at horizontal offset `dx` (even, at most `W`) of a double-width I420 picture.
+fn window(wide: &[u8], dx: usize) -> Vec<u8> {
+    let mut f = Vec::with_capacity(W * H * 3 / 2);
+    for y in 0..H {
+        f.extend_from_slice(&wide[y * 2 * W + dx..y * 2 * W + dx + W]);
+    }
+    let (yw, cw, ch) = (2 * W * H, W, H / 2);
+    for p in 0..2 {
+        let base = yw + p * cw * ch;
+        for y in 0..ch {
+            let row = base + y * cw + dx / 2;
+            f.extend_from_slice(&wide[row..row + W / 2]);
+        }
+    }
+    f
+}
+
 /// The clip as raw I420 frames.
 fn clip() -> Vec<u8> {
-    gst::init().unwrap();
-    let sample = load_frame(
-        &media("astronaut.png"),
-        "I420",
-        Some((2 * W as u32, H as u32)),
-    );
-    let wide = sample.buffer().unwrap().map_readable().unwrap().to_vec();
-    // Frame at horizontal offset `dx` of the double-width picture.
-    let window = |dx: usize| -> Vec<u8> {
-        let mut f = Vec::with_capacity(W * H * 3 / 2);
-        for y in 0..H {
-            f.extend_from_slice(&wide[y * 2 * W + dx..y * 2 * W + dx + W]);
-        }
-        let (yw, cw, ch) = (2 * W * H, W, H / 2);
-        for p in 0..2 {
-            let base = yw + p * cw * ch;
-            for y in 0..ch {
-                let row = base + y * cw + dx / 2;
-                f.extend_from_slice(&wide[row..row + W / 2]);
-            }
-        }
-        f
-    };
+    let wide = wide_picture("astronaut.png");
+    let window = |dx: usize| window(&wide, dx);
     let mut seed = 1u32;
     let mut out = Vec::new();
     for k in 0..8 * FPS {
@@ -231,4 +235,122 @@ fn buffers_pass_untouched_and_undelayed() {
         assert_eq!(out.map_readable().unwrap().as_slice(), data.as_slice());
         assert_eq!(out.pts(), Some(gst::ClockTime::from_mseconds(40 * k)));
     }
+}
+
+/// Runs `launch` and returns the `qc-match` messages of its qcfingerprint: (matched,
+/// reference offset in ns plus the stream's first timestamp, i.e. where in the reference the
+/// stream's first frame lies).
+fn matches(launch: &str) -> Vec<(bool, Option<i64>)> {
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let pipeline = gst::parse::launch(launch).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let mut out = Vec::new();
+    // The first interval message carries the stream's first timestamp (an MP4's need not be 0).
+    let mut first = None;
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
+        match msg.view() {
+            gst::MessageView::Eos(_) => break,
+            gst::MessageView::Error(e) => panic!("{launch}: {}", e.error()),
+            gst::MessageView::Element(e) => {
+                let Some(s) = e.structure() else { continue };
+                if s.name() == "qcfingerprint" && first.is_none() {
+                    first = s.get::<gst::ClockTime>("timestamp").ok();
+                }
+                if s.name() == "qc-match" {
+                    out.push((
+                        s.get::<bool>("matched").unwrap(),
+                        s.get::<i64>("reference-offset").ok(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    let start = first.map_or(0, |t| t.nseconds() as i64);
+    out.into_iter()
+        .map(|(m, o)| (m, o.map(|o| o + start)))
+        .collect()
+}
+
+#[test]
+fn fingerprints_find_reencoded_scaled_and_colour_shifted_copies_and_nothing_else() {
+    let dir = std::env::temp_dir().join(format!("qc-match-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Reference: the astronaut panning 1 px a frame for 8 s (no two frames alike).
+    let wide = wide_picture("astronaut.png");
+    let frames: Vec<u8> = (0..8 * FPS).flat_map(|k| window(&wide, k)).collect();
+    let raw = dir.join("reference.yuv");
+    std::fs::write(&raw, frames).unwrap();
+    let report = dir.join("reference.json");
+    let raw_in = |path: &std::path::Path| {
+        format!(
+            "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={W} height={H} framerate={FPS}/1",
+            path.display(),
+            W * H * 3 / 2
+        )
+    };
+    matches(&format!(
+        "{} ! qcfingerprint report-location={} ! fakesink",
+        raw_in(&raw),
+        report.display()
+    ));
+    // Copies from 2 s on: re-encoded, scaled to a half and a quarter, colour-shifted.
+    let copy = |name: &str, filter: &str| {
+        let out = dir.join(format!("{name}.mp4"));
+        let status = Command::new("ffmpeg")
+            .args([
+                "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s",
+            ])
+            .arg(format!("{W}x{H}"))
+            .args(["-r", &FPS.to_string(), "-ss", "2", "-i"])
+            .arg(&raw)
+            .args([
+                "-vf", filter, "-c:v", "libx264", "-crf", "30", "-pix_fmt", "yuv420p",
+            ])
+            .arg(&out)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success());
+        out
+    };
+    let variants = [
+        ("re-encoded", copy("reencoded", "null")),
+        ("half size", copy("half", "scale=160:120")),
+        ("quarter size", copy("quarter", "scale=80:60")),
+        (
+            "colour-shifted",
+            copy("colour", "eq=brightness=0.08:contrast=1.2:saturation=1.5"),
+        ),
+    ];
+    let frame = 1_000_000_000 / FPS as i64;
+    for (name, file) in &variants {
+        let got = matches(&format!(
+            "filesrc location={} ! decodebin ! videoconvert ! video/x-raw,format=I420 ! qcfingerprint reference={} ! fakesink",
+            file.display(),
+            report.display()
+        ));
+        eprintln!("{name}: {got:?}");
+        let offsets: Vec<i64> = got.iter().filter_map(|m| m.1).collect();
+        assert!(!offsets.is_empty(), "{name}: matched");
+        for o in offsets {
+            assert!(
+                (o - 2_000_000_000).abs() <= frame,
+                "{name}: offset {o} ns, 2 s expected"
+            );
+        }
+    }
+    // An unrelated clip: the coffee photograph panning the same way.
+    let coffee = wide_picture("coffee.png");
+    let other: Vec<u8> = (0..6 * FPS).flat_map(|k| window(&coffee, k)).collect();
+    let other_raw = dir.join("other.yuv");
+    std::fs::write(&other_raw, other).unwrap();
+    let got = matches(&format!(
+        "{} ! qcfingerprint reference={} ! fakesink",
+        raw_in(&other_raw),
+        report.display()
+    ));
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(got.iter().all(|m| !m.0), "unrelated: {got:?}");
 }

@@ -8,7 +8,10 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
+use std::collections::VecDeque;
+
 use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
+use crate::fingerprint::{self, Fingerprinter};
 use crate::report::Report;
 use crate::stats::{self, Analyser, FrameStats, Plane};
 
@@ -35,6 +38,8 @@ struct Settings {
     black_pixel: f64,
     freeze_min_duration: f64,
     freeze_noise_db: f64,
+    reference: Option<String>,
+    match_bits: f64,
 }
 
 impl Default for Settings {
@@ -47,6 +52,8 @@ impl Default for Settings {
             black_pixel: 0.10,
             freeze_min_duration: 2.0,
             freeze_noise_db: -60.0,
+            reference: None,
+            match_bits: 10.0,
         }
     }
 }
@@ -78,6 +85,90 @@ struct State {
     /// End of the last frame seen.
     end: Ns,
     report: Option<Report>,
+    fingerprinter: Fingerprinter,
+    matcher: Option<Matcher>,
+}
+
+/// Frames in the window matched against a reference.
+const WINDOW: usize = 25;
+
+/// Match mode: the reference's fingerprints and the stream's latest ones.
+struct Matcher {
+    times: Vec<Ns>,
+    hashes: Vec<u64>,
+    /// Oldest first, at most `WINDOW`, with their times.
+    window: VecDeque<u64>,
+    window_times: VecDeque<Ns>,
+    /// Mean differing bits under which the window matches.
+    max_bits: f64,
+    /// The current match: reference time minus stream time, and confidence.
+    current: Option<(i64, f64)>,
+}
+
+impl Matcher {
+    /// Reads the fingerprints of a report this element wrote.
+    fn load(path: &str, max_bits: f64) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        fn value<'a>(l: &'a str, key: &str) -> Option<&'a str> {
+            let at = l.find(key)? + key.len();
+            l[at..].split([',', '}', '"']).next()
+        }
+        let (mut times, mut hashes) = (Vec::new(), Vec::new());
+        for l in text.lines().filter(|l| l.contains("\"fp\":")) {
+            let pts: Option<f64> = value(l, "\"pts\":").and_then(|v| v.parse().ok());
+            let fp = value(l, "\"fp\":\"").and_then(|v| u64::from_str_radix(v, 16).ok());
+            if let (Some(pts), Some(fp)) = (pts, fp) {
+                times.push(ns(pts));
+                hashes.push(fp);
+            }
+        }
+        if hashes.len() < WINDOW {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} fingerprints, {WINDOW} needed (a qcfingerprint report?)",
+                    hashes.len()
+                ),
+            ));
+        }
+        Ok(Matcher {
+            times,
+            hashes,
+            window: VecDeque::with_capacity(WINDOW),
+            window_times: VecDeque::with_capacity(WINDOW),
+            max_bits,
+            current: None,
+        })
+    }
+
+    /// Adds a frame's hash; returns the match's change, if any: `Some(Some(..))` a match
+    /// began (or moved), `Some(None)` it ended.
+    fn frame(&mut self, pts: Ns, hash: u64) -> Option<Option<(i64, f64)>> {
+        if self.window.len() == WINDOW {
+            self.window.pop_front();
+            self.window_times.pop_front();
+        }
+        self.window.push_back(hash);
+        self.window_times.push_back(pts);
+        if self.window.len() < WINDOW {
+            return None;
+        }
+        let found = fingerprint::best_match(&self.hashes, self.window.make_contiguous())
+            .filter(|m| m.distance <= self.max_bits)
+            .map(|m| {
+                let offset = self.times[m.offset] as i64 - self.window_times[0] as i64;
+                (offset, m.confidence())
+            });
+        let changed = match (self.current, found) {
+            (None, None) => false,
+            (Some(_), None) | (None, Some(_)) => true,
+            // The same alignment within 100 ms (a copy at another frame rate or slowed a
+            // little wavers by a frame): no news.
+            (Some((a, _)), Some((b, _))) => (a - b).abs() > 100_000_000,
+        };
+        self.current = found;
+        changed.then_some(found)
+    }
 }
 
 #[derive(Default)]
@@ -136,6 +227,19 @@ impl ObjectImpl for QcFingerprint {
                     .mutable_ready()
                     .build(),
                 seconds("freeze-min-duration", "Freeze minimum duration", "Seconds of unchanged video before a freeze is reported (FFmpeg freezedetect d). Default: 2", 2.0),
+                glib::ParamSpecString::builder("reference")
+                    .nick("Reference")
+                    .blurb("A report this element wrote for the reference content: the stream is matched against its fingerprints (`qc-match` messages and report entries). Default: none")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("match-bits")
+                    .nick("Match bits")
+                    .blurb("Mean differing bits (of 63) per frame over a 25-frame window under which the stream matches the reference (unrelated pictures differ by about 31). Default: 10")
+                    .minimum(0.0)
+                    .maximum(63.0)
+                    .default_value(10.0)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecDouble::builder("freeze-noise")
                     .nick("Freeze noise")
                     .blurb("Mean absolute difference (dB of full scale) under which frames count as the same (FFmpeg freezedetect n). Default: -60")
@@ -163,6 +267,8 @@ impl ObjectImpl for QcFingerprint {
             "black-pixel-threshold" => s.black_pixel = get(),
             "freeze-min-duration" => s.freeze_min_duration = get(),
             "freeze-noise" => s.freeze_noise_db = get(),
+            "reference" => s.reference = value.get().expect("type checked upstream"),
+            "match-bits" => s.match_bits = get(),
             _ => unreachable!("only the properties above are installed"),
         }
     }
@@ -177,6 +283,8 @@ impl ObjectImpl for QcFingerprint {
             "black-pixel-threshold" => s.black_pixel.to_value(),
             "freeze-min-duration" => s.freeze_min_duration.to_value(),
             "freeze-noise" => s.freeze_noise_db.to_value(),
+            "reference" => s.reference.to_value(),
+            "match-bits" => s.match_bits.to_value(),
             _ => unreachable!("only the properties above are installed"),
         }
     }
@@ -254,6 +362,17 @@ impl BaseTransformImpl for QcFingerprint {
                 ),
             },
         };
+        let matcher = match &s.reference {
+            None => None,
+            Some(path) => Some(Matcher::load(path, s.match_bits).map_err(|e| {
+                gst::element_imp_error!(
+                    self,
+                    gst::ResourceError::OpenRead,
+                    ["cannot read the reference {path}: {e}"]
+                );
+                gst::loggable_error!(CAT, "reference {path}: {e}")
+            })?),
+        };
         let state = State {
             analyser: Analyser::new(info.height() as usize),
             stats: FrameStats::default(),
@@ -268,6 +387,8 @@ impl BaseTransformImpl for QcFingerprint {
             message_interval: s.message_interval.nseconds(),
             end: 0,
             report,
+            fingerprinter: Fingerprinter::new(info.width() as usize, info.height() as usize),
+            matcher,
             info,
         };
         *self.state.lock().expect("state lock") = Some(state);
@@ -321,7 +442,11 @@ impl BaseTransformImpl for QcFingerprint {
             Some(Freeze::Ended(e)) => events[1] = Some(e),
             None => {}
         }
-        self.record_frame(state, pts);
+        let hash = state.fingerprinter.hash(planes(&frame)[0]);
+        if let Some(change) = state.matcher.as_mut().and_then(|m| m.frame(pts, hash)) {
+            self.record_match(state, pts, change);
+        }
+        self.record_frame(state, pts, hash);
         for e in events.into_iter().flatten() {
             self.record_event(state, e);
         }
@@ -354,7 +479,7 @@ impl BaseTransformImpl for QcFingerprint {
 
 impl QcFingerprint {
     /// A frame's statistics into the interval and the report.
-    fn record_frame(&self, state: &mut State, pts: Ns) {
+    fn record_frame(&self, state: &mut State, pts: Ns, hash: u64) {
         let st = &state.stats;
         let iv = &mut state.interval;
         if iv.start.is_none() {
@@ -373,7 +498,7 @@ impl QcFingerprint {
         iv.pixels += st.pixels;
         if let Some(r) = state.report.as_mut() {
             r.entry(format_args!(
-                "\"pts\":{:.6},\"mean\":[{:.3},{:.3},{:.3}],\"std\":[{:.3},{:.3},{:.3}],\"min\":{},\"max\":{},\"below16\":{},\"above235\":{}",
+                "\"pts\":{:.6},\"fp\":\"{hash:016x}\",\"mean\":[{:.3},{:.3},{:.3}],\"std\":[{:.3},{:.3},{:.3}],\"min\":{},\"max\":{},\"below16\":{},\"above235\":{}",
                 secs(pts),
                 st.mean[0],
                 st.mean[1],
@@ -386,6 +511,35 @@ impl QcFingerprint {
                 st.below_16,
                 st.above_235
             ));
+        }
+    }
+
+    /// A match with the reference began, moved or ended at stream time `pts`: an element
+    /// message `qc-match` (`timestamp`, `matched`, and while matched `reference-offset`:
+    /// reference time minus stream time, ns, and `confidence` 0..1) and a report entry.
+    fn record_match(&self, state: &mut State, pts: Ns, change: Option<(i64, f64)>) {
+        let mut s = gst::Structure::builder("qc-match")
+            .field("timestamp", gst::ClockTime::from_nseconds(pts))
+            .field("matched", change.is_some());
+        if let Some((offset, confidence)) = change {
+            s = s
+                .field("reference-offset", offset)
+                .field("confidence", confidence);
+        }
+        let _ = self.obj().post_message(
+            gst::message::Element::builder(s.build())
+                .src(&*self.obj())
+                .build(),
+        );
+        if let Some(r) = state.report.as_mut() {
+            match change {
+                Some((offset, confidence)) => r.entry(format_args!(
+                    "\"match\":true,\"time\":{:.6},\"reference_offset\":{:.6},\"confidence\":{confidence:.3}",
+                    secs(pts),
+                    offset as f64 / 1e9
+                )),
+                None => r.entry(format_args!("\"match\":false,\"time\":{:.6}", secs(pts))),
+            }
         }
     }
 
