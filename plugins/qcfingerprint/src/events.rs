@@ -9,6 +9,8 @@ pub type Ns = u64;
 pub enum Kind {
     Black,
     Freeze,
+    Silence,
+    Clipping,
 }
 
 impl Kind {
@@ -16,6 +18,8 @@ impl Kind {
         match self {
             Kind::Black => "black",
             Kind::Freeze => "freeze",
+            Kind::Silence => "silence",
+            Kind::Clipping => "clipping",
         }
     }
 }
@@ -165,6 +169,48 @@ impl FreezeDetector {
     }
 }
 
+/// Runs of audio sample frames, counted in samples: silence (every channel's magnitude under
+/// a threshold, as FFmpeg's `silencedetect` decides) or clipping (any channel at full scale).
+/// A run lasting `min_samples` or more is reported when it ends, in samples from the stream's
+/// start.
+#[derive(Clone, Debug)]
+pub struct SampleRuns {
+    pub min_samples: u64,
+    start: Option<u64>,
+}
+
+impl SampleRuns {
+    pub fn new(min_samples: u64) -> Self {
+        SampleRuns {
+            min_samples,
+            start: None,
+        }
+    }
+
+    /// Sample frame `n` is (`inside`) or is not in a run: the run that ended, as
+    /// (first sample, first sample after), if long enough.
+    #[inline]
+    pub fn sample(&mut self, n: u64, inside: bool) -> Option<(u64, u64)> {
+        match (inside, self.start) {
+            (true, None) => {
+                self.start = Some(n);
+                None
+            }
+            (false, Some(start)) => {
+                self.start = None;
+                (n - start >= self.min_samples).then_some((start, n))
+            }
+            _ => None,
+        }
+    }
+
+    /// The stream ended before sample frame `n`.
+    pub fn finish(&mut self, n: u64) -> Option<(u64, u64)> {
+        let start = self.start.take()?;
+        (n - start >= self.min_samples).then_some((start, n))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +257,21 @@ mod tests {
         );
         assert_eq!(got.iter().flatten().count(), 2);
         assert_eq!(d.finish(280 * MS), None);
+    }
+
+    #[test]
+    fn sample_runs_need_their_length() {
+        let mut r = SampleRuns::new(3);
+        let inside = [false, true, true, false, true, true, true, true, false];
+        let runs: Vec<(u64, u64)> = inside
+            .iter()
+            .enumerate()
+            .filter_map(|(n, &i)| r.sample(n as u64, i))
+            .collect();
+        assert_eq!(runs, [(4, 8)]);
+        r.sample(9, true);
+        assert_eq!(r.finish(11), None);
+        r.sample(12, true);
+        assert_eq!(r.finish(15), Some((12, 15)));
     }
 }

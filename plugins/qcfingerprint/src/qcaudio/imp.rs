@@ -1,0 +1,445 @@
+//! The element: measures every audio buffer it passes on (silence, clipping, EBU R128
+//! loudness), never modifies or holds one. The state sits in a lock-free cell: the streaming
+//! thread takes no lock.
+
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+use ebur128::{EbuR128, Mode};
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
+use mediaai_common::exclusive::Exclusive;
+
+use crate::events::{Event, Kind, Ns, SampleRuns};
+use crate::report::Report;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "qcaudio",
+        gst::DebugColorFlags::empty(),
+        Some("Audio quality control analyser"),
+    )
+});
+
+#[derive(Debug, Clone)]
+struct Settings {
+    message_interval: gst::ClockTime,
+    report_location: Option<String>,
+    silence_noise_db: f64,
+    silence_min_duration: f64,
+    clip_min_samples: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            message_interval: gst::ClockTime::SECOND,
+            report_location: None,
+            silence_noise_db: -60.0,
+            silence_min_duration: 2.0,
+            clip_min_samples: 3,
+        }
+    }
+}
+
+struct State {
+    rate: u64,
+    channels: usize,
+    /// F32 (else S16).
+    float: bool,
+    r128: EbuR128,
+    silence: SampleRuns,
+    clipping: SampleRuns,
+    /// Linear magnitude under which a sample is silent.
+    silence_level: f32,
+    /// Sample frames seen, and the stream time of the first.
+    samples: u64,
+    base: Option<Ns>,
+    /// Sample frames between messages, and when the next is due.
+    interval: u64,
+    next_message: u64,
+    /// Peak magnitude since the last message.
+    peak: f32,
+    report: Option<Report>,
+}
+
+#[derive(Default)]
+pub struct QcAudio {
+    settings: Mutex<Settings>,
+    state: Exclusive<Option<State>>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for QcAudio {
+    const NAME: &'static str = "GstQcAudio";
+    type Type = super::QcAudio;
+    type ParentType = gst_base::BaseTransform;
+}
+
+impl ObjectImpl for QcAudio {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecUInt64::builder("message-interval")
+                    .nick("Message interval")
+                    .blurb("Nanoseconds of audio between `qcaudio` element messages and report writes. Default: 1 s")
+                    .minimum(1_000_000)
+                    .default_value(gst::ClockTime::SECOND.nseconds())
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("report-location")
+                    .nick("Report location")
+                    .blurb("JSON report file, valid after every write (none: messages only). Default: none")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("silence-noise")
+                    .nick("Silence noise")
+                    .blurb("Level (dBFS) under which every channel must stay for silence (FFmpeg silencedetect n). Default: -60")
+                    .minimum(-200.0)
+                    .maximum(0.0)
+                    .default_value(-60.0)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("silence-min-duration")
+                    .nick("Silence minimum duration")
+                    .blurb("Seconds of silence before it is reported (FFmpeg silencedetect d). Default: 2")
+                    .minimum(0.0)
+                    .maximum(86400.0)
+                    .default_value(2.0)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("clip-min-samples")
+                    .nick("Clipping minimum samples")
+                    .blurb("Consecutive sample frames at full scale (any channel) that make a clipping event. Default: 3")
+                    .minimum(1)
+                    .default_value(3)
+                    .mutable_ready()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().expect("settings lock");
+        match pspec.name() {
+            "message-interval" => {
+                s.message_interval =
+                    gst::ClockTime::from_nseconds(value.get().expect("type checked upstream"))
+            }
+            "report-location" => s.report_location = value.get().expect("type checked upstream"),
+            "silence-noise" => s.silence_noise_db = value.get().expect("type checked upstream"),
+            "silence-min-duration" => {
+                s.silence_min_duration = value.get().expect("type checked upstream")
+            }
+            "clip-min-samples" => s.clip_min_samples = value.get().expect("type checked upstream"),
+            _ => unreachable!("only the properties above are installed"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings.lock().expect("settings lock");
+        match pspec.name() {
+            "message-interval" => s.message_interval.nseconds().to_value(),
+            "report-location" => s.report_location.to_value(),
+            "silence-noise" => s.silence_noise_db.to_value(),
+            "silence-min-duration" => s.silence_min_duration.to_value(),
+            "clip-min-samples" => s.clip_min_samples.to_value(),
+            _ => unreachable!("only the properties above are installed"),
+        }
+    }
+}
+
+impl GstObjectImpl for QcAudio {}
+
+impl ElementImpl for QcAudio {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            mediaai_common::element_metadata(
+                "Audio quality control analyser",
+                "Filter/Analyzer/Audio",
+                "Finds silence (as FFmpeg's silencedetect decides it) and clipping, measures EBU R128 loudness (momentary, short-term, integrated) and sample peaks, and reports them as element messages and a JSON file; buffers pass untouched",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst_audio::AudioCapsBuilder::new_interleaved()
+                .format_list([gst_audio::AudioFormat::F32le, gst_audio::AudioFormat::S16le])
+                .channels_range(1..=64)
+                .build();
+            ["src", "sink"]
+                .into_iter()
+                .zip([gst::PadDirection::Src, gst::PadDirection::Sink])
+                .map(|(name, dir)| {
+                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps)
+                        .expect("a template from fixed names and valid caps")
+                })
+                .collect()
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+/// Samples converted at a time (whole frames of up to 64 channels).
+const CHUNK: usize = 1024;
+
+/// Sample frame `n` as stream time.
+fn time(state: &State, n: u64) -> Ns {
+    state.base.unwrap_or(0) + n * 1_000_000_000 / state.rate
+}
+
+impl BaseTransformImpl for QcAudio {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let info = gst_audio::AudioInfo::from_caps(incaps)
+            .map_err(|_| gst::loggable_error!(CAT, "invalid caps {incaps}"))?;
+        let s = self.settings.lock().expect("settings lock").clone();
+        let (rate, channels) = (info.rate(), info.channels());
+        let r128 = EbuR128::new(
+            channels,
+            rate,
+            Mode::M | Mode::S | Mode::I | Mode::SAMPLE_PEAK,
+        )
+        .map_err(|e| gst::loggable_error!(CAT, "loudness meter for {incaps}: {e:?}"))?;
+        let previous = self.state.with(|st| st.take()).flatten();
+        let report = match previous {
+            Some(old) => old.report,
+            None => match &s.report_location {
+                None => None,
+                Some(path) => Some(
+                    Report::create(
+                        &PathBuf::from(path),
+                        &format!("\"rate\":{rate},\"channels\":{channels}"),
+                    )
+                    .map_err(|e| {
+                        gst::element_imp_error!(
+                            self,
+                            gst::ResourceError::OpenWrite,
+                            ["cannot write the report {path}: {e}"]
+                        );
+                        gst::loggable_error!(CAT, "report {path}: {e}")
+                    })?,
+                ),
+            },
+        };
+        let rate = rate as u64;
+        let interval = (s.message_interval.nseconds() * rate / 1_000_000_000).max(1);
+        let state = State {
+            rate,
+            channels: channels as usize,
+            float: info.format() == gst_audio::AudioFormat::F32le,
+            r128,
+            silence: SampleRuns::new((s.silence_min_duration * rate as f64).round() as u64),
+            clipping: SampleRuns::new(s.clip_min_samples as u64),
+            silence_level: 10f64.powf(s.silence_noise_db / 20.0) as f32,
+            samples: 0,
+            base: None,
+            interval,
+            next_message: interval,
+            peak: 0.0,
+            report,
+        };
+        self.state
+            .with(|st| *st = Some(state))
+            .ok_or_else(|| gst::loggable_error!(CAT, "state busy at caps"))
+    }
+
+    fn transform_ip_passthrough(
+        &self,
+        buf: &gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let map = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
+        let done = self.state.with(|st| {
+            let Some(state) = st.as_mut() else {
+                return Err(gst::FlowError::NotNegotiated);
+            };
+            if state.base.is_none() {
+                state.base = Some(buf.pts().map_or(0, |t| t.nseconds()));
+            }
+            self.analyse(state, map.as_slice());
+            Ok(())
+        });
+        match done {
+            Some(r) => r.map(|_| gst::FlowSuccess::Ok),
+            // Another call holds the state (not on one streaming thread): measured for nothing.
+            None => Ok(gst::FlowSuccess::Ok),
+        }
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::Eos(_) = event.view() {
+            self.finish();
+        }
+        self.parent_sink_event(event)
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.finish();
+        self.state.with(|st| *st = None);
+        Ok(())
+    }
+}
+
+impl QcAudio {
+    /// Silence, clipping and peaks of one buffer's samples, then loudness.
+    fn analyse(&self, state: &mut State, bytes: &[u8]) {
+        let ch = state.channels;
+        let silence_level = state.silence_level;
+        let mut ended: [Option<Event>; 2] = [None, None];
+        let mut frame = |state: &mut State, magnitude: f32, clipped: bool| {
+            let n = state.samples;
+            state.peak = state.peak.max(magnitude);
+            if let Some((a, b)) = state.silence.sample(n, magnitude < silence_level) {
+                ended[0] = Some(Event {
+                    kind: Kind::Silence,
+                    start: time(state, a),
+                    end: time(state, b),
+                });
+            }
+            if let Some((a, b)) = state.clipping.sample(n, clipped) {
+                ended[1] = Some(Event {
+                    kind: Kind::Clipping,
+                    start: time(state, a),
+                    end: time(state, b),
+                });
+            }
+            state.samples += 1;
+        };
+        // Whole frames through a stack buffer as f32: no alignment assumed of the mapped
+        // memory, nothing allocated; full scale is 1.0 (F32) or 32767/32768 (S16).
+        let (size, clip) = if state.float {
+            (4, 1.0)
+        } else {
+            (2, 32767.0 / 32768.0)
+        };
+        let per_chunk = (CHUNK / ch).max(1) * ch;
+        let mut floats = [0f32; CHUNK];
+        for chunk in bytes.chunks(per_chunk * size) {
+            let n = chunk.len() / size / ch * ch;
+            for (f, b) in floats[..n].iter_mut().zip(chunk.chunks_exact(size)) {
+                *f = if size == 4 {
+                    f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                } else {
+                    i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0
+                };
+            }
+            for f in floats[..n].chunks_exact(ch) {
+                let m = f.iter().fold(0f32, |m, v| m.max(v.abs()));
+                frame(state, m, m >= clip);
+            }
+            let _ = state.r128.add_frames_f32(&floats[..n]);
+        }
+        for e in ended.into_iter().flatten() {
+            self.record_event(state, e);
+        }
+        if state.samples >= state.next_message {
+            state.next_message = state.samples + state.interval;
+            self.post_interval(state, false);
+        }
+    }
+
+    /// A finished run: a `qc-event` element message and a report entry.
+    fn record_event(&self, state: &mut State, e: Event) {
+        let kind = e.kind.name();
+        let s = gst::Structure::builder("qc-event")
+            .field("kind", kind)
+            .field("phase", "end")
+            .field("start", gst::ClockTime::from_nseconds(e.start))
+            .field("end", gst::ClockTime::from_nseconds(e.end))
+            .field("duration", gst::ClockTime::from_nseconds(e.end - e.start))
+            .build();
+        let _ = self
+            .obj()
+            .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
+        if let Some(r) = state.report.as_mut() {
+            r.entry(format_args!(
+                "\"event\":\"{kind}\",\"start\":{:.6},\"end\":{:.6},\"duration\":{:.6}",
+                e.start as f64 / 1e9,
+                e.end as f64 / 1e9,
+                (e.end - e.start) as f64 / 1e9
+            ));
+        }
+    }
+
+    /// The `qcaudio` element message (`timestamp`, `momentary`, `short-term`, `integrated`
+    /// LUFS, `peak` dBFS since the last one, `final` at the end) and its report entry, written.
+    fn post_interval(&self, state: &mut State, last: bool) {
+        let lufs = |r: Result<f64, ebur128::Error>| r.unwrap_or(f64::NEG_INFINITY);
+        let (m, st, i) = (
+            lufs(state.r128.loudness_momentary()),
+            lufs(state.r128.loudness_shortterm()),
+            lufs(state.r128.loudness_global()),
+        );
+        let peak = 20.0 * (state.peak.max(1e-10) as f64).log10();
+        state.peak = 0.0;
+        let t = time(state, state.samples);
+        let s = gst::Structure::builder("qcaudio")
+            .field("timestamp", gst::ClockTime::from_nseconds(t))
+            .field("momentary", m)
+            .field("short-term", st)
+            .field("integrated", i)
+            .field("peak", peak)
+            .field("final", last)
+            .build();
+        let _ = self
+            .obj()
+            .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
+        if let Some(r) = state.report.as_mut() {
+            // JSON has no infinities: silence so far is null.
+            let num = |v: f64| {
+                if v.is_finite() {
+                    format!("{v:.2}")
+                } else {
+                    "null".into()
+                }
+            };
+            r.entry(format_args!(
+                "\"time\":{:.6},\"momentary\":{},\"short_term\":{},\"integrated\":{},\"peak\":{},\"final\":{last}",
+                t as f64 / 1e9,
+                num(m),
+                num(st),
+                num(i),
+                num(peak)
+            ));
+            if let Err(e) = r.write() {
+                gst::element_imp_warning!(
+                    self,
+                    gst::ResourceError::Write,
+                    ["writing the report failed: {e}"]
+                );
+            }
+        }
+    }
+
+    /// End of stream: open runs closed, the integrated loudness posted, everything written.
+    fn finish(&self) {
+        self.state.with(|st| {
+            let Some(state) = st.as_mut() else {
+                return;
+            };
+            let n = state.samples;
+            let ended = [
+                state.silence.finish(n).map(|r| (Kind::Silence, r)),
+                state.clipping.finish(n).map(|r| (Kind::Clipping, r)),
+            ];
+            for (kind, (a, b)) in ended.into_iter().flatten() {
+                let e = Event {
+                    kind,
+                    start: time(state, a),
+                    end: time(state, b),
+                };
+                self.record_event(state, e);
+            }
+            self.post_interval(state, true);
+        });
+    }
+}
