@@ -122,6 +122,10 @@ impl Matcher {
                 hashes.push(fp);
             }
         }
+        // Positions from the reference's first frame, whatever its container's first timestamp.
+        if let Some(&first) = times.first() {
+            times.iter_mut().for_each(|t| *t -= first);
+        }
         if hashes.len() < WINDOW {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -515,8 +519,9 @@ impl QcFingerprint {
     }
 
     /// A match with the reference began, moved or ended at stream time `pts`: an element
-    /// message `qc-match` (`timestamp`, `matched`, and while matched `reference-offset`:
-    /// reference time minus stream time, ns, and `confidence` 0..1) and a report entry.
+    /// message `qc-match` (`timestamp`, `matched`, and while matched `reference-offset`: the
+    /// position in the reference, counted from its first frame, minus the stream timestamp,
+    /// ns, and `confidence` 0..1) and a report entry.
     fn record_match(&self, state: &mut State, pts: Ns, change: Option<(i64, f64)>) {
         let mut s = gst::Structure::builder("qc-match")
             .field("timestamp", gst::ClockTime::from_nseconds(pts))
