@@ -5,15 +5,10 @@
 #   benches/blur.sh [SECONDS]    (clip length, default 4)
 set -eu
 cd "$(dirname "$0")/.."
-SECS=${1:-4}
-FRAMES=$((SECS * 25))
-WORK=target/bench
-mkdir -p "$WORK"
-export GST_PLUGIN_PATH=${GST_PLUGIN_PATH:-$PWD/target/release}
-CLIP=$WORK/clip-1080p-${SECS}s.mp4
-[ -s "$CLIP" ] || scripts/make-clip.sh "$CLIP" 1920x1080 "$SECS" noaudio
-
 . benches/timing.sh
+bench_setup 4 "$@"
+bench_clip 1920x1080
+
 ours() {
     fps "$(timed gst-launch-1.0 -q filesrc location="$CLIP" ! decodebin ! videoconvert ! video/x-raw,format=RGBA \
         ! gpublur region=frame backend=cpu strength="$1" ! fakesink)"

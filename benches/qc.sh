@@ -6,17 +6,12 @@
 #   benches/qc.sh [SECONDS]    (clip length, default 8)
 set -eu
 cd "$(dirname "$0")/.."
-SECS=${1:-8}
-FRAMES=$((SECS * 25))
-WORK=target/bench
-mkdir -p "$WORK"
-export GST_PLUGIN_PATH=${GST_PLUGIN_PATH:-$PWD/target/release}
-CLIP=$WORK/clip-1080p-${SECS}s.mp4
-[ -s "$CLIP" ] || scripts/make-clip.sh "$CLIP" 1920x1080 "$SECS" noaudio
-RAW=$WORK/clip-1080p-${SECS}s.yuv
+. benches/timing.sh
+bench_setup 8 "$@"
+bench_clip 1920x1080
+RAW=$WORK/clip-1920x1080-${SECS}s.yuv
 [ -s "$RAW" ] || ffmpeg -loglevel error -y -i "$CLIP" -pix_fmt yuv420p -f rawvideo "$RAW"
 
-. benches/timing.sh
 best() {
     b=
     for _ in 1 2 3; do

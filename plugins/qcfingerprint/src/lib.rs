@@ -12,9 +12,56 @@ pub mod fingerprint;
 mod qcaudio;
 mod qcfingerprint;
 pub mod report;
+mod shared;
 pub mod stats;
 
+/// The file format of `report-location`.
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstQcReportFormat")]
+pub enum ReportFormat {
+    /// One JSON document, valid after every write.
+    #[default]
+    #[enum_value(name = "JSON", nick = "json")]
+    Json = 0,
+    /// A stream of MessagePack maps: the head, then one per entry.
+    #[enum_value(name = "MessagePack", nick = "msgpack")]
+    MessagePack = 1,
+}
+
+impl ReportFormat {
+    fn format(self) -> report::Format {
+        match self {
+            ReportFormat::Json => report::Format::Json,
+            ReportFormat::MessagePack => report::Format::MessagePack,
+        }
+    }
+
+    /// The `report-format` property, the same for both elements.
+    fn param_spec() -> glib::ParamSpec {
+        use gst::prelude::*;
+        glib::ParamSpecEnum::builder_with_default("report-format", ReportFormat::Json)
+            .nick("Report format")
+            .blurb("Format of report-location: json (one document, valid after every write) or msgpack (a stream of maps, appended). Default: json")
+            .mutable_ready()
+            .build()
+    }
+}
+
+/// Hex digits of a fingerprint, without allocating.
+fn hex(value: u64, buf: &mut [u8; 16]) -> &str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = DIGITS[((value >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    std::str::from_utf8(buf).expect("hex digits are ASCII")
+}
+
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    {
+        use gst::prelude::*;
+        ReportFormat::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    }
     qcfingerprint::register(plugin)?;
     qcaudio::register(plugin)
 }

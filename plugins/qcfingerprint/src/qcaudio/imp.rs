@@ -2,7 +2,6 @@
 //! loudness), never modifies or holds one. The state sits in a lock-free cell: the streaming
 //! thread takes no lock.
 
-use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
 use ebur128::{EbuR128, Mode};
@@ -13,7 +12,8 @@ use gst_base::subclass::prelude::*;
 use mediaai_common::exclusive::Exclusive;
 
 use crate::events::{Event, Kind, Ns, SampleRuns};
-use crate::report::Report;
+use crate::report::{Report, Value};
+use crate::{shared, ReportFormat};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -27,6 +27,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 struct Settings {
     message_interval: gst::ClockTime,
     report_location: Option<String>,
+    report_format: ReportFormat,
     silence_noise_db: f64,
     silence_min_duration: f64,
     clip_min_samples: u32,
@@ -37,6 +38,7 @@ impl Default for Settings {
         Settings {
             message_interval: gst::ClockTime::SECOND,
             report_location: None,
+            report_format: ReportFormat::Json,
             silence_noise_db: -60.0,
             silence_min_duration: 2.0,
             clip_min_samples: 3,
@@ -81,19 +83,8 @@ impl ObjectSubclass for QcAudio {
 impl ObjectImpl for QcAudio {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            vec![
-                glib::ParamSpecUInt64::builder("message-interval")
-                    .nick("Message interval")
-                    .blurb("Nanoseconds of audio between `qcaudio` element messages and report writes. Default: 1 s")
-                    .minimum(1_000_000)
-                    .default_value(gst::ClockTime::SECOND.nseconds())
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecString::builder("report-location")
-                    .nick("Report location")
-                    .blurb("JSON report file, valid after every write (none: messages only). Default: none")
-                    .mutable_ready()
-                    .build(),
+            let mut specs = shared::report_properties("qcaudio").to_vec();
+            specs.extend([
                 glib::ParamSpecDouble::builder("silence-noise")
                     .nick("Silence noise")
                     .blurb("Level (dBFS) under which every channel must stay for silence (FFmpeg silencedetect n). Default: -60")
@@ -117,7 +108,8 @@ impl ObjectImpl for QcAudio {
                     .default_value(3)
                     .mutable_ready()
                     .build(),
-            ]
+            ]);
+            specs
         });
         PROPERTIES.as_ref()
     }
@@ -130,6 +122,7 @@ impl ObjectImpl for QcAudio {
                     gst::ClockTime::from_nseconds(value.get().expect("type checked upstream"))
             }
             "report-location" => s.report_location = value.get().expect("type checked upstream"),
+            "report-format" => s.report_format = value.get().expect("type checked upstream"),
             "silence-noise" => s.silence_noise_db = value.get().expect("type checked upstream"),
             "silence-min-duration" => {
                 s.silence_min_duration = value.get().expect("type checked upstream")
@@ -144,6 +137,7 @@ impl ObjectImpl for QcAudio {
         match pspec.name() {
             "message-interval" => s.message_interval.nseconds().to_value(),
             "report-location" => s.report_location.to_value(),
+            "report-format" => s.report_format.to_value(),
             "silence-noise" => s.silence_noise_db.to_value(),
             "silence-min-duration" => s.silence_min_duration.to_value(),
             "clip-min-samples" => s.clip_min_samples.to_value(),
@@ -211,25 +205,18 @@ impl BaseTransformImpl for QcAudio {
         )
         .map_err(|e| gst::loggable_error!(CAT, "loudness meter for {incaps}: {e:?}"))?;
         let previous = self.state.with(|st| st.take()).flatten();
+        // A new format goes on with the same report; only the first caps open it.
         let report = match previous {
             Some(old) => old.report,
-            None => match &s.report_location {
-                None => None,
-                Some(path) => Some(
-                    Report::create(
-                        &PathBuf::from(path),
-                        &format!("\"rate\":{rate},\"channels\":{channels}"),
-                    )
-                    .map_err(|e| {
-                        gst::element_imp_error!(
-                            self,
-                            gst::ResourceError::OpenWrite,
-                            ["cannot write the report {path}: {e}"]
-                        );
-                        gst::loggable_error!(CAT, "report {path}: {e}")
-                    })?,
-                ),
-            },
+            None => shared::open_report(
+                self.obj().upcast_ref(),
+                s.report_location.as_deref(),
+                s.report_format.format(),
+                &[
+                    ("rate", Value::Int(rate as u64)),
+                    ("channels", Value::Int(channels as u64)),
+                ],
+            )?,
         };
         let rate = rate as u64;
         let interval = (s.message_interval.nseconds() * rate / 1_000_000_000).max(1);
@@ -339,34 +326,11 @@ impl QcAudio {
             let _ = state.r128.add_frames_f32(&floats[..n]);
         }
         for e in ended.into_iter().flatten() {
-            self.record_event(state, e);
+            shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
         }
         if state.samples >= state.next_message {
             state.next_message = state.samples + state.interval;
             self.post_interval(state, false);
-        }
-    }
-
-    /// A finished run: a `qc-event` element message and a report entry.
-    fn record_event(&self, state: &mut State, e: Event) {
-        let kind = e.kind.name();
-        let s = gst::Structure::builder("qc-event")
-            .field("kind", kind)
-            .field("phase", "end")
-            .field("start", gst::ClockTime::from_nseconds(e.start))
-            .field("end", gst::ClockTime::from_nseconds(e.end))
-            .field("duration", gst::ClockTime::from_nseconds(e.end - e.start))
-            .build();
-        let _ = self
-            .obj()
-            .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
-        if let Some(r) = state.report.as_mut() {
-            r.entry(format_args!(
-                "\"event\":\"{kind}\",\"start\":{:.6},\"end\":{:.6},\"duration\":{:.6}",
-                e.start as f64 / 1e9,
-                e.end as f64 / 1e9,
-                (e.end - e.start) as f64 / 1e9
-            ));
         }
     }
 
@@ -390,34 +354,19 @@ impl QcAudio {
             .field("peak", peak)
             .field("final", last)
             .build();
-        let _ = self
-            .obj()
-            .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
+        shared::post(self.obj().upcast_ref(), s);
         if let Some(r) = state.report.as_mut() {
-            // JSON has no infinities: silence so far is null.
-            let num = |v: f64| {
-                if v.is_finite() {
-                    format!("{v:.2}")
-                } else {
-                    "null".into()
-                }
-            };
-            r.entry(format_args!(
-                "\"time\":{:.6},\"momentary\":{},\"short_term\":{},\"integrated\":{},\"peak\":{},\"final\":{last}",
-                t as f64 / 1e9,
-                num(m),
-                num(st),
-                num(i),
-                num(peak)
-            ));
-            if let Err(e) = r.write() {
-                gst::element_imp_warning!(
-                    self,
-                    gst::ResourceError::Write,
-                    ["writing the report failed: {e}"]
-                );
-            }
+            // Silence so far has no loudness: written as null.
+            r.entry(&[
+                ("time", Value::Num(t as f64 / 1e9)),
+                ("momentary", Value::Num(m)),
+                ("short_term", Value::Num(st)),
+                ("integrated", Value::Num(i)),
+                ("peak", Value::Num(peak)),
+                ("final", Value::Bool(last)),
+            ]);
         }
+        shared::write_report(self.obj().upcast_ref(), state.report.as_mut());
     }
 
     /// End of stream: open runs closed, the integrated loudness posted, everything written.
@@ -437,7 +386,7 @@ impl QcAudio {
                     start: time(state, a),
                     end: time(state, b),
                 };
-                self.record_event(state, e);
+                shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
             }
             self.post_interval(state, true);
         });

@@ -1,6 +1,5 @@
 //! The element: measures every buffer it passes on, never modifies or holds one.
 
-use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
 use gst::glib;
@@ -12,8 +11,9 @@ use std::collections::VecDeque;
 
 use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
 use crate::fingerprint::{self, Fingerprinter};
-use crate::report::Report;
+use crate::report::{Report, Value};
 use crate::stats::{self, Analyser, FrameStats, Plane};
+use crate::{shared, ReportFormat};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -33,6 +33,7 @@ const FORMATS: [gst_video::VideoFormat; 3] = [
 struct Settings {
     message_interval: gst::ClockTime,
     report_location: Option<String>,
+    report_format: ReportFormat,
     black_min_duration: f64,
     black_ratio: f64,
     black_pixel: f64,
@@ -47,6 +48,7 @@ impl Default for Settings {
         Settings {
             message_interval: gst::ClockTime::SECOND,
             report_location: None,
+            report_format: ReportFormat::Json,
             black_min_duration: 2.0,
             black_ratio: 0.98,
             black_pixel: 0.10,
@@ -201,18 +203,8 @@ impl ObjectImpl for QcFingerprint {
                     .mutable_ready()
                     .build()
             };
-            vec![
-                glib::ParamSpecUInt64::builder("message-interval")
-                    .nick("Message interval")
-                    .blurb("Nanoseconds of stream between `qcfingerprint` element messages and report writes (0: every frame). Default: 1 s")
-                    .default_value(gst::ClockTime::SECOND.nseconds())
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecString::builder("report-location")
-                    .nick("Report location")
-                    .blurb("JSON report file, valid after every write (none: messages only). Default: none")
-                    .mutable_ready()
-                    .build(),
+            let mut specs = shared::report_properties("qcfingerprint").to_vec();
+            specs.extend([
                 seconds("black-min-duration", "Black minimum duration", "Seconds of black before a black run is reported (FFmpeg blackdetect d). Default: 2", 2.0),
                 glib::ParamSpecDouble::builder("black-ratio")
                     .nick("Black picture ratio")
@@ -233,7 +225,7 @@ impl ObjectImpl for QcFingerprint {
                 seconds("freeze-min-duration", "Freeze minimum duration", "Seconds of unchanged video before a freeze is reported (FFmpeg freezedetect d). Default: 2", 2.0),
                 glib::ParamSpecString::builder("reference")
                     .nick("Reference")
-                    .blurb("A report this element wrote for the reference content: the stream is matched against its fingerprints (`qc-match` messages and report entries). Default: none")
+                    .blurb("A JSON report this element wrote for the reference content: the stream is matched against its fingerprints (`qc-match` messages and report entries). Default: none")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("match-bits")
@@ -252,7 +244,8 @@ impl ObjectImpl for QcFingerprint {
                     .default_value(-60.0)
                     .mutable_ready()
                     .build(),
-            ]
+            ]);
+            specs
         });
         PROPERTIES.as_ref()
     }
@@ -266,6 +259,7 @@ impl ObjectImpl for QcFingerprint {
                     gst::ClockTime::from_nseconds(value.get().expect("type checked upstream"))
             }
             "report-location" => s.report_location = value.get().expect("type checked upstream"),
+            "report-format" => s.report_format = value.get().expect("type checked upstream"),
             "black-min-duration" => s.black_min_duration = get(),
             "black-ratio" => s.black_ratio = get(),
             "black-pixel-threshold" => s.black_pixel = get(),
@@ -282,6 +276,7 @@ impl ObjectImpl for QcFingerprint {
         match pspec.name() {
             "message-interval" => s.message_interval.nseconds().to_value(),
             "report-location" => s.report_location.to_value(),
+            "report-format" => s.report_format.to_value(),
             "black-min-duration" => s.black_min_duration.to_value(),
             "black-ratio" => s.black_ratio.to_value(),
             "black-pixel-threshold" => s.black_pixel.to_value(),
@@ -343,28 +338,16 @@ impl BaseTransformImpl for QcFingerprint {
         // A new format goes on with the same report; only the first caps open it.
         let report = match self.state.lock().expect("state lock").take() {
             Some(old) => old.report,
-            None => match &s.report_location {
-                None => None,
-                Some(path) => Some(
-                    Report::create(
-                        &PathBuf::from(path),
-                        &format!(
-                            "\"width\":{},\"height\":{},\"framerate\":\"{}\"",
-                            info.width(),
-                            info.height(),
-                            info.fps()
-                        ),
-                    )
-                    .map_err(|e| {
-                        gst::element_imp_error!(
-                            self,
-                            gst::ResourceError::OpenWrite,
-                            ["cannot write the report {path}: {e}"]
-                        );
-                        gst::loggable_error!(CAT, "report {path}: {e}")
-                    })?,
-                ),
-            },
+            None => shared::open_report(
+                self.obj().upcast_ref(),
+                s.report_location.as_deref(),
+                s.report_format.format(),
+                &[
+                    ("width", Value::Int(info.width() as u64)),
+                    ("height", Value::Int(info.height() as u64)),
+                    ("framerate", Value::Str(&info.fps().to_string())),
+                ],
+            )?,
         };
         let matcher = match &s.reference {
             None => None,
@@ -442,7 +425,9 @@ impl BaseTransformImpl for QcFingerprint {
             state.reference = Some(buf.clone());
         }
         match freeze {
-            Some(Freeze::Started(start)) => self.post_event("freeze", "start", start, None),
+            Some(Freeze::Started(start)) => {
+                shared::post_event(self.obj().upcast_ref(), "freeze", "start", start, None)
+            }
             Some(Freeze::Ended(e)) => events[1] = Some(e),
             None => {}
         }
@@ -452,7 +437,7 @@ impl BaseTransformImpl for QcFingerprint {
         }
         self.record_frame(state, pts, hash);
         for e in events.into_iter().flatten() {
-            self.record_event(state, e);
+            shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
         }
         if pts.saturating_sub(state.interval.start.unwrap_or(pts)) >= state.message_interval {
             self.end_interval(state);
@@ -501,20 +486,17 @@ impl QcFingerprint {
         iv.above_235 += st.above_235;
         iv.pixels += st.pixels;
         if let Some(r) = state.report.as_mut() {
-            r.entry(format_args!(
-                "\"pts\":{:.6},\"fp\":\"{hash:016x}\",\"mean\":[{:.3},{:.3},{:.3}],\"std\":[{:.3},{:.3},{:.3}],\"min\":{},\"max\":{},\"below16\":{},\"above235\":{}",
-                secs(pts),
-                st.mean[0],
-                st.mean[1],
-                st.mean[2],
-                st.std_dev[0],
-                st.std_dev[1],
-                st.std_dev[2],
-                st.min,
-                st.max,
-                st.below_16,
-                st.above_235
-            ));
+            let mut digits = [0u8; 16];
+            r.entry(&[
+                ("pts", Value::Num(secs(pts))),
+                ("fp", Value::Str(crate::hex(hash, &mut digits))),
+                ("mean", Value::Nums(&st.mean)),
+                ("std", Value::Nums(&st.std_dev)),
+                ("min", Value::Int(st.min as u64)),
+                ("max", Value::Int(st.max as u64)),
+                ("below16", Value::Int(st.below_16)),
+                ("above235", Value::Int(st.above_235)),
+            ]);
         }
     }
 
@@ -531,55 +513,21 @@ impl QcFingerprint {
                 .field("reference-offset", offset)
                 .field("confidence", confidence);
         }
-        let _ = self.obj().post_message(
-            gst::message::Element::builder(s.build())
-                .src(&*self.obj())
-                .build(),
-        );
+        shared::post(self.obj().upcast_ref(), s.build());
         if let Some(r) = state.report.as_mut() {
             match change {
-                Some((offset, confidence)) => r.entry(format_args!(
-                    "\"match\":true,\"time\":{:.6},\"reference_offset\":{:.6},\"confidence\":{confidence:.3}",
-                    secs(pts),
-                    offset as f64 / 1e9
-                )),
-                None => r.entry(format_args!("\"match\":false,\"time\":{:.6}", secs(pts))),
+                Some((offset, confidence)) => r.entry(&[
+                    ("match", Value::Bool(true)),
+                    ("time", Value::Num(secs(pts))),
+                    ("reference_offset", Value::Num(offset as f64 / 1e9)),
+                    ("confidence", Value::Num(confidence)),
+                ]),
+                None => r.entry(&[
+                    ("match", Value::Bool(false)),
+                    ("time", Value::Num(secs(pts))),
+                ]),
             }
         }
-    }
-
-    /// A finished run: a message and a report entry.
-    fn record_event(&self, state: &mut State, e: Event) {
-        let kind = e.kind.name();
-        self.post_event(kind, "end", e.start, Some(e.end));
-        if let Some(r) = state.report.as_mut() {
-            r.entry(format_args!(
-                "\"event\":\"{kind}\",\"start\":{:.6},\"end\":{:.6},\"duration\":{:.6}",
-                secs(e.start),
-                secs(e.end),
-                secs(e.end - e.start)
-            ));
-        }
-    }
-
-    /// An element message `qc-event`: `kind` (black, freeze), `phase` (start: a freeze long
-    /// enough to report, still going; end: the whole run), `start`, and `end` when known.
-    fn post_event(&self, kind: &str, phase: &str, start: Ns, end: Option<Ns>) {
-        let mut s = gst::Structure::builder("qc-event")
-            .field("kind", kind)
-            .field("phase", phase)
-            .field("start", gst::ClockTime::from_nseconds(start));
-        if let Some(end) = end {
-            s = s
-                .field("end", gst::ClockTime::from_nseconds(end))
-                .field("duration", gst::ClockTime::from_nseconds(end - start));
-        }
-        gst::info!(CAT, imp = self, "{kind} {phase} at {}", secs(start));
-        let _ = self.obj().post_message(
-            gst::message::Element::builder(s.build())
-                .src(&*self.obj())
-                .build(),
-        );
     }
 
     /// The interval's message, and the report written.
@@ -595,19 +543,9 @@ impl QcFingerprint {
                 .field("below-16", iv.below_16 as f64 / iv.pixels.max(1) as f64)
                 .field("above-235", iv.above_235 as f64 / iv.pixels.max(1) as f64)
                 .build();
-            let _ = self
-                .obj()
-                .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
+            shared::post(self.obj().upcast_ref(), s);
         }
-        if let Some(r) = state.report.as_mut() {
-            if let Err(e) = r.write() {
-                gst::element_imp_warning!(
-                    self,
-                    gst::ResourceError::Write,
-                    ["writing the report failed: {e}"]
-                );
-            }
-        }
+        shared::write_report(self.obj().upcast_ref(), state.report.as_mut());
     }
 
     /// End of stream: open runs closed at the end of the last frame, everything written.
@@ -619,7 +557,7 @@ impl QcFingerprint {
         let end = state.end;
         let events = [state.black.finish(end), state.freeze.finish(end)];
         for e in events.into_iter().flatten() {
-            self.record_event(state, e);
+            shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
         }
         state.reference = None;
         self.end_interval(state);

@@ -1,0 +1,101 @@
+//! What both analysers do alike: open the report, post `qc-event` messages with their report
+//! entries, write the report at each interval.
+
+use std::path::PathBuf;
+
+use gst::prelude::*;
+
+use crate::events::{Event, Ns};
+use crate::report::{Format, Report, Value};
+
+/// The report at `path` (none without one), its head describing the stream; an element error
+/// when it cannot be written.
+pub fn open_report(
+    element: &gst::Element,
+    path: Option<&str>,
+    format: Format,
+    head: &[(&str, Value)],
+) -> Result<Option<Report>, gst::LoggableError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    Report::create(&PathBuf::from(path), format, head)
+        .map(Some)
+        .map_err(|e| {
+            gst::element_error!(
+                element,
+                gst::ResourceError::OpenWrite,
+                ["cannot write the report {path}: {e}"]
+            );
+            gst::loggable_error!(gst::CAT_RUST, "report {path}: {e}")
+        })
+}
+
+/// Posts an element message from `element`.
+pub fn post(element: &gst::Element, s: gst::Structure) {
+    let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
+}
+
+/// An element message `qc-event`: `kind`, `phase` (`start`: a run long enough to report,
+/// still going; `end`: the whole run), `start`, and `end` and `duration` when known.
+pub fn post_event(element: &gst::Element, kind: &str, phase: &str, start: Ns, end: Option<Ns>) {
+    let mut s = gst::Structure::builder("qc-event")
+        .field("kind", kind)
+        .field("phase", phase)
+        .field("start", gst::ClockTime::from_nseconds(start));
+    if let Some(end) = end {
+        s = s
+            .field("end", gst::ClockTime::from_nseconds(end))
+            .field("duration", gst::ClockTime::from_nseconds(end - start));
+    }
+    post(element, s.build());
+}
+
+/// A finished run: its `qc-event` message and its report entry.
+pub fn record_event(element: &gst::Element, report: Option<&mut Report>, e: Event) {
+    let kind = e.kind.name();
+    post_event(element, kind, "end", e.start, Some(e.end));
+    if let Some(r) = report {
+        let s = |t: Ns| t as f64 / 1e9;
+        r.entry(&[
+            ("event", Value::Str(kind)),
+            ("start", Value::Num(s(e.start))),
+            ("end", Value::Num(s(e.end))),
+            ("duration", Value::Num(s(e.end - e.start))),
+        ]);
+    }
+}
+
+/// Writes the report's pending entries; a warning if that fails (the stream goes on).
+pub fn write_report(element: &gst::Element, report: Option<&mut Report>) {
+    if let Some(Err(e)) = report.map(Report::write) {
+        gst::element_warning!(
+            element,
+            gst::ResourceError::Write,
+            ["writing the report failed: {e}"]
+        );
+    }
+}
+
+/// The properties both analysers have: `message-interval` (what `messages` are named),
+/// `report-location`, `report-format`.
+pub fn report_properties(messages: &str) -> [gst::glib::ParamSpec; 3] {
+    use gst::glib;
+    [
+        glib::ParamSpecUInt64::builder("message-interval")
+            .nick("Message interval")
+            .blurb(&format!(
+                "Nanoseconds of stream between `{messages}` element messages and report writes (at least 1 ms). Default: 1 s"
+            ))
+            .minimum(1_000_000)
+            .default_value(gst::ClockTime::SECOND.nseconds())
+            .mutable_ready()
+            .build(),
+        glib::ParamSpecString::builder("report-location")
+            .nick("Report location")
+            .blurb("Report file, valid after every write (none: messages only). Default: none")
+            .mutable_ready()
+            .build(),
+        crate::ReportFormat::param_spec(),
+    ]
+}
