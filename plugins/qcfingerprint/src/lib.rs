@@ -9,6 +9,7 @@ use gst::glib;
 
 pub mod events;
 pub mod fingerprint;
+pub mod gpu;
 mod qcaudio;
 mod qcfingerprint;
 pub mod report;

@@ -115,25 +115,32 @@ impl Analyser {
                 }
             }
         }
-        for (p, h) in total.iter().enumerate() {
-            let n: u64 = h.iter().sum();
-            let sum: u64 = h.iter().enumerate().map(|(v, &c)| v as u64 * c).sum();
-            let sq: u64 = h.iter().enumerate().map(|(v, &c)| (v * v) as u64 * c).sum();
-            let mean = sum as f64 / n.max(1) as f64;
-            out.mean[p] = mean;
-            out.std_dev[p] = (sq as f64 / n.max(1) as f64 - mean * mean).max(0.0).sqrt();
-        }
-        let h = &total[0];
-        for (o, &c) in out.histogram.iter_mut().zip(h.iter()) {
-            *o = c as u32;
-        }
-        out.min = h.iter().position(|&n| n > 0).unwrap_or(0) as u8;
-        out.max = h.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
-        out.below_16 = h[..16].iter().sum();
-        out.above_235 = h[236..].iter().sum();
-        out.black_pixels = h[..=black as usize].iter().sum();
-        out.pixels = h.iter().sum();
+        finalize(&total, black, out);
     }
+}
+
+/// The statistics that follow from the three planes' histograms (`black`: the luma level at
+/// or under which a pixel is black). The CPU and GPU paths both end here, so they agree
+/// exactly.
+pub fn finalize(total: &[[u64; 256]; 3], black: u8, out: &mut FrameStats) {
+    for (p, h) in total.iter().enumerate() {
+        let n: u64 = h.iter().sum();
+        let sum: u64 = h.iter().enumerate().map(|(v, &c)| v as u64 * c).sum();
+        let sq: u64 = h.iter().enumerate().map(|(v, &c)| (v * v) as u64 * c).sum();
+        let mean = sum as f64 / n.max(1) as f64;
+        out.mean[p] = mean;
+        out.std_dev[p] = (sq as f64 / n.max(1) as f64 - mean * mean).max(0.0).sqrt();
+    }
+    let h = &total[0];
+    for (o, &c) in out.histogram.iter_mut().zip(h.iter()) {
+        *o = c as u32;
+    }
+    out.min = h.iter().position(|&n| n > 0).unwrap_or(0) as u8;
+    out.max = h.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
+    out.below_16 = h[..16].iter().sum();
+    out.above_235 = h[236..].iter().sum();
+    out.black_pixels = h[..=black as usize].iter().sum();
+    out.pixels = h.iter().sum();
 }
 
 /// Mean absolute difference of two frames' planes, each plane's scaled to 0..1 and the

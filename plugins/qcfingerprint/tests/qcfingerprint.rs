@@ -354,3 +354,45 @@ fn fingerprints_find_reencoded_scaled_and_colour_shifted_copies_and_nothing_else
     std::fs::remove_dir_all(&dir).ok();
     assert!(got.iter().all(|m| !m.0), "unrelated: {got:?}");
 }
+
+#[test]
+fn the_gpu_histograms_give_the_cpu_statistics_exactly() {
+    use gstqcfingerprint::gpu::GpuHistograms;
+    use gstqcfingerprint::stats::{finalize, Analyser, FrameStats, Plane};
+    let wide = wide_picture("astronaut.png");
+    let frame = window(&wide, 37);
+    let (y, c) = (W * H, W * H / 4);
+    let planes = [
+        Plane::tight(&frame[..y], W, H),
+        Plane::tight(&frame[y..y + c], W / 2, H / 2),
+        Plane::tight(&frame[y + c..], W / 2, H / 2),
+    ];
+    let mut cpu = FrameStats::default();
+    Analyser::new(H).measure(planes, 37, &mut cpu);
+    let layout = [
+        [0, W as u32, W as u32, H as u32],
+        [y as u32, W as u32 / 2, W as u32 / 2, H as u32 / 2],
+        [(y + c) as u32, W as u32 / 2, W as u32 / 2, H as u32 / 2],
+    ];
+    let gpu = GpuHistograms::new(frame.len(), layout).expect("a GPU adapter (lavapipe in CI)");
+    let mut histograms = [[0u64; 256]; 3];
+    let mut stats = FrameStats::default();
+    for _ in 0..2 {
+        gpu.histograms(&frame, &mut histograms).unwrap();
+        finalize(&histograms, 37, &mut stats);
+        assert_eq!(stats, cpu);
+    }
+}
+
+#[test]
+fn the_histogram_shader_validates_with_naga() {
+    let source = include_str!("../../../shaders/qc_histogram.wgsl");
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .unwrap();
+}

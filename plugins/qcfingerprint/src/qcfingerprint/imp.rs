@@ -9,8 +9,10 @@ use gst_base::subclass::prelude::*;
 
 use std::collections::VecDeque;
 
+use super::Backend;
 use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
 use crate::fingerprint::{self, Fingerprinter};
+use crate::gpu::GpuHistograms;
 use crate::report::{Report, Value};
 use crate::stats::{self, Analyser, FrameStats, Plane};
 use crate::{shared, ReportFormat};
@@ -41,6 +43,7 @@ struct Settings {
     freeze_noise_db: f64,
     reference: Option<String>,
     match_bits: f64,
+    backend: Backend,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             freeze_noise_db: -60.0,
             reference: None,
             match_bits: 10.0,
+            backend: Backend::Auto,
         }
     }
 }
@@ -89,6 +93,9 @@ struct State {
     report: Option<Report>,
     fingerprinter: Fingerprinter,
     matcher: Option<Matcher>,
+    /// The statistics' GPU path, when in use, and the histograms it reads back.
+    gpu: Option<GpuHistograms>,
+    histograms: [[u64; 256]; 3],
 }
 
 /// Frames in the window matched against a reference.
@@ -236,6 +243,11 @@ impl ObjectImpl for QcFingerprint {
                     .default_value(10.0)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("backend", Backend::Auto)
+                    .nick("Backend")
+                    .blurb("Where the statistics (histograms) are computed: auto (a hardware GPU when there is one, else the CPU), gpu (any adapter, software ones included), cpu; the numbers are the same. Default: auto")
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecDouble::builder("freeze-noise")
                     .nick("Freeze noise")
                     .blurb("Mean absolute difference (dB of full scale) under which frames count as the same (FFmpeg freezedetect n). Default: -60")
@@ -267,6 +279,7 @@ impl ObjectImpl for QcFingerprint {
             "freeze-noise" => s.freeze_noise_db = get(),
             "reference" => s.reference = value.get().expect("type checked upstream"),
             "match-bits" => s.match_bits = get(),
+            "backend" => s.backend = value.get().expect("type checked upstream"),
             _ => unreachable!("only the properties above are installed"),
         }
     }
@@ -284,6 +297,7 @@ impl ObjectImpl for QcFingerprint {
             "freeze-noise" => s.freeze_noise_db.to_value(),
             "reference" => s.reference.to_value(),
             "match-bits" => s.match_bits.to_value(),
+            "backend" => s.backend.to_value(),
             _ => unreachable!("only the properties above are installed"),
         }
     }
@@ -360,7 +374,43 @@ impl BaseTransformImpl for QcFingerprint {
                 gst::loggable_error!(CAT, "reference {path}: {e}")
             })?),
         };
+        // auto: a software adapter (a CPU Vulkan driver) would be slower than the CPU path.
+        let software = || {
+            mediaai_common::gpu::probe_adapter()
+                .map_or(true, |a| a.device_type == wgpu::DeviceType::Cpu)
+        };
+        let gpu = match s.backend {
+            Backend::Cpu => None,
+            Backend::Auto if software() => None,
+            backend => {
+                let planes: [[u32; 4]; 3] = std::array::from_fn(|p| {
+                    [
+                        info.offset()[p] as u32,
+                        info.stride()[p] as u32,
+                        info.comp_width(p as u8),
+                        info.comp_height(p as u8),
+                    ]
+                });
+                match GpuHistograms::new(info.size(), planes) {
+                    Ok(g) => Some(g),
+                    Err(e) if backend == Backend::Gpu => {
+                        gst::element_imp_error!(
+                            self,
+                            gst::ResourceError::NotFound,
+                            ["backend=gpu but no GPU: {e}; use backend=auto or cpu"]
+                        );
+                        return Err(gst::loggable_error!(CAT, "no GPU: {e}"));
+                    }
+                    Err(e) => {
+                        gst::warning!(CAT, imp = self, "no GPU ({e}): statistics on the CPU");
+                        None
+                    }
+                }
+            }
+        };
         let state = State {
+            gpu,
+            histograms: [[0; 256]; 3],
             analyser: Analyser::new(info.height() as usize),
             stats: FrameStats::default(),
             black_level: BlackDetector::pixel_threshold(s.black_pixel),
@@ -404,9 +454,31 @@ impl BaseTransformImpl for QcFingerprint {
             );
             gst::FlowError::Error
         })?;
-        state
-            .analyser
-            .measure(planes(&frame), state.black_level, &mut state.stats);
+        let on_gpu = match &state.gpu {
+            Some(g) => {
+                let map = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
+                match g.histograms(map.as_slice(), &mut state.histograms) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        gst::element_imp_warning!(
+                            self,
+                            gst::ResourceError::Failed,
+                            ["GPU statistics failed ({e}); going on with the CPU"]
+                        );
+                        state.gpu = None;
+                        false
+                    }
+                }
+            }
+            None => false,
+        };
+        if on_gpu {
+            stats::finalize(&state.histograms, state.black_level, &mut state.stats);
+        } else {
+            state
+                .analyser
+                .measure(planes(&frame), state.black_level, &mut state.stats);
+        }
         state.end = pts + buf.duration().map_or(0, |d| d.nseconds());
         let st = &state.stats;
         let black_share = st.black_pixels as f64 / st.pixels.max(1) as f64;

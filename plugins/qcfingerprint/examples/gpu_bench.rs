@@ -1,0 +1,76 @@
+//! The statistics stage alone on a 1080p and a 4K I420 frame: the GPU histograms (upload,
+//! one submission, readback, finalize) beside the CPU path, median ms per frame:
+//! `cargo run --release -p gst-plugin-qcfingerprint --example gpu_bench [FRAMES]`.
+//! Needs only a Vulkan driver, not GStreamer.
+
+use gstqcfingerprint::gpu::GpuHistograms;
+use gstqcfingerprint::stats::{finalize, Analyser, FrameStats, Plane};
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let frames: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
+    println!(
+        "{}",
+        mediaai_common::gpu::probe_adapter().map_or_else(
+            |e| e,
+            |a| format!("adapter: {} ({:?}, {:?})", a.name, a.device_type, a.backend)
+        )
+    );
+    println!(
+        "{:<12} {:>10} {:>10} {:>8}",
+        "frame", "gpu ms", "cpu ms", "cpu/gpu"
+    );
+    for (w, h) in [(1920usize, 1080usize), (3840, 2160)] {
+        let (y, c) = (w * h, w * h / 4);
+        let frame: Vec<u8> = (0..y + 2 * c)
+            .map(|i| ((i * 2_654_435_761) >> 13) as u8)
+            .collect();
+        let planes = [
+            Plane::tight(&frame[..y], w, h),
+            Plane::tight(&frame[y..y + c], w / 2, h / 2),
+            Plane::tight(&frame[y + c..], w / 2, h / 2),
+        ];
+        let layout = [
+            [0, w as u32, w as u32, h as u32],
+            [y as u32, w as u32 / 2, w as u32 / 2, h as u32 / 2],
+            [(y + c) as u32, w as u32 / 2, w as u32 / 2, h as u32 / 2],
+        ];
+        let gpu = GpuHistograms::new(frame.len(), layout).expect("a GPU adapter");
+        let mut hist = [[0u64; 256]; 3];
+        let (mut a, mut b) = (FrameStats::default(), FrameStats::default());
+        let g = median(
+            (0..frames)
+                .map(|_| {
+                    let t = Instant::now();
+                    gpu.histograms(&frame, &mut hist).unwrap();
+                    finalize(&hist, 37, &mut a);
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect(),
+        );
+        let mut analyser = Analyser::new(h);
+        let cpu = median(
+            (0..frames)
+                .map(|_| {
+                    let t = Instant::now();
+                    analyser.measure(planes, 37, &mut b);
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect(),
+        );
+        assert_eq!(a, b, "GPU and CPU statistics agree");
+        println!(
+            "{:<12} {g:>10.3} {cpu:>10.3} {:>7.2}x",
+            format!("{w}x{h}"),
+            cpu / g
+        );
+    }
+}
