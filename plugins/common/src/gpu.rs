@@ -10,6 +10,8 @@
 //! * `WGPU_BACKEND`, `WGPU_POWER_PREF`: as wgpu documents them.
 
 use std::cell::{Cell, RefCell};
+
+use gst::glib;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -139,6 +141,35 @@ fn create_context() -> Result<GpuContext, String> {
         adapter_info,
         limits,
     })
+}
+
+/// Where an element that has a GPU and a CPU path runs (its `backend` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstMediaAiBackend")]
+pub enum Backend {
+    /// The GPU when a hardware adapter exists, else the CPU (with a warning when there is
+    /// none at all).
+    #[default]
+    #[enum_value(name = "GPU when available, else CPU", nick = "auto")]
+    Auto = 0,
+    /// The GPU, software adapters included; an error when there is none.
+    #[enum_value(name = "GPU only", nick = "gpu")]
+    Gpu = 1,
+    /// The CPU.
+    #[enum_value(name = "CPU only", nick = "cpu")]
+    Cpu = 2,
+}
+
+impl Backend {
+    /// `auto` on a machine whose adapter is a software rasteriser (lavapipe, llvmpipe): the
+    /// same work on the same CPU cores plus an upload and a readback, so the CPU path is
+    /// taken. Only the adapter is looked at: no device is created for a path that will not
+    /// run.
+    pub fn auto_on_software(self) -> bool {
+        self == Backend::Auto
+            && probe_adapter().is_ok_and(|a| a.device_type == wgpu::DeviceType::Cpu)
+    }
 }
 
 impl GpuContext {

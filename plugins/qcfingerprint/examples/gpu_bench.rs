@@ -38,11 +38,7 @@ fn main() {
             Plane::tight(&frame[y..y + c], w / 2, h / 2),
             Plane::tight(&frame[y + c..], w / 2, h / 2),
         ];
-        let layout = [
-            [0, w as u32, w as u32, h as u32],
-            [y as u32, w as u32 / 2, w as u32 / 2, h as u32 / 2],
-            [(y + c) as u32, w as u32 / 2, w as u32 / 2, h as u32 / 2],
-        ];
+        let layout = gstqcfingerprint::gpu::i420_layout(w, h);
         let gpu = GpuHistograms::new(frame.len(), layout).expect("a GPU adapter");
         let mut hist = [[0u64; 256]; 3];
         let (mut a, mut b) = (FrameStats::default(), FrameStats::default());

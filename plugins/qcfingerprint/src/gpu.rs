@@ -10,6 +10,17 @@ const HIST_BYTES: u64 = 768 * 4;
 /// Where one plane lies in a frame: byte offset, row stride, width, height.
 pub type PlaneLayout = [u32; 4];
 
+/// The layout of a tightly packed I420 frame of `width`x`height` (even sizes).
+pub fn i420_layout(width: usize, height: usize) -> [PlaneLayout; 3] {
+    let (w, h) = (width as u32, height as u32);
+    let (y, c) = (w * h, w * h / 4);
+    [
+        [0, w, w, h],
+        [y, w / 2, w / 2, h / 2],
+        [y + c, w / 2, w / 2, h / 2],
+    ]
+}
+
 /// Buffers, pipeline and bind group for frames of one layout, made once.
 pub struct GpuHistograms {
     ctx: &'static GpuContext,

@@ -369,11 +369,7 @@ fn the_gpu_histograms_give_the_cpu_statistics_exactly() {
     ];
     let mut cpu = FrameStats::default();
     Analyser::new(H).measure(planes, 37, &mut cpu);
-    let layout = [
-        [0, W as u32, W as u32, H as u32],
-        [y as u32, W as u32 / 2, W as u32 / 2, H as u32 / 2],
-        [(y + c) as u32, W as u32 / 2, W as u32 / 2, H as u32 / 2],
-    ];
+    let layout = gstqcfingerprint::gpu::i420_layout(W, H);
     let gpu = GpuHistograms::new(frame.len(), layout).expect("a GPU adapter (lavapipe in CI)");
     let mut histograms = [[0u64; 256]; 3];
     let mut stats = FrameStats::default();

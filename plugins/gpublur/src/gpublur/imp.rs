@@ -429,12 +429,7 @@ impl BaseTransformImpl for GpuBlur {
                 .expect("settings lock is never poisoned");
             (s.backend, s.lookahead as usize, s.pipelined)
         };
-        // A software rasteriser (lavapipe, llvmpipe) runs the same passes on the same CPU
-        // cores plus an upload and a readback, so `auto` takes the native CPU path there.
-        // Only the adapter is looked at: no device is created for a path that will not run.
-        let software_adapter = backend == Backend::Auto
-            && mediaai_common::gpu::probe_adapter()
-                .is_ok_and(|a| a.device_type == wgpu::DeviceType::Cpu);
+        let software_adapter = backend.auto_on_software();
         let engine = match backend {
             Backend::Cpu => Engine::Cpu(new_cpu()),
             Backend::Auto if software_adapter => {

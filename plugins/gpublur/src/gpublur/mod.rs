@@ -61,22 +61,7 @@ pub enum BlurShape {
     Box = 1,
 }
 
-/// Where the blur runs.
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstGpuBlurBackend")]
-pub enum Backend {
-    /// The GPU when an adapter exists, else the CPU with a warning.
-    #[default]
-    #[enum_value(name = "GPU when available, else CPU", nick = "auto")]
-    Auto = 0,
-    /// The GPU; an error when there is none.
-    #[enum_value(name = "GPU only", nick = "gpu")]
-    Gpu = 1,
-    /// The CPU.
-    #[enum_value(name = "CPU only", nick = "cpu")]
-    Cpu = 2,
-}
+pub use mediaai_common::gpu::Backend;
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     #[cfg(feature = "doc")]

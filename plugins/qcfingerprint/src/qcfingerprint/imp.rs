@@ -374,14 +374,9 @@ impl BaseTransformImpl for QcFingerprint {
                 gst::loggable_error!(CAT, "reference {path}: {e}")
             })?),
         };
-        // auto: a software adapter (a CPU Vulkan driver) would be slower than the CPU path.
-        let software = || {
-            mediaai_common::gpu::probe_adapter()
-                .map_or(true, |a| a.device_type == wgpu::DeviceType::Cpu)
-        };
         let gpu = match s.backend {
             Backend::Cpu => None,
-            Backend::Auto if software() => None,
+            backend if backend.auto_on_software() => None,
             backend => {
                 let planes: [[u32; 4]; 3] = std::array::from_fn(|p| {
                     [
