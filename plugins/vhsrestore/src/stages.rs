@@ -396,16 +396,29 @@ impl Denoise {
     /// `strength`: the temporal difference (0–255) still averaged at 25% (0: off); the spatial
     /// filter takes two thirds of it. `width`×`height` is the plane's size.
     pub fn new(strength: f64, width: usize, height: usize) -> Self {
-        let tasks = height.div_ceil(STRIPE).max(1);
-        Denoise {
+        let mut d = Denoise {
             spatial: fall(strength * 2.0 / 3.0),
             temporal: fall(strength),
-            state: vec![0.0; width * height],
-            scratch: vec![0.0; (4 * width + 12) * tasks],
-            above: vec![0; width * tasks],
-            width,
-            height,
+            state: Vec::new(),
+            scratch: Vec::new(),
+            above: Vec::new(),
+            width: usize::MAX,
+            height: 0,
             primed: false,
+        };
+        d.fit(width, height);
+        d
+    }
+
+    /// Refits the buffers to a `width`x`height` plane, forgetting the past (nothing happens
+    /// for the size it was made for).
+    fn fit(&mut self, width: usize, height: usize) {
+        if (self.width, self.height) != (width, height) {
+            let tasks = height.div_ceil(STRIPE).max(1);
+            self.state = vec![0.0; width * height];
+            self.scratch = vec![0.0; (4 * width + 12) * tasks];
+            self.above = vec![0; width * tasks];
+            (self.width, self.height, self.primed) = (width, height, false);
         }
     }
 
@@ -487,9 +500,10 @@ pub struct Finish {
 }
 
 /// Restores one plane in a single pass over its rows, split in stripes over the thread
-/// pool: each row is taken from `source` (copied or deinterlaced), denoised, shifted and
-/// mapped through the table of `finish`, while it is in cache. `out` is the plane's size with
-/// rows `stride` apart; `denoise` was made for it (a plane of another size is not denoised).
+/// pool: each row is taken from `source` (copied or deinterlaced, dropouts filled), denoised,
+/// shifted and mapped as `finish` says, while it is in cache. `out` is the plane's size with
+/// rows `stride` apart; `denoise` is for this plane (made for another size, it is refitted
+/// and starts afresh; the element makes each for its plane, so that never allocates there).
 pub fn restore(
     source: Source,
     out: &mut [u8],
@@ -501,7 +515,9 @@ pub fn restore(
     if w == 0 || h == 0 {
         return;
     }
-    let filter = denoise.enabled() && (denoise.width, denoise.height) == (w, h);
+    // Every stripe of rows needs its share of the denoiser's buffers, used or not.
+    denoise.fit(w, h);
+    let filter = denoise.enabled();
     let primed = filter && std::mem::replace(&mut denoise.primed, true);
     let (spatial, temporal) = (denoise.spatial, denoise.temporal);
     out[..stride * (h - 1) + w]
@@ -995,5 +1011,21 @@ mod tests {
         let img: Vec<u8> = (0..64 * 64).map(|i| (30 + (i % 64) * 3) as u8).collect();
         let (black, white) = luma_range(Plane::tight(&img, 64, 64));
         assert!((30.0..=32.0).contains(&black) && (216.0..=219.0).contains(&white));
+    }
+
+    #[test]
+    fn a_denoiser_made_for_another_size_still_gets_every_row_written() {
+        let (w, h) = (40, 70);
+        let img: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8).collect();
+        let mut out = vec![0u8; w * h];
+        let mut dn = Denoise::new(0.0, 16, 8);
+        restore(
+            Source::Copy(Plane::tight(&img, w, h)),
+            &mut out,
+            w,
+            &mut dn,
+            Finish::default(),
+        );
+        assert_eq!(out, img);
     }
 }
