@@ -34,11 +34,15 @@ fn silence_loudness_and_clipping_agree_with_ffmpeg() {
     write_wav(&wav, RATE as u32, 1, &audio);
 
     let (pipeline, messages) = run_to_end(&format!(
-        "filesrc location={} ! wavparse ! qcaudio ! fakesink",
-        wav.display()
+        "filesrc location={} ! wavparse ! qcaudio report-location={} ! fakesink",
+        wav.display(),
+        dir.join("report.json").display()
     ))
     .unwrap();
+    // Stopping after EOS makes no second final entry (nor message).
     pipeline.set_state(gst::State::Null).unwrap();
+    let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    let final_entries = report.matches("\"final\":true").count();
     let events = |kind: &str| -> Vec<(f64, f64)> {
         messages
             .iter()
@@ -49,12 +53,17 @@ fn silence_loudness_and_clipping_agree_with_ffmpeg() {
             })
             .collect()
     };
-    let integrated = messages
+    let finals: Vec<f64> = messages
         .iter()
         .filter(|s| s.name() == "qcaudio" && s.get::<bool>("final").unwrap())
         .map(|s| s.get::<f64>("integrated").unwrap())
-        .next()
-        .expect("a final loudness message");
+        .collect();
+    let integrated = *finals.first().expect("a final loudness message");
+    assert_eq!(
+        (finals.len(), final_entries),
+        (1, 1),
+        "one final message and entry"
+    );
 
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-i"])

@@ -64,6 +64,8 @@ struct State {
     next_message: u64,
     /// Peak magnitude since the last message.
     peak: f32,
+    /// The final message went out (EOS) and no sample came since: stopping posts no second.
+    finished: bool,
     report: Option<Report>,
 }
 
@@ -233,6 +235,7 @@ impl BaseTransformImpl for QcAudio {
             interval,
             next_message: interval,
             peak: 0.0,
+            finished: false,
             report,
         };
         self.state
@@ -279,25 +282,18 @@ impl BaseTransformImpl for QcAudio {
 impl QcAudio {
     /// Silence, clipping and peaks of one buffer's samples, then loudness.
     fn analyse(&self, state: &mut State, bytes: &[u8]) {
+        state.finished = false;
         let ch = state.channels;
         let silence_level = state.silence_level;
-        let mut ended: [Option<Event>; 2] = [None, None];
-        let mut frame = |state: &mut State, magnitude: f32, clipped: bool| {
+        // Every run that ends is recorded at once: a buffer may end several.
+        let frame = |state: &mut State, magnitude: f32, clipped: bool| {
             let n = state.samples;
             state.peak = state.peak.max(magnitude);
-            if let Some((a, b)) = state.silence.sample(n, magnitude < silence_level) {
-                ended[0] = Some(Event {
-                    kind: Kind::Silence,
-                    start: time(state, a),
-                    end: time(state, b),
-                });
+            if let Some(run) = state.silence.sample(n, magnitude < silence_level) {
+                self.record_run(state, Kind::Silence, run);
             }
-            if let Some((a, b)) = state.clipping.sample(n, clipped) {
-                ended[1] = Some(Event {
-                    kind: Kind::Clipping,
-                    start: time(state, a),
-                    end: time(state, b),
-                });
+            if let Some(run) = state.clipping.sample(n, clipped) {
+                self.record_run(state, Kind::Clipping, run);
             }
             state.samples += 1;
         };
@@ -325,13 +321,20 @@ impl QcAudio {
             }
             let _ = state.r128.add_frames_f32(&floats[..n]);
         }
-        for e in ended.into_iter().flatten() {
-            shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
-        }
         if state.samples >= state.next_message {
             state.next_message = state.samples + state.interval;
             self.post_interval(state, false);
         }
+    }
+
+    /// A finished run of sample frames `first..end`: its message and report entry.
+    fn record_run(&self, state: &mut State, kind: Kind, (first, end): (u64, u64)) {
+        let e = Event {
+            kind,
+            start: time(state, first),
+            end: time(state, end),
+        };
+        shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
     }
 
     /// The `qcaudio` element message (`timestamp`, `momentary`, `short-term`, `integrated`
@@ -372,21 +375,17 @@ impl QcAudio {
     /// End of stream: open runs closed, the integrated loudness posted, everything written.
     fn finish(&self) {
         self.state.with(|st| {
-            let Some(state) = st.as_mut() else {
+            let Some(state) = st.as_mut().filter(|s| !s.finished) else {
                 return;
             };
+            state.finished = true;
             let n = state.samples;
             let ended = [
                 state.silence.finish(n).map(|r| (Kind::Silence, r)),
                 state.clipping.finish(n).map(|r| (Kind::Clipping, r)),
             ];
-            for (kind, (a, b)) in ended.into_iter().flatten() {
-                let e = Event {
-                    kind,
-                    start: time(state, a),
-                    end: time(state, b),
-                };
-                shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+            for (kind, run) in ended.into_iter().flatten() {
+                self.record_run(state, kind, run);
             }
             self.post_interval(state, true);
         });
