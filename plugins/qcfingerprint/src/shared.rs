@@ -31,6 +31,11 @@ pub fn open_report(
         })
 }
 
+/// Nanoseconds as seconds, for messages and reports.
+pub fn secs(t: Ns) -> f64 {
+    t as f64 / 1e9
+}
+
 /// Posts an element message from `element`.
 pub fn post(element: &gst::Element, s: gst::Structure) {
     let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
@@ -56,12 +61,11 @@ pub fn record_event(element: &gst::Element, report: Option<&mut Report>, e: Even
     let kind = e.kind.name();
     post_event(element, kind, "end", e.start, Some(e.end));
     if let Some(r) = report {
-        let s = |t: Ns| t as f64 / 1e9;
         r.entry(&[
             ("event", Value::Str(kind)),
-            ("start", Value::Num(s(e.start))),
-            ("end", Value::Num(s(e.end))),
-            ("duration", Value::Num(s(e.end - e.start))),
+            ("start", Value::Num(secs(e.start))),
+            ("end", Value::Num(secs(e.end))),
+            ("duration", Value::Num(secs(e.end - e.start))),
         ]);
     }
 }

@@ -6,7 +6,7 @@
 use gst::prelude::*;
 use std::process::Command;
 
-use mediaai_common::testing::{load_frame, media};
+use mediaai_common::testing::{load_frame, media, run_to_end};
 
 const W: usize = 320;
 const H: usize = 240;
@@ -103,31 +103,16 @@ fn black_freeze_and_luma_mean_agree_with_ffmpeg() {
     std::fs::write(&raw, clip()).unwrap();
     let report = dir.join("report.json");
 
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
-    let pipeline = gst::parse::launch(&format!(
+    let messages = run(&format!(
         "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={W} height={H} \
          framerate={FPS}/1 ! qcfingerprint report-location={} ! fakesink",
         raw.display(),
         W * H * 3 / 2,
         report.display()
     ))
-    .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    let mut messages = 0;
-    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-        match msg.view() {
-            gst::MessageView::Eos(_) => break,
-            gst::MessageView::Error(e) => panic!("{}", e.error()),
-            gst::MessageView::Element(e)
-                if e.structure().is_some_and(|s| s.name() == "qcfingerprint") =>
-            {
-                messages += 1
-            }
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    .iter()
+    .filter(|s| s.name() == "qcfingerprint")
+    .count();
     assert!(messages >= 7, "a message a second, got {messages}");
     let report_text = std::fs::read_to_string(&report).unwrap();
     let ours = report_events(&report_text);
@@ -241,37 +226,29 @@ fn buffers_pass_untouched_and_undelayed() {
 /// reference offset in ns plus the stream's first timestamp, i.e. where in the reference the
 /// stream's first frame lies).
 fn matches(launch: &str) -> Vec<(bool, Option<i64>)> {
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
-    let pipeline = gst::parse::launch(launch).unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    let mut out = Vec::new();
+    let messages = run(launch);
     // The first interval message carries the stream's first timestamp (an MP4's need not be 0).
-    let mut first = None;
-    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-        match msg.view() {
-            gst::MessageView::Eos(_) => break,
-            gst::MessageView::Error(e) => panic!("{launch}: {}", e.error()),
-            gst::MessageView::Element(e) => {
-                let Some(s) = e.structure() else { continue };
-                if s.name() == "qcfingerprint" && first.is_none() {
-                    first = s.get::<gst::ClockTime>("timestamp").ok();
-                }
-                if s.name() == "qc-match" {
-                    out.push((
-                        s.get::<bool>("matched").unwrap(),
-                        s.get::<i64>("reference-offset").ok(),
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    let start = first.map_or(0, |t| t.nseconds() as i64);
-    out.into_iter()
-        .map(|(m, o)| (m, o.map(|o| o + start)))
+    let start = messages
+        .iter()
+        .find(|s| s.name() == "qcfingerprint")
+        .and_then(|s| s.get::<gst::ClockTime>("timestamp").ok())
+        .map_or(0, |t| t.nseconds() as i64);
+    messages
+        .iter()
+        .filter(|s| s.name() == "qc-match")
+        .map(|s| {
+            let offset = s.get::<i64>("reference-offset").ok();
+            (s.get::<bool>("matched").unwrap(), offset.map(|o| o + start))
+        })
         .collect()
+}
+
+/// Runs `launch` to its end; its element messages.
+fn run(launch: &str) -> Vec<gst::Structure> {
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let (pipeline, messages) = run_to_end(launch).unwrap_or_else(|e| panic!("{launch}: {e}"));
+    pipeline.set_state(gst::State::Null).unwrap();
+    messages
 }
 
 #[test]

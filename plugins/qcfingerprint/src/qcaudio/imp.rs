@@ -361,7 +361,7 @@ impl QcAudio {
         if let Some(r) = state.report.as_mut() {
             // Silence so far has no loudness: written as null.
             r.entry(&[
-                ("time", Value::Num(t as f64 / 1e9)),
+                ("time", Value::Num(shared::secs(t))),
                 ("momentary", Value::Num(m)),
                 ("short_term", Value::Num(st)),
                 ("integrated", Value::Num(i)),

@@ -14,8 +14,9 @@ use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
 use crate::fingerprint::{self, Fingerprinter};
 use crate::gpu::GpuHistograms;
 use crate::report::{Report, Value};
+use crate::shared::{self, secs};
 use crate::stats::{self, Analyser, FrameStats, Plane};
-use crate::{shared, ReportFormat};
+use crate::ReportFormat;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -327,11 +328,6 @@ impl ElementImpl for QcFingerprint {
 /// Seconds as nanoseconds.
 fn ns(seconds: f64) -> Ns {
     (seconds * 1e9).round() as Ns
-}
-
-/// Seconds, for messages and the report.
-fn secs(t: Ns) -> f64 {
-    t as f64 / 1e9
 }
 
 /// The three planes of a mapped frame (the formats are all three-plane YUV).
