@@ -172,6 +172,32 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// The GPU path `make` builds, where this backend wants one: `Ok(None)` for the CPU
+    /// (`cpu`, or `auto` on a software adapter, or `auto` when `make` fails: then `fallback`
+    /// hears why), `Err` with a message that says what to do when `gpu` was asked for and
+    /// `make` failed.
+    pub fn open<T>(
+        self,
+        make: impl FnOnce() -> Result<T, String>,
+        fallback: impl FnOnce(&str),
+    ) -> Result<Option<T>, String> {
+        if self == Backend::Cpu || self.auto_on_software() {
+            return Ok(None);
+        }
+        match make() {
+            Ok(gpu) => Ok(Some(gpu)),
+            Err(e) if self == Backend::Gpu => Err(format!(
+                "backend=gpu but no GPU: {e}; use backend=auto or cpu"
+            )),
+            Err(e) => {
+                fallback(&e);
+                Ok(None)
+            }
+        }
+    }
+}
+
 impl GpuContext {
     /// A buffer, counted in [`objects_created`].
     pub fn create_buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {

@@ -13,6 +13,7 @@
 //!
 //! Nothing here registers elements; plugins depend on this crate as an rlib.
 
+pub mod bench;
 pub mod deepfilter;
 pub mod exclusive;
 pub mod gpu;

@@ -209,3 +209,15 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
         / a.len().max(1) as f64;
     10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
 }
+
+/// Parses and validates WGSL source with naga, as wgpu will (panics with the error, located).
+pub fn validate_wgsl(source: &str) {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
+}

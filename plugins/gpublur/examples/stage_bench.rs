@@ -10,6 +10,7 @@
 //! mean over the run), each with its ratio to the floor. GStreamer is not involved,
 //! so it runs where only a Vulkan driver is installed.
 
+use mediaai_common::bench::median;
 use std::time::Instant;
 
 use gstgpublur::cpu::{Frame, PackedFrame};
@@ -18,11 +19,6 @@ use gstgpublur::kernel::{pyramid_for, GaussianKernel};
 use gstgpublur::planar::{Plane, YuvLayout};
 use gstgpublur::regions::{Blur, BlurOp, MaskRegion, MaskShape};
 use mediaai_common::gpu;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// Upload, copy to a mappable buffer, map and read back the whole frame: the floor.
 fn round_trip_ms(ctx: &gpu::GpuContext, data: &mut [u8], iterations: usize) -> f64 {

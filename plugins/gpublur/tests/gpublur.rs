@@ -307,14 +307,8 @@ fn every_wgsl_file_compiles_and_validates_with_naga() {
         }
         let source = std::fs::read_to_string(&path).unwrap();
         let full = gstgpublur::gpu::pass_source(&source);
-        let module = naga::front::wgsl::parse_str(&full)
-            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&full)));
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::all(),
-        )
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        eprintln!("validating {name}");
+        mediaai_common::testing::validate_wgsl(&full);
         checked += 1;
     }
     assert_eq!(checked, gstgpublur::gpu::PASSES.len());

@@ -5,25 +5,15 @@
 
 use gstqcfingerprint::gpu::GpuHistograms;
 use gstqcfingerprint::stats::{finalize, Analyser, FrameStats, Plane};
+use mediaai_common::bench::{adapter_line, median};
 use std::time::Instant;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     let frames: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100);
-    println!(
-        "{}",
-        mediaai_common::gpu::probe_adapter().map_or_else(
-            |e| e,
-            |a| format!("adapter: {} ({:?}, {:?})", a.name, a.device_type, a.backend)
-        )
-    );
+    println!("{}", adapter_line());
     println!(
         "{:<12} {:>10} {:>10} {:>8}",
         "frame", "gpu ms", "cpu ms", "cpu/gpu"

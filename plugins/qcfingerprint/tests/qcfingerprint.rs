@@ -359,13 +359,5 @@ fn the_gpu_histograms_give_the_cpu_statistics_exactly() {
 
 #[test]
 fn the_histogram_shader_validates_with_naga() {
-    let source = include_str!("../../../shaders/qc_histogram.wgsl");
-    let module = naga::front::wgsl::parse_str(source)
-        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::all(),
-    )
-    .validate(&module)
-    .unwrap();
+    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/qc_histogram.wgsl"));
 }

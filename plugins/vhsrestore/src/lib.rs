@@ -7,6 +7,7 @@
 
 use gst::glib;
 
+pub mod gpu;
 pub mod stages;
 mod vhsrestore;
 

@@ -363,6 +363,11 @@ fn low_pass(old: f32, new: f32, fall: f32) -> f32 {
     new + (old - new) * (keep * keep)
 }
 
+/// The spatial and temporal `fall` of a denoiser of `strength` (see [`Denoise::new`]).
+pub(crate) fn falls(strength: f64) -> (f32, f32) {
+    (fall(strength * 2.0 / 3.0), fall(strength))
+}
+
 /// `1 / (2 · strength)`, or 0 for a strength of 0 (the filter off).
 fn fall(strength: f64) -> f32 {
     if strength > 0.0 {
@@ -396,9 +401,10 @@ impl Denoise {
     /// `strength`: the temporal difference (0–255) still averaged at 25% (0: off); the spatial
     /// filter takes two thirds of it. `width`×`height` is the plane's size.
     pub fn new(strength: f64, width: usize, height: usize) -> Self {
+        let (spatial, temporal) = falls(strength);
         let mut d = Denoise {
-            spatial: fall(strength * 2.0 / 3.0),
-            temporal: fall(strength),
+            spatial,
+            temporal,
             state: Vec::new(),
             scratch: Vec::new(),
             above: Vec::new(),
@@ -468,7 +474,7 @@ impl Linear {
         }
     }
 
-    fn is_identity(&self) -> bool {
+    pub(crate) fn is_identity(&self) -> bool {
         *self == Linear::default()
     }
 
@@ -489,7 +495,7 @@ impl Linear {
 }
 
 /// What the restoring pass does to each row besides taking and denoising it.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Finish {
     /// Dropouts filled (interlaced sources).
     pub dropouts: Option<Dropouts>,

@@ -469,3 +469,46 @@ fn a_flush_drops_the_held_frame_and_settings_change_while_playing() {
         "the held frame (80 ms) dropped by the flush"
     );
 }
+
+#[test]
+fn the_gpu_path_restores_as_the_cpu_path_does() {
+    init();
+    let src = astronaut();
+    let mut seed = 11u64;
+    let mut inputs: Vec<Vec<u8>> = (0..8).map(|k| degraded(&src, k, &mut seed).0).collect();
+    // Dropouts: white streaks on top-field rows of some frames.
+    for (k, f) in inputs.iter_mut().enumerate().step_by(3) {
+        let y = 100 + 4 * k;
+        f[y * W + 50..y * W + 90].fill(250);
+    }
+    let progressive = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
+    let settings = "chroma-shift=-2 black-level=30 white-level=215 saturation=1.1";
+    for (caps, props) in [
+        (tff_caps(), format!("rate=field {settings}")),
+        (tff_caps(), "luma-denoise=0 chroma-denoise=0".to_string()),
+        (progressive, settings.to_string()),
+    ] {
+        let cpu = run(&format!("vhsrestore backend=cpu {props}"), &caps, &inputs);
+        let gpu = run(&format!("vhsrestore backend=gpu {props}"), &caps, &inputs);
+        assert_eq!(cpu.len(), gpu.len(), "{props}");
+        let (mut equal, mut total) = (0usize, 0usize);
+        for (c, g) in cpu.iter().zip(&gpu) {
+            assert_eq!((c.pts(), c.duration()), (g.pts(), g.duration()));
+            let (c, g) = (c.map_readable().unwrap(), g.map_readable().unwrap());
+            assert_eq!(c.len(), g.len());
+            for (a, b) in c.iter().zip(g.iter()) {
+                assert!(a.abs_diff(*b) <= 1, "{props}: {a} vs {b}");
+                equal += (a == b) as usize;
+            }
+            total += c.len();
+        }
+        let share = equal as f64 / total as f64;
+        assert!(share > 0.99, "{props}: {share} of the bytes equal");
+        eprintln!("{props}: {:.5} of the bytes equal", share);
+    }
+}
+
+#[test]
+fn the_shader_validates_with_naga() {
+    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/vhsrestore.wgsl"));
+}

@@ -370,35 +370,24 @@ impl BaseTransformImpl for QcFingerprint {
                 gst::loggable_error!(CAT, "reference {path}: {e}")
             })?),
         };
-        let gpu = match s.backend {
-            Backend::Cpu => None,
-            backend if backend.auto_on_software() => None,
-            backend => {
-                let planes: [[u32; 4]; 3] = std::array::from_fn(|p| {
-                    [
-                        info.offset()[p] as u32,
-                        info.stride()[p] as u32,
-                        info.comp_width(p as u8),
-                        info.comp_height(p as u8),
-                    ]
-                });
-                match GpuHistograms::new(info.size(), planes) {
-                    Ok(g) => Some(g),
-                    Err(e) if backend == Backend::Gpu => {
-                        gst::element_imp_error!(
-                            self,
-                            gst::ResourceError::NotFound,
-                            ["backend=gpu but no GPU: {e}; use backend=auto or cpu"]
-                        );
-                        return Err(gst::loggable_error!(CAT, "no GPU: {e}"));
-                    }
-                    Err(e) => {
-                        gst::warning!(CAT, imp = self, "no GPU ({e}): statistics on the CPU");
-                        None
-                    }
-                }
-            }
-        };
+        let planes: [[u32; 4]; 3] = std::array::from_fn(|p| {
+            [
+                info.offset()[p] as u32,
+                info.stride()[p] as u32,
+                info.comp_width(p as u8),
+                info.comp_height(p as u8),
+            ]
+        });
+        let gpu = s
+            .backend
+            .open(
+                || GpuHistograms::new(info.size(), planes),
+                |e| gst::warning!(CAT, imp = self, "no GPU ({e}): statistics on the CPU"),
+            )
+            .map_err(|e| {
+                gst::element_imp_error!(self, gst::ResourceError::NotFound, ["{e}"]);
+                gst::loggable_error!(CAT, "{e}")
+            })?;
         let state = State {
             gpu,
             histograms: [[0; 256]; 3],

@@ -5,9 +5,11 @@
  * edge-directed and cubic interpolation), motion-aware temporal denoising (separate luma and
  * chroma strengths), horizontal chroma delay correction (given, or estimated from the
  * picture), black/white levels and saturation, and repair of the head-switching lines at the
- * bottom. Planar 8-bit YUV (I420, Y42B, Y444). One frame of latency (reported): the
- * deinterlacer looks at the frames before and after. Rows are split over the CPU cores; no
- * memory is allocated per frame (output buffers come from a pool made at caps time).
+ * bottom, tape dropouts filled. Planar 8-bit YUV (I420, Y42B, Y444) and packed RGB. One frame
+ * of latency (reported): the deinterlacer looks at the frames before and after. Rows are split
+ * over the CPU cores, or the pass runs on the shared GPU device (`backend`; same results within
+ * a level of rounding); no memory is allocated per frame (output buffers come from a pool made
+ * at caps time).
  *
  * ## Example launch line
  * |[
@@ -24,7 +26,9 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use super::{Deinterlace, FieldOrder, Rate};
+use crate::gpu::{GpuRestore, PlaneJob, Slots};
 use crate::stages::{self, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
+use mediaai_common::gpu::Backend;
 use mediaai_common::sampler::{PackedLayout, YuvMatrix};
 use rayon::prelude::*;
 
@@ -73,6 +77,7 @@ struct Settings {
     auto_levels: bool,
     /// 8-bit levels; 0: off.
     dropout_threshold: u32,
+    backend: Backend,
 }
 
 impl Default for Settings {
@@ -90,6 +95,7 @@ impl Default for Settings {
             head_switch_lines: -1,
             auto_levels: false,
             dropout_threshold: 40,
+            backend: Backend::Auto,
         }
     }
 }
@@ -128,6 +134,8 @@ struct State {
     prev: Option<gst::Buffer>,
     denoise: [Denoise; 3],
     denoise_strength: (f64, f64),
+    /// The GPU path, when the backend chose it; the denoisers above then stay unused.
+    gpu: Option<GpuRestore>,
     chroma_shift: f64,
     frames: u64,
     ready: VecDeque<gst::Buffer>,
@@ -234,6 +242,11 @@ impl ObjectImpl for VhsRestore {
                     .default_value(40)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("backend", Backend::Auto)
+                    .nick("Backend")
+                    .blurb("Where the restoring pass runs: auto (a hardware GPU when there is one, else the CPU), gpu (any adapter, software ones included), cpu; the results are the same within a level of rounding. Applies at the next caps. Default: auto")
+                    .mutable_ready()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -261,6 +274,7 @@ impl ObjectImpl for VhsRestore {
                 s.dropout_threshold = value.get().expect("type checked upstream")
             }
             "auto-levels" => s.auto_levels = value.get().expect("type checked upstream"),
+            "backend" => s.backend = value.get().expect("type checked upstream"),
             "head-switch-lines" => {
                 s.head_switch_lines = value.get().expect("type checked upstream")
             }
@@ -286,6 +300,7 @@ impl ObjectImpl for VhsRestore {
             "head-switch-lines" => s.head_switch_lines.to_value(),
             "dropout-threshold" => s.dropout_threshold.to_value(),
             "auto-levels" => s.auto_levels.to_value(),
+            "backend" => s.backend.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -471,7 +486,24 @@ impl BaseTransformImpl for VhsRestore {
                 (work_in, Some(packed))
             }
         };
+        let sizes: [(usize, usize); 3] = std::array::from_fn(|p| {
+            (
+                work_info.comp_width(p as u8) as usize,
+                work_info.comp_height(p as u8) as usize,
+            )
+        });
+        let gpu = s
+            .backend
+            .open(
+                || GpuRestore::new(sizes),
+                |e| gst::warning!(CAT, imp = self, "no GPU ({e}): restoring on the CPU"),
+            )
+            .map_err(|e| {
+                gst::element_imp_error!(self, gst::ResourceError::NotFound, ["{e}"]);
+                gst::loggable_error!(CAT, "{e}")
+            })?;
         let state = State {
+            gpu,
             denoise: denoisers(&work_info, &s),
             denoise_strength: (s.luma_denoise, s.chroma_denoise),
             in_info,
@@ -611,6 +643,9 @@ impl VhsRestore {
             s.prev = None;
             s.ready.clear();
             s.denoise.iter_mut().for_each(Denoise::reset);
+            if let Some(g) = &mut s.gpu {
+                g.reset();
+            }
         }
     }
 
@@ -685,91 +720,165 @@ impl VhsRestore {
         let first = if tff { 0 } else { 1 };
         self.measure(state, s, &fc);
         let (pts, duration) = (cur.pts(), cur.duration());
+        let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
+        let luma_width = fc.width() as usize;
+        let finishes: [Finish; 3] = std::array::from_fn(|p| {
+            let dropouts = (s.dropout_threshold > 0).then(|| Dropouts {
+                threshold: s.dropout_threshold.min(255) as u8,
+                min_run: (8 * fc.comp_width(p as u32) as usize).div_ceil(luma_width.max(1)),
+            });
+            match p {
+                0 => Finish {
+                    dropouts,
+                    shift: 0,
+                    map: match (s.auto_levels, state.levels) {
+                        (true, Some((black, white))) => Linear::levels(black, white),
+                        _ => Linear::levels(s.black, s.white),
+                    },
+                },
+                _ => Finish {
+                    dropouts,
+                    shift,
+                    map: Linear::saturation(s.saturation),
+                },
+            }
+        });
+        let strengths = [s.luma_denoise, s.chroma_denoise, s.chroma_denoise];
+        let lines = u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
+        let height = fc.height();
+        // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
+        // 2 next) holding the missing rows half a field before and after: first field, prev's
+        // and cur's; second field, cur's and next's.
+        let roles = |k: usize| {
+            if k == 0 {
+                (first, 0, 1)
+            } else {
+                (1 - first, 1, 2)
+            }
+        };
+
+        let acquire = |pool: &gst::BufferPool| {
+            pool.acquire_buffer(None).inspect_err(|e| {
+                gst::element_imp_error!(self, gst::CoreError::Failed, ["no output buffer: {e:?}"]);
+            })
+        };
+        let mut outs: [Option<gst::Buffer>; 2] = [None, None];
+        // Packed RGB: restored into planar frames first, packed below.
+        let mut planars: [Option<gst::Buffer>; 2] = [None, None];
         for k in 0..outputs {
-            let acquire = |pool: &gst::BufferPool| {
-                pool.acquire_buffer(None).inspect_err(|e| {
-                    gst::element_imp_error!(
-                        self,
-                        gst::CoreError::Failed,
-                        ["no output buffer: {e:?}"]
-                    );
-                })
+            outs[k] = Some(acquire(&state.pool)?);
+            if let Some(p) = &state.packed {
+                planars[k] = Some(acquire(&p.pool)?);
+            }
+        }
+        {
+            let target_info = state
+                .packed
+                .as_ref()
+                .map_or(&state.out_info, |p| &p.out_info);
+            let targets = if state.packed.is_some() {
+                &mut planars
+            } else {
+                &mut outs
             };
-            let mut out = acquire(&state.pool)?;
-            // Packed RGB: restored into a planar frame first, packed below.
-            let mut planar = match &state.packed {
-                Some(p) => Some((acquire(&p.pool)?, p.out_info.clone())),
-                None => None,
-            };
-            {
-                let (target, info) = match &mut planar {
-                    Some((b, info)) => (b, &*info),
-                    None => (&mut out, &state.out_info),
-                };
-                let ob = target.get_mut().expect("a pooled buffer is writable");
-                let mut vf = gst_video::VideoFrameRef::from_buffer_ref_writable(ob, info)
-                    .map_err(|_| gst::FlowError::Error)?;
-                let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
-                let luma_width = fc.width() as usize;
-                let finish = |p: u32| {
-                    let dropouts = (s.dropout_threshold > 0).then(|| Dropouts {
-                        threshold: s.dropout_threshold.min(255) as u8,
-                        min_run: (8 * fc.comp_width(p) as usize).div_ceil(luma_width.max(1)),
-                    });
-                    match p {
-                        0 => Finish {
-                            dropouts,
-                            shift: 0,
-                            map: match (s.auto_levels, state.levels) {
-                                (true, Some((black, white))) => Linear::levels(black, white),
-                                _ => Linear::levels(s.black, s.white),
-                            },
-                        },
-                        _ => Finish {
-                            dropouts,
-                            shift,
-                            map: Linear::saturation(s.saturation),
-                        },
+            let mut frames = targets.each_mut().map(|t| {
+                let b = t.as_mut()?.get_mut()?;
+                gst_video::VideoFrameRef::from_buffer_ref_writable(b, target_info).ok()
+            });
+            let on_gpu = match state.gpu.as_mut() {
+                None => false,
+                Some(gpu) => {
+                    let frame =
+                        |b: &gst::Buffer, f| (b.as_ptr() as usize, [0, 1, 2].map(|p| plane(f, p)));
+                    let ran = gpu
+                        .frames([frame(&prev, &fp), frame(&cur, &fc), frame(&next, &fn_)])
+                        .and_then(|slots| {
+                            let jobs: [[PlaneJob; 3]; 2] = std::array::from_fn(|k| {
+                                let (keep, before, after) = roles(k);
+                                let source = if deinterlace {
+                                    Slots::Fields {
+                                        cur: slots[1],
+                                        before: slots[before],
+                                        after: slots[after],
+                                        prev: slots[0],
+                                        next: slots[2],
+                                        keep,
+                                    }
+                                } else {
+                                    Slots::Copy(slots[1])
+                                };
+                                std::array::from_fn(|p| PlaneJob {
+                                    source,
+                                    denoise: strengths[p],
+                                    finish: finishes[p],
+                                })
+                            });
+                            gpu.run(&jobs[..outputs], |k, p, restored| {
+                                let Some(vf) = frames[k].as_mut() else {
+                                    return;
+                                };
+                                let stride = vf.plane_stride()[p] as usize;
+                                if let Ok(data) = vf.plane_data_mut(p as u32) {
+                                    for y in 0..restored.height {
+                                        data[y * stride..y * stride + restored.width]
+                                            .copy_from_slice(restored.row(y));
+                                    }
+                                    repair_head_switching(data, stride, restored, lines, height);
+                                }
+                            })
+                        });
+                    match ran {
+                        Ok(()) => true,
+                        Err(e) => {
+                            gst::element_imp_warning!(
+                                self,
+                                gst::ResourceError::Failed,
+                                ["GPU restoring failed ({e}); continuing on the CPU"]
+                            );
+                            state.gpu = None;
+                            state.denoise.iter_mut().for_each(Denoise::reset);
+                            false
+                        }
                     }
-                };
+                }
+            };
+            for (k, vf) in frames.iter_mut().enumerate().take(outputs) {
+                if on_gpu {
+                    break;
+                }
+                let vf = vf.as_mut().ok_or(gst::FlowError::Error)?;
                 let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
                 let [d0, d1, d2, _] = vf.planes_data_mut();
                 let [n0, n1, n2] = &mut state.denoise;
-                let lines =
-                    u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
-                let height = fc.height();
-                let job = |(p, dst, denoise): (u32, &mut [u8], &mut Denoise)| {
-                    let (c, pv, nx) = (plane(&fc, p), plane(&fp, p), plane(&fn_, p));
-                    let stride = strides[p as usize];
+                let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
+                    let frames = [&fp, &fc, &fn_].map(|f| plane(f, p as u32));
+                    let stride = strides[p];
                     let source = if deinterlace {
-                        // First field: the other parity half a field before (prev) and after
-                        // (cur); second field: after the first (cur) and the next frame's.
-                        let (keep, before, after) = if k == 0 {
-                            (first, pv, c)
-                        } else {
-                            (1 - first, c, nx)
-                        };
+                        let (keep, before, after) = roles(k);
                         Source::Fields(Fields {
-                            cur: c,
-                            before,
-                            after,
-                            prev: pv,
-                            next: nx,
+                            cur: frames[1],
+                            before: frames[before],
+                            after: frames[after],
+                            prev: frames[0],
+                            next: frames[2],
                             keep,
                         })
                     } else {
-                        Source::Copy(c)
+                        Source::Copy(frames[1])
                     };
-                    stages::restore(source, dst, stride, denoise, finish(p));
-                    repair_head_switching(dst, stride, c, lines, height);
+                    stages::restore(source, dst, stride, denoise, finishes[p]);
+                    repair_head_switching(dst, stride, frames[1], lines, height);
                 };
                 // The three planes in one parallel region (one wake-up of the pool per frame).
                 [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
                     .into_par_iter()
                     .for_each(job);
             }
-            if let (Some(p), Some((b, info))) = (&state.packed, &planar) {
-                pack(p, b, info, &mut out, &state.out_info)?;
+        }
+        for (k, (out, planar)) in outs.into_iter().zip(planars).enumerate().take(outputs) {
+            let mut out = out.ok_or(gst::FlowError::Error)?;
+            if let (Some(p), Some(b)) = (&state.packed, &planar) {
+                pack(p, b, &p.out_info, &mut out, &state.out_info)?;
             }
             let o = out.get_mut().expect("a pooled buffer is writable");
             let _ = cur.copy_into(
@@ -803,6 +912,11 @@ impl VhsRestore {
         drop((fp, fc, fn_));
         state.prev = Some(cur);
         state.frames += 1;
+        if let Some(gpu) = &mut state.gpu {
+            // Slots of frames let go are forgotten before their keys can name other frames.
+            let held = |b: Option<&gst::Buffer>| b.map_or(0, |b| b.as_ptr() as usize);
+            gpu.retain(&[held(state.prev.as_ref()), held(state.pending.front())]);
+        }
         Ok(())
     }
 }

@@ -1,14 +1,10 @@
 //! Time per stage on one SD frame (720x576 luma plane, noise):
-//! `cargo run --release -p gst-plugin-vhsrestore --example stage_bench [FRAMES]`.
+//! `cargo run --release -p gst-plugin-vhsrestore --example vhs_stage_bench [FRAMES]`.
 //! Milliseconds per call, median over the frames, on every core the thread pool has.
 
 use gstvhsrestore::stages::{self, Denoise, Fields, Finish, Linear, Plane, Source};
+use mediaai_common::bench::median;
 use std::time::Instant;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn time(frames: usize, mut f: impl FnMut()) -> f64 {
     median(

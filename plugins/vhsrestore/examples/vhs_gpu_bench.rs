@@ -1,0 +1,143 @@
+//! The whole restoring pass on interlaced I420 frames (SD and 1080), GPU path beside CPU path,
+//! median ms per frame: each GPU frame uploads one new input frame, restores it (deinterlace,
+//! dropouts, denoise, levels, chroma shift) in one submission and reads it back.
+//! `cargo run --release -p gst-plugin-vhsrestore --example vhs_gpu_bench [FRAMES]`.
+//! Needs only a Vulkan driver, not GStreamer.
+
+use gstvhsrestore::gpu::{GpuRestore, PlaneJob, Slots};
+use gstvhsrestore::stages::{self, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
+use mediaai_common::bench::{adapter_line, median};
+use rayon::prelude::*;
+use std::time::Instant;
+
+fn main() {
+    let frames: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
+    println!("{}", adapter_line());
+    println!(
+        "{:<12} {:>10} {:>10} {:>8}   ({} CPU threads)",
+        "frame",
+        "gpu ms",
+        "cpu ms",
+        "cpu/gpu",
+        rayon::current_num_threads()
+    );
+    for (w, h) in [(720, 576), (1920, 1080)] {
+        let sizes = [(w, h), (w / 2, h / 2), (w / 2, h / 2)];
+        let mut seed = 1u32;
+        // Four noisy frames, cycled as the stream.
+        let inputs: Vec<[Vec<u8>; 3]> = (0..4)
+            .map(|_| {
+                sizes.map(|(pw, ph)| {
+                    (0..pw * ph)
+                        .map(|i| {
+                            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                            ((i % pw) as u32 / 3 + (seed >> 28)) as u8
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        let planes = |f: usize| -> [Plane; 3] {
+            std::array::from_fn(|p| Plane::tight(&inputs[f % 4][p], sizes[p].0, sizes[p].1))
+        };
+        let finish = |p: usize| Finish {
+            dropouts: Some(Dropouts {
+                threshold: 40,
+                min_run: if p == 0 { 8 } else { 4 },
+            }),
+            shift: if p == 0 { 0 } else { -2 },
+            map: if p == 0 {
+                Linear::levels(30.0, 215.0)
+            } else {
+                Linear::saturation(1.1)
+            },
+        };
+        let strength = |p: usize| if p == 0 { 10.0 } else { 16.0 };
+        let mut outs: [Vec<u8>; 3] = sizes.map(|(pw, ph)| vec![0u8; pw * ph]);
+        let mut gpu_outs = outs.clone();
+
+        let mut gpu = match GpuRestore::new(sizes) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                println!("no GPU path: {e}");
+                None
+            }
+        };
+        let mut gpu_ms = Vec::new();
+        if let Some(gpu) = gpu.as_mut() {
+            for f in 1..frames + 1 {
+                let t = Instant::now();
+                let slots = gpu
+                    .frames([
+                        (f - 1, planes(f - 1)),
+                        (f, planes(f)),
+                        (f + 1, planes(f + 1)),
+                    ])
+                    .unwrap();
+                let source = Slots::Fields {
+                    cur: slots[1],
+                    before: slots[0],
+                    after: slots[1],
+                    prev: slots[0],
+                    next: slots[2],
+                    keep: 0,
+                };
+                let jobs = [std::array::from_fn(|p| PlaneJob {
+                    source,
+                    denoise: strength(p),
+                    finish: finish(p),
+                })];
+                gpu.run(&jobs, |_, p, plane| {
+                    for y in 0..plane.height {
+                        gpu_outs[p][y * plane.width..(y + 1) * plane.width]
+                            .copy_from_slice(plane.row(y));
+                    }
+                })
+                .unwrap();
+                gpu.retain(&[f, f + 1]);
+                gpu_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        let mut denoise: [Denoise; 3] =
+            std::array::from_fn(|p| Denoise::new(strength(p), sizes[p].0, sizes[p].1));
+        let mut cpu_ms = Vec::new();
+        for f in 1..frames + 1 {
+            let t = Instant::now();
+            let (pv, c, nx) = (planes(f - 1), planes(f), planes(f + 1));
+            outs.par_iter_mut()
+                .zip(denoise.par_iter_mut())
+                .enumerate()
+                .for_each(|(p, (out, dn))| {
+                    let fields = Fields {
+                        cur: c[p],
+                        before: pv[p],
+                        after: c[p],
+                        prev: pv[p],
+                        next: nx[p],
+                        keep: 0,
+                    };
+                    stages::restore(Source::Fields(fields), out, sizes[p].0, dn, finish(p));
+                });
+            cpu_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let cpu = median(cpu_ms);
+        let label = format!("{w}x{h}");
+        if gpu_ms.is_empty() {
+            println!("{label:<12} {:>10} {cpu:>10.3}", "-");
+        } else {
+            // The last frame of both paths, after the same stream: how far apart they are.
+            let pairs = || outs.iter().flatten().zip(gpu_outs.iter().flatten());
+            let most = pairs().map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+            let equal = pairs().filter(|(a, b)| a == b).count() as f64 / pairs().count() as f64;
+            let g = median(gpu_ms);
+            println!(
+                "{label:<12} {g:>10.3} {cpu:>10.3} {:>7.2}x   gpu = cpu: {:.4}% of bytes, at most {most} apart",
+                cpu / g,
+                100.0 * equal
+            );
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The restoring pass on the shared GPU device: deinterlacing, dropouts, denoising, levels and
+//! chroma shift of the three planes, as `stages::restore` does them on the CPU (same
+//! arithmetic, same order; bytes equal but for a level where the driver fuses a multiply and
+//! an add). Each input frame is uploaded once into one of three resident slots (the frames
+//! before, at and after the one restored), the denoiser's past stays on the GPU, and one
+//! submission and one readback give the frame's one or two outputs. Everything is made once
+//! per caps.
+
+use std::num::NonZeroU64;
+
+use mediaai_common::gpu::{self, GpuContext};
+
+use crate::stages::{falls, Finish, Plane};
+
+const WGSL: &str = include_str!("../../../shaders/vhsrestore.wgsl");
+/// `Params` in the shader: 24 words.
+const PARAMS_BYTES: usize = 96;
+/// Rows per thread of the column pass: the CPU path's stripe, which the results depend on.
+const STRIPE: u32 = 32;
+
+/// Where a plane's rows come from, as slots of [`GpuRestore::frames`] (0..3).
+#[derive(Clone, Copy, Debug)]
+pub enum Slots {
+    /// Progressive: the frame in this slot as it is.
+    Copy(usize),
+    /// Interlaced: deinterlaced as `stages::Fields` says, dropouts filled.
+    Fields {
+        cur: usize,
+        before: usize,
+        after: usize,
+        prev: usize,
+        next: usize,
+        keep: usize,
+    },
+}
+
+/// One plane of one output frame.
+#[derive(Clone, Copy, Debug)]
+pub struct PlaneJob {
+    pub source: Slots,
+    /// Denoise strength, as `stages::Denoise::new` takes it.
+    pub denoise: f64,
+    pub finish: Finish,
+}
+
+/// Buffers, pipelines and bind groups for frames of one size.
+pub struct GpuRestore {
+    ctx: &'static GpuContext,
+    source: wgpu::ComputePipeline,
+    columns: wgpu::ComputePipeline,
+    pack: wgpu::ComputePipeline,
+    /// Per output (first, second field): the bind groups of the three pipelines.
+    binds: [[wgpu::BindGroup; 3]; 2],
+    params: [wgpu::Buffer; 2],
+    frames: wgpu::Buffer,
+    packed: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    /// Plane sizes; byte offset and row stride (a multiple of 4) of each plane in a slot and in
+    /// an output; bytes of one slot; offset of each plane in the per-pixel buffers.
+    sizes: [(usize, usize); 3],
+    offsets: [usize; 3],
+    strides: [usize; 3],
+    slot_bytes: usize,
+    work: [usize; 3],
+    /// The caller's key of the frame in each slot.
+    slots: [Option<usize>; 3],
+    /// Per plane: the past holds a frame, made with this strength.
+    primed: [bool; 3],
+    strength: [f64; 3],
+}
+
+impl GpuRestore {
+    /// For frames whose planes are `sizes` (width, height). `Err` says why not: no adapter,
+    /// or frames too large for the device's buffers.
+    pub fn new(sizes: [(usize, usize); 3]) -> Result<Self, String> {
+        let ctx = gpu::context().map_err(str::to_string)?;
+        let strides = sizes.map(|(w, _)| w.next_multiple_of(4));
+        let mut offsets = [0; 3];
+        let mut work = [0; 3];
+        let (mut bytes, mut pixels) = (0, 0);
+        for p in 0..3 {
+            (offsets[p], work[p]) = (bytes, pixels);
+            bytes += strides[p] * sizes[p].1;
+            pixels += sizes[p].0 * sizes[p].1;
+        }
+        let slot_bytes = bytes.max(4);
+        let largest = (pixels * 4).max(3 * slot_bytes) as u64;
+        let limit = ctx.limits.max_storage_buffer_binding_size;
+        if largest > limit {
+            return Err(format!(
+                "frames of {}x{} need {largest} bytes per GPU buffer, the device allows {limit}",
+                sizes[0].0, sizes[0].1
+            ));
+        }
+        use wgpu::BufferUsages as U;
+        let storage = |label: &str, size: usize| {
+            ctx.create_buffer(label, size as u64, U::STORAGE | U::COPY_DST | U::COPY_SRC)
+        };
+        let params = [0, 1].map(|_| storage("vhs params", 3 * PARAMS_BYTES));
+        let frames = storage("vhs frames", 3 * slot_bytes);
+        let source_px = storage("vhs source", pixels * 4);
+        let state = storage("vhs state", pixels * 4);
+        let result = storage("vhs result", pixels * 4);
+        let packed = storage("vhs packed", 2 * slot_bytes);
+        let readback = ctx.create_buffer(
+            "vhs readback",
+            2 * slot_bytes as u64,
+            U::MAP_READ | U::COPY_DST,
+        );
+        let source = ctx.create_compute_pipeline("vhs source", WGSL, "source");
+        let columns = ctx.create_compute_pipeline("vhs columns", WGSL, "columns");
+        let pack = ctx.create_compute_pipeline("vhs pack", WGSL, "pack");
+        let binds = [0, 1].map(|k| {
+            let params = &params[k];
+            [
+                ctx.create_bind_group(
+                    "vhs source",
+                    &source,
+                    &[(0, params), (1, &frames), (2, &source_px)],
+                ),
+                ctx.create_bind_group(
+                    "vhs columns",
+                    &columns,
+                    &[(0, params), (2, &source_px), (3, &state), (4, &result)],
+                ),
+                ctx.create_bind_group(
+                    "vhs pack",
+                    &pack,
+                    &[(0, params), (4, &result), (5, &packed)],
+                ),
+            ]
+        });
+        Ok(GpuRestore {
+            ctx,
+            source,
+            columns,
+            pack,
+            binds,
+            params,
+            frames,
+            packed,
+            readback,
+            sizes,
+            offsets,
+            strides,
+            slot_bytes,
+            work,
+            slots: [None; 3],
+            primed: [false; 3],
+            strength: [f64::NAN; 3],
+        })
+    }
+
+    /// Makes the frames keyed `keys` (the caller's names for them, unique while the caller
+    /// holds the frames) resident, uploading those not already in a slot, and returns their
+    /// slots. The caller must [`Self::retain`] only the frames it still holds once it lets
+    /// one go, so that a key reused for another frame never finds stale pixels.
+    pub fn frames(&mut self, frames: [(usize, [Plane; 3]); 3]) -> Result<[usize; 3], String> {
+        let mut out = [0; 3];
+        for (i, (key, planes)) in frames.iter().enumerate() {
+            if let Some(slot) = self.slots.iter().position(|s| *s == Some(*key)) {
+                out[i] = slot;
+                continue;
+            }
+            let wanted = |s: &Option<usize>| s.is_some_and(|k| frames.iter().any(|f| f.0 == k));
+            let slot = (0..3)
+                .find(|&s| !wanted(&self.slots[s]))
+                .ok_or("no free frame slot")?;
+            self.upload(slot, planes)?;
+            self.slots[slot] = Some(*key);
+            out[i] = slot;
+        }
+        Ok(out)
+    }
+
+    /// Forgets every slot whose key is not in `keys`.
+    pub fn retain(&mut self, keys: &[usize]) {
+        for s in &mut self.slots {
+            if s.is_some_and(|k| !keys.contains(&k)) {
+                *s = None;
+            }
+        }
+    }
+
+    /// Forgets the frames and the denoiser's past (flush, discontinuity).
+    pub fn reset(&mut self) {
+        self.slots = [None; 3];
+        self.primed = [false; 3];
+    }
+
+    fn upload(&self, slot: usize, planes: &[Plane; 3]) -> Result<(), String> {
+        let ctx = self.ctx;
+        for (p, plane) in planes.iter().enumerate() {
+            if (plane.width, plane.height) != self.sizes[p] {
+                return Err(format!(
+                    "plane {p} is {}x{}, the GPU path was made for {:?}",
+                    plane.width, plane.height, self.sizes[p]
+                ));
+            }
+        }
+        let size = NonZeroU64::new(self.slot_bytes as u64).ok_or("empty frame")?;
+        let mut view = ctx
+            .queue
+            .write_buffer_with(&self.frames, (slot * self.slot_bytes) as u64, size)
+            .ok_or("GPU upload refused")?;
+        for (p, plane) in planes.iter().enumerate() {
+            for y in 0..plane.height {
+                let at = self.offsets[p] + y * self.strides[p];
+                view.slice(at..at + plane.width)
+                    .copy_from_slice(plane.row(y));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `Params` of plane `p` of output `k`.
+    fn params(&mut self, k: usize, p: usize, job: &PlaneJob) -> [u8; PARAMS_BYTES] {
+        let (w, h) = self.sizes[p];
+        let base = |slot: usize| (slot * self.slot_bytes + self.offsets[p]) as u32;
+        let (cur, before, after, prev, next, keep) = match job.source {
+            Slots::Copy(s) => (s, s, s, s, s, 2),
+            Slots::Fields {
+                cur,
+                before,
+                after,
+                prev,
+                next,
+                keep,
+            } => (cur, before, after, prev, next, keep as u32),
+        };
+        let (spatial, temporal) = falls(job.denoise);
+        let filter = temporal > 0.0;
+        if job.denoise != self.strength[p] {
+            (self.strength[p], self.primed[p]) = (job.denoise, false);
+        }
+        let primed = filter && std::mem::replace(&mut self.primed[p], filter);
+        let (threshold, min_run) = match (job.finish.dropouts, job.source) {
+            (Some(d), Slots::Fields { .. }) => (d.threshold as u32, d.min_run as u32),
+            _ => (0, 0),
+        };
+        let map = job.finish.map;
+        let words: [u32; PARAMS_BYTES / 4] = [
+            w as u32,
+            h as u32,
+            base(cur),
+            base(before),
+            base(after),
+            base(prev),
+            base(next),
+            self.strides[p] as u32,
+            keep,
+            threshold,
+            min_run,
+            self.work[p] as u32,
+            filter as u32,
+            primed as u32,
+            spatial.to_bits(),
+            temporal.to_bits(),
+            map.gain.to_bits(),
+            map.offset.to_bits(),
+            map.is_identity() as u32,
+            job.finish.shift as u32,
+            ((k * self.slot_bytes + self.offsets[p]) / 4) as u32,
+            (self.strides[p] / 4) as u32,
+            0,
+            0,
+        ];
+        let mut bytes = [0u8; PARAMS_BYTES];
+        for (b, w) in bytes.chunks_exact_mut(4).zip(words) {
+            b.copy_from_slice(&w.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// Restores one output frame per entry of `jobs` (in time order: the denoiser's past
+    /// runs through them) in one submission, and hands each plane of each to `write(output,
+    /// plane, pixels)`.
+    pub fn run(
+        &mut self,
+        jobs: &[[PlaneJob; 3]],
+        mut write: impl FnMut(usize, usize, Plane),
+    ) -> Result<(), String> {
+        let ctx = self.ctx;
+        let n = jobs.len().min(2);
+        for (k, planes) in jobs[..n].iter().enumerate() {
+            let mut bytes = [0u8; 3 * PARAMS_BYTES];
+            for (p, job) in planes.iter().enumerate() {
+                let params = self.params(k, p, job);
+                bytes[p * PARAMS_BYTES..(p + 1) * PARAMS_BYTES].copy_from_slice(&params);
+            }
+            ctx.queue.write_buffer(&self.params[k], 0, &bytes);
+        }
+        let max = |f: &dyn Fn(usize) -> usize| (0..3).map(f).max().unwrap_or(0) as u32;
+        let (width, height) = (max(&|p| self.sizes[p].0), max(&|p| self.sizes[p].1));
+        let words = max(&|p| self.strides[p] / 4);
+        let len = (n * self.slot_bytes) as u64;
+        ctx.checked(|| {
+            let mut enc = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("vhsrestore"),
+                });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("vhsrestore"),
+                    timestamp_writes: None,
+                });
+                for binds in &self.binds[..n] {
+                    pass.set_pipeline(&self.source);
+                    pass.set_bind_group(0, &binds[0], &[]);
+                    pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
+                    pass.set_pipeline(&self.columns);
+                    pass.set_bind_group(0, &binds[1], &[]);
+                    pass.dispatch_workgroups(width.div_ceil(64), height.div_ceil(STRIPE), 3);
+                    pass.set_pipeline(&self.pack);
+                    pass.set_bind_group(0, &binds[2], &[]);
+                    pass.dispatch_workgroups(words.div_ceil(64), height, 3);
+                }
+            }
+            enc.copy_buffer_to_buffer(&self.packed, 0, &self.readback, 0, len);
+            let submission = ctx.queue.submit([enc.finish()]);
+            ctx.begin_read(&self.readback, len);
+            ctx.finish_read(&self.readback, len, Some(submission), |bytes| {
+                for k in 0..n {
+                    for p in 0..3 {
+                        let (w, h) = self.sizes[p];
+                        let at = k * self.slot_bytes + self.offsets[p];
+                        let data = &bytes[at..at + self.strides[p] * h];
+                        write(
+                            k,
+                            p,
+                            Plane {
+                                data,
+                                stride: self.strides[p],
+                                width: w,
+                                height: h,
+                            },
+                        );
+                    }
+                }
+            })
+        })
+    }
+}

@@ -1,0 +1,291 @@
+// vhsrestore: the GPU path of the restoring pass (plugins/vhsrestore/src/stages.rs), the same
+// arithmetic in the same order, one plane per z. Three passes per output frame:
+//   source  — each pixel taken from its frame or rebuilt by the deinterlacer, dropouts filled;
+//   columns — one thread per column and stripe of 32 rows: the edge-preserving horizontal
+//             step, the vertical recursion down the stripe (one row of warm-up above it, as the
+//             CPU's tasks do), the temporal step against the filtered past, levels and rounding;
+//   pack    — the rounded bytes, shifted (chroma delay), four to a word for the readback.
+// Integer stages give the CPU's bytes exactly; float stages may differ by one level where the
+// driver fuses a multiply and an add.
+
+struct Params {
+    width: u32,
+    height: u32,
+    // Byte offsets of this plane in the frames buffer: the frame restored, the frames whose
+    // missing rows lie half a field before and after, the frames one before and after.
+    cur: u32,
+    before: u32,
+    after: u32,
+    prev: u32,
+    next: u32,
+    // Row stride of the plane in the frames buffer, bytes.
+    stride: u32,
+    // Parity of the rows kept (0 top, 1 bottom); 2: progressive, rows taken as they are.
+    keep: u32,
+    // Dropouts: how far a pixel stands out, and the shortest streak (threshold 0: off).
+    threshold: u32,
+    min_run: u32,
+    // Offset of the plane in the per-pixel buffers (source, state, result), elements.
+    work: u32,
+    // Denoise on, and the past holds a frame.
+    denoise: u32,
+    primed: u32,
+    // `1 / (2 · strength)` of the spatial and temporal weights.
+    spatial: f32,
+    temporal: f32,
+    // Levels or saturation: v · gain + offset, unless identity.
+    gain: f32,
+    offset: f32,
+    identity: u32,
+    // Pixels the plane moves right (negative: left).
+    shift: i32,
+    // Where the plane's rows go in the packed output, in 32-bit words.
+    out_word: u32,
+    out_words: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> params: array<Params, 3>;
+@group(0) @binding(1) var<storage, read> frames: array<u32>;
+@group(0) @binding(2) var<storage, read_write> source_px: array<f32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;
+@group(0) @binding(4) var<storage, read_write> result: array<u32>;
+@group(0) @binding(5) var<storage, read_write> packed: array<u32>;
+
+const STRIPE: u32 = 32u;
+
+fn byte_at(at: u32) -> i32 {
+    return i32((frames[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu);
+}
+
+// Pixel x of row y of the plane at byte offset `base`.
+fn px(p: Params, base: u32, x: i32, y: u32) -> i32 {
+    let cx = u32(clamp(x, 0, i32(p.width) - 1));
+    return byte_at(base + y * p.stride + cx);
+}
+
+// One rebuilt pixel: yadif-class motion adaptation with a cubic vertical interpolation where
+// no edge direction fits better (stages::rebuild).
+fn rebuild(p: Params, x: i32, y: u32) -> i32 {
+    let h = i32(p.height);
+    let keep = i32(p.keep);
+    let yi = i32(y);
+    var last = h - 2;
+    if ((h - 1) % 2 == keep) {
+        last = h - 1;
+    }
+    let up_row = u32(clamp(yi - 1, keep, last));
+    let down_row = u32(clamp(yi + 1, keep, last));
+    let up3_row = u32(clamp(yi - 3, keep, last));
+    let down3_row = u32(clamp(yi + 3, keep, last));
+    var m_up = yi - 2;
+    if (m_up < 0 || m_up >= h) {
+        m_up = yi;
+    }
+    var m_down = yi + 2;
+    if (m_down < 0 || m_down >= h) {
+        m_down = yi;
+    }
+    let c = px(p, p.cur, x, up_row);
+    let e = px(p, p.cur, x, down_row);
+    let up3 = px(p, p.cur, x, up3_row);
+    let down3 = px(p, p.cur, x, down3_row);
+    let pu = px(p, p.prev, x, up_row);
+    let pd = px(p, p.prev, x, down_row);
+    let nu = px(p, p.next, x, up_row);
+    let nd = px(p, p.next, x, down_row);
+    let ab = px(p, p.before, x, y);
+    let aa = px(p, p.after, x, y);
+    let bu = px(p, p.before, x, u32(m_up));
+    let bd = px(p, p.before, x, u32(m_down));
+    let au = px(p, p.after, x, u32(m_up));
+    let ad = px(p, p.after, x, u32(m_down));
+    var u: array<i32, 7>;
+    var v: array<i32, 7>;
+    for (var k = 0; k < 7; k++) {
+        u[k] = px(p, p.cur, x + k - 3, up_row);
+        v[k] = px(p, p.cur, x + k - 3, down_row);
+    }
+    let d = (ab + aa) >> 1u;
+    let t0 = abs(ab - aa);
+    let t1 = (abs(pu - c) + abs(pd - e)) >> 1u;
+    let t2 = (abs(nu - c) + abs(nd - e)) >> 1u;
+    var diff = max(max(t0 >> 1u, t1), t2);
+    let cubic = (9 * (c + e) - (up3 + down3) + 8) >> 4u;
+    var best = abs(u[2] - v[2]) + abs(u[3] - v[3]) + abs(u[4] - v[4]) - 1;
+    var pred = clamp(cubic, min(c, e), max(c, e));
+    var won = false;
+    let dirs = array<i32, 4>(-1, -2, 1, 2);
+    for (var i = 0; i < 4; i++) {
+        let j = dirs[i];
+        let s = abs(u[3 + j - 1] - v[3 - j - 1]) + abs(u[3 + j] - v[3 - j])
+            + abs(u[3 + j + 1] - v[3 - j + 1]);
+        let far = abs(j) == 2;
+        let take = s < best && (!far || won);
+        if (!far) {
+            won = take;
+        }
+        if (take) {
+            best = s;
+            pred = (u[3 + j] + v[3 - j]) >> 1u;
+        }
+    }
+    let b = (bu + au) >> 1u;
+    let f = (bd + ad) >> 1u;
+    let hi = max(max(d - e, d - c), min(b - c, f - e));
+    let lo = min(min(d - e, d - c), max(b - c, f - e));
+    diff = max(max(diff, lo), -hi);
+    return clamp(clamp(pred, d - diff, d + diff), 0, 255);
+}
+
+// How far pixel x of row y stands out of the four rows around it (stages::excess).
+fn excess(p: Params, x: i32, y: u32) -> i32 {
+    let h = i32(p.height);
+    let yi = i32(y);
+    let v = px(p, p.cur, x, y);
+    let a1 = px(p, p.cur, x, u32(clamp(yi - 1, 0, h - 1)));
+    let b1 = px(p, p.cur, x, u32(clamp(yi + 1, 0, h - 1)));
+    let a2 = px(p, p.cur, x, u32(clamp(yi - 2, 0, h - 1)));
+    let b2 = px(p, p.cur, x, u32(clamp(yi + 2, 0, h - 1)));
+    let top = v - max(max(a1, b1), max(a2, b2));
+    let bottom = min(min(a1, b1), min(a2, b2)) - v;
+    return max(top, bottom);
+}
+
+fn stands_out(p: Params, x: i32, y: u32) -> bool {
+    return x >= 0 && x < i32(p.width) && excess(p, x, y) > i32(p.threshold);
+}
+
+// Whether pixel x lies in a streak of at least `min_run` pixels that stand out.
+fn in_streak(p: Params, x: i32, y: u32) -> bool {
+    if (!stands_out(p, x, y)) {
+        return false;
+    }
+    let need = i32(p.min_run);
+    var left = 0;
+    while (left < need && stands_out(p, x - left - 1, y)) {
+        left++;
+    }
+    var right = 0;
+    while (left + right + 1 < need && stands_out(p, x + right + 1, y)) {
+        right++;
+    }
+    return left + right + 1 >= need;
+}
+
+@compute @workgroup_size(16, 16)
+fn source(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = params[id.z];
+    if (id.x >= p.width || id.y >= p.height) {
+        return;
+    }
+    let x = i32(id.x);
+    let y = id.y;
+    var v: i32;
+    if (p.keep == 2u || y % 2u == p.keep || p.height < 2u) {
+        v = px(p, p.cur, x, y);
+        // Dropouts in the kept rows of an interlaced frame: filled with the mean of the other
+        // field's rows either side, one pixel beyond each end of the streak.
+        let h = p.height;
+        if (p.keep != 2u && p.threshold > 0u && h >= 3u) {
+            if (in_streak(p, x - 1, y) || in_streak(p, x, y) || in_streak(p, x + 1, y)) {
+                let a1 = px(p, p.cur, x, u32(max(i32(y) - 1, 0)));
+                let b1 = px(p, p.cur, x, min(y + 1u, h - 1u));
+                v = (a1 + b1 + 1) >> 1u;
+            }
+        }
+    } else {
+        v = rebuild(p, x, y);
+    }
+    source_px[p.work + y * p.width + id.x] = f32(v);
+}
+
+fn src(p: Params, x: i32, y: u32) -> f32 {
+    return source_px[p.work + y * p.width + u32(clamp(x, 0, i32(p.width) - 1))];
+}
+
+// `n − c` weighted as `low_pass` weighs it (stages::pull).
+fn pull(c: f32, n: f32, fall: f32) -> f32 {
+    let keep = max(1.0 - abs(n - c) * fall, 0.0);
+    return (n - c) * (keep * keep);
+}
+
+fn low_pass(old: f32, new_value: f32, fall: f32) -> f32 {
+    let keep = max(1.0 - abs(old - new_value) * fall, 0.0);
+    return new_value + (old - new_value) * (keep * keep);
+}
+
+// The pixel moved a quarter of the way along its weighted steps to the pixels one and two
+// either side (stages::across).
+fn across(p: Params, x: i32, y: u32) -> f32 {
+    let s = p.spatial;
+    let c = src(p, x, y);
+    let near = pull(c, src(p, x + 1, y), s) - pull(src(p, x - 1, y), c, s);
+    let far = pull(c, src(p, x + 2, y), s) - pull(src(p, x - 2, y), c, s);
+    return c + 0.25 * (near + far);
+}
+
+fn quantize(v: f32) -> u32 {
+    return u32(clamp(v + 0.5, 0.0, 255.0));
+}
+
+fn mapped(p: Params, v: f32) -> u32 {
+    if (p.identity != 0u) {
+        return quantize(v);
+    }
+    return quantize(v * p.gain + p.offset);
+}
+
+@compute @workgroup_size(64)
+fn columns(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = params[id.z];
+    let top = id.y * STRIPE;
+    if (id.x >= p.width || top >= p.height) {
+        return;
+    }
+    let x = i32(id.x);
+    let end = min(top + STRIPE, p.height);
+    var line = 0.0;
+    if (p.denoise != 0u && top > 0u) {
+        line = across(p, x, top - 1u);
+    }
+    for (var y = top; y < end; y++) {
+        let at = p.work + y * p.width + id.x;
+        if (p.denoise == 0u) {
+            result[at] = mapped(p, source_px[at]);
+            continue;
+        }
+        let a = across(p, x, y);
+        if (y == 0u) {
+            line = a;
+        } else {
+            line = low_pass(line, a, p.spatial);
+        }
+        var st = line;
+        if (p.primed != 0u) {
+            st = low_pass(state[at], line, p.temporal);
+        }
+        state[at] = st;
+        result[at] = mapped(p, st);
+    }
+}
+
+@compute @workgroup_size(64)
+fn pack(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = params[id.z];
+    if (id.x >= p.out_words || id.y >= p.height) {
+        return;
+    }
+    let w = i32(p.width);
+    let row = p.work + id.y * p.width;
+    var word = 0u;
+    for (var i = 0u; i < 4u; i++) {
+        let x = i32(id.x * 4u + i);
+        if (x < w) {
+            let taken = u32(clamp(x - p.shift, 0, w - 1));
+            word |= result[row + taken] << (8u * i);
+        }
+    }
+    packed[p.out_word + id.y * p.out_words + id.x] = word;
+}
