@@ -17,6 +17,7 @@ pub fn plugin_dir() -> PathBuf {
         "libgstgpublur.so",
         "libgstaudiodenoise.so",
         "libgstvhsrestore.so",
+        "libgstqcfingerprint.so",
     ] {
         assert!(
             dir.join(lib).is_file(),

@@ -11,7 +11,6 @@
 
 use std::cell::{Cell, RefCell};
 
-use gst::glib;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -143,22 +142,18 @@ fn create_context() -> Result<GpuContext, String> {
     })
 }
 
-/// Where an element that has a GPU and a CPU path runs (its `backend` property).
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstMediaAiBackend")]
+/// Where an element that has a GPU and a CPU path runs (its `backend` property, which each
+/// plugin declares with [`crate::backend_enum!`]).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default)]
 pub enum Backend {
     /// The GPU when a hardware adapter exists, else the CPU (with a warning when there is
     /// none at all).
     #[default]
-    #[enum_value(name = "GPU when available, else CPU", nick = "auto")]
-    Auto = 0,
+    Auto,
     /// The GPU, software adapters included; an error when there is none.
-    #[enum_value(name = "GPU only", nick = "gpu")]
-    Gpu = 1,
+    Gpu,
     /// The CPU.
-    #[enum_value(name = "CPU only", nick = "cpu")]
-    Cpu = 2,
+    Cpu,
 }
 
 impl Backend {

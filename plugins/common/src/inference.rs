@@ -5,28 +5,20 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use gst::glib;
 use ort::ep::ExecutionProvider as _;
 
 /// Where ONNX Runtime inference runs. Providers other than `cpu` need an ONNX Runtime build
 /// that has them (see README); when it lacks them the session runs on the CPU with a warning.
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstMediaAiExecutionProvider")]
+/// Elements declare their property type with [`crate::execution_provider_enum!`].
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default)]
 pub enum ExecutionProvider {
     #[default]
-    #[enum_value(name = "CPU", nick = "cpu")]
-    Cpu = 0,
-    #[enum_value(name = "CUDA (NVIDIA)", nick = "cuda")]
-    Cuda = 1,
-    #[enum_value(name = "TensorRT (NVIDIA)", nick = "tensorrt")]
-    TensorRt = 2,
-    #[enum_value(name = "OpenVINO (Intel)", nick = "openvino")]
-    OpenVino = 3,
-    #[enum_value(name = "Core ML (Apple)", nick = "coreml")]
-    CoreMl = 4,
-    #[enum_value(name = "DirectML (Windows)", nick = "directml")]
-    DirectMl = 5,
+    Cpu,
+    Cuda,
+    TensorRt,
+    OpenVino,
+    CoreMl,
+    DirectMl,
 }
 
 static ENVIRONMENT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();

@@ -15,6 +15,7 @@
 
 pub mod bench;
 pub mod deepfilter;
+pub mod enums;
 pub mod exclusive;
 pub mod gpu;
 pub mod held;

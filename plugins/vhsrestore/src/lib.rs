@@ -11,7 +11,7 @@ pub mod gpu;
 pub mod stages;
 mod vhsrestore;
 
-pub use vhsrestore::{Deinterlace, FieldOrder, Rate};
+pub use vhsrestore::{Backend, Deinterlace, FieldOrder, Rate};
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     vhsrestore::register(plugin)

@@ -23,8 +23,9 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
+use super::ExecutionProvider;
 use mediaai_common::held;
-use mediaai_common::inference::{self, ExecutionProvider};
+use mediaai_common::inference;
 use mediaai_common::roi::{self, Detection};
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
 
@@ -364,7 +365,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 .map_err(|e| gst::error_msg!(gst::ResourceError::NotFound, ["{}", e]))?;
         let loaded = inference::load_model(
             &model_path,
-            settings.execution_provider,
+            settings.execution_provider.into(),
             settings.threads as usize,
         )
         .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ["{}", e]))?;

@@ -9,10 +9,11 @@ glib::wrapper! {
     pub struct OnnxFaceDetect(ObjectSubclass<imp::OnnxFaceDetect>) @extends gst_base::BaseTransform, gst::Element, gst::Object;
 }
 
+mediaai_common::execution_provider_enum!(ExecutionProvider, "GstOnnxFaceDetectExecutionProvider");
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     #[cfg(feature = "doc")]
-    mediaai_common::inference::ExecutionProvider::static_type()
-        .mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    ExecutionProvider::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "onnxfacedetect",

@@ -429,35 +429,30 @@ impl BaseTransformImpl for GpuBlur {
                 .expect("settings lock is never poisoned");
             (s.backend, s.lookahead as usize, s.pipelined)
         };
-        let software_adapter = backend.auto_on_software();
-        let engine = match backend {
-            Backend::Cpu => Engine::Cpu(new_cpu()),
-            Backend::Auto if software_adapter => {
+        let chosen = mediaai_common::gpu::Backend::from(backend).open(new_gpu, |e| {
+            gst::element_imp_warning!(
+                self,
+                gst::LibraryError::Init,
+                ["GPU unavailable, blurring on the CPU: {}", e]
+            );
+        });
+        let engine = match chosen {
+            Ok(Some(g)) => {
+                gst::info!(CAT, imp = self, "blurring on {}", g.adapter_name());
+                Engine::Gpu(Box::new(g))
+            }
+            Ok(None) => {
                 gst::info!(
                     CAT,
                     imp = self,
-                    "the only GPU adapter is a software rasteriser: blurring on the CPU path"
+                    "blurring on the CPU (backend {backend:?}; a software rasteriser is not used by auto)"
                 );
                 Engine::Cpu(new_cpu())
             }
-            Backend::Gpu | Backend::Auto => match new_gpu() {
-                Ok(g) => {
-                    gst::info!(CAT, imp = self, "blurring on {}", g.adapter_name());
-                    Engine::Gpu(Box::new(g))
-                }
-                Err(e) if backend == Backend::Auto => {
-                    gst::element_imp_warning!(
-                        self,
-                        gst::LibraryError::Init,
-                        ["GPU unavailable, blurring on the CPU: {}", e]
-                    );
-                    Engine::Cpu(new_cpu())
-                }
-                Err(e) => {
-                    gst::element_imp_error!(self, gst::LibraryError::Init, ["backend=gpu but the GPU cannot be used: {}; set backend=auto or backend=cpu", e]);
-                    return Err(gst::loggable_error!(CAT, "no GPU"));
-                }
-            },
+            Err(e) => {
+                gst::element_imp_error!(self, gst::LibraryError::Init, ["{}", e]);
+                return Err(gst::loggable_error!(CAT, "no GPU"));
+            }
         };
         *self.state.lock().expect("state lock is never poisoned") = Some(State {
             info,

@@ -61,7 +61,7 @@ pub enum BlurShape {
     Box = 1,
 }
 
-pub use mediaai_common::gpu::Backend;
+mediaai_common::backend_enum!(Backend, "GstGpuBlurBackend");
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     #[cfg(feature = "doc")]

@@ -378,8 +378,7 @@ impl BaseTransformImpl for QcFingerprint {
                 info.comp_height(p as u8),
             ]
         });
-        let gpu = s
-            .backend
+        let gpu = mediaai_common::gpu::Backend::from(s.backend)
             .open(
                 || GpuHistograms::new(info.size(), planes),
                 |e| gst::warning!(CAT, imp = self, "no GPU ({e}): statistics on the CPU"),

@@ -9,7 +9,7 @@ glib::wrapper! {
     pub struct QcFingerprint(ObjectSubclass<imp::QcFingerprint>) @extends gst_base::BaseTransform, gst::Element, gst::Object;
 }
 
-pub use mediaai_common::gpu::Backend;
+mediaai_common::backend_enum!(Backend, "GstQcFingerprintBackend");
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     #[cfg(feature = "doc")]

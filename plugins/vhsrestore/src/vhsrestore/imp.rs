@@ -25,10 +25,9 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
-use super::{Deinterlace, FieldOrder, Rate};
+use super::{Backend, Deinterlace, FieldOrder, Rate};
 use crate::gpu::{GpuRestore, PlaneJob, Slots};
 use crate::stages::{self, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
-use mediaai_common::gpu::Backend;
 use mediaai_common::sampler::{PackedLayout, YuvMatrix};
 use rayon::prelude::*;
 
@@ -492,8 +491,7 @@ impl BaseTransformImpl for VhsRestore {
                 work_info.comp_height(p as u8) as usize,
             )
         });
-        let gpu = s
-            .backend
+        let gpu = mediaai_common::gpu::Backend::from(s.backend)
             .open(
                 || GpuRestore::new(sizes),
                 |e| gst::warning!(CAT, imp = self, "no GPU ({e}): restoring on the CPU"),

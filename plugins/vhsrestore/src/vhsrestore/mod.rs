@@ -55,9 +55,12 @@ pub enum FieldOrder {
     Bff = 2,
 }
 
+mediaai_common::backend_enum!(Backend, "GstVhsRestoreBackend");
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     #[cfg(feature = "doc")]
     {
+        Backend::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
         Rate::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
         Deinterlace::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
         FieldOrder::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());

@@ -1,0 +1,86 @@
+//! Property enums shared by several plugins, declared once here and registered by each plugin
+//! under its own GType name.
+//!
+//! Every plugin links its own copy of this crate, and GStreamer loads all plugins of a folder
+//! into one process (the registry scanner, or an application): a GType registered from
+//! common code would be registered once per plugin, and the second registration aborts the
+//! process. So `common` keeps plain Rust enums ([`crate::gpu::Backend`],
+//! [`crate::inference::ExecutionProvider`]) and each plugin declares its property type with
+//! [`backend_enum!`](crate::backend_enum) or
+//! [`execution_provider_enum!`](crate::execution_provider_enum), which convert into them.
+
+/// Declares `$name`, registered as GType `$gtype`: the `backend` property of an element with
+/// a GPU and a CPU path (auto, gpu, cpu), convertible into [`crate::gpu::Backend`]. Needs
+/// `glib` in scope (`use gst::glib;`).
+#[macro_export]
+macro_rules! backend_enum {
+    ($name:ident, $gtype:literal) => {
+        /// Where the element runs: `auto` (a hardware GPU when there is one, else the CPU),
+        /// `gpu` (any adapter, software ones included; an error when there is none), `cpu`.
+        #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
+        #[repr(u32)]
+        #[enum_type(name = $gtype)]
+        pub enum $name {
+            #[default]
+            #[enum_value(name = "GPU when available, else CPU", nick = "auto")]
+            Auto = 0,
+            #[enum_value(name = "GPU only", nick = "gpu")]
+            Gpu = 1,
+            #[enum_value(name = "CPU only", nick = "cpu")]
+            Cpu = 2,
+        }
+
+        impl From<$name> for $crate::gpu::Backend {
+            fn from(b: $name) -> Self {
+                match b {
+                    $name::Auto => $crate::gpu::Backend::Auto,
+                    $name::Gpu => $crate::gpu::Backend::Gpu,
+                    $name::Cpu => $crate::gpu::Backend::Cpu,
+                }
+            }
+        }
+    };
+}
+
+/// Declares `$name`, registered as GType `$gtype`: the `execution-provider` property of an
+/// element running ONNX models, convertible into [`crate::inference::ExecutionProvider`].
+/// Needs `glib` in scope (`use gst::glib;`).
+#[macro_export]
+macro_rules! execution_provider_enum {
+    ($name:ident, $gtype:literal) => {
+        /// Where ONNX Runtime inference runs. Providers other than `cpu` need an ONNX Runtime
+        /// build that has them; without them the session runs on the CPU with a warning.
+        #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
+        #[repr(u32)]
+        #[enum_type(name = $gtype)]
+        pub enum $name {
+            #[default]
+            #[enum_value(name = "CPU", nick = "cpu")]
+            Cpu = 0,
+            #[enum_value(name = "CUDA (NVIDIA)", nick = "cuda")]
+            Cuda = 1,
+            #[enum_value(name = "TensorRT (NVIDIA)", nick = "tensorrt")]
+            TensorRt = 2,
+            #[enum_value(name = "OpenVINO (Intel)", nick = "openvino")]
+            OpenVino = 3,
+            #[enum_value(name = "Core ML (Apple)", nick = "coreml")]
+            CoreMl = 4,
+            #[enum_value(name = "DirectML (Windows)", nick = "directml")]
+            DirectMl = 5,
+        }
+
+        impl From<$name> for $crate::inference::ExecutionProvider {
+            fn from(e: $name) -> Self {
+                use $crate::inference::ExecutionProvider as E;
+                match e {
+                    $name::Cpu => E::Cpu,
+                    $name::Cuda => E::Cuda,
+                    $name::TensorRt => E::TensorRt,
+                    $name::OpenVino => E::OpenVino,
+                    $name::CoreMl => E::CoreMl,
+                    $name::DirectMl => E::DirectMl,
+                }
+            }
+        }
+    };
+}
