@@ -13,6 +13,7 @@ Degradation (a documented VHS model, fixed seed):
   * noise: gaussian, sigma 4 on luma and 6 on chroma;
   * head-switching: the bottom 8 lines shifted 12 px and noisier;
   * dropouts: 0.3 per frame on average, white streaks 20-60 px long, one line high.
+vhsrestore runs twice: with its defaults, and with chroma bleed reduction on (`chroma-bleed=10`).
 Every restorer's output frame k is compared with source frame 2k (the first field's time):
 PSNR (luma and all planes) and SSIM (luma), same input, same run. Speed: frames per second of
 each tool over the same clip repeated 5 times with its output discarded (best of 3 runs), and
@@ -144,6 +145,10 @@ def main() -> None:
                                        "black-level=30",
                                        "white-level=215", "saturation=1.11",
                                        *os.environ.get("EVAL_OPTS", "").split(), *gst_out(out)],
+            "vhsrestore chroma-bleed=10": lambda out: [
+                "gst-launch-1.0", "-q", *gst_in, "vhsrestore", "black-level=30", "white-level=215",
+                "saturation=1.11", "chroma-bleed=10", *os.environ.get("EVAL_OPTS", "").split(),
+                *gst_out(out)],
             "ffmpeg yadif,hqdn3d,eq": lambda out: [
                 *ff_in, "setfield=tff,yadif,hqdn3d,eq=contrast=1.184:brightness=0.015:saturation=1.111",
                 "-f", "rawvideo", str(out)],

@@ -66,5 +66,12 @@ fn main() {
         "{w}x{h} luma, ms per call (median of {frames}), {} threads",
         rayon::current_num_threads()
     );
+    // Chroma bleed on the two 4:2:0 chroma planes of the frame, guided by the luma plane.
+    let (cw, ch) = (w / 2, h / 2);
+    let mut u = f[1][..cw * ch].to_vec();
+    let mut v = f[2][..cw * ch].to_vec();
+    let mut bleed = stages::Bleed::new(10.0, cw, ch, (2, 2));
+    let bl = time(frames, || bleed.apply(p(0), &mut u, &mut v, cw));
     println!("deinterlace {di:.3}  denoise {dn_ms:.3}  deinterlace+denoise+levels {all:.3}");
+    println!("chroma bleed (both 4:2:0 chroma planes) {bl:.3}");
 }

@@ -484,7 +484,7 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
     let progressive = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
     let settings = "chroma-shift=-2 black-level=30 white-level=215 saturation=1.1";
     for (caps, props) in [
-        (tff_caps(), format!("rate=field {settings}")),
+        (tff_caps(), format!("rate=field chroma-bleed=10 {settings}")),
         (tff_caps(), "luma-denoise=0 chroma-denoise=0".to_string()),
         (progressive, settings.to_string()),
     ] {
