@@ -57,7 +57,7 @@ const FORMATS: [gst_video::VideoFormat; 13] = [
     gst_video::VideoFormat::Bgr,
 ];
 /// Default of `chroma-bleed`: off. On `make eval-vhs` level 10 gives +0.5 dB over all planes
-/// (+3 dB on chroma) for about 14% of the frame rate, which would take the CPU path under twice
+/// (+3 dB on chroma) for 15-30% of the frame rate, which would take the CPU path under twice
 /// the speed of FFmpeg's `yadif,hqdn3d,eq`; archives that want it set it.
 const DEFAULT_CHROMA_BLEED: f64 = 0.0;
 /// Chroma delay is re-estimated every this many frames (auto mode), and smoothed.
@@ -253,7 +253,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecDouble::builder("chroma-bleed")
                     .nick("Chroma bleed")
-                    .blurb("Chroma bleed reduction: chroma is refitted to the restored luma along each row (a guided filter), so colour transitions smeared by the tape's low chroma bandwidth snap back to the luma edges they belong to; chroma along luma flatter than this contrast (8-bit levels) is averaged; 10 suits VHS (+3 dB on chroma in make eval-vhs, about 14% of the frame rate). 0: off. Default: 0")
+                    .blurb("Chroma bleed reduction: chroma is refitted to the restored luma along each row (a guided filter), so colour transitions smeared by the tape's low chroma bandwidth snap back to the luma edges they belong to; chroma along luma flatter than this contrast (8-bit levels) is averaged; 10 suits VHS (+3 dB on chroma in make eval-vhs, 15-30% of the frame rate). 0: off. Default: 0")
                     .minimum(0.0)
                     .maximum(255.0)
                     .default_value(DEFAULT_CHROMA_BLEED)
