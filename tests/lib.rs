@@ -18,6 +18,7 @@ pub fn plugin_dir() -> PathBuf {
         "libgstaudiodenoise.so",
         "libgstvhsrestore.so",
         "libgstqcfingerprint.so",
+        "libgstupscale.so",
     ] {
         assert!(
             dir.join(lib).is_file(),

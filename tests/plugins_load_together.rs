@@ -6,13 +6,14 @@ use std::process::Command;
 
 use mediaai_pipelines::{plugin_dir, work_dir};
 
-const ELEMENTS: [&str; 6] = [
+const ELEMENTS: [&str; 7] = [
     "onnxfacedetect",
     "gpublur",
     "audiodenoise",
     "vhsrestore",
     "qcfingerprint",
     "qcaudio",
+    "upscale",
 ];
 
 #[test]
