@@ -8,7 +8,7 @@
 use ort::session::Session;
 use ort::value::TensorRef;
 
-/// Input pixels per tile side (before the margin).
+/// Input pixels per tile side (before the margin), by default.
 pub const TILE: usize = 128;
 
 /// Frames upscaled 2x by `session` (input `[N, 3, H, W]` RGB 0..1, output `[N, 3, 2H, 2W]`).
@@ -16,6 +16,8 @@ pub struct Neural {
     session: Session,
     /// Pixels each tile reads beyond its sides: the network's receptive border.
     margin: usize,
+    /// Input pixels per tile side.
+    tile: usize,
     batch: usize,
     /// The batch's input tiles, `batch · 3 · side²` with `side = TILE + 2 · margin`.
     tiles: Vec<f32>,
@@ -32,16 +34,18 @@ impl Neural {
     pub fn new(
         session: Session,
         margin: usize,
+        tile: usize,
         batch: usize,
         width: usize,
         height: usize,
         scale: usize,
     ) -> Self {
-        let batch = batch.max(1);
-        let side = TILE + 2 * margin;
+        let (batch, tile) = (batch.max(1), tile.max(1));
+        let side = tile + 2 * margin;
         Neural {
             session,
             margin,
+            tile,
             batch,
             tiles: vec![0.0; batch * 3 * side * side],
             placed: Vec::with_capacity(batch),
@@ -85,7 +89,7 @@ impl Neural {
             return Err("frame buffers smaller than the frame".into());
         }
         // Tiles no larger than the frame: a small frame is one tile of its own size.
-        let (tw, th) = (TILE.min(w), TILE.min(h));
+        let (tw, th) = (self.tile.min(w), self.tile.min(h));
         let m = self.margin;
         let (sw, sh) = (tw + 2 * m, th + 2 * m);
         let tile_len = 3 * sw * sh;

@@ -93,13 +93,50 @@ fn the_network_beats_the_spatial_path_which_beats_bilinear() {
 }
 
 #[test]
-fn tiles_join_without_seams_and_batching_changes_nothing() {
+fn batching_tiles_changes_nothing() {
     init();
     // 300x200: three by two tiles of 128, the last ones partial.
     let (small, caps) = astronaut("RGBx", 300, 200);
     let one = run("upscale batch-size=1", &caps, &small, 1);
     let eight = run("upscale batch-size=8", &caps, &small, 1);
     assert_eq!(bytes(&one[0]), bytes(&eight[0]));
+}
+
+#[test]
+fn tiles_of_any_size_give_the_whole_frame_result() {
+    use gstupscale::neural::Neural;
+    use mediaai_common::inference;
+    let (w, h) = (96, 72);
+    let (rgbx, _) = astronaut("RGBx", w as u32, h as u32);
+    let mut planar = vec![0f32; 3 * w * h];
+    for (i, p) in rgbx.chunks_exact(4).enumerate() {
+        for c in 0..3 {
+            planar[c * w * h + i] = p[c] as f32 / 255.0;
+        }
+    }
+    let model = inference::locate_model(None, "waifu2x-photo-x2.onnx").unwrap();
+    let mut results = Vec::new();
+    // One tile holding the frame, then tiles of 40 and 25 pixels (partial ones at the ends).
+    for tile in [128, 40, 25] {
+        let session = inference::load_model(&model, Default::default(), 0)
+            .unwrap()
+            .session;
+        let mut n = Neural::new(session, 8, tile, 4, w, h, 2);
+        let mut out = vec![0f32; 12 * w * h];
+        n.run(&planar, w, h, 2, &mut out).unwrap();
+        results.push(out);
+    }
+    for (tile, r) in [40, 25].iter().zip(&results[1..]) {
+        let most = r
+            .iter()
+            .zip(&results[0])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            most < 1e-4,
+            "tiles of {tile}: {most} from the whole frame's result"
+        );
+    }
 }
 
 #[test]

@@ -438,6 +438,7 @@ impl Upscale {
         let neural = Neural::new(
             session,
             MODEL_MARGIN,
+            crate::neural::TILE,
             s.batch_size as usize,
             w,
             h,
