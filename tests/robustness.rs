@@ -341,3 +341,133 @@ fn with_no_gpu_adapter_auto_falls_back_to_the_cpu_and_gpu_says_what_to_do() {
         );
     }
 }
+
+/// Timestamps (and sample counts, for audio) of the buffers through one pad since the last
+/// FLUSH_STOP on it.
+#[derive(Default)]
+struct Seen {
+    pts: Vec<gst::ClockTime>,
+    samples: u64,
+    flushes: u32,
+}
+
+/// Records `pad`'s buffers into a fresh `Seen`, cleared at every FLUSH_STOP.
+fn watch(pad: &gst::Pad, bytes_per_sample: u64) -> std::sync::Arc<std::sync::Mutex<Seen>> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::default()));
+    let s = seen.clone();
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_FLUSH,
+        move |_, info| {
+            let mut s = s.lock().unwrap();
+            match &info.data {
+                Some(gst::PadProbeData::Buffer(b)) => {
+                    if let Some(p) = b.pts() {
+                        s.pts.push(p);
+                    }
+                    s.samples += b.size() as u64 / bytes_per_sample.max(1);
+                }
+                Some(gst::PadProbeData::Event(e)) if e.type_() == gst::EventType::FlushStop => {
+                    s.pts.clear();
+                    s.samples = 0;
+                    s.flushes += 1;
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    seen
+}
+
+#[test]
+fn flushing_seeks_in_the_middle_of_held_frames_lose_and_repeat_nothing() {
+    init();
+    // (launch, bytes per sample for audio or 0 for video: video must come out frame for
+    // frame, audio sample for sample). Elements hold frames here: a batch, a lookahead, the
+    // deinterlacer's next frame, the denoiser's blocks.
+    let cases = [
+        ("videotestsrc ! video/x-raw,width=160,height=120,framerate=25/1 ! onnxfacedetect name=e batch-size=4 ! fakesink sync=false", 0),
+        ("videotestsrc ! video/x-raw,format=RGBA,width=160,height=120,framerate=25/1 ! gpublur name=e lookahead=3 ! fakesink sync=false", 0),
+        ("videotestsrc pattern=ball ! video/x-raw,format=I420,width=160,height=120,framerate=25/1,interlace-mode=interleaved ! vhsrestore name=e ! fakesink sync=false", 0),
+        ("videotestsrc pattern=ball ! video/x-raw,format=I420,width=160,height=120,framerate=25/1 ! qcfingerprint name=e ! fakesink sync=false", 0),
+        ("videotestsrc ! video/x-raw,format=RGBx,width=32,height=24,framerate=25/1 ! upscale name=e ! fakesink sync=false", 0),
+        ("audiotestsrc wave=pink-noise samplesperbuffer=441 ! audio/x-raw,format=F32LE,rate=44100,channels=1 ! audiodenoise name=e ! fakesink sync=false", 4),
+        ("audiotestsrc samplesperbuffer=441 ! audio/x-raw,format=F32LE,rate=44100,channels=2 ! qcaudio name=e ! fakesink sync=false", 8),
+    ];
+    let mut seeks = 0;
+    for (launch, bytes) in cases {
+        let pipeline = gst::parse::launch(launch)
+            .unwrap()
+            .downcast::<gst::Pipeline>()
+            .unwrap();
+        let e = pipeline.by_name("e").unwrap();
+        let seen_in = watch(&e.static_pad("sink").unwrap(), bytes);
+        let seen_out = watch(&e.static_pad("src").unwrap(), bytes);
+        pipeline.set_state(gst::State::Playing).unwrap();
+        pipeline.state(gst::ClockTime::from_seconds(20)).0.unwrap();
+        let bus = pipeline.bus().unwrap();
+        // Seeks while buffers flow, each into the middle of what the element holds; the last
+        // one with a stop, so that the stream ends.
+        for k in 0..6u64 {
+            std::thread::sleep(Duration::from_millis(30));
+            let start = gst::ClockTime::from_mseconds(200 * k + 70);
+            let stop = if k == 5 {
+                Some(start + gst::ClockTime::from_seconds(1))
+            } else {
+                None
+            };
+            pipeline
+                .seek(
+                    1.0,
+                    gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                    gst::SeekType::Set,
+                    start,
+                    if stop.is_some() {
+                        gst::SeekType::Set
+                    } else {
+                        gst::SeekType::None
+                    },
+                    stop.unwrap_or(gst::ClockTime::ZERO),
+                )
+                .unwrap_or_else(|_| panic!("{launch}: seek {k} refused"));
+            seeks += 1;
+        }
+        let msg = bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_seconds(60),
+                &[gst::MessageType::Eos, gst::MessageType::Error],
+            )
+            .unwrap_or_else(|| panic!("{launch}: no EOS after the last seek"));
+        if let gst::MessageView::Error(err) = msg.view() {
+            panic!("{launch}: {} ({:?})", err.error(), err.debug());
+        }
+        pipeline.set_state(gst::State::Null).unwrap();
+        let (i, o) = (seen_in.lock().unwrap(), seen_out.lock().unwrap());
+        assert!(
+            i.flushes >= 6 && o.flushes >= 6,
+            "{launch}: flushes seen {} / {}",
+            i.flushes,
+            o.flushes
+        );
+        assert!(!o.pts.is_empty(), "{launch}: nothing after the last seek");
+        assert!(
+            o.pts
+                .windows(2)
+                .all(|w| w[0] < w[1] || bytes > 0 && w[0] <= w[1]),
+            "{launch}: output timestamps not increasing: {:?}",
+            o.pts
+        );
+        if bytes == 0 {
+            assert_eq!(
+                i.pts, o.pts,
+                "{launch}: frames in and out after the last seek"
+            );
+        } else {
+            assert_eq!(
+                i.samples, o.samples,
+                "{launch}: samples in and out after the last seek"
+            );
+        }
+    }
+    eprintln!("{seeks} flushing seeks");
+}
