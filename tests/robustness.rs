@@ -471,3 +471,58 @@ fn flushing_seeks_in_the_middle_of_held_frames_lose_and_repeat_nothing() {
     }
     eprintln!("{seeks} flushing seeks");
 }
+
+#[test]
+fn truncated_and_corrupt_models_are_refused_with_a_message() {
+    init();
+    let dir = mediaai_pipelines::work_dir("corrupt-models");
+    let real = mediaai_common::inference::locate_model(None, "centerface.onnx").unwrap();
+    let bytes = std::fs::read(&real).unwrap();
+    let truncated = dir.join("truncated.onnx");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let garbage = dir.join("garbage.onnx");
+    std::fs::write(
+        &garbage,
+        (0..100_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let empty = dir.join("empty.onnx");
+    std::fs::write(&empty, b"").unwrap();
+    let tar = dir.join("garbage.tar.gz");
+    std::fs::write(&tar, &bytes[..4096]).unwrap();
+    let mut tried = 0;
+    for file in [&truncated, &garbage, &empty] {
+        let f = file.display();
+        for (launch, must_fail) in [
+            (format!("videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! onnxfacedetect model-location={f} ! fakesink"), true),
+            (format!("videotestsrc num-buffers=2 ! video/x-raw,format=RGBx,width=32,height=24 ! upscale method=neural model-location={f} ! fakesink"), true),
+            // auto: a spatial upscale with a warning.
+            (format!("videotestsrc num-buffers=2 ! video/x-raw,format=RGBx,width=32,height=24 ! upscale model-location={f} ! fakesink"), false),
+        ] {
+            let result = run(&launch);
+            if must_fail {
+                let e = result.expect_err(&launch);
+                assert!(!e.contains("panicked") && e.len() > 20, "{launch}: {e}");
+            } else {
+                result.unwrap_or_else(|e| panic!("{launch}: {e}"));
+            }
+            tried += 1;
+        }
+    }
+    let df = mediaai_common::inference::locate_model(None, "DeepFilterNet3_onnx.tar.gz").unwrap();
+    let df_bytes = std::fs::read(&df).unwrap();
+    let df_truncated = dir.join("truncated.tar.gz");
+    std::fs::write(&df_truncated, &df_bytes[..df_bytes.len() / 2]).unwrap();
+    for file in [&tar, &empty, &df_truncated] {
+        let launch = format!(
+            "audiotestsrc num-buffers=5 ! audio/x-raw,format=F32LE,rate=48000,channels=1 ! audiodenoise engine=deepfilter model-location={} ! fakesink",
+            file.display()
+        );
+        let e = run(&launch).expect_err(&launch);
+        assert!(!e.contains("panicked") && e.len() > 20, "{launch}: {e}");
+        tried += 1;
+    }
+    eprintln!("{tried} runs on truncated, corrupt and empty model files");
+}

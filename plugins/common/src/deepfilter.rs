@@ -31,6 +31,56 @@ pub struct DeepFilter {
 // holds no thread-local data, so it may move between threads.
 unsafe impl Send for DeepFilter {}
 
+/// The files libDF reads from a DeepFilterNet model archive.
+const ARCHIVE_MEMBERS: [&str; 4] = ["enc.onnx", "erb_dec.onnx", "df_dec.onnx", "config.ini"];
+
+/// Reads the whole archive (gzip checksums included) and checks it holds the members libDF
+/// reads, the networks as protobuf and the configuration as text: a truncated, empty or
+/// foreign file is refused with a message instead of reaching libDF.
+fn check_archive(model: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let bad = |why: String| {
+        format!(
+            "DeepFilterNet model {} is not a readable model archive ({why}); run `make models` to fetch it again, or point model-location at a DeepFilterNet3_onnx.tar.gz",
+            model.display()
+        )
+    };
+    let file = std::fs::File::open(model).map_err(|e| bad(e.to_string()))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut found = [false; 4];
+    let entries = archive.entries().map_err(|e| bad(e.to_string()))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        // Every byte read, so that a damaged stream fails its checksum here.
+        let mut rest = Vec::new();
+        entry
+            .read_to_end(&mut rest)
+            .map_err(|e| bad(format!("{name}: {e}")))?;
+        if let Some(i) = ARCHIVE_MEMBERS.iter().position(|m| *m == name) {
+            let plausible = if name.ends_with(".onnx") {
+                // An ONNX model is a protobuf message starting with a small field number.
+                rest.first().is_some_and(|&b: &u8| b != 0 && b >> 3 < 32) && rest.len() > 64
+            } else {
+                std::str::from_utf8(&rest).is_ok_and(|t| t.contains('['))
+            };
+            if !plausible {
+                return Err(bad(format!("{name} is damaged")));
+            }
+            found[i] = true;
+        }
+    }
+    if let Some(i) = found.iter().position(|f| !f) {
+        return Err(bad(format!("{} missing", ARCHIVE_MEMBERS[i])));
+    }
+    Ok(())
+}
+
 impl DeepFilter {
     /// Loads `library` and creates a state from the model archive `model` (a
     /// `DeepFilterNet3_onnx.tar.gz`), with no attenuation limit of its own.
@@ -63,6 +113,9 @@ impl DeepFilter {
         if !model.is_file() {
             return Err(format!("DeepFilterNet model {} not found", model.display()));
         }
+        // libDF panics (and, across its C API, aborts the process) on an archive it cannot
+        // read: check it here first.
+        check_archive(model)?;
         // SAFETY: a valid NUL-terminated path, an attenuation limit in dB, and a null log
         // level (no logging).
         let state = unsafe { create(model_c.as_ptr(), 100.0, std::ptr::null()) };
