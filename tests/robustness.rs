@@ -2,6 +2,7 @@
 //! every property written at its bounds and defaults while buffers flow. The elements run as
 //! users load them: the plugin files cargo built, registered in this process.
 
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use gst::prelude::*;
@@ -525,4 +526,127 @@ fn truncated_and_corrupt_models_are_refused_with_a_message() {
         tried += 1;
     }
     eprintln!("{tried} runs on truncated, corrupt and empty model files");
+}
+
+#[test]
+fn every_element_renegotiates_size_format_and_rate_mid_stream() {
+    init();
+    // (element, the caps it is fed in turn: size, then format, then rate changes).
+    let video = |formats: [&str; 2]| {
+        [
+            format!(
+                "video/x-raw,format={},width=160,height=120,framerate=25/1",
+                formats[0]
+            ),
+            format!(
+                "video/x-raw,format={},width=96,height=64,framerate=25/1",
+                formats[0]
+            ),
+            format!(
+                "video/x-raw,format={},width=96,height=64,framerate=25/1",
+                formats[1]
+            ),
+            format!(
+                "video/x-raw,format={},width=96,height=64,framerate=30/1",
+                formats[1]
+            ),
+        ]
+    };
+    let audio = |rates: [u32; 2], channels: [u32; 2]| {
+        [
+            format!(
+                "audio/x-raw,format=F32LE,rate={},channels={}",
+                rates[0], channels[0]
+            ),
+            format!(
+                "audio/x-raw,format=F32LE,rate={},channels={}",
+                rates[1], channels[0]
+            ),
+            format!(
+                "audio/x-raw,format=F32LE,rate={},channels={}",
+                rates[1], channels[1]
+            ),
+            format!(
+                "audio/x-raw,format=F32LE,rate={},channels={}",
+                rates[0], channels[1]
+            ),
+        ]
+    };
+    let cases = [
+        (
+            "videotestsrc",
+            "onnxfacedetect batch-size=2",
+            video(["RGBA", "I420"]),
+        ),
+        (
+            "videotestsrc",
+            "gpublur lookahead=1",
+            video(["RGBA", "I420"]),
+        ),
+        (
+            "videotestsrc pattern=ball",
+            "vhsrestore",
+            video(["I420", "BGRx"]),
+        ),
+        (
+            "videotestsrc pattern=ball",
+            "qcfingerprint",
+            video(["I420", "Y444"]),
+        ),
+        ("videotestsrc", "upscale", video(["RGBx", "I420"])),
+        (
+            "audiotestsrc samplesperbuffer=480",
+            "audiodenoise",
+            audio([48000, 16000], [1, 2]),
+        ),
+        (
+            "audiotestsrc samplesperbuffer=480",
+            "qcaudio",
+            audio([48000, 44100], [2, 1]),
+        ),
+    ];
+    let mut changes = 0;
+    for (src, element, caps) in cases {
+        let launch = format!(
+            "{src} ! capsfilter name=cf caps={} ! {element} ! fakesink name=sink",
+            caps[0]
+        );
+        let pipeline = gst::parse::launch(&launch)
+            .unwrap()
+            .downcast::<gst::Pipeline>()
+            .unwrap();
+        let count = counting(&pipeline);
+        let sink_pad = pipeline
+            .by_name("sink")
+            .unwrap()
+            .static_pad("sink")
+            .unwrap();
+        pipeline.set_state(gst::State::Playing).unwrap();
+        for (k, c) in caps.iter().enumerate() {
+            let want = gst::Caps::from_str(c).unwrap();
+            pipeline.by_name("cf").unwrap().set_property("caps", &want);
+            let before = count.load(std::sync::atomic::Ordering::Relaxed);
+            flow(
+                &pipeline,
+                &count,
+                before + 4,
+                &format!("{element} caps {k}: {c}"),
+            );
+            // What reaches the sink now follows the new caps (sizes scaled by upscale).
+            let now = sink_pad.current_caps().unwrap();
+            let (s, w) = (now.structure(0).unwrap(), want.structure(0).unwrap());
+            for field in ["format", "rate", "channels"] {
+                if let (Ok(a), Ok(b)) = (s.value(field), w.value(field)) {
+                    assert_eq!(
+                        a.serialize().unwrap(),
+                        b.serialize().unwrap(),
+                        "{element} caps {k}: {field} of {now}"
+                    );
+                }
+            }
+            changes += 1;
+        }
+        pipeline.set_state(gst::State::Null).unwrap();
+    }
+    eprintln!("{changes} caps changes while playing");
 }
