@@ -6,7 +6,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise eval-vhs eval-qc clean
+.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise eval-vhs eval-qc eval-upscale clean
 
 all: build
 
@@ -57,6 +57,11 @@ eval-denoise: build models media
 # beside FFmpeg's yadif/bwdif/hqdn3d/eq chains and GStreamer's greedyh, on one degraded clip.
 eval-vhs: build media
 	"$$(benches/venv.sh)" benches/eval_vhs.py $(CURDIR)/target/release
+
+# Super-resolution quality (PSNR/SSIM against the original) of upscale's network and spatial
+# path beside videoscale's lanczos and bilinear, on real photographs averaged down.
+eval-upscale: build models media
+	"$$(benches/venv.sh)" benches/eval_upscale.py $(CURDIR)/target/release
 
 # Fingerprint matching of re-encoded, scaled, colour-shifted and cropped copies, ours beside
 # FFmpeg's signature filter on the same pairs.
