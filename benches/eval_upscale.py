@@ -19,23 +19,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from metrics import psnr, ssim
+
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / ".deps" / "media"
 PHOTOS = ["astronaut.png", "coffee.png", "chelsea.png", "camera.png", "rocket.jpg", "coins.png"]
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)
-    ma, mb = blur(a), blur(b)
-    va, vb, cov = blur(a * a) - ma * ma, blur(b * b) - mb * mb, blur(a * b) - ma * mb
-    return float(np.mean(((2 * ma * mb + c1) * (2 * cov + c2)) /
-                         ((ma * ma + mb * mb + c1) * (va + vb + c2))))
-
-
-def psnr(a, b) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return 10 * np.log10(255 ** 2 / max(mse, 1e-12))
 
 
 def upscale(small: np.ndarray, w: int, h: int, element: str, tmp: Path, env) -> np.ndarray:

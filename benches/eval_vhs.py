@@ -32,6 +32,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from metrics import psnr, ssim
+
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / ".deps" / "media"
 W, H = 720, 576
@@ -96,20 +98,6 @@ def degrade(src: list, rng) -> list:
             planes[0][y, x:x + n] = 235
         frames.append(planes)
     return frames
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)
-    ma, mb = blur(a), blur(b)
-    va, vb, cov = blur(a * a) - ma * ma, blur(b * b) - mb * mb, blur(a * b) - ma * mb
-    return float(np.mean(((2 * ma * mb + c1) * (2 * cov + c2)) /
-                         ((ma * ma + mb * mb + c1) * (va + vb + c2))))
-
-
-def psnr(a, b) -> float:
-    mse = np.mean((np.asarray(a) - np.asarray(b)) ** 2)
-    return 10 * np.log10(255 ** 2 / max(mse, 1e-12))
 
 
 # Times the clip is repeated for the speed runs.

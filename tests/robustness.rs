@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use gst::prelude::*;
-use mediaai_pipelines::plugin_dir;
+use mediaai_pipelines::{plugin_dir, PLUGINS};
 
 /// Each element in a small live-ish pipeline of real sources (a test pattern or tone), as
 /// `gst-launch-1.0` would take it; the element is named `e`.
@@ -46,14 +46,7 @@ fn init() {
     static LOADED: std::sync::Once = std::sync::Once::new();
     LOADED.call_once(|| {
         let dir = plugin_dir();
-        for lib in [
-            "libgstfacedetect.so",
-            "libgstgpublur.so",
-            "libgstaudiodenoise.so",
-            "libgstvhsrestore.so",
-            "libgstqcfingerprint.so",
-            "libgstupscale.so",
-        ] {
+        for lib in PLUGINS {
             let plugin = gst::Plugin::load_file(dir.join(lib)).expect("plugin loads");
             gst::Registry::get()
                 .add_plugin(&plugin)

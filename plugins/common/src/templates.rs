@@ -1,6 +1,7 @@
-//! Pad templates shared by the in-place video elements.
+//! Pad templates shared by the video elements.
 
-/// `src` and `sink` templates, always present, for raw video in `formats`.
+/// `src` and `sink` templates, always present, for raw video in `formats` (any size, so
+/// also for elements whose output size differs from their input's).
 pub fn in_place_video(formats: &[gst_video::VideoFormat]) -> Vec<gst::PadTemplate> {
     let caps = gst_video::VideoCapsBuilder::new()
         .format_list(formats.iter().copied())

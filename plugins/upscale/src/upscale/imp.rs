@@ -206,23 +206,9 @@ impl ElementImpl for Upscale {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst_video::VideoCapsBuilder::new()
-                .format_list(FORMATS)
-                .build();
-            ["src", "sink"]
-                .into_iter()
-                .map(|name| {
-                    let direction = if name == "src" {
-                        gst::PadDirection::Src
-                    } else {
-                        gst::PadDirection::Sink
-                    };
-                    gst::PadTemplate::new(name, direction, gst::PadPresence::Always, &caps)
-                        .expect("valid template")
-                })
-                .collect()
-        });
+        // The same formats in and out; the sizes are scaled by transform_caps.
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| mediaai_common::templates::in_place_video(&FORMATS));
         TEMPLATES.as_ref()
     }
 }
