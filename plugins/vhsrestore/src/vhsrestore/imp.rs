@@ -691,6 +691,7 @@ impl VhsRestore {
                 self.restore_oldest(state, &s)?;
             }
             state.prev = None;
+            state.forget_released_gpu_frames();
             std::mem::take(&mut state.ready)
         };
         mediaai_common::held::push_all(self.obj().src_pad(), out)?;
@@ -815,6 +816,15 @@ impl VhsRestore {
                 let b = t.as_mut()?.get_mut()?;
                 gst_video::VideoFrameRef::from_buffer_ref_writable(b, target_info).ok()
             });
+            // Every output frame mapped before either path writes into them.
+            if frames.iter().take(outputs).any(Option::is_none) {
+                gst::element_imp_error!(
+                    self,
+                    gst::CoreError::Failed,
+                    ["an output buffer could not be mapped as {target_info:?}"]
+                );
+                return Err(gst::FlowError::Error);
+            }
             let on_gpu = match state.gpu.as_mut() {
                 None => false,
                 Some(gpu) => {
@@ -872,11 +882,9 @@ impl VhsRestore {
                     }
                 }
             };
-            for (k, vf) in frames.iter_mut().enumerate().take(outputs) {
-                if on_gpu {
-                    break;
-                }
-                let vf = vf.as_mut().ok_or(gst::FlowError::Error)?;
+            // The CPU path, unless the GPU restored the frames (all mapped: checked above).
+            let on_cpu = if on_gpu { 0 } else { outputs };
+            for (k, vf) in frames.iter_mut().take(on_cpu).flatten().enumerate() {
                 let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
                 let [d0, d1, d2, _] = vf.planes_data_mut();
                 let [n0, n1, n2] = &mut state.denoise;
@@ -962,12 +970,23 @@ impl VhsRestore {
         drop((fp, fc, fn_));
         state.prev = Some(cur);
         state.frames += 1;
-        if let Some(gpu) = &mut state.gpu {
-            // Slots of frames let go are forgotten before their keys can name other frames.
-            let held = |b: Option<&gst::Buffer>| b.map_or(0, |b| b.as_ptr() as usize);
-            gpu.retain(&[held(state.prev.as_ref()), held(state.pending.front())]);
-        }
+        state.forget_released_gpu_frames();
         Ok(())
+    }
+}
+
+impl State {
+    /// Forgets the GPU's copies of frames no longer held (`prev` and `pending` are): a
+    /// released buffer's address may come back as another frame's key.
+    fn forget_released_gpu_frames(&mut self) {
+        if let Some(gpu) = &mut self.gpu {
+            let mut held = [0usize; 4];
+            let frames = self.prev.iter().chain(self.pending.iter());
+            for (k, b) in held.iter_mut().zip(frames) {
+                *k = b.as_ptr() as usize;
+            }
+            gpu.retain(&held);
+        }
     }
 }
 
