@@ -469,18 +469,15 @@ fn write_frame(
     let [ys, us, vs, _] = frame.planes_data_mut();
     let yuv = |i: usize| matrix.yuv(r[i] * 255.0, g[i] * 255.0, b[i] * 255.0);
     let round = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
-    for y in 0..h {
-        for x in 0..w {
-            ys[y * strides[0] + x] = round(yuv(y * w + x)[0]);
-        }
-    }
+    // Each 2x2 block converted once: its luma written, its chroma averaged.
     for cy in 0..h.div_ceil(2) {
         for cx in 0..w.div_ceil(2) {
             let (mut cb, mut cr, mut n) = (0.0, 0.0, 0.0);
             for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
                 let (y, x) = (2 * cy + dy, 2 * cx + dx);
                 if y < h && x < w {
-                    let [_, u, v] = yuv(y * w + x);
+                    let [l, u, v] = yuv(y * w + x);
+                    ys[y * strides[0] + x] = round(l);
                     (cb, cr, n) = (cb + u, cr + v, n + 1.0);
                 }
             }
