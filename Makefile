@@ -47,6 +47,7 @@ bench: build models-all
 	benches/blur.sh
 	benches/denoise.sh
 	benches/qc.sh
+	benches/upscale.sh
 
 # Speech denoising quality (SI-SDR gain) of audiodenoise's engines beside webrtcdsp and
 # FFmpeg's afftdn on the same mixtures.

@@ -625,7 +625,29 @@ fn every_element_renegotiates_size_format_and_rate_mid_stream() {
                 before + 4,
                 &format!("{element} caps {k}: {c}"),
             );
-            // What reaches the sink now follows the new caps (sizes scaled by upscale).
+            // What reaches the sink now follows the new caps (sizes scaled by upscale), once
+            // the frames an element held from before the change (upscale's batches) are out.
+            let follows = |now: &gst::Caps| {
+                let (s, w) = (now.structure(0).unwrap(), want.structure(0).unwrap());
+                ["format", "rate", "channels"]
+                    .iter()
+                    .all(|f| match (s.value(*f), w.value(*f)) {
+                        (Ok(a), Ok(b)) => a.serialize().unwrap() == b.serialize().unwrap(),
+                        _ => true,
+                    })
+            };
+            let waited = Instant::now();
+            while !follows(&sink_pad.current_caps().unwrap())
+                && waited.elapsed() < Duration::from_secs(20)
+            {
+                let seen = count.load(std::sync::atomic::Ordering::Relaxed);
+                flow(
+                    &pipeline,
+                    &count,
+                    seen + 1,
+                    &format!("{element} caps {k}: {c}"),
+                );
+            }
             let now = sink_pad.current_caps().unwrap();
             let (s, w) = (now.structure(0).unwrap(), want.structure(0).unwrap());
             for field in ["format", "rate", "channels"] {

@@ -159,6 +159,20 @@ impl YuvMatrix {
         }
     }
 
+    /// The coefficients as a shader takes them: luma offset and scale, chroma scale, then the
+    /// Cr weight of R, the Cb and Cr weights of G and the Cb weight of B.
+    pub fn coefficients(&self) -> [f32; 7] {
+        [
+            self.y_offset,
+            self.y_scale,
+            self.c_scale,
+            self.r_cr,
+            self.g_cb,
+            self.g_cr,
+            self.b_cb,
+        ]
+    }
+
     /// R, G, B (0..=255) to Y, Cb, Cr in this matrix's range: the inverse of [`Self::rgb`]
     /// (before its clamping).
     #[inline]

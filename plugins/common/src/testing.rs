@@ -18,6 +18,23 @@ pub fn media(name: &str) -> PathBuf {
     p
 }
 
+/// Pushes `frames` (40 ms apart, each 40 ms long) through `launch` (gst-launch syntax) on
+/// `caps` in a `gst_check::Harness`, then EOS; the output buffers in the order they came.
+pub fn push_frames(launch: &str, caps: &gst::Caps, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
+    let mut h = gst_check::Harness::new_parse(launch);
+    h.set_src_caps(caps.clone());
+    h.play();
+    for (k, data) in frames.iter().enumerate() {
+        let mut b = gst::Buffer::from_slice(data.clone());
+        let b_ = b.get_mut().expect("a new buffer is writable");
+        b_.set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+        b_.set_duration(gst::ClockTime::from_mseconds(40));
+        h.push(b).expect("the element takes the frame");
+    }
+    h.push_event(gst::event::Eos::new());
+    std::iter::from_fn(|| h.try_pull()).collect()
+}
+
 /// Decodes an image file into one video frame of `format` (e.g. "RGBA"), optionally scaled
 /// to `size`, through a real GStreamer pipeline.
 pub fn load_frame(path: &std::path::Path, format: &str, size: Option<(u32, u32)>) -> gst::Sample {

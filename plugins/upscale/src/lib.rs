@@ -7,11 +7,12 @@
 
 use gst::glib;
 
+pub mod gpu;
 pub mod neural;
 pub mod spatial;
 mod upscale;
 
-pub use upscale::{Method, Scale};
+pub use upscale::{Backend, Method, Scale};
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     upscale::register(plugin)

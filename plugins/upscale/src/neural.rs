@@ -2,8 +2,8 @@
 //! over tiles of the frame. Each tile is read with a margin of the network's receptive
 //! border (edges repeated at the frame's borders, as the network itself pads), so that the
 //! tiles' centres put together equal the network run on the whole frame; tiles go through
-//! in batches of up to `batch` per inference. Bounds memory for any frame size: one batch of
-//! tiles is in flight at a time.
+//! in inferences of up to `per_inference` tiles, taken across the frames of a batch. Bounds
+//! the network's memory at any frame size: one inference of tiles is in flight at a time.
 
 use ort::session::Session;
 use ort::value::TensorRef;
@@ -11,49 +11,66 @@ use ort::value::TensorRef;
 /// Input pixels per tile side (before the margin), by default.
 pub const TILE: usize = 128;
 
+/// Where a tile of an inference goes: its frame in the batch, and its origin and size there.
+#[derive(Clone, Copy, Debug)]
+struct Placed {
+    frame: usize,
+    x: usize,
+    y: usize,
+    w: usize,
+    h: usize,
+}
+
 /// Frames upscaled 2x by `session` (input `[N, 3, H, W]` RGB 0..1, output `[N, 3, 2H, 2W]`).
+/// The tiles of a batch of frames go through the network together: an inference takes up to
+/// `per_inference` tiles, from one frame or across frames.
 pub struct Neural {
     session: Session,
     /// Pixels each tile reads beyond its sides: the network's receptive border.
     margin: usize,
     /// Input pixels per tile side.
     tile: usize,
-    batch: usize,
-    /// The batch's input tiles, `batch · 3 · side²` with `side = TILE + 2 · margin`.
+    per_inference: usize,
+    /// The inference's input tiles, `per_inference · 3 · side²` with `side = tile + 2 · margin`.
     tiles: Vec<f32>,
-    /// Where each tile of the batch goes: frame tile origin and size.
-    placed: Vec<(usize, usize, usize, usize)>,
-    /// 4x: the 2x frame between the two passes (3 planes).
-    middle: Vec<f32>,
+    placed: Vec<Placed>,
+    /// 4x: each frame's 2x result between the two passes (3 planes).
+    middle: Vec<Vec<f32>>,
 }
 
 impl Neural {
     /// For `session`, whose network reads `margin` pixels around each output pixel's source;
-    /// `batch` tiles per inference; frames up to `width`x`height` (the 2x intermediate of a
-    /// 4x run is allocated here when `scale` is 4).
+    /// up to `per_inference` tiles per inference; batches of up to `frames` frames of
+    /// `width`x`height` (the 2x intermediates of a 4x run are allocated here when `scale` is
+    /// 4).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         session: Session,
         margin: usize,
         tile: usize,
-        batch: usize,
+        per_inference: usize,
+        frames: usize,
         width: usize,
         height: usize,
         scale: usize,
     ) -> Self {
-        let (batch, tile) = (batch.max(1), tile.max(1));
+        let (per_inference, tile) = (per_inference.max(1), tile.max(1));
         let side = tile + 2 * margin;
+        let middle = if scale == 4 {
+            (0..frames.max(1))
+                .map(|_| vec![0.0; 3 * 4 * width * height])
+                .collect()
+        } else {
+            Vec::new()
+        };
         Neural {
             session,
             margin,
             tile,
-            batch,
-            tiles: vec![0.0; batch * 3 * side * side],
-            placed: Vec::with_capacity(batch),
-            middle: if scale == 4 {
-                vec![0.0; 3 * 4 * width * height]
-            } else {
-                Vec::new()
-            },
+            per_inference,
+            tiles: vec![0.0; per_inference * 3 * side * side],
+            placed: Vec::with_capacity(per_inference),
+            middle,
         }
     }
 
@@ -62,30 +79,47 @@ impl Neural {
         self.session
     }
 
-    /// `input` (3 planes of `width`x`height`, 0..1) upscaled by `scale` (2 or 4) into `out`.
-    pub fn run(
+    /// Each of `inputs` (3 planes of `width`x`height`, 0..1) upscaled by `scale` (2 or 4) into
+    /// the output of the same index.
+    pub fn run<I: AsRef<[f32]>, O: AsMut<[f32]>>(
         &mut self,
-        input: &[f32],
+        inputs: &[I],
         width: usize,
         height: usize,
         scale: usize,
-        out: &mut [f32],
+        outputs: &mut [O],
     ) -> Result<(), String> {
         if scale == 4 {
+            let n = inputs.len();
+            if self.middle.len() < n {
+                return Err(format!(
+                    "a batch of {n} frames, the network was set up for {}",
+                    self.middle.len()
+                ));
+            }
             let mut middle = std::mem::take(&mut self.middle);
             let done = self
-                .pass(input, width, height, &mut middle)
-                .and_then(|()| self.pass(&middle, 2 * width, 2 * height, out));
+                .pass(inputs, width, height, &mut middle[..n])
+                .and_then(|()| self.pass(&middle[..n], 2 * width, 2 * height, outputs));
             self.middle = middle;
             done
         } else {
-            self.pass(input, width, height, out)
+            self.pass(inputs, width, height, outputs)
         }
     }
 
-    /// One 2x pass of the network over the tiles of a `width`x`height` frame.
-    fn pass(&mut self, input: &[f32], w: usize, h: usize, out: &mut [f32]) -> Result<(), String> {
-        if input.len() < 3 * w * h || out.len() < 12 * w * h {
+    /// One 2x pass of the network over the tiles of `width`x`height` frames.
+    fn pass<I: AsRef<[f32]>, O: AsMut<[f32]>>(
+        &mut self,
+        inputs: &[I],
+        w: usize,
+        h: usize,
+        outputs: &mut [O],
+    ) -> Result<(), String> {
+        if outputs.len() < inputs.len()
+            || inputs.iter().any(|i| i.as_ref().len() < 3 * w * h)
+            || outputs.iter_mut().any(|o| o.as_mut().len() < 12 * w * h)
+        {
             return Err("frame buffers smaller than the frame".into());
         }
         // Tiles no larger than the frame: a small frame is one tile of its own size.
@@ -94,52 +128,61 @@ impl Neural {
         let (sw, sh) = (tw + 2 * m, th + 2 * m);
         let tile_len = 3 * sw * sh;
         self.placed.clear();
-        for ty in (0..h).step_by(th) {
-            for tx in (0..w).step_by(tw) {
-                let slot = self.placed.len();
-                let tile = &mut self.tiles[slot * tile_len..(slot + 1) * tile_len];
-                for c in 0..3 {
-                    let plane = &input[c * w * h..(c + 1) * w * h];
-                    for y in 0..sh {
-                        let sy = (ty + y).saturating_sub(m).min(h - 1);
-                        let row = &plane[sy * w..(sy + 1) * w];
-                        let dst = &mut tile[(c * sh + y) * sw..][..sw];
-                        for (x, d) in dst.iter_mut().enumerate() {
-                            *d = row[(tx + x).saturating_sub(m).min(w - 1)];
+        for (frame, input) in inputs.iter().enumerate() {
+            let input = input.as_ref();
+            for ty in (0..h).step_by(th) {
+                for tx in (0..w).step_by(tw) {
+                    let slot = self.placed.len();
+                    let tile = &mut self.tiles[slot * tile_len..(slot + 1) * tile_len];
+                    for c in 0..3 {
+                        let plane = &input[c * w * h..(c + 1) * w * h];
+                        for y in 0..sh {
+                            let sy = (ty + y).saturating_sub(m).min(h - 1);
+                            let row = &plane[sy * w..(sy + 1) * w];
+                            let dst = &mut tile[(c * sh + y) * sw..][..sw];
+                            for (x, d) in dst.iter_mut().enumerate() {
+                                *d = row[(tx + x).saturating_sub(m).min(w - 1)];
+                            }
                         }
                     }
-                }
-                self.placed.push((tx, ty, tw.min(w - tx), th.min(h - ty)));
-                if self.placed.len() == self.batch {
-                    self.infer((sw, sh), w, h, out)?;
+                    self.placed.push(Placed {
+                        frame,
+                        x: tx,
+                        y: ty,
+                        w: tw.min(w - tx),
+                        h: th.min(h - ty),
+                    });
+                    if self.placed.len() == self.per_inference {
+                        self.infer((sw, sh), w, h, outputs)?;
+                    }
                 }
             }
         }
         if !self.placed.is_empty() {
-            self.infer((sw, sh), w, h, out)?;
+            self.infer((sw, sh), w, h, outputs)?;
         }
         Ok(())
     }
 
-    /// Runs the tiles of the batch filled so far and puts their centres into `out` (the 2x
-    /// frame of a `w`x`h` input).
-    fn infer(
+    /// Runs the tiles placed so far and puts their centres into `outputs` (the 2x frames of
+    /// `w`x`h` inputs).
+    fn infer<O: AsMut<[f32]>>(
         &mut self,
         (sw, sh): (usize, usize),
         w: usize,
         h: usize,
-        out: &mut [f32],
+        outputs: &mut [O],
     ) -> Result<(), String> {
         let n = self.placed.len();
         let m = self.margin;
         let tile_len = 3 * sw * sh;
         let input = TensorRef::from_array_view(([n, 3, sh, sw], &self.tiles[..n * tile_len]))
             .map_err(|e| format!("input tensor: {e}"))?;
-        let outputs = self
+        let result = self
             .session
             .run(ort::inputs![input])
             .map_err(|e| format!("inference failed: {e}"))?;
-        let (shape, data) = outputs[0]
+        let (shape, data) = result[0]
             .try_extract_tensor::<f32>()
             .map_err(|e| format!("output is not a float tensor: {e}"))?;
         let (osw, osh, ow2, oh2) = (2 * sw, 2 * sh, 2 * w, 2 * h);
@@ -154,12 +197,13 @@ impl Neural {
             ));
         }
         let out_len = 3 * osw * osh;
-        for (i, &(tx, ty, tw, th)) in self.placed.iter().enumerate() {
+        for (i, p) in self.placed.iter().enumerate() {
             let tile = &data[i * out_len..(i + 1) * out_len];
+            let out = outputs[p.frame].as_mut();
             for c in 0..3 {
-                for y in 0..2 * th {
-                    let src = &tile[(c * osh + 2 * m + y) * osw + 2 * m..][..2 * tw];
-                    let dst = &mut out[c * ow2 * oh2 + (2 * ty + y) * ow2 + 2 * tx..][..2 * tw];
+                for y in 0..2 * p.h {
+                    let src = &tile[(c * osh + 2 * m + y) * osw + 2 * m..][..2 * p.w];
+                    let dst = &mut out[c * ow2 * oh2 + (2 * p.y + y) * ow2 + 2 * p.x..][..2 * p.w];
                     for (d, s) in dst.iter_mut().zip(src) {
                         *d = s.clamp(0.0, 1.0);
                     }

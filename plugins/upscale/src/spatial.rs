@@ -8,9 +8,9 @@ use rayon::prelude::*;
 
 /// Four source indices (clamped at the edges) and their weights, per output column or row.
 #[derive(Clone, Copy, Debug)]
-struct Taps {
-    at: [usize; 4],
-    weight: [f32; 4],
+pub(crate) struct Taps {
+    pub(crate) at: [usize; 4],
+    pub(crate) weight: [f32; 4],
 }
 
 /// Catmull-Rom weights for a sample `t` (0..1) past the second of four source pixels.
@@ -24,7 +24,8 @@ fn catmull_rom(t: f32) -> [f32; 4] {
     ]
 }
 
-fn taps(src: usize, scale: usize) -> Vec<Taps> {
+/// The taps of each of the `src · scale` outputs along one axis.
+pub(crate) fn taps(src: usize, scale: usize) -> Vec<Taps> {
     (0..src * scale)
         .map(|o| {
             // Pixel centres: output o samples source (o + 0.5) / scale - 0.5.
@@ -90,7 +91,10 @@ impl Spatial {
             .for_each(|(r, dst)| {
                 let src = &input[r * w..(r + 1) * w];
                 for (d, t) in dst.iter_mut().zip(xs) {
-                    *d = (0..4).map(|k| src[t.at[k]] * t.weight[k]).sum();
+                    let [a, b, c, e] = t.at;
+                    let w = t.weight;
+                    // From zero in this order, as the shader sums.
+                    *d = 0.0 + src[a] * w[0] + src[b] * w[1] + src[c] * w[2] + src[e] * w[3];
                 }
             });
         // Vertical: each output row from four rows of `across`.
@@ -116,8 +120,8 @@ impl Spatial {
         }
     }
 
-    /// RCAS from `scaled` into `out`: per pixel, the lobe is the largest negative weight of
-    /// the four neighbours that keeps every channel inside the neighbourhood's range.
+    /// RCAS from `scaled` into `out`, rows over the thread pool; each row's inner pixels as
+    /// one straight pass the compiler vectorises.
     fn sharpen(&self, out: &mut [f32]) {
         let (ow, oh) = (self.width * self.scale, self.height * self.scale);
         let plane = ow * oh;
@@ -132,29 +136,86 @@ impl Spatial {
             .enumerate()
             .for_each(|(y, ((ro, go), bo))| {
                 let (up, down) = (y.saturating_sub(1), (y + 1).min(oh - 1));
-                for x in 0..ow {
-                    let (left, right) = (x.saturating_sub(1), (x + 1).min(ow - 1));
-                    let mut lobe = f32::NEG_INFINITY;
-                    let mut px = [[0.0f32; 5]; 3];
-                    for (c, p) in px.iter_mut().enumerate() {
-                        let at = |yy: usize, xx: usize| src[c * plane + yy * ow + xx];
-                        *p = [at(up, x), at(y, left), at(y, right), at(down, x), at(y, x)];
-                        let mn = p[0].min(p[1]).min(p[2]).min(p[3]);
-                        let mx = p[0].max(p[1]).max(p[2]).max(p[3]);
-                        // How far the lobe may go before this channel leaves [mn, mx].
-                        let hit_min = mn / (4.0 * mx).max(1e-6);
-                        let hit_max = (1.0 - mx) / (4.0 * mn - 4.0).min(-1e-6);
-                        lobe = lobe.max((-hit_min).max(hit_max));
-                    }
-                    let lobe = lobe.clamp(-RCAS_LIMIT, 0.0) * sharpness;
-                    let norm = 1.0 / (4.0 * lobe + 1.0);
-                    for (c, o) in [&mut ro[x], &mut go[x], &mut bo[x]].into_iter().enumerate() {
-                        let p = px[c];
-                        *o = ((lobe * (p[0] + p[1] + p[2] + p[3]) + p[4]) * norm).clamp(0.0, 1.0);
-                    }
-                }
+                let rows: [[&[f32]; 3]; 3] = std::array::from_fn(|c| {
+                    [up, y, down].map(|r| &src[c * plane + r * ow..][..ow])
+                });
+                sharpen_row(rows, [ro, go, bo], sharpness);
             });
     }
+}
+
+/// RCAS of one pixel from each channel's up, left, right, down and centre samples: the lobe
+/// is the largest negative weight of the four neighbours that keeps every channel inside the
+/// neighbourhood's range. The shader does the same operations in the same order.
+#[inline(always)]
+fn rcas(p: [[f32; 5]; 3], sharpness: f32) -> [f32; 3] {
+    let mut lobe = f32::NEG_INFINITY;
+    for q in &p {
+        let mn = q[0].min(q[1]).min(q[2]).min(q[3]);
+        let mx = q[0].max(q[1]).max(q[2]).max(q[3]);
+        // How far the lobe may go before this channel leaves [mn, mx].
+        let hit_min = mn / (4.0 * mx).max(1e-6);
+        let hit_max = (1.0 - mx) / (4.0 * mn - 4.0).min(-1e-6);
+        lobe = lobe.max((-hit_min).max(hit_max));
+    }
+    let lobe = lobe.clamp(-RCAS_LIMIT, 0.0) * sharpness;
+    let norm = 1.0 / (4.0 * lobe + 1.0);
+    p.map(|q| ((lobe * (q[0] + q[1] + q[2] + q[3]) + q[4]) * norm).clamp(0.0, 1.0))
+}
+
+/// One output row of RCAS: `rows[c]` holds channel c's rows above, at and below (the edge row
+/// repeated at the frame's top and bottom), `out[c]` its output row.
+fn sharpen_row(rows: [[&[f32]; 3]; 3], out: [&mut [f32]; 3], sharpness: f32) {
+    let w = out[0].len();
+    let [o0, o1, o2] = out;
+    let pixel = |x: usize, left: usize, right: usize| {
+        rcas(
+            std::array::from_fn(|c| {
+                let [u, m, d] = rows[c];
+                [u[x], m[left], m[right], d[x], m[x]]
+            }),
+            sharpness,
+        )
+    };
+    // The two edge columns repeat their own pixel for the missing neighbour.
+    for x in [0, w - 1] {
+        [o0[x], o1[x], o2[x]] = pixel(x, x.saturating_sub(1), (x + 1).min(w - 1));
+    }
+    if w < 3 {
+        return;
+    }
+    let n = w - 2;
+    // Equal-length slices of the inner pixels and their neighbours, named one by one, so the
+    // loop has no bounds checks and vectorises.
+    let taps = |c: usize| {
+        let [u, m, d] = rows[c];
+        (
+            &u[1..][..n],
+            &m[..n],
+            &m[2..][..n],
+            &d[1..][..n],
+            &m[1..][..n],
+        )
+    };
+    let (r_up, r_left, r_right, r_down, r_mid) = taps(0);
+    let (g_up, g_left, g_right, g_down, g_mid) = taps(1);
+    let (b_up, b_left, b_right, b_down, b_mid) = taps(2);
+    let (o0, o1, o2) = (&mut o0[1..][..n], &mut o1[1..][..n], &mut o2[1..][..n]);
+    mediaai_common::pixels::wide(|| {
+        for i in 0..n {
+            let v = rcas(
+                [
+                    [r_up[i], r_left[i], r_right[i], r_down[i], r_mid[i]],
+                    [g_up[i], g_left[i], g_right[i], g_down[i], g_mid[i]],
+                    [b_up[i], b_left[i], b_right[i], b_down[i], b_mid[i]],
+                ],
+                sharpness,
+            );
+            o0[i] = v[0];
+            o1[i] = v[1];
+            o2[i] = v[2];
+        }
+    });
 }
 
 #[cfg(test)]

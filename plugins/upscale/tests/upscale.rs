@@ -2,8 +2,10 @@
 //! back by the network, by the spatial path and by videoscale's bilinear; the network must
 //! come closest to the original, the spatial path next.
 
+use gst::prelude::*;
 use gst_check::Harness;
-use mediaai_common::testing::{load_frame, media, psnr};
+use gst_video::prelude::*;
+use mediaai_common::testing::{load_frame, media, psnr, push_frames};
 
 fn init() {
     gst::init().unwrap();
@@ -21,18 +23,7 @@ fn astronaut(format: &str, w: u32, h: u32) -> (Vec<u8>, gst::Caps) {
 
 /// Pushes `frames` copies of `data` (40 ms apart) through `launch`; the output buffers.
 fn run(launch: &str, caps: &gst::Caps, data: &[u8], frames: u64) -> Vec<gst::Buffer> {
-    let mut h = Harness::new_parse(launch);
-    h.set_src_caps(caps.clone());
-    h.play();
-    for k in 0..frames {
-        let mut b = gst::Buffer::from_slice(data.to_vec());
-        let b_ = b.get_mut().unwrap();
-        b_.set_pts(gst::ClockTime::from_mseconds(40 * k));
-        b_.set_duration(gst::ClockTime::from_mseconds(40));
-        h.push(b).unwrap();
-    }
-    h.push_event(gst::event::Eos::new());
-    std::iter::from_fn(|| h.try_pull()).collect()
+    push_frames(launch, caps, &vec![data.to_vec(); frames as usize])
 }
 
 /// A `side`x`side` RGBx frame averaged over blocks of `k`x`k` pixels.
@@ -50,6 +41,21 @@ fn box_down(rgbx: &[u8], side: usize, k: usize) -> Vec<u8> {
                 }
                 out[(y * small + x) * 4 + c] = ((sum + (k * k / 2) as u32) / (k * k) as u32) as u8;
             }
+        }
+    }
+    out
+}
+
+/// The bytes of `b`'s pixels, plane by plane and row by row, without the rows' padding.
+fn visible(b: &gst::Buffer, info: &gst_video::VideoInfo) -> Vec<u8> {
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(b.as_ref(), info).unwrap();
+    let mut out = Vec::new();
+    for p in 0..frame.n_planes() {
+        let stride = frame.plane_stride()[p as usize] as usize;
+        let row = frame.comp_width(p) as usize * frame.comp_pstride(p) as usize;
+        let data = frame.plane_data(p).unwrap();
+        for y in 0..frame.comp_height(p) as usize {
+            out.extend_from_slice(&data[y * stride..][..row]);
         }
     }
     out
@@ -92,14 +98,132 @@ fn the_network_beats_the_spatial_path_which_beats_bilinear() {
     }
 }
 
+/// Five different frames: the astronaut at `w`x`h`, brighter by 20 levels each frame.
+fn five_frames(format: &str, w: u32, h: u32) -> (Vec<Vec<u8>>, gst::Caps) {
+    let (data, caps) = astronaut(format, w, h);
+    let frames = (0..5u8)
+        .map(|k| data.iter().map(|v| v.saturating_add(20 * k)).collect())
+        .collect();
+    (frames, caps)
+}
+
 #[test]
-fn batching_tiles_changes_nothing() {
+fn batch_size_and_tiles_per_inference_change_no_byte_nor_the_order() {
     init();
-    // 300x200: three by two tiles of 128, the last ones partial.
-    let (small, caps) = astronaut("RGBx", 300, 200);
-    let one = run("upscale batch-size=1", &caps, &small, 1);
-    let eight = run("upscale batch-size=8", &caps, &small, 1);
-    assert_eq!(bytes(&one[0]), bytes(&eight[0]));
+    // 300x200: three by two tiles of 128, the last ones partial; five frames, so batches of 3
+    // and 8 end part-full at EOS, and tiles of one inference come from several frames.
+    let (frames, caps) = five_frames("RGBx", 300, 200);
+    let reference = push_frames("upscale batch-size=1 tiles-per-inference=1", &caps, &frames);
+    assert_eq!(reference.len(), 5);
+    for launch in [
+        "upscale batch-size=3 tiles-per-inference=8",
+        "upscale batch-size=8 tiles-per-inference=64",
+        "upscale batch-size=2",
+    ] {
+        let out = push_frames(launch, &caps, &frames);
+        assert_eq!(out.len(), 5, "{launch}: every frame out");
+        for (k, (a, b)) in out.iter().zip(&reference).enumerate() {
+            assert_eq!(a.pts(), Some(gst::ClockTime::from_mseconds(40 * k as u64)));
+            assert!(bytes(a) == bytes(b), "{launch}: frame {k} differs");
+        }
+    }
+}
+
+#[test]
+fn the_gpu_spatial_path_upscales_as_the_cpu_path_does() {
+    init();
+    if mediaai_common::gpu::context().is_err() {
+        eprintln!("no GPU adapter: nothing to compare");
+        return;
+    }
+    for (format, scale, (w, h)) in [
+        ("RGBx", 2, (90, 60)),
+        ("I420", 4, (90, 60)),
+        ("RGB", 2, (90, 60)),
+        ("I420", 2, (45, 31)),
+        ("BGRA", 2, (33, 17)),
+    ] {
+        let (frames, caps) = five_frames(format, w, h);
+        let base = format!("upscale method=spatial scale={scale} sharpness=0.5 batch-size=3");
+        let cpu = push_frames(&format!("{base} backend=cpu"), &caps, &frames);
+        let gpu = push_frames(&format!("{base} backend=gpu"), &caps, &frames);
+        assert_eq!((cpu.len(), gpu.len()), (5, 5), "{format}");
+        let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+        let out_info = gst_video::VideoInfo::builder(info.format(), w * scale, h * scale)
+            .build()
+            .unwrap();
+        for (k, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
+            let (c, g) = (visible(c, &out_info), visible(g, &out_info));
+            let most = c.iter().zip(&g).map(|(a, b)| a.abs_diff(*b)).max();
+            let equal = c.iter().zip(&g).filter(|(a, b)| a == b).count();
+            eprintln!(
+                "{format} {scale}x frame {k}: {:.4}% of bytes equal, at most {most:?} apart",
+                100.0 * equal as f64 / c.len() as f64
+            );
+            let first = c.iter().zip(&g).position(|(a, b)| a.abs_diff(*b) > 1);
+            assert!(
+                most <= Some(1),
+                "{format} frame {k}: GPU and CPU differ by {most:?}, first at byte {first:?} of {}",
+                c.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn latency_is_reported_for_the_batch_and_frames_wait_for_it() {
+    init();
+    // The spatial path on the CPU takes frames one by one: one frame of latency.
+    for (batch, method, frames) in [
+        (1u64, "neural", 1),
+        (4, "neural", 7),
+        (4, "spatial backend=cpu", 1),
+    ] {
+        // What the element adds to upstream's latency: the rest of a batch coming in, and the
+        // batch upscaled.
+        let pipeline = gst::parse::launch(&format!(
+            "videotestsrc is-live=true ! video/x-raw,format=RGBx,width=32,height=24,framerate=25/1 ! upscale name=u method={method} batch-size={batch} ! fakesink"
+        ))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let (ok, _, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+        assert!(ok.is_ok(), "batch {batch}: the pipeline plays");
+        let u = pipeline.by_name("u").unwrap();
+        let min = |pad: gst::Pad| {
+            let mut q = gst::query::Latency::new();
+            assert!(pad.query(&mut q), "latency query answered");
+            q.result().1
+        };
+        let upstream = min(u.static_pad("sink").unwrap().peer().unwrap());
+        let ours = min(u.static_pad("src").unwrap());
+        pipeline.set_state(gst::State::Null).unwrap();
+        assert_eq!(
+            ours - upstream,
+            gst::ClockTime::from_mseconds(40 * frames),
+            "{method} batch {batch}"
+        );
+    }
+    // Three frames of a batch of four are held until EOS, then all come out.
+    let (frames, caps) = five_frames("RGBx", 32, 24);
+    let mut h = Harness::new_parse("upscale method=neural batch-size=4");
+    h.set_src_caps(caps);
+    h.play();
+    for (k, data) in frames.iter().take(3).enumerate() {
+        let mut b = gst::Buffer::from_slice(data.clone());
+        b.get_mut()
+            .unwrap()
+            .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+        h.push(b).unwrap();
+    }
+    assert_eq!(std::iter::from_fn(|| h.try_pull()).count(), 0, "held");
+    h.push_event(gst::event::Eos::new());
+    assert_eq!(
+        std::iter::from_fn(|| h.try_pull()).count(),
+        3,
+        "drained at EOS"
+    );
 }
 
 #[test]
@@ -121,9 +245,10 @@ fn tiles_of_any_size_give_the_whole_frame_result() {
         let session = inference::load_model(&model, Default::default(), 0)
             .unwrap()
             .session;
-        let mut n = Neural::new(session, 8, tile, 4, w, h, 2);
-        let mut out = vec![0f32; 12 * w * h];
-        n.run(&planar, w, h, 2, &mut out).unwrap();
+        let mut n = Neural::new(session, 8, tile, 4, 1, w, h, 2);
+        let mut out = [vec![0f32; 12 * w * h]];
+        n.run(&[&planar], w, h, 2, &mut out).unwrap();
+        let [out] = out;
         results.push(out);
     }
     for (tile, r) in [40, 25].iter().zip(&results[1..]) {
@@ -171,4 +296,80 @@ fn a_missing_model_is_an_error_for_neural_and_a_fallback_for_auto() {
         h.push(gst::Buffer::from_slice(small)).is_err(),
         "neural without a model"
     );
+}
+
+#[test]
+fn the_gpu_engine_gives_the_same_bytes_for_a_batch_as_frame_by_frame() {
+    use gstupscale::gpu::{FrameLayout, GpuSpatial};
+    use mediaai_common::sampler::YuvMatrix;
+    if mediaai_common::gpu::context().is_err() {
+        eprintln!("no GPU adapter: nothing to compare");
+        return;
+    }
+    let (frames, _) = five_frames("I420", 46, 30);
+    let matrix = YuvMatrix::new(0.299, 0.114, false).coefficients();
+    let (w, h) = (46usize, 30usize);
+    let ch = h / 2;
+    // The frames as GStreamer lays out I420 of 46x30: rows padded to 4 bytes.
+    let planes = |f: &[u8]| -> Vec<(Vec<u8>, usize)> {
+        let (ys, cs) = (48, 24);
+        let y = f[..ys * h].to_vec();
+        let u = f[ys * h..ys * h + cs * ch].to_vec();
+        let v = f[ys * h + cs * ch..][..cs * ch].to_vec();
+        vec![(y, ys), (u, cs), (v, cs)]
+    };
+    let run = |batch: usize| -> Vec<Vec<u8>> {
+        let gpu = GpuSpatial::new(w, h, 2, 0.3, batch, FrameLayout::I420, matrix).unwrap();
+        let mut out = Vec::new();
+        for chunk in frames.chunks(batch) {
+            for (k, f) in chunk.iter().enumerate() {
+                let p = planes(f);
+                let refs: Vec<(&[u8], usize)> = p.iter().map(|(d, s)| (&d[..], *s)).collect();
+                gpu.upload(k, &refs).unwrap();
+            }
+            gpu.run(chunk.len(), |_, bytes| out.push(bytes.to_vec()))
+                .unwrap();
+        }
+        out
+    };
+    let single = run(1);
+    assert_eq!(single.len(), 5);
+    for batch in [2, 3, 5] {
+        assert!(
+            run(batch) == single,
+            "batches of {batch} differ from single frames"
+        );
+    }
+}
+
+#[test]
+fn the_spatial_shader_is_valid_wgsl() {
+    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/upscale_spatial.wgsl"));
+}
+
+#[test]
+fn the_gpu_path_makes_no_gpu_objects_per_frame() {
+    init();
+    if mediaai_common::gpu::context().is_err() {
+        eprintln!("no GPU adapter: nothing to count");
+        return;
+    }
+    let (frames, caps) = five_frames("RGBx", 40, 30);
+    let mut h = Harness::new_parse("upscale method=spatial backend=gpu");
+    h.set_src_caps(caps);
+    h.play();
+    let mut push = |k: usize| {
+        let mut b = gst::Buffer::from_slice(frames[k].clone());
+        b.get_mut()
+            .unwrap()
+            .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+        h.push(b).unwrap();
+        h.pull().unwrap();
+    };
+    push(0);
+    let before = mediaai_common::gpu::objects_created();
+    for k in 1..5 {
+        push(k);
+    }
+    assert_eq!(mediaai_common::gpu::objects_created(), before);
 }

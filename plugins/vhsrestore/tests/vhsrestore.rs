@@ -4,6 +4,7 @@
 //! frames at the first field's time; vhsrestore must win on PSNR.
 
 use std::process::Command;
+use std::str::FromStr;
 
 use gst::prelude::*;
 use gst_check::Harness;
@@ -97,18 +98,8 @@ fn tff_caps() -> String {
 /// Runs `frames` (40 ms apart) through `launch` (gst-launch syntax) on `caps`; returns the
 /// output buffers.
 fn run(launch: &str, caps: &str, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
-    let mut h = Harness::new_parse(launch);
-    h.set_src_caps_str(caps);
-    h.play();
-    for (k, f) in frames.iter().enumerate() {
-        let mut b = gst::Buffer::from_mut_slice(f.clone());
-        let b_ = b.get_mut().unwrap();
-        b_.set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
-        b_.set_duration(gst::ClockTime::from_mseconds(40));
-        h.push(b).unwrap();
-    }
-    h.push_event(gst::event::Eos::new());
-    std::iter::from_fn(|| h.try_pull()).collect()
+    let caps = gst::Caps::from_str(caps).expect("caps parse");
+    mediaai_common::testing::push_frames(launch, &caps, frames)
 }
 
 #[test]

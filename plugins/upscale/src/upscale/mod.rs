@@ -39,6 +39,7 @@ pub enum Method {
 }
 
 mediaai_common::execution_provider_enum!(ExecutionProvider, "GstUpscaleExecutionProvider");
+mediaai_common::backend_enum!(Backend, "GstUpscaleBackend");
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     #[cfg(feature = "doc")]
@@ -46,6 +47,7 @@ pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
         Scale::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
         Method::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
         ExecutionProvider::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+        Backend::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     }
     gst::Element::register(
         Some(plugin),

@@ -1,0 +1,374 @@
+//! The spatial path on the shared GPU device, frame bytes in and frame bytes out: the frame
+//! as it came (packed 8-bit RGB or I420) is uploaded, turned into planar RGB, interpolated
+//! (Catmull-Rom bicubic), sharpened (RCAS) and packed into the output format on the GPU, so
+//! only the frames' own bytes cross to and from the device and the CPU does no pixel work.
+//! The arithmetic is the CPU path's (common's `TensorSampler` at identity size,
+//! [`crate::spatial`] with the same taps, the element's frame writer), in the same order: equal
+//! but for a level where a driver fuses a multiply and an add. Up to `batch` frames go in one
+//! submission and come back in one readback. Buffers, pipelines and bind groups are made once
+//! per caps.
+
+use std::num::NonZeroU64;
+
+use mediaai_common::gpu::{self, GpuContext};
+
+use crate::spatial::Taps;
+
+const WGSL: &str = include_str!("../../../shaders/upscale_spatial.wgsl");
+/// `Params` in the shader: 36 words.
+const PARAMS_WORDS: usize = 36;
+/// `Tap` in the shader: four indices and four weights.
+const TAP_BYTES: usize = 32;
+/// The shader's workgroup side.
+const GROUP: u32 = 16;
+
+/// How a frame's bytes hold its pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameLayout {
+    /// One plane of 4-byte pixels: byte offsets of R, G, B, and of alpha or padding (made
+    /// opaque on output).
+    Packed4 { offsets: [usize; 3], alpha: usize },
+    /// One plane of 3-byte pixels: byte offsets of R, G, B.
+    Packed3 { offsets: [usize; 3] },
+    /// Y', then Cb and Cr at half width and height.
+    I420,
+}
+
+/// Where each plane of a frame lies in the GPU's copy of it: byte offset, row stride (a
+/// multiple of 4), bytes of pixels per row, and rows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlanePlace {
+    pub offset: usize,
+    pub stride: usize,
+    pub row_bytes: usize,
+    pub rows: usize,
+}
+
+/// The planes of a `width`x`height` frame in `layout`, tightly packed with rows rounded up
+/// to whole words; and the frame's bytes.
+fn places(layout: FrameLayout, width: usize, height: usize) -> (Vec<PlanePlace>, usize) {
+    let rows: Vec<(usize, usize)> = match layout {
+        FrameLayout::Packed4 { .. } => vec![(4 * width, height)],
+        FrameLayout::Packed3 { .. } => vec![(3 * width, height)],
+        FrameLayout::I420 => {
+            let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+            vec![(width, height), (cw, ch), (cw, ch)]
+        }
+    };
+    let mut offset = 0;
+    let places = rows
+        .into_iter()
+        .map(|(row_bytes, rows)| {
+            let stride = row_bytes.next_multiple_of(4);
+            let place = PlanePlace {
+                offset,
+                stride,
+                row_bytes,
+                rows,
+            };
+            offset += stride * rows;
+            place
+        })
+        .collect();
+    (places, offset)
+}
+
+/// Frames of one size and layout upscaled on the GPU, `batch` per submission.
+pub struct GpuSpatial {
+    ctx: &'static GpuContext,
+    pipelines: [wgpu::ComputePipeline; 4],
+    /// Per frame slot: the bind groups of the four passes.
+    binds: Vec<[wgpu::BindGroup; 4]>,
+    /// Per frame slot: its input bytes, and its output bytes (copied into `readback` at
+    /// slot · `out_bytes`).
+    inputs: Vec<wgpu::Buffer>,
+    outputs: Vec<wgpu::Buffer>,
+    readback: wgpu::Buffer,
+    in_places: Vec<PlanePlace>,
+    out_places: Vec<PlanePlace>,
+    in_bytes: usize,
+    out_bytes: usize,
+    size: (u32, u32),
+    out_size: (u32, u32),
+    kind: FrameLayout,
+    sharpen: bool,
+}
+
+fn tap_bytes(taps: &[Taps]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(taps.len() * TAP_BYTES);
+    for t in taps {
+        for a in t.at {
+            bytes.extend_from_slice(&(a as u32).to_le_bytes());
+        }
+        for w in t.weight {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+/// Byte offsets and strides of up to three planes as the shader's two `vec4<u32>`.
+fn plane_words(places: &[PlanePlace]) -> [[u32; 4]; 2] {
+    let mut out = [[0u32; 4]; 2];
+    for (p, place) in places.iter().enumerate().take(3) {
+        out[0][p] = place.offset as u32;
+        out[1][p] = place.stride as u32;
+    }
+    out
+}
+
+impl GpuSpatial {
+    /// For `width`x`height` frames in `layout` upscaled by `scale` with RCAS at `sharpness`,
+    /// up to `batch` frames per [`Self::run`]; `matrix` is the Y'CbCr matrix of I420 frames
+    /// (`YuvMatrix::coefficients`). `Err` says why not: no adapter, or frames too large for
+    /// the device's buffers.
+    pub fn new(
+        width: usize,
+        height: usize,
+        scale: usize,
+        sharpness: f32,
+        batch: usize,
+        layout: FrameLayout,
+        matrix: [f32; 7],
+    ) -> Result<Self, String> {
+        let ctx = gpu::context().map_err(str::to_string)?;
+        let (ow, oh) = (width * scale, height * scale);
+        let batch = batch.max(1);
+        let largest = (3 * ow * oh * 4) as u64;
+        let limit = ctx.limits.max_storage_buffer_binding_size;
+        if largest > limit {
+            return Err(format!(
+                "frames of {ow}x{oh} need {largest} bytes per GPU buffer, the device allows {limit}"
+            ));
+        }
+        let (in_places, in_bytes) = places(layout, width, height);
+        let (out_places, out_bytes) = places(layout, ow, oh);
+        let readback_bytes = (batch * out_bytes) as u64;
+        if readback_bytes > ctx.limits.max_buffer_size {
+            return Err(format!(
+                "{batch} frames of {ow}x{oh} need a {readback_bytes}-byte GPU buffer, the device allows {}; lower batch-size",
+                ctx.limits.max_buffer_size
+            ));
+        }
+        let sharpness = sharpness.clamp(0.0, 1.0);
+        let (kind, offsets, alpha) = match layout {
+            FrameLayout::Packed4 { offsets, alpha } => (0, offsets, alpha),
+            FrameLayout::Packed3 { offsets } => (1, offsets, 4),
+            FrameLayout::I420 => (2, [0; 3], 4),
+        };
+        let [in_offsets, in_strides] = plane_words(&in_places);
+        let [out_offsets, out_strides] = plane_words(&out_places);
+        let mut words: Vec<u32> = vec![
+            width as u32,
+            height as u32,
+            ow as u32,
+            oh as u32,
+            sharpness.to_bits(),
+            kind,
+            alpha as u32,
+            0,
+            offsets[0] as u32,
+            offsets[1] as u32,
+            offsets[2] as u32,
+            0,
+        ];
+        for v in [in_offsets, in_strides, out_offsets, out_strides] {
+            words.extend(v);
+        }
+        words.extend(matrix.map(f32::to_bits));
+        words.push(0);
+        debug_assert_eq!(words.len(), PARAMS_WORDS);
+        let params: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+
+        use wgpu::BufferUsages as U;
+        let uniform = ctx.create_buffer(
+            "upscale params",
+            params.len() as u64,
+            U::UNIFORM | U::COPY_DST,
+        );
+        ctx.queue.write_buffer(&uniform, 0, &params);
+        let taps = |label, taps: &[Taps]| {
+            let bytes = tap_bytes(taps);
+            let b = ctx.create_buffer(label, bytes.len() as u64, U::STORAGE | U::COPY_DST);
+            ctx.queue.write_buffer(&b, 0, &bytes);
+            b
+        };
+        let xs = taps("upscale xs", &crate::spatial::taps(width, scale));
+        let ys = taps("upscale ys", &crate::spatial::taps(height, scale));
+        let storage = |label: &str, bytes: usize| {
+            ctx.create_buffer(label, bytes as u64, U::STORAGE | U::COPY_DST | U::COPY_SRC)
+        };
+        // The float steps serve every slot: the passes of a submission run in order.
+        let src = storage("upscale src", 3 * width * height * 4);
+        let scaled = storage(
+            "upscale scaled",
+            if sharpness > 0.0 { 3 * ow * oh * 4 } else { 4 },
+        );
+        let dst = storage("upscale dst", 3 * ow * oh * 4);
+        let pipelines = ["unpack", "bicubic", "rcas", "pack"]
+            .map(|entry| ctx.create_compute_pipeline(&format!("upscale {entry}"), WGSL, entry));
+        let (mut inputs, mut outputs, mut binds) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..batch {
+            let input = storage("upscale frame in", in_bytes);
+            let output = storage("upscale frame out", out_bytes);
+            let [unpack, bicubic, rcas, pack] = &pipelines;
+            binds.push([
+                ctx.create_bind_group(
+                    "upscale unpack",
+                    unpack,
+                    &[(0, &uniform), (3, &src), (6, &input)],
+                ),
+                ctx.create_bind_group(
+                    "upscale bicubic",
+                    bicubic,
+                    &[
+                        (0, &uniform),
+                        (1, &xs),
+                        (2, &ys),
+                        (3, &src),
+                        (4, &scaled),
+                        (5, &dst),
+                    ],
+                ),
+                ctx.create_bind_group(
+                    "upscale rcas",
+                    rcas,
+                    &[(0, &uniform), (4, &scaled), (5, &dst)],
+                ),
+                ctx.create_bind_group(
+                    "upscale pack",
+                    pack,
+                    &[(0, &uniform), (5, &dst), (7, &output)],
+                ),
+            ]);
+            inputs.push(input);
+            outputs.push(output);
+        }
+        let readback = ctx.create_buffer(
+            "upscale readback",
+            readback_bytes,
+            U::MAP_READ | U::COPY_DST,
+        );
+        Ok(GpuSpatial {
+            ctx,
+            pipelines,
+            binds,
+            inputs,
+            outputs,
+            readback,
+            in_places,
+            out_places,
+            in_bytes,
+            out_bytes,
+            size: (width as u32, height as u32),
+            out_size: (ow as u32, oh as u32),
+            kind: layout,
+            sharpen: sharpness > 0.0,
+        })
+    }
+
+    /// Frames the GPU takes per [`Self::run`].
+    pub fn batch(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Where each plane of an output frame lies in the bytes [`Self::run`] hands over.
+    pub fn out_places(&self) -> &[PlanePlace] {
+        &self.out_places
+    }
+
+    /// Copies a frame into slot `slot` for the next [`Self::run`]: `planes` are each plane's
+    /// bytes and row stride, in the layout's order.
+    pub fn upload(&self, slot: usize, planes: &[(&[u8], usize)]) -> Result<(), String> {
+        let buffer = self.inputs.get(slot).ok_or("no such frame slot")?;
+        if planes.len() < self.in_places.len() {
+            return Err("a frame with too few planes".into());
+        }
+        for (place, (data, stride)) in self.in_places.iter().zip(planes) {
+            if *stride < place.row_bytes || data.len() < stride * (place.rows - 1) + place.row_bytes
+            {
+                return Err("a frame smaller than its caps".into());
+            }
+        }
+        let size = NonZeroU64::new(self.in_bytes as u64).ok_or("empty frame")?;
+        let mut view = self
+            .ctx
+            .queue
+            .write_buffer_with(buffer, 0, size)
+            .ok_or("GPU upload refused")?;
+        for (place, (data, stride)) in self.in_places.iter().zip(planes) {
+            for y in 0..place.rows {
+                let at = place.offset + y * place.stride;
+                view.slice(at..at + place.row_bytes)
+                    .copy_from_slice(&data[y * stride..][..place.row_bytes]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Upscales the frames uploaded into slots `0..n` in one submission and hands each one's
+    /// bytes to `read(slot, bytes)` (planes where [`Self::out_places`] says) from one readback.
+    pub fn run(&self, n: usize, mut read: impl FnMut(usize, &[u8])) -> Result<(), String> {
+        let n = n.min(self.batch());
+        if n == 0 {
+            return Ok(());
+        }
+        let ctx = self.ctx;
+        let (w, h) = self.size;
+        let (ow, oh) = self.out_size;
+        let groups = |a: u32| a.div_ceil(GROUP);
+        let (pack_x, planes) = match self.kind {
+            FrameLayout::Packed4 { .. } => (ow, 1),
+            FrameLayout::Packed3 { .. } => (self.out_places[0].stride as u32 / 4, 1),
+            FrameLayout::I420 => (self.out_places[0].stride as u32 / 4, 3),
+        };
+        let out_bytes = self.out_bytes as u64;
+        ctx.checked(|| {
+            let mut enc = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("upscale"),
+                });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("upscale"),
+                    timestamp_writes: None,
+                });
+                let [unpack, bicubic, rcas, pack] = &self.pipelines;
+                for binds in &self.binds[..n] {
+                    pass.set_pipeline(unpack);
+                    pass.set_bind_group(0, &binds[0], &[]);
+                    pass.dispatch_workgroups(groups(w), groups(h), 1);
+                    pass.set_pipeline(bicubic);
+                    pass.set_bind_group(0, &binds[1], &[]);
+                    pass.dispatch_workgroups(groups(ow), groups(oh), 3);
+                    if self.sharpen {
+                        pass.set_pipeline(rcas);
+                        pass.set_bind_group(0, &binds[2], &[]);
+                        pass.dispatch_workgroups(groups(ow), groups(oh), 1);
+                    }
+                    pass.set_pipeline(pack);
+                    pass.set_bind_group(0, &binds[3], &[]);
+                    pass.dispatch_workgroups(groups(pack_x), groups(oh), planes);
+                }
+            }
+            for (k, output) in self.outputs[..n].iter().enumerate() {
+                enc.copy_buffer_to_buffer(
+                    output,
+                    0,
+                    &self.readback,
+                    k as u64 * out_bytes,
+                    out_bytes,
+                );
+            }
+            let submission = ctx.queue.submit([enc.finish()]);
+            let len = n as u64 * out_bytes;
+            ctx.begin_read(&self.readback, len);
+            ctx.finish_read(&self.readback, len, Some(submission), |bytes| {
+                for k in 0..n {
+                    read(k, &bytes[k * self.out_bytes..][..self.out_bytes]);
+                }
+            })
+        })
+    }
+}
