@@ -6,7 +6,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise eval-vhs eval-qc eval-upscale clean
+.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise eval-vhs eval-qc eval-upscale fuzz soak clean
 
 all: build
 
@@ -73,6 +73,31 @@ eval-qc: build media
 # onnxfacedetect properties, e.g. EVAL_OPTS=max-input-size=640).
 eval-faces: build models-all
 	"$$(benches/venv.sh)" benches/eval_faces.py $(CURDIR)/target/release $(EVAL_OPTS)
+
+# libFuzzer over every fuzz target (fuzz/, bodies in tests/fuzzing.rs) for FUZZ_SECONDS each;
+# `make test` runs the same bodies briefly. cargo-fuzz comes from crates.io; the stable
+# toolchain runs it through RUSTC_BOOTSTRAP. No sanitizer: the targets are safe Rust and the C
+# libraries under them are not instrumented; panics, overflows (-a: debug assertions on),
+# hangs and runaway memory are what it finds.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = model_output deepfilter_archive qc_report caps
+fuzz: deps
+	command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	[ -f fuzz/Cargo.lock ] || cp Cargo.lock fuzz/Cargo.lock
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t && cp -n fuzz/seeds/$$t/* fuzz/corpus/$$t/ 2>/dev/null; \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -s none -a --fuzz-dir fuzz $$t fuzz/corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 || exit 1; \
+	done
+
+# Eight anonymise + QC chains in one process for SOAK_SECONDS (RSS flat within 5%, frames in =
+# frames out, no errors), then the leak check: every element's state cycles under valgrind,
+# failing on any block definitely lost from our code.
+SOAK_SECONDS ?= 600
+soak: deps
+	$(CARGO) build --profile $(TEST_PROFILE) --workspace --examples
+	GST_PLUGIN_PATH=$(CURDIR)/target/$(TEST_PROFILE) target/$(TEST_PROFILE)/examples/soak $(SOAK_SECONDS)
+	scripts/leak-check.sh target/$(TEST_PROFILE)
 
 clean:
 	$(CARGO) clean

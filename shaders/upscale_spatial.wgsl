@@ -1,24 +1,25 @@
 // upscale's spatial path on the GPU, frame bytes in and frame bytes out: `unpack` turns the
-// uploaded frame (packed 8-bit RGB or I420) into planar RGB f32 (0..1), `bicubic` interpolates
-// it (Catmull-Rom), `rcas` sharpens it (contrast-adaptive sharpening), and `pack` turns it into
-// the output frame's bytes. The same arithmetic in the same order as the CPU path
-// (common's TensorSampler at identity size, plugins/upscale/src/spatial.rs, and the element's
-// write_frame), with the taps made by the CPU once per caps.
+// uploaded frame (packed 8-bit RGB or I420) into planar RGB f32 (0..1), `easu` interpolates it
+// (edge-adaptive, as FSR 1.0's EASU), `rcas` sharpens it (contrast-adaptive sharpening), and
+// `pack` turns it into the output frame's bytes. The same arithmetic in the same order as the
+// CPU path (common's TensorSampler at identity size, plugins/upscale/src/easu.rs and
+// spatial.rs, and the element's write_frame), with the sample places made by the CPU once per
+// caps.
 //
 // Frames are arrays of u32 words holding their bytes (little-endian), planes one after the
 // other, each row a multiple of four bytes.
 //
 // Bindings (group 0):
 //   0 params    : uniform Params
-//   1 xs        : storage read, Tap per output column
-//   2 ys        : storage read, Tap per output row
+//   1 xs        : storage read, Place per output column
+//   2 ys        : storage read, Place per output row
 //   3 src       : storage read_write, the input as planar RGB (3 planes of width x height)
-//   4 scaled    : storage read_write, the bicubic frame (3 planes of the output size)
+//   4 scaled    : storage read_write, the EASU frame (3 planes of the output size)
 //   5 dst       : storage read_write, the sharpened frame (3 planes of the output size)
 //   6 frame_in  : storage read, the input frame's bytes
 //   7 frame_out : storage read_write, the output frame's bytes
-// Workgroup: 16 x 16. unpack: one invocation per input pixel; bicubic: per output pixel,
-// z = colour plane; rcas: per output pixel; pack: per output word of a row, z = plane (I420).
+// Workgroup: 16 x 16. unpack: one invocation per input pixel; easu, rcas: per output pixel;
+// pack: per output word of a row, z = plane (I420).
 
 struct Params {
     width: u32,
@@ -44,14 +45,19 @@ struct Params {
     matrix1: vec4<f32>,
 }
 
-struct Tap {
+// Where an output column or row samples the input: the four input indices around it (offsets
+// -1, 0, 1, 2 from the one at or before it, clamped) and the fraction past the second.
+struct Place {
     at: vec4<u32>,
-    weight: vec4<f32>,
+    frac: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> xs: array<Tap>;
-@group(0) @binding(2) var<storage, read> ys: array<Tap>;
+@group(0) @binding(1) var<storage, read> xs: array<Place>;
+@group(0) @binding(2) var<storage, read> ys: array<Place>;
 @group(0) @binding(3) var<storage, read_write> src: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scaled: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dst: array<f32>;
@@ -109,40 +115,112 @@ fn unpack(@builtin(global_invocation_id) id: vec3<u32>) {
     src[2u * plane + i] = rgb.z * gain;
 }
 
-// One input row of plane `c` sampled at output column `x` through its four taps.
-fn across(c: u32, row: u32, t: Tap) -> f32 {
-    let base = (c * params.height + row) * params.width;
-    // The CPU path sums from zero in this order.
-    var v = 0.0;
-    v = v + src[base + t.at.x] * t.weight.x;
-    v = v + src[base + t.at.y] * t.weight.y;
-    v = v + src[base + t.at.z] * t.weight.z;
-    v = v + src[base + t.at.w] * t.weight.w;
-    return v;
+// How EASU's negative lobe shrinks as the edge grows stronger.
+const LOBE_SLOPE: f32 = -0.29;
+
+fn index4(v: vec4<u32>, i: u32) -> u32 {
+    switch i {
+        case 0u: { return v.x; }
+        case 1u: { return v.y; }
+        case 2u: { return v.z; }
+        default: { return v.w; }
+    }
+}
+
+fn luma(c: vec3<f32>) -> f32 {
+    return c.z * 0.5 + (c.x * 0.5 + c.y);
+}
+
+// The gradient across one axis of a pixel and how edge-like it is (squared).
+fn edge(before: f32, centre: f32, after: f32) -> vec2<f32> {
+    let dir = after - before;
+    let span = max(abs(after - centre), abs(centre - before));
+    let strength = select(0.0, min(abs(dir) / span, 1.0), span > 0.0);
+    return vec2<f32>(dir, strength * strength);
 }
 
 @compute @workgroup_size(16, 16, 1)
-fn bicubic(@builtin(global_invocation_id) id: vec3<u32>) {
+fn easu(@builtin(global_invocation_id) id: vec3<u32>) {
     let x = id.x;
     let y = id.y;
-    let c = id.z;
-    if (x >= params.out_width || y >= params.out_height || c >= 3u) {
+    if (x >= params.out_width || y >= params.out_height) {
         return;
     }
-    let tx = xs[x];
-    let ty = ys[y];
-    let a = across(c, ty.at.x, tx);
-    let b = across(c, ty.at.y, tx);
-    let cc = across(c, ty.at.z, tx);
-    let d = across(c, ty.at.w, tx);
-    let w = ty.weight;
-    let v = a * w.x + b * w.y + cc * w.z + d * w.w;
-    let at = (c * params.out_height + y) * params.out_width + x;
-    let value = clamp(v, 0.0, 1.0);
+    let px = xs[x];
+    let py = ys[y];
+    let tx = px.frac;
+    let ty = py.frac;
+    let plane = params.width * params.height;
+    // The twelve taps b c / e f g h / i j k l / n o as (column, row) indices into the places.
+    let tap_cols = array<u32, 12>(1u, 2u, 0u, 1u, 2u, 3u, 0u, 1u, 2u, 3u, 1u, 2u);
+    let tap_rows = array<u32, 12>(0u, 0u, 1u, 1u, 1u, 1u, 2u, 2u, 2u, 2u, 3u, 3u);
+    var c: array<vec3<f32>, 12>;
+    var l: array<f32, 12>;
+    for (var k = 0u; k < 12u; k = k + 1u) {
+        let at = index4(py.at, tap_rows[k]) * params.width + index4(px.at, tap_cols[k]);
+        c[k] = vec3<f32>(src[at], src[plane + at], src[2u * plane + at]);
+        l[k] = luma(c[k]);
+    }
+    // Direction and edge strength of f, g, j and k, weighted bilinearly.
+    let ws = array<f32, 4>((1.0 - tx) * (1.0 - ty), tx * (1.0 - ty), (1.0 - tx) * ty, tx * ty);
+    // up, left, centre, right, down of each.
+    let up = array<u32, 4>(0u, 1u, 3u, 4u);
+    let left = array<u32, 4>(2u, 3u, 6u, 7u);
+    let centre = array<u32, 4>(3u, 4u, 7u, 8u);
+    let right = array<u32, 4>(4u, 5u, 8u, 9u);
+    let down = array<u32, 4>(7u, 8u, 10u, 11u);
+    var dir_x = 0.0;
+    var dir_y = 0.0;
+    var len = 0.0;
+    for (var q = 0u; q < 4u; q = q + 1u) {
+        let w = ws[q];
+        let ex = edge(l[left[q]], l[centre[q]], l[right[q]]);
+        dir_x = dir_x + ex.x * w;
+        len = len + ex.y * w;
+        let ey = edge(l[up[q]], l[centre[q]], l[down[q]]);
+        dir_y = dir_y + ey.x * w;
+        len = len + ey.y * w;
+    }
+    let d2 = dir_x * dir_x + dir_y * dir_y;
+    let r = 1.0 / sqrt(d2);
+    let flat = (1.0 / 32768.0) > d2;
+    let dx = select(dir_x * r, 1.0, flat);
+    let dy = select(dir_y * r, 0.0, flat);
+    let len1 = len * 0.5;
+    let len2 = len1 * len1;
+    let stretch = (dx * dx + dy * dy) / max(abs(dx), abs(dy));
+    let sx = 1.0 + (stretch - 1.0) * len2;
+    let sy = 1.0 - 0.5 * len2;
+    let lobe = 0.5 + LOBE_SLOPE * len2;
+    let clip = 1.0 / lobe;
+    var acc = vec3<f32>(0.0);
+    var total = 0.0;
+    for (var k = 0u; k < 12u; k = k + 1u) {
+        let ox = (f32(tap_cols[k]) - 1.0) - tx;
+        let oy = (f32(tap_rows[k]) - 1.0) - ty;
+        let vx = (ox * dx + oy * dy) * sx;
+        let vy = (oy * dx - ox * dy) * sy;
+        let d = min(vx * vx + vy * vy, clip);
+        let wb = 0.4 * d - 1.0;
+        let wa = lobe * d - 1.0;
+        let w = (1.5625 * (wb * wb) - 0.5625) * (wa * wa);
+        acc = vec3<f32>(acc.x + c[k].x * w, acc.y + c[k].y * w, acc.z + c[k].z * w);
+        total = total + w;
+    }
+    // Within the range of the four nearest pixels.
+    let lo = min(min(min(c[3], c[4]), c[7]), c[8]);
+    let hi = max(max(max(c[3], c[4]), c[7]), c[8]);
+    let value = min(max(acc / total, lo), hi);
+    let at = y * params.out_width + x;
+    let o = params.out_width * params.out_height;
     if (params.sharpness > 0.0) {
-        scaled[at] = value;
+        scaled[at] = value.x;
+        scaled[o + at] = value.y;
+        scaled[2u * o + at] = value.z;
     } else {
-        dst[at] = value;
+        dst[at] = value.x;
+        dst[o + at] = value.y;
+        dst[2u * o + at] = value.z;
     }
 }
 

@@ -1,6 +1,8 @@
 //! Helpers of the end-to-end tests: where the plugins were built, scratch folders, running
 //! commands with the plugins on the path, and probing the files they write.
 
+pub mod fuzzing;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

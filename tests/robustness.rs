@@ -197,6 +197,80 @@ fn every_property_takes_its_bounds_while_playing() {
     assert!(tried > 50, "only {tried} values tried");
 }
 
+/// Text just past a numeric property's range (as a launch string would carry it), or `None`
+/// when the range spans the whole type.
+fn out_of_range(pspec: &glib::ParamSpec) -> Option<String> {
+    macro_rules! past {
+        ($t:ty, $whole_min:expr, $whole_max:expr) => {
+            if let Some(p) = pspec.downcast_ref::<$t>() {
+                return if p.maximum() < $whole_max {
+                    Some(format!("{}", p.maximum() as i128 + 1))
+                } else if p.minimum() > $whole_min {
+                    Some(format!("{}", p.minimum() as i128 - 1))
+                } else {
+                    None
+                };
+            }
+        };
+    }
+    past!(glib::ParamSpecInt, i32::MIN, i32::MAX);
+    past!(glib::ParamSpecUInt, u32::MIN, u32::MAX);
+    past!(glib::ParamSpecInt64, i64::MIN, i64::MAX);
+    past!(glib::ParamSpecUInt64, u64::MIN, u64::MAX);
+    if let Some(p) = pspec.downcast_ref::<glib::ParamSpecDouble>() {
+        return Some(format!("{}", p.maximum() * 2.0 + 1.0)).filter(|_| p.maximum() < f64::MAX);
+    }
+    if let Some(p) = pspec.downcast_ref::<glib::ParamSpecFloat>() {
+        return Some(format!("{}", p.maximum() * 2.0 + 1.0)).filter(|_| p.maximum() < f32::MAX);
+    }
+    None
+}
+
+#[test]
+fn out_of_range_values_in_launch_strings_are_refused_and_the_element_runs() {
+    init();
+    let mut tried = 0;
+    for (element, launch) in PIPELINES {
+        let probe = gst::ElementFactory::make(element).build().unwrap();
+        for pspec in probe.list_properties() {
+            if !pspec.flags().contains(glib::ParamFlags::WRITABLE)
+                || pspec.owner_type() != probe.type_()
+            {
+                continue;
+            }
+            let Some(text) = out_of_range(&pspec) else {
+                continue;
+            };
+            // GObject refuses the value with a warning; the element keeps its default and runs.
+            let launch = launch.replace("name=e", &format!("name=e {}={text}", pspec.name()));
+            let pipeline = gst::parse::launch(&launch)
+                .unwrap_or_else(|e| panic!("{launch}: {e}"))
+                .downcast::<gst::Pipeline>()
+                .unwrap();
+            let e = pipeline.by_name("e").unwrap();
+            let kept = e.property_value(pspec.name());
+            assert_eq!(
+                kept.serialize().ok(),
+                pspec.default_value().serialize().ok(),
+                "{element} {}={text} was taken",
+                pspec.name()
+            );
+            let count = counting(&pipeline);
+            pipeline.set_state(gst::State::Playing).unwrap();
+            flow(
+                &pipeline,
+                &count,
+                2,
+                &format!("{element} {}={text}", pspec.name()),
+            );
+            pipeline.set_state(gst::State::Null).unwrap();
+            tried += 1;
+        }
+    }
+    eprintln!("{tried} out-of-range values refused");
+    assert!(tried > 20, "only {tried} out-of-range values tried");
+}
+
 /// Runs `launch` to EOS; `Err` with the error it posted.
 fn run(launch: &str) -> Result<(), String> {
     let pipeline = gst::parse::launch(launch)

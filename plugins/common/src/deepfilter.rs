@@ -38,31 +38,43 @@ const ARCHIVE_MEMBERS: [&str; 4] = ["enc.onnx", "erb_dec.onnx", "df_dec.onnx", "
 /// reads, the networks as protobuf and the configuration as text: a truncated, empty or
 /// foreign file is refused with a message instead of reaching libDF.
 fn check_archive(model: &Path) -> Result<(), String> {
-    use std::io::Read;
-    let bad = |why: String| {
+    let file = std::fs::File::open(model).map_err(|e| e.to_string());
+    file.and_then(check_model_archive).map_err(|why| {
         format!(
             "DeepFilterNet model {} is not a readable model archive ({why}); run `make models` to fetch it again, or point model-location at a DeepFilterNet3_onnx.tar.gz",
             model.display()
         )
-    };
-    let file = std::fs::File::open(model).map_err(|e| bad(e.to_string()))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    })
+}
+
+/// What is wrong with the DeepFilterNet model archive (`.tar.gz`) read from `archive`, if
+/// anything: every byte is read, so a damaged stream fails its checksum here. Never panics,
+/// whatever the bytes (fuzzed: `make fuzz`).
+pub fn check_model_archive(archive: impl std::io::Read) -> Result<(), String> {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(archive));
     let mut found = [false; 4];
-    let entries = archive.entries().map_err(|e| bad(e.to_string()))?;
+    let entries = archive.entries().map_err(|e| e.to_string())?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
-        let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
+        let mut entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path().map_err(|e| e.to_string())?.into_owned();
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        // Every byte read, so that a damaged stream fails its checksum here.
+        let known = ARCHIVE_MEMBERS.iter().position(|m| *m == name);
+        // Members are read to their end (checksums), but only those libDF reads are kept, and
+        // none larger than a model could be.
         let mut rest = Vec::new();
+        let limit = if known.is_some() { MEMBER_LIMIT } else { 0 };
         entry
+            .by_ref()
+            .take(limit)
             .read_to_end(&mut rest)
-            .map_err(|e| bad(format!("{name}: {e}")))?;
-        if let Some(i) = ARCHIVE_MEMBERS.iter().position(|m| *m == name) {
+            .map_err(|e| format!("{name}: {e}"))?;
+        std::io::copy(&mut entry, &mut std::io::sink()).map_err(|e| format!("{name}: {e}"))?;
+        if let Some(i) = known {
             let plausible = if name.ends_with(".onnx") {
                 // An ONNX model is a protobuf message starting with a small field number.
                 rest.first().is_some_and(|&b: &u8| b != 0 && b >> 3 < 32) && rest.len() > 64
@@ -70,16 +82,20 @@ fn check_archive(model: &Path) -> Result<(), String> {
                 std::str::from_utf8(&rest).is_ok_and(|t| t.contains('['))
             };
             if !plausible {
-                return Err(bad(format!("{name} is damaged")));
+                return Err(format!("{name} is damaged"));
             }
             found[i] = true;
         }
     }
     if let Some(i) = found.iter().position(|f| !f) {
-        return Err(bad(format!("{} missing", ARCHIVE_MEMBERS[i])));
+        return Err(format!("{} missing", ARCHIVE_MEMBERS[i]));
     }
     Ok(())
 }
+
+/// The largest archive member kept in memory while checking (DeepFilterNet 3's are under
+/// 2 MB).
+const MEMBER_LIMIT: u64 = 256 << 20;
 
 impl DeepFilter {
     /// Loads `library` and creates a state from the model archive `model` (a

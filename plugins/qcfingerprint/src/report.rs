@@ -11,6 +11,24 @@ use std::path::Path;
 
 const TAIL: &[u8] = b"\n]}\n";
 
+/// The frame entries of a JSON report this element wrote, as (`pts` in seconds, fingerprint),
+/// in file order; lines that are not frame entries, or whose values do not read, are passed
+/// over. Never panics, whatever the text (fuzzed: `make fuzz`).
+pub fn read_fingerprints(text: &str) -> Vec<(f64, u64)> {
+    fn value<'a>(l: &'a str, key: &str) -> Option<&'a str> {
+        let at = l.find(key)? + key.len();
+        l[at..].split([',', '}', '"']).next()
+    }
+    text.lines()
+        .filter(|l| l.contains("\"fp\":"))
+        .filter_map(|l| {
+            let pts: f64 = value(l, "\"pts\":")?.trim().parse().ok()?;
+            let fp = u64::from_str_radix(value(l, "\"fp\":\"")?, 16).ok()?;
+            Some((pts, fp))
+        })
+        .collect()
+}
+
 /// Report file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

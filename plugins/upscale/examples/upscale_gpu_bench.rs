@@ -1,7 +1,7 @@
 //! The spatial path's throughput on the GPU at batch 1, 8 and 16 (frames per submission: each
 //! frame's bytes uploaded as they came, converted, upscaled, sharpened and packed on the GPU,
 //! one submission and one readback per batch) beside the CPU path's maths (frame to floats,
-//! bicubic, RCAS; not the packing), on RGBx frames; frames per second over the same frames.
+//! EASU, RCAS; not the packing), on RGBx frames; frames per second over the same frames.
 //! `cargo run --release -p gst-plugin-upscale --example upscale_gpu_bench [FRAMES]`.
 //! Needs only a Vulkan driver, not GStreamer.
 
@@ -18,7 +18,7 @@ fn main() {
         .unwrap_or(96);
     println!("{}", adapter_line());
     println!(
-        "2x spatial (bicubic + RCAS), RGBx, {frames} frames; {} CPU threads",
+        "2x spatial (EASU + RCAS), RGBx, {frames} frames; {} CPU threads",
         rayon::current_num_threads()
     );
     println!(

@@ -1,9 +1,9 @@
 //! The spatial path on the shared GPU device, frame bytes in and frame bytes out: the frame
 //! as it came (packed 8-bit RGB or I420) is uploaded, turned into planar RGB, interpolated
-//! (Catmull-Rom bicubic), sharpened (RCAS) and packed into the output format on the GPU, so
+//! (edge-adaptive, [`crate::easu`]), sharpened (RCAS) and packed into the output format on the GPU, so
 //! only the frames' own bytes cross to and from the device and the CPU does no pixel work.
 //! The arithmetic is the CPU path's (common's `TensorSampler` at identity size,
-//! [`crate::spatial`] with the same taps, the element's frame writer), in the same order: equal
+//! [`crate::easu`] and [`crate::spatial`] with the same sample places, the element's frame writer), in the same order: equal
 //! but for a level where a driver fuses a multiply and an add. Up to `batch` frames go in one
 //! submission and come back in one readback. Buffers, pipelines and bind groups are made once
 //! per caps.
@@ -12,13 +12,13 @@ use std::num::NonZeroU64;
 
 use mediaai_common::gpu::{self, GpuContext};
 
-use crate::spatial::Taps;
+use crate::easu::Place;
 
 const WGSL: &str = include_str!("../../../shaders/upscale_spatial.wgsl");
 /// `Params` in the shader: 36 words.
 const PARAMS_WORDS: usize = 36;
-/// `Tap` in the shader: four indices and four weights.
-const TAP_BYTES: usize = 32;
+/// `Place` in the shader: four indices, the fraction, three words of padding.
+const PLACE_BYTES: usize = 32;
 /// The shader's workgroup side.
 const GROUP: u32 = 16;
 
@@ -94,15 +94,14 @@ pub struct GpuSpatial {
     sharpen: bool,
 }
 
-fn tap_bytes(taps: &[Taps]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(taps.len() * TAP_BYTES);
-    for t in taps {
-        for a in t.at {
+fn place_bytes(places: &[Place]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(places.len() * PLACE_BYTES);
+    for p in places {
+        for a in p.at {
             bytes.extend_from_slice(&(a as u32).to_le_bytes());
         }
-        for w in t.weight {
-            bytes.extend_from_slice(&w.to_le_bytes());
-        }
+        bytes.extend_from_slice(&p.frac.to_le_bytes());
+        bytes.extend_from_slice(&[0; 12]);
     }
     bytes
 }
@@ -187,14 +186,14 @@ impl GpuSpatial {
             U::UNIFORM | U::COPY_DST,
         );
         ctx.queue.write_buffer(&uniform, 0, &params);
-        let taps = |label, taps: &[Taps]| {
-            let bytes = tap_bytes(taps);
+        let places = |label, places: &[Place]| {
+            let bytes = place_bytes(places);
             let b = ctx.create_buffer(label, bytes.len() as u64, U::STORAGE | U::COPY_DST);
             ctx.queue.write_buffer(&b, 0, &bytes);
             b
         };
-        let xs = taps("upscale xs", &crate::spatial::taps(width, scale));
-        let ys = taps("upscale ys", &crate::spatial::taps(height, scale));
+        let xs = places("upscale xs", &crate::easu::places(width, scale));
+        let ys = places("upscale ys", &crate::easu::places(height, scale));
         let storage = |label: &str, bytes: usize| {
             ctx.create_buffer(label, bytes as u64, U::STORAGE | U::COPY_DST | U::COPY_SRC)
         };
@@ -205,13 +204,13 @@ impl GpuSpatial {
             if sharpness > 0.0 { 3 * ow * oh * 4 } else { 4 },
         );
         let dst = storage("upscale dst", 3 * ow * oh * 4);
-        let pipelines = ["unpack", "bicubic", "rcas", "pack"]
+        let pipelines = ["unpack", "easu", "rcas", "pack"]
             .map(|entry| ctx.create_compute_pipeline(&format!("upscale {entry}"), WGSL, entry));
         let (mut inputs, mut outputs, mut binds) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..batch {
             let input = storage("upscale frame in", in_bytes);
             let output = storage("upscale frame out", out_bytes);
-            let [unpack, bicubic, rcas, pack] = &pipelines;
+            let [unpack, easu, rcas, pack] = &pipelines;
             binds.push([
                 ctx.create_bind_group(
                     "upscale unpack",
@@ -219,8 +218,8 @@ impl GpuSpatial {
                     &[(0, &uniform), (3, &src), (6, &input)],
                 ),
                 ctx.create_bind_group(
-                    "upscale bicubic",
-                    bicubic,
+                    "upscale easu",
+                    easu,
                     &[
                         (0, &uniform),
                         (1, &xs),
@@ -334,14 +333,14 @@ impl GpuSpatial {
                     label: Some("upscale"),
                     timestamp_writes: None,
                 });
-                let [unpack, bicubic, rcas, pack] = &self.pipelines;
+                let [unpack, easu, rcas, pack] = &self.pipelines;
                 for binds in &self.binds[..n] {
                     pass.set_pipeline(unpack);
                     pass.set_bind_group(0, &binds[0], &[]);
                     pass.dispatch_workgroups(groups(w), groups(h), 1);
-                    pass.set_pipeline(bicubic);
+                    pass.set_pipeline(easu);
                     pass.set_bind_group(0, &binds[1], &[]);
-                    pass.dispatch_workgroups(groups(ow), groups(oh), 3);
+                    pass.dispatch_workgroups(groups(ow), groups(oh), 1);
                     if self.sharpen {
                         pass.set_pipeline(rcas);
                         pass.set_bind_group(0, &binds[2], &[]);

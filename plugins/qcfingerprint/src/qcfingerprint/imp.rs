@@ -119,22 +119,14 @@ impl Matcher {
     /// Reads the fingerprints of a report this element wrote.
     fn load(path: &str, max_bits: f64) -> std::io::Result<Self> {
         let text = std::fs::read_to_string(path)?;
-        fn value<'a>(l: &'a str, key: &str) -> Option<&'a str> {
-            let at = l.find(key)? + key.len();
-            l[at..].split([',', '}', '"']).next()
-        }
-        let (mut times, mut hashes) = (Vec::new(), Vec::new());
-        for l in text.lines().filter(|l| l.contains("\"fp\":")) {
-            let pts: Option<f64> = value(l, "\"pts\":").and_then(|v| v.parse().ok());
-            let fp = value(l, "\"fp\":\"").and_then(|v| u64::from_str_radix(v, 16).ok());
-            if let (Some(pts), Some(fp)) = (pts, fp) {
-                times.push(ns(pts));
-                hashes.push(fp);
-            }
-        }
-        // Positions from the reference's first frame, whatever its container's first timestamp.
+        let (mut times, hashes): (Vec<Ns>, Vec<u64>) = crate::report::read_fingerprints(&text)
+            .into_iter()
+            .map(|(pts, fp)| (ns(pts), fp))
+            .unzip();
+        // Positions from the reference's first frame, whatever its container's first timestamp
+        // (an entry before it, in a damaged file, counts as at it).
         if let Some(&first) = times.first() {
-            times.iter_mut().for_each(|t| *t -= first);
+            times.iter_mut().for_each(|t| *t = t.saturating_sub(first));
         }
         if hashes.len() < WINDOW {
             return Err(std::io::Error::new(

@@ -8,7 +8,7 @@
  * Runtime (waifu2x's photo model by default; 4x runs it twice) over tiles of the frames, each
  * read with a margin so that the tiles join without seams; the tiles of a batch go through the
  * network together, `tiles-per-inference` at a time. The spatial path (`method=spatial`, and
- * `auto` when no model can be loaded) interpolates bicubically and sharpens with
+ * `auto` when no model can be loaded) interpolates edge-adaptively (EASU) and sharpens with
  * contrast-adaptive sharpening, on the GPU (one submission per batch) or the CPU (`backend`).
  * Packed 8-bit RGB and I420 in and out (I420 through RGB: all three planes go through the
  * network). Tensors, frame buffers and output buffers are made once per caps. Latency: a
@@ -241,7 +241,7 @@ impl ObjectImpl for Upscale {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("method", Method::Auto)
                     .nick("Method")
-                    .blurb("auto: the network when its model loads, else spatial (with a warning); neural: the network (an error without it); spatial: bicubic and contrast-adaptive sharpening. Default: auto")
+                    .blurb("auto: the network when its model loads, else spatial (with a warning); neural: the network (an error without it); spatial: edge-adaptive interpolation and contrast-adaptive sharpening (FSR 1.0's EASU and RCAS). Default: auto")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("batch-size")
@@ -358,12 +358,20 @@ fn scale_dimension(v: &glib::SendValue, scale: i32, up: bool) -> Option<glib::Se
         return map(x).map(|x| x.to_send_value());
     }
     if let Ok(r) = v.get::<gst::IntRange<i32>>() {
+        // Sizes whose scaled value does not fit are left out; a range that narrows to one
+        // size becomes that size (a range must have two ends).
         let (lo, hi) = if up {
-            (r.min().saturating_mul(scale), r.max().saturating_mul(scale))
+            (r.min().checked_mul(scale)?, r.max().saturating_mul(scale))
         } else {
-            ((r.min() + scale - 1) / scale, r.max() / scale)
+            let ceil = (r.min().max(1) as i64 + scale as i64 - 1) / scale as i64;
+            (ceil as i32, r.max() / scale)
         };
-        return (lo <= hi).then(|| gst::IntRange::new(lo.max(1), hi.max(1)).to_send_value());
+        let lo = lo.max(1);
+        return match lo.cmp(&hi) {
+            std::cmp::Ordering::Less => Some(gst::IntRange::new(lo, hi).to_send_value()),
+            std::cmp::Ordering::Equal => Some(lo.to_send_value()),
+            std::cmp::Ordering::Greater => None,
+        };
     }
     None
 }

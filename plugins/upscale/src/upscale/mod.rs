@@ -33,8 +33,11 @@ pub enum Method {
     /// The network; an error when its model cannot be loaded.
     #[enum_value(name = "Neural network (ONNX Runtime)", nick = "neural")]
     Neural = 1,
-    /// Bicubic interpolation and contrast-adaptive sharpening.
-    #[enum_value(name = "Spatial (bicubic and sharpening)", nick = "spatial")]
+    /// Edge-adaptive interpolation and contrast-adaptive sharpening (FSR 1.0's EASU and RCAS).
+    #[enum_value(
+        name = "Spatial (edge-adaptive interpolation and sharpening)",
+        nick = "spatial"
+    )]
     Spatial = 2,
 }
 
