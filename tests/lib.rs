@@ -6,6 +6,23 @@ pub mod fuzzing;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Waits up to `seconds` for `pipeline` to reach EOS; `Err` with the error it posted, or why
+/// it did not end.
+pub fn wait_for_eos(pipeline: &gst::Pipeline, seconds: u64) -> Result<(), String> {
+    use gst::prelude::*;
+    let bus = pipeline.bus().ok_or("the pipeline has no bus")?;
+    match bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(seconds),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    ) {
+        None => Err(format!("no EOS within {seconds} s")),
+        Some(msg) => match msg.view() {
+            gst::MessageView::Error(e) => Err(format!("{} ({:?})", e.error(), e.debug())),
+            _ => Ok(()),
+        },
+    }
+}
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use gst::prelude::*;
-use mediaai_pipelines::{plugin_dir, PLUGINS};
+use mediaai_pipelines::{plugin_dir, wait_for_eos, PLUGINS};
 
 /// Each element in a small live-ish pipeline of real sources (a test pattern or tone), as
 /// `gst-launch-1.0` would take it; the element is named `e`.
@@ -277,19 +277,9 @@ fn run(launch: &str) -> Result<(), String> {
         .map_err(|e| format!("parse: {e}"))?
         .downcast::<gst::Pipeline>()
         .unwrap();
-    let bus = pipeline.bus().unwrap();
     let result = match pipeline.set_state(gst::State::Playing) {
         Err(e) => Err(format!("state change: {e:?}")),
-        Ok(_) => match bus.timed_pop_filtered(
-            gst::ClockTime::from_seconds(120),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        ) {
-            None => Err("timed out".into()),
-            Some(msg) => match msg.view() {
-                gst::MessageView::Error(e) => Err(format!("{} ({:?})", e.error(), e.debug())),
-                _ => Ok(()),
-            },
-        },
+        Ok(_) => wait_for_eos(&pipeline, 120),
     };
     pipeline.set_state(gst::State::Null).unwrap();
     result

@@ -103,16 +103,8 @@ fn main() {
         first.send_event(gst::event::Eos::new());
     }
     for (k, (p, _, _)) in pipelines.iter().enumerate() {
-        let bus = p.bus().expect("pipelines have a bus");
-        match bus
-            .timed_pop_filtered(
-                gst::ClockTime::from_seconds(120),
-                &[gst::MessageType::Eos, gst::MessageType::Error],
-            )
-            .map(|m| m.type_())
-        {
-            Some(gst::MessageType::Eos) => {}
-            other => panic!("pipeline {k}: no EOS ({other:?})"),
+        if let Err(e) = mediaai_pipelines::wait_for_eos(p, 120) {
+            panic!("pipeline {k}: {e}");
         }
     }
     let rss_end = rss_kib();

@@ -31,18 +31,10 @@ fn main() {
             .expect("chain parses")
             .downcast::<gst::Pipeline>()
             .expect("a pipeline");
-        let bus = pipeline.bus().expect("pipelines have a bus");
         for cycle in 0..cycles {
             pipeline.set_state(gst::State::Playing).expect("to PLAYING");
-            match bus
-                .timed_pop_filtered(
-                    gst::ClockTime::from_seconds(300),
-                    &[gst::MessageType::Eos, gst::MessageType::Error],
-                )
-                .map(|m| m.type_())
-            {
-                Some(gst::MessageType::Eos) => {}
-                other => panic!("{chain}: cycle {cycle}: {other:?}"),
+            if let Err(e) = mediaai_pipelines::wait_for_eos(&pipeline, 300) {
+                panic!("{chain}: cycle {cycle}: {e}");
             }
             pipeline.set_state(gst::State::Null).expect("to NULL");
         }
