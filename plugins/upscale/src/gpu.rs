@@ -1,12 +1,13 @@
 //! The spatial path on the shared GPU device, frame bytes in and frame bytes out: the frame
 //! as it came (packed 8-bit RGB or I420) is uploaded, turned into planar RGB, interpolated
-//! (edge-adaptive, [`crate::easu`]), sharpened (RCAS) and packed into the output format on the GPU, so
-//! only the frames' own bytes cross to and from the device and the CPU does no pixel work.
-//! The arithmetic is the CPU path's (common's `TensorSampler` at identity size,
-//! [`crate::easu`] and [`crate::spatial`] with the same sample places, the element's frame writer), in the same order: equal
-//! but for a level where a driver fuses a multiply and an add. Up to `batch` frames go in one
-//! submission and come back in one readback. Buffers, pipelines and bind groups are made once
-//! per caps.
+//! (edge-adaptive, [`crate::easu`]), sharpened (RCAS) and packed into the output format on
+//! the GPU, so only the frames' own bytes cross to and from the device and the CPU does no
+//! pixel work. The arithmetic is the CPU path's (common's `TensorSampler` at identity size,
+//! [`crate::easu`] and [`crate::spatial`] with the same sample places, the element's frame
+//! writer), in the same order: equal but for a level where a driver fuses a multiply and an
+//! add. Up to `batch` frames go in one submission and come back in one readback (the element
+//! sends one; `upscale_gpu_bench` measures more). Buffers, pipelines and bind groups are made
+//! once per caps.
 
 use std::num::NonZeroU64;
 

@@ -456,10 +456,6 @@ impl BaseTransformImpl for Upscale {
             gst::element_imp_error!(self, gst::ResourceError::OpenRead, ["{e}"]);
             gst::loggable_error!(CAT, "{e}")
         })?;
-        let pool = output_pool(outcaps, &out_info, batch).map_err(|e| {
-            gst::element_imp_error!(self, gst::ResourceError::NoSpaceLeft, ["{e}"]);
-            gst::loggable_error!(CAT, "{e}")
-        })?;
         let sampler = TensorSampler::new(w as u32, h as u32, w as u32, h as u32, matrix)
             .with_gain(1.0 / 255.0);
         let convert = !matches!(engine, Engine::Gpu(_));
@@ -474,6 +470,11 @@ impl BaseTransformImpl for Upscale {
         } else {
             batch
         };
+        // Made for the batch the engine takes, not the one asked for.
+        let pool = output_pool(outcaps, &out_info, batch).map_err(|e| {
+            gst::element_imp_error!(self, gst::ResourceError::NoSpaceLeft, ["{e}"]);
+            gst::loggable_error!(CAT, "{e}")
+        })?;
         let work = Work {
             engine,
             network,
