@@ -48,6 +48,7 @@ bench: build models-all
 	benches/denoise.sh
 	benches/qc.sh
 	benches/upscale.sh
+	benches/gpu_chain.sh
 
 # Speech denoising quality (SI-SDR gain) of audiodenoise's engines beside webrtcdsp and
 # FFmpeg's afftdn on the same mixtures.

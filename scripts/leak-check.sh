@@ -21,7 +21,7 @@ GST_PLUGIN_PATH=$PWD/$DIR GST_REGISTRY_FORK=no valgrind --leak-check=full \
 python3 - "$LOG" <<'PY'
 import re, sys
 log = open(sys.argv[1]).read().splitlines()
-ours = re.compile(r"libgst(facedetect|gpublur|audiodenoise|vhsrestore|qcfingerprint|upscale)\.so|mediaai|gst(facedetect|gpublur|audiodenoise|vhsrestore|qcfingerprint|upscale)::")
+ours = re.compile(r"libgstmediaai\.so|mediaai|gst(facedetect|gpublur|audiodenoise|vhsrestore|qcfingerprint|upscale)::")
 records, current = [], None
 for line in log:
     body = re.sub(r"^==\d+== ?", "", line)

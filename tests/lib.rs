@@ -27,27 +27,18 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The project's plugin files.
-pub const PLUGINS: [&str; 6] = [
-    "libgstfacedetect.so",
-    "libgstgpublur.so",
-    "libgstaudiodenoise.so",
-    "libgstvhsrestore.so",
-    "libgstqcfingerprint.so",
-    "libgstupscale.so",
-];
+/// The project's plugin library: every element in one file (see plugins/mediaai).
+pub const PLUGIN: &str = "libgstmediaai.so";
 
-/// The folder cargo built the plugin .so files into (target/<profile>).
+/// The folder cargo built the plugin library into (target/<profile>).
 pub fn plugin_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    for lib in PLUGINS {
-        assert!(
-            dir.join(lib).is_file(),
-            "{lib} not in {}: build the plugins first (make test does)",
-            dir.display()
-        );
-    }
+    assert!(
+        dir.join(PLUGIN).is_file(),
+        "{PLUGIN} not in {}: build the plugins first (make test does)",
+        dir.display()
+    );
     dir
 }
 

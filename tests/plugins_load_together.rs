@@ -1,4 +1,4 @@
-//! Every plugin of the project loaded into one process, as the registry scanner and
+//! The project's plugin library loaded into one process, as the registry scanner and
 //! applications load a folder of plugins: each must register (no type registered twice, no
 //! panic while loading) and offer its elements.
 
@@ -6,7 +6,7 @@ use std::process::Command;
 
 use mediaai_pipelines::{plugin_dir, work_dir};
 
-const ELEMENTS: [&str; 7] = [
+const ELEMENTS: [&str; 9] = [
     "onnxfacedetect",
     "gpublur",
     "audiodenoise",
@@ -14,6 +14,8 @@ const ELEMENTS: [&str; 7] = [
     "qcfingerprint",
     "qcaudio",
     "upscale",
+    "wgpuupload",
+    "wgpudownload",
 ];
 
 #[test]

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use gst::prelude::*;
-use mediaai_pipelines::{plugin_dir, wait_for_eos, PLUGINS};
+use mediaai_pipelines::{plugin_dir, wait_for_eos, PLUGIN};
 
 /// Each element in a small live-ish pipeline of real sources (a test pattern or tone), as
 /// `gst-launch-1.0` would take it; the element is named `e`.
@@ -45,13 +45,10 @@ fn init() {
     gst::init().unwrap();
     static LOADED: std::sync::Once = std::sync::Once::new();
     LOADED.call_once(|| {
-        let dir = plugin_dir();
-        for lib in PLUGINS {
-            let plugin = gst::Plugin::load_file(dir.join(lib)).expect("plugin loads");
-            gst::Registry::get()
-                .add_plugin(&plugin)
-                .expect("plugin registers");
-        }
+        let plugin = gst::Plugin::load_file(plugin_dir().join(PLUGIN)).expect("plugin loads");
+        gst::Registry::get()
+            .add_plugin(&plugin)
+            .expect("plugin registers");
     });
 }
 

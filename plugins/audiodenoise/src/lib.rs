@@ -10,8 +10,14 @@ pub mod chain;
 
 pub use audiodenoise::Engine;
 
-fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+/// Adds this crate's elements to `plugin` (the collection's plugin library, `mediaai`, calls
+/// this for every element crate).
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     audiodenoise::register(plugin)
 }
 
-mediaai_common::plugin!(audiodenoise, plugin_init);
+/// Registers this crate's elements in a static plugin `audiodenoise`, for programs that link the
+/// crate rather than load the plugin library (its tests, benchmarks).
+pub fn plugin_register_static() -> Result<(), glib::BoolError> {
+    mediaai_common::register_static_plugin("audiodenoise", env!("CARGO_PKG_DESCRIPTION"), register)
+}

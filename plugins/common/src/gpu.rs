@@ -24,6 +24,16 @@ pub struct GpuContext {
 
 static CONTEXT: OnceLock<Result<GpuContext, String>> = OnceLock::new();
 
+/// Where the device's creation is logged (`GST_DEBUG=mediaai-gpu:4`): one line per process
+/// proves that every element shares it.
+static CAT: std::sync::LazyLock<gst::DebugCategory> = std::sync::LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediaai-gpu",
+        gst::DebugColorFlags::empty(),
+        Some("gst-media-ai's shared GPU device"),
+    )
+});
+
 /// Counts GPU objects (buffers, bind groups, pipelines) created through [`GpuContext`]'s
 /// helpers, so tests can prove that nothing is created per frame.
 static OBJECTS_CREATED: AtomicU64 = AtomicU64::new(0);
@@ -134,6 +144,13 @@ fn create_context() -> Result<GpuContext, String> {
     }))
     .map_err(|e| format!("GPU adapter {} refused a device: {e}", adapter_info.name))?;
     device.on_uncaptured_error(Arc::new(record_error));
+    gst::info!(
+        CAT,
+        "opened the shared GPU device on {} ({:?}, {:?})",
+        adapter_info.name,
+        adapter_info.backend,
+        adapter_info.device_type
+    );
     Ok(GpuContext {
         device,
         queue,
@@ -168,6 +185,13 @@ impl Backend {
 }
 
 impl Backend {
+    /// Whether an element with this backend can run its GPU path here, so may offer frames
+    /// that stay on the GPU (`memory:WgpuBuffer`) downstream: not `cpu`, not `auto` on a
+    /// software adapter, and an adapter exists. Only the adapter is looked at.
+    pub fn gpu_frames_possible(self) -> bool {
+        self != Backend::Cpu && !self.auto_on_software() && probe_adapter().is_ok()
+    }
+
     /// The GPU path `make` builds, where this backend wants one: `Ok(None)` for the CPU
     /// (`cpu`, or `auto` on a software adapter, or `auto` when `make` fails: then `fallback`
     /// hears why), `Err` with a message that says what to do when `gpu` was asked for and
@@ -239,13 +263,28 @@ impl GpuContext {
         pipeline: &wgpu::ComputePipeline,
         buffers: &[(u32, &wgpu::Buffer)],
     ) -> wgpu::BindGroup {
+        let resources: Vec<(u32, wgpu::BindingResource)> = buffers
+            .iter()
+            .map(|(binding, buffer)| (*binding, buffer.as_entire_binding()))
+            .collect();
+        self.create_bind_group_of(label, pipeline, &resources)
+    }
+
+    /// A bind group of any resources (buffer ranges among them) at the given bindings,
+    /// counted in [`objects_created`].
+    pub fn create_bind_group_of(
+        &self,
+        label: &str,
+        pipeline: &wgpu::ComputePipeline,
+        resources: &[(u32, wgpu::BindingResource)],
+    ) -> wgpu::BindGroup {
         OBJECTS_CREATED.fetch_add(1, Ordering::Relaxed);
         let layout = pipeline.get_bind_group_layout(0);
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
+        let entries: Vec<wgpu::BindGroupEntry> = resources
             .iter()
-            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+            .map(|(binding, resource)| wgpu::BindGroupEntry {
                 binding: *binding,
-                resource: buffer.as_entire_binding(),
+                resource: resource.clone(),
             })
             .collect();
         self.device.create_bind_group(&wgpu::BindGroupDescriptor {

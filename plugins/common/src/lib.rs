@@ -4,6 +4,8 @@
 //! * [`exclusive`]: lock-free state for real-time streaming threads, atomic `f32` settings.
 //! * [`gpu`]: the one wgpu device and queue of the process, created lazily and shared by every
 //!   element, with adapter choice from the environment.
+//! * [`gpumemory`]: video frames in GPU buffers between elements (`memory:WgpuBuffer`), read
+//!   back when a CPU maps them.
 //! * [`inference`]: the ONNX Runtime environment (loaded at run time), session building with
 //!   execution-provider fallback, and the model locator.
 //! * [`pixels`]: float to 8-bit rounding of whole rows, vectorised; AVX2 builds of row
@@ -18,6 +20,7 @@ pub mod deepfilter;
 pub mod enums;
 pub mod exclusive;
 pub mod gpu;
+pub mod gpumemory;
 pub mod held;
 pub mod inference;
 pub mod pixels;
@@ -30,8 +33,10 @@ pub mod testing;
 /// Used as the last fallback only, so installed plugins never depend on it.
 pub(crate) const SOURCE_TREE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
-/// Defines a plugin of this project: `plugin!(name, init)` is `gst::plugin_define!` with the
-/// crate's description, version, licence and origin, the same for every plugin.
+/// Defines the collection's plugin library: `plugin!(name, init)` is `gst::plugin_define!` with
+/// the crate's description, version, licence and origin. Only `plugins/mediaai` uses it: every
+/// element lives in that one library so the process has one copy of this crate, hence one GPU
+/// device and one GPU memory type (see [`gpu`]).
 #[macro_export]
 macro_rules! plugin {
     ($name:ident, $init:ident) => {
@@ -47,6 +52,56 @@ macro_rules! plugin {
             env!("BUILD_REL_DATE")
         );
     };
+}
+
+/// How an element crate adds its elements to a plugin.
+pub type RegisterElements = fn(&gst::Plugin) -> Result<(), gst::glib::BoolError>;
+
+/// Registers `register`'s elements in a static plugin called `name`, for a program that links
+/// an element crate instead of loading the plugin library (the crates' own tests, the
+/// benchmarks). Exports no plugin symbol, so the crates stay plain rlibs.
+pub fn register_static_plugin(
+    name: &str,
+    description: &str,
+    register: RegisterElements,
+) -> Result<(), gst::glib::BoolError> {
+    use gst::glib::translate::{from_glib_borrow, ToGlibPtr};
+
+    unsafe extern "C" fn init(
+        plugin: *mut gst::ffi::GstPlugin,
+        data: gst::glib::ffi::gpointer,
+    ) -> gst::glib::ffi::gboolean {
+        // SAFETY: `data` is the `RegisterElements` that `register_static_plugin` passed, and
+        // `plugin` the live plugin GStreamer hands its init function.
+        let register: RegisterElements = unsafe { std::mem::transmute(data) };
+        let plugin: gst::glib::translate::Borrowed<gst::Plugin> =
+            unsafe { from_glib_borrow(plugin) };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| register(&plugin))) {
+            Ok(Ok(())) => gst::glib::ffi::GTRUE,
+            _ => gst::glib::ffi::GFALSE,
+        }
+    }
+
+    let version = env!("CARGO_PKG_VERSION");
+    let package = "gst-media-ai";
+    // SAFETY: every string is NUL-terminated for the call's duration (GStreamer copies them);
+    // the user data is a plain function pointer that `init` turns back.
+    let ok = unsafe {
+        gst::ffi::gst_plugin_register_static_full(
+            gst::subclass::MAJOR_VERSION,
+            gst::subclass::MINOR_VERSION,
+            name.to_glib_none().0,
+            description.to_glib_none().0,
+            Some(init),
+            version.to_glib_none().0,
+            "MIT/X11".to_glib_none().0,
+            package.to_glib_none().0,
+            package.to_glib_none().0,
+            env!("CARGO_PKG_REPOSITORY").to_glib_none().0,
+            register as *const () as gst::glib::ffi::gpointer,
+        )
+    };
+    gst::glib::result_from_gboolean!(ok, "Failed to register the static plugin {}", name)
 }
 
 /// Element metadata with the project's author line.

@@ -13,8 +13,14 @@ mod onnxfacedetect;
 pub mod tracker;
 pub mod yolo;
 
-fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+/// Adds this crate's elements to `plugin` (the collection's plugin library, `mediaai`, calls
+/// this for every element crate).
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     onnxfacedetect::register(plugin)
 }
 
-mediaai_common::plugin!(facedetect, plugin_init);
+/// Registers this crate's elements in a static plugin `facedetect`, for programs that link the
+/// crate rather than load the plugin library (its tests, benchmarks).
+pub fn plugin_register_static() -> Result<(), glib::BoolError> {
+    mediaai_common::register_static_plugin("facedetect", env!("CARGO_PKG_DESCRIPTION"), register)
+}

@@ -6,8 +6,9 @@ use std::sync::OnceLock;
 
 use bytemuck::{Pod, Zeroable};
 use mediaai_common::gpu::{self, GpuContext};
+use mediaai_common::gpumemory;
 
-use crate::cpu::Frame;
+use crate::cpu::{Frame, PackedFrame};
 use crate::kernel::MAX_RADIUS;
 use crate::planar::YuvLayout;
 use crate::regions::{bands, Blur, BlurOp, MaskRegion};
@@ -198,6 +199,25 @@ pub struct Pending {
     down: [(usize, usize); 3],
     staged: u64,
     submission: wgpu::SubmissionIndex,
+}
+
+/// Where a frame's bytes come from and go to.
+#[derive(Clone, Copy)]
+enum Io<'a> {
+    /// Mapped in system memory: uploaded, then read back through the staging ring.
+    Host(&'a Frame<'a>),
+    /// Already on the GPU: copied in and out on the GPU.
+    Resident(&'a wgpu::Buffer),
+}
+
+/// What [`GpuBlur::record`] submitted.
+enum Recorded {
+    /// No mask touches the frame.
+    Nothing,
+    /// A GPU-resident frame, written in place.
+    Resident,
+    /// A host frame whose rows wait in the staging ring.
+    Staged(Pending),
 }
 
 fn groups(n: u32) -> u32 {
@@ -440,7 +460,34 @@ impl GpuBlur {
             ));
         }
         let ctx = self.ctx;
-        ctx.checked(|| self.record(frame, job))
+        ctx.checked(|| self.record(Io::Host(frame), job))
+            .map(|r| match r {
+                Recorded::Staged(p) => Some(p),
+                Recorded::Nothing | Recorded::Resident => None,
+            })
+    }
+
+    /// Blurs a frame whose bytes are on the GPU (`mediaai_common::gpumemory`), laid out as this
+    /// engine was made for, in place: the rows the masks read are copied into the engine's
+    /// buffers and the rows they write copied back, in the one submission. Nothing crosses to
+    /// the host and nothing is waited for; the queue orders it before later work. `Ok(false)`:
+    /// nothing to write.
+    pub fn process_resident(&mut self, frame: &wgpu::Buffer, job: &Blur) -> Result<bool, String> {
+        if frame.size() < self.resident_len() {
+            return Err("GPU frame smaller than the negotiated caps".into());
+        }
+        let ctx = self.ctx;
+        ctx.checked(|| self.record(Io::Resident(frame), job))
+            .map(|r| matches!(r, Recorded::Resident))
+    }
+
+    /// Bytes of a frame as the engine lays it out (the span its ranges can reach).
+    fn resident_len(&self) -> u64 {
+        let len = match &self.yuv {
+            Some(y) => y.raw_len,
+            None => self.stride * self.height as usize,
+        };
+        (len as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT)
     }
 
     /// Waits for `pending` and writes its rows into `frame` (the frame it was submitted with).
@@ -457,6 +504,7 @@ impl GpuBlur {
             submission,
         } = pending;
         let ctx = self.ctx;
+        gpumemory::count_download();
         ctx.checked(|| {
             ctx.finish_read(&self.staging[slot], staged, Some(submission), |bytes| {
                 let mut at = 0usize;
@@ -474,7 +522,7 @@ impl GpuBlur {
         self.busy[pending.slot] = false;
     }
 
-    fn record(&mut self, frame: &Frame, job: &Blur) -> Result<Option<Pending>, String> {
+    fn record(&mut self, io: Io, job: &Blur) -> Result<Recorded, String> {
         let Blur {
             regions,
             shape,
@@ -486,7 +534,7 @@ impl GpuBlur {
         } = *job;
         let regions = &regions[..regions.len().min(MAX_REGIONS)];
         let Some(bands) = bands(regions, op, self.height) else {
-            return Ok(None);
+            return Ok(Recorded::Nothing);
         };
         let queue = &self.ctx.queue;
         let (radius, block) = match op {
@@ -522,24 +570,37 @@ impl GpuBlur {
             queue.write_buffer(&self.weights, 0, bytemuck::cast_slice(weights));
             self.weights_generation = Some(weights_generation);
         }
-        // Byte ranges of the frame the masks read (uploaded) and write (read back): the rows
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("gpublur frame"),
+            });
+        let aligned = |(a, b): (usize, usize)| {
+            (
+                a as u64,
+                ((b - a) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+            )
+        };
+        // Byte ranges of the frame the masks read (brought in) and write (taken out): the rows
         // of the packed frame, or the rows of each plane.
-        let down = match frame {
-            Frame::Packed(frame) => {
-                let len = frame.data.len();
+        let frame_len = match io {
+            Io::Host(Frame::Packed(f)) => f.data.len(),
+            Io::Host(Frame::Yuv { data, .. }) => data.len(),
+            Io::Resident(_) => self.resident_len() as usize,
+        };
+        let (up, down, target) = match &self.yuv {
+            None => {
                 let rows = |(a, b): (u32, u32)| {
                     let (a, b) = (
                         a as usize * self.stride,
-                        (b as usize * self.stride).min(len),
+                        (b as usize * self.stride).min(frame_len),
                     );
                     [(a, b), (0, 0), (0, 0)]
                 };
-                let (up, down) = (rows(bands.read), rows(bands.write));
-                queue.write_buffer(&self.frame, up[0].0 as u64, &frame.data[up[0].0..up[0].1]);
-                down
+                (rows(bands.read), rows(bands.write), &self.frame)
             }
-            Frame::Yuv { data, .. } => {
-                let yuv = self.yuv.as_ref().expect("checked above");
+            Some(yuv) => {
                 let l = &yuv.layout;
                 let planes = Planes {
                     luma_offset: l.luma.offset as u32,
@@ -556,32 +617,34 @@ impl GpuBlur {
                     pad: 0,
                 };
                 queue.write_buffer(&yuv.planes, 0, bytemuck::bytes_of(&planes));
-                let (up, down) = (l.row_ranges(bands.read), l.row_ranges(bands.write));
-                for &(a, b) in up.iter().filter(|r| r.1 > r.0) {
-                    queue.write_buffer(&yuv.raw, a as u64, &data[a..b]);
-                }
-                down
+                (
+                    l.row_ranges(bands.read),
+                    l.row_ranges(bands.write),
+                    &yuv.raw,
+                )
             }
         };
+        if let Io::Host(_) = io {
+            gpumemory::count_upload();
+        }
+        for &r in up.iter().filter(|r| r.1 > r.0) {
+            match io {
+                Io::Host(Frame::Packed(PackedFrame { data, .. }) | Frame::Yuv { data, .. }) => {
+                    queue.write_buffer(target, r.0 as u64, &data[r.0..r.1])
+                }
+                Io::Resident(src) => {
+                    let (offset, len) = aligned(r);
+                    encoder.copy_buffer_to_buffer(src, offset, target, offset, len);
+                }
+            }
+        }
 
         let max_w = regions.iter().map(|r| r.width()).max().unwrap_or(1);
         let max_h = regions.iter().map(|r| r.height()).max().unwrap_or(1);
         let n = regions.len() as u32;
-        let mut encoder = self
-            .ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("gpublur frame"),
-            });
         // The passes read the uploaded frame and write `out`; its rows start as a copy so pixels
         // outside every mask come back exactly as they went up (YUV: the unpack pass writes
         // both).
-        let aligned = |(a, b): (usize, usize)| {
-            (
-                a as u64,
-                ((b - a) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
-            )
-        };
         if self.yuv.is_none() {
             let (d0, dl) = aligned(down[0]);
             encoder.copy_buffer_to_buffer(&self.frame, d0, &self.out, d0, dl);
@@ -676,10 +739,19 @@ impl GpuBlur {
                 );
             }
         }
+        let source = self.yuv.as_ref().map_or(&self.out, |y| &y.raw);
+        if let Io::Resident(frame) = io {
+            // Written rows straight back into the frame: no readback, no wait.
+            for &r in down.iter().filter(|r| r.1 > r.0) {
+                let (offset, len) = aligned(r);
+                encoder.copy_buffer_to_buffer(source, offset, frame, offset, len);
+            }
+            queue.submit(Some(encoder.finish()));
+            return Ok(Recorded::Resident);
+        }
         // Every written range into this frame's staging buffer, one after another.
         let slot = self.next_slot;
         let staging = &self.staging[slot];
-        let source = self.yuv.as_ref().map_or(&self.out, |y| &y.raw);
         let mut staged = 0u64;
         for &r in down.iter().filter(|r| r.1 > r.0) {
             let (offset, len) = aligned(r);
@@ -690,7 +762,7 @@ impl GpuBlur {
         self.ctx.begin_read(staging, staged);
         self.busy[slot] = true;
         self.next_slot = (slot + 1) % STAGING_RING;
-        Ok(Some(Pending {
+        Ok(Recorded::Staged(Pending {
             slot,
             down,
             staged,

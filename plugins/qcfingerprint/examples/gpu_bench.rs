@@ -1,9 +1,11 @@
-//! The statistics stage alone on a 1080p and a 4K I420 frame: the GPU histograms (upload,
-//! one submission, readback, finalize) beside the CPU path, median ms per frame:
+//! The statistics stage alone on a 1080p and a 4K I420 frame: the GPU measurements (upload,
+//! one submission, readback of histograms, fingerprint grid and differences, finalize) beside
+//! the CPU statistics, median ms per frame:
 //! `cargo run --release -p gst-plugin-qcfingerprint --example gpu_bench [FRAMES]`.
 //! Needs only a Vulkan driver, not GStreamer.
 
-use gstqcfingerprint::gpu::GpuHistograms;
+use gstqcfingerprint::fingerprint::Fingerprinter;
+use gstqcfingerprint::gpu::{GpuAnalysis, GridSampling, Source};
 use gstqcfingerprint::stats::{finalize, Analyser, FrameStats, Plane};
 use mediaai_common::bench::{adapter_line, median};
 use std::time::Instant;
@@ -29,15 +31,25 @@ fn main() {
             Plane::tight(&frame[y + c..], w / 2, h / 2),
         ];
         let layout = gstqcfingerprint::gpu::i420_layout(w, h);
-        let gpu = GpuHistograms::new(frame.len(), layout).expect("a GPU adapter");
-        let mut hist = [[0u64; 256]; 3];
+        let fingerprinter = Fingerprinter::new(w, h);
+        let (column_cell, row_cell, steps) = fingerprinter.sampling();
+        let mut gpu = GpuAnalysis::new(
+            frame.len(),
+            layout,
+            GridSampling {
+                column_cell,
+                row_cell,
+                steps,
+            },
+        )
+        .expect("a GPU adapter");
         let (mut a, mut b) = (FrameStats::default(), FrameStats::default());
         let g = median(
             (0..frames)
                 .map(|_| {
                     let t = Instant::now();
-                    gpu.histograms(&frame, &mut hist).unwrap();
-                    finalize(&hist, 37, &mut a);
+                    let m = gpu.measure(Source::Host(&frame)).unwrap();
+                    finalize(m.histograms, 37, &mut a);
                     t.elapsed().as_secs_f64() * 1e3
                 })
                 .collect(),

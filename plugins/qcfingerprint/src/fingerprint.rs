@@ -21,6 +21,8 @@ pub struct Fingerprinter {
     steps: (usize, usize),
     sums: [[u32; GRID]; GRID],
     counts: [[u32; GRID]; GRID],
+    /// Samples per cell, which depend on the size alone (for sums made elsewhere: the GPU).
+    sample_counts: [[u32; GRID]; GRID],
 }
 
 /// Rows and columns read: every `step`-th, leaving about 8 per cell (all of them in small
@@ -37,7 +39,7 @@ impl Fingerprinter {
                 .map(|i| (i * step(n) * GRID / n.max(1)) as u8)
                 .collect()
         };
-        Fingerprinter {
+        let mut f = Fingerprinter {
             cos: std::array::from_fn(|u| {
                 std::array::from_fn(|i| {
                     (std::f32::consts::PI * u as f32 * (2 * i + 1) as f32 / (2 * GRID) as f32).cos()
@@ -48,7 +50,35 @@ impl Fingerprinter {
             steps: (step(width), step(height)),
             sums: [[0; GRID]; GRID],
             counts: [[0; GRID]; GRID],
+            sample_counts: [[0; GRID]; GRID],
+        };
+        // The samples `hash` takes: rows inside the picture, every sampled column.
+        let (sx, sy) = f.steps;
+        for (r, &cy) in f.row_cell.iter().enumerate() {
+            if r * sy >= height {
+                break;
+            }
+            for &cx in f.column_cell.iter().take(width.div_ceil(sx)) {
+                f.sample_counts[cy as usize][cx as usize] += 1;
+            }
         }
+        f
+    }
+
+    /// Grid cell of each sampled column, then of each sampled row, and the sampling steps
+    /// (columns, rows): what a GPU pass needs to make the sums [`Self::hash_of_sums`] takes.
+    pub fn sampling(&self) -> (&[u8], &[u8], (usize, usize)) {
+        (&self.column_cell, &self.row_cell, self.steps)
+    }
+
+    /// The hash of a luma plane whose samples were summed into `sums` (row-major 32x32 cells)
+    /// elsewhere, from the samples [`Self::sampling`] names: equal to [`Self::hash`] of it.
+    pub fn hash_of_sums(&mut self, sums: &[u32]) -> u64 {
+        for (row, chunk) in self.sums.iter_mut().zip(sums.chunks_exact(GRID)) {
+            row.copy_from_slice(chunk);
+        }
+        self.counts = self.sample_counts;
+        self.finish()
     }
 
     /// The hash of a luma plane (of the size given at `new`).
@@ -68,6 +98,11 @@ impl Fingerprinter {
                 counts[cx as usize] += 1;
             }
         }
+        self.finish()
+    }
+
+    /// The hash of the grid in `sums` and `counts`.
+    fn finish(&self) -> u64 {
         // Cells no sample fell in (pictures under 32 pixels across) take their neighbour's.
         let mut grid = [[0f32; GRID]; GRID];
         for y in 0..GRID {

@@ -58,7 +58,9 @@ fn hex(value: u64, buf: &mut [u8; 16]) -> &str {
     std::str::from_utf8(buf).expect("hex digits are ASCII")
 }
 
-fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+/// Adds this crate's elements to `plugin` (the collection's plugin library, `mediaai`, calls
+/// this for every element crate).
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     {
         use gst::prelude::*;
         ReportFormat::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
@@ -67,4 +69,8 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     qcaudio::register(plugin)
 }
 
-mediaai_common::plugin!(qcfingerprint, plugin_init);
+/// Registers this crate's elements in a static plugin `qcfingerprint`, for programs that link the
+/// crate rather than load the plugin library (its tests, benchmarks).
+pub fn plugin_register_static() -> Result<(), glib::BoolError> {
+    mediaai_common::register_static_plugin("qcfingerprint", env!("CARGO_PKG_DESCRIPTION"), register)
+}

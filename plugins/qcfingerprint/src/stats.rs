@@ -172,6 +172,27 @@ pub fn mean_abs_difference(a: [Plane; 3], b: [Plane; 3]) -> f64 {
     total / 3.0
 }
 
+/// [`mean_abs_difference`] from per-row sums of absolute differences (`rows` apart, plane
+/// after plane, as the GPU path makes them) of planes of `sizes`: the same number.
+pub fn mean_abs_difference_of_rows(
+    row_sums: &[u32],
+    rows: usize,
+    sizes: [(usize, usize); 3],
+) -> f64 {
+    let total: f64 = sizes
+        .iter()
+        .enumerate()
+        .map(|(p, &(w, h))| {
+            let sad: u64 = row_sums[p * rows..p * rows + h.min(rows)]
+                .iter()
+                .map(|&v| v as u64)
+                .sum();
+            sad as f64 / ((w * h).max(1) as f64 * 255.0)
+        })
+        .sum();
+    total / 3.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

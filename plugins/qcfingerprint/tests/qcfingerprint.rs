@@ -333,28 +333,67 @@ fn fingerprints_find_reencoded_scaled_and_colour_shifted_copies_and_nothing_else
 }
 
 #[test]
-fn the_gpu_histograms_give_the_cpu_statistics_exactly() {
-    use gstqcfingerprint::gpu::GpuHistograms;
-    use gstqcfingerprint::stats::{finalize, Analyser, FrameStats, Plane};
+fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
+    use gstqcfingerprint::fingerprint::Fingerprinter;
+    use gstqcfingerprint::gpu::{GpuAnalysis, GridSampling, Source};
+    use gstqcfingerprint::stats::{self, finalize, Analyser, FrameStats, Plane};
     let wide = wide_picture("astronaut.png");
-    let frame = window(&wide, 37);
-    let (y, c) = (W * H, W * H / 4);
-    let planes = [
-        Plane::tight(&frame[..y], W, H),
-        Plane::tight(&frame[y..y + c], W / 2, H / 2),
-        Plane::tight(&frame[y + c..], W / 2, H / 2),
-    ];
-    let mut cpu = FrameStats::default();
-    Analyser::new(H).measure(planes, 37, &mut cpu);
-    let layout = gstqcfingerprint::gpu::i420_layout(W, H);
-    let gpu = GpuHistograms::new(frame.len(), layout).expect("a GPU adapter (lavapipe in CI)");
-    let mut histograms = [[0u64; 256]; 3];
-    let mut stats = FrameStats::default();
-    for _ in 0..2 {
-        gpu.histograms(&frame, &mut histograms).unwrap();
-        finalize(&histograms, 37, &mut stats);
-        assert_eq!(stats, cpu);
+    fn planes(frame: &[u8]) -> [Plane<'_>; 3] {
+        let (y, c) = (W * H, W * H / 4);
+        [
+            Plane::tight(&frame[..y], W, H),
+            Plane::tight(&frame[y..y + c], W / 2, H / 2),
+            Plane::tight(&frame[y + c..y + 2 * c], W / 2, H / 2),
+        ]
     }
+    let (first, second) = (window(&wide, 37), window(&wide, 45));
+    let mut fingerprinter = Fingerprinter::new(W, H);
+    let (column_cell, row_cell, steps) = fingerprinter.sampling();
+    let (column_cell, row_cell) = (column_cell.to_vec(), row_cell.to_vec());
+    let layout = gstqcfingerprint::gpu::i420_layout(W, H);
+    let mut gpu = GpuAnalysis::new(
+        first.len(),
+        layout,
+        GridSampling {
+            column_cell: &column_cell,
+            row_cell: &row_cell,
+            steps,
+        },
+    )
+    .expect("a GPU adapter (lavapipe in CI)");
+    let sizes = [(W, H), (W / 2, H / 2), (W / 2, H / 2)];
+    for (i, frame) in [&first, &second].into_iter().enumerate() {
+        let mut cpu = FrameStats::default();
+        Analyser::new(H).measure(planes(frame), 37, &mut cpu);
+        let cpu_hash = fingerprinter.hash(planes(frame)[0]);
+        let m = gpu.measure(Source::Host(frame)).unwrap();
+        let mut stats = FrameStats::default();
+        finalize(m.histograms, 37, &mut stats);
+        assert_eq!(stats, cpu, "frame {i}: statistics");
+        let grid = m.grid.to_vec();
+        let differences = m.differences.map(<[u32]>::to_vec);
+        assert_eq!(
+            fingerprinter.hash_of_sums(&grid),
+            cpu_hash,
+            "frame {i}: fingerprint"
+        );
+        match differences {
+            None => assert_eq!(i, 0, "only the first frame has no reference"),
+            Some(d) => {
+                let expected = stats::mean_abs_difference(planes(&first), planes(frame));
+                assert!(expected > 0.0);
+                let got = stats::mean_abs_difference_of_rows(&d, gpu.rows(), sizes);
+                assert_eq!(got, expected, "frame {i}: difference");
+            }
+        }
+        gpu.keep_as_reference();
+    }
+}
+
+#[test]
+fn the_measurement_shaders_validate_with_naga() {
+    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/qc_grid.wgsl"));
+    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/qc_difference.wgsl"));
 }
 
 #[test]

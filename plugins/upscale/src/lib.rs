@@ -16,8 +16,14 @@ mod upscale;
 
 pub use upscale::{Backend, Method, Scale};
 
-fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+/// Adds this crate's elements to `plugin` (the collection's plugin library, `mediaai`, calls
+/// this for every element crate).
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     upscale::register(plugin)
 }
 
-mediaai_common::plugin!(upscale, plugin_init);
+/// Registers this crate's elements in a static plugin `upscale`, for programs that link the
+/// crate rather than load the plugin library (its tests, benchmarks).
+pub fn plugin_register_static() -> Result<(), glib::BoolError> {
+    mediaai_common::register_static_plugin("upscale", env!("CARGO_PKG_DESCRIPTION"), register)
+}

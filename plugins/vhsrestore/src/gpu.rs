@@ -9,6 +9,7 @@
 use std::num::NonZeroU64;
 
 use mediaai_common::gpu::{self, GpuContext};
+use mediaai_common::gpumemory;
 
 use crate::stages::{falls, Finish, Plane};
 
@@ -203,6 +204,7 @@ impl GpuRestore {
             .queue
             .write_buffer_with(&self.frames, (slot * self.slot_bytes) as u64, size)
             .ok_or("GPU upload refused")?;
+        gpumemory::count_upload();
         for (p, plane) in planes.iter().enumerate() {
             for y in 0..plane.height {
                 let at = self.offsets[p] + y * self.strides[p];
@@ -282,44 +284,13 @@ impl GpuRestore {
     ) -> Result<(), String> {
         let ctx = self.ctx;
         let n = jobs.len().min(2);
-        for (k, planes) in jobs[..n].iter().enumerate() {
-            let mut bytes = [0u8; 3 * PARAMS_BYTES];
-            for (p, job) in planes.iter().enumerate() {
-                let params = self.params(k, p, job);
-                bytes[p * PARAMS_BYTES..(p + 1) * PARAMS_BYTES].copy_from_slice(&params);
-            }
-            ctx.queue.write_buffer(&self.params[k], 0, &bytes);
-        }
-        let max = |f: &dyn Fn(usize) -> usize| (0..3).map(f).max().unwrap_or(0) as u32;
-        let (width, height) = (max(&|p| self.sizes[p].0), max(&|p| self.sizes[p].1));
-        let words = max(&|p| self.strides[p] / 4);
         let len = (n * self.slot_bytes) as u64;
         ctx.checked(|| {
-            let mut enc = ctx
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("vhsrestore"),
-                });
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("vhsrestore"),
-                    timestamp_writes: None,
-                });
-                for binds in &self.binds[..n] {
-                    pass.set_pipeline(&self.source);
-                    pass.set_bind_group(0, &binds[0], &[]);
-                    pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
-                    pass.set_pipeline(&self.columns);
-                    pass.set_bind_group(0, &binds[1], &[]);
-                    pass.dispatch_workgroups(width.div_ceil(64), height.div_ceil(STRIPE), 3);
-                    pass.set_pipeline(&self.pack);
-                    pass.set_bind_group(0, &binds[2], &[]);
-                    pass.dispatch_workgroups(words.div_ceil(64), height, 3);
-                }
-            }
+            let mut enc = self.record(&jobs[..n]);
             enc.copy_buffer_to_buffer(&self.packed, 0, &self.readback, 0, len);
             let submission = ctx.queue.submit([enc.finish()]);
             ctx.begin_read(&self.readback, len);
+            gpumemory::count_download();
             ctx.finish_read(&self.readback, len, Some(submission), |bytes| {
                 for k in 0..n {
                     for p in 0..3 {
@@ -340,5 +311,73 @@ impl GpuRestore {
                 }
             })
         })
+    }
+
+    /// As [`Self::run`], but each output frame is written into a GPU buffer of `outputs`
+    /// (frames that stay on the GPU, laid out as [`Self::frame_layout`] says): copied there in
+    /// the same submission, nothing read back or waited for.
+    pub fn run_into(
+        &mut self,
+        jobs: &[[PlaneJob; 3]],
+        outputs: &[&wgpu::Buffer],
+    ) -> Result<(), String> {
+        let ctx = self.ctx;
+        let n = jobs.len().min(2).min(outputs.len());
+        let slot = self.slot_bytes as u64;
+        if outputs[..n].iter().any(|o| o.size() < slot) {
+            return Err("GPU output frame smaller than the restored frame".into());
+        }
+        ctx.checked(|| {
+            let mut enc = self.record(&jobs[..n]);
+            for (k, out) in outputs[..n].iter().enumerate() {
+                enc.copy_buffer_to_buffer(&self.packed, k as u64 * slot, out, 0, slot);
+            }
+            ctx.queue.submit([enc.finish()]);
+            Ok(())
+        })
+    }
+
+    /// Where the restored planes lie in an output frame: byte offset and row stride of each.
+    pub fn frame_layout(&self) -> ([usize; 3], [usize; 3]) {
+        (self.offsets, self.strides)
+    }
+
+    /// Writes the parameters of `jobs` and records their passes.
+    fn record(&mut self, jobs: &[[PlaneJob; 3]]) -> wgpu::CommandEncoder {
+        let ctx = self.ctx;
+        for (k, planes) in jobs.iter().enumerate() {
+            let mut bytes = [0u8; 3 * PARAMS_BYTES];
+            for (p, job) in planes.iter().enumerate() {
+                let params = self.params(k, p, job);
+                bytes[p * PARAMS_BYTES..(p + 1) * PARAMS_BYTES].copy_from_slice(&params);
+            }
+            ctx.queue.write_buffer(&self.params[k], 0, &bytes);
+        }
+        let max = |f: &dyn Fn(usize) -> usize| (0..3).map(f).max().unwrap_or(0) as u32;
+        let (width, height) = (max(&|p| self.sizes[p].0), max(&|p| self.sizes[p].1));
+        let words = max(&|p| self.strides[p] / 4);
+        let mut enc = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("vhsrestore"),
+            });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("vhsrestore"),
+                timestamp_writes: None,
+            });
+            for binds in &self.binds[..jobs.len()] {
+                pass.set_pipeline(&self.source);
+                pass.set_bind_group(0, &binds[0], &[]);
+                pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
+                pass.set_pipeline(&self.columns);
+                pass.set_bind_group(0, &binds[1], &[]);
+                pass.dispatch_workgroups(width.div_ceil(64), height.div_ceil(STRIPE), 3);
+                pass.set_pipeline(&self.pack);
+                pass.set_bind_group(0, &binds[2], &[]);
+                pass.dispatch_workgroups(words.div_ceil(64), height, 3);
+            }
+        }
+        enc
     }
 }

@@ -13,8 +13,14 @@ mod vhsrestore;
 
 pub use vhsrestore::{Backend, Deinterlace, FieldOrder, Rate};
 
-fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+/// Adds this crate's elements to `plugin` (the collection's plugin library, `mediaai`, calls
+/// this for every element crate).
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     vhsrestore::register(plugin)
 }
 
-mediaai_common::plugin!(vhsrestore, plugin_init);
+/// Registers this crate's elements in a static plugin `vhsrestore`, for programs that link the
+/// crate rather than load the plugin library (its tests, benchmarks).
+pub fn plugin_register_static() -> Result<(), glib::BoolError> {
+    mediaai_common::register_static_plugin("vhsrestore", env!("CARGO_PKG_DESCRIPTION"), register)
+}

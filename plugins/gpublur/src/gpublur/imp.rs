@@ -23,8 +23,8 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
-use mediaai_common::held;
 use mediaai_common::roi::{self, RegionBox};
+use mediaai_common::{gpumemory, held};
 
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
 use crate::cpu::{CpuBlur, Frame, PackedFrame};
@@ -362,7 +362,7 @@ impl ElementImpl for GpuBlur {
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             use gst_video::VideoFormat as F;
-            mediaai_common::templates::in_place_video(&[
+            mediaai_common::templates::gpu_or_system_video(&[
                 F::Rgba,
                 F::Bgra,
                 F::Argb,
@@ -389,6 +389,26 @@ impl BaseTransformImpl for GpuBlur {
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
         *self.state.lock().expect("state lock is never poisoned") = None;
         Ok(())
+    }
+
+    fn transform_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        filter: Option<&gst::Caps>,
+    ) -> Option<gst::Caps> {
+        // Frames on the GPU or in system memory either side: a GPU frame going on under
+        // system-memory caps is read back when the next element maps it.
+        Some(gpumemory::transform_caps_in_place(direction, caps, filter))
+    }
+
+    fn fixate_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        othercaps: gst::Caps,
+    ) -> gst::Caps {
+        self.parent_fixate_caps(direction, caps, gpumemory::gpu_first(othercaps))
     }
 
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
@@ -830,6 +850,9 @@ impl GpuBlur {
         let Some(job) = self.job(state, fs) else {
             return Ok(gst::FlowSuccess::Ok);
         };
+        if self.blur_resident(state, buf, &job) {
+            return Ok(gst::FlowSuccess::Ok);
+        }
         self.with_frame(state, buf, |state, frame| self.run(state, frame, &job))?;
         Ok(gst::FlowSuccess::Ok)
     }
@@ -848,6 +871,50 @@ impl GpuBlur {
         }
     }
 
+    /// Blurs a buffer whose frame is on the GPU (`memory:WgpuBuffer`) where it lies, when the
+    /// GPU engine can take it as its planes lie: no upload, readback or wait. `false` leaves
+    /// it to the mapped path (which reads it back on map).
+    fn blur_resident(&self, state: &mut State, buf: &gst::BufferRef, job: &Job) -> bool {
+        let Some(frame) = gpumemory::buffer_gpu_frame(buf) else {
+            return false;
+        };
+        let Engine::Gpu(g) = &mut state.engine else {
+            return false;
+        };
+        if let Some(meta) = buf.meta::<gst_video::VideoMeta>() {
+            let as_caps = match state.yuv {
+                Some(engine) => {
+                    yuv_layout(&state.info, meta.offset(), meta.stride()) == Some(engine)
+                }
+                None => meta.offset()[0] == 0 && meta.stride()[0] == state.info.stride()[0],
+            };
+            if !as_caps {
+                return false;
+            }
+        }
+        let Ok(ctx) = mediaai_common::gpu::context() else {
+            return false;
+        };
+        let blur = job.with(
+            &state.masks,
+            &state.kernel,
+            state.kernel_generation,
+            state.alpha_index,
+        );
+        match g.process_resident(frame.gpu_buffer(ctx), &blur) {
+            Ok(written) => {
+                if written {
+                    frame.written_on_gpu();
+                }
+                true
+            }
+            Err(e) => {
+                self.fall_back_to_cpu(state, &e);
+                false
+            }
+        }
+    }
+
     /// Blurs `buffer` with `state.masks` through the held path: submitted to the GPU and
     /// finished once the next frame is submitted (pipelined), or blurred now; either way it
     /// reaches `ready` in arrival order.
@@ -859,6 +926,7 @@ impl GpuBlur {
     ) -> Result<(), gst::FlowError> {
         let pending = match self.job(state, fs) {
             None => None,
+            Some(job) if self.blur_resident(state, &buffer, &job) => None,
             Some(job) => self.with_frame(state, buffer.make_mut(), |state, frame| {
                 if state.depth() > 0 {
                     if let Engine::Gpu(g) = &mut state.engine {

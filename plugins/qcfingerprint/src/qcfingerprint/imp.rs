@@ -5,14 +5,17 @@ use std::sync::{LazyLock, Mutex};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use gst_base::prelude::BaseTransformExt;
 use gst_base::subclass::prelude::*;
 
 use std::collections::VecDeque;
 
+use mediaai_common::gpumemory;
+
 use super::Backend;
 use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
 use crate::fingerprint::{self, Fingerprinter};
-use crate::gpu::GpuHistograms;
+use crate::gpu::{GpuAnalysis, GridSampling, Source};
 use crate::report::{Report, Value};
 use crate::shared::{self, secs};
 use crate::stats::{self, Analyser, FrameStats, Plane};
@@ -94,8 +97,8 @@ struct State {
     report: Option<Report>,
     fingerprinter: Fingerprinter,
     matcher: Option<Matcher>,
-    /// The statistics' GPU path, when in use, and the histograms it reads back.
-    gpu: Option<GpuHistograms>,
+    /// The measurements' GPU path, when in use, and the histograms it reads back.
+    gpu: Option<GpuAnalysis>,
     histograms: [[u64; 256]; 3],
 }
 
@@ -312,7 +315,7 @@ impl ElementImpl for QcFingerprint {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(|| mediaai_common::templates::in_place_video(&FORMATS));
+            LazyLock::new(|| mediaai_common::templates::gpu_or_system_video(&FORMATS));
         TEMPLATES.as_ref()
     }
 }
@@ -320,6 +323,23 @@ impl ElementImpl for QcFingerprint {
 /// Seconds as nanoseconds.
 fn ns(seconds: f64) -> Ns {
     (seconds * 1e9).round() as Ns
+}
+
+/// Width and height of each of the three planes.
+fn plane_sizes(info: &gst_video::VideoInfo) -> [(usize, usize); 3] {
+    std::array::from_fn(|p| {
+        (
+            info.comp_width(p as u8) as usize,
+            info.comp_height(p as u8) as usize,
+        )
+    })
+}
+
+/// Whether `buf`'s planes lie where the caps put them (no video meta saying otherwise).
+fn lies_as_caps(buf: &gst::BufferRef, info: &gst_video::VideoInfo) -> bool {
+    buf.meta::<gst_video::VideoMeta>().is_none_or(|m| {
+        m.offset()[..3] == info.offset()[..3] && m.stride()[..3] == info.stride()[..3]
+    })
 }
 
 /// The three planes of a mapped frame (the formats are all three-plane YUV).
@@ -333,9 +353,31 @@ impl BaseTransformImpl for QcFingerprint {
     const PASSTHROUGH_ON_SAME_CAPS: bool = true;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
 
+    fn transform_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        filter: Option<&gst::Caps>,
+    ) -> Option<gst::Caps> {
+        // Buffers pass untouched: frames on the GPU may go on under system-memory caps (they
+        // are read back when the next element maps them).
+        Some(gpumemory::transform_caps_in_place(direction, caps, filter))
+    }
+
+    fn fixate_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        othercaps: gst::Caps,
+    ) -> gst::Caps {
+        self.parent_fixate_caps(direction, caps, gpumemory::gpu_first(othercaps))
+    }
+
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
         let info = gst_video::VideoInfo::from_caps(incaps)
             .map_err(|_| gst::loggable_error!(CAT, "invalid caps {incaps}"))?;
+        // Measuring only: buffers pass as they came, also from GPU to system-memory caps.
+        self.obj().set_passthrough(true);
         let s = self.settings.lock().expect("settings lock").clone();
         // A new format goes on with the same report; only the first caps open it.
         let report = match self.state.lock().expect("state lock").take() {
@@ -370,9 +412,21 @@ impl BaseTransformImpl for QcFingerprint {
                 info.comp_height(p as u8),
             ]
         });
+        let fingerprinter = Fingerprinter::new(info.width() as usize, info.height() as usize);
         let gpu = mediaai_common::gpu::Backend::from(s.backend)
             .open(
-                || GpuHistograms::new(info.size(), planes),
+                || {
+                    let (column_cell, row_cell, steps) = fingerprinter.sampling();
+                    GpuAnalysis::new(
+                        info.size(),
+                        planes,
+                        GridSampling {
+                            column_cell,
+                            row_cell,
+                            steps,
+                        },
+                    )
+                },
                 |e| gst::warning!(CAT, imp = self, "no GPU ({e}): statistics on the CPU"),
             )
             .map_err(|e| {
@@ -395,7 +449,7 @@ impl BaseTransformImpl for QcFingerprint {
             message_interval: s.message_interval.nseconds(),
             end: 0,
             report,
-            fingerprinter: Fingerprinter::new(info.width() as usize, info.height() as usize),
+            fingerprinter,
             matcher,
             info,
         };
@@ -416,20 +470,39 @@ impl BaseTransformImpl for QcFingerprint {
             // Nothing to place it in time: measured for nothing, passed on.
             return Ok(gst::FlowSuccess::Ok);
         };
-        let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), &state.info)
-            .map_err(|_| {
-            gst::element_imp_error!(
-                self,
-                gst::StreamError::Format,
-                ["buffer too small for its caps"]
-            );
-            gst::FlowError::Error
-        })?;
-        let on_gpu = match &state.gpu {
+        // The GPU path measures everything (statistics, fingerprint, difference) from the
+        // frame where it lies; a GPU frame is never read back here.
+        let on_gpu = match state.gpu.as_mut() {
             Some(g) => {
-                let map = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
-                match g.histograms(map.as_slice(), &mut state.histograms) {
-                    Ok(()) => true,
+                let resident = gpumemory::buffer_gpu_frame(buf)
+                    .filter(|_| lies_as_caps(buf, &state.info))
+                    .zip(mediaai_common::gpu::context().ok());
+                let host;
+                let source = match resident {
+                    Some((frame, ctx)) => Source::Gpu(frame.gpu_buffer(ctx)),
+                    None => {
+                        host = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
+                        if host.size() < state.info.size() {
+                            gst::element_imp_error!(
+                                self,
+                                gst::StreamError::Format,
+                                ["buffer too small for its caps"]
+                            );
+                            return Err(gst::FlowError::Error);
+                        }
+                        Source::Host(host.as_slice())
+                    }
+                };
+                let rows = g.rows();
+                match g.measure(source) {
+                    Ok(m) => {
+                        state.histograms = *m.histograms;
+                        let hash = state.fingerprinter.hash_of_sums(m.grid);
+                        let difference = m.differences.map_or(0.0, |d| {
+                            stats::mean_abs_difference_of_rows(d, rows, plane_sizes(&state.info))
+                        });
+                        Some((hash, difference))
+                    }
                     Err(e) => {
                         gst::element_imp_warning!(
                             self,
@@ -437,35 +510,63 @@ impl BaseTransformImpl for QcFingerprint {
                             ["GPU statistics failed ({e}); going on with the CPU"]
                         );
                         state.gpu = None;
-                        false
+                        None
                     }
                 }
             }
-            None => false,
+            None => None,
         };
-        if on_gpu {
-            stats::finalize(&state.histograms, state.black_level, &mut state.stats);
-        } else {
-            state
-                .analyser
-                .measure(planes(&frame), state.black_level, &mut state.stats);
+        let frame = match on_gpu {
+            Some(_) => None,
+            None => Some(
+                gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), &state.info)
+                    .map_err(|_| {
+                        gst::element_imp_error!(
+                            self,
+                            gst::StreamError::Format,
+                            ["buffer too small for its caps"]
+                        );
+                        gst::FlowError::Error
+                    })?,
+            ),
+        };
+        match &frame {
+            None => stats::finalize(&state.histograms, state.black_level, &mut state.stats),
+            Some(frame) => {
+                state
+                    .analyser
+                    .measure(planes(frame), state.black_level, &mut state.stats)
+            }
         }
         state.end = pts + buf.duration().map_or(0, |d| d.nseconds());
         let st = &state.stats;
         let black_share = st.black_pixels as f64 / st.pixels.max(1) as f64;
         let mut events: [Option<Event>; 2] = [state.black.frame(pts, black_share), None];
-        let difference = match &state.reference {
-            Some(r) => {
-                let rf =
-                    gst_video::VideoFrameRef::from_buffer_ref_readable(r.as_ref(), &state.info)
+        let (hash, difference) = match (&frame, on_gpu) {
+            (_, Some(measured)) => measured,
+            (Some(frame), None) => {
+                let difference = match &state.reference {
+                    Some(r) => {
+                        let rf = gst_video::VideoFrameRef::from_buffer_ref_readable(
+                            r.as_ref(),
+                            &state.info,
+                        )
                         .map_err(|_| gst::FlowError::Error)?;
-                stats::mean_abs_difference(planes(&rf), planes(&frame))
+                        stats::mean_abs_difference(planes(&rf), planes(frame))
+                    }
+                    None => 0.0,
+                };
+                (state.fingerprinter.hash(planes(frame)[0]), difference)
             }
-            None => 0.0,
+            (None, None) => unreachable!("a frame is mapped whenever the GPU measured nothing"),
         };
         let (freeze, new_reference) = state.freeze.frame(pts, difference);
         if new_reference {
-            state.reference = Some(buf.clone());
+            match state.gpu.as_mut() {
+                // The reference stays on the GPU: a copy there, no buffer held.
+                Some(g) => g.keep_as_reference(),
+                None => state.reference = Some(buf.clone()),
+            }
         }
         match freeze {
             Some(Freeze::Started(start)) => {
@@ -474,7 +575,6 @@ impl BaseTransformImpl for QcFingerprint {
             Some(Freeze::Ended(e)) => events[1] = Some(e),
             None => {}
         }
-        let hash = state.fingerprinter.hash(planes(&frame)[0]);
         if let Some(change) = state.matcher.as_mut().and_then(|m| m.frame(pts, hash)) {
             self.record_match(state, pts, change);
         }
@@ -495,6 +595,9 @@ impl BaseTransformImpl for QcFingerprint {
                 if let Some(s) = self.state.lock().expect("state lock").as_mut() {
                     s.freeze.reset();
                     s.reference = None;
+                    if let Some(g) = s.gpu.as_mut() {
+                        g.forget_reference();
+                    }
                 }
             }
             _ => {}

@@ -28,6 +28,7 @@ use gst_video::prelude::*;
 use super::{Backend, Deinterlace, FieldOrder, Rate};
 use crate::gpu::{GpuRestore, PlaneJob, Slots};
 use crate::stages::{self, Bleed, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
+use mediaai_common::gpumemory;
 use mediaai_common::sampler::{PackedLayout, YuvMatrix};
 use rayon::prelude::*;
 
@@ -148,6 +149,8 @@ struct State {
     chroma_shift: f64,
     frames: u64,
     ready: VecDeque<gst::Buffer>,
+    /// The output caps put frames on the GPU (`memory:WgpuBuffer`): `pool` holds GPU buffers.
+    out_gpu: bool,
 }
 
 #[derive(Default)]
@@ -341,13 +344,17 @@ impl ElementImpl for VhsRestore {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let sink = gst_video::VideoCapsBuilder::new()
-                .format_list(FORMATS)
-                .build();
-            let src = gst_video::VideoCapsBuilder::new()
-                .format_list(FORMATS)
-                .field("interlace-mode", "progressive")
-                .build();
+            let sink = gpumemory::gpu_and_system(
+                &gst_video::VideoCapsBuilder::new()
+                    .format_list(FORMATS)
+                    .build(),
+            );
+            let src = gpumemory::gpu_and_system(
+                &gst_video::VideoCapsBuilder::new()
+                    .format_list(FORMATS)
+                    .field("interlace-mode", "progressive")
+                    .build(),
+            );
             vec![
                 gst::PadTemplate::new(
                     "src",
@@ -410,7 +417,13 @@ impl BaseTransformImpl for VhsRestore {
         caps: &gst::Caps,
         filter: Option<&gst::Caps>,
     ) -> Option<gst::Caps> {
-        let field_rate = self.settings.lock().expect("settings lock").rate == Rate::Field;
+        let (field_rate, gpu_frames) = {
+            let s = self.settings.lock().expect("settings lock");
+            (
+                s.rate == Rate::Field,
+                mediaai_common::gpu::Backend::from(s.backend).gpu_frames_possible(),
+            )
+        };
         // Field rate doubles the rate of interlaced input only; progressive input keeps its
         // rate (and mixed streams double, their progressive frames shown twice).
         let mut out = gst::Caps::new_empty();
@@ -444,10 +457,26 @@ impl BaseTransformImpl for VhsRestore {
                 }
             }
         }
+        // Frames may come in either memory (GPU frames are read on map) and leave on the GPU
+        // when this element can restore them there.
+        let out = if direction == gst::PadDirection::Src || gpu_frames {
+            gpumemory::gpu_and_system(&out)
+        } else {
+            gpumemory::in_memory(&out, false)
+        };
         Some(match filter {
             Some(f) => f.intersect_with_mode(&out, gst::CapsIntersectMode::First),
             None => out,
         })
+    }
+
+    fn fixate_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        othercaps: gst::Caps,
+    ) -> gst::Caps {
+        self.parent_fixate_caps(direction, caps, gpumemory::gpu_first(othercaps))
     }
 
     fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
@@ -474,7 +503,16 @@ impl BaseTransformImpl for VhsRestore {
             (FieldOrder::Auto, _) => None,
         };
         let mixed = in_info.interlace_mode() == gst_video::VideoInterlaceMode::Mixed;
-        let pool = buffer_pool(outcaps, out_info.size(), 4)?;
+        let out_gpu = gpumemory::caps_on_gpu(outcaps);
+        let pool = if out_gpu {
+            let pool = gpumemory::video_pool(outcaps, out_info.size(), 4, 0)
+                .map_err(|e| gst::loggable_error!(CAT, "GPU buffer pool: {e}"))?;
+            pool.set_active(true)
+                .map_err(|_| gst::loggable_error!(CAT, "GPU buffer pool did not start"))?;
+            pool
+        } else {
+            buffer_pool(outcaps, out_info.size(), 4)?
+        };
         let (work_info, packed) = match PackedLayout::of(in_info.format_info()) {
             None => (in_info.clone(), None),
             Some(layout) => {
@@ -539,6 +577,7 @@ impl BaseTransformImpl for VhsRestore {
             levels: None,
             field_rate: interlaced && s.rate == Rate::Field,
             pending: VecDeque::with_capacity(3),
+            out_gpu,
             prev: None,
             chroma_shift: 0.0,
             frames: 0,
@@ -802,7 +841,81 @@ impl VhsRestore {
                 planars[k] = Some(acquire(&p.pool)?);
             }
         }
-        {
+        if s.chroma_bleed != state.bleed_level {
+            state.bleed = bleed(&state.work_info, s.chroma_bleed);
+            state.bleed_level = s.chroma_bleed;
+        }
+        let jobs_for = |slots: [usize; 3]| -> [[PlaneJob; 3]; 2] {
+            std::array::from_fn(|k| {
+                let (keep, before, after) = roles(k);
+                let source = if deinterlace {
+                    Slots::Fields {
+                        cur: slots[1],
+                        before: slots[before],
+                        after: slots[after],
+                        prev: slots[0],
+                        next: slots[2],
+                        keep,
+                    }
+                } else {
+                    Slots::Copy(slots[1])
+                };
+                std::array::from_fn(|p| PlaneJob {
+                    source,
+                    denoise: strengths[p],
+                    finish: finishes[p],
+                })
+            })
+        };
+        let frame_key = |b: &gst::Buffer, f| (b.as_ptr() as usize, [0, 1, 2].map(|p| plane(f, p)));
+        // Output frames that stay on the GPU (memory:WgpuBuffer downstream) are restored
+        // straight into their GPU buffers when nothing after the GPU pass touches them on the
+        // CPU; otherwise the mapped path below writes them (and they go up again when used).
+        let resident = state.out_gpu
+            && state.packed.is_none()
+            && lines == 0
+            && !state.bleed.enabled()
+            && state.gpu.as_ref().is_some_and(|g| {
+                let (offsets, strides) = g.frame_layout();
+                (0..3).all(|p| {
+                    state.out_info.offset()[p] == offsets[p]
+                        && state.out_info.stride()[p] as usize == strides[p]
+                })
+            });
+        let mut restored_on_gpu = false;
+        if let (true, Some(gpu)) = (resident, state.gpu.as_mut()) {
+            let targets = outs
+                .each_ref()
+                .map(|o| o.as_ref().and_then(|b| gpumemory::buffer_gpu_frame(b)));
+            if let Some(first_target) = targets[0] {
+                let buffers = [
+                    first_target.overwrite_on_gpu(),
+                    targets[1].unwrap_or(first_target).overwrite_on_gpu(),
+                ];
+                let ran = gpu
+                    .frames([
+                        frame_key(&prev, &fp),
+                        frame_key(&cur, &fc),
+                        frame_key(&next, &fn_),
+                    ])
+                    .and_then(|slots| {
+                        gpu.run_into(&jobs_for(slots)[..outputs], &buffers[..outputs])
+                    });
+                match ran {
+                    Ok(()) => restored_on_gpu = true,
+                    Err(e) => {
+                        gst::element_imp_warning!(
+                            self,
+                            gst::ResourceError::Failed,
+                            ["GPU restoring failed ({e}); continuing on the CPU"]
+                        );
+                        state.gpu = None;
+                        state.denoise.iter_mut().for_each(Denoise::reset);
+                    }
+                }
+            }
+        }
+        if !restored_on_gpu {
             let target_info = state
                 .packed
                 .as_ref()
@@ -828,31 +941,14 @@ impl VhsRestore {
             let on_gpu = match state.gpu.as_mut() {
                 None => false,
                 Some(gpu) => {
-                    let frame =
-                        |b: &gst::Buffer, f| (b.as_ptr() as usize, [0, 1, 2].map(|p| plane(f, p)));
                     let ran = gpu
-                        .frames([frame(&prev, &fp), frame(&cur, &fc), frame(&next, &fn_)])
+                        .frames([
+                            frame_key(&prev, &fp),
+                            frame_key(&cur, &fc),
+                            frame_key(&next, &fn_),
+                        ])
                         .and_then(|slots| {
-                            let jobs: [[PlaneJob; 3]; 2] = std::array::from_fn(|k| {
-                                let (keep, before, after) = roles(k);
-                                let source = if deinterlace {
-                                    Slots::Fields {
-                                        cur: slots[1],
-                                        before: slots[before],
-                                        after: slots[after],
-                                        prev: slots[0],
-                                        next: slots[2],
-                                        keep,
-                                    }
-                                } else {
-                                    Slots::Copy(slots[1])
-                                };
-                                std::array::from_fn(|p| PlaneJob {
-                                    source,
-                                    denoise: strengths[p],
-                                    finish: finishes[p],
-                                })
-                            });
+                            let jobs = jobs_for(slots);
                             gpu.run(&jobs[..outputs], |k, p, restored| {
                                 let Some(vf) = frames[k].as_mut() else {
                                     return;
@@ -913,10 +1009,6 @@ impl VhsRestore {
                     .for_each(job);
             }
             // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
-            if s.chroma_bleed != state.bleed_level {
-                state.bleed = bleed(&state.work_info, s.chroma_bleed);
-                state.bleed_level = s.chroma_bleed;
-            }
             if state.bleed.enabled() {
                 for vf in frames.iter_mut().take(outputs).flatten() {
                     let (luma_stride, chroma_stride) =
