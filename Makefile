@@ -2,6 +2,10 @@
 # Every target installs what it is missing first (scripts/deps.sh is quick when nothing is).
 
 CARGO ?= cargo
+# Mesa's Vulkan device-selection layer (mesa-vulkan-drivers) probes for a Wayland display and,
+# on a headless machine, prints "error: XDG_RUNTIME_DIR is invalid"; the plugins choose their
+# adapter themselves (MEDIAAI_GPU_ADAPTER), so the layer is switched off for the project's jobs.
+export NODEVICE_SELECT ?= 1
 OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci

@@ -276,10 +276,7 @@ pub fn transform_caps_in_place(
             }
         }
     }
-    match filter {
-        Some(f) => f.intersect_with_mode(&out, gst::CapsIntersectMode::First),
-        None => out,
-    }
+    crate::templates::filtered(out, filter)
 }
 
 /// `othercaps` with the structures that carry [`CAPS_FEATURE`] first, for `fixate_caps`: the
@@ -297,6 +294,45 @@ pub fn gpu_first(othercaps: gst::Caps) -> gst::Caps {
         .map(|(s, f)| (s.to_owned(), f.to_owned()))
         .partition(|(_, f)| f.contains(CAPS_FEATURE));
     gpu.into_iter().chain(system).collect()
+}
+
+/// `fixate_caps` for a `BaseTransformImpl` whose output may stay on the GPU: the parent's
+/// fixation of [`gpu_first`] caps. Expands inside the `impl`.
+#[macro_export]
+macro_rules! fixate_gpu_first {
+    () => {
+        fn fixate_caps(
+            &self,
+            direction: gst::PadDirection,
+            caps: &gst::Caps,
+            othercaps: gst::Caps,
+        ) -> gst::Caps {
+            self.parent_fixate_caps(direction, caps, $crate::gpumemory::gpu_first(othercaps))
+        }
+    };
+}
+
+/// `transform_caps` ([`transform_caps_in_place`]) and `fixate_caps` ([`fixate_gpu_first`]) for
+/// a `BaseTransformImpl` that works in place or passes buffers through, keeping format and
+/// size. Expands inside the `impl`.
+#[macro_export]
+macro_rules! in_place_gpu_caps {
+    () => {
+        fn transform_caps(
+            &self,
+            direction: gst::PadDirection,
+            caps: &gst::Caps,
+            filter: Option<&gst::Caps>,
+        ) -> Option<gst::Caps> {
+            // A frame leaves in the memory it came in; GPU frames may also go on under
+            // system-memory caps (read back when the next element maps them).
+            Some($crate::gpumemory::transform_caps_in_place(
+                direction, caps, filter,
+            ))
+        }
+
+        $crate::fixate_gpu_first!();
+    };
 }
 
 /// A video buffer pool whose buffers are [`GpuFrame`]s, for caps with [`CAPS_FEATURE`].

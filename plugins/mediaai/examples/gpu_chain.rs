@@ -1,5 +1,7 @@
 //! Frames that stay on the GPU between elements, beside the same elements with a readback and
-//! upload between each (system memory) and beside the CPU paths, on one source in one run:
+//! upload between each (system memory) and beside the CPU paths, on one source in one run, for
+//! `vhsrestore ! gpublur ! qcfingerprint` and `upscale method=spatial ! gpublur !
+//! qcfingerprint` (from half the size):
 //! frames per second, CPU seconds per frame (user + system, every thread) and the whole-frame
 //! uploads and readbacks per frame that the elements counted.
 //!
@@ -68,6 +70,31 @@ fn run(description: &str, frames: u64) -> Result<Run, String> {
     })
 }
 
+/// Times `chains` (name, pipeline after the source) on `src`, two passes each, and prints a
+/// table; returns the mean fps of each.
+fn table(src: &str, frames: u64, chains: &[(&str, String)]) -> Vec<f64> {
+    println!(
+        "{:<26} {:>9} {:>9} {:>13} {:>9} {:>9}",
+        "pipeline", "fps", "fps (2)", "cpu ms/frame", "uploads", "readbacks"
+    );
+    let mut fps = Vec::new();
+    for (name, chain) in chains {
+        let description = format!("{src} ! {chain}");
+        let a = run(&description, frames).unwrap_or_else(|e| panic!("{e}"));
+        let b = run(&description, frames).unwrap_or_else(|e| panic!("{e}"));
+        println!(
+            "{name:<26} {:>9.1} {:>9.1} {:>13.2} {:>9.2} {:>9.2}",
+            a.fps,
+            b.fps,
+            (a.cpu_ms + b.cpu_ms) / 2.0,
+            b.uploads,
+            b.downloads
+        );
+        fps.push((a.fps + b.fps) / 2.0);
+    }
+    fps
+}
+
 fn main() {
     gst::init().expect("GStreamer initialises");
     gstmediaai::plugin_register_static().expect("the plugin registers");
@@ -75,69 +102,91 @@ fn main() {
     let frames: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(300);
     let size = args.next().unwrap_or_else(|| "1920x1080".into());
     let (w, h) = size.split_once('x').expect("WIDTHxHEIGHT");
-    let src = format!(
-        "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,format=I420,width={w},height={h},framerate=25/1"
-    );
+    let (w, h): (u32, u32) = (w.parse().expect("a width"), h.parse().expect("a height"));
+    let source = |w: u32, h: u32| {
+        format!(
+            "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,format=I420,width={w},height={h},framerate=25/1"
+        )
+    };
     println!("{}", mediaai_common::bench::adapter_line());
     // `video/x-raw` capsfilters keep frames in system memory: the per-element round trip.
     let sys = "video/x-raw";
-    let chains: [(&str, String); 7] = [
-        ("source alone", format!("{src} ! fakesink")),
-        (
-            "vhsrestore alone",
-            format!("{src} ! vhsrestore backend=gpu ! {sys} ! fakesink"),
-        ),
-        (
-            "gpublur alone",
-            format!("{src} ! gpublur region=frame backend=gpu ! fakesink"),
-        ),
-        (
-            "qcfingerprint alone",
-            format!("{src} ! qcfingerprint backend=gpu ! fakesink"),
-        ),
-        (
-            "chain, round trips",
-            format!(
-                "{src} ! vhsrestore backend=gpu ! {sys} ! gpublur region=frame backend=gpu ! {sys} ! qcfingerprint backend=gpu ! fakesink"
+    println!("\nvhsrestore ! gpublur ! qcfingerprint: {frames} frames {w}x{h} I420, two passes");
+    let fps = table(
+        &source(w, h),
+        frames,
+        &[
+            ("source alone", "fakesink".into()),
+            (
+                "vhsrestore alone",
+                format!("vhsrestore backend=gpu ! {sys} ! fakesink"),
             ),
-        ),
-        (
-            "chain, GPU frames",
-            format!(
-                "{src} ! vhsrestore backend=gpu ! gpublur region=frame backend=gpu ! qcfingerprint backend=gpu ! wgpudownload ! fakesink"
+            (
+                "gpublur alone",
+                "gpublur region=frame backend=gpu ! fakesink".into(),
             ),
-        ),
-        (
-            "chain, CPU",
-            format!(
-                "{src} ! vhsrestore backend=cpu ! gpublur region=frame backend=cpu ! qcfingerprint backend=cpu ! fakesink"
+            (
+                "qcfingerprint alone",
+                "qcfingerprint backend=gpu ! fakesink".into(),
             ),
-        ),
-    ];
-    println!("{frames} frames {w}x{h} I420, two passes");
-    println!(
-        "{:<22} {:>9} {:>9} {:>13} {:>9} {:>9}",
-        "pipeline", "fps", "fps (2)", "cpu ms/frame", "uploads", "readbacks"
+            (
+                "chain, round trips",
+                format!(
+                    "vhsrestore backend=gpu ! {sys} ! gpublur region=frame backend=gpu ! {sys} ! qcfingerprint backend=gpu ! fakesink"
+                ),
+            ),
+            (
+                "chain, GPU frames",
+                "vhsrestore backend=gpu ! gpublur region=frame backend=gpu ! qcfingerprint backend=gpu ! wgpudownload ! fakesink".into(),
+            ),
+            (
+                "chain, CPU",
+                "vhsrestore backend=cpu ! gpublur region=frame backend=cpu ! qcfingerprint backend=cpu ! fakesink".into(),
+            ),
+        ],
     );
-    let mut results = Vec::new();
-    for (name, description) in &chains {
-        let a = run(description, frames).unwrap_or_else(|e| panic!("{e}"));
-        let b = run(description, frames).unwrap_or_else(|e| panic!("{e}"));
-        println!(
-            "{name:<22} {:>9.1} {:>9.1} {:>13.2} {:>9.2} {:>9.2}",
-            a.fps,
-            b.fps,
-            (a.cpu_ms + b.cpu_ms) / 2.0,
-            b.uploads,
-            b.downloads
-        );
-        results.push((a.fps + b.fps) / 2.0);
-    }
-    let slowest = results[1..4].iter().copied().fold(f64::INFINITY, f64::min);
+    let slowest = fps[1..4].iter().copied().fold(f64::INFINITY, f64::min);
     println!(
-        "GPU-frame chain / slowest element alone: {:.2}x; round-trip chain / slowest: {:.2}x; GPU-frame chain / round trips: {:.2}x",
-        results[5] / slowest,
-        results[4] / slowest,
-        results[5] / results[4]
+        "GPU-frame chain / slowest element alone: {:.2}x; round-trip chain / slowest: {:.2}x; GPU frames / round trips: {:.2}x",
+        fps[5] / slowest,
+        fps[4] / slowest,
+        fps[5] / fps[4]
+    );
+    let (hw, hh) = (w / 2 / 2 * 2, h / 2 / 2 * 2);
+    println!(
+        "\nupscale method=spatial ! gpublur ! qcfingerprint: {frames} frames {hw}x{hh} I420 to {}x{}, two passes",
+        2 * hw,
+        2 * hh
+    );
+    let fps = table(
+        &source(hw, hh),
+        frames,
+        &[
+            ("source alone", "fakesink".into()),
+            (
+                "upscale alone",
+                format!("upscale method=spatial backend=gpu ! {sys} ! fakesink"),
+            ),
+            (
+                "chain, round trips",
+                format!(
+                    "upscale method=spatial backend=gpu ! {sys} ! gpublur region=frame backend=gpu ! {sys} ! qcfingerprint backend=gpu ! fakesink"
+                ),
+            ),
+            (
+                "chain, GPU frames",
+                "upscale method=spatial backend=gpu ! gpublur region=frame backend=gpu ! qcfingerprint backend=gpu ! wgpudownload ! fakesink".into(),
+            ),
+            (
+                "chain, CPU",
+                "upscale method=spatial backend=cpu ! gpublur region=frame backend=cpu ! qcfingerprint backend=cpu ! fakesink".into(),
+            ),
+        ],
+    );
+    println!(
+        "GPU-frame chain / upscale alone: {:.2}x; round-trip chain / upscale alone: {:.2}x; GPU frames / round trips: {:.2}x",
+        fps[3] / fps[1],
+        fps[2] / fps[1],
+        fps[3] / fps[2]
     );
 }

@@ -12,6 +12,7 @@
 use std::num::NonZeroU64;
 
 use mediaai_common::gpu::{self, GpuContext};
+use mediaai_common::gpumemory;
 
 use crate::easu::Place;
 
@@ -72,6 +73,14 @@ fn places(layout: FrameLayout, width: usize, height: usize) -> (Vec<PlanePlace>,
         })
         .collect();
     (places, offset)
+}
+
+/// Where upscaled frames go.
+enum Sink<'a, F> {
+    /// Read back and handed to the function.
+    Read(F),
+    /// Copied into frames that stay on the GPU.
+    Gpu(&'a [&'a wgpu::Buffer]),
 }
 
 /// Frames of one size and layout upscaled on the GPU, `batch` per submission.
@@ -296,6 +305,7 @@ impl GpuSpatial {
             .queue
             .write_buffer_with(buffer, 0, size)
             .ok_or("GPU upload refused")?;
+        gpumemory::count_upload();
         for (place, (data, stride)) in self.in_places.iter().zip(planes) {
             for y in 0..place.rows {
                 let at = place.offset + y * place.stride;
@@ -306,12 +316,51 @@ impl GpuSpatial {
         Ok(())
     }
 
+    /// Where each plane of an input frame lies in a slot ([`Self::upload`] puts it there; a
+    /// frame already on the GPU laid out so is copied as it is).
+    pub fn in_places(&self) -> &[PlanePlace] {
+        &self.in_places
+    }
+
     /// Upscales the frames uploaded into slots `0..n` in one submission and hands each one's
     /// bytes to `read(slot, bytes)` (planes where [`Self::out_places`] says) from one readback.
-    pub fn run(&self, n: usize, mut read: impl FnMut(usize, &[u8])) -> Result<(), String> {
-        let n = n.min(self.batch());
+    pub fn run(&self, n: usize, read: impl FnMut(usize, &[u8])) -> Result<(), String> {
+        const UPLOADED: [Option<&wgpu::Buffer>; 1] = [None];
+        match n.min(self.batch()) {
+            0 => Ok(()),
+            1 => self.run_frames(&UPLOADED, Sink::Read(read)),
+            n => self.run_frames(&vec![None; n], Sink::Read(read)),
+        }
+    }
+
+    /// As [`Self::run`] for frames that stay on the GPU: `inputs[k]` is slot k's frame where
+    /// it lies (laid out as [`Self::in_places`]; `None`: uploaded), and each result is copied
+    /// into `outputs[k]` (laid out as [`Self::out_places`]) in the same submission, nothing
+    /// read back or waited for.
+    pub fn run_on_gpu(
+        &self,
+        inputs: &[Option<&wgpu::Buffer>],
+        outputs: &[&wgpu::Buffer],
+    ) -> Result<(), String> {
+        if outputs.len() < inputs.len() || outputs.iter().any(|o| o.size() < self.out_bytes as u64)
+        {
+            return Err("GPU output frames smaller than the upscaled frames".into());
+        }
+        self.run_frames(inputs, Sink::Gpu::<fn(usize, &[u8])>(outputs))
+    }
+
+    fn run_frames<F: FnMut(usize, &[u8])>(
+        &self,
+        inputs: &[Option<&wgpu::Buffer>],
+        sink: Sink<F>,
+    ) -> Result<(), String> {
+        let n = inputs.len().min(self.batch());
         if n == 0 {
             return Ok(());
+        }
+        let in_bytes = (self.in_bytes as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        if inputs.iter().flatten().any(|b| b.size() < in_bytes) {
+            return Err("a GPU input frame smaller than its caps".into());
         }
         let ctx = self.ctx;
         let (w, h) = self.size;
@@ -329,6 +378,11 @@ impl GpuSpatial {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("upscale"),
                 });
+            for (k, input) in inputs[..n].iter().enumerate() {
+                if let Some(frame) = input {
+                    enc.copy_buffer_to_buffer(frame, 0, &self.inputs[k], 0, in_bytes);
+                }
+            }
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("upscale"),
@@ -352,6 +406,16 @@ impl GpuSpatial {
                     pass.dispatch_workgroups(groups(pack_x), groups(oh), planes);
                 }
             }
+            let mut read = match sink {
+                Sink::Gpu(frames) => {
+                    for (output, frame) in self.outputs[..n].iter().zip(frames) {
+                        enc.copy_buffer_to_buffer(output, 0, frame, 0, out_bytes);
+                    }
+                    ctx.queue.submit([enc.finish()]);
+                    return Ok(());
+                }
+                Sink::Read(read) => read,
+            };
             for (k, output) in self.outputs[..n].iter().enumerate() {
                 enc.copy_buffer_to_buffer(
                     output,
@@ -362,6 +426,7 @@ impl GpuSpatial {
                 );
             }
             let submission = ctx.queue.submit([enc.finish()]);
+            gpumemory::count_download();
             let len = n as u64 * out_bytes;
             ctx.begin_read(&self.readback, len);
             ctx.finish_read(&self.readback, len, Some(submission), |bytes| {

@@ -391,25 +391,7 @@ impl BaseTransformImpl for GpuBlur {
         Ok(())
     }
 
-    fn transform_caps(
-        &self,
-        direction: gst::PadDirection,
-        caps: &gst::Caps,
-        filter: Option<&gst::Caps>,
-    ) -> Option<gst::Caps> {
-        // Frames on the GPU or in system memory either side: a GPU frame going on under
-        // system-memory caps is read back when the next element maps it.
-        Some(gpumemory::transform_caps_in_place(direction, caps, filter))
-    }
-
-    fn fixate_caps(
-        &self,
-        direction: gst::PadDirection,
-        caps: &gst::Caps,
-        othercaps: gst::Caps,
-    ) -> gst::Caps {
-        self.parent_fixate_caps(direction, caps, gpumemory::gpu_first(othercaps))
-    }
+    mediaai_common::in_place_gpu_caps!();
 
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
         let info = gst_video::VideoInfo::from_caps(incaps)

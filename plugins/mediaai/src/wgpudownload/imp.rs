@@ -55,22 +55,10 @@ impl ElementImpl for WgpuDownload {
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             let any_format = gst::Caps::builder("video/x-raw").build();
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &any_format,
-                )
-                .expect("valid template"),
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &gpumemory::gpu_and_system(&any_format),
-                )
-                .expect("valid template"),
-            ]
+            mediaai_common::templates::src_and_sink(
+                &any_format,
+                &gpumemory::gpu_and_system(&any_format),
+            )
         });
         TEMPLATES.as_ref()
     }
@@ -93,10 +81,7 @@ impl BaseTransformImpl for WgpuDownload {
             gst::PadDirection::Src => gpumemory::gpu_and_system(caps),
             _ => gpumemory::in_memory(caps, false),
         };
-        Some(match filter {
-            Some(f) => f.intersect_with_mode(&out, gst::CapsIntersectMode::First),
-            None => out,
-        })
+        Some(mediaai_common::templates::filtered(out, filter))
     }
 
     fn set_caps(

@@ -61,23 +61,10 @@ impl ElementImpl for WgpuUpload {
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             let any_format = gst::Caps::builder("video/x-raw").build();
-            let gpu = gpumemory::in_memory(&any_format, true);
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &gpu,
-                )
-                .expect("valid template"),
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &gpumemory::gpu_and_system(&any_format),
-                )
-                .expect("valid template"),
-            ]
+            mediaai_common::templates::src_and_sink(
+                &gpumemory::in_memory(&any_format, true),
+                &gpumemory::gpu_and_system(&any_format),
+            )
         });
         TEMPLATES.as_ref()
     }
@@ -100,10 +87,7 @@ impl BaseTransformImpl for WgpuUpload {
             gst::PadDirection::Sink => gpumemory::in_memory(caps, true),
             _ => gpumemory::gpu_and_system(caps),
         };
-        Some(match filter {
-            Some(f) => f.intersect_with_mode(&out, gst::CapsIntersectMode::First),
-            None => out,
-        })
+        Some(mediaai_common::templates::filtered(out, filter))
     }
 
     fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {

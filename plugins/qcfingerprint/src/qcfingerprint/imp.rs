@@ -353,25 +353,7 @@ impl BaseTransformImpl for QcFingerprint {
     const PASSTHROUGH_ON_SAME_CAPS: bool = true;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
 
-    fn transform_caps(
-        &self,
-        direction: gst::PadDirection,
-        caps: &gst::Caps,
-        filter: Option<&gst::Caps>,
-    ) -> Option<gst::Caps> {
-        // Buffers pass untouched: frames on the GPU may go on under system-memory caps (they
-        // are read back when the next element maps them).
-        Some(gpumemory::transform_caps_in_place(direction, caps, filter))
-    }
-
-    fn fixate_caps(
-        &self,
-        direction: gst::PadDirection,
-        caps: &gst::Caps,
-        othercaps: gst::Caps,
-    ) -> gst::Caps {
-        self.parent_fixate_caps(direction, caps, gpumemory::gpu_first(othercaps))
-    }
+    mediaai_common::in_place_gpu_caps!();
 
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
         let info = gst_video::VideoInfo::from_caps(incaps)

@@ -35,7 +35,7 @@ use crate::gpu::{FrameLayout, GpuSpatial};
 use crate::neural::Neural;
 use crate::spatial::Spatial;
 use mediaai_common::sampler::{PackedLayout, PixelSource, TensorSampler, YuvMatrix};
-use mediaai_common::{held, inference};
+use mediaai_common::{gpumemory, held, inference};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -163,6 +163,8 @@ struct Work {
     /// Output buffers of a GPU batch, filled from its readback, pushed after it.
     ready: Vec<gst::Buffer>,
     pool: gst::BufferPool,
+    /// Output frames stay on the GPU (`memory:WgpuBuffer`): `pool` holds GPU buffers.
+    out_gpu: bool,
 }
 
 /// The worker thread of one caps, and the streaming thread's side of it.
@@ -337,9 +339,10 @@ impl ElementImpl for Upscale {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        // The same formats in and out; the sizes are scaled by transform_caps.
+        // The same formats in and out, on the GPU or in system memory; the sizes are scaled
+        // by transform_caps.
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(|| mediaai_common::templates::in_place_video(&FORMATS));
+            LazyLock::new(|| mediaai_common::templates::gpu_or_system_video(&FORMATS));
         TEMPLATES.as_ref()
     }
 }
@@ -398,7 +401,16 @@ impl BaseTransformImpl for Upscale {
         caps: &gst::Caps,
         filter: Option<&gst::Caps>,
     ) -> Option<gst::Caps> {
-        let scale = self.settings.lock().expect("settings lock").scale as i32;
+        let (scale, gpu_frames) = {
+            let s = self.settings.lock().expect("settings lock");
+            // Frames leave on the GPU only from the spatial path's GPU side (the network writes
+            // its frames on the CPU).
+            (
+                s.scale as i32,
+                s.method == Method::Spatial
+                    && mediaai_common::gpu::Backend::from(s.backend).gpu_frames_possible(),
+            )
+        };
         let up = direction == gst::PadDirection::Sink;
         let mut out = gst::Caps::new_empty();
         for s in caps.iter() {
@@ -415,11 +427,17 @@ impl BaseTransformImpl for Upscale {
                 out.make_mut().append_structure(s);
             }
         }
-        Some(match filter {
-            Some(f) => f.intersect_with_mode(&out, gst::CapsIntersectMode::First),
-            None => out,
-        })
+        // Frames come in from either memory (GPU frames are copied on the GPU, or read on
+        // map by the CPU paths).
+        let out = if !up || gpu_frames {
+            gpumemory::gpu_and_system(&out)
+        } else {
+            gpumemory::in_memory(&out, false)
+        };
+        Some(mediaai_common::templates::filtered(out, filter))
     }
+
+    mediaai_common::fixate_gpu_first!();
 
     fn unit_size(&self, caps: &gst::Caps) -> Option<usize> {
         gst_video::VideoInfo::from_caps(caps).ok().map(|i| i.size())
@@ -471,7 +489,8 @@ impl BaseTransformImpl for Upscale {
             batch
         };
         // Made for the batch the engine takes, not the one asked for.
-        let pool = output_pool(outcaps, &out_info, batch).map_err(|e| {
+        let out_gpu = gpumemory::caps_on_gpu(outcaps);
+        let pool = output_pool(outcaps, &out_info, batch, out_gpu).map_err(|e| {
             gst::element_imp_error!(self, gst::ResourceError::NoSpaceLeft, ["{e}"]);
             gst::loggable_error!(CAT, "{e}")
         })?;
@@ -491,6 +510,7 @@ impl BaseTransformImpl for Upscale {
                 .collect(),
             ready: Vec::with_capacity(batch),
             pool,
+            out_gpu,
         };
         let new_batch = || Batch {
             buffers: Vec::with_capacity(batch),
@@ -894,6 +914,12 @@ impl Upscale {
         let Engine::Gpu(gpu) = &work.engine else {
             return Err("not the GPU engine".into());
         };
+        if work.out_gpu && batch.buffers.len() == 1 {
+            if let Some(done) = self.process_on_gpu(work, gpu, &batch.buffers[0]) {
+                work.ready.push(done?);
+                return Ok(());
+            }
+        }
         for (k, inbuf) in batch.buffers.iter().enumerate() {
             let frame =
                 gst_video::VideoFrameRef::from_buffer_ref_readable(inbuf.as_ref(), &work.in_info)
@@ -942,6 +968,71 @@ impl Upscale {
             shared.fail(e);
         }
         Ok(())
+    }
+
+    /// One frame upscaled into a GPU output frame (`memory:WgpuBuffer` downstream), its
+    /// input taken where it lies when it is a GPU frame: no readback, and no upload either
+    /// then. `None` when the frames are not laid out as the GPU path's slots (then the
+    /// readback path runs).
+    fn process_on_gpu(
+        &self,
+        work: &Work,
+        gpu: &GpuSpatial,
+        inbuf: &gst::Buffer,
+    ) -> Option<Result<gst::Buffer, String>> {
+        let lies_as = |info: &gst_video::VideoInfo, places: &[crate::gpu::PlanePlace]| {
+            places.iter().enumerate().all(|(p, place)| {
+                info.offset()[p] == place.offset && info.stride()[p] as usize == place.stride
+            })
+        };
+        if !lies_as(&work.out_info, gpu.out_places()) {
+            return None;
+        }
+        let ctx = mediaai_common::gpu::context().ok()?;
+        let input = gpumemory::buffer_gpu_frame(inbuf).filter(|_| {
+            lies_as(&work.in_info, gpu.in_places())
+                && inbuf.meta::<gst_video::VideoMeta>().is_none_or(|m| {
+                    m.offset() == work.in_info.offset() && m.stride() == work.in_info.stride()
+                })
+        });
+        if input.is_none() {
+            let frame =
+                gst_video::VideoFrameRef::from_buffer_ref_readable(inbuf.as_ref(), &work.in_info)
+                    .map_err(|_| "an input buffer smaller than its caps".to_string());
+            let uploaded = frame.and_then(|frame| {
+                let mut planes: [(&[u8], usize); 3] = [(&[], 0); 3];
+                let n = frame.n_planes() as usize;
+                for (p, plane) in planes.iter_mut().enumerate().take(n) {
+                    *plane = (
+                        frame.plane_data(p as u32).map_err(|e| e.to_string())?,
+                        frame.plane_stride()[p] as usize,
+                    );
+                }
+                gpu.upload(0, &planes[..n])
+            });
+            if let Err(e) = uploaded {
+                return Some(Err(e));
+            }
+        }
+        let outbuf = match work.pool.acquire_buffer(None) {
+            Ok(b) => b,
+            Err(e) => return Some(Err(format!("no output buffer: {e:?}"))),
+        };
+        let mut outbuf = outbuf;
+        {
+            let out = outbuf
+                .get_mut()
+                .expect("a buffer just taken from the pool is ours");
+            if self.parent_copy_metadata(inbuf, out).is_err() {
+                gst::warning!(CAT, imp = self, "metadata not copied");
+            }
+        }
+        let target = gpumemory::buffer_gpu_frame(&outbuf)?;
+        let source = input.map(|f| f.gpu_buffer(ctx));
+        Some(
+            gpu.run_on_gpu(&[source], &[target.overwrite_on_gpu()])
+                .map(|()| outbuf),
+        )
     }
 
     /// An output buffer from the pool with `inbuf`'s timestamps, flags and metas, its frame
@@ -1039,15 +1130,23 @@ fn output_pool(
     caps: &gst::Caps,
     info: &gst_video::VideoInfo,
     batch: usize,
+    on_gpu: bool,
 ) -> Result<gst::BufferPool, String> {
-    let pool = gst_video::VideoBufferPool::new();
-    let mut config = pool.config();
-    config.set_params(Some(caps), info.size() as u32, (2 * batch) as u32, 0);
-    pool.set_config(config)
-        .map_err(|e| format!("output buffer pool refused its configuration: {e}"))?;
+    let min = (2 * batch) as u32;
+    let pool = if on_gpu {
+        gpumemory::video_pool(caps, info.size(), min, 0)
+            .map_err(|e| format!("GPU output buffer pool refused its configuration: {e}"))?
+    } else {
+        let pool = gst_video::VideoBufferPool::new();
+        let mut config = pool.config();
+        config.set_params(Some(caps), info.size() as u32, min, 0);
+        pool.set_config(config)
+            .map_err(|e| format!("output buffer pool refused its configuration: {e}"))?;
+        pool.upcast()
+    };
     pool.set_active(true)
         .map_err(|e| format!("could not allocate output buffers: {e}"))?;
-    Ok(pool.upcast())
+    Ok(pool)
 }
 
 /// The planar RGB (0..1) frame `rgb` into `frame` (packed RGB, alpha opaque, or I420 through

@@ -355,22 +355,7 @@ impl ElementImpl for VhsRestore {
                     .field("interlace-mode", "progressive")
                     .build(),
             );
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &src,
-                )
-                .expect("valid template"),
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &sink,
-                )
-                .expect("valid template"),
-            ]
+            mediaai_common::templates::src_and_sink(&src, &sink)
         });
         TEMPLATES.as_ref()
     }
@@ -464,20 +449,10 @@ impl BaseTransformImpl for VhsRestore {
         } else {
             gpumemory::in_memory(&out, false)
         };
-        Some(match filter {
-            Some(f) => f.intersect_with_mode(&out, gst::CapsIntersectMode::First),
-            None => out,
-        })
+        Some(mediaai_common::templates::filtered(out, filter))
     }
 
-    fn fixate_caps(
-        &self,
-        direction: gst::PadDirection,
-        caps: &gst::Caps,
-        othercaps: gst::Caps,
-    ) -> gst::Caps {
-        self.parent_fixate_caps(direction, caps, gpumemory::gpu_first(othercaps))
-    }
+    mediaai_common::fixate_gpu_first!();
 
     fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
         let in_info = gst_video::VideoInfo::from_caps(incaps)
@@ -737,6 +712,22 @@ impl VhsRestore {
         Ok(())
     }
 
+    /// Whether the GPU restored the frames; after a failure, says so and goes on on the CPU
+    /// (the frames are still untouched on the host, the denoisers start afresh).
+    fn gpu_ran(&self, state: &mut State, ran: Result<(), String>) -> bool {
+        let Err(e) = ran else {
+            return true;
+        };
+        gst::element_imp_warning!(
+            self,
+            gst::ResourceError::Failed,
+            ["GPU restoring failed ({e}); continuing on the CPU"]
+        );
+        state.gpu = None;
+        state.denoise.iter_mut().for_each(Denoise::reset);
+        false
+    }
+
     /// Restores `pending[0]` (its neighbours: `prev` and `pending[1]`, or itself at the ends)
     /// into one or two output buffers.
     fn restore_oldest(
@@ -901,18 +892,7 @@ impl VhsRestore {
                     .and_then(|slots| {
                         gpu.run_into(&jobs_for(slots)[..outputs], &buffers[..outputs])
                     });
-                match ran {
-                    Ok(()) => restored_on_gpu = true,
-                    Err(e) => {
-                        gst::element_imp_warning!(
-                            self,
-                            gst::ResourceError::Failed,
-                            ["GPU restoring failed ({e}); continuing on the CPU"]
-                        );
-                        state.gpu = None;
-                        state.denoise.iter_mut().for_each(Denoise::reset);
-                    }
-                }
+                restored_on_gpu = self.gpu_ran(state, ran);
             }
         }
         if !restored_on_gpu {
@@ -963,19 +943,7 @@ impl VhsRestore {
                                 }
                             })
                         });
-                    match ran {
-                        Ok(()) => true,
-                        Err(e) => {
-                            gst::element_imp_warning!(
-                                self,
-                                gst::ResourceError::Failed,
-                                ["GPU restoring failed ({e}); continuing on the CPU"]
-                            );
-                            state.gpu = None;
-                            state.denoise.iter_mut().for_each(Denoise::reset);
-                            false
-                        }
-                    }
+                    self.gpu_ran(state, ran)
                 }
             };
             // The CPU path, unless the GPU restored the frames (all mapped: checked above).
