@@ -132,6 +132,26 @@ fn a_chain_of_every_gpu_element_on_gpu_frames_gives_the_system_memory_bytes_with
 }
 
 #[test]
+fn gpu_frames_written_on_the_host_give_the_same_bytes() {
+    let Some(_serial) = init() else { return };
+    // Head-switching repair and chroma bleed run on the CPU after the GPU pass, so vhsrestore
+    // writes its GPU output frames through a map; gpublur then takes them up again.
+    let chain = |between: &str| {
+        format!(
+            "{} ! vhsrestore backend=gpu head-switch-lines=6 chroma-bleed=0.5 {between} \
+             ! gpublur region=frame backend=gpu {between} ! wgpudownload ! fakesink name=sink",
+            source(&i420())
+        )
+    };
+    let on_gpu = frames(&chain(""));
+    assert_eq!(on_gpu.len() as u64, FRAMES);
+    assert!(
+        on_gpu == frames(&chain("! video/x-raw")),
+        "the system-memory bytes"
+    );
+}
+
+#[test]
 fn stock_elements_that_map_gpu_frames_read_the_right_pixels() {
     let Some(_serial) = init() else { return };
     let expected = frames(&format!(

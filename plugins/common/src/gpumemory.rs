@@ -115,6 +115,14 @@ impl GpuFrame {
         &self.buffer
     }
 
+    /// Says that the CPU is about to write every byte through a map: that map downloads
+    /// nothing, and the GPU side is stale from then on.
+    pub fn overwrite_on_host(&self) {
+        let mut sides = self.sides();
+        sides.host_current = true;
+        sides.gpu_current = false;
+    }
+
     /// Says that GPU work recorded on the shared queue writes the buffer: the host copy is
     /// stale from now on.
     pub fn written_on_gpu(&self) {
@@ -207,6 +215,15 @@ pub fn buffer_gpu_frame(buffer: &gst::BufferRef) -> Option<&GpuFrame> {
         return None;
     }
     gpu_frame(buffer.peek_memory(0))
+}
+
+/// For an element about to write every byte of `buffer` on the CPU (an output frame from its
+/// pool): when it is a GPU frame, its coming map downloads nothing (see
+/// [`GpuFrame::overwrite_on_host`]).
+pub fn overwrite_on_host(buffer: &gst::BufferRef) {
+    if let Some(frame) = buffer_gpu_frame(buffer) {
+        frame.overwrite_on_host();
+    }
 }
 
 /// Whether caps (the first structure) carry [`CAPS_FEATURE`].
@@ -488,12 +505,16 @@ mod imp {
 mod tests {
     use super::*;
 
+    /// The transfer counters are process-wide: these tests run one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     fn frame_bytes(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 + 3) as u8).collect()
     }
 
     #[test]
     fn cpu_maps_see_gpu_writes_and_gpu_users_see_cpu_writes() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         gst::init().unwrap();
         let Ok(ctx) = gpu::context() else {
             eprintln!("no GPU adapter: skipped");
@@ -540,6 +561,7 @@ mod tests {
 
     #[test]
     fn copies_of_gpu_buffers_hold_the_pixels() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         gst::init().unwrap();
         let Ok(ctx) = gpu::context() else {
             return;

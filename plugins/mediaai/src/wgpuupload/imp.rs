@@ -146,11 +146,39 @@ impl BaseTransformImpl for WgpuUpload {
             return Err(gst::FlowError::Error);
         };
         let ctx = mediaai_common::gpu::context().map_err(|_| gst::FlowError::Error)?;
-        let map = inbuf.map_readable().map_err(|_| {
-            gst::element_imp_error!(self, gst::StreamError::Format, ["input not readable"]);
+        let info = self
+            .info
+            .lock()
+            .expect("info lock")
+            .clone()
+            .ok_or(gst::FlowError::NotNegotiated)?;
+        let as_caps = inbuf
+            .meta::<gst_video::VideoMeta>()
+            .is_none_or(|m| m.offset() == info.offset() && m.stride() == info.stride());
+        let unreadable = || {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Format,
+                ["input buffer smaller than its caps, or not readable"]
+            );
             gst::FlowError::Error
-        })?;
-        frame.upload(ctx, map.as_slice());
+        };
+        if as_caps {
+            let map = inbuf.map_readable().map_err(|_| unreadable())?;
+            if map.size() < info.size() {
+                return Err(unreadable());
+            }
+            frame.upload(ctx, map.as_slice());
+        } else {
+            // Planes placed otherwise (a video meta): copied plane by plane into the frame's
+            // host copy, which goes up when the next GPU element uses it.
+            let src = gst_video::VideoFrameRef::from_buffer_ref_readable(inbuf.as_ref(), &info)
+                .map_err(|_| unreadable())?;
+            gpumemory::overwrite_on_host(outbuf);
+            let mut dst = gst_video::VideoFrameRef::from_buffer_ref_writable(outbuf, &info)
+                .map_err(|_| unreadable())?;
+            src.copy(&mut dst).map_err(|_| unreadable())?;
+        }
         Ok(gst::FlowSuccess::Ok)
     }
 }

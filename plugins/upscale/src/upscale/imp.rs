@@ -1050,6 +1050,8 @@ impl Upscale {
         if self.parent_copy_metadata(inbuf, out).is_err() {
             gst::warning!(CAT, imp = self, "metadata not copied");
         }
+        // `write` fills the whole frame: a GPU output frame need not come down first.
+        gpumemory::overwrite_on_host(out);
         let Ok(mut frame) = gst_video::VideoFrameRef::from_buffer_ref_writable(out, &work.out_info)
         else {
             gst::element_imp_error!(

@@ -907,6 +907,8 @@ impl VhsRestore {
             };
             let mut frames = targets.each_mut().map(|t| {
                 let b = t.as_mut()?.get_mut()?;
+                // Every byte is written below: a GPU output frame need not come down first.
+                gpumemory::overwrite_on_host(b);
                 gst_video::VideoFrameRef::from_buffer_ref_writable(b, target_info).ok()
             });
             // Every output frame mapped before either path writes into them.
@@ -1179,6 +1181,7 @@ fn pack(
 ) -> Result<(), gst::FlowError> {
     let src = readable(planar, planar_info).ok_or(gst::FlowError::Error)?;
     let o = out.get_mut().expect("a pooled buffer is writable");
+    gpumemory::overwrite_on_host(o);
     let mut dst = gst_video::VideoFrameRef::from_buffer_ref_writable(o, out_info)
         .map_err(|_| gst::FlowError::Error)?;
     let w = out_info.width() as usize;
