@@ -10,4 +10,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 cargo build --release -q -p gst-plugin-mediaai --example gpu_chain
+# Mesa's device-selection layer prints an error line on headless machines (see the Makefile).
+export NODEVICE_SELECT="${NODEVICE_SELECT:-1}"
 target/release/examples/gpu_chain "${1:-60}" "${2:-640x360}"

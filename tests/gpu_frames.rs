@@ -152,6 +152,34 @@ fn gpu_frames_written_on_the_host_give_the_same_bytes() {
 }
 
 #[test]
+fn onnxfacedetect_takes_gpu_frames_and_gpublur_hides_the_face_it_marked() {
+    let Some(_serial) = init() else { return };
+    let photo = mediaai_common::testing::media("astronaut.png");
+    let chain = |between: &str| {
+        format!(
+            "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers=4 \
+             ! video/x-raw,format=I420,framerate=25/1 {between} ! onnxfacedetect name=d {between} \
+             ! gpublur backend=gpu {between} ! wgpudownload ! fakesink name=sink",
+            photo.display()
+        )
+    };
+    let on_gpu = frames(&chain("! wgpuupload"));
+    assert!(
+        gpumemory::caps_on_gpu(&sink_caps(&chain("! wgpuupload"), "d")),
+        "the detector took GPU frames"
+    );
+    let in_memory = frames(&chain("! capsfilter caps=video/x-raw"));
+    let untouched = frames(&format!(
+        "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers=4 \
+         ! video/x-raw,format=I420,framerate=25/1 ! fakesink name=sink",
+        photo.display()
+    ));
+    assert_eq!(on_gpu.len(), 4);
+    assert!(on_gpu == in_memory, "the system-memory chain's bytes");
+    assert!(on_gpu != untouched, "the face was found and blurred");
+}
+
+#[test]
 fn stock_elements_that_map_gpu_frames_read_the_right_pixels() {
     let Some(_serial) = init() else { return };
     let expected = frames(&format!(

@@ -328,7 +328,9 @@ impl ElementImpl for OnnxFaceDetect {
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             use gst_video::VideoFormat as F;
-            mediaai_common::templates::in_place_video(&[
+            // GPU frames (memory:WgpuBuffer) are taken and passed on as they are; the network's
+            // input is made from them on the CPU (the map reads them back).
+            mediaai_common::templates::gpu_or_system_video(&[
                 F::Rgb,
                 F::Bgr,
                 F::Rgba,
@@ -353,6 +355,8 @@ impl BaseTransformImpl for OnnxFaceDetect {
         gst_base::subclass::BaseTransformMode::AlwaysInPlace;
     const PASSTHROUGH_ON_SAME_CAPS: bool = false;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    mediaai_common::in_place_gpu_caps!();
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let settings = self
