@@ -352,7 +352,8 @@ macro_rules! in_place_gpu_caps {
     };
 }
 
-/// A video buffer pool whose buffers are [`GpuFrame`]s, for caps with [`CAPS_FEATURE`].
+/// A video buffer pool for `caps`: [`GpuFrame`]s when the caps carry [`CAPS_FEATURE`], system
+/// memory otherwise; not started (a transform's allocation query starts it).
 pub fn video_pool(
     caps: &gst::Caps,
     size: usize,
@@ -362,13 +363,33 @@ pub fn video_pool(
     let pool = gst_video::VideoBufferPool::new();
     let mut config = pool.config();
     config.set_params(Some(caps), size as u32, min, max);
-    config.set_allocator(
-        Some(GpuAllocator::get().upcast_ref::<gst::Allocator>()),
-        None,
-    );
-    config.add_option(gst_video::BUFFER_POOL_OPTION_VIDEO_META);
+    if caps_on_gpu(caps) {
+        config.set_allocator(
+            Some(GpuAllocator::get().upcast_ref::<gst::Allocator>()),
+            None,
+        );
+        config.add_option(gst_video::BUFFER_POOL_OPTION_VIDEO_META);
+    }
     pool.set_config(config)?;
     Ok(pool.upcast())
+}
+
+/// A started [`video_pool`] of `min` or more buffers, for an element that takes its output
+/// buffers itself; `Err` says why in words for an element error.
+pub fn started_pool(caps: &gst::Caps, size: usize, min: u32) -> Result<gst::BufferPool, String> {
+    let pool = video_pool(caps, size, min, 0)
+        .map_err(|e| format!("output buffer pool refused its configuration: {e}"))?;
+    pool.set_active(true)
+        .map_err(|e| format!("could not allocate output buffers: {e}"))?;
+    Ok(pool)
+}
+
+/// Whether `buffer`'s planes lie where `info` (its caps) puts them: no video meta, or one that
+/// agrees. GPU passes made for the caps can then take the frame's buffer as it is.
+pub fn lies_as_caps(buffer: &gst::BufferRef, info: &gst_video::VideoInfo) -> bool {
+    buffer
+        .meta::<gst_video::VideoMeta>()
+        .is_none_or(|m| m.offset() == info.offset() && m.stride() == info.stride())
 }
 
 glib::wrapper! {

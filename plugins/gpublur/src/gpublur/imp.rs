@@ -863,16 +863,9 @@ impl GpuBlur {
         let Engine::Gpu(g) = &mut state.engine else {
             return false;
         };
-        if let Some(meta) = buf.meta::<gst_video::VideoMeta>() {
-            let as_caps = match state.yuv {
-                Some(engine) => {
-                    yuv_layout(&state.info, meta.offset(), meta.stride()) == Some(engine)
-                }
-                None => meta.offset()[0] == 0 && meta.stride()[0] == state.info.stride()[0],
-            };
-            if !as_caps {
-                return false;
-            }
+        // The engine was made for the caps' layout (a differing video meta: the mapped path).
+        if !gpumemory::lies_as_caps(buf, &state.info) {
+            return false;
         }
         let Ok(ctx) = mediaai_common::gpu::context() else {
             return false;

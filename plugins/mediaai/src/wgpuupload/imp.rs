@@ -152,9 +152,7 @@ impl BaseTransformImpl for WgpuUpload {
             .expect("info lock")
             .clone()
             .ok_or(gst::FlowError::NotNegotiated)?;
-        let as_caps = inbuf
-            .meta::<gst_video::VideoMeta>()
-            .is_none_or(|m| m.offset() == info.offset() && m.stride() == info.stride());
+        let as_caps = gpumemory::lies_as_caps(inbuf, &info);
         let unreadable = || {
             gst::element_imp_error!(
                 self,

@@ -335,13 +335,6 @@ fn plane_sizes(info: &gst_video::VideoInfo) -> [(usize, usize); 3] {
     })
 }
 
-/// Whether `buf`'s planes lie where the caps put them (no video meta saying otherwise).
-fn lies_as_caps(buf: &gst::BufferRef, info: &gst_video::VideoInfo) -> bool {
-    buf.meta::<gst_video::VideoMeta>().is_none_or(|m| {
-        m.offset()[..3] == info.offset()[..3] && m.stride()[..3] == info.stride()[..3]
-    })
-}
-
 /// The three planes of a mapped frame (the formats are all three-plane YUV).
 fn planes<'a>(f: &'a gst_video::VideoFrameRef<&gst::BufferRef>) -> [Plane<'a>; 3] {
     std::array::from_fn(|p| Plane::of(f, p as u32).expect("three-plane formats only"))
@@ -452,12 +445,20 @@ impl BaseTransformImpl for QcFingerprint {
             // Nothing to place it in time: measured for nothing, passed on.
             return Ok(gst::FlowSuccess::Ok);
         };
+        let too_small = || {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Format,
+                ["buffer too small for its caps"]
+            );
+            gst::FlowError::Error
+        };
         // The GPU path measures everything (statistics, fingerprint, difference) from the
         // frame where it lies; a GPU frame is never read back here.
         let on_gpu = match state.gpu.as_mut() {
             Some(g) => {
                 let resident = gpumemory::buffer_gpu_frame(buf)
-                    .filter(|_| lies_as_caps(buf, &state.info))
+                    .filter(|_| gpumemory::lies_as_caps(buf, &state.info))
                     .zip(mediaai_common::gpu::context().ok());
                 let host;
                 let source = match resident {
@@ -465,12 +466,7 @@ impl BaseTransformImpl for QcFingerprint {
                     None => {
                         host = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
                         if host.size() < state.info.size() {
-                            gst::element_imp_error!(
-                                self,
-                                gst::StreamError::Format,
-                                ["buffer too small for its caps"]
-                            );
-                            return Err(gst::FlowError::Error);
+                            return Err(too_small());
                         }
                         Source::Host(host.as_slice())
                     }
@@ -498,35 +494,18 @@ impl BaseTransformImpl for QcFingerprint {
             }
             None => None,
         };
-        let frame = match on_gpu {
-            Some(_) => None,
-            None => Some(
-                gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), &state.info)
-                    .map_err(|_| {
-                        gst::element_imp_error!(
-                            self,
-                            gst::StreamError::Format,
-                            ["buffer too small for its caps"]
-                        );
-                        gst::FlowError::Error
-                    })?,
-            ),
-        };
-        match &frame {
-            None => stats::finalize(&state.histograms, state.black_level, &mut state.stats),
-            Some(frame) => {
+        let (hash, difference) = match on_gpu {
+            Some(measured) => {
+                stats::finalize(&state.histograms, state.black_level, &mut state.stats);
+                measured
+            }
+            None => {
+                let frame =
+                    gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), &state.info)
+                        .map_err(|_| too_small())?;
                 state
                     .analyser
-                    .measure(planes(frame), state.black_level, &mut state.stats)
-            }
-        }
-        state.end = pts + buf.duration().map_or(0, |d| d.nseconds());
-        let st = &state.stats;
-        let black_share = st.black_pixels as f64 / st.pixels.max(1) as f64;
-        let mut events: [Option<Event>; 2] = [state.black.frame(pts, black_share), None];
-        let (hash, difference) = match (&frame, on_gpu) {
-            (_, Some(measured)) => measured,
-            (Some(frame), None) => {
+                    .measure(planes(&frame), state.black_level, &mut state.stats);
                 let difference = match &state.reference {
                     Some(r) => {
                         let rf = gst_video::VideoFrameRef::from_buffer_ref_readable(
@@ -534,14 +513,17 @@ impl BaseTransformImpl for QcFingerprint {
                             &state.info,
                         )
                         .map_err(|_| gst::FlowError::Error)?;
-                        stats::mean_abs_difference(planes(&rf), planes(frame))
+                        stats::mean_abs_difference(planes(&rf), planes(&frame))
                     }
                     None => 0.0,
                 };
-                (state.fingerprinter.hash(planes(frame)[0]), difference)
+                (state.fingerprinter.hash(planes(&frame)[0]), difference)
             }
-            (None, None) => unreachable!("a frame is mapped whenever the GPU measured nothing"),
         };
+        state.end = pts + buf.duration().map_or(0, |d| d.nseconds());
+        let st = &state.stats;
+        let black_share = st.black_pixels as f64 / st.pixels.max(1) as f64;
+        let mut events: [Option<Event>; 2] = [state.black.frame(pts, black_share), None];
         let (freeze, new_reference) = state.freeze.frame(pts, difference);
         if new_reference {
             match state.gpu.as_mut() {

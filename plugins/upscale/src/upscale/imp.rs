@@ -490,10 +490,12 @@ impl BaseTransformImpl for Upscale {
         };
         // Made for the batch the engine takes, not the one asked for.
         let out_gpu = gpumemory::caps_on_gpu(outcaps);
-        let pool = output_pool(outcaps, &out_info, batch, out_gpu).map_err(|e| {
-            gst::element_imp_error!(self, gst::ResourceError::NoSpaceLeft, ["{e}"]);
-            gst::loggable_error!(CAT, "{e}")
-        })?;
+        // At least enough for two batches; GPU frames when the output caps say so.
+        let pool =
+            gpumemory::started_pool(outcaps, out_info.size(), 2 * batch as u32).map_err(|e| {
+                gst::element_imp_error!(self, gst::ResourceError::NoSpaceLeft, ["{e}"]);
+                gst::loggable_error!(CAT, "{e}")
+            })?;
         let work = Work {
             engine,
             network,
@@ -921,21 +923,7 @@ impl Upscale {
             }
         }
         for (k, inbuf) in batch.buffers.iter().enumerate() {
-            let frame =
-                gst_video::VideoFrameRef::from_buffer_ref_readable(inbuf.as_ref(), &work.in_info)
-                    .map_err(|_| "an input buffer smaller than its caps".to_string())?;
-            let mut planes: [(&[u8], usize); 3] = [(&[], 0); 3];
-            for (p, plane) in planes
-                .iter_mut()
-                .enumerate()
-                .take(frame.n_planes() as usize)
-            {
-                *plane = (
-                    frame.plane_data(p as u32).map_err(|e| e.to_string())?,
-                    frame.plane_stride()[p] as usize,
-                );
-            }
-            gpu.upload(k, &planes[..frame.n_planes() as usize])?;
+            upload(gpu, k, inbuf, &work.in_info)?;
         }
         let places = gpu.out_places();
         let mut failed = None;
@@ -990,27 +978,10 @@ impl Upscale {
         }
         let ctx = mediaai_common::gpu::context().ok()?;
         let input = gpumemory::buffer_gpu_frame(inbuf).filter(|_| {
-            lies_as(&work.in_info, gpu.in_places())
-                && inbuf.meta::<gst_video::VideoMeta>().is_none_or(|m| {
-                    m.offset() == work.in_info.offset() && m.stride() == work.in_info.stride()
-                })
+            lies_as(&work.in_info, gpu.in_places()) && gpumemory::lies_as_caps(inbuf, &work.in_info)
         });
         if input.is_none() {
-            let frame =
-                gst_video::VideoFrameRef::from_buffer_ref_readable(inbuf.as_ref(), &work.in_info)
-                    .map_err(|_| "an input buffer smaller than its caps".to_string());
-            let uploaded = frame.and_then(|frame| {
-                let mut planes: [(&[u8], usize); 3] = [(&[], 0); 3];
-                let n = frame.n_planes() as usize;
-                for (p, plane) in planes.iter_mut().enumerate().take(n) {
-                    *plane = (
-                        frame.plane_data(p as u32).map_err(|e| e.to_string())?,
-                        frame.plane_stride()[p] as usize,
-                    );
-                }
-                gpu.upload(0, &planes[..n])
-            });
-            if let Err(e) = uploaded {
+            if let Err(e) = upload(gpu, 0, inbuf, &work.in_info) {
                 return Some(Err(e));
             }
         }
@@ -1109,6 +1080,26 @@ fn convert(
     PixelSource::from_frame(&frame).is_some_and(|source| sampler.fill(&source, out))
 }
 
+/// `buf` (an `info` frame, mapped on the CPU) into the GPU path's slot `slot`.
+fn upload(
+    gpu: &GpuSpatial,
+    slot: usize,
+    buf: &gst::Buffer,
+    info: &gst_video::VideoInfo,
+) -> Result<(), String> {
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), info)
+        .map_err(|_| "an input buffer smaller than its caps".to_string())?;
+    let n = frame.n_planes() as usize;
+    let mut planes: [(&[u8], usize); 3] = [(&[], 0); 3];
+    for (p, plane) in planes.iter_mut().enumerate().take(n) {
+        *plane = (
+            frame.plane_data(p as u32).map_err(|e| e.to_string())?,
+            frame.plane_stride()[p] as usize,
+        );
+    }
+    gpu.upload(slot, &planes[..n])
+}
+
 /// How the GPU path reads and writes frames of `info`'s format, if it can.
 fn frame_layout(info: &gst_video::VideoInfo) -> Option<FrameLayout> {
     if info.format() == gst_video::VideoFormat::I420 {
@@ -1125,30 +1116,6 @@ fn frame_layout(info: &gst_video::VideoInfo) -> Option<FrameLayout> {
         },
         _ => return None,
     })
-}
-
-/// A pool of `info`-sized output buffers for `caps`, active, at least enough for two batches.
-fn output_pool(
-    caps: &gst::Caps,
-    info: &gst_video::VideoInfo,
-    batch: usize,
-    on_gpu: bool,
-) -> Result<gst::BufferPool, String> {
-    let min = (2 * batch) as u32;
-    let pool = if on_gpu {
-        gpumemory::video_pool(caps, info.size(), min, 0)
-            .map_err(|e| format!("GPU output buffer pool refused its configuration: {e}"))?
-    } else {
-        let pool = gst_video::VideoBufferPool::new();
-        let mut config = pool.config();
-        config.set_params(Some(caps), info.size() as u32, min, 0);
-        pool.set_config(config)
-            .map_err(|e| format!("output buffer pool refused its configuration: {e}"))?;
-        pool.upcast()
-    };
-    pool.set_active(true)
-        .map_err(|e| format!("could not allocate output buffers: {e}"))?;
-    Ok(pool)
 }
 
 /// The planar RGB (0..1) frame `rgb` into `frame` (packed RGB, alpha opaque, or I420 through

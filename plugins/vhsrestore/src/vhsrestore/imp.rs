@@ -479,15 +479,7 @@ impl BaseTransformImpl for VhsRestore {
         };
         let mixed = in_info.interlace_mode() == gst_video::VideoInterlaceMode::Mixed;
         let out_gpu = gpumemory::caps_on_gpu(outcaps);
-        let pool = if out_gpu {
-            let pool = gpumemory::video_pool(outcaps, out_info.size(), 4, 0)
-                .map_err(|e| gst::loggable_error!(CAT, "GPU buffer pool: {e}"))?;
-            pool.set_active(true)
-                .map_err(|_| gst::loggable_error!(CAT, "GPU buffer pool did not start"))?;
-            pool
-        } else {
-            buffer_pool(outcaps, out_info.size(), 4)?
-        };
+        let pool = buffer_pool(outcaps, out_info.size(), 4)?;
         let (work_info, packed) = match PackedLayout::of(in_info.format_info()) {
             None => (in_info.clone(), None),
             Some(layout) => {
@@ -1117,20 +1109,14 @@ fn repair_head_switching(data: &mut [u8], stride: usize, plane: Plane, lines: u3
     }
 }
 
-/// A started video buffer pool of `min` or more buffers of `size` bytes for `caps`.
+/// A started pool of `min` or more buffers of `size` bytes for `caps` (GPU frames when the caps
+/// say so).
 fn buffer_pool(
     caps: &gst::Caps,
     size: usize,
     min: u32,
 ) -> Result<gst::BufferPool, gst::LoggableError> {
-    let pool = gst_video::VideoBufferPool::new();
-    let mut config = pool.config();
-    config.set_params(Some(caps), size as u32, min, 0);
-    pool.set_config(config)
-        .map_err(|_| gst::loggable_error!(CAT, "buffer pool refused its config"))?;
-    pool.set_active(true)
-        .map_err(|_| gst::loggable_error!(CAT, "buffer pool did not start"))?;
-    Ok(pool.upcast())
+    gpumemory::started_pool(caps, size, min).map_err(|e| gst::loggable_error!(CAT, "{e}"))
 }
 
 /// A packed RGB input frame as a planar 4:4:4 frame from the packed pool, with the input's
