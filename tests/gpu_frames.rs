@@ -152,7 +152,7 @@ fn gpu_frames_written_on_the_host_give_the_same_bytes() {
 }
 
 #[test]
-fn onnxfacedetect_takes_gpu_frames_and_gpublur_hides_the_face_it_marked() {
+fn onnxfacedetect_samples_gpu_frames_on_the_gpu_and_gpublur_hides_the_face_it_marked() {
     let Some(_serial) = init() else { return };
     let photo = mediaai_common::testing::media("astronaut.png");
     let chain = |between: &str| {
@@ -163,7 +163,14 @@ fn onnxfacedetect_takes_gpu_frames_and_gpublur_hides_the_face_it_marked() {
             photo.display()
         )
     };
+    let (up, down) = (gpumemory::uploads(), gpumemory::downloads());
     let on_gpu = frames(&chain("! wgpuupload"));
+    // The detector samples GPU frames on the GPU: only the download element reads frames back.
+    assert_eq!(
+        (gpumemory::uploads() - up, gpumemory::downloads() - down),
+        (4, 4),
+        "one upload and one readback per frame"
+    );
     assert!(
         gpumemory::caps_on_gpu(&sink_caps(&chain("! wgpuupload"), "d")),
         "the detector took GPU frames"

@@ -96,6 +96,12 @@ impl GpuFrame {
         self.sides.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether a CPU map would read without a download (the host copy is current): a reader
+    /// that can work on either side picks the one that moves no frame.
+    pub fn host_current(&self) -> bool {
+        self.sides().host_current
+    }
+
     /// The frame's bytes on the GPU, current: what a CPU writer left is uploaded first (the
     /// upload is queued, so passes recorded after this call see it).
     pub fn gpu_buffer(&self, ctx: &GpuContext) -> &wgpu::Buffer {

@@ -6,6 +6,8 @@
 //!   element, with adapter choice from the environment.
 //! * [`gpumemory`]: video frames in GPU buffers between elements (`memory:WgpuBuffer`), read
 //!   back when a CPU maps them.
+//! * [`gpusampler`]: [`sampler`]'s work on the GPU for frames already there: only the network
+//!   input comes back; where a frame's planes lie, described once for GPU passes.
 //! * [`inference`]: the ONNX Runtime environment (loaded at run time), session building with
 //!   execution-provider fallback, and the model locator.
 //! * [`pixels`]: float to 8-bit rounding of whole rows, vectorised; AVX2 builds of row
@@ -21,6 +23,7 @@ pub mod enums;
 pub mod exclusive;
 pub mod gpu;
 pub mod gpumemory;
+pub mod gpusampler;
 pub mod held;
 pub mod inference;
 pub mod pixels;

@@ -262,7 +262,7 @@ fn taps(src: u32, dst: u32) -> Vec<Tap> {
 }
 
 /// Bilinear resampler from a `src_w`×`src_h` frame into a 3×`dst_h`×`dst_w` RGB tensor, values
-/// 0–255 times `gain` (CenterFace takes 0–255, YOLO exports 0–1). The frame fills the tensor,
+/// 0–255 (optionally rounded to 8-bit levels) times `gain` (CenterFace takes 0–255, YOLO exports 0–1). The frame fills the tensor,
 /// or, letterboxed, keeps its aspect ratio centred on a grey border (YOLO's 114).
 #[derive(Debug, Clone)]
 pub struct TensorSampler {
@@ -277,6 +277,8 @@ pub struct TensorSampler {
     pub inner_w: u32,
     pub inner_h: u32,
     gain: f32,
+    /// Values rounded to 8-bit levels (see [`Self::in_levels`]).
+    levels: bool,
     xs: Vec<Tap>,
     ys: Vec<Tap>,
     matrix: YuvMatrix,
@@ -323,6 +325,7 @@ impl TensorSampler {
             inner_w,
             inner_h,
             gain: 1.0,
+            levels: false,
             xs: taps(src_w, inner_w),
             ys: taps(src_h, inner_h),
             matrix,
@@ -333,6 +336,24 @@ impl TensorSampler {
     pub fn with_gain(mut self, gain: f32) -> Self {
         self.gain = gain;
         self
+    }
+
+    /// Rounds every value to the nearest 8-bit level before the gain, as the GPU sampler
+    /// ([`crate::gpusampler`]) does: an element that samples on either side gives its network
+    /// the same input whichever memory a frame came in.
+    pub fn in_levels(mut self) -> Self {
+        self.levels = true;
+        self
+    }
+
+    /// The factor every value is multiplied by.
+    pub fn gain(&self) -> f32 {
+        self.gain
+    }
+
+    /// The Y'CbCr matrix YUV frames are converted with.
+    pub fn matrix(&self) -> YuvMatrix {
+        self.matrix
     }
 
     /// Maps a point of the tensor back to the frame: `frame = (tensor - offset) * scale`,
@@ -433,7 +454,10 @@ impl TensorSampler {
             let yt = &self.ys[ty - y0];
             let pixels = r[x0..x1].iter_mut().zip(&mut g[x0..x1]).zip(&mut b[x0..x1]);
             for (((r, g), b), xt) in pixels.zip(&self.xs) {
-                let rgb = sample(xt, yt);
+                let mut rgb = sample(xt, yt);
+                if self.levels {
+                    rgb = rgb.map(level);
+                }
                 *r = rgb[0] * gain;
                 *g = rgb[1] * gain;
                 *b = rgb[2] * gain;
@@ -477,6 +501,13 @@ impl TensorSampler {
             } => fits(y.len(), y_stride, w, h) && fits(uv.len(), uv_stride, cw * 2, ch),
         }
     }
+}
+
+/// A sample (0..=255) rounded to the nearest 8-bit level, as the GPU sampler rounds it. A
+/// truncating cast, not `floor`, which is a library call on baseline x86-64.
+#[inline(always)]
+fn level(v: f32) -> f32 {
+    ((v + 0.5) as u8) as f32
 }
 
 /// One sample of a plane, bilinear between the four neighbours of the taps: bytes `step`

@@ -1,12 +1,13 @@
 //! Frames that stay on the GPU between elements, beside the same elements with a readback and
 //! upload between each (system memory) and beside the CPU paths, on one source in one run, for
-//! `vhsrestore ! gpublur ! qcfingerprint` and `upscale method=spatial ! gpublur !
-//! qcfingerprint` (from half the size):
+//! `vhsrestore ! gpublur ! qcfingerprint`, `upscale method=spatial ! gpublur !
+//! qcfingerprint` (from half the size) and `onnxfacedetect ! gpublur` (a photograph):
 //! frames per second, CPU seconds per frame (user + system, every thread) and the whole-frame
 //! uploads and readbacks per frame that the elements counted.
 //!
-//! `cargo run --release -p gst-plugin-mediaai --example gpu_chain [FRAMES] [WIDTHxHEIGHT]`
-//! (defaults 300, 1920x1080; the source is `videotestsrc pattern=ball`, I420).
+//! `cargo run --release -p gst-plugin-mediaai --example gpu_chain [FRAMES] [WIDTHxHEIGHT]
+//! [PHOTO]` (defaults 300, 1920x1080, `make media`'s astronaut.png; the source is `videotestsrc
+//! pattern=ball`, I420, and the photograph frozen into a clip for the detector).
 
 use std::time::Instant;
 
@@ -35,11 +36,17 @@ struct Run {
     downloads: f64,
 }
 
+/// The frame every buffer of the element named `picture` carries, when set.
+static PICTURE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
 fn run(description: &str, frames: u64) -> Result<Run, String> {
     let pipeline = gst::parse::launch(description)
         .map_err(|e| format!("{description}: {e}"))?
         .downcast::<gst::Pipeline>()
         .map_err(|_| "not a pipeline".to_string())?;
+    if let (Some(src), Some(picture)) = (pipeline.by_name("picture"), PICTURE.get()) {
+        paint(&src, picture);
+    }
     let (up, down) = (gpumemory::uploads(), gpumemory::downloads());
     let cpu = cpu_seconds();
     let start = Instant::now();
@@ -68,6 +75,68 @@ fn run(description: &str, frames: u64) -> Result<Run, String> {
         uploads: (gpumemory::uploads() - up) as f64 / n,
         downloads: (gpumemory::downloads() - down) as f64 / n,
     })
+}
+
+/// Writes `picture` into every buffer `src` sends (the source's cost, the same in every row):
+/// a photograph as a clip from GStreamer's base elements alone, which the GPU machine has.
+fn paint(src: &gst::Element, picture: &'static [u8]) {
+    let pad = src.static_pad("src").expect("a source pad");
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() {
+            if let Ok(mut map) = buffer.make_mut().map_writable() {
+                let n = map.len().min(picture.len());
+                map[..n].copy_from_slice(&picture[..n]);
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
+/// The I420 `w`x`h` frame of `path`: a PNG decoded and scaled (needs `pngdec`), or raw I420 of
+/// that size.
+fn picture(path: &std::path::Path, w: u32, h: u32) -> Result<Vec<u8>, String> {
+    let size = gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, w, h)
+        .build()
+        .map_err(|e| e.to_string())?
+        .size();
+    if path.extension().is_some_and(|e| e == "png") {
+        let description = format!(
+            "filesrc location={} ! pngdec ! videoconvert ! videoscale ! video/x-raw,format=I420,width={w},height={h} ! fakesink name=sink signal-handoffs=true",
+            path.display()
+        );
+        let pipeline = gst::parse::launch(&description)
+            .map_err(|e| format!("{description}: {e}"))?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| "not a pipeline".to_string())?;
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = pipeline.by_name("sink").expect("named sink");
+        let keep = got.clone();
+        sink.connect("handoff", false, move |values| {
+            if let Ok(buffer) = values[1].get::<gst::Buffer>() {
+                if let Ok(map) = buffer.map_readable() {
+                    *keep.lock().unwrap() = map.to_vec();
+                }
+            }
+            None
+        });
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| e.to_string())?;
+        let bus = pipeline.bus().expect("a pipeline has a bus");
+        bus.timed_pop_filtered(
+            gst::ClockTime::from_seconds(60),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        );
+        let _ = pipeline.set_state(gst::State::Null);
+        let bytes = std::mem::take(&mut *got.lock().unwrap());
+        return (bytes.len() >= size)
+            .then_some(bytes)
+            .ok_or_else(|| format!("{} did not decode", path.display()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    (bytes.len() == size)
+        .then_some(bytes)
+        .ok_or_else(|| format!("{}: not raw I420 {w}x{h}", path.display()))
 }
 
 /// Times `chains` (name, pipeline after the source) on `src`, two passes each, and prints a
@@ -188,5 +257,46 @@ fn main() {
         fps[3] / fps[1],
         fps[2] / fps[1],
         fps[3] / fps[2]
+    );
+
+    // Anonymisation: the detector samples GPU frames on the GPU and reads back only its
+    // network's input; in system memory it samples on the CPU and gpublur uploads.
+    let photo = args
+        .next()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| mediaai_common::testing::media("astronaut.png"));
+    PICTURE
+        .set(picture(&photo, w, h).unwrap_or_else(|e| panic!("{e}")))
+        .expect("set once");
+    let faces = format!(
+        "videotestsrc name=picture num-buffers={frames} pattern=black ! video/x-raw,format=I420,width={w},height={h},framerate=25/1"
+    );
+    let detect = "onnxfacedetect max-input-size=640";
+    println!(
+        "\nonnxfacedetect ! gpublur: {frames} frames {w}x{h} I420 of a photograph, detection at 640, two passes"
+    );
+    let fps = table(
+        &faces,
+        frames,
+        &[
+            ("source alone", "fakesink".into()),
+            (
+                "detector, GPU frames",
+                format!("wgpuupload ! {detect} ! gpublur backend=gpu ! wgpudownload ! fakesink"),
+            ),
+            (
+                "detector, round trips",
+                format!("{detect} ! {sys} ! gpublur backend=gpu ! {sys} ! fakesink"),
+            ),
+            (
+                "detector, CPU",
+                format!("{detect} ! gpublur backend=cpu ! fakesink"),
+            ),
+        ],
+    );
+    println!(
+        "GPU frames / round trips: {:.2}x; GPU frames / CPU: {:.2}x",
+        fps[1] / fps[2],
+        fps[1] / fps[3]
     );
 }

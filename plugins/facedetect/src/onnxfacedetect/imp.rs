@@ -5,7 +5,9 @@
  * one `GstVideoRegionOfInterestMeta` of type `face` per face to the buffer, with a `detection`
  * parameter structure (`confidence`, `track-id`, `landmarks`). Buffers are otherwise passed on
  * untouched. An element message named `facedetect` lists the faces of each frame, in the shape
- * the OpenCV `facedetect` element uses.
+ * the OpenCV `facedetect` element uses. GPU frames (`memory:WgpuBuffer`, from the collection's
+ * GPU elements or `wgpuupload`) are sampled into the network's input on the GPU: only that input
+ * is read back, never the frame.
  *
  * ## Example launch line
  * |[
@@ -24,6 +26,8 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use super::ExecutionProvider;
+use mediaai_common::gpumemory;
+use mediaai_common::gpusampler::{FramePlanes, GpuTensorSampler};
 use mediaai_common::held;
 use mediaai_common::inference;
 use mediaai_common::roi::{self, Detection};
@@ -124,6 +128,9 @@ struct ModelSpec {
 struct Geometry {
     info: gst_video::VideoInfo,
     sampler: TensorSampler,
+    /// The sampler on the GPU, made on the first GPU frame: `None` until then, `Some(None)`
+    /// where it cannot be (such frames are then read back and sampled on the CPU).
+    gpu_sampler: Option<Option<GpuTensorSampler>>,
     tensors: Vec<ort::value::Tensor<f32>>,
     batch: usize,
     images_per_tensor: usize,
@@ -329,7 +336,7 @@ impl ElementImpl for OnnxFaceDetect {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             use gst_video::VideoFormat as F;
             // GPU frames (memory:WgpuBuffer) are taken and passed on as they are; the network's
-            // input is made from them on the CPU (the map reads them back).
+            // input is made from them on the GPU and only it is read back (`fill_slot`).
             mediaai_common::templates::gpu_or_system_video(&[
                 F::Rgb,
                 F::Bgr,
@@ -452,10 +459,13 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 TensorSampler::new(w, h, tw, th, matrix)
             }
         };
+        // In levels: GPU frames are sampled on the GPU, which gives 8-bit levels back, and a
+        // frame gives the same detections whichever memory it came in.
         let sampler = match spec.kind {
             ModelKind::CenterFace => sampler,
             ModelKind::Yolo(_) => sampler.with_gain(1.0 / 255.0),
-        };
+        }
+        .in_levels();
         let (tw, th) = (sampler.dst_w, sampler.dst_h);
         let model_batch = spec.fixed_batch.unwrap_or(batch);
         if batch > model_batch {
@@ -498,6 +508,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
         state.geometry = Some(Geometry {
             info,
             sampler,
+            gpu_sampler: None,
             tensors,
             batch,
             images_per_tensor,
@@ -645,7 +656,8 @@ impl OnnxFaceDetect {
         }
     }
 
-    /// Samples `buf` into tensor slot `slot`.
+    /// Samples `buf` into tensor slot `slot`: a GPU frame on the GPU (only the network input
+    /// comes back), any other on the CPU.
     fn fill_slot(
         &self,
         state: &mut State,
@@ -660,6 +672,35 @@ impl OnnxFaceDetect {
             );
             return Err(gst::FlowError::NotNegotiated);
         };
+        let len = geometry.sampler.tensor_len();
+        let (index, start) = geometry.slot_place(slot);
+        if let Some(frame) = gpumemory::buffer_gpu_frame(buf) {
+            // A frame whose host copy is current is as cheap to read on the CPU.
+            if !frame.host_current() && gpumemory::lies_as_caps(buf, &geometry.info) {
+                let Geometry {
+                    info,
+                    sampler,
+                    gpu_sampler,
+                    tensors,
+                    ..
+                } = geometry;
+                let gpu = gpu_sampler.get_or_insert_with(|| self.gpu_sampler(sampler, info));
+                if let Some(gpu) = gpu {
+                    let (_, input) = tensors[index].extract_tensor_mut();
+                    match gpu.fill(frame, &mut input[start..start + len]) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => {
+                            gst::warning!(
+                                CAT,
+                                imp = self,
+                                "sampling GPU frames on the GPU failed ({e}); they are read back from now on"
+                            );
+                            *gpu_sampler = Some(None);
+                        }
+                    }
+                }
+            }
+        }
         let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &geometry.info)
             .map_err(|_| {
                 gst::element_imp_error!(
@@ -677,8 +718,6 @@ impl OnnxFaceDetect {
             );
             gst::FlowError::NotNegotiated
         })?;
-        let len = geometry.sampler.tensor_len();
-        let (index, start) = geometry.slot_place(slot);
         let (_, input) = geometry.tensors[index].extract_tensor_mut();
         if !geometry
             .sampler
@@ -692,6 +731,32 @@ impl OnnxFaceDetect {
             return Err(gst::FlowError::Error);
         }
         Ok(())
+    }
+
+    /// The GPU side of `sampler` for frames laid out as `info` says, or `None` (said once in
+    /// the log) when the format or the device rules it out.
+    fn gpu_sampler(
+        &self,
+        sampler: &TensorSampler,
+        info: &gst_video::VideoInfo,
+    ) -> Option<GpuTensorSampler> {
+        let made = FramePlanes::of(info)
+            .ok_or_else(|| format!("no GPU sampling of {:?}", info.format()))
+            .and_then(|planes| GpuTensorSampler::new(sampler, planes, info.size()));
+        match made {
+            Ok(gpu) => {
+                gst::debug!(CAT, imp = self, "GPU frames are sampled on the GPU");
+                Some(gpu)
+            }
+            Err(e) => {
+                gst::warning!(
+                    CAT,
+                    imp = self,
+                    "GPU frames are read back to be sampled: {e}"
+                );
+                None
+            }
+        }
     }
 
     /// Runs the network on the first `used` slots and decodes them into `state.slot_faces`, in

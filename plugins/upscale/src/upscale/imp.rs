@@ -2,8 +2,8 @@
  * element-upscale:
  *
  * Super-resolution by 2 or 4 (`scale`). Frames are gathered in batches of `batch-size` and
- * upscaled on a worker thread while the streaming thread converts the next batch's frames as
- * they arrive; the worker pushes each batch's frames downstream in order, with their
+ * upscaled by the source pad's task while the streaming thread converts the next batch's
+ * frames as they arrive; the task pushes each batch's frames downstream in order, with their
  * timestamps, durations, flags and metas. The neural path runs a 2x network through ONNX
  * Runtime (waifu2x's photo model by default; 4x runs it twice) over tiles of the frames, each
  * read with a margin so that the tiles join without seams; the tiles of a batch go through the
@@ -167,33 +167,41 @@ struct Work {
     out_gpu: bool,
 }
 
-/// The worker thread of one caps, and the streaming thread's side of it.
+/// The worker of one caps, and the streaming thread's side of it. The worker is the source
+/// pad's task: a thread GStreamer owns (it posts the stream-status messages an application sets
+/// thread priorities from) that holds the source pad's stream lock while it runs, as a
+/// `queue`'s does. It waits for batches, upscales each and pushes its frames.
 struct Worker {
-    /// Batches to upscale; closing it ends the thread once it has done what was sent.
+    /// Batches to upscale; closing it makes the task pause itself once it has done what was
+    /// sent.
     jobs: Option<mpsc::SyncSender<Batch>>,
     /// Batches the worker is done with.
     done: mpsc::Receiver<Batch>,
     /// Batches sent and not yet back.
     out: usize,
-    thread: Option<std::thread::JoinHandle<Work>>,
+    /// What the task works with, locked while it upscales a batch; taken back once it has
+    /// stopped.
+    work: Arc<Mutex<Option<Work>>>,
+    /// The pad whose task the worker is, until the task has been stopped.
+    pad: Option<gst::Pad>,
 }
 
 impl Worker {
-    /// Ends the thread and hands back what it owned.
+    /// Stops the task and hands back what it owned.
     fn join(&mut self) -> Option<Work> {
+        // Closed: the task, waiting for a batch or finishing one, pauses itself.
         self.jobs.take();
-        let thread = self.thread.take()?;
-        // The worker itself may hold the element's last reference, and so drop it: it ends
-        // on its own once the jobs are closed.
-        if thread.thread().id() == std::thread::current().id() {
-            return None;
-        }
-        thread.join().ok()
+        let pad = self.pad.take()?;
+        // Waits for the task to leave its function. Called from the task itself (it held the
+        // element's last reference), GStreamer refuses: the task then ends on its own, and
+        // its work is not ours to take.
+        pad.stop_task().ok()?;
+        self.work.lock().ok()?.take()
     }
 }
 
 impl Drop for Worker {
-    /// The thread never outlives its element (it would run ONNX Runtime or the GPU while the
+    /// The task never outlives its caps (it would run ONNX Runtime or the GPU while the
     /// process tears them down).
     fn drop(&mut self) {
         self.join();
@@ -219,6 +227,9 @@ pub struct Upscale {
     state: Mutex<Option<State>>,
     loaded: Mutex<Option<Loaded>>,
     shared: Arc<Shared>,
+    /// Between READY→PAUSED and PAUSED→READY: caps may start a worker task. Held by
+    /// `set_caps` throughout, so a state change never misses a task being started.
+    running: Mutex<bool>,
     /// The latency of the current caps, apart from the state: a latency query must not wait
     /// for the streaming thread, which may be waiting for the worker, which may be waiting
     /// in a prerolling sink for the state change that sent the query.
@@ -248,7 +259,7 @@ impl ObjectImpl for Upscale {
                     .build(),
                 glib::ParamSpecUInt::builder("batch-size")
                     .nick("Batch size")
-                    .blurb("Frames the network upscales together on the worker thread (their tiles go through it together); the spatial path takes frames one by one. Latency: up to 2 x batch-size - 1 frames. Memory: batch-size output frames as floats. Default: 8 (16-32 suit GPU providers)")
+                    .blurb("Frames the network upscales together on the source pad's task (their tiles go through it together); the spatial path takes frames one by one. Latency: up to 2 x batch-size - 1 frames. Memory: batch-size output frames as floats. Default: 8 (16-32 suit GPU providers)")
                     .minimum(1)
                     .maximum(64)
                     .default_value(DEFAULT_BATCH)
@@ -344,6 +355,30 @@ impl ElementImpl for Upscale {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
             LazyLock::new(|| mediaai_common::templates::gpu_or_system_video(&FORMATS));
         TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        match transition {
+            gst::StateChange::ReadyToPaused => *self.running.lock().expect("running lock") = true,
+            gst::StateChange::PausedToReady => {
+                // The source pad is deactivated first, and that waits for its stream lock,
+                // which the worker task holds while it waits for a batch: the task is stopped
+                // before, and no caps may start another (`set_caps` holds this lock
+                // throughout). Until `stop` the streaming thread gets FLUSHING.
+                let mut running = self.running.lock().expect("running lock");
+                *running = false;
+                self.shared.flushing.store(true, Ordering::SeqCst);
+                let state = self.state.lock().expect("state lock").take();
+                if let Some(state) = state {
+                    self.retire(state);
+                }
+            }
+            _ => {}
+        }
+        self.parent_change_state(transition)
     }
 }
 
@@ -454,10 +489,15 @@ impl BaseTransformImpl for Upscale {
             return Err(gst::loggable_error!(CAT, "zero-sized frames"));
         }
         let s = self.settings.lock().expect("settings lock").clone();
+        let running = self.running.lock().expect("running lock");
         // The frames of the caps before went out before this caps event (sink_event); the
         // network is kept for these if it is the same.
         if let Some(old) = self.state.lock().expect("state lock").take() {
             self.retire(old);
+        }
+        if !*running {
+            // Going down to READY: buffers get FLUSHING, and no task is started.
+            return Ok(());
         }
         let scale = s.scale as usize;
         if (out_info.width() as usize, out_info.height() as usize) != (w * scale, h * scale)
@@ -704,32 +744,48 @@ impl Upscale {
         Ok((neural, (path, s.execution_provider, on_cpu)))
     }
 
-    /// Starts the worker thread of one caps.
-    fn spawn(&self, mut work: Work) -> Result<Worker, String> {
+    /// Starts the worker of one caps: the source pad's task.
+    fn spawn(&self, work: Work) -> Result<Worker, String> {
         let (jobs, inbox) = mpsc::sync_channel::<Batch>(2);
         let (outbox, done) = mpsc::sync_channel::<Batch>(2);
         let element = self.obj().downgrade();
         let shared = self.shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("upscale-worker".into())
-            .spawn(move || {
-                while let Ok(mut batch) = inbox.recv() {
-                    match element.upgrade() {
-                        Some(e) => e.imp().process(&mut work, &mut batch, &shared),
-                        None => batch.buffers.clear(),
+        let pad = self.obj().src_pad().clone();
+        let weak_pad = pad.downgrade();
+        let work = Arc::new(Mutex::new(Some(work)));
+        let task_work = work.clone();
+        // One batch per call: GStreamer calls the function again until it is paused.
+        let task = move || {
+            let mut batch = match inbox.recv() {
+                Ok(batch) => batch,
+                Err(_) => {
+                    // The jobs were closed (new caps, stop): nothing more will come.
+                    if let Some(pad) = weak_pad.upgrade() {
+                        let _ = pad.pause_task();
                     }
-                    if outbox.send(batch).is_err() {
-                        break;
-                    }
+                    return;
                 }
-                work
-            })
-            .map_err(|e| format!("could not start the worker thread: {e}"))?;
+            };
+            let mut work = task_work.lock().unwrap_or_else(|e| e.into_inner());
+            match (element.upgrade(), work.as_mut()) {
+                (Some(e), Some(w)) => e.imp().process(w, &mut batch, &shared),
+                _ => batch.buffers.clear(),
+            }
+            drop(work);
+            if outbox.send(batch).is_err() {
+                if let Some(pad) = weak_pad.upgrade() {
+                    let _ = pad.pause_task();
+                }
+            }
+        };
+        pad.start_task(task)
+            .map_err(|e| format!("could not start the source pad's task: {e}"))?;
         Ok(Worker {
             jobs: Some(jobs),
             done,
             out: 0,
-            thread: Some(thread),
+            work,
+            pad: Some(pad),
         })
     }
 
@@ -742,7 +798,7 @@ impl Upscale {
         };
         let sent = state.worker.jobs.as_ref().map(|j| j.send(batch));
         if !matches!(sent, Some(Ok(()))) {
-            gst::element_imp_error!(self, gst::CoreError::Thread, ["the worker thread stopped"]);
+            gst::element_imp_error!(self, gst::CoreError::Thread, ["the worker task stopped"]);
             return Err(gst::FlowError::Error);
         }
         state.worker.out += 1;
@@ -762,11 +818,7 @@ impl Upscale {
                 Ok(b)
             }
             Err(_) => {
-                gst::element_imp_error!(
-                    self,
-                    gst::CoreError::Thread,
-                    ["the worker thread stopped"]
-                );
+                gst::element_imp_error!(self, gst::CoreError::Thread, ["the worker task stopped"]);
                 Err(gst::FlowError::Error)
             }
         }
@@ -816,7 +868,7 @@ impl Upscale {
     /// next caps.
     fn retire(&self, mut state: State) {
         let Some(work) = state.worker.join() else {
-            gst::warning!(CAT, imp = self, "the worker thread panicked");
+            gst::warning!(CAT, imp = self, "the worker task did not stop");
             return;
         };
         if let (Engine::Neural(n), Some((path, provider, on_cpu))) = (work.engine, work.network) {

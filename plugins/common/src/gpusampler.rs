@@ -1,0 +1,277 @@
+//! [`TensorSampler`] on the GPU, for frames that are there already (`memory:WgpuBuffer`): one
+//! pass resamples and colour-converts the frame into the network's RGB input as 8-bit samples,
+//! and only those come back (3 bytes per input pixel), never the frame. Its values are the CPU
+//! sampler's: same taps, same matrix, same placement, same rounding to levels.
+
+use crate::gpu::{self, GpuContext};
+use crate::gpumemory::GpuFrame;
+use crate::sampler::{PackedLayout, TensorSampler, LETTERBOX_GREY};
+
+const WGSL: &str = include_str!("../../../shaders/tensor_sample.wgsl");
+
+/// Where the planes of an 8-bit frame lie in its bytes, in the terms a GPU pass takes:
+/// the GStreamer formats [`crate::sampler::PixelSource`] reads, described from caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramePlanes {
+    /// 0 packed RGB, 1 planar 4:2:0, 2 semi-planar 4:2:0 (the shaders' numbering).
+    pub kind: u32,
+    /// Byte offsets and row strides of the planes: packed (or luma), U (or UV), V.
+    pub offsets: [u32; 3],
+    pub strides: [u32; 3],
+    /// Packed RGB only: bytes per pixel and the bytes of R, G and B inside one.
+    pub pixel_stride: u32,
+    pub rgb_bytes: [u32; 3],
+}
+
+impl FramePlanes {
+    /// The planes of frames laid out as `info` says, or `None` for a format no GPU pass reads.
+    pub fn of(info: &gst_video::VideoInfo) -> Option<Self> {
+        use gst_video::VideoFormat as F;
+        let (o, s) = (info.offset(), info.stride());
+        let at = |i: usize| (o[i] as u32, s[i] as u32);
+        let planar = |kind: u32, u: usize, v: usize| FramePlanes {
+            kind,
+            offsets: [at(0).0, at(u).0, at(v).0],
+            strides: [at(0).1, at(u).1, at(v).1],
+            pixel_stride: 1,
+            rgb_bytes: [0; 3],
+        };
+        match info.format() {
+            F::I420 => Some(planar(1, 1, 2)),
+            F::Yv12 => Some(planar(1, 2, 1)),
+            F::Nv12 => Some(planar(2, 1, 1)),
+            _ => {
+                let layout = PackedLayout::of(info.format_info())?;
+                Some(FramePlanes {
+                    kind: 0,
+                    offsets: [at(0).0; 3],
+                    strides: [at(0).1; 3],
+                    pixel_stride: layout.pixel_stride as u32,
+                    rgb_bytes: layout.offsets.map(|b| b as u32),
+                })
+            }
+        }
+    }
+}
+
+/// The GPU side of one [`TensorSampler`]: its pipeline, buffers and bind group, made once per
+/// caps; sampling a frame creates nothing.
+pub struct GpuTensorSampler {
+    ctx: &'static GpuContext,
+    pipeline: wgpu::ComputePipeline,
+    bind: wgpu::BindGroup,
+    /// The frame's bytes, copied on the GPU from the frame's own buffer.
+    frame: wgpu::Buffer,
+    frame_len: u64,
+    samples: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    samples_len: u64,
+    dst_w: usize,
+    dst_h: usize,
+    row_bytes: usize,
+    gain: f32,
+}
+
+impl GpuTensorSampler {
+    /// For `sampler`'s sizes, reading frames of `frame_size` bytes laid out as `planes`; `Err`
+    /// says why not (no adapter).
+    pub fn new(
+        sampler: &TensorSampler,
+        planes: FramePlanes,
+        frame_size: usize,
+    ) -> Result<Self, String> {
+        let ctx = gpu::context().map_err(str::to_string)?;
+        use wgpu::BufferUsages as U;
+        let (dst_w, dst_h) = (sampler.dst_w as usize, sampler.dst_h as usize);
+        let row_bytes = dst_w.next_multiple_of(4);
+        let samples_len = (3 * row_bytes * dst_h) as u64;
+        let frame_len = (frame_size as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        let m = sampler.matrix().coefficients();
+        let words: [u32; 28] = [
+            planes.kind,
+            planes.offsets[0],
+            planes.strides[0],
+            planes.pixel_stride,
+            planes.offsets[1],
+            planes.strides[1],
+            planes.offsets[2],
+            planes.strides[2],
+            planes.rgb_bytes[0],
+            planes.rgb_bytes[1],
+            planes.rgb_bytes[2],
+            sampler.src_w,
+            sampler.src_h,
+            sampler.dst_w,
+            sampler.dst_h,
+            row_bytes as u32,
+            sampler.inner_x,
+            sampler.inner_y,
+            sampler.inner_w,
+            sampler.inner_h,
+            m[0].to_bits(),
+            m[1].to_bits(),
+            m[2].to_bits(),
+            m[3].to_bits(),
+            m[4].to_bits(),
+            m[5].to_bits(),
+            m[6].to_bits(),
+            LETTERBOX_GREY.to_bits(),
+        ];
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let uniform = ctx.create_buffer(
+            "tensor sampling",
+            bytes.len() as u64,
+            U::UNIFORM | U::COPY_DST,
+        );
+        ctx.queue.write_buffer(&uniform, 0, &bytes);
+        let frame = ctx.create_buffer("tensor frame", frame_len, U::STORAGE | U::COPY_DST);
+        let samples = ctx.create_buffer("tensor samples", samples_len, U::STORAGE | U::COPY_SRC);
+        let readback = ctx.create_buffer("tensor readback", samples_len, U::MAP_READ | U::COPY_DST);
+        let pipeline = ctx.create_compute_pipeline("tensor sample", WGSL, "main");
+        let bind = ctx.create_bind_group(
+            "tensor sample",
+            &pipeline,
+            &[(0, &uniform), (1, &frame), (2, &samples)],
+        );
+        Ok(GpuTensorSampler {
+            ctx,
+            pipeline,
+            bind,
+            frame,
+            frame_len,
+            samples,
+            readback,
+            samples_len,
+            dst_w,
+            dst_h,
+            row_bytes,
+            gain: sampler.gain(),
+        })
+    }
+
+    /// Samples `frame` (laid out as the planes given at construction) into `out` (the
+    /// sampler's tensor length): one copy and one pass on the GPU, one submission, one readback
+    /// of the samples. The frame's host copy is neither read nor made.
+    pub fn fill(&self, frame: &GpuFrame, out: &mut [f32]) -> Result<(), String> {
+        if out.len() != 3 * self.dst_w * self.dst_h {
+            return Err(format!(
+                "tensor of {} values for a {}x{} input",
+                out.len(),
+                self.dst_w,
+                self.dst_h
+            ));
+        }
+        let ctx = self.ctx;
+        ctx.checked(|| {
+            let frame = frame.gpu_buffer(ctx);
+            let mut enc = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("tensor sample"),
+                });
+            let len = self.frame_len.min(frame.size());
+            enc.copy_buffer_to_buffer(frame, 0, &self.frame, 0, len);
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("tensor sample"),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &self.bind, &[]);
+                let words = (self.row_bytes / 4) as u32;
+                pass.dispatch_workgroups(words.div_ceil(16), (self.dst_h as u32).div_ceil(16), 1);
+            }
+            enc.copy_buffer_to_buffer(&self.samples, 0, &self.readback, 0, self.samples_len);
+            let submission = ctx.queue.submit([enc.finish()]);
+            ctx.begin_read(&self.readback, self.samples_len);
+            let (w, row, gain) = (self.dst_w, self.row_bytes, self.gain);
+            ctx.finish_read(
+                &self.readback,
+                self.samples_len,
+                Some(submission),
+                |bytes| {
+                    for (dst, src) in out.chunks_exact_mut(w).zip(bytes.chunks_exact(row)) {
+                        for (d, &s) in dst.iter_mut().zip(src) {
+                            *d = s as f32 * gain;
+                        }
+                    }
+                },
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpumemory::{gpu_frame, GpuAllocator};
+    use crate::sampler::{PixelSource, YuvMatrix};
+    use gst::prelude::*;
+
+    /// The GPU's samples against the CPU's, for every layout the sampler reads, stretched and
+    /// letterboxed, down and up: equal levels but for float rounding at a half (at most one
+    /// level, on a few samples).
+    #[test]
+    fn gpu_samples_are_the_cpu_samples() {
+        gst::init().unwrap();
+        let Ok(ctx) = gpu::context() else {
+            eprintln!("no GPU adapter: skipped");
+            return;
+        };
+        use gst_video::VideoFormat as F;
+        let matrix = YuvMatrix::new(0.2126, 0.0722, false);
+        for format in [F::I420, F::Yv12, F::Nv12, F::Bgrx, F::Rgb, F::Rgba] {
+            for (sw, sh, dw, dh, letterbox) in [
+                (61, 37, 32, 32, false),
+                (64, 48, 40, 40, true),
+                (20, 14, 36, 30, false),
+            ] {
+                let info = gst_video::VideoInfo::builder(format, sw, sh)
+                    .build()
+                    .unwrap();
+                let bytes: Vec<u8> = (0..info.size()).map(|i| ((i * 7919) % 251) as u8).collect();
+                let sampler = if letterbox {
+                    TensorSampler::letterboxed(sw, sh, dw, dh, matrix).with_gain(1.0 / 255.0)
+                } else {
+                    TensorSampler::new(sw, sh, dw, dh, matrix)
+                }
+                .in_levels();
+                let buffer = gst::Buffer::from_slice(bytes.clone());
+                let frame =
+                    gst_video::VideoFrameRef::from_buffer_ref_readable(&buffer, &info).unwrap();
+                let mut on_cpu = vec![0.0; sampler.tensor_len()];
+                assert!(sampler.fill(&PixelSource::from_frame(&frame).unwrap(), &mut on_cpu));
+
+                let mem = GpuAllocator::get().alloc(info.size(), None).unwrap();
+                let gpu_side = gpu_frame(&mem).unwrap();
+                // Written straight to the GPU buffer: the process-wide transfer counters, which
+                // other tests check, stay as they are.
+                let aligned = bytes.len().next_multiple_of(4);
+                let mut padded = bytes.clone();
+                padded.resize(aligned, 0);
+                ctx.queue
+                    .write_buffer(gpu_side.overwrite_on_gpu(), 0, &padded);
+                let planes = FramePlanes::of(&info).unwrap();
+                let gpu = GpuTensorSampler::new(&sampler, planes, info.size()).unwrap();
+                let mut on_gpu = vec![-1.0; sampler.tensor_len()];
+                gpu.fill(gpu_side, &mut on_gpu).unwrap();
+
+                let step = sampler.gain();
+                let mut off = 0;
+                for (i, (c, g)) in on_cpu.iter().zip(&on_gpu).enumerate() {
+                    let levels = ((c - g) / step).abs();
+                    assert!(
+                        levels < 1.01,
+                        "{format:?} {sw}x{sh}->{dw}x{dh}: value {i} {c} on the CPU, {g} on the GPU"
+                    );
+                    off += (levels > 0.01) as usize;
+                }
+                assert!(
+                    off * 100 <= on_cpu.len(),
+                    "{format:?} {sw}x{sh}->{dw}x{dh}: {off} of {} values differ",
+                    on_cpu.len()
+                );
+            }
+        }
+    }
+}
