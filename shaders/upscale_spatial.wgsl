@@ -6,8 +6,9 @@
 // spatial.rs, and the element's write_frame), with the sample places made by the CPU once per
 // caps.
 //
-// Frames are arrays of u32 words holding their bytes (little-endian), planes one after the
-// other, each row a multiple of four bytes.
+// Frames are arrays of u32 words holding their bytes (little-endian), planes where GStreamer
+// puts them (rows a multiple of four bytes), read and converted through frame_planes.wgsl,
+// which is prepended.
 //
 // Bindings (group 0):
 //   0 params    : uniform Params
@@ -16,7 +17,7 @@
 //   3 src       : storage read_write, the input as planar RGB (3 planes of width x height)
 //   4 scaled    : storage read_write, the EASU frame (3 planes of the output size)
 //   5 dst       : storage read_write, the sharpened frame (3 planes of the output size)
-//   6 frame_in  : storage read, the input frame's bytes
+//   6 frame_bytes : storage read, the input frame's bytes
 //   7 frame_out : storage read_write, the output frame's bytes
 // Workgroup: 16 x 16. unpack: one invocation per input pixel; easu, rcas: per output pixel;
 // pack: per output word of a row, z = plane (I420).
@@ -27,22 +28,14 @@ struct Params {
     out_width: u32,
     out_height: u32,
     sharpness: f32,
-    // 0: 4-byte packed RGB, 1: 3-byte packed RGB, 2: I420.
-    kind: u32,
-    // Byte offset of alpha (or padding) in a 4-byte pixel; 4: none.
-    alpha: u32,
-    _pad: u32,
-    // Byte offsets of R, G and B in a packed pixel.
-    offsets: vec4<u32>,
-    // Byte offset and row stride of each plane of the input and output frames.
-    in_planes: vec4<u32>,
-    in_strides: vec4<u32>,
-    out_planes: vec4<u32>,
-    out_strides: vec4<u32>,
-    // Y'CbCr: luma offset, luma scale, chroma scale, Cr weight of R; Cb and Cr weights of G,
-    // Cb weight of B.
-    matrix0: vec4<f32>,
-    matrix1: vec4<f32>,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+    // Where the input and output frames' planes lie (packed 8-bit RGB or I420), and the
+    // Y'CbCr matrix of I420 frames.
+    in_planes: FramePlanes,
+    out_planes: FramePlanes,
+    matrix: YuvMatrix,
 }
 
 // Where an output column or row samples the input: the four input indices around it (offsets
@@ -61,15 +54,11 @@ struct Place {
 @group(0) @binding(3) var<storage, read_write> src: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scaled: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(6) var<storage, read> frame_in: array<u32>;
+@group(0) @binding(6) var<storage, read> frame_bytes: array<u32>;
 @group(0) @binding(7) var<storage, read_write> frame_out: array<u32>;
 
 // RCAS's limit on the negative lobe, which keeps it from ringing.
 const RCAS_LIMIT: f32 = 0.1875;
-
-fn byte_in(i: u32) -> f32 {
-    return f32((frame_in[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu);
-}
 
 // A value on the 0..255 scale rounded to a byte, as the CPU rounds.
 fn round_byte(v: f32) -> u32 {
@@ -83,30 +72,7 @@ fn unpack(@builtin(global_invocation_id) id: vec3<u32>) {
     if (x >= params.width || y >= params.height) {
         return;
     }
-    var rgb: vec3<f32>;
-    if (params.kind == 2u) {
-        let l = byte_in(params.in_planes.x + y * params.in_strides.x + x);
-        let u = byte_in(params.in_planes.y + (y / 2u) * params.in_strides.y + x / 2u);
-        let v = byte_in(params.in_planes.z + (y / 2u) * params.in_strides.z + x / 2u);
-        let m0 = params.matrix0;
-        let m1 = params.matrix1;
-        let yy = (l - m0.x) * m0.y;
-        let cb = (u - 128.0) * m0.z;
-        let cr = (v - 128.0) * m0.z;
-        rgb = vec3<f32>(
-            clamp(yy + m0.w * cr, 0.0, 255.0),
-            clamp(yy + m1.x * cb + m1.y * cr, 0.0, 255.0),
-            clamp(yy + m1.z * cb, 0.0, 255.0),
-        );
-    } else {
-        let step = select(3u, 4u, params.kind == 0u);
-        let base = params.in_planes.x + y * params.in_strides.x + x * step;
-        rgb = vec3<f32>(
-            byte_in(base + params.offsets.x),
-            byte_in(base + params.offsets.y),
-            byte_in(base + params.offsets.z),
-        );
-    }
+    let rgb = frame_rgb(params.in_planes, params.matrix, x, y);
     let gain = 1.0 / 255.0;
     let plane = params.width * params.height;
     let i = y * params.width + x;
@@ -270,21 +236,8 @@ fn out_value(c: u32, i: u32) -> f32 {
 
 // Y', Cb or Cr (k = 0, 1, 2) of output pixel i, in the matrix's range: the inverse of unpack's.
 fn out_yuv(k: u32, i: u32) -> f32 {
-    let r = out_value(0u, i);
-    let g = out_value(1u, i);
-    let b = out_value(2u, i);
-    let m0 = params.matrix0;
-    let m1 = params.matrix1;
-    let kr = 1.0 - m0.w / 2.0;
-    let kb = 1.0 - m1.z / 2.0;
-    let luma = kr * r + (1.0 - kr - kb) * g + kb * b;
-    if (k == 0u) {
-        return luma / m0.y + m0.x;
-    }
-    if (k == 1u) {
-        return (b - luma) / m1.z / m0.z + 128.0;
-    }
-    return (r - luma) / m0.w / m0.z + 128.0;
+    let yuv = rgb_to_yuv(params.matrix, vec3<f32>(out_value(0u, i), out_value(1u, i), out_value(2u, i)));
+    return yuv[k];
 }
 
 @compute @workgroup_size(16, 16, 1)
@@ -294,48 +247,49 @@ fn pack(@builtin(global_invocation_id) id: vec3<u32>) {
     let p = id.z;
     let ow = params.out_width;
     let oh = params.out_height;
-    if (params.kind == 0u) {
+    let o = params.out_planes;
+    if (o.kind == 0u && o.pixel_stride == 4u) {
         // One pixel per word.
         if (p > 0u || wx >= ow || y >= oh) {
             return;
         }
         let i = y * ow + wx;
         var word = 0u;
-        if (params.alpha < 4u) {
-            word = 255u << (8u * params.alpha);
+        if (o.alpha_byte < 4u) {
+            word = 255u << (8u * o.alpha_byte);
         }
-        word = word | (round_byte(out_value(0u, i)) << (8u * params.offsets.x));
-        word = word | (round_byte(out_value(1u, i)) << (8u * params.offsets.y));
-        word = word | (round_byte(out_value(2u, i)) << (8u * params.offsets.z));
-        frame_out[(params.out_planes.x + y * params.out_strides.x) / 4u + wx] = word;
+        word = word | (round_byte(out_value(0u, i)) << (8u * o.r_byte));
+        word = word | (round_byte(out_value(1u, i)) << (8u * o.g_byte));
+        word = word | (round_byte(out_value(2u, i)) << (8u * o.b_byte));
+        frame_out[(o.offset0 + y * o.stride0) / 4u + wx] = word;
         return;
     }
-    if (params.kind == 1u) {
+    if (o.kind == 0u) {
         // Four bytes of a row of 3-byte pixels per word.
-        if (p > 0u || wx >= params.out_strides.x / 4u || y >= oh) {
+        if (p > 0u || wx >= o.stride0 / 4u || y >= oh) {
             return;
         }
         var word = 0u;
         for (var k = 0u; k < 4u; k = k + 1u) {
             let at = 4u * wx + k;
             if (at < 3u * ow) {
-                let o = at % 3u;
+                let b = at % 3u;
                 var c = 0u;
-                if (params.offsets.y == o) {
+                if (o.g_byte == b) {
                     c = 1u;
-                } else if (params.offsets.z == o) {
+                } else if (o.b_byte == b) {
                     c = 2u;
                 }
                 word = word | (round_byte(out_value(c, y * ow + at / 3u)) << (8u * k));
             }
         }
-        frame_out[(params.out_planes.x + y * params.out_strides.x) / 4u + wx] = word;
+        frame_out[(o.offset0 + y * o.stride0) / 4u + wx] = word;
         return;
     }
     // I420: four luma samples of a row per word (p = 0), or four Cb (p = 1) or Cr (p = 2)
     // samples, each the mean of its 2x2 block.
-    let stride = select(params.out_strides.x, select(params.out_strides.z, params.out_strides.y, p == 1u), p > 0u);
-    let base = select(params.out_planes.x, select(params.out_planes.z, params.out_planes.y, p == 1u), p > 0u);
+    let stride = select(o.stride0, select(o.v_stride, o.u_stride, p == 1u), p > 0u);
+    let base = select(o.offset0, select(o.v_offset, o.u_offset, p == 1u), p > 0u);
     let cw = (ow + 1u) / 2u;
     let ch = (oh + 1u) / 2u;
     let width = select(ow, cw, p > 0u);

@@ -1,58 +1,14 @@
 //! [`TensorSampler`] on the GPU, for frames that are there already (`memory:WgpuBuffer`): one
 //! pass resamples and colour-converts the frame into the network's RGB input as 8-bit samples,
-//! and only those come back (3 bytes per input pixel), never the frame. Its values are the CPU
-//! sampler's: same taps, same matrix, same placement, same rounding to levels.
+//! and only those come back (3 bytes per input pixel), never the frame. Its values are those of
+//! the CPU sampler [`TensorSampler::in_levels`]: same taps, matrix, placement and rounding.
 
 use crate::gpu::{self, GpuContext};
 use crate::gpumemory::GpuFrame;
-use crate::sampler::{PackedLayout, TensorSampler, LETTERBOX_GREY};
+use crate::planes::{self, FramePlanes};
+use crate::sampler::{TensorSampler, LETTERBOX_GREY};
 
-const WGSL: &str = include_str!("../../../shaders/tensor_sample.wgsl");
-
-/// Where the planes of an 8-bit frame lie in its bytes, in the terms a GPU pass takes:
-/// the GStreamer formats [`crate::sampler::PixelSource`] reads, described from caps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FramePlanes {
-    /// 0 packed RGB, 1 planar 4:2:0, 2 semi-planar 4:2:0 (the shaders' numbering).
-    pub kind: u32,
-    /// Byte offsets and row strides of the planes: packed (or luma), U (or UV), V.
-    pub offsets: [u32; 3],
-    pub strides: [u32; 3],
-    /// Packed RGB only: bytes per pixel and the bytes of R, G and B inside one.
-    pub pixel_stride: u32,
-    pub rgb_bytes: [u32; 3],
-}
-
-impl FramePlanes {
-    /// The planes of frames laid out as `info` says, or `None` for a format no GPU pass reads.
-    pub fn of(info: &gst_video::VideoInfo) -> Option<Self> {
-        use gst_video::VideoFormat as F;
-        let (o, s) = (info.offset(), info.stride());
-        let at = |i: usize| (o[i] as u32, s[i] as u32);
-        let planar = |kind: u32, u: usize, v: usize| FramePlanes {
-            kind,
-            offsets: [at(0).0, at(u).0, at(v).0],
-            strides: [at(0).1, at(u).1, at(v).1],
-            pixel_stride: 1,
-            rgb_bytes: [0; 3],
-        };
-        match info.format() {
-            F::I420 => Some(planar(1, 1, 2)),
-            F::Yv12 => Some(planar(1, 2, 1)),
-            F::Nv12 => Some(planar(2, 1, 1)),
-            _ => {
-                let layout = PackedLayout::of(info.format_info())?;
-                Some(FramePlanes {
-                    kind: 0,
-                    offsets: [at(0).0; 3],
-                    strides: [at(0).1; 3],
-                    pixel_stride: layout.pixel_stride as u32,
-                    rgb_bytes: layout.offsets.map(|b| b as u32),
-                })
-            }
-        }
-    }
-}
+const PASS_WGSL: &str = include_str!("../../../shaders/tensor_sample.wgsl");
 
 /// The GPU side of one [`TensorSampler`]: its pipeline, buffers and bind group, made once per
 /// caps; sampling a frame creates nothing.
@@ -86,19 +42,9 @@ impl GpuTensorSampler {
         let row_bytes = dst_w.next_multiple_of(4);
         let samples_len = (3 * row_bytes * dst_h) as u64;
         let frame_len = (frame_size as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
-        let m = sampler.matrix().coefficients();
-        let words: [u32; 28] = [
-            planes.kind,
-            planes.offsets[0],
-            planes.strides[0],
-            planes.pixel_stride,
-            planes.offsets[1],
-            planes.strides[1],
-            planes.offsets[2],
-            planes.strides[2],
-            planes.rgb_bytes[0],
-            planes.rgb_bytes[1],
-            planes.rgb_bytes[2],
+        let mut words: Vec<u32> = planes.words().to_vec();
+        words.extend(planes::matrix_words(&sampler.matrix()));
+        words.extend([
             sampler.src_w,
             sampler.src_h,
             sampler.dst_w,
@@ -108,16 +54,11 @@ impl GpuTensorSampler {
             sampler.inner_y,
             sampler.inner_w,
             sampler.inner_h,
-            m[0].to_bits(),
-            m[1].to_bits(),
-            m[2].to_bits(),
-            m[3].to_bits(),
-            m[4].to_bits(),
-            m[5].to_bits(),
-            m[6].to_bits(),
             LETTERBOX_GREY.to_bits(),
-        ];
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            0,
+            0,
+        ]);
+        let bytes = planes::words_bytes(&words);
         let uniform = ctx.create_buffer(
             "tensor sampling",
             bytes.len() as u64,
@@ -127,7 +68,8 @@ impl GpuTensorSampler {
         let frame = ctx.create_buffer("tensor frame", frame_len, U::STORAGE | U::COPY_DST);
         let samples = ctx.create_buffer("tensor samples", samples_len, U::STORAGE | U::COPY_SRC);
         let readback = ctx.create_buffer("tensor readback", samples_len, U::MAP_READ | U::COPY_DST);
-        let pipeline = ctx.create_compute_pipeline("tensor sample", WGSL, "main");
+        let wgsl = format!("{}\n{PASS_WGSL}", planes::WGSL);
+        let pipeline = ctx.create_compute_pipeline("tensor sample", &wgsl, "main");
         let bind = ctx.create_bind_group(
             "tensor sample",
             &pipeline,
@@ -207,6 +149,11 @@ mod tests {
     use crate::gpumemory::{gpu_frame, GpuAllocator};
     use crate::sampler::{PixelSource, YuvMatrix};
     use gst::prelude::*;
+
+    #[test]
+    fn the_sampling_shader_is_valid_wgsl() {
+        crate::testing::validate_wgsl(&format!("{}\n{PASS_WGSL}", planes::WGSL));
+    }
 
     /// The GPU's samples against the CPU's, for every layout the sampler reads, stretched and
     /// letterboxed, down and up: equal levels but for float rounding at a half (at most one

@@ -7,7 +7,9 @@
 //! * [`gpumemory`]: video frames in GPU buffers between elements (`memory:WgpuBuffer`), read
 //!   back when a CPU maps them.
 //! * [`gpusampler`]: [`sampler`]'s work on the GPU for frames already there: only the network
-//!   input comes back; where a frame's planes lie, described once for GPU passes.
+//!   input comes back.
+//! * [`planes`]: where a frame's planes lie and how its colours convert, described once for
+//!   every GPU pass (Rust and WGSL).
 //! * [`inference`]: the ONNX Runtime environment (loaded at run time), session building with
 //!   execution-provider fallback, and the model locator.
 //! * [`pixels`]: float to 8-bit rounding of whole rows, vectorised; AVX2 builds of row
@@ -27,6 +29,7 @@ pub mod gpusampler;
 pub mod held;
 pub mod inference;
 pub mod pixels;
+pub mod planes;
 pub mod roi;
 pub mod sampler;
 pub mod templates;

@@ -5,7 +5,7 @@
 //! `cargo run --release -p gst-plugin-upscale --example upscale_gpu_bench [FRAMES]`.
 //! Needs only a Vulkan driver, not GStreamer.
 
-use gstupscale::gpu::{FrameLayout, GpuSpatial};
+use gstupscale::gpu::GpuSpatial;
 use gstupscale::spatial::Spatial;
 use mediaai_common::bench::adapter_line;
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
@@ -26,10 +26,6 @@ fn main() {
         "frame", "cpu fps", "gpu b1", "gpu b8", "gpu b16", "b16/b1", "b16/cpu"
     );
     let matrix = YuvMatrix::new(0.299, 0.114, false);
-    let layout = FrameLayout::Packed4 {
-        offsets: [0, 1, 2],
-        alpha: 3,
-    };
     for (w, h) in [(720, 576), (960, 540), (1920, 1080)] {
         let (ow, oh) = (2 * w, 2 * h);
         // Four textured RGBx frames, cycled as the stream.
@@ -60,13 +56,14 @@ fn main() {
         let cpu_fps = cpu_frames as f64 / t.elapsed().as_secs_f64();
         let mut fps = Vec::new();
         for batch in [1usize, 8, 16] {
-            let gpu = match GpuSpatial::new(w, h, 2, 0.2, batch, layout, matrix.coefficients()) {
-                Ok(g) => g,
-                Err(e) => {
-                    println!("{w}x{h}: no GPU path at batch {batch}: {e}");
-                    break;
-                }
-            };
+            let gpu =
+                match GpuSpatial::new(w, h, 2, 0.2, batch, gst_video::VideoFormat::Rgbx, matrix) {
+                    Ok(g) => g,
+                    Err(e) => {
+                        println!("{w}x{h}: no GPU path at batch {batch}: {e}");
+                        break;
+                    }
+                };
             let mut result = vec![0u8; 4 * ow * oh];
             let mut run = |start: usize| {
                 for k in 0..batch {

@@ -13,66 +13,33 @@ use std::num::NonZeroU64;
 
 use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::gpumemory;
+use mediaai_common::planes::{self, FramePlanes, PlaneRows};
+use mediaai_common::sampler::YuvMatrix;
 
 use crate::easu::Place;
 
-const WGSL: &str = include_str!("../../../shaders/upscale_spatial.wgsl");
-/// `Params` in the shader: 36 words.
-const PARAMS_WORDS: usize = 36;
+const PASS_WGSL: &str = include_str!("../../../shaders/upscale_spatial.wgsl");
+/// `Params` in the shader: 40 words.
+const PARAMS_WORDS: usize = 40;
 /// `Place` in the shader: four indices, the fraction, three words of padding.
 const PLACE_BYTES: usize = 32;
 /// The shader's workgroup side.
 const GROUP: u32 = 16;
 
-/// How a frame's bytes hold its pixels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FrameLayout {
-    /// One plane of 4-byte pixels: byte offsets of R, G, B, and of alpha or padding (made
-    /// opaque on output).
-    Packed4 { offsets: [usize; 3], alpha: usize },
-    /// One plane of 3-byte pixels: byte offsets of R, G, B.
-    Packed3 { offsets: [usize; 3] },
-    /// Y', then Cb and Cr at half width and height.
-    I420,
-}
-
-/// Where each plane of a frame lies in the GPU's copy of it: byte offset, row stride (a
-/// multiple of 4), bytes of pixels per row, and rows.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PlanePlace {
-    pub offset: usize,
-    pub stride: usize,
-    pub row_bytes: usize,
-    pub rows: usize,
-}
-
-/// The planes of a `width`x`height` frame in `layout`, tightly packed with rows rounded up
-/// to whole words; and the frame's bytes.
-fn places(layout: FrameLayout, width: usize, height: usize) -> (Vec<PlanePlace>, usize) {
-    let rows: Vec<(usize, usize)> = match layout {
-        FrameLayout::Packed4 { .. } => vec![(4 * width, height)],
-        FrameLayout::Packed3 { .. } => vec![(3 * width, height)],
-        FrameLayout::I420 => {
-            let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-            vec![(width, height), (cw, ch), (cw, ch)]
-        }
-    };
-    let mut offset = 0;
-    let places = rows
-        .into_iter()
-        .map(|(row_bytes, rows)| {
-            let stride = row_bytes.next_multiple_of(4);
-            let place = PlanePlace {
-                offset,
-                stride,
-                row_bytes,
-                rows,
-            };
-            offset += stride * rows;
-            place
-        })
-        .collect();
-    (places, offset)
+/// The planes of `format` frames of `width`x`height` as GStreamer lays them out, for the
+/// formats this path reads and writes (packed 8-bit RGB, I420); and the frame's bytes.
+fn layout(
+    format: gst_video::VideoFormat,
+    width: usize,
+    height: usize,
+) -> Result<(FramePlanes, Vec<PlaneRows>, usize), String> {
+    let info = gst_video::VideoInfo::builder(format, width as u32, height as u32)
+        .build()
+        .map_err(|e| format!("{format:?} {width}x{height}: {e}"))?;
+    let planes = FramePlanes::of(&info)
+        .filter(|p| p.kind != 2 && format != gst_video::VideoFormat::Yv12)
+        .ok_or_else(|| format!("no GPU path for {format:?}"))?;
+    Ok((planes, planes.rows(width, height), info.size()))
 }
 
 /// Where upscaled frames go.
@@ -94,13 +61,15 @@ pub struct GpuSpatial {
     inputs: Vec<wgpu::Buffer>,
     outputs: Vec<wgpu::Buffer>,
     readback: wgpu::Buffer,
-    in_places: Vec<PlanePlace>,
-    out_places: Vec<PlanePlace>,
+    in_places: Vec<PlaneRows>,
+    out_places: Vec<PlaneRows>,
     in_bytes: usize,
     out_bytes: usize,
     size: (u32, u32),
     out_size: (u32, u32),
-    kind: FrameLayout,
+    /// Output words per row a pack invocation writes, and planes.
+    pack_words: u32,
+    pack_planes: u32,
     sharpen: bool,
 }
 
@@ -116,29 +85,20 @@ fn place_bytes(places: &[Place]) -> Vec<u8> {
     bytes
 }
 
-/// Byte offsets and strides of up to three planes as the shader's two `vec4<u32>`.
-fn plane_words(places: &[PlanePlace]) -> [[u32; 4]; 2] {
-    let mut out = [[0u32; 4]; 2];
-    for (p, place) in places.iter().enumerate().take(3) {
-        out[0][p] = place.offset as u32;
-        out[1][p] = place.stride as u32;
-    }
-    out
-}
-
 impl GpuSpatial {
-    /// For `width`x`height` frames in `layout` upscaled by `scale` with RCAS at `sharpness`,
-    /// up to `batch` frames per [`Self::run`]; `matrix` is the Y'CbCr matrix of I420 frames
-    /// (`YuvMatrix::coefficients`). `Err` says why not: no adapter, or frames too large for
-    /// the device's buffers.
+    /// For `width`x`height` frames of `format` (packed 8-bit RGB or I420, laid out as
+    /// GStreamer lays them out) upscaled by `scale` with RCAS at `sharpness`, up to `batch`
+    /// frames per [`Self::run`]; `matrix` is the Y'CbCr matrix of I420 frames. `Err` says why
+    /// not: no adapter, a format this path does not take, or frames too large for the
+    /// device's buffers.
     pub fn new(
         width: usize,
         height: usize,
         scale: usize,
         sharpness: f32,
         batch: usize,
-        layout: FrameLayout,
-        matrix: [f32; 7],
+        format: gst_video::VideoFormat,
+        matrix: YuvMatrix,
     ) -> Result<Self, String> {
         let ctx = gpu::context().map_err(str::to_string)?;
         let (ow, oh) = (width * scale, height * scale);
@@ -150,8 +110,8 @@ impl GpuSpatial {
                 "frames of {ow}x{oh} need {largest} bytes per GPU buffer, the device allows {limit}"
             ));
         }
-        let (in_places, in_bytes) = places(layout, width, height);
-        let (out_places, out_bytes) = places(layout, ow, oh);
+        let (in_planes, in_places, in_bytes) = layout(format, width, height)?;
+        let (out_planes, out_places, out_bytes) = layout(format, ow, oh)?;
         let readback_bytes = (batch * out_bytes) as u64;
         if readback_bytes > ctx.limits.max_buffer_size {
             return Err(format!(
@@ -160,34 +120,27 @@ impl GpuSpatial {
             ));
         }
         let sharpness = sharpness.clamp(0.0, 1.0);
-        let (kind, offsets, alpha) = match layout {
-            FrameLayout::Packed4 { offsets, alpha } => (0, offsets, alpha),
-            FrameLayout::Packed3 { offsets } => (1, offsets, 4),
-            FrameLayout::I420 => (2, [0; 3], 4),
-        };
-        let [in_offsets, in_strides] = plane_words(&in_places);
-        let [out_offsets, out_strides] = plane_words(&out_places);
         let mut words: Vec<u32> = vec![
             width as u32,
             height as u32,
             ow as u32,
             oh as u32,
             sharpness.to_bits(),
-            kind,
-            alpha as u32,
             0,
-            offsets[0] as u32,
-            offsets[1] as u32,
-            offsets[2] as u32,
+            0,
             0,
         ];
-        for v in [in_offsets, in_strides, out_offsets, out_strides] {
-            words.extend(v);
-        }
-        words.extend(matrix.map(f32::to_bits));
-        words.push(0);
+        words.extend(in_planes.words());
+        words.extend(out_planes.words());
+        words.extend(planes::matrix_words(&matrix));
         debug_assert_eq!(words.len(), PARAMS_WORDS);
-        let params: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        // A pack invocation writes a pixel of 4-byte formats, else a word of a plane's row.
+        let (pack_words, pack_planes) = match (out_planes.kind, out_planes.pixel_stride) {
+            (0, 4) => (ow as u32, 1),
+            (0, _) => (out_planes.strides[0] / 4, 1),
+            _ => (out_planes.strides[0] / 4, 3),
+        };
+        let params = planes::words_bytes(&words);
 
         use wgpu::BufferUsages as U;
         let uniform = ctx.create_buffer(
@@ -214,8 +167,9 @@ impl GpuSpatial {
             if sharpness > 0.0 { 3 * ow * oh * 4 } else { 4 },
         );
         let dst = storage("upscale dst", 3 * ow * oh * 4);
+        let wgsl = format!("{}\n{PASS_WGSL}", planes::WGSL);
         let pipelines = ["unpack", "easu", "rcas", "pack"]
-            .map(|entry| ctx.create_compute_pipeline(&format!("upscale {entry}"), WGSL, entry));
+            .map(|entry| ctx.create_compute_pipeline(&format!("upscale {entry}"), &wgsl, entry));
         let (mut inputs, mut outputs, mut binds) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..batch {
             let input = storage("upscale frame in", in_bytes);
@@ -271,7 +225,8 @@ impl GpuSpatial {
             out_bytes,
             size: (width as u32, height as u32),
             out_size: (ow as u32, oh as u32),
-            kind: layout,
+            pack_words,
+            pack_planes,
             sharpen: sharpness > 0.0,
         })
     }
@@ -282,7 +237,7 @@ impl GpuSpatial {
     }
 
     /// Where each plane of an output frame lies in the bytes [`Self::run`] hands over.
-    pub fn out_places(&self) -> &[PlanePlace] {
+    pub fn out_places(&self) -> &[PlaneRows] {
         &self.out_places
     }
 
@@ -318,7 +273,7 @@ impl GpuSpatial {
 
     /// Where each plane of an input frame lies in a slot ([`Self::upload`] puts it there; a
     /// frame already on the GPU laid out so is copied as it is).
-    pub fn in_places(&self) -> &[PlanePlace] {
+    pub fn in_places(&self) -> &[PlaneRows] {
         &self.in_places
     }
 
@@ -366,11 +321,7 @@ impl GpuSpatial {
         let (w, h) = self.size;
         let (ow, oh) = self.out_size;
         let groups = |a: u32| a.div_ceil(GROUP);
-        let (pack_x, planes) = match self.kind {
-            FrameLayout::Packed4 { .. } => (ow, 1),
-            FrameLayout::Packed3 { .. } => (self.out_places[0].stride as u32 / 4, 1),
-            FrameLayout::I420 => (self.out_places[0].stride as u32 / 4, 3),
-        };
+        let (pack_x, planes) = (self.pack_words, self.pack_planes);
         let out_bytes = self.out_bytes as u64;
         ctx.checked(|| {
             let mut enc = ctx

@@ -300,14 +300,14 @@ fn a_missing_model_is_an_error_for_neural_and_a_fallback_for_auto() {
 
 #[test]
 fn the_gpu_engine_gives_the_same_bytes_for_a_batch_as_frame_by_frame() {
-    use gstupscale::gpu::{FrameLayout, GpuSpatial};
+    use gstupscale::gpu::GpuSpatial;
     use mediaai_common::sampler::YuvMatrix;
     if mediaai_common::gpu::context().is_err() {
         eprintln!("no GPU adapter: nothing to compare");
         return;
     }
     let (frames, _) = five_frames("I420", 46, 30);
-    let matrix = YuvMatrix::new(0.299, 0.114, false).coefficients();
+    let matrix = YuvMatrix::new(0.299, 0.114, false);
     let (w, h) = (46usize, 30usize);
     let ch = h / 2;
     // The frames as GStreamer lays out I420 of 46x30: rows padded to 4 bytes.
@@ -319,7 +319,8 @@ fn the_gpu_engine_gives_the_same_bytes_for_a_batch_as_frame_by_frame() {
         vec![(y, ys), (u, cs), (v, cs)]
     };
     let run = |batch: usize| -> Vec<Vec<u8>> {
-        let gpu = GpuSpatial::new(w, h, 2, 0.3, batch, FrameLayout::I420, matrix).unwrap();
+        let gpu =
+            GpuSpatial::new(w, h, 2, 0.3, batch, gst_video::VideoFormat::I420, matrix).unwrap();
         let mut out = Vec::new();
         for chunk in frames.chunks(batch) {
             for (k, f) in chunk.iter().enumerate() {
@@ -344,7 +345,11 @@ fn the_gpu_engine_gives_the_same_bytes_for_a_batch_as_frame_by_frame() {
 
 #[test]
 fn the_spatial_shader_is_valid_wgsl() {
-    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/upscale_spatial.wgsl"));
+    mediaai_common::testing::validate_wgsl(&format!(
+        "{}\n{}",
+        mediaai_common::planes::WGSL,
+        include_str!("../../../shaders/upscale_spatial.wgsl")
+    ));
 }
 
 #[test]

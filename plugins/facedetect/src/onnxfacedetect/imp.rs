@@ -27,9 +27,10 @@ use gst_video::prelude::*;
 
 use super::ExecutionProvider;
 use mediaai_common::gpumemory;
-use mediaai_common::gpusampler::{FramePlanes, GpuTensorSampler};
+use mediaai_common::gpusampler::GpuTensorSampler;
 use mediaai_common::held;
 use mediaai_common::inference;
+use mediaai_common::planes::FramePlanes;
 use mediaai_common::roi::{self, Detection};
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
 

@@ -31,7 +31,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use super::{Backend, ExecutionProvider, Method, Scale};
-use crate::gpu::{FrameLayout, GpuSpatial};
+use crate::gpu::GpuSpatial;
 use crate::neural::Neural;
 use crate::spatial::Spatial;
 use mediaai_common::sampler::{PackedLayout, PixelSource, TensorSampler, YuvMatrix};
@@ -672,10 +672,8 @@ impl Upscale {
         let spatial = || -> Result<Engine, String> {
             let gpu = mediaai_common::gpu::Backend::from(s.backend).open(
                 || {
-                    let layout = frame_layout(info)
-                        .ok_or_else(|| format!("no GPU path for {:?}", info.format()))?;
-                    let matrix = YuvMatrix::from_colorimetry(&info.colorimetry()).coefficients();
-                    GpuSpatial::new(w, h, scale, s.sharpness as f32, 1, layout, matrix)
+                    let matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
+                    GpuSpatial::new(w, h, scale, s.sharpness as f32, 1, info.format(), matrix)
                 },
                 |e| gst::warning!(CAT, imp = self, "no GPU ({e}): upscaling on the CPU"),
             )?;
@@ -1012,26 +1010,17 @@ impl Upscale {
 
     /// One frame upscaled into a GPU output frame (`memory:WgpuBuffer` downstream), its
     /// input taken where it lies when it is a GPU frame: no readback, and no upload either
-    /// then. `None` when the frames are not laid out as the GPU path's slots (then the
-    /// readback path runs).
+    /// then (the GPU path's slots are laid out as the caps are). `None` when there is no GPU
+    /// device (then the readback path runs).
     fn process_on_gpu(
         &self,
         work: &Work,
         gpu: &GpuSpatial,
         inbuf: &gst::Buffer,
     ) -> Option<Result<gst::Buffer, String>> {
-        let lies_as = |info: &gst_video::VideoInfo, places: &[crate::gpu::PlanePlace]| {
-            places.iter().enumerate().all(|(p, place)| {
-                info.offset()[p] == place.offset && info.stride()[p] as usize == place.stride
-            })
-        };
-        if !lies_as(&work.out_info, gpu.out_places()) {
-            return None;
-        }
         let ctx = mediaai_common::gpu::context().ok()?;
-        let input = gpumemory::buffer_gpu_frame(inbuf).filter(|_| {
-            lies_as(&work.in_info, gpu.in_places()) && gpumemory::lies_as_caps(inbuf, &work.in_info)
-        });
+        let input = gpumemory::buffer_gpu_frame(inbuf)
+            .filter(|_| gpumemory::lies_as_caps(inbuf, &work.in_info));
         if input.is_none() {
             if let Err(e) = upload(gpu, 0, inbuf, &work.in_info) {
                 return Some(Err(e));
@@ -1153,22 +1142,6 @@ fn upload(
 }
 
 /// How the GPU path reads and writes frames of `info`'s format, if it can.
-fn frame_layout(info: &gst_video::VideoInfo) -> Option<FrameLayout> {
-    if info.format() == gst_video::VideoFormat::I420 {
-        return Some(FrameLayout::I420);
-    }
-    let layout = PackedLayout::of(info.format_info())?;
-    Some(match (layout.pixel_stride, layout.alpha) {
-        (4, Some(alpha)) => FrameLayout::Packed4 {
-            offsets: layout.offsets,
-            alpha,
-        },
-        (3, _) => FrameLayout::Packed3 {
-            offsets: layout.offsets,
-        },
-        _ => return None,
-    })
-}
 
 /// The planar RGB (0..1) frame `rgb` into `frame` (packed RGB, alpha opaque, or I420 through
 /// `matrix`, chroma the mean of each 2x2 block), rows over the thread pool.
