@@ -28,25 +28,6 @@ struct Params {
     pad2: u32,
 }
 
-// Where a YUV 4:2:0 frame's planes lie in the uploaded buffer (bytes, all multiples of 4), and
-// the luma rows unpacked (read0..read1) and packed back (write0..write1).
-struct Planes {
-    luma_offset: u32,
-    luma_stride: u32,
-    u_offset: u32,
-    u_stride: u32,
-    v_offset: u32,
-    v_stride: u32,
-    // 1 for NV12: one UV plane at u_offset.
-    interleaved: u32,
-    read0: u32,
-    read1: u32,
-    write0: u32,
-    write1: u32,
-    pad: u32,
-}
-
-
 struct Region {
     bbox: vec4<i32>,
     ellipse: vec4<f32>,

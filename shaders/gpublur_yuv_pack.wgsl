@@ -2,14 +2,14 @@
 // [write0, write1) cover are rebuilt from `out`, luma from every pixel and each block's chroma
 // from its top-left pixel; bytes past the row's end keep their uploaded value.
 // Bindings: 0 params (uniform), 1 regions, 5 out (read), 6 planes (uniform),
-//           7 raw (read_write).
+//           7 frame_bytes (read_write).
 // Workgroup 16×16: x the 4-byte word of the row, y the row, z the plane (0 Y, 1 U or UV, 2 V).
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> regions: array<Region>;
 @group(0) @binding(5) var<storage, read> out: array<u32>;
 @group(0) @binding(6) var<uniform> planes: Planes;
-@group(0) @binding(7) var<storage, read_write> raw: array<u32>;
+@group(0) @binding(7) var<storage, read_write> frame_bytes: array<u32>;
 
 // Byte `component` (0 Y, 1 U, 2 V) of the packed pixel (x, y).
 fn component(x: u32, y: u32, c: u32) -> u32 {
@@ -20,6 +20,8 @@ fn component(x: u32, y: u32, c: u32) -> u32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let plane = gid.z;
     let cw = (params.width + 1u) / 2u;
+    let f = planes.frame;
+    let interleaved = f.kind == 2u;
     var word: u32;
     var value = 0u;
     var keep = 0u;
@@ -28,7 +30,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         if (y >= planes.write1 || gid.x * 4u >= params.width) {
             return;
         }
-        word = (planes.luma_offset + y * planes.luma_stride) / 4u + gid.x;
+        word = (f.offset0 + y * f.stride0) / 4u + gid.x;
         for (var k = 0u; k < 4u; k++) {
             let x = gid.x * 4u + k;
             if (x < params.width) {
@@ -38,7 +40,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     } else {
-        if (plane == 2u && planes.interleaved != 0u) {
+        if (plane == 2u && interleaved) {
             return;
         }
         // Chroma rows whose top-left luma row is even and inside the band.
@@ -46,11 +48,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         if (cy * 2u >= planes.write1) {
             return;
         }
-        if (planes.interleaved != 0u) {
+        if (interleaved) {
             if (gid.x * 2u >= cw) {
                 return;
             }
-            word = (planes.u_offset + cy * planes.u_stride) / 4u + gid.x;
+            word = (f.u_offset + cy * f.u_stride) / 4u + gid.x;
             for (var k = 0u; k < 4u; k++) {
                 let cx = gid.x * 2u + k / 2u;
                 if (cx < cw) {
@@ -63,9 +65,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (gid.x * 4u >= cw) {
                 return;
             }
-            var base = planes.u_offset + cy * planes.u_stride;
+            var base = f.u_offset + cy * f.u_stride;
             if (plane == 2u) {
-                base = planes.v_offset + cy * planes.v_stride;
+                base = f.v_offset + cy * f.v_stride;
             }
             word = base / 4u + gid.x;
             for (var k = 0u; k < 4u; k++) {
@@ -78,5 +80,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    raw[word] = value | (raw[word] & keep);
+    frame_bytes[word] = value | (frame_bytes[word] & keep);
 }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use bytemuck::{Pod, Zeroable};
 use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::gpumemory;
+use mediaai_common::planes::{self, FramePlanes};
 
 use crate::cpu::{Frame, PackedFrame};
 use crate::kernel::MAX_RADIUS;
@@ -18,6 +19,7 @@ pub const MAX_REGIONS: usize = 1024;
 const WORKGROUP: u32 = 16;
 
 const COMMON_WGSL: &str = include_str!("../../../shaders/gpublur_common.wgsl");
+const YUV_COMMON_WGSL: &str = include_str!("../../../shaders/gpublur_yuv_common.wgsl");
 
 /// The passes: name and WGSL source (without the common declarations).
 pub const PASSES: [(&str, &str); 11] = [
@@ -64,9 +66,15 @@ pub const PASSES: [(&str, &str); 11] = [
     ),
 ];
 
-/// The complete WGSL of a pass: the common declarations, then the pass.
+/// The complete WGSL of a pass: the common declarations, then the pass. The YUV passes, which
+/// read and write a frame's planes (they declare `frame_bytes`), come after the collection's
+/// plane reader (`mediaai_common::planes`) and their own declarations.
 pub fn pass_source(pass: &str) -> String {
-    format!("{COMMON_WGSL}\n{pass}")
+    if pass.contains("frame_bytes") {
+        format!("{}\n{COMMON_WGSL}\n{YUV_COMMON_WGSL}\n{pass}", planes::WGSL)
+    } else {
+        format!("{COMMON_WGSL}\n{pass}")
+    }
 }
 
 #[repr(C)]
@@ -88,22 +96,29 @@ struct Params {
     pad: [u32; 3],
 }
 
-/// `Planes` of the YUV passes (see gpublur_common.wgsl).
+/// `Planes` of the YUV passes (see gpublur_yuv_common.wgsl): the collection's `FramePlanes`
+/// and the bands of rows.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 struct Planes {
-    luma_offset: u32,
-    luma_stride: u32,
-    u_offset: u32,
-    u_stride: u32,
-    v_offset: u32,
-    v_stride: u32,
-    interleaved: u32,
+    frame: [u32; planes::FRAME_PLANES_WORDS],
     read0: u32,
     read1: u32,
     write0: u32,
     write1: u32,
-    pad: u32,
+}
+
+/// The planes of `layout` as the collection's GPU passes describe them.
+fn frame_planes(layout: &YuvLayout) -> FramePlanes {
+    let [u, v] = layout.chroma;
+    FramePlanes {
+        kind: if layout.interleaved { 2 } else { 1 },
+        offsets: [layout.luma.offset, u.offset, v.offset].map(|o| o as u32),
+        strides: [layout.luma.stride, u.stride, v.stride].map(|s| s as u32),
+        pixel_stride: 1,
+        rgb_bytes: [0; 3],
+        alpha_byte: 4,
+    }
 }
 
 /// What a YUV frame needs beyond the packed passes: the planes as the buffer holds them, and
@@ -603,18 +618,11 @@ impl GpuBlur {
             Some(yuv) => {
                 let l = &yuv.layout;
                 let planes = Planes {
-                    luma_offset: l.luma.offset as u32,
-                    luma_stride: l.luma.stride as u32,
-                    u_offset: l.chroma[0].offset as u32,
-                    u_stride: l.chroma[0].stride as u32,
-                    v_offset: l.chroma[1].offset as u32,
-                    v_stride: l.chroma[1].stride as u32,
-                    interleaved: l.interleaved as u32,
+                    frame: frame_planes(l).words(),
                     read0: bands.read.0,
                     read1: bands.read.1,
                     write0: bands.write.0,
                     write1: bands.write.1,
-                    pad: 0,
                 };
                 queue.write_buffer(&yuv.planes, 0, bytemuck::bytes_of(&planes));
                 (
