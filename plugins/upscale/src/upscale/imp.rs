@@ -1141,8 +1141,6 @@ fn upload(
     gpu.upload(slot, &planes[..n])
 }
 
-/// How the GPU path reads and writes frames of `info`'s format, if it can.
-
 /// The planar RGB (0..1) frame `rgb` into `frame` (packed RGB, alpha opaque, or I420 through
 /// `matrix`, chroma the mean of each 2x2 block), rows over the thread pool.
 fn write_frame(
