@@ -230,6 +230,18 @@ impl GpuContext {
         })
     }
 
+    /// A uniform buffer holding `words` (little-endian), counted in [`objects_created`].
+    pub fn uniform_buffer(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
+        let bytes = crate::planes::words_bytes(words);
+        let buffer = self.create_buffer(
+            label,
+            bytes.len() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        self.queue.write_buffer(&buffer, 0, &bytes);
+        buffer
+    }
+
     /// A compute pipeline from WGSL source with an automatic layout, counted in
     /// [`objects_created`].
     pub fn create_compute_pipeline(

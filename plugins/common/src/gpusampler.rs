@@ -58,13 +58,7 @@ impl GpuTensorSampler {
             0,
             0,
         ]);
-        let bytes = planes::words_bytes(&words);
-        let uniform = ctx.create_buffer(
-            "tensor sampling",
-            bytes.len() as u64,
-            U::UNIFORM | U::COPY_DST,
-        );
-        ctx.queue.write_buffer(&uniform, 0, &bytes);
+        let uniform = ctx.uniform_buffer("tensor sampling", &words);
         let frame = ctx.create_buffer("tensor frame", frame_len, U::STORAGE | U::COPY_DST);
         let samples = ctx.create_buffer("tensor samples", samples_len, U::STORAGE | U::COPY_SRC);
         let readback = ctx.create_buffer("tensor readback", samples_len, U::MAP_READ | U::COPY_DST);

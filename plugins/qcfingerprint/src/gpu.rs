@@ -7,6 +7,7 @@
 
 use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::gpumemory;
+use mediaai_common::planes;
 
 const HISTOGRAM_WGSL: &str = include_str!("../../../shaders/qc_histogram.wgsl");
 const GRID_WGSL: &str = include_str!("../../../shaders/qc_grid.wgsl");
@@ -91,14 +92,10 @@ impl GpuAnalysis {
         let rows = planes.iter().map(|p| p[3]).max().unwrap_or(0).max(1);
         let difference_bytes = 3 * rows as u64 * 4;
         let results_len = HIST_BYTES + GRID_BYTES + difference_bytes;
-        let uniform = |label: &str, words: &[u32]| {
-            let b = ctx.create_buffer(label, (words.len() * 4) as u64, U::UNIFORM | U::COPY_DST);
-            ctx.queue.write_buffer(&b, 0, &words_bytes(words));
-            b
-        };
+        let uniform = |label: &str, words: &[u32]| ctx.uniform_buffer(label, words);
         let storage = |label: &str, words: &[u32]| {
             let b = ctx.create_buffer(label, (words.len() * 4) as u64, U::STORAGE | U::COPY_DST);
-            ctx.queue.write_buffer(&b, 0, &words_bytes(words));
+            ctx.queue.write_buffer(&b, 0, &planes::words_bytes(words));
             b
         };
         let plane_words: Vec<u32> = planes.iter().flatten().copied().collect();
@@ -299,8 +296,4 @@ impl GpuAnalysis {
     pub fn rows(&self) -> usize {
         self.rows as usize
     }
-}
-
-fn words_bytes(words: &[u32]) -> Vec<u8> {
-    words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }

@@ -140,15 +140,8 @@ impl GpuSpatial {
             (0, _) => (out_planes.strides[0] / 4, 1),
             _ => (out_planes.strides[0] / 4, 3),
         };
-        let params = planes::words_bytes(&words);
-
+        let uniform = ctx.uniform_buffer("upscale params", &words);
         use wgpu::BufferUsages as U;
-        let uniform = ctx.create_buffer(
-            "upscale params",
-            params.len() as u64,
-            U::UNIFORM | U::COPY_DST,
-        );
-        ctx.queue.write_buffer(&uniform, 0, &params);
         let places = |label, places: &[Place]| {
             let bytes = place_bytes(places);
             let b = ctx.create_buffer(label, bytes.len() as u64, U::STORAGE | U::COPY_DST);
