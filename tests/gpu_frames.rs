@@ -351,7 +351,8 @@ fn eos_flushes_and_caps_changes_with_gpu_frames_held_lose_nothing() {
 fn gpu_frames_make_no_gpu_object_per_frame() {
     let Some(_serial) = init() else { return };
     let description = format!(
-        "videotestsrc name=src num-buffers=-1 pattern=ball ! {} ! vhsrestore backend=gpu ! gpublur region=frame backend=gpu \
+        "videotestsrc name=src num-buffers=-1 pattern=ball ! {} ! vhsrestore backend=gpu \
+         ! onnxfacedetect max-input-size=160 ! gpublur region=frame backend=gpu \
          ! qcfingerprint backend=gpu ! wgpudownload ! fakesink name=sink sync=false",
         i420()
     );
