@@ -53,25 +53,60 @@ pub struct GridSampling<'a> {
     pub steps: (usize, usize),
 }
 
+/// A frame submitted and not yet read back.
+struct InFlight {
+    slot: usize,
+    submission: wgpu::SubmissionIndex,
+    /// What its difference passes had: a reference, a previous frame.
+    had_reference: bool,
+    had_previous: bool,
+    /// The reference was replaced by the frame before it after it was submitted: its
+    /// difference against that frame is the one that counts.
+    reference_moved: bool,
+}
+
+/// The bind groups of one frame slot.
+struct SlotBinds {
+    histogram: wgpu::BindGroup,
+    grid: wgpu::BindGroup,
+    /// Against the reference, and against the other slot's frame (the frame before).
+    against_reference: wgpu::BindGroup,
+    against_previous: wgpu::BindGroup,
+}
+
 /// Buffers, pipelines and bind groups for frames of one layout, made once.
+///
+/// Frames go through a pipeline one deep: [`Self::submit`] queues a frame's measuring and
+/// [`Self::finish`] reads back the oldest frame's results, so an element can submit frame N and
+/// then wait for frame N−1, whose work the GPU has done meanwhile, and the CPU never idles
+/// waiting for the GPU. Exactness is kept for the freeze detector, which decides after a frame's
+/// results whether it becomes the reference: each frame is measured against the reference and
+/// against the frame before, and the one that is right once the decision is known is used.
 pub struct GpuAnalysis {
     ctx: &'static GpuContext,
     histogram: wgpu::ComputePipeline,
     grid: wgpu::ComputePipeline,
     difference: wgpu::ComputePipeline,
-    bind_histogram: wgpu::BindGroup,
-    bind_grid: wgpu::BindGroup,
-    bind_difference: wgpu::BindGroup,
-    frame: wgpu::Buffer,
+    binds: [SlotBinds; 2],
+    /// Two frame slots, alternating.
+    frames: [wgpu::Buffer; 2],
     reference: wgpu::Buffer,
-    /// Histograms, grid and row differences, back to back (the order read back).
+    /// Histograms, grid, row differences against the reference and against the previous
+    /// frame, back to back (the order read back).
     results: wgpu::Buffer,
-    readback: wgpu::Buffer,
-    /// Frame bytes (a multiple of 4), rows dispatched per plane, sampled rows.
+    readbacks: [wgpu::Buffer; 2],
+    /// Frame bytes (a multiple of 4), rows dispatched per plane, sampled rows, bytes of one
+    /// difference set.
     frame_len: u64,
     rows: u32,
     sampled_rows: u32,
+    difference_bytes: u64,
     has_reference: bool,
+    has_previous: bool,
+    next_slot: usize,
+    /// Submitted, oldest first; and the slot of the frame last finished.
+    in_flight: [Option<InFlight>; 2],
+    finished_slot: usize,
     /// What the last frame measured, as read back.
     out_histograms: [[u64; 256]; 3],
     out_grid: Vec<u32>,
@@ -91,7 +126,7 @@ impl GpuAnalysis {
         let frame_len = (frame_size as u64).next_multiple_of(4);
         let rows = planes.iter().map(|p| p[3]).max().unwrap_or(0).max(1);
         let difference_bytes = 3 * rows as u64 * 4;
-        let results_len = HIST_BYTES + GRID_BYTES + difference_bytes;
+        let results_len = HIST_BYTES + GRID_BYTES + 2 * difference_bytes;
         let uniform = |label: &str, words: &[u32]| ctx.uniform_buffer(label, words);
         let storage = |label: &str, words: &[u32]| {
             let b = ctx.create_buffer(label, (words.len() * 4) as u64, U::STORAGE | U::COPY_DST);
@@ -117,18 +152,19 @@ impl GpuAnalysis {
         );
         let column_cell = storage("qc column cells", &cells(sampling.column_cell));
         let row_cell = storage("qc row cells", &cells(sampling.row_cell));
-        let frame = ctx.create_buffer(
-            "qc frame",
-            frame_len,
-            U::STORAGE | U::COPY_DST | U::COPY_SRC,
-        );
+        let frame = |label: &str| {
+            ctx.create_buffer(label, frame_len, U::STORAGE | U::COPY_DST | U::COPY_SRC)
+        };
+        let frames = [frame("qc frame 0"), frame("qc frame 1")];
         let reference = ctx.create_buffer("qc reference", frame_len, U::STORAGE | U::COPY_DST);
         let results = ctx.create_buffer(
             "qc results",
             results_len,
             U::STORAGE | U::COPY_SRC | U::COPY_DST,
         );
-        let readback = ctx.create_buffer("qc readback", results_len, U::MAP_READ | U::COPY_DST);
+        let readback =
+            |label: &str| ctx.create_buffer(label, results_len, U::MAP_READ | U::COPY_DST);
+        let readbacks = [readback("qc readback 0"), readback("qc readback 1")];
         let histogram = ctx.create_compute_pipeline("qc histogram", HISTOGRAM_WGSL, "main");
         let grid = ctx.create_compute_pipeline("qc grid", GRID_WGSL, "main");
         let difference = ctx.create_compute_pipeline("qc difference", DIFFERENCE_WGSL, "main");
@@ -142,118 +178,188 @@ impl GpuAnalysis {
                     entries: &[(u32, wgpu::BindingResource)]| {
             ctx.create_bind_group_of(label, pipeline, entries)
         };
-        let bind_histogram = bind(
-            "qc histogram",
-            &histogram,
-            &[
-                (0, params.as_entire_binding()),
-                (1, frame.as_entire_binding()),
-                (2, wgpu::BindingResource::Buffer(slice(0, HIST_BYTES))),
-            ],
-        );
-        let bind_grid = bind(
-            "qc grid",
-            &grid,
-            &[
-                (0, luma.as_entire_binding()),
-                (1, steps.as_entire_binding()),
-                (2, frame.as_entire_binding()),
-                (3, column_cell.as_entire_binding()),
-                (4, row_cell.as_entire_binding()),
-                (
-                    5,
-                    wgpu::BindingResource::Buffer(slice(HIST_BYTES, GRID_BYTES)),
+        let differences = HIST_BYTES + GRID_BYTES;
+        let slot = |k: usize| {
+            let (this, other) = (&frames[k], &frames[1 - k]);
+            let against = |label: &str, than: &wgpu::Buffer, at: u64| {
+                bind(
+                    label,
+                    &difference,
+                    &[
+                        (0, params.as_entire_binding()),
+                        (1, this.as_entire_binding()),
+                        (2, than.as_entire_binding()),
+                        (
+                            3,
+                            wgpu::BindingResource::Buffer(slice(at, difference_bytes)),
+                        ),
+                    ],
+                )
+            };
+            SlotBinds {
+                histogram: bind(
+                    "qc histogram",
+                    &histogram,
+                    &[
+                        (0, params.as_entire_binding()),
+                        (1, this.as_entire_binding()),
+                        (2, wgpu::BindingResource::Buffer(slice(0, HIST_BYTES))),
+                    ],
                 ),
-            ],
-        );
-        let bind_difference = bind(
-            "qc difference",
-            &difference,
-            &[
-                (0, params.as_entire_binding()),
-                (1, frame.as_entire_binding()),
-                (2, reference.as_entire_binding()),
-                (
-                    3,
-                    wgpu::BindingResource::Buffer(slice(HIST_BYTES + GRID_BYTES, difference_bytes)),
+                grid: bind(
+                    "qc grid",
+                    &grid,
+                    &[
+                        (0, luma.as_entire_binding()),
+                        (1, steps.as_entire_binding()),
+                        (2, this.as_entire_binding()),
+                        (3, column_cell.as_entire_binding()),
+                        (4, row_cell.as_entire_binding()),
+                        (
+                            5,
+                            wgpu::BindingResource::Buffer(slice(HIST_BYTES, GRID_BYTES)),
+                        ),
+                    ],
                 ),
-            ],
-        );
+                against_reference: against("qc difference", &reference, differences),
+                against_previous: against(
+                    "qc difference to the previous frame",
+                    other,
+                    differences + difference_bytes,
+                ),
+            }
+        };
+        let binds = [slot(0), slot(1)];
         Ok(GpuAnalysis {
             ctx,
             histogram,
             grid,
             difference,
-            bind_histogram,
-            bind_grid,
-            bind_difference,
-            frame,
+            binds,
+            frames,
             reference,
             results,
-            readback,
+            readbacks,
             frame_len,
             rows,
             sampled_rows,
+            difference_bytes,
             has_reference: false,
+            has_previous: false,
+            next_slot: 0,
+            in_flight: [None, None],
+            finished_slot: 0,
             out_histograms: [[0; 256]; 3],
             out_grid: vec![0; 1024],
             out_differences: vec![0; 3 * rows as usize],
         })
     }
 
-    /// Measures one frame: one upload or GPU copy, one submission, one small readback.
-    pub fn measure(&mut self, source: Source) -> Result<Measured<'_>, String> {
+    /// Whether a frame was submitted and not yet finished.
+    pub fn pending(&self) -> bool {
+        self.in_flight[0].is_some()
+    }
+
+    /// Queues one frame's measuring: one upload or GPU copy and one submission, not waited
+    /// for. At most two frames are in flight: finish the older first.
+    pub fn submit(&mut self, source: Source) -> Result<(), String> {
+        if self.in_flight[1].is_some() {
+            return Err("two frames already in flight".into());
+        }
         let ctx = self.ctx;
+        let slot = self.next_slot;
         let results_len = self.results.size();
-        let with_difference = self.has_reference;
-        ctx.checked(|| {
+        let (with_reference, with_previous) = (self.has_reference, self.has_previous);
+        let submission = ctx.checked(|| {
+            let frame = &self.frames[slot];
             let mut enc = ctx
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qc") });
             match source {
-                Source::Host(frame) => {
-                    let n = frame.len().min(self.frame_len as usize);
+                Source::Host(bytes) => {
+                    let n = bytes.len().min(self.frame_len as usize);
                     let whole = n / 4 * 4;
-                    ctx.queue.write_buffer(&self.frame, 0, &frame[..whole]);
+                    ctx.queue.write_buffer(frame, 0, &bytes[..whole]);
                     if whole < n {
                         let mut last = [0u8; 4];
-                        last[..n - whole].copy_from_slice(&frame[whole..n]);
-                        ctx.queue.write_buffer(&self.frame, whole as u64, &last);
+                        last[..n - whole].copy_from_slice(&bytes[whole..n]);
+                        ctx.queue.write_buffer(frame, whole as u64, &last);
                     }
                     gpumemory::count_upload();
                 }
                 Source::Gpu(buffer) => {
                     let len = self.frame_len.min(buffer.size());
-                    enc.copy_buffer_to_buffer(buffer, 0, &self.frame, 0, len);
+                    enc.copy_buffer_to_buffer(buffer, 0, frame, 0, len);
                 }
             }
             enc.clear_buffer(&self.results, 0, Some(HIST_BYTES + GRID_BYTES));
             {
+                let binds = &self.binds[slot];
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("qc measure"),
                     timestamp_writes: None,
                 });
                 pass.set_pipeline(&self.histogram);
-                pass.set_bind_group(0, &self.bind_histogram, &[]);
+                pass.set_bind_group(0, &binds.histogram, &[]);
                 pass.dispatch_workgroups(1, self.rows, 3);
                 pass.set_pipeline(&self.grid);
-                pass.set_bind_group(0, &self.bind_grid, &[]);
+                pass.set_bind_group(0, &binds.grid, &[]);
                 pass.dispatch_workgroups(self.sampled_rows.max(1), 1, 1);
-                if with_difference {
-                    pass.set_pipeline(&self.difference);
-                    pass.set_bind_group(0, &self.bind_difference, &[]);
-                    pass.dispatch_workgroups(1, self.rows, 3);
+                pass.set_pipeline(&self.difference);
+                for (wanted, bind) in [
+                    (with_reference, &binds.against_reference),
+                    (with_previous, &binds.against_previous),
+                ] {
+                    if wanted {
+                        pass.set_bind_group(0, bind, &[]);
+                        pass.dispatch_workgroups(1, self.rows, 3);
+                    }
                 }
             }
-            enc.copy_buffer_to_buffer(&self.results, 0, &self.readback, 0, results_len);
+            enc.copy_buffer_to_buffer(&self.results, 0, &self.readbacks[slot], 0, results_len);
             let submission = ctx.queue.submit([enc.finish()]);
-            ctx.begin_read(&self.readback, results_len);
-            let (histograms, grid, differences) = (
-                &mut self.out_histograms,
-                &mut self.out_grid,
-                &mut self.out_differences,
-            );
-            ctx.finish_read(&self.readback, results_len, Some(submission), |bytes| {
+            ctx.begin_read(&self.readbacks[slot], results_len);
+            Ok(submission)
+        })?;
+        let entry = InFlight {
+            slot,
+            submission,
+            had_reference: with_reference,
+            had_previous: with_previous,
+            reference_moved: false,
+        };
+        let free = if self.in_flight[0].is_none() { 0 } else { 1 };
+        self.in_flight[free] = Some(entry);
+        self.next_slot = 1 - slot;
+        self.has_previous = true;
+        Ok(())
+    }
+
+    /// Waits for the oldest frame in flight and returns what it measured (`None`: nothing in
+    /// flight). Its difference is against the reference as it stood when the frame before it
+    /// was decided (see [`Self::keep_as_reference`]).
+    pub fn finish(&mut self) -> Result<Option<Measured<'_>>, String> {
+        let Some(done) = self.in_flight[0].take() else {
+            return Ok(None);
+        };
+        self.in_flight[0] = self.in_flight[1].take();
+        let ctx = self.ctx;
+        let results_len = self.results.size();
+        let (differences_at, has_difference) = if done.reference_moved {
+            (self.difference_bytes, done.had_previous)
+        } else {
+            (0, done.had_reference)
+        };
+        let first_difference = ((HIST_BYTES + GRID_BYTES + differences_at) / 4) as usize;
+        let difference_words = (self.difference_bytes / 4) as usize;
+        let (histograms, grid, differences) = (
+            &mut self.out_histograms,
+            &mut self.out_grid,
+            &mut self.out_differences,
+        );
+        let readback = &self.readbacks[done.slot];
+        ctx.checked(|| {
+            ctx.finish_read(readback, results_len, Some(done.submission), |bytes| {
                 let words = bytes
                     .chunks_exact(4)
                     .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
@@ -261,20 +367,33 @@ impl GpuAnalysis {
                     match i {
                         0..768 => histograms[i / 256][i % 256] = w as u64,
                         768..1792 => grid[i - 768] = w,
-                        _ => differences[i - 1792] = w,
+                        _ if (first_difference..first_difference + difference_words)
+                            .contains(&i) =>
+                        {
+                            differences[i - first_difference] = w
+                        }
+                        _ => {}
                     }
                 }
             })
         })?;
-        Ok(Measured {
+        self.finished_slot = done.slot;
+        Ok(Some(Measured {
             histograms: &self.out_histograms,
             grid: &self.out_grid,
-            differences: with_difference.then_some(self.out_differences.as_slice()),
-        })
+            differences: has_difference.then_some(self.out_differences.as_slice()),
+        }))
     }
 
-    /// Makes the frame last measured the reference later frames' differences are taken
-    /// against: a copy on the GPU, queued, not waited for.
+    /// Measures one frame when none is in flight: [`Self::submit`] then [`Self::finish`].
+    pub fn measure(&mut self, source: Source) -> Result<Measured<'_>, String> {
+        self.submit(source)?;
+        self.finish()?.ok_or_else(|| "nothing measured".to_string())
+    }
+
+    /// Makes the frame last finished the reference later frames' differences are taken
+    /// against: a copy on the GPU, queued, not waited for. A frame already in flight was
+    /// measured against the frame before it too, and that difference is the one it gets.
     pub fn keep_as_reference(&mut self) {
         let ctx = self.ctx;
         let mut enc = ctx
@@ -282,14 +401,28 @@ impl GpuAnalysis {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("qc reference"),
             });
-        enc.copy_buffer_to_buffer(&self.frame, 0, &self.reference, 0, self.frame_len);
+        enc.copy_buffer_to_buffer(
+            &self.frames[self.finished_slot],
+            0,
+            &self.reference,
+            0,
+            self.frame_len,
+        );
         ctx.queue.submit([enc.finish()]);
         self.has_reference = true;
+        if let Some(next) = self.in_flight[0].as_mut() {
+            next.reference_moved = true;
+        }
     }
 
-    /// Forgets the reference (flush).
+    /// Forgets the reference and the frame before (flush), and any frame in flight.
     pub fn forget_reference(&mut self) {
+        while self.pending() {
+            // Read back and dropped: the readback buffers must not stay mapped.
+            let _ = self.finish();
+        }
         self.has_reference = false;
+        self.has_previous = false;
     }
 
     /// Rows per plane in [`Measured::differences`].

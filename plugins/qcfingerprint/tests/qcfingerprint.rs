@@ -95,6 +95,46 @@ fn report_events(report: &str) -> Vec<(String, f64, f64)> {
         .collect()
 }
 
+/// The GPU path measures a frame while the CPU accounts the one before; its report (every
+/// frame's statistics and fingerprint, the black and freeze events, whose reference moves as
+/// the picture moves) is the CPU path's, byte for byte.
+#[test]
+fn the_gpu_path_one_frame_behind_writes_the_cpu_report() {
+    if mediaai_common::gpu::context().is_err() {
+        eprintln!("no GPU adapter: nothing to compare");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("qc-gpu-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw = dir.join("clip.yuv");
+    std::fs::write(&raw, clip()).unwrap();
+    let report = |backend: &str| {
+        let path = dir.join(format!("{backend}.json"));
+        run(&format!(
+            "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={W} height={H} \
+             framerate={FPS}/1 ! qcfingerprint backend={backend} freeze-min-duration=0.5 \
+             black-min-duration=0.5 report-location={} ! fakesink",
+            raw.display(),
+            W * H * 3 / 2,
+            path.display()
+        ));
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let (cpu, gpu) = (report("cpu"), report("gpu"));
+    std::fs::remove_dir_all(&dir).ok();
+    let events = report_events(&cpu);
+    assert!(
+        events.iter().any(|e| e.0 == "freeze") && events.iter().any(|e| e.0 == "black"),
+        "the clip has black and frozen runs: {events:?}"
+    );
+    assert_eq!(
+        cpu.lines().filter(|l| l.contains("\"fp\"")).count(),
+        8 * FPS,
+        "every frame reported"
+    );
+    assert!(cpu == gpu, "the GPU report is the CPU report");
+}
+
 #[test]
 fn black_freeze_and_luma_mean_agree_with_ffmpeg() {
     let dir = std::env::temp_dir().join(format!("qc-test-{}", std::process::id()));

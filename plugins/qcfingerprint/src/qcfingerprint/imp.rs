@@ -1,4 +1,6 @@
-//! The element: measures every buffer it passes on, never modifies or holds one.
+//! The element: measures every buffer it passes on, never modifies or holds one. On the GPU a
+//! frame's results are read back when the next frame has been submitted (or at EOS, new caps,
+//! stop), so the GPU's work overlaps the streaming thread's.
 
 use std::sync::{LazyLock, Mutex};
 
@@ -100,6 +102,9 @@ struct State {
     /// The measurements' GPU path, when in use, and the histograms it reads back.
     gpu: Option<GpuAnalysis>,
     histograms: [[u64; 256]; 3],
+    /// The frame the GPU is measuring (start and end): accounted when the next one comes,
+    /// or at EOS, new caps or stop.
+    in_flight: Option<(Ns, Ns)>,
 }
 
 /// Frames in the window matched against a reference.
@@ -411,6 +416,7 @@ impl BaseTransformImpl for QcFingerprint {
         let state = State {
             gpu,
             histograms: [[0; 256]; 3],
+            in_flight: None,
             analyser: Analyser::new(info.height() as usize),
             stats: FrameStats::default(),
             black_level: BlackDetector::pixel_threshold(s.black_pixel),
@@ -453,85 +459,159 @@ impl BaseTransformImpl for QcFingerprint {
             );
             gst::FlowError::Error
         };
+        let end = pts + buf.duration().map_or(0, |d| d.nseconds());
         // The GPU path measures everything (statistics, fingerprint, difference) from the
-        // frame where it lies; a GPU frame is never read back here.
-        let on_gpu = match state.gpu.as_mut() {
-            Some(g) => {
-                let resident = gpumemory::buffer_gpu_frame(buf)
-                    .filter(|_| gpumemory::lies_as_caps(buf, &state.info))
-                    .zip(mediaai_common::gpu::context().ok());
-                let host;
-                let source = match resident {
-                    Some((frame, ctx)) => Source::Gpu(frame.gpu_buffer(ctx)),
-                    None => {
-                        host = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
-                        if host.size() < state.info.size() {
-                            return Err(too_small());
-                        }
-                        Source::Host(host.as_slice())
+        // frame where it lies; a GPU frame is never read back here. It runs one frame behind:
+        // this frame's measuring is queued, then the previous frame's results are read back
+        // (the GPU did its work meanwhile) and accounted.
+        if let Some(g) = state.gpu.as_mut() {
+            let resident = gpumemory::buffer_gpu_frame(buf)
+                .filter(|_| gpumemory::lies_as_caps(buf, &state.info))
+                .zip(mediaai_common::gpu::context().ok());
+            let host;
+            let source = match resident {
+                Some((frame, ctx)) => Source::Gpu(frame.gpu_buffer(ctx)),
+                None => {
+                    host = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
+                    if host.size() < state.info.size() {
+                        return Err(too_small());
                     }
-                };
-                let rows = g.rows();
-                match g.measure(source) {
-                    Ok(m) => {
-                        state.histograms = *m.histograms;
-                        let hash = state.fingerprinter.hash_of_sums(m.grid);
-                        let difference = m.differences.map_or(0.0, |d| {
-                            stats::mean_abs_difference_of_rows(d, rows, plane_sizes(&state.info))
-                        });
-                        Some((hash, difference))
+                    Source::Host(host.as_slice())
+                }
+            };
+            match g.submit(source) {
+                Ok(()) => {
+                    let previous = state.in_flight.replace((pts, end));
+                    if let Some((pts, end)) = previous {
+                        self.settle(state, pts, end);
                     }
-                    Err(e) => {
-                        gst::element_imp_warning!(
-                            self,
-                            gst::ResourceError::Failed,
-                            ["GPU statistics failed ({e}); going on with the CPU"]
-                        );
-                        state.gpu = None;
-                        None
+                    if state.gpu.is_some() {
+                        return Ok(gst::FlowSuccess::Ok);
+                    }
+                    // The GPU failed: this frame is measured on the CPU below.
+                    state.in_flight = None;
+                }
+                Err(e) => self.gpu_failed(state, &e),
+            }
+        }
+        let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), &state.info)
+            .map_err(|_| too_small())?;
+        state
+            .analyser
+            .measure(planes(&frame), state.black_level, &mut state.stats);
+        let difference = match &state.reference {
+            Some(r) => {
+                let rf =
+                    gst_video::VideoFrameRef::from_buffer_ref_readable(r.as_ref(), &state.info)
+                        .map_err(|_| gst::FlowError::Error)?;
+                stats::mean_abs_difference(planes(&rf), planes(&frame))
+            }
+            None => 0.0,
+        };
+        let hash = state.fingerprinter.hash(planes(&frame)[0]);
+        if self.account(state, pts, end, hash, difference) {
+            state.reference = Some(buf.clone());
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        match event.view() {
+            gst::EventView::Eos(_) => self.finish(),
+            gst::EventView::FlushStop(_) => {
+                if let Some(s) = self.state.lock().expect("state lock").as_mut() {
+                    s.freeze.reset();
+                    s.reference = None;
+                    s.in_flight = None;
+                    if let Some(g) = s.gpu.as_mut() {
+                        g.forget_reference();
                     }
                 }
             }
-            None => None,
-        };
-        let (hash, difference) = match on_gpu {
-            Some(measured) => {
-                stats::finalize(&state.histograms, state.black_level, &mut state.stats);
-                measured
+            // The frame the GPU is measuring belongs to the caps before.
+            gst::EventView::Caps(_) => {
+                if let Some(s) = self.state.lock().expect("state lock").as_mut() {
+                    self.settle_in_flight(s);
+                }
             }
-            None => {
-                let frame =
-                    gst_video::VideoFrameRef::from_buffer_ref_readable(buf.as_ref(), &state.info)
-                        .map_err(|_| too_small())?;
-                state
-                    .analyser
-                    .measure(planes(&frame), state.black_level, &mut state.stats);
-                let difference = match &state.reference {
-                    Some(r) => {
-                        let rf = gst_video::VideoFrameRef::from_buffer_ref_readable(
-                            r.as_ref(),
-                            &state.info,
-                        )
-                        .map_err(|_| gst::FlowError::Error)?;
-                        stats::mean_abs_difference(planes(&rf), planes(&frame))
-                    }
-                    None => 0.0,
-                };
-                (state.fingerprinter.hash(planes(&frame)[0]), difference)
+            _ => {}
+        }
+        self.parent_sink_event(event)
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.finish();
+        *self.state.lock().expect("state lock") = None;
+        Ok(())
+    }
+}
+
+impl QcFingerprint {
+    /// Reads back the GPU's results for the frame at `pts` (the oldest in flight) and accounts
+    /// them; if the GPU fails, measuring goes on on the CPU and that frame's statistics are
+    /// lost (said in a warning).
+    fn settle(&self, state: &mut State, pts: Ns, end: Ns) {
+        let Some(g) = state.gpu.as_mut() else {
+            return;
+        };
+        let rows = g.rows();
+        let measured = match g.finish() {
+            Ok(Some(m)) => {
+                state.histograms = *m.histograms;
+                let hash = state.fingerprinter.hash_of_sums(m.grid);
+                let difference = m.differences.map_or(0.0, |d| {
+                    stats::mean_abs_difference_of_rows(d, rows, plane_sizes(&state.info))
+                });
+                Some((hash, difference))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.gpu_failed(state, &e);
+                None
             }
         };
-        state.end = pts + buf.duration().map_or(0, |d| d.nseconds());
+        let Some((hash, difference)) = measured else {
+            return;
+        };
+        stats::finalize(&state.histograms, state.black_level, &mut state.stats);
+        if self.account(state, pts, end, hash, difference) {
+            // The reference stays on the GPU: a copy there, no buffer held.
+            if let Some(g) = state.gpu.as_mut() {
+                g.keep_as_reference();
+            }
+        }
+    }
+
+    /// Accounts the frame the GPU is still measuring, if any (EOS, new caps, stop).
+    fn settle_in_flight(&self, state: &mut State) {
+        if let Some((pts, end)) = state.in_flight.take() {
+            self.settle(state, pts, end);
+        }
+    }
+
+    fn gpu_failed(&self, state: &mut State, e: &str) {
+        let lost = if state.in_flight.is_some() {
+            " (the statistics of the frame it was measuring are lost)"
+        } else {
+            ""
+        };
+        gst::element_imp_warning!(
+            self,
+            gst::ResourceError::Failed,
+            ["GPU statistics failed ({e}); going on with the CPU{lost}"]
+        );
+        state.gpu = None;
+        state.in_flight = None;
+    }
+
+    /// One measured frame into the detectors, the matcher, the interval and the report;
+    /// returns whether it becomes the freeze detector's reference.
+    fn account(&self, state: &mut State, pts: Ns, end: Ns, hash: u64, difference: f64) -> bool {
+        state.end = end;
         let st = &state.stats;
         let black_share = st.black_pixels as f64 / st.pixels.max(1) as f64;
         let mut events: [Option<Event>; 2] = [state.black.frame(pts, black_share), None];
         let (freeze, new_reference) = state.freeze.frame(pts, difference);
-        if new_reference {
-            match state.gpu.as_mut() {
-                // The reference stays on the GPU: a copy there, no buffer held.
-                Some(g) => g.keep_as_reference(),
-                None => state.reference = Some(buf.clone()),
-            }
-        }
         match freeze {
             Some(Freeze::Started(start)) => {
                 shared::post_event(self.obj().upcast_ref(), "freeze", "start", start, None)
@@ -549,34 +629,9 @@ impl BaseTransformImpl for QcFingerprint {
         if pts.saturating_sub(state.interval.start.unwrap_or(pts)) >= state.message_interval {
             self.end_interval(state);
         }
-        Ok(gst::FlowSuccess::Ok)
+        new_reference
     }
 
-    fn sink_event(&self, event: gst::Event) -> bool {
-        match event.view() {
-            gst::EventView::Eos(_) => self.finish(),
-            gst::EventView::FlushStop(_) => {
-                if let Some(s) = self.state.lock().expect("state lock").as_mut() {
-                    s.freeze.reset();
-                    s.reference = None;
-                    if let Some(g) = s.gpu.as_mut() {
-                        g.forget_reference();
-                    }
-                }
-            }
-            _ => {}
-        }
-        self.parent_sink_event(event)
-    }
-
-    fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        self.finish();
-        *self.state.lock().expect("state lock") = None;
-        Ok(())
-    }
-}
-
-impl QcFingerprint {
     /// A frame's statistics into the interval and the report.
     fn record_frame(&self, state: &mut State, pts: Ns, hash: u64) {
         let st = &state.stats;
@@ -664,6 +719,7 @@ impl QcFingerprint {
         let Some(state) = guard.as_mut() else {
             return;
         };
+        self.settle_in_flight(state);
         let end = state.end;
         let events = [state.black.finish(end), state.freeze.finish(end)];
         for e in events.into_iter().flatten() {
