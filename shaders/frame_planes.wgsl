@@ -45,6 +45,24 @@ fn frame_luma(p: FramePlanes, x: u32, y: u32) -> f32 {
     return frame_byte(p.offset0 + y * p.stride0 + x);
 }
 
+// Byte offset and row stride of plane k: 0 the packed or luma plane, 1 U (NV12: UV), 2 V.
+fn plane_place(p: FramePlanes, k: u32) -> vec2<u32> {
+    if (k == 1u) {
+        return vec2<u32>(p.u_offset, p.u_stride);
+    }
+    if (k == 2u) {
+        return vec2<u32>(p.v_offset, p.v_stride);
+    }
+    return vec2<u32>(p.offset0, p.stride0);
+}
+
+// Index among the frame's words of word w of row `row` of plane k, for passes that write frames
+// a word at a time (offsets and strides are multiples of 4).
+fn plane_word(p: FramePlanes, k: u32, row: u32, w: u32) -> u32 {
+    let place = plane_place(p, k);
+    return (place.x + row * place.y) / 4u + w;
+}
+
 // U and V of chroma sample (cx, cy) of a 4:2:0 frame.
 fn frame_chroma(p: FramePlanes, cx: u32, cy: u32) -> vec2<f32> {
     if (p.kind == 2u) {

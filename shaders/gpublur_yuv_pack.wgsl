@@ -30,7 +30,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         if (y >= planes.write1 || gid.x * 4u >= params.width) {
             return;
         }
-        word = (f.offset0 + y * f.stride0) / 4u + gid.x;
+        word = plane_word(f, 0u, y, gid.x);
         for (var k = 0u; k < 4u; k++) {
             let x = gid.x * 4u + k;
             if (x < params.width) {
@@ -52,7 +52,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (gid.x * 2u >= cw) {
                 return;
             }
-            word = (f.u_offset + cy * f.u_stride) / 4u + gid.x;
+            word = plane_word(f, 1u, cy, gid.x);
             for (var k = 0u; k < 4u; k++) {
                 let cx = gid.x * 2u + k / 2u;
                 if (cx < cw) {
@@ -65,11 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (gid.x * 4u >= cw) {
                 return;
             }
-            var base = f.u_offset + cy * f.u_stride;
-            if (plane == 2u) {
-                base = f.v_offset + cy * f.v_stride;
-            }
-            word = base / 4u + gid.x;
+            word = plane_word(f, plane, cy, gid.x);
             for (var k = 0u; k < 4u; k++) {
                 let cx = gid.x * 4u + k;
                 if (cx < cw) {

@@ -261,7 +261,7 @@ fn pack(@builtin(global_invocation_id) id: vec3<u32>) {
         word = word | (round_byte(out_value(0u, i)) << (8u * o.r_byte));
         word = word | (round_byte(out_value(1u, i)) << (8u * o.g_byte));
         word = word | (round_byte(out_value(2u, i)) << (8u * o.b_byte));
-        frame_out[(o.offset0 + y * o.stride0) / 4u + wx] = word;
+        frame_out[plane_word(o, 0u, y, wx)] = word;
         return;
     }
     if (o.kind == 0u) {
@@ -283,13 +283,12 @@ fn pack(@builtin(global_invocation_id) id: vec3<u32>) {
                 word = word | (round_byte(out_value(c, y * ow + at / 3u)) << (8u * k));
             }
         }
-        frame_out[(o.offset0 + y * o.stride0) / 4u + wx] = word;
+        frame_out[plane_word(o, 0u, y, wx)] = word;
         return;
     }
     // I420: four luma samples of a row per word (p = 0), or four Cb (p = 1) or Cr (p = 2)
     // samples, each the mean of its 2x2 block.
-    let stride = select(o.stride0, select(o.v_stride, o.u_stride, p == 1u), p > 0u);
-    let base = select(o.offset0, select(o.v_offset, o.u_offset, p == 1u), p > 0u);
+    let stride = plane_place(o, p).y;
     let cw = (ow + 1u) / 2u;
     let ch = (oh + 1u) / 2u;
     let width = select(ow, cw, p > 0u);
@@ -320,5 +319,5 @@ fn pack(@builtin(global_invocation_id) id: vec3<u32>) {
             word = word | (v << (8u * k));
         }
     }
-    frame_out[base / 4u + y * (stride / 4u) + wx] = word;
+    frame_out[plane_word(o, p, y, wx)] = word;
 }
