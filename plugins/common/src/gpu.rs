@@ -38,6 +38,11 @@ static CAT: std::sync::LazyLock<gst::DebugCategory> = std::sync::LazyLock::new(|
 /// helpers, so tests can prove that nothing is created per frame.
 static OBJECTS_CREATED: AtomicU64 = AtomicU64::new(0);
 
+/// Little-endian bytes of 32-bit words, for `queue.write_buffer`.
+pub fn words_bytes(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
 /// GPU objects created so far by this process through the helpers of this module.
 pub fn objects_created() -> u64 {
     OBJECTS_CREATED.load(Ordering::Relaxed)
@@ -232,7 +237,7 @@ impl GpuContext {
 
     /// A uniform buffer holding `words` (little-endian), counted in [`objects_created`].
     pub fn uniform_buffer(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
-        let bytes = crate::planes::words_bytes(words);
+        let bytes = words_bytes(words);
         let buffer = self.create_buffer(
             label,
             bytes.len() as u64,

@@ -86,11 +86,6 @@ impl FramePlanes {
         }
     }
 
-    /// Whether the frame is 4:2:0 Y'CbCr (else packed RGB).
-    pub fn is_yuv(&self) -> bool {
-        self.kind != 0
-    }
-
     /// The struct as the shader takes it.
     pub fn words(&self) -> [u32; FRAME_PLANES_WORDS] {
         [
@@ -123,11 +118,6 @@ pub fn matrix_words(matrix: &YuvMatrix) -> [u32; MATRIX_WORDS] {
         c[6].to_bits(),
         0,
     ]
-}
-
-/// Little-endian bytes of uniform words, for `queue.write_buffer`.
-pub fn words_bytes(words: &[u32]) -> Vec<u8> {
-    words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
 #[cfg(test)]

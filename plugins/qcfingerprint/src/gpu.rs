@@ -7,7 +7,6 @@
 
 use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::gpumemory;
-use mediaai_common::planes;
 
 const HISTOGRAM_WGSL: &str = include_str!("../../../shaders/qc_histogram.wgsl");
 const GRID_WGSL: &str = include_str!("../../../shaders/qc_grid.wgsl");
@@ -130,7 +129,7 @@ impl GpuAnalysis {
         let uniform = |label: &str, words: &[u32]| ctx.uniform_buffer(label, words);
         let storage = |label: &str, words: &[u32]| {
             let b = ctx.create_buffer(label, (words.len() * 4) as u64, U::STORAGE | U::COPY_DST);
-            ctx.queue.write_buffer(&b, 0, &planes::words_bytes(words));
+            ctx.queue.write_buffer(&b, 0, &gpu::words_bytes(words));
             b
         };
         let plane_words: Vec<u32> = planes.iter().flatten().copied().collect();

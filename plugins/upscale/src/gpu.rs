@@ -264,12 +264,6 @@ impl GpuSpatial {
         Ok(())
     }
 
-    /// Where each plane of an input frame lies in a slot ([`Self::upload`] puts it there; a
-    /// frame already on the GPU laid out so is copied as it is).
-    pub fn in_places(&self) -> &[PlaneRows] {
-        &self.in_places
-    }
-
     /// Upscales the frames uploaded into slots `0..n` in one submission and hands each one's
     /// bytes to `read(slot, bytes)` (planes where [`Self::out_places`] says) from one readback.
     pub fn run(&self, n: usize, read: impl FnMut(usize, &[u8])) -> Result<(), String> {

@@ -675,29 +675,28 @@ impl OnnxFaceDetect {
         };
         let len = geometry.sampler.tensor_len();
         let (index, start) = geometry.slot_place(slot);
-        if let Some(frame) = gpumemory::buffer_gpu_frame(buf) {
-            // A frame whose host copy is current is as cheap to read on the CPU.
-            if !frame.host_current() && gpumemory::lies_as_caps(buf, &geometry.info) {
-                let Geometry {
-                    info,
-                    sampler,
-                    gpu_sampler,
-                    tensors,
-                    ..
-                } = geometry;
-                let gpu = gpu_sampler.get_or_insert_with(|| self.gpu_sampler(sampler, info));
-                if let Some(gpu) = gpu {
-                    let (_, input) = tensors[index].extract_tensor_mut();
-                    match gpu.fill(frame, &mut input[start..start + len]) {
-                        Ok(()) => return Ok(()),
-                        Err(e) => {
-                            gst::warning!(
-                                CAT,
-                                imp = self,
-                                "sampling GPU frames on the GPU failed ({e}); they are read back from now on"
-                            );
-                            *gpu_sampler = Some(None);
-                        }
+        // A GPU frame whose host copy is current is as cheap to read on the CPU.
+        let on_gpu = gpumemory::buffer_gpu_frame(buf)
+            .filter(|f| !f.host_current() && gpumemory::lies_as_caps(buf, &geometry.info));
+        if let Some(frame) = on_gpu {
+            let Geometry {
+                info,
+                sampler,
+                gpu_sampler,
+                tensors,
+                ..
+            } = geometry;
+            if let Some(gpu) = gpu_sampler.get_or_insert_with(|| self.gpu_sampler(sampler, info)) {
+                let (_, input) = tensors[index].extract_tensor_mut();
+                match gpu.fill(frame, &mut input[start..start + len]) {
+                    Ok(()) => return Ok(()),
+                    Err(e) => {
+                        gst::warning!(
+                            CAT,
+                            imp = self,
+                            "sampling GPU frames on the GPU failed ({e}); they are read back from now on"
+                        );
+                        *gpu_sampler = Some(None);
                     }
                 }
             }

@@ -488,8 +488,8 @@ impl BaseTransformImpl for QcFingerprint {
                     if state.gpu.is_some() {
                         return Ok(gst::FlowSuccess::Ok);
                     }
-                    // The GPU failed: this frame is measured on the CPU below.
-                    state.in_flight = None;
+                    // The GPU failed (`gpu_failed` dropped what was in flight): this frame is
+                    // measured on the CPU below.
                 }
                 Err(e) => self.gpu_failed(state, &e),
             }

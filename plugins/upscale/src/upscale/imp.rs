@@ -421,10 +421,8 @@ impl BaseTransformImpl for Upscale {
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        self.shared.flushing.store(true, Ordering::SeqCst);
-        if let Some(state) = self.state.lock().expect("state lock").take() {
-            self.retire(state);
-        }
+        // The worker was stopped and its state retired before the pads were deactivated
+        // (`change_state`); what is left is to be ready for the next start.
         self.shared.flushing.store(false, Ordering::SeqCst);
         self.shared.flow.lock().expect("flow lock").take();
         Ok(())
