@@ -323,51 +323,6 @@ impl GpuContext {
         }
         out
     }
-
-    /// Starts mapping `buffer[..len]` for reading once the GPU has written it (call after the
-    /// submission that writes it); [`Self::finish_read`] waits for it. The callback captures
-    /// nothing, so boxing it allocates nothing; a failed map shows up in `finish_read`.
-    pub fn begin_read(&self, buffer: &wgpu::Buffer, len: u64) {
-        buffer.slice(..len).map_async(wgpu::MapMode::Read, |_| {});
-    }
-
-    /// Waits for `submission`, hands the bytes of `buffer[..len]` mapped by
-    /// [`Self::begin_read`] to `read`, and unmaps the buffer.
-    pub fn finish_read<R>(
-        &self,
-        buffer: &wgpu::Buffer,
-        len: u64,
-        submission: Option<wgpu::SubmissionIndex>,
-        read: impl FnOnce(&[u8]) -> R,
-    ) -> Result<R, String> {
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: submission,
-                timeout: None,
-            })
-            .map_err(|e| format!("GPU wait failed: {e}"))?;
-        let out = {
-            let view = buffer
-                .slice(..len)
-                .get_mapped_range()
-                .map_err(|e| format!("GPU readback mapping failed: {e}"))?;
-            read(&view)
-        };
-        buffer.unmap();
-        Ok(out)
-    }
-
-    /// Maps `buffer[..len]` for reading, waits for the GPU, and hands the bytes to `read`:
-    /// [`Self::begin_read`] and [`Self::finish_read`] back to back.
-    pub fn read_mapped<R>(
-        &self,
-        buffer: &wgpu::Buffer,
-        len: u64,
-        read: impl FnOnce(&[u8]) -> R,
-    ) -> Result<R, String> {
-        self.begin_read(buffer, len);
-        self.finish_read(buffer, len, None, read)
-    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 
 use crate::gpu::{self, GpuContext};
+use crate::staging::{self, ReadbackRing};
 
 /// The caps feature of frames whose memory is a [`GpuFrame`].
 pub const CAPS_FEATURE: &str = "memory:WgpuBuffer";
@@ -44,8 +45,9 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 static UPLOADS: AtomicU64 = AtomicU64::new(0);
 static DOWNLOADS: AtomicU64 = AtomicU64::new(0);
 
-/// Host-to-GPU copies of whole frames made so far in this process: by this module (a CPU
-/// writer's bytes going up) and by elements that report theirs through [`count_upload`].
+/// Host-to-GPU copies of frames made so far in this process: every one goes through
+/// [`crate::staging`], which counts it (a CPU writer's bytes going up here, an element's
+/// system-memory input there).
 pub fn uploads() -> u64 {
     UPLOADS.load(Ordering::Relaxed)
 }
@@ -55,13 +57,13 @@ pub fn downloads() -> u64 {
     DOWNLOADS.load(Ordering::Relaxed)
 }
 
-/// Counts one frame uploaded by an element's own path (system-memory input).
-pub fn count_upload() {
+/// Counts one frame uploaded (by [`crate::staging`]).
+pub(crate) fn count_upload() {
     UPLOADS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Counts one frame read back by an element's own path (system-memory output).
-pub fn count_download() {
+/// Counts one frame read back (by [`crate::staging`]).
+pub(crate) fn count_download() {
     DOWNLOADS.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -79,7 +81,7 @@ struct Sides {
     /// pointer stays valid).
     host: Vec<u8>,
     /// Where downloads land before the host copy, made on the first download.
-    readback: Option<wgpu::Buffer>,
+    readback: Option<ReadbackRing>,
     host_current: bool,
     gpu_current: bool,
 }
@@ -107,9 +109,8 @@ impl GpuFrame {
     pub fn gpu_buffer(&self, ctx: &GpuContext) -> &wgpu::Buffer {
         let mut sides = self.sides();
         if !sides.gpu_current {
-            ctx.queue.write_buffer(&self.buffer, 0, &sides.host);
+            staging::upload_bytes(ctx, &self.buffer, &sides.host);
             sides.gpu_current = true;
-            count_upload();
         }
         &self.buffer
     }
@@ -140,15 +141,7 @@ impl GpuFrame {
     /// Replaces the frame's bytes with `bytes` (at most the frame's length) on the GPU: one
     /// upload, queued.
     pub fn upload(&self, ctx: &GpuContext, bytes: &[u8]) {
-        let n = bytes.len().min(self.len);
-        let whole = n / 4 * 4;
-        ctx.queue.write_buffer(&self.buffer, 0, &bytes[..whole]);
-        if whole < n {
-            let mut last = [0u8; 4];
-            last[..n - whole].copy_from_slice(&bytes[whole..n]);
-            ctx.queue.write_buffer(&self.buffer, whole as u64, &last);
-        }
-        count_upload();
+        staging::upload_bytes(ctx, &self.buffer, &bytes[..bytes.len().min(self.len)]);
         self.written_on_gpu();
     }
 
@@ -168,27 +161,18 @@ impl GpuFrame {
         if read && !*host_current {
             let ctx = gpu::context().map_err(str::to_string)?;
             let len = self.aligned_len() as u64;
-            let readback = readback.get_or_insert_with(|| {
-                ctx.create_buffer(
-                    "gpu frame readback",
-                    len,
-                    wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                )
-            });
+            let readback = readback
+                .get_or_insert_with(|| ReadbackRing::frames(ctx, "gpu frame readback", len, 1));
             ctx.checked(|| {
                 let mut enc = ctx
                     .device
                     .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                         label: Some("gpu frame download"),
                     });
-                enc.copy_buffer_to_buffer(&self.buffer, 0, readback, 0, len);
+                enc.copy_buffer_to_buffer(&self.buffer, 0, readback.target()?, 0, len);
                 let submission = ctx.queue.submit([enc.finish()]);
-                ctx.begin_read(readback, len);
-                ctx.finish_read(readback, len, Some(submission), |bytes| {
-                    host.copy_from_slice(bytes)
-                })
+                readback.read_now(len, submission, |bytes| host.copy_from_slice(bytes))
             })?;
-            count_download();
         }
         *host_current = true;
         if write {
@@ -574,15 +558,13 @@ mod tests {
         let frame = gpu_frame(&mem).unwrap();
         let buffer = frame.gpu_buffer(ctx);
         assert_eq!(uploads(), up + 1);
-        let readback = ctx.create_buffer(
-            "test readback",
-            8,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        );
+        let readback = ReadbackRing::frames(ctx, "test readback", 8, 1);
         let mut enc = ctx.device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(buffer, 0, &readback, 0, 8);
-        ctx.queue.submit([enc.finish()]);
-        let first = ctx.read_mapped(&readback, 8, |b| b[..2].to_vec()).unwrap();
+        enc.copy_buffer_to_buffer(buffer, 0, readback.target().unwrap(), 0, 8);
+        let submission = ctx.queue.submit([enc.finish()]);
+        let first = readback
+            .read_now(8, submission, |b| b[..2].to_vec())
+            .unwrap();
         assert_eq!(first, [0xAB, bytes[1]]);
     }
 

@@ -7,6 +7,7 @@ use crate::gpu::{self, GpuContext};
 use crate::gpumemory::GpuFrame;
 use crate::planes::{self, FramePlanes};
 use crate::sampler::{TensorSampler, LETTERBOX_GREY};
+use crate::staging::ReadbackRing;
 
 const PASS_WGSL: &str = include_str!("../../../shaders/tensor_sample.wgsl");
 
@@ -20,7 +21,7 @@ pub struct GpuTensorSampler {
     frame: wgpu::Buffer,
     frame_len: u64,
     samples: wgpu::Buffer,
-    readback: wgpu::Buffer,
+    readback: ReadbackRing,
     samples_len: u64,
     dst_w: usize,
     dst_h: usize,
@@ -61,7 +62,7 @@ impl GpuTensorSampler {
         let uniform = ctx.uniform_buffer("tensor sampling", &words);
         let frame = ctx.create_buffer("tensor frame", frame_len, U::STORAGE | U::COPY_DST);
         let samples = ctx.create_buffer("tensor samples", samples_len, U::STORAGE | U::COPY_SRC);
-        let readback = ctx.create_buffer("tensor readback", samples_len, U::MAP_READ | U::COPY_DST);
+        let readback = ReadbackRing::results(ctx, "tensor readback", samples_len, 1);
         let wgsl = format!("{}\n{PASS_WGSL}", planes::WGSL);
         let pipeline = ctx.create_compute_pipeline("tensor sample", &wgsl, "main");
         let bind = ctx.create_bind_group(
@@ -117,22 +118,18 @@ impl GpuTensorSampler {
                 let words = (self.row_bytes / 4) as u32;
                 pass.dispatch_workgroups(words.div_ceil(16), (self.dst_h as u32).div_ceil(16), 1);
             }
-            enc.copy_buffer_to_buffer(&self.samples, 0, &self.readback, 0, self.samples_len);
+            let target = self.readback.target()?;
+            enc.copy_buffer_to_buffer(&self.samples, 0, target, 0, self.samples_len);
             let submission = ctx.queue.submit([enc.finish()]);
-            ctx.begin_read(&self.readback, self.samples_len);
             let (w, row, gain) = (self.dst_w, self.row_bytes, self.gain);
-            ctx.finish_read(
-                &self.readback,
-                self.samples_len,
-                Some(submission),
-                |bytes| {
+            self.readback
+                .read_now(self.samples_len, submission, |bytes| {
                     for (dst, src) in out.chunks_exact_mut(w).zip(bytes.chunks_exact(row)) {
                         for (d, &s) in dst.iter_mut().zip(src) {
                             *d = s as f32 * gain;
                         }
                     }
-                },
-            )
+                })
         })
     }
 }

@@ -32,6 +32,7 @@ pub mod pixels;
 pub mod planes;
 pub mod roi;
 pub mod sampler;
+pub mod staging;
 pub mod templates;
 pub mod testing;
 

@@ -34,6 +34,46 @@ pub struct PlaneRows {
     pub rows: usize,
 }
 
+impl PlaneRows {
+    /// Plane `p` of an 8-bit frame laid out as `info` says.
+    pub fn of(info: &gst_video::VideoInfo, p: usize) -> Self {
+        let format = info.format_info();
+        PlaneRows {
+            offset: info.offset()[p],
+            stride: info.stride()[p] as usize,
+            row_bytes: info.comp_width(p as u8) as usize * format.pixel_stride()[p] as usize,
+            rows: info.comp_height(p as u8) as usize,
+        }
+    }
+
+    /// Planes of `sizes` (bytes per row, rows) one after another, each row starting on a
+    /// multiple of `align` bytes: a frame as a GPU path lays it out for itself.
+    pub fn consecutive<const N: usize>(sizes: [(usize, usize); N], align: usize) -> [Self; N] {
+        let mut at = 0;
+        sizes.map(|(row_bytes, rows)| {
+            let stride = row_bytes.next_multiple_of(align.max(1));
+            let place = PlaneRows {
+                offset: at,
+                stride,
+                row_bytes,
+                rows,
+            };
+            at += stride * rows;
+            place
+        })
+    }
+
+    /// Bytes from the frame's start to the end of this plane.
+    pub fn end(&self) -> usize {
+        self.offset + self.stride * self.rows
+    }
+
+    /// As a shader takes it: offset, stride, bytes per row, rows.
+    pub fn words(&self) -> [u32; 4] {
+        [self.offset, self.stride, self.row_bytes, self.rows].map(|v| v as u32)
+    }
+}
+
 /// Words of the shader's structs.
 pub const FRAME_PLANES_WORDS: usize = 12;
 pub const MATRIX_WORDS: usize = 8;
@@ -153,5 +193,21 @@ mod tests {
             (3, 32, 4)
         );
         assert!(FramePlanes::of(&info(F::Y444)).is_none());
+        let y444 = info(F::Y444);
+        assert_eq!(
+            PlaneRows::of(&y444, 2),
+            PlaneRows {
+                offset: 144,
+                stride: 12,
+                row_bytes: 10,
+                rows: 6
+            }
+        );
+        let tight = PlaneRows::consecutive([(10, 6), (5, 3), (5, 3)], 4);
+        assert_eq!(
+            tight.map(|p| (p.offset, p.stride)),
+            [(0, 12), (72, 8), (96, 8)]
+        );
+        assert_eq!(tight[2].end(), 120);
     }
 }

@@ -19,21 +19,23 @@ use gstgpublur::kernel::{pyramid_for, GaussianKernel};
 use gstgpublur::planar::{Plane, YuvLayout};
 use gstgpublur::regions::{Blur, BlurOp, MaskRegion, MaskShape};
 use mediaai_common::gpu;
+use mediaai_common::staging::{self, ReadbackRing};
 
 /// Upload, copy to a mappable buffer, map and read back the whole frame: the floor.
-fn round_trip_ms(ctx: &gpu::GpuContext, data: &mut [u8], iterations: usize) -> f64 {
+fn round_trip_ms(ctx: &'static gpu::GpuContext, data: &mut [u8], iterations: usize) -> f64 {
     use wgpu::BufferUsages as U;
     let len = data.len() as u64;
     let frame = ctx.create_buffer("floor frame", len, U::STORAGE | U::COPY_DST | U::COPY_SRC);
-    let staging = ctx.create_buffer("floor staging", len, U::MAP_READ | U::COPY_DST);
+    let staging = ReadbackRing::frames(ctx, "floor staging", len, 1);
     let mut times = Vec::new();
     for i in 0..iterations + 5 {
         let t = Instant::now();
-        ctx.queue.write_buffer(&frame, 0, data);
+        staging::upload_bytes(ctx, &frame, data);
         let mut enc = ctx.device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(&frame, 0, &staging, 0, len);
-        ctx.queue.submit(Some(enc.finish()));
-        ctx.read_mapped(&staging, len, |bytes| data.copy_from_slice(bytes))
+        enc.copy_buffer_to_buffer(&frame, 0, staging.target().unwrap(), 0, len);
+        let submission = ctx.queue.submit(Some(enc.finish()));
+        staging
+            .read_now(len, submission, |bytes| data.copy_from_slice(bytes))
             .unwrap();
         if i >= 5 {
             times.push(t.elapsed().as_secs_f64() * 1e3);

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use bytemuck::{Pod, Zeroable};
 use mediaai_common::gpu::{self, GpuContext};
-use mediaai_common::gpumemory;
 use mediaai_common::planes::{self, FramePlanes};
+use mediaai_common::staging::{self, Readback, ReadbackRing};
 
 use crate::cpu::{Frame, PackedFrame};
 use crate::kernel::MAX_RADIUS;
@@ -184,10 +184,7 @@ pub struct GpuBlur {
     out: wgpu::Buffer,
     /// Readback buffers, used in turn: one can be mapped for frame N while frame N+1's
     /// commands copy into the other.
-    staging: [wgpu::Buffer; STAGING_RING],
-    /// Which ring slot the next submission copies into, and which slots await `finish`.
-    next_slot: usize,
-    busy: [bool; STAGING_RING],
+    staging: ReadbackRing,
     bind_gaussian_h: wgpu::BindGroup,
     bind_gaussian_v: wgpu::BindGroup,
     bind_mosaic_fill: wgpu::BindGroup,
@@ -209,11 +206,9 @@ pub const STAGING_RING: usize = 2;
 /// written byte ranges wait in the staging ring.
 #[derive(Debug)]
 pub struct Pending {
-    slot: usize,
+    readback: Readback,
     /// Byte ranges of the frame (or of its planes) read back, in staging order.
     down: [(usize, usize); 3],
-    staged: u64,
-    submission: wgpu::SubmissionIndex,
 }
 
 /// Where a frame's bytes come from and go to.
@@ -278,7 +273,7 @@ impl GpuBlur {
             raw_len as u64,
             U::STORAGE | U::COPY_DST | U::COPY_SRC,
         );
-        if raw_len as u64 > blur.staging[0].size() {
+        if raw_len as u64 > blur.staging.len() {
             blur.staging = staging_ring(ctx, raw_len as u64);
         }
         let p = blur.pipelines;
@@ -412,8 +407,6 @@ impl GpuBlur {
             frame,
             out,
             staging,
-            next_slot: 0,
-            busy: [false; STAGING_RING],
             bind_gaussian_h,
             bind_gaussian_v,
             bind_mosaic_fill,
@@ -448,7 +441,7 @@ impl GpuBlur {
     /// Whether a staging slot is free for [`Self::submit`]: at most [`STAGING_RING`] frames
     /// may await [`Self::finish`].
     pub fn can_submit(&self) -> bool {
-        !self.busy[self.next_slot]
+        self.staging.can_start()
     }
 
     /// Uploads the rows of `frame` the masks read, records and submits every pass, and starts
@@ -507,21 +500,14 @@ impl GpuBlur {
 
     /// Waits for `pending` and writes its rows into `frame` (the frame it was submitted with).
     pub fn finish(&mut self, pending: Pending, frame: &mut Frame) -> Result<(), String> {
-        self.busy[pending.slot] = false;
         let data: &mut [u8] = match frame {
             Frame::Packed(f) => f.data,
             Frame::Yuv { data, .. } => data,
         };
-        let Pending {
-            slot,
-            down,
-            staged,
-            submission,
-        } = pending;
-        let ctx = self.ctx;
-        gpumemory::count_download();
+        let Pending { readback, down } = pending;
+        let (ctx, staging) = (self.ctx, &mut self.staging);
         ctx.checked(|| {
-            ctx.finish_read(&self.staging[slot], staged, Some(submission), |bytes| {
+            staging.finish(readback, |bytes| {
                 let mut at = 0usize;
                 for &(a, b) in down.iter().filter(|r| r.1 > r.0) {
                     data[a..b].copy_from_slice(&bytes[at..at + b - a]);
@@ -533,8 +519,7 @@ impl GpuBlur {
 
     /// Drops a submitted frame's readback (flushing): its slot is free again.
     pub fn abandon(&mut self, pending: Pending) {
-        self.staging[pending.slot].unmap();
-        self.busy[pending.slot] = false;
+        self.staging.abandon(pending.readback);
     }
 
     fn record(&mut self, io: Io, job: &Blur) -> Result<Recorded, String> {
@@ -632,15 +617,12 @@ impl GpuBlur {
                 )
             }
         };
-        if let Io::Host(_) = io {
-            gpumemory::count_upload();
-        }
-        for &r in up.iter().filter(|r| r.1 > r.0) {
-            match io {
-                Io::Host(Frame::Packed(PackedFrame { data, .. }) | Frame::Yuv { data, .. }) => {
-                    queue.write_buffer(target, r.0 as u64, &data[r.0..r.1])
-                }
-                Io::Resident(src) => {
+        match io {
+            Io::Host(Frame::Packed(PackedFrame { data, .. }) | Frame::Yuv { data, .. }) => {
+                staging::upload_ranges(self.ctx, target, data, &up)
+            }
+            Io::Resident(src) => {
+                for &r in up.iter().filter(|r| r.1 > r.0) {
                     let (offset, len) = aligned(r);
                     encoder.copy_buffer_to_buffer(src, offset, target, offset, len);
                 }
@@ -758,8 +740,7 @@ impl GpuBlur {
             return Ok(Recorded::Resident);
         }
         // Every written range into this frame's staging buffer, one after another.
-        let slot = self.next_slot;
-        let staging = &self.staging[slot];
+        let staging = self.staging.target()?;
         let mut staged = 0u64;
         for &r in down.iter().filter(|r| r.1 > r.0) {
             let (offset, len) = aligned(r);
@@ -767,25 +748,14 @@ impl GpuBlur {
             staged += len;
         }
         let submission = queue.submit(Some(encoder.finish()));
-        self.ctx.begin_read(staging, staged);
-        self.busy[slot] = true;
-        self.next_slot = (slot + 1) % STAGING_RING;
         Ok(Recorded::Staged(Pending {
-            slot,
+            readback: self.staging.start(staged, submission),
             down,
-            staged,
-            submission,
         }))
     }
 }
 
 /// The readback ring, each buffer `len` bytes.
-fn staging_ring(ctx: &GpuContext, len: u64) -> [wgpu::Buffer; STAGING_RING] {
-    std::array::from_fn(|_| {
-        ctx.create_buffer(
-            "gpublur readback",
-            len,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        )
-    })
+fn staging_ring(ctx: &'static GpuContext, len: u64) -> ReadbackRing {
+    ReadbackRing::frames(ctx, "gpublur readback", len, STAGING_RING)
 }

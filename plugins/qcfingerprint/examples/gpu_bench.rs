@@ -30,7 +30,7 @@ fn main() {
             Plane::tight(&frame[y..y + c], w / 2, h / 2),
             Plane::tight(&frame[y + c..], w / 2, h / 2),
         ];
-        let layout = gstqcfingerprint::gpu::i420_layout(w, h);
+        let layout = gstqcfingerprint::gpu::i420_planes(w, h);
         let fingerprinter = Fingerprinter::new(w, h);
         let (column_cell, row_cell, steps) = fingerprinter.sampling();
         let mut gpu = GpuAnalysis::new(

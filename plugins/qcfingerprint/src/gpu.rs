@@ -6,7 +6,8 @@
 //! (`memory:WgpuBuffer`), never read back.
 
 use mediaai_common::gpu::{self, GpuContext};
-use mediaai_common::gpumemory;
+use mediaai_common::planes::PlaneRows;
+use mediaai_common::staging::{self, Readback, ReadbackRing};
 
 const HISTOGRAM_WGSL: &str = include_str!("../../../shaders/qc_histogram.wgsl");
 const GRID_WGSL: &str = include_str!("../../../shaders/qc_grid.wgsl");
@@ -14,18 +15,10 @@ const DIFFERENCE_WGSL: &str = include_str!("../../../shaders/qc_difference.wgsl"
 const HIST_BYTES: u64 = 768 * 4;
 const GRID_BYTES: u64 = 1024 * 4;
 
-/// Where one plane lies in a frame: byte offset, row stride, width, height.
-pub type PlaneLayout = [u32; 4];
-
-/// The layout of a tightly packed I420 frame of `width`x`height` (even sizes).
-pub fn i420_layout(width: usize, height: usize) -> [PlaneLayout; 3] {
-    let (w, h) = (width as u32, height as u32);
-    let (y, c) = (w * h, w * h / 4);
-    [
-        [0, w, w, h],
-        [y, w / 2, w / 2, h / 2],
-        [y + c, w / 2, w / 2, h / 2],
-    ]
+/// The planes of a tightly packed I420 frame of `width`x`height` (even sizes).
+pub fn i420_planes(width: usize, height: usize) -> [PlaneRows; 3] {
+    let chroma = (width / 2, height / 2);
+    PlaneRows::consecutive([(width, height), chroma, chroma], 1)
 }
 
 /// Where a frame's bytes come from.
@@ -55,7 +48,7 @@ pub struct GridSampling<'a> {
 /// A frame submitted and not yet read back.
 struct InFlight {
     slot: usize,
-    submission: wgpu::SubmissionIndex,
+    readback: Readback,
     /// What its difference passes had: a reference, a previous frame.
     had_reference: bool,
     had_previous: bool,
@@ -93,7 +86,7 @@ pub struct GpuAnalysis {
     /// Histograms, grid, row differences against the reference and against the previous
     /// frame, back to back (the order read back).
     results: wgpu::Buffer,
-    readbacks: [wgpu::Buffer; 2],
+    readbacks: ReadbackRing,
     /// Frame bytes (a multiple of 4), rows dispatched per plane, sampled rows, bytes of one
     /// difference set.
     frame_len: u64,
@@ -117,13 +110,18 @@ impl GpuAnalysis {
     /// says why not (no adapter).
     pub fn new(
         frame_size: usize,
-        planes: [PlaneLayout; 3],
+        planes: [PlaneRows; 3],
         sampling: GridSampling,
     ) -> Result<Self, String> {
         let ctx = gpu::context().map_err(str::to_string)?;
         use wgpu::BufferUsages as U;
         let frame_len = (frame_size as u64).next_multiple_of(4);
-        let rows = planes.iter().map(|p| p[3]).max().unwrap_or(0).max(1);
+        let rows = planes
+            .iter()
+            .map(|p| p.rows as u32)
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let difference_bytes = 3 * rows as u64 * 4;
         let results_len = HIST_BYTES + GRID_BYTES + 2 * difference_bytes;
         let uniform = |label: &str, words: &[u32]| ctx.uniform_buffer(label, words);
@@ -132,9 +130,9 @@ impl GpuAnalysis {
             ctx.queue.write_buffer(&b, 0, &gpu::words_bytes(words));
             b
         };
-        let plane_words: Vec<u32> = planes.iter().flatten().copied().collect();
+        let plane_words: Vec<u32> = planes.iter().flat_map(PlaneRows::words).collect();
         let params = uniform("qc planes", &plane_words);
-        let luma = uniform("qc luma", &planes[0]);
+        let luma = uniform("qc luma", &planes[0].words());
         let cells = |c: &[u8]| -> Vec<u32> { c.iter().map(|&v| v as u32).collect() };
         let (columns, sampled_rows) = (
             sampling.column_cell.len() as u32,
@@ -161,9 +159,7 @@ impl GpuAnalysis {
             results_len,
             U::STORAGE | U::COPY_SRC | U::COPY_DST,
         );
-        let readback =
-            |label: &str| ctx.create_buffer(label, results_len, U::MAP_READ | U::COPY_DST);
-        let readbacks = [readback("qc readback 0"), readback("qc readback 1")];
+        let readbacks = ReadbackRing::results(ctx, "qc readback", results_len, 2);
         let histogram = ctx.create_compute_pipeline("qc histogram", HISTOGRAM_WGSL, "main");
         let grid = ctx.create_compute_pipeline("qc grid", GRID_WGSL, "main");
         let difference = ctx.create_compute_pipeline("qc difference", DIFFERENCE_WGSL, "main");
@@ -269,23 +265,14 @@ impl GpuAnalysis {
         let slot = self.next_slot;
         let results_len = self.results.size();
         let (with_reference, with_previous) = (self.has_reference, self.has_previous);
-        let submission = ctx.checked(|| {
+        let readbacks = &mut self.readbacks;
+        let readback = ctx.checked(|| {
             let frame = &self.frames[slot];
             let mut enc = ctx
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qc") });
             match source {
-                Source::Host(bytes) => {
-                    let n = bytes.len().min(self.frame_len as usize);
-                    let whole = n / 4 * 4;
-                    ctx.queue.write_buffer(frame, 0, &bytes[..whole]);
-                    if whole < n {
-                        let mut last = [0u8; 4];
-                        last[..n - whole].copy_from_slice(&bytes[whole..n]);
-                        ctx.queue.write_buffer(frame, whole as u64, &last);
-                    }
-                    gpumemory::count_upload();
-                }
+                Source::Host(bytes) => staging::upload_bytes(ctx, frame, bytes),
                 Source::Gpu(buffer) => {
                     let len = self.frame_len.min(buffer.size());
                     enc.copy_buffer_to_buffer(buffer, 0, frame, 0, len);
@@ -315,14 +302,13 @@ impl GpuAnalysis {
                     }
                 }
             }
-            enc.copy_buffer_to_buffer(&self.results, 0, &self.readbacks[slot], 0, results_len);
+            enc.copy_buffer_to_buffer(&self.results, 0, readbacks.target()?, 0, results_len);
             let submission = ctx.queue.submit([enc.finish()]);
-            ctx.begin_read(&self.readbacks[slot], results_len);
-            Ok(submission)
+            Ok(readbacks.start(results_len, submission))
         })?;
         let entry = InFlight {
             slot,
-            submission,
+            readback,
             had_reference: with_reference,
             had_previous: with_previous,
             reference_moved: false,
@@ -343,7 +329,6 @@ impl GpuAnalysis {
         };
         self.in_flight[0] = self.in_flight[1].take();
         let ctx = self.ctx;
-        let results_len = self.results.size();
         let (differences_at, has_difference) = if done.reference_moved {
             (self.difference_bytes, done.had_previous)
         } else {
@@ -356,9 +341,9 @@ impl GpuAnalysis {
             &mut self.out_grid,
             &mut self.out_differences,
         );
-        let readback = &self.readbacks[done.slot];
+        let readbacks = &mut self.readbacks;
         ctx.checked(|| {
-            ctx.finish_read(readback, results_len, Some(done.submission), |bytes| {
+            readbacks.finish(done.readback, |bytes| {
                 let words = bytes
                     .chunks_exact(4)
                     .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));

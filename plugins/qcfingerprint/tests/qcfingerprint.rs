@@ -390,7 +390,7 @@ fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
     let mut fingerprinter = Fingerprinter::new(W, H);
     let (column_cell, row_cell, steps) = fingerprinter.sampling();
     let (column_cell, row_cell) = (column_cell.to_vec(), row_cell.to_vec());
-    let layout = gstqcfingerprint::gpu::i420_layout(W, H);
+    let layout = gstqcfingerprint::gpu::i420_planes(W, H);
     let mut gpu = GpuAnalysis::new(
         first.len(),
         layout,

@@ -9,12 +9,10 @@
 //! sends one; `upscale_gpu_bench` measures more). Buffers, pipelines and bind groups are made
 //! once per caps.
 
-use std::num::NonZeroU64;
-
 use mediaai_common::gpu::{self, GpuContext};
-use mediaai_common::gpumemory;
 use mediaai_common::planes::{self, FramePlanes, PlaneRows};
 use mediaai_common::sampler::YuvMatrix;
+use mediaai_common::staging::{self, ReadbackRing};
 
 use crate::easu::Place;
 
@@ -60,7 +58,7 @@ pub struct GpuSpatial {
     /// slot · `out_bytes`).
     inputs: Vec<wgpu::Buffer>,
     outputs: Vec<wgpu::Buffer>,
-    readback: wgpu::Buffer,
+    readback: ReadbackRing,
     in_places: Vec<PlaneRows>,
     out_places: Vec<PlaneRows>,
     in_bytes: usize,
@@ -200,11 +198,7 @@ impl GpuSpatial {
             inputs.push(input);
             outputs.push(output);
         }
-        let readback = ctx.create_buffer(
-            "upscale readback",
-            readback_bytes,
-            U::MAP_READ | U::COPY_DST,
-        );
+        let readback = ReadbackRing::frames(ctx, "upscale readback", readback_bytes, 1);
         Ok(GpuSpatial {
             ctx,
             pipelines,
@@ -238,30 +232,7 @@ impl GpuSpatial {
     /// bytes and row stride, in the layout's order.
     pub fn upload(&self, slot: usize, planes: &[(&[u8], usize)]) -> Result<(), String> {
         let buffer = self.inputs.get(slot).ok_or("no such frame slot")?;
-        if planes.len() < self.in_places.len() {
-            return Err("a frame with too few planes".into());
-        }
-        for (place, (data, stride)) in self.in_places.iter().zip(planes) {
-            if *stride < place.row_bytes || data.len() < stride * (place.rows - 1) + place.row_bytes
-            {
-                return Err("a frame smaller than its caps".into());
-            }
-        }
-        let size = NonZeroU64::new(self.in_bytes as u64).ok_or("empty frame")?;
-        let mut view = self
-            .ctx
-            .queue
-            .write_buffer_with(buffer, 0, size)
-            .ok_or("GPU upload refused")?;
-        gpumemory::count_upload();
-        for (place, (data, stride)) in self.in_places.iter().zip(planes) {
-            for y in 0..place.rows {
-                let at = place.offset + y * place.stride;
-                view.slice(at..at + place.row_bytes)
-                    .copy_from_slice(&data[y * stride..][..place.row_bytes]);
-            }
-        }
-        Ok(())
+        staging::upload_rows(self.ctx, buffer, 0, self.in_bytes, &self.in_places, planes)
     }
 
     /// Upscales the frames uploaded into slots `0..n` in one submission and hands each one's
@@ -355,21 +326,15 @@ impl GpuSpatial {
                 Sink::Read(read) => read,
             };
             for (k, output) in self.outputs[..n].iter().enumerate() {
-                enc.copy_buffer_to_buffer(
-                    output,
-                    0,
-                    &self.readback,
-                    k as u64 * out_bytes,
-                    out_bytes,
-                );
+                let target = self.readback.target()?;
+                enc.copy_buffer_to_buffer(output, 0, target, k as u64 * out_bytes, out_bytes);
             }
             let submission = ctx.queue.submit([enc.finish()]);
-            gpumemory::count_download();
             let len = n as u64 * out_bytes;
-            ctx.begin_read(&self.readback, len);
-            ctx.finish_read(&self.readback, len, Some(submission), |bytes| {
+            let frame = self.out_bytes;
+            self.readback.read_now(len, submission, |bytes| {
                 for k in 0..n {
-                    read(k, &bytes[k * self.out_bytes..][..self.out_bytes]);
+                    read(k, &bytes[k * frame..][..frame]);
                 }
             })
         })

@@ -6,10 +6,9 @@
 //! submission and one readback give the frame's one or two outputs. Everything is made once
 //! per caps.
 
-use std::num::NonZeroU64;
-
 use mediaai_common::gpu::{self, GpuContext};
-use mediaai_common::gpumemory;
+use mediaai_common::planes::PlaneRows;
+use mediaai_common::staging::{self, ReadbackRing};
 
 use crate::stages::{falls, Finish, Plane};
 
@@ -55,12 +54,11 @@ pub struct GpuRestore {
     params: [wgpu::Buffer; 2],
     frames: wgpu::Buffer,
     packed: wgpu::Buffer,
-    readback: wgpu::Buffer,
-    /// Plane sizes; byte offset and row stride (a multiple of 4) of each plane in a slot and in
-    /// an output; bytes of one slot; offset of each plane in the per-pixel buffers.
+    readback: ReadbackRing,
+    /// Plane sizes; where each plane lies in a slot and in an output (rows padded to 4
+    /// bytes); bytes of one slot; offset of each plane in the per-pixel buffers.
     sizes: [(usize, usize); 3],
-    offsets: [usize; 3],
-    strides: [usize; 3],
+    places: [PlaneRows; 3],
     slot_bytes: usize,
     work: [usize; 3],
     /// The caller's key of the frame in each slot.
@@ -75,16 +73,14 @@ impl GpuRestore {
     /// or frames too large for the device's buffers.
     pub fn new(sizes: [(usize, usize); 3]) -> Result<Self, String> {
         let ctx = gpu::context().map_err(str::to_string)?;
-        let strides = sizes.map(|(w, _)| w.next_multiple_of(4));
-        let mut offsets = [0; 3];
+        let places = PlaneRows::consecutive(sizes, 4);
         let mut work = [0; 3];
-        let (mut bytes, mut pixels) = (0, 0);
+        let mut pixels = 0;
         for p in 0..3 {
-            (offsets[p], work[p]) = (bytes, pixels);
-            bytes += strides[p] * sizes[p].1;
+            work[p] = pixels;
             pixels += sizes[p].0 * sizes[p].1;
         }
-        let slot_bytes = bytes.max(4);
+        let slot_bytes = places[2].end().max(4);
         let largest = (pixels * 4).max(3 * slot_bytes) as u64;
         let limit = ctx.limits.max_storage_buffer_binding_size;
         if largest > limit {
@@ -103,11 +99,7 @@ impl GpuRestore {
         let state = storage("vhs state", pixels * 4);
         let result = storage("vhs result", pixels * 4);
         let packed = storage("vhs packed", 2 * slot_bytes);
-        let readback = ctx.create_buffer(
-            "vhs readback",
-            2 * slot_bytes as u64,
-            U::MAP_READ | U::COPY_DST,
-        );
+        let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, 1);
         let source = ctx.create_compute_pipeline("vhs source", WGSL, "source");
         let columns = ctx.create_compute_pipeline("vhs columns", WGSL, "columns");
         let pack = ctx.create_compute_pipeline("vhs pack", WGSL, "pack");
@@ -142,8 +134,7 @@ impl GpuRestore {
             packed,
             readback,
             sizes,
-            offsets,
-            strides,
+            places,
             slot_bytes,
             work,
             slots: [None; 3],
@@ -199,26 +190,22 @@ impl GpuRestore {
                 ));
             }
         }
-        let size = NonZeroU64::new(self.slot_bytes as u64).ok_or("empty frame")?;
-        let mut view = ctx
-            .queue
-            .write_buffer_with(&self.frames, (slot * self.slot_bytes) as u64, size)
-            .ok_or("GPU upload refused")?;
-        gpumemory::count_upload();
-        for (p, plane) in planes.iter().enumerate() {
-            for y in 0..plane.height {
-                let at = self.offsets[p] + y * self.strides[p];
-                view.slice(at..at + plane.width)
-                    .copy_from_slice(plane.row(y));
-            }
-        }
-        Ok(())
+        let at = (slot * self.slot_bytes) as u64;
+        let planes = planes.each_ref().map(|p| (p.data, p.stride));
+        staging::upload_rows(
+            ctx,
+            &self.frames,
+            at,
+            self.slot_bytes,
+            &self.places,
+            &planes,
+        )
     }
 
     /// The `Params` of plane `p` of output `k`.
     fn params(&mut self, k: usize, p: usize, job: &PlaneJob) -> [u8; PARAMS_BYTES] {
         let (w, h) = self.sizes[p];
-        let base = |slot: usize| (slot * self.slot_bytes + self.offsets[p]) as u32;
+        let base = |slot: usize| (slot * self.slot_bytes + self.places[p].offset) as u32;
         let (cur, before, after, prev, next, keep) = match job.source {
             Slots::Copy(s) => (s, s, s, s, s, 2),
             Slots::Fields {
@@ -249,7 +236,7 @@ impl GpuRestore {
             base(after),
             base(prev),
             base(next),
-            self.strides[p] as u32,
+            self.places[p].stride as u32,
             keep,
             threshold,
             min_run,
@@ -262,8 +249,8 @@ impl GpuRestore {
             map.offset.to_bits(),
             map.is_identity() as u32,
             job.finish.shift as u32,
-            ((k * self.slot_bytes + self.offsets[p]) / 4) as u32,
-            (self.strides[p] / 4) as u32,
+            ((k * self.slot_bytes + self.places[p].offset) / 4) as u32,
+            (self.places[p].stride / 4) as u32,
             0,
             0,
         ];
@@ -287,22 +274,21 @@ impl GpuRestore {
         let len = (n * self.slot_bytes) as u64;
         ctx.checked(|| {
             let mut enc = self.record(&jobs[..n]);
-            enc.copy_buffer_to_buffer(&self.packed, 0, &self.readback, 0, len);
+            enc.copy_buffer_to_buffer(&self.packed, 0, self.readback.target()?, 0, len);
             let submission = ctx.queue.submit([enc.finish()]);
-            ctx.begin_read(&self.readback, len);
-            gpumemory::count_download();
-            ctx.finish_read(&self.readback, len, Some(submission), |bytes| {
+            let (places, slot_bytes) = (&self.places, self.slot_bytes);
+            self.readback.read_now(len, submission, |bytes| {
                 for k in 0..n {
                     for p in 0..3 {
                         let (w, h) = self.sizes[p];
-                        let at = k * self.slot_bytes + self.offsets[p];
-                        let data = &bytes[at..at + self.strides[p] * h];
+                        let at = k * slot_bytes + places[p].offset;
+                        let data = &bytes[at..at + places[p].stride * h];
                         write(
                             k,
                             p,
                             Plane {
                                 data,
-                                stride: self.strides[p],
+                                stride: places[p].stride,
                                 width: w,
                                 height: h,
                             },
@@ -337,9 +323,9 @@ impl GpuRestore {
         })
     }
 
-    /// Where the restored planes lie in an output frame: byte offset and row stride of each.
-    pub fn frame_layout(&self) -> ([usize; 3], [usize; 3]) {
-        (self.offsets, self.strides)
+    /// Where the restored planes lie in an output frame.
+    pub fn places(&self) -> &[PlaneRows; 3] {
+        &self.places
     }
 
     /// Writes the parameters of `jobs` and records their passes.
@@ -355,7 +341,7 @@ impl GpuRestore {
         }
         let max = |f: &dyn Fn(usize) -> usize| (0..3).map(f).max().unwrap_or(0) as u32;
         let (width, height) = (max(&|p| self.sizes[p].0), max(&|p| self.sizes[p].1));
-        let words = max(&|p| self.strides[p] / 4);
+        let words = max(&|p| self.places[p].stride / 4);
         let mut enc = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {

@@ -13,6 +13,7 @@ use gst_base::subclass::prelude::*;
 use std::collections::VecDeque;
 
 use mediaai_common::gpumemory;
+use mediaai_common::planes::PlaneRows;
 
 use super::Backend;
 use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
@@ -384,14 +385,7 @@ impl BaseTransformImpl for QcFingerprint {
                 gst::loggable_error!(CAT, "reference {path}: {e}")
             })?),
         };
-        let planes: [[u32; 4]; 3] = std::array::from_fn(|p| {
-            [
-                info.offset()[p] as u32,
-                info.stride()[p] as u32,
-                info.comp_width(p as u8),
-                info.comp_height(p as u8),
-            ]
-        });
+        let planes: [PlaneRows; 3] = std::array::from_fn(|p| PlaneRows::of(&info, p));
         let fingerprinter = Fingerprinter::new(info.width() as usize, info.height() as usize);
         let gpu = mediaai_common::gpu::Backend::from(s.backend)
             .open(

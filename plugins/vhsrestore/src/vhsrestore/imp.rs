@@ -859,10 +859,10 @@ impl VhsRestore {
             && lines == 0
             && !state.bleed.enabled()
             && state.gpu.as_ref().is_some_and(|g| {
-                let (offsets, strides) = g.frame_layout();
                 (0..3).all(|p| {
-                    state.out_info.offset()[p] == offsets[p]
-                        && state.out_info.stride()[p] as usize == strides[p]
+                    let place = g.places()[p];
+                    state.out_info.offset()[p] == place.offset
+                        && state.out_info.stride()[p] as usize == place.stride
                 })
             });
         let mut restored_on_gpu = false;
