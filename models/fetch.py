@@ -33,8 +33,9 @@ ONNXRUNTIME = {
     "member": "onnxruntime/capi/libonnxruntime.so.1.31.1",
     "sha256": "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3",
 }
-# The ONNX toolkit used to rewrite model graphs, pinned so rewritten files hash the same.
-ONNX_TOOLS = ["onnx==1.23.2", "protobuf==6.33.1", "numpy==2.3.5"]
+# The ONNX toolkit used to rewrite model graphs, pinned so rewritten files hash the same, with
+# ONNX's converter tools for the half-precision copies.
+ONNX_TOOLS = ["onnx==1.23.2", "protobuf==6.33.1", "numpy==2.3.5", "onnxconverter-common==1.16.0"]
 # What quantisation needs on top: ONNX Runtime's quantiser and an image decoder for the
 # calibration photographs.
 QUANT_TOOLS = ONNX_TOOLS + ["onnxruntime==1.31.1", "pillow==13.0.0"]
@@ -355,11 +356,22 @@ onnx.checker.check_model(m, full_check=True)
 onnx.save(m, dst)
 """
 
+FP16 = """
+import sys, warnings, onnx
+from onnxconverter_common import float16
+# Weights below fp16's range are flushed with a warning each; the count is what matters.
+warnings.simplefilter("ignore")
+m = onnx.load(sys.argv[1])
+m = float16.convert_float_to_float16(m, keep_io_types=True)
+onnx.save(m, sys.argv[2])
+"""
+
 TRANSFORMS = {
     "centerface-dynamic-dims": (CENTERFACE_DYNAMIC, "onnx-venv", ONNX_TOOLS),
     "int8-static": (INT8_STATIC, "quant-venv", QUANT_TOOLS),
     "yolo-layout": (YOLO_LAYOUT, "onnx-venv", ONNX_TOOLS),
     "ncnn-to-onnx": (NCNN_TO_ONNX, "onnx-venv", ONNX_TOOLS),
+    "fp16": (FP16, "onnx-venv", ONNX_TOOLS),
 }
 
 
@@ -374,7 +386,8 @@ def fetch_models(optional: bool = False) -> None:
         if "derived_from" in m:
             # Derived models start from another model and may calibrate on the test media.
             raw = ROOT / "models" / m["derived_from"]
-            fetch_media()
+            if m.get("transform") == "int8-static":
+                fetch_media()
         else:
             raw = DEPS / "raw" / m["name"]
             if not (raw.exists() and sha256(raw) == m["sha256_member"]):

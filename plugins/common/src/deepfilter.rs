@@ -103,6 +103,11 @@ impl DeepFilter {
     pub fn new(library: &Path, model: &Path) -> Result<Self, String> {
         let model_c = CString::new(model.as_os_str().as_encoded_bytes())
             .map_err(|_| format!("model path {} holds a NUL byte", model.display()))?;
+        crate::dylib::check_elf(library).map_err(|e| {
+            format!(
+                "{e}: the file may be truncated or corrupt; run `make models` to fetch it again"
+            )
+        })?;
         // SAFETY: loading runs the library's initialisers; libdeepfilter is a Rust cdylib
         // whose only initialisers are the standard library's.
         let lib = unsafe { libloading::Library::new(library) }

@@ -48,15 +48,25 @@ macro_rules! backend_enum {
 #[macro_export]
 macro_rules! execution_provider_enum {
     ($name:ident, $gtype:literal) => {
-        /// Where ONNX Runtime inference runs. Providers other than `cpu` need an ONNX Runtime
-        /// build that has them; without them the session runs on the CPU with a warning.
+        /// Where ONNX Runtime inference runs: `auto` (the WebGPU execution provider when it
+        /// finds a hardware GPU, else the CPU), `cpu`, `webgpu` (any GPU through Vulkan; the
+        /// CPU with a warning when there is none). CUDA, TensorRT, OpenVINO, Core ML and
+        /// DirectML need an ONNX Runtime build that has them; without them the session runs on
+        /// the CPU with a warning.
         #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
         #[repr(u32)]
         #[enum_type(name = $gtype)]
         pub enum $name {
             #[default]
+            #[enum_value(
+                name = "WebGPU on a hardware GPU when there is one, else CPU",
+                nick = "auto"
+            )]
+            Auto = 7,
             #[enum_value(name = "CPU", nick = "cpu")]
             Cpu = 0,
+            #[enum_value(name = "WebGPU (any GPU through Vulkan)", nick = "webgpu")]
+            WebGpu = 6,
             #[enum_value(name = "CUDA (NVIDIA)", nick = "cuda")]
             Cuda = 1,
             #[enum_value(name = "TensorRT (NVIDIA)", nick = "tensorrt")]
@@ -73,7 +83,9 @@ macro_rules! execution_provider_enum {
             fn from(e: $name) -> Self {
                 use $crate::inference::ExecutionProvider as E;
                 match e {
+                    $name::Auto => E::Auto,
                     $name::Cpu => E::Cpu,
+                    $name::WebGpu => E::WebGpu,
                     $name::Cuda => E::Cuda,
                     $name::TensorRt => E::TensorRt,
                     $name::OpenVino => E::OpenVino,

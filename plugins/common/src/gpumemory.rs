@@ -512,12 +512,17 @@ mod imp {
     unsafe extern "C" fn mem_unmap(_memory: *mut gst::ffi::GstMemory) {}
 }
 
+/// The transfer counters are process-wide: the unit tests that move frames (and those that
+/// check the counts) take this first, so they run one at a time.
+#[cfg(test)]
+pub(crate) fn serial_transfers() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The transfer counters are process-wide: these tests run one at a time.
-    static SERIAL: Mutex<()> = Mutex::new(());
 
     fn frame_bytes(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 + 3) as u8).collect()
@@ -525,7 +530,7 @@ mod tests {
 
     #[test]
     fn cpu_maps_see_gpu_writes_and_gpu_users_see_cpu_writes() {
-        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = serial_transfers();
         gst::init().unwrap();
         let Ok(ctx) = gpu::context() else {
             eprintln!("no GPU adapter: skipped");
@@ -570,7 +575,7 @@ mod tests {
 
     #[test]
     fn copies_of_gpu_buffers_hold_the_pixels() {
-        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = serial_transfers();
         gst::init().unwrap();
         let Ok(ctx) = gpu::context() else {
             return;

@@ -7,7 +7,16 @@ use crate::gpu::{self, GpuContext};
 use crate::gpumemory::GpuFrame;
 use crate::planes::{self, FramePlanes};
 use crate::sampler::{TensorSampler, LETTERBOX_GREY};
-use crate::staging::ReadbackRing;
+use crate::staging::{self, ReadbackRing};
+
+/// Where a frame to sample lies: on the GPU (copied there), or in system memory (uploaded:
+/// worth it where the network runs on the GPU anyway and the CPU would otherwise resample
+/// every pixel). Either is laid out as the planes the sampler was made for.
+#[derive(Clone, Copy)]
+pub enum FrameSource<'a> {
+    Gpu(&'a GpuFrame),
+    Host(&'a [u8]),
+}
 
 const PASS_WGSL: &str = include_str!("../../../shaders/tensor_sample.wgsl");
 
@@ -87,9 +96,10 @@ impl GpuTensorSampler {
     }
 
     /// Samples `frame` (laid out as the planes given at construction) into `out` (the
-    /// sampler's tensor length): one copy and one pass on the GPU, one submission, one readback
-    /// of the samples. The frame's host copy is neither read nor made.
-    pub fn fill(&self, frame: &GpuFrame, out: &mut [f32]) -> Result<(), String> {
+    /// sampler's tensor length): one copy (a GPU frame, whose host copy is neither read nor
+    /// made) or one upload (a frame in system memory), one pass on the GPU, one submission,
+    /// one readback of the samples.
+    pub fn sample(&self, frame: FrameSource, out: &mut [f32]) -> Result<(), String> {
         if out.len() != 3 * self.dst_w * self.dst_h {
             return Err(format!(
                 "tensor of {} values for a {}x{} input",
@@ -100,14 +110,19 @@ impl GpuTensorSampler {
         }
         let ctx = self.ctx;
         ctx.checked(|| {
-            let frame = frame.gpu_buffer(ctx);
             let mut enc = ctx
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("tensor sample"),
                 });
-            let len = self.frame_len.min(frame.size());
-            enc.copy_buffer_to_buffer(frame, 0, &self.frame, 0, len);
+            match frame {
+                FrameSource::Gpu(frame) => {
+                    let frame = frame.gpu_buffer(ctx);
+                    let len = self.frame_len.min(frame.size());
+                    enc.copy_buffer_to_buffer(frame, 0, &self.frame, 0, len);
+                }
+                FrameSource::Host(bytes) => staging::upload_bytes(ctx, &self.frame, bytes),
+            }
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("tensor sample"),
@@ -151,6 +166,7 @@ mod tests {
     /// level, on a few samples).
     #[test]
     fn gpu_samples_are_the_cpu_samples() {
+        let _serial = crate::gpumemory::serial_transfers();
         gst::init().unwrap();
         let Ok(ctx) = gpu::context() else {
             eprintln!("no GPU adapter: skipped");
@@ -182,8 +198,7 @@ mod tests {
 
                 let mem = GpuAllocator::get().alloc(info.size(), None).unwrap();
                 let gpu_side = gpu_frame(&mem).unwrap();
-                // Written straight to the GPU buffer: the process-wide transfer counters, which
-                // other tests check, stay as they are.
+                // Written straight to the GPU buffer.
                 let aligned = bytes.len().next_multiple_of(4);
                 let mut padded = bytes.clone();
                 padded.resize(aligned, 0);
@@ -192,7 +207,15 @@ mod tests {
                 let planes = FramePlanes::of(&info).unwrap();
                 let gpu = GpuTensorSampler::new(&sampler, planes, info.size()).unwrap();
                 let mut on_gpu = vec![-1.0; sampler.tensor_len()];
-                gpu.fill(gpu_side, &mut on_gpu).unwrap();
+                gpu.sample(FrameSource::Gpu(gpu_side), &mut on_gpu).unwrap();
+                // The same frame from system memory (uploaded) gives the same samples.
+                let mut from_host = vec![-2.0; sampler.tensor_len()];
+                gpu.sample(FrameSource::Host(&bytes), &mut from_host)
+                    .unwrap();
+                assert_eq!(
+                    from_host, on_gpu,
+                    "{format:?} {sw}x{sh}: from system memory"
+                );
 
                 let step = sampler.gain();
                 let mut off = 0;

@@ -1,19 +1,28 @@
 //! ONNX Runtime for every plugin: the library is loaded at run time (ort `load-dynamic`), once
 //! per process; sessions are built with the execution provider a user asked for and fall back
 //! to the CPU with a warning; models are found by name in well-known places.
+//!
+//! GPUs are reached through ONNX Runtime's WebGPU execution provider, a plugin library
+//! (`libonnxruntime_providers_webgpu.so`, from the PyPI package `onnxruntime-ep-webgpu`, fetched
+//! by `make models`) registered once per process and run on Vulkan. `auto`, the default, takes
+//! it when it offers a hardware GPU and the CPU otherwise. Inputs and outputs are bound to the
+//! session ([`BoundInput`]), so an inference allocates no tensor.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use ort::ep::ExecutionProvider as _;
 
-/// Where ONNX Runtime inference runs. Providers other than `cpu` need an ONNX Runtime build
-/// that has them (see README); when it lacks them the session runs on the CPU with a warning.
-/// Elements declare their property type with [`crate::execution_provider_enum!`].
+/// Where ONNX Runtime inference runs. `Auto` takes the WebGPU execution provider when it
+/// finds a hardware GPU, else the CPU. The others need an ONNX Runtime build that has them
+/// (see README); when it lacks them the session runs on the CPU with a warning. Elements
+/// declare their property type with [`crate::execution_provider_enum!`].
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default)]
 pub enum ExecutionProvider {
     #[default]
+    Auto,
     Cpu,
+    WebGpu,
     Cuda,
     TensorRt,
     OpenVino,
@@ -21,7 +30,16 @@ pub enum ExecutionProvider {
     DirectMl,
 }
 
-static ENVIRONMENT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+/// The environment, and the ONNX Runtime library it was loaded from.
+static ENVIRONMENT: OnceLock<Result<(ort::environment::Environment, PathBuf), String>> =
+    OnceLock::new();
+/// The WebGPU execution provider library registered with the environment, or why not.
+static WEBGPU: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// File name of the WebGPU execution provider library.
+pub const WEBGPU_LIBRARY: &str = "libonnxruntime_providers_webgpu.so";
+/// The provider's name in ONNX Runtime.
+const WEBGPU_EP: &str = "WebGpuExecutionProvider";
 
 /// Candidate paths of the ONNX Runtime shared library, in the order they are tried.
 fn runtime_candidates() -> Vec<PathBuf> {
@@ -57,6 +75,7 @@ pub fn environment() -> Result<&'static ort::environment::Environment, &'static 
                         return builder
                             .with_name("gst-media-ai")
                             .build()
+                            .map(|env| (env, path.clone()))
                             .map_err(|e| format!("ONNX Runtime at {} failed to start: {e}", path.display()));
                     }
                     Err(e) => tried.push(format!("{} ({e})", path.display())),
@@ -68,7 +87,84 @@ pub fn environment() -> Result<&'static ort::environment::Environment, &'static 
             ))
         })
         .as_ref()
+        .map(|(env, _)| env)
         .map_err(|e| e.as_str())
+}
+
+/// Candidate paths of the WebGPU execution provider library: `$MEDIAAI_WEBGPU_EP`, beside the
+/// ONNX Runtime library in use (where `meson install` puts it), then the model directories
+/// (where `make models` puts it in a source tree).
+fn webgpu_candidates() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(p) = std::env::var_os("MEDIAAI_WEBGPU_EP").filter(|p| !p.is_empty()) {
+        v.push(PathBuf::from(p));
+        return v;
+    }
+    if let Some(Ok((_, runtime))) = ENVIRONMENT.get() {
+        if let Some(dir) = runtime.parent().filter(|d| !d.as_os_str().is_empty()) {
+            v.push(dir.join(WEBGPU_LIBRARY));
+        }
+    }
+    if let Ok(p) = locate_model(None, WEBGPU_LIBRARY) {
+        v.push(p);
+    }
+    v
+}
+
+/// Registers the WebGPU execution provider library with the environment, once per process;
+/// `Err` says why it cannot be used (absent, or a library ONNX Runtime refused).
+fn register_webgpu(env: &ort::environment::Environment) -> Result<&'static Path, &'static str> {
+    WEBGPU
+        .get_or_init(|| {
+            let Some(path) = webgpu_candidates().into_iter().find(|p| p.is_file()) else {
+                return Err(format!(
+                    "the WebGPU execution provider ({WEBGPU_LIBRARY}) is not installed; run `make models` in the source tree, or set MEDIAAI_WEBGPU_EP to its path"
+                ));
+            };
+            let damaged = |why: String| {
+                format!(
+                    "the WebGPU execution provider could not be loaded: {why}; the file may be truncated or corrupt: run `make models` to fetch it again"
+                )
+            };
+            // A library cut short would kill the process in the dynamic loader (SIGBUS).
+            crate::dylib::check_elf(&path).map_err(damaged)?;
+            env.register_ep_library("webgpu", &path).map_err(|e| {
+                format!(
+                    "the WebGPU execution provider at {} could not be loaded ({e}); the file may be truncated or corrupt: run `make models` to fetch it again",
+                    path.display()
+                )
+            })?;
+            Ok(path)
+        })
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(String::as_str)
+}
+
+/// The WebGPU provider's hardware GPU and its vendor, when it found one.
+fn webgpu_device(env: &ort::environment::Environment) -> Option<(ort::device::Device<'_>, String)> {
+    env.devices().find_map(|d| {
+        let hardware = d.hardware_device();
+        let ours =
+            d.ep().is_ok_and(|ep| ep == WEBGPU_EP) && hardware.ty() == ort::memory::DeviceType::GPU;
+        ours.then(|| {
+            let vendor = match hardware.vendor() {
+                Ok(v) if !v.trim().is_empty() => format!("{} GPU", v.trim()),
+                _ => "hardware GPU".to_string(),
+            };
+            (d, vendor)
+        })
+    })
+}
+
+/// Whether the WebGPU execution provider is installed and offers a hardware GPU here (what
+/// `auto` picks then), or why not.
+pub fn webgpu_available() -> Result<String, String> {
+    let env = environment()?;
+    register_webgpu(env)?;
+    webgpu_device(env)
+        .map(|(_, vendor)| vendor)
+        .ok_or_else(|| "the WebGPU execution provider found no hardware GPU".to_string())
 }
 
 /// Finds a model file: an explicit path wins; otherwise `name` is looked up in
@@ -111,12 +207,71 @@ pub struct LoadedModel {
     pub session: ort::session::Session,
     /// Set when the requested provider could not be used and the CPU runs the model instead.
     pub fallback_warning: Option<String>,
+    /// The provider that runs the model (`Cpu` after a fallback), and in words, e.g. "WebGPU
+    /// (NVIDIA GPU)" or "CPU": for the element's info and bus messages.
+    pub provider: ExecutionProvider,
+    pub runs_on: String,
+    /// The file loaded: the model asked for, or its half-precision copy on a GPU.
+    pub model: PathBuf,
+}
+
+impl LoadedModel {
+    /// Whether ONNX Runtime runs the model on CPU cores.
+    pub fn on_cpu(&self) -> bool {
+        self.provider == ExecutionProvider::Cpu
+    }
+
+    /// Says once what runs the model: an info line in the debug log and an element message
+    /// `mediaai-inference` (`model`, `requested` and `execution-provider`, the nick of the
+    /// provider in use, and `device`, in words) on `element`'s bus.
+    pub fn announce(
+        &self,
+        element: &gst::Element,
+        cat: gst::DebugCategory,
+        requested: ExecutionProvider,
+    ) {
+        let model = &self.model;
+        gst::info!(
+            cat,
+            obj = element,
+            "{} runs on {} (execution-provider={})",
+            model.display(),
+            self.runs_on,
+            requested.nick()
+        );
+        let s = gst::Structure::builder("mediaai-inference")
+            .field("model", model.display().to_string())
+            .field("requested", requested.nick())
+            .field("execution-provider", self.provider.nick())
+            .field("device", &self.runs_on)
+            .build();
+        use gst::prelude::ElementExt;
+        let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
+    }
+}
+
+impl ExecutionProvider {
+    /// The property's nick for this provider.
+    pub fn nick(self) -> &'static str {
+        match self {
+            ExecutionProvider::Auto => "auto",
+            ExecutionProvider::Cpu => "cpu",
+            ExecutionProvider::WebGpu => "webgpu",
+            ExecutionProvider::Cuda => "cuda",
+            ExecutionProvider::TensorRt => "tensorrt",
+            ExecutionProvider::OpenVino => "openvino",
+            ExecutionProvider::CoreMl => "coreml",
+            ExecutionProvider::DirectMl => "directml",
+        }
+    }
 }
 
 fn provider_dispatch(ep: ExecutionProvider) -> Option<(ort::ep::ExecutionProviderDispatch, bool)> {
     use ort::ep;
     Some(match ep {
-        ExecutionProvider::Cpu => return None,
+        ExecutionProvider::Cpu | ExecutionProvider::Auto | ExecutionProvider::WebGpu => {
+            return None
+        }
         ExecutionProvider::Cuda => (
             ep::CUDA::default().build(),
             ep::CUDA::is_available().unwrap_or(false),
@@ -140,7 +295,18 @@ fn provider_dispatch(ep: ExecutionProvider) -> Option<(ort::ep::ExecutionProvide
     })
 }
 
+/// The half-precision copy `make models` makes of `model` (`NAME-fp16.onnx` beside
+/// `NAME.onnx`), when it is there.
+pub fn half_precision_copy(model: &Path) -> Option<PathBuf> {
+    let stem = model.file_stem()?.to_str()?;
+    let half = model.with_file_name(format!("{stem}-fp16.onnx"));
+    half.is_file().then_some(half)
+}
+
 /// Builds a session for `model` on `ep` with `intra_threads` (0: ONNX Runtime's choice).
+/// With `half_on_gpu`, a session that runs on a GPU loads `model`'s half-precision copy
+/// ([`half_precision_copy`]) when there is one and the GPU takes it (else `model`): faster
+/// there, within a level of the full-precision network (see models/models.toml).
 ///
 /// A missing provider is not an error: the session runs on the CPU and `fallback_warning` says
 /// so. A file ONNX Runtime cannot parse is an error naming the file and how to get it again.
@@ -148,6 +314,7 @@ pub fn load_model(
     model: &Path,
     ep: ExecutionProvider,
     intra_threads: usize,
+    half_on_gpu: bool,
 ) -> Result<LoadedModel, String> {
     let env = environment()?;
     let to_msg = |e: &dyn std::fmt::Display| format!("ONNX Runtime session options: {e}");
@@ -165,11 +332,39 @@ pub fn load_model(
             .map_err(|e| to_msg(&e))?;
     }
     let mut fallback_warning = None;
-    if let Some((dispatch, available)) = provider_dispatch(ep) {
+    let (mut provider, mut runs_on) = (ExecutionProvider::Cpu, "CPU".to_string());
+    if matches!(ep, ExecutionProvider::WebGpu | ExecutionProvider::Auto) {
+        let device = register_webgpu(env).map_err(str::to_string).and_then(|_| {
+            webgpu_device(env)
+                .ok_or_else(|| "the WebGPU execution provider found no hardware GPU".to_string())
+        });
+        match device {
+            Ok((device, vendor)) => match builder.with_devices([device], None) {
+                Ok(b) => {
+                    builder = b;
+                    provider = ExecutionProvider::WebGpu;
+                    runs_on = format!("WebGPU ({vendor})");
+                }
+                Err(e) => {
+                    fallback_warning = Some(format!(
+                        "the WebGPU execution provider could not be used ({e}); running on the CPU"
+                    ));
+                    builder = e.recover();
+                }
+            },
+            // `auto` falls back quietly: no GPU is an ordinary machine, not a fault.
+            Err(why) if ep == ExecutionProvider::Auto => runs_on = format!("CPU ({why})"),
+            Err(why) => fallback_warning = Some(format!("{why}; running on the CPU")),
+        }
+    } else if let Some((dispatch, available)) = provider_dispatch(ep) {
         let name = dispatch.name();
         if available {
             match builder.with_execution_providers([dispatch.error_on_failure()]) {
-                Ok(b) => builder = b,
+                Ok(b) => {
+                    builder = b;
+                    provider = ep;
+                    runs_on = name.to_string();
+                }
                 Err(e) => {
                     fallback_warning = Some(format!(
                         "{name} could not be used ({e}); running on the CPU"
@@ -183,6 +378,24 @@ pub fn load_model(
             ));
         }
     }
+    let half = match provider {
+        ExecutionProvider::Cpu => None,
+        _ if half_on_gpu => half_precision_copy(model),
+        _ => None,
+    };
+    if let Some(half) = half {
+        // A GPU without half-precision arithmetic refuses the session: the model as given
+        // runs then.
+        if let Ok(session) = builder.clone().commit_from_file(&half) {
+            return Ok(LoadedModel {
+                session,
+                fallback_warning,
+                provider,
+                runs_on: format!("{runs_on}, half precision"),
+                model: half,
+            });
+        }
+    }
     let session = builder.commit_from_file(model).map_err(|e| {
         format!(
             "could not load model {}: {e}. The file may be truncated or corrupt: run `make models` to fetch it again",
@@ -192,5 +405,73 @@ pub fn load_model(
     Ok(LoadedModel {
         session,
         fallback_warning,
+        provider,
+        runs_on,
+        model: model.to_path_buf(),
     })
+}
+
+/// One input tensor of a fixed shape bound to a session with its outputs (ONNX Runtime's
+/// IoBinding): the input is allocated once, and the outputs are allocated by ONNX Runtime on
+/// the first run and reused by every later run of the same shape, so an inference allocates
+/// no tensor. Outputs are bound to host memory: a device provider copies its results there.
+pub struct BoundInput {
+    input: ort::value::Tensor<f32>,
+    input_name: String,
+    binding: ort::session::IoBinding,
+    shape: Vec<usize>,
+}
+
+impl BoundInput {
+    /// An input of `shape` for `session`'s only input, and every output bound.
+    pub fn new(session: &ort::session::Session, shape: &[usize]) -> Result<Self, String> {
+        let [input] = session.inputs() else {
+            return Err(format!(
+                "the model has {} inputs, one was expected",
+                session.inputs().len()
+            ));
+        };
+        let tensor =
+            ort::value::Tensor::<f32>::new(&ort::memory::Allocator::default(), shape.to_vec())
+                .map_err(|e| format!("cannot allocate the {shape:?} input tensor: {e}"))?;
+        let mut binding = session
+            .create_binding()
+            .map_err(|e| format!("ONNX Runtime binding: {e}"))?;
+        let host = ort::memory::MemoryInfo::default();
+        for output in session.outputs() {
+            binding
+                .bind_output_to_device(output.name(), &host)
+                .map_err(|e| format!("ONNX Runtime binding of {}: {e}", output.name()))?;
+        }
+        Ok(BoundInput {
+            input: tensor,
+            input_name: input.name().to_string(),
+            binding,
+            shape: shape.to_vec(),
+        })
+    }
+
+    /// The input's shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The input's values, to fill before [`Self::run`].
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        self.input.extract_tensor_mut().1
+    }
+
+    /// Runs `session` (the one this was made for) on the input as it is now: bound again, so a
+    /// device provider copies it there; outputs in the session's order and names.
+    pub fn run<'a>(
+        &'a mut self,
+        session: &'a mut ort::session::Session,
+    ) -> Result<ort::session::SessionOutputs<'a>, String> {
+        self.binding
+            .bind_input(self.input_name.as_str(), &self.input)
+            .map_err(|e| format!("ONNX Runtime input binding: {e}"))?;
+        session
+            .run_binding(&self.binding)
+            .map_err(|e| e.to_string())
+    }
 }

@@ -21,6 +21,7 @@
 
 pub mod bench;
 pub mod deepfilter;
+pub mod dylib;
 pub mod enums;
 pub mod exclusive;
 pub mod gpu;

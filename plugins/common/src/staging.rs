@@ -252,6 +252,7 @@ mod tests {
 
     #[test]
     fn rows_go_up_and_results_come_back_in_turn() {
+        let _serial = crate::gpumemory::serial_transfers();
         let Ok(ctx) = crate::gpu::context() else {
             eprintln!("no GPU adapter: skipped");
             return;

@@ -260,7 +260,9 @@ fn main() {
     );
 
     // Anonymisation: the detector samples GPU frames on the GPU and reads back only its
-    // network's input; in system memory it samples on the CPU and gpublur uploads.
+    // network's input; in system memory it samples on the CPU (on the GPU too when its network
+    // runs there, execution-provider=auto on a GPU machine) and gpublur uploads. The last row
+    // is all CPU: network, sampling and blur.
     let photo = args
         .next()
         .map(std::path::PathBuf::from)
@@ -290,7 +292,7 @@ fn main() {
             ),
             (
                 "detector, CPU",
-                format!("{detect} ! gpublur backend=cpu ! fakesink"),
+                format!("{detect} execution-provider=cpu ! gpublur backend=cpu ! fakesink"),
             ),
         ],
     );

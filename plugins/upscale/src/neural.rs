@@ -5,8 +5,8 @@
 //! in inferences of up to `per_inference` tiles, taken across the frames of a batch. Bounds
 //! the network's memory at any frame size: one inference of tiles is in flight at a time.
 
+use mediaai_common::inference::BoundInput;
 use ort::session::Session;
-use ort::value::TensorRef;
 
 /// Input pixels per tile side (before the margin), by default.
 pub const TILE: usize = 128;
@@ -36,6 +36,9 @@ pub struct Neural {
     placed: Vec<Placed>,
     /// 4x: each frame's 2x result between the two passes (3 planes).
     middle: Vec<Vec<f32>>,
+    /// The session's bound input and outputs for each inference shape met so far (a full
+    /// inference, the last one of a batch): made on first use, then no tensor is allocated.
+    bound: Vec<BoundInput>,
 }
 
 impl Neural {
@@ -71,6 +74,7 @@ impl Neural {
             tiles: vec![0.0; per_inference * 3 * side * side],
             placed: Vec::with_capacity(per_inference),
             middle,
+            bound: Vec::new(),
         }
     }
 
@@ -176,11 +180,20 @@ impl Neural {
         let n = self.placed.len();
         let m = self.margin;
         let tile_len = 3 * sw * sh;
-        let input = TensorRef::from_array_view(([n, 3, sh, sw], &self.tiles[..n * tile_len]))
-            .map_err(|e| format!("input tensor: {e}"))?;
-        let result = self
-            .session
-            .run(ort::inputs![input])
+        let shape = [n, 3, sh, sw];
+        let at = match self.bound.iter().position(|b| b.shape() == shape) {
+            Some(at) => at,
+            None => {
+                self.bound.push(BoundInput::new(&self.session, &shape)?);
+                self.bound.len() - 1
+            }
+        };
+        let bound = &mut self.bound[at];
+        bound
+            .data_mut()
+            .copy_from_slice(&self.tiles[..n * tile_len]);
+        let result = bound
+            .run(&mut self.session)
             .map_err(|e| format!("inference failed: {e}"))?;
         let (shape, data) = result[0]
             .try_extract_tensor::<f32>()

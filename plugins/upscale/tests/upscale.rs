@@ -242,7 +242,7 @@ fn tiles_of_any_size_give_the_whole_frame_result() {
     let mut results = Vec::new();
     // One tile holding the frame, then tiles of 40 and 25 pixels (partial ones at the ends).
     for tile in [128, 40, 25] {
-        let session = inference::load_model(&model, Default::default(), 0)
+        let session = inference::load_model(&model, Default::default(), 0, false)
             .unwrap()
             .session;
         let mut n = Neural::new(session, 8, tile, 4, 1, w, h, 2);

@@ -27,9 +27,9 @@ use gst_video::prelude::*;
 
 use super::ExecutionProvider;
 use mediaai_common::gpumemory;
-use mediaai_common::gpusampler::GpuTensorSampler;
+use mediaai_common::gpusampler::{FrameSource, GpuTensorSampler};
 use mediaai_common::held;
-use mediaai_common::inference;
+use mediaai_common::inference::{self, BoundInput};
 use mediaai_common::planes::FramePlanes;
 use mediaai_common::roi::{self, Detection};
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
@@ -60,7 +60,7 @@ const DEFAULT_NMS_THRESHOLD: f64 = 0.3;
 /// speed matters more than 16 px faces, `max-input-size=640` runs about 3× faster.
 const DEFAULT_MAX_INPUT_SIZE: u32 = 1920;
 const DEFAULT_INTERVAL: u32 = 1;
-const DEFAULT_EP: ExecutionProvider = ExecutionProvider::Cpu;
+const DEFAULT_EP: ExecutionProvider = ExecutionProvider::Auto;
 const DEFAULT_THREADS: u32 = 0;
 const DEFAULT_BATCH_SIZE: u32 = 1;
 const MAX_BATCH_SIZE: u32 = 32;
@@ -132,7 +132,7 @@ struct Geometry {
     /// The sampler on the GPU, made on the first GPU frame: `None` until then, `Some(None)`
     /// where it cannot be (such frames are then read back and sampled on the CPU).
     gpu_sampler: Option<Option<GpuTensorSampler>>,
-    tensors: Vec<ort::value::Tensor<f32>>,
+    tensors: Vec<BoundInput>,
     batch: usize,
     images_per_tensor: usize,
 }
@@ -161,6 +161,9 @@ struct State {
     spec: ModelSpec,
     /// Whether ONNX Runtime runs the model on the CPU (asked for, or fallen back to).
     on_cpu: bool,
+    /// Whether frames in system memory are sampled on the GPU: the network runs on a GPU
+    /// and wgpu's adapter is a hardware one.
+    host_frames_on_gpu: bool,
     geometry: Option<Geometry>,
     /// Detections of each tensor slot after inference, in frame pixels.
     slot_faces: Vec<Vec<Detection>>,
@@ -237,7 +240,7 @@ impl ObjectImpl for OnnxFaceDetect {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("execution-provider", DEFAULT_EP)
                     .nick("Execution provider")
-                    .blurb("Where ONNX Runtime runs the model; unavailable providers fall back to cpu with a warning. Read at start.")
+                    .blurb("Where ONNX Runtime runs the model: auto takes the WebGPU execution provider on a hardware GPU, else the CPU; an unavailable provider asked for falls back to cpu with a warning. What ran is in the mediaai-inference element message. Read at start.")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("threads")
@@ -375,15 +378,23 @@ impl BaseTransformImpl for OnnxFaceDetect {
         let model_path =
             inference::locate_model(settings.model_location.as_deref(), DEFAULT_MODEL_NAME)
                 .map_err(|e| gst::error_msg!(gst::ResourceError::NotFound, ["{}", e]))?;
+        // The default model runs in half precision on a GPU; a model the user names runs as
+        // it is.
         let loaded = inference::load_model(
             &model_path,
             settings.execution_provider.into(),
             settings.threads as usize,
+            settings.model_location.is_none(),
         )
         .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ["{}", e]))?;
         if let Some(w) = &loaded.fallback_warning {
             gst::element_imp_warning!(self, gst::LibraryError::Init, ["{}", w]);
         }
+        loaded.announce(
+            self.obj().upcast_ref(),
+            *CAT,
+            settings.execution_provider.into(),
+        );
         let spec = model_spec(&loaded.session).map_err(|e| {
             gst::error_msg!(
                 gst::LibraryError::Settings,
@@ -401,12 +412,14 @@ impl BaseTransformImpl for OnnxFaceDetect {
             model_path.display(),
             spec
         );
+        let on_cpu = loaded.on_cpu();
+        let host_frames_on_gpu = !on_cpu && !mediaai_common::gpu::Backend::Auto.auto_on_software();
         *self.state.lock().expect("state lock is never poisoned") = Some(State {
             session: loaded.session,
             model_path,
             spec,
-            on_cpu: settings.execution_provider == ExecutionProvider::Cpu
-                || loaded.fallback_warning.is_some(),
+            on_cpu,
+            host_frames_on_gpu,
             geometry: None,
             slot_faces: Vec::new(),
             faces: Vec::with_capacity(MAX_FACES),
@@ -487,17 +500,11 @@ impl BaseTransformImpl for OnnxFaceDetect {
         } else {
             (1, model_batch)
         };
+        let shape = [images_per_tensor, 3, th as usize, tw as usize];
         let tensors = (0..count)
-            .map(|_| {
-                ort::value::Tensor::<f32>::new(
-                    &ort::memory::Allocator::default(),
-                    [images_per_tensor, 3, th as usize, tw as usize],
-                )
-            })
+            .map(|_| BoundInput::new(&state.session, &shape))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| {
-                gst::loggable_error!(CAT, "cannot allocate the {tw}x{th} input tensor: {e}")
-            })?;
+            .map_err(|e| gst::loggable_error!(CAT, "{tw}x{th} network input: {e}"))?;
         gst::debug!(
             CAT,
             imp = self,
@@ -658,7 +665,9 @@ impl OnnxFaceDetect {
     }
 
     /// Samples `buf` into tensor slot `slot`: a GPU frame on the GPU (only the network input
-    /// comes back), any other on the CPU.
+    /// comes back); a frame in system memory on the GPU too when the network runs on a GPU
+    /// (one upload of the frame rather than every pixel resampled on the CPU), else on the
+    /// CPU.
     fn fill_slot(
         &self,
         state: &mut State,
@@ -675,9 +684,18 @@ impl OnnxFaceDetect {
         };
         let len = geometry.sampler.tensor_len();
         let (index, start) = geometry.slot_place(slot);
-        // A GPU frame whose host copy is current is as cheap to read on the CPU.
-        let on_gpu = gpumemory::buffer_gpu_frame(buf)
-            .filter(|f| !f.host_current() && gpumemory::lies_as_caps(buf, &geometry.info));
+        // The GPU samples a GPU frame (one whose host copy is current is as cheap to read on
+        // the CPU), and a frame in system memory when the network runs on a GPU anyway.
+        let lies = gpumemory::lies_as_caps(buf, &geometry.info);
+        let map;
+        let on_gpu = match gpumemory::buffer_gpu_frame(buf) {
+            Some(f) if lies && !f.host_current() => Some(FrameSource::Gpu(f)),
+            None if lies && state.host_frames_on_gpu => {
+                map = buf.map_readable().ok();
+                map.as_ref().map(|m| FrameSource::Host(m.as_slice()))
+            }
+            _ => None,
+        };
         if let Some(frame) = on_gpu {
             let Geometry {
                 info,
@@ -687,14 +705,14 @@ impl OnnxFaceDetect {
                 ..
             } = geometry;
             if let Some(gpu) = gpu_sampler.get_or_insert_with(|| self.gpu_sampler(sampler, info)) {
-                let (_, input) = tensors[index].extract_tensor_mut();
-                match gpu.fill(frame, &mut input[start..start + len]) {
+                let input = tensors[index].data_mut();
+                match gpu.sample(frame, &mut input[start..start + len]) {
                     Ok(()) => return Ok(()),
                     Err(e) => {
                         gst::warning!(
                             CAT,
                             imp = self,
-                            "sampling GPU frames on the GPU failed ({e}); they are read back from now on"
+                            "sampling frames on the GPU failed ({e}); they are sampled on the CPU from now on"
                         );
                         *gpu_sampler = Some(None);
                     }
@@ -718,7 +736,7 @@ impl OnnxFaceDetect {
             );
             gst::FlowError::NotNegotiated
         })?;
-        let (_, input) = geometry.tensors[index].extract_tensor_mut();
+        let input = geometry.tensors[index].data_mut();
         if !geometry
             .sampler
             .fill(&source, &mut input[start..start + len])
@@ -749,11 +767,7 @@ impl OnnxFaceDetect {
                 Some(gpu)
             }
             Err(e) => {
-                gst::warning!(
-                    CAT,
-                    imp = self,
-                    "GPU frames are read back to be sampled: {e}"
-                );
+                gst::warning!(CAT, imp = self, "frames are sampled on the CPU: {e}");
                 None
             }
         }
@@ -787,40 +801,35 @@ impl OnnxFaceDetect {
                 .expect("settings lock is never poisoned");
             (s.threshold as f32, s.nms_threshold as f32)
         };
-        let geometry = state
-            .geometry
-            .as_ref()
-            .ok_or(gst::FlowError::NotNegotiated)?;
+        let State {
+            session,
+            geometry,
+            model_path,
+            spec,
+            slot_faces,
+            ..
+        } = state;
+        let geometry = geometry.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
         let (tw, th) = (geometry.sampler.dst_w as f32, geometry.sampler.dst_h as f32);
         let to_frame = geometry.sampler.to_frame();
-        let outputs = state
-            .session
-            .run(ort::inputs![&geometry.tensors[index]])
-            .map_err(|e| {
-                gst::element_imp_error!(
-                    self,
-                    gst::LibraryError::Failed,
-                    [
-                        "inference with {} failed: {}",
-                        state.model_path.display(),
-                        e
-                    ]
-                );
-                gst::FlowError::Error
-            })?;
-        let slots = &mut state.slot_faces[slots];
-        let decoded = match state.spec.kind {
-            ModelKind::CenterFace => decode_centerface(
-                &outputs,
-                geometry.images_per_tensor,
-                threshold,
-                (tw, th),
-                slots,
-            ),
+        let images_per_tensor = geometry.images_per_tensor;
+        let outputs = geometry.tensors[index].run(session).map_err(|e| {
+            gst::element_imp_error!(
+                self,
+                gst::LibraryError::Failed,
+                ["inference with {} failed: {}", model_path.display(), e]
+            );
+            gst::FlowError::Error
+        })?;
+        let slots = &mut slot_faces[slots];
+        let decoded = match spec.kind {
+            ModelKind::CenterFace => {
+                decode_centerface(&outputs, images_per_tensor, threshold, (tw, th), slots)
+            }
             ModelKind::Yolo(layout) => decode_yolo(
                 &outputs,
                 layout,
-                geometry.images_per_tensor,
+                images_per_tensor,
                 threshold,
                 (tw, th),
                 slots,
@@ -830,7 +839,7 @@ impl OnnxFaceDetect {
             gst::element_imp_error!(
                 self,
                 gst::LibraryError::Failed,
-                ["model {} {}", state.model_path.display(), e]
+                ["model {} {}", model_path.display(), e]
             );
             return Err(gst::FlowError::Error);
         }

@@ -1,0 +1,146 @@
+//! Where the networks run (`execution-provider`), as a user meets it from `gst-launch-1.0`: the
+//! built plugin library in a process of its own per case, since ONNX Runtime and its WebGPU
+//! provider are set up once per process. On a machine with no hardware GPU (CI) `auto` runs on
+//! the CPU quietly, `webgpu` runs on the CPU with a warning that says why, a missing or damaged
+//! provider library is a warning that says what to do, and the detections are the same in
+//! every case. Every case says what ran in its `mediaai-inference` message.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use mediaai_pipelines::{plugin_dir, root, work_dir};
+
+/// What one run of onnxfacedetect on the astronaut photograph said.
+#[derive(Debug)]
+struct Run {
+    /// The `facedetect` messages' face lines (x, y, width, height), in order.
+    faces: Vec<String>,
+    /// The `mediaai-inference` message.
+    inference: String,
+    /// Warning messages from the bus.
+    warnings: String,
+    /// The whole output, for failures.
+    output: String,
+}
+
+fn detect(provider: &str, library: Option<&PathBuf>) -> Run {
+    let photo = root().join(".deps/media/astronaut.png");
+    assert!(photo.is_file(), "run `make media` first");
+    let mut cmd = Command::new("gst-launch-1.0");
+    cmd.env("GST_PLUGIN_PATH", plugin_dir())
+        .env("GST_REGISTRY", work_dir("providers").join("registry.bin"))
+        .arg("-m")
+        .args(["filesrc", &format!("location={}", photo.display()), "!"])
+        .args([
+            "pngdec",
+            "!",
+            "videoconvert",
+            "!",
+            "imagefreeze",
+            "num-buffers=2",
+        ])
+        .args(["!", "video/x-raw,format=I420", "!"])
+        .args([
+            "onnxfacedetect",
+            &format!("execution-provider={provider}"),
+            "!",
+            "fakesink",
+        ]);
+    if let Some(lib) = library {
+        cmd.env("MEDIAAI_WEBGPU_EP", lib);
+    }
+    let out = cmd.output().expect("gst-launch-1.0 runs");
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{provider}: pipeline failed ({:?})\n{output}",
+        out.status
+    );
+    assert!(
+        !output.contains("panicked"),
+        "{provider}: a panic\n{output}"
+    );
+    let field = |line: &str, name: &str| {
+        line.split(&format!("{name}=(int)"))
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let faces = output
+        .lines()
+        .filter(|l| l.contains("facedetect,") && l.contains("track-id"))
+        .map(|l| ["x", "y", "width", "height"].map(|n| field(l, n)).join(","))
+        .collect();
+    let pick = |what: &str| {
+        output
+            .lines()
+            .filter(|l| l.contains(what))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Run {
+        faces,
+        inference: pick("mediaai-inference"),
+        warnings: pick("(warning)"),
+        output: output.clone(),
+    }
+}
+
+#[test]
+fn without_a_gpu_every_provider_choice_runs_on_the_cpu_with_the_same_detections() {
+    let cpu = detect("cpu", None);
+    assert_eq!(cpu.faces.len(), 2, "a face per frame\n{}", cpu.output);
+    assert!(
+        cpu.inference.contains("execution-provider=(string)cpu") && cpu.warnings.is_empty(),
+        "{}",
+        cpu.output
+    );
+
+    let auto = detect("auto", None);
+    if auto.inference.contains("execution-provider=(string)webgpu") {
+        // A hardware GPU (not CI): the GPU machine's own checks cover it.
+        eprintln!("auto found a hardware GPU: the no-GPU cases do not apply");
+        return;
+    }
+    // auto: the CPU, quietly, saying why in the message.
+    assert_eq!(auto.faces, cpu.faces, "{}", auto.output);
+    assert!(
+        auto.inference.contains("requested=(string)auto")
+            && auto.inference.contains("execution-provider=(string)cpu")
+            && auto.warnings.is_empty(),
+        "{}",
+        auto.output
+    );
+
+    // webgpu asked for, where it cannot run: the CPU, the same faces, and a warning that says
+    // why (each phrase as the bus message escapes it).
+    let falls_back = |library: Option<&PathBuf>, why: &[&str]| {
+        let run = detect("webgpu", library);
+        assert_eq!(run.faces, cpu.faces, "{}", run.output);
+        assert!(
+            run.inference.contains("execution-provider=(string)cpu")
+                && why
+                    .iter()
+                    .all(|w| run.warnings.contains(&w.replace(' ', "\\ "))),
+            "expected a warning saying {why:?}\n{}",
+            run.output
+        );
+    };
+    falls_back(None, &["no hardware GPU"]);
+    // A missing provider library: what to do.
+    falls_back(
+        Some(&work_dir("providers").join("absent.so")),
+        &["not installed", "make models"],
+    );
+    // A damaged one (cut short, as an interrupted download leaves it): the same.
+    let library = root().join("models/libonnxruntime_providers_webgpu.so");
+    let bytes = std::fs::read(&library).expect("run `make models` first");
+    let damaged = work_dir("providers").join("damaged.so");
+    std::fs::write(&damaged, &bytes[..bytes.len() / 3]).unwrap();
+    falls_back(Some(&damaged), &["could not be loaded", "make models"]);
+}
