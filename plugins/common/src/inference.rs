@@ -157,6 +157,18 @@ fn webgpu_device(env: &ort::environment::Environment) -> Option<(ort::device::De
     })
 }
 
+/// The WebGPU provider's session options: `MEDIAAI_WEBGPU_OPTIONS`, comma-separated
+/// `key=value` pairs of ONNX Runtime's WebGPU provider options (e.g. `validationMode=disabled`),
+/// for tuning on a given GPU; none by default.
+fn webgpu_options() -> Vec<(String, String)> {
+    std::env::var("MEDIAAI_WEBGPU_OPTIONS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (format!("{WEBGPU_EP}.{}", k.trim()), v.trim().to_string()))
+        .collect()
+}
+
 /// Whether the WebGPU execution provider is installed and offers a hardware GPU here (what
 /// `auto` picks then), or why not.
 pub fn webgpu_available() -> Result<String, String> {
@@ -339,7 +351,7 @@ pub fn load_model(
                 .ok_or_else(|| "the WebGPU execution provider found no hardware GPU".to_string())
         });
         match device {
-            Ok((device, vendor)) => match builder.with_devices([device], None) {
+            Ok((device, vendor)) => match builder.with_devices([device], Some(&webgpu_options())) {
                 Ok(b) => {
                     builder = b;
                     provider = ExecutionProvider::WebGpu;
