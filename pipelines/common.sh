@@ -1,7 +1,17 @@
 # Sourced by the pipeline scripts after `set -eu`, with the script's arguments: checks that
 # there are two (INPUT OUTPUT) and that GStreamer can read INPUT, then sets IN, OUT and INFO
 # (gst-discoverer-1.0's report of INPUT). NAME is the script's name for messages.
+#
+# While a pipeline runs, one line on stderr shows where it is (position / duration, fps, time
+# left) when stderr is a terminal; QUIET=1 silences it. A failure prints one line saying what
+# failed (VERBOSE=1: GStreamer's whole report) and exits non-zero.
 NAME=$(basename "$0" .sh)
+# The plugins choose their GPU adapter themselves; Mesa's device-select layer would only probe
+# for a display and print "error: XDG_RUNTIME_DIR is invalid" on a headless machine.
+NODEVICE_SELECT=${NODEVICE_SELECT:-1}
+export NODEVICE_SELECT
+# Measures the progress where it is placed (gst-launch fragment); see run_pipeline.
+PROGRESS="progressreport silent=true do-query=false update-freq=1"
 if [ $# -ne 2 ]; then
     echo "usage: $0 INPUT OUTPUT" >&2
     exit 2
@@ -31,7 +41,7 @@ video_to_mp4() {
     # shellcheck disable=SC2086
     set -- filesrc location="$IN" ! decodebin name=dec \
         dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
-        ! videoconvert ! video/x-raw,format=I420 ! $1 ! queue max-size-buffers=3 \
+        ! videoconvert ! video/x-raw,format=I420 ! $PROGRESS ! $1 ! queue max-size-buffers=3 \
         ! x264enc ${X264_OPTS:-speed-preset=veryfast} ! h264parse ! queue ! mp4mux name=mux \
         ! filesink location="$OUT"
     case "$INFO" in
@@ -41,5 +51,91 @@ video_to_mp4() {
                 ! aacparse ! queue ! mux.
             ;;
     esac
-    exec gst-launch-1.0 -q -e "$@"
+    run_pipeline "$@"
+}
+
+# Media seconds of "H:MM:SS.fraction" as gst-discoverer-1.0 prints a duration, and the frame
+# rate of the first video stream ("N/D"), from INFO.
+duration_s() {
+    printf '%s\n' "$INFO" | awk -F'[: ]+' '/Duration:/ { print $3 * 3600 + $4 * 60 + $5; exit }'
+}
+frame_rate() {
+    printf '%s\n' "$INFO" | awk '/Frame rate:/ { split($3, r, "/"); if (r[2] > 0) print r[1] / r[2]; exit }'
+}
+
+# Runs gst-launch-1.0 on the pipeline "$@" (which holds $PROGRESS where progress is measured),
+# with EOS on interrupt, and exits with its status.
+run_pipeline() {
+    err=$(mktemp)
+    trap 'rm -f "$err"' EXIT
+    if [ -t 2 ] && [ -z "${QUIET:-}" ]; then
+        # gst-launch's messages go to the progress line, a line at a time (stdbuf: its stdout
+        # is a pipe); its status comes out on fd 3.
+        line_buffered=""
+        ! command -v stdbuf >/dev/null || line_buffered="stdbuf -oL"
+        status=$({ { $line_buffered gst-launch-1.0 -m -e "$@" 2>"$err"; echo $? >&3; } \
+            | progress_line "$(duration_s)" "$(frame_rate)"; } 3>&1 >&2)
+    else
+        status=0
+        gst-launch-1.0 -q -e "$@" >/dev/null 2>"$err" || status=$?
+    fi
+    if [ "$status" -ne 0 ]; then
+        if [ -n "${VERBOSE:-}" ]; then
+            grep -v 'XDG_RUNTIME_DIR' "$err" >&2 || true
+        fi
+        # The first error: "ERROR: from element /GstPipeline:pipeline0/GstFileSrc:filesrc0:
+        # MESSAGE", then "Additional debug info:", the source location and the details.
+        why=$(awk '
+            /^ERROR: from element / && msg == "" {
+                s = $0; sub(/^ERROR: from element /, "", s); i = index(s, ": ")
+                n = split(substr(s, 1, i - 1), path, ":"); element = path[n]; msg = substr(s, i + 2)
+                next
+            }
+            msg != "" && /^Additional debug info:/ { debug = 1; next }
+            debug == 1 { debug = 2; next }
+            debug == 2 { detail = " " $0; exit }
+            END { if (msg != "") print msg detail " (" element ")" }' "$err")
+        [ -n "$why" ] || why=$(grep -v 'XDG_RUNTIME_DIR' "$err" | grep -m 1 . || echo "gst-launch-1.0 exit status $status")
+        hint="; VERBOSE=1 shows GStreamer's report"
+        [ -z "${VERBOSE:-}" ] || hint=""
+        echo "$NAME: failed: $why$hint" >&2
+        exit 1
+    fi
+    # What GStreamer warned of (a provider falling back, a missing GPU) is the user's to read;
+    # VERBOSE=1 shows all it said.
+    if [ -n "${VERBOSE:-}" ]; then
+        grep -v 'XDG_RUNTIME_DIR' "$err" >&2 || true
+    else
+        grep '^WARNING' "$err" >&2 || true
+    fi
+}
+
+# Reads gst-launch-1.0 -m's messages and keeps one line on stderr (this function's stdout)
+# up to date from progressreport's: position / duration, fps (or speed without video), time
+# left; a last line when the run ends. DURATION in seconds, RATE frames per second (may be
+# empty).
+progress_line() {
+    awk -v name="$NAME" -v duration="${1:-0}" -v rate="${2:-0}" '
+        function now() { srand(); return srand() }
+        function hms(s) { s = int(s + 0.5); return sprintf("%d:%02d:%02d", s / 3600, (s % 3600) / 60, s % 60) }
+        BEGIN { start = now() }
+        /progressreport.*\(element\): progress,/ {
+            match($0, /current=\(gint64\)[0-9]+/)
+            at = substr($0, RSTART + 16, RLENGTH - 16) + 0
+            spent = now() - start
+            line = name ": " hms(at) (duration > 0 ? " / " hms(duration) sprintf(" (%d%%)", 100 * at / duration) : "")
+            if (spent > 0 && at > 0) {
+                speed = at / spent
+                line = line (rate > 0 ? sprintf(", %.1f fps", speed * rate) : sprintf(", %.1fx real time", speed))
+                if (duration > at) line = line ", " hms((duration - at) / speed) " left"
+            }
+            printf "\r%-78s", line
+            fflush()
+            shown = 1
+        }
+        END {
+            spent = now() - start
+            if (shown) printf "\r%-78s\r", ""
+            printf "%s: done in %s%s\n", name, hms(spent), (spent > 0 && duration > 0 && rate > 0 ? sprintf(", %.1f fps", duration * rate / spent) : "")
+        }'
 }

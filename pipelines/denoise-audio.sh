@@ -36,7 +36,7 @@ fi
 AUDIO_CAPS="audio/mpeg;audio/x-raw;audio/x-opus;audio/x-vorbis;audio/x-flac;audio/x-ac3;audio/x-eac3;audio/x-alac;audio/x-wma"
 VIDEO_CAPS="video/x-h264;video/x-h265;video/x-vp8;video/x-vp9;video/x-av1;image/jpeg;video/mpeg"
 audio="queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 ! decodebin \
-    ! audioconvert ! audiodenoise $DENOISE_OPTS ! audioconvert"
+    ! audioconvert ! $PROGRESS ! audiodenoise $DENOISE_OPTS ! audioconvert"
 # shellcheck disable=SC2086
 if [ -z "$mux" ]; then
     set -- filesrc location="$IN" ! parsebin name=p p. ! "$AUDIO_CAPS" ! $audio ! $enc \
@@ -56,4 +56,4 @@ fi
 if [ "$has_video" = true ] && [ "$video" = false ]; then
     set -- "$@" p. ! "$VIDEO_CAPS" ! queue ! fakesink sync=false
 fi
-exec gst-launch-1.0 -q -e "$@"
+run_pipeline "$@"

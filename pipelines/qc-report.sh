@@ -12,5 +12,5 @@ case "$INFO" in
     *) echo "$NAME: $IN has no video stream" >&2; exit 1 ;;
 esac
 # shellcheck disable=SC2086
-gst-launch-1.0 -q filesrc location="$IN" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
-    ! qcfingerprint report-location="$OUT" ${QC_OPTS:-} ! fakesink
+run_pipeline filesrc location="$IN" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
+    ! $PROGRESS ! qcfingerprint report-location="$OUT" ${QC_OPTS:-} ! fakesink

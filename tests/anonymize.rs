@@ -77,3 +77,62 @@ fn anonymize_rejects_unreadable_input_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+/// `anonymize.sh` as a user at a terminal runs it (under `script`, which gives it one): a
+/// progress line and a last line on stderr, no `error:` line even where the Vulkan loader's
+/// device-select layer would print one; `QUIET=1` says nothing; a pipeline that fails says so
+/// in one line and exits non-zero.
+#[test]
+fn anonymize_reports_progress_on_a_terminal_and_failures_in_one_line() {
+    let dir = work_dir("progress");
+    let clip = dir.join("clip.mp4");
+    sh(Command::new(root().join("scripts/make-clip.sh"))
+        .arg(&clip)
+        .args(["320x180", "2", "noaudio"]));
+    let script = root().join("pipelines/anonymize.sh");
+    let at_terminal = |env: &str, out: &Path| {
+        let cmd = format!(
+            "{env} '{}' '{}' '{}'",
+            script.display(),
+            clip.display(),
+            out.display()
+        );
+        let run = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("GST_PLUGIN_PATH", plugin_dir())
+            .env_remove("NODEVICE_SELECT")
+            .output()
+            .expect("script (util-linux) runs");
+        (
+            run.status.success(),
+            String::from_utf8_lossy(&run.stdout).to_string(),
+        )
+    };
+
+    let (ok, text) = at_terminal("", &dir.join("out.mp4"));
+    assert!(ok, "{text}");
+    assert!(text.contains("anonymize: done in"), "{text}");
+    assert!(
+        !text.contains("error:"),
+        "an error line in a normal run:\n{text}"
+    );
+
+    let (ok, text) = at_terminal("QUIET=1", &dir.join("quiet.mp4"));
+    assert!(ok, "{text}");
+    assert!(text.trim().is_empty(), "QUIET=1 printed:\n{text}");
+
+    let failed = Command::new(&script)
+        .arg(&clip)
+        .arg("/nonexistent/dir/out.mp4")
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .env_remove("NODEVICE_SELECT")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+    assert!(
+        stderr.starts_with("anonymize: failed: Could not open file"),
+        "{stderr}"
+    );
+}
