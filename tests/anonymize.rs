@@ -136,3 +136,49 @@ fn anonymize_reports_progress_on_a_terminal_and_failures_in_one_line() {
         "{stderr}"
     );
 }
+
+/// The latency upstream of the element named `sink` once `launch` has prerolled.
+fn prerolled_latency(launch: &str) -> gst::ClockTime {
+    use gst::prelude::*;
+    gst::init().unwrap();
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| gstmediaai::plugin_register_static().expect("plugin registers"));
+    let pipeline = gst::parse::launch(launch)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    pipeline.set_state(gst::State::Paused).unwrap();
+    let (done, ..) = pipeline.state(gst::ClockTime::from_seconds(30));
+    done.expect("the pipeline prerolls");
+    // What the sink would be told (a sink answers a latency query itself only when it syncs).
+    let sink = pipeline.by_name("sink").expect("a sink named sink");
+    let mut query = gst::query::Latency::new();
+    assert!(sink.static_pad("sink").unwrap().peer_query(&mut query));
+    pipeline.set_state(gst::State::Null).unwrap();
+    query.result().1
+}
+
+/// A detector that runs every Nth frame tells the blur so (`mediaai-detection-gap`), and the
+/// blur holds N−1 frames back without being told: a face is hidden from its first frame
+/// whatever `interval` is, and the latency says what it costs. A larger `lookahead` set by
+/// hand still wins.
+#[test]
+fn the_blur_holds_back_as_many_frames_as_the_detector_may_be_late() {
+    let launch = |detect: &str, blur: &str| {
+        format!(
+            "videotestsrc num-buffers=8 ! video/x-raw,format=I420,width=64,height=48,framerate=25/1 \
+             ! onnxfacedetect {detect} ! gpublur backend=cpu {blur} ! fakesink name=sink"
+        )
+    };
+    let frame = gst::ClockTime::from_mseconds(40);
+    // The detector's own (a frame in flight): the blur adds nothing at interval 1.
+    let base = prerolled_latency(&launch("interval=1", ""));
+    assert_eq!(
+        prerolled_latency(&launch("interval=4", "")),
+        base + 3 * frame
+    );
+    assert_eq!(
+        prerolled_latency(&launch("interval=2", "lookahead=3")),
+        base + 3 * frame
+    );
+}

@@ -6,6 +6,32 @@ use gst_video::VideoRegionOfInterestMeta;
 /// Name of the parameter structure attached to each region.
 pub const DETECTION_PARAM: &str = "detection";
 
+/// The sticky event a detector sends downstream (`mediaai-detection-gap`, field `frames`): how
+/// many frames an object can be in the picture before the detector marks it (0: it looks at
+/// every frame). An element that hides what was detected holds that many frames back, so an
+/// object is hidden from its first frame without the user matching the two elements' numbers.
+pub const DETECTION_GAP_EVENT: &str = "mediaai-detection-gap";
+
+/// The [`DETECTION_GAP_EVENT`] for a gap of `frames`.
+pub fn detection_gap_event(frames: u32) -> gst::Event {
+    gst::event::CustomDownstreamSticky::new(
+        gst::Structure::builder(DETECTION_GAP_EVENT)
+            .field("frames", frames)
+            .build(),
+    )
+}
+
+/// The gap an event announces, when it is a [`DETECTION_GAP_EVENT`].
+pub fn detection_gap(event: &gst::EventRef) -> Option<u32> {
+    match event.view() {
+        gst::EventView::CustomDownstreamSticky(e) => e
+            .structure()
+            .filter(|s| s.name() == DETECTION_GAP_EVENT)
+            .and_then(|s| s.get::<u32>("frames").ok()),
+        _ => None,
+    }
+}
+
 /// A detected object in the buffer's own pixel coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Detection {

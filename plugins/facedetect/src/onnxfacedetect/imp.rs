@@ -16,6 +16,7 @@
  */
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use gst::glib;
@@ -192,6 +193,8 @@ struct State {
 pub struct OnnxFaceDetect {
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
+    /// The detection gap last announced downstream (`u32::MAX`: none since start).
+    gap_sent: AtomicU32,
 }
 
 #[glib::object_subclass]
@@ -236,7 +239,7 @@ impl ObjectImpl for OnnxFaceDetect {
                     .build(),
                 glib::ParamSpecUInt::builder("interval")
                     .nick("Detection interval")
-                    .blurb("Run the network every Nth frame; the tracker predicts the boxes in between (1 = every frame)")
+                    .blurb("Run the network every Nth frame; the tracker predicts the boxes in between (1 = every frame). A face can show N-1 frames before the network sees it: the element says so downstream (mediaai-detection-gap event) and gpublur holds as many frames back, so the face is hidden from its first frame")
                     .minimum(1)
                     .maximum(1000)
                     .default_value(DEFAULT_INTERVAL)
@@ -374,6 +377,8 @@ impl BaseTransformImpl for OnnxFaceDetect {
     mediaai_common::in_place_gpu_caps!();
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
+        // Stopped pads lose their sticky events: the gap goes out again.
+        self.gap_sent.store(u32::MAX, Ordering::Relaxed);
         let settings = self
             .settings
             .lock()
@@ -547,6 +552,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
         is_discont: bool,
         inbuf: gst::Buffer,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.announce_gap();
         let batch = {
             let state = self.state.lock().expect("state lock is never poisoned");
             state
@@ -948,6 +954,25 @@ impl OnnxFaceDetect {
         let obj = self.obj();
         for m in messages {
             let _ = obj.post_message(m);
+        }
+    }
+
+    /// Tells downstream, before the next frame, how many frames a face can show before the
+    /// network sees it (`interval` − 1), when that changed: `gpublur` holds as many frames back
+    /// so that a face is hidden from its first frame (see `roi::DETECTION_GAP_EVENT`).
+    fn announce_gap(&self) {
+        let gap = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned")
+            .interval
+            .saturating_sub(1);
+        if self.gap_sent.swap(gap, Ordering::Relaxed) != gap {
+            gst::debug!(CAT, imp = self, "detection gap {gap} frames");
+            let _ = self
+                .obj()
+                .src_pad()
+                .push_event(roi::detection_gap_event(gap));
         }
     }
 

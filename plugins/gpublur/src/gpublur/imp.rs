@@ -15,6 +15,7 @@
  * ]|
  */
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use gst::glib;
@@ -175,9 +176,10 @@ impl State {
     }
 
     /// Whether buffers go through the held path (`submit_input_buffer`/`generate_output`)
-    /// rather than `transform_ip`.
+    /// rather than `transform_ip`: while frames are held or waiting too, so that none
+    /// overtakes them when the lookahead falls to 0.
     fn holds(&self) -> bool {
-        self.lookahead > 0 || self.depth() > 0
+        self.lookahead > 0 || self.depth() > 0 || !self.held.is_empty() || !self.ready.is_empty()
     }
 }
 
@@ -211,6 +213,9 @@ impl Settings {
 pub struct GpuBlur {
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
+    /// Frames an object can show before upstream's detector marks it (its
+    /// `mediaai-detection-gap` event): the lookahead is never less.
+    detection_gap: AtomicU32,
 }
 
 #[glib::object_subclass]
@@ -277,7 +282,7 @@ impl ObjectImpl for GpuBlur {
                     .build(),
                 glib::ParamSpecUInt::builder("lookahead")
                     .nick("Lookahead")
-                    .blurb("Frames N held back so each frame is masked with the regions of frames t-N..t+N: a face found a few frames late or lost briefly stays hidden. Adds N frames of latency (reported). Applies at the next caps. Default: 0")
+                    .blurb("Frames N held back so each frame is masked with the regions of frames t-N..t+N: a face found a few frames late or lost briefly stays hidden. Never less than the gap an upstream detector announces (onnxfacedetect interval=K: K-1 frames), so a face is hidden from its first frame without matching the numbers by hand. Adds N frames of latency (reported). Applies at the next caps. Default: 0")
                     .minimum(0)
                     .maximum(MAX_LOOKAHEAD)
                     .default_value(DEFAULT_LOOKAHEAD)
@@ -429,7 +434,7 @@ impl BaseTransformImpl for GpuBlur {
                 .settings
                 .lock()
                 .expect("settings lock is never poisoned");
-            (s.backend, s.lookahead as usize, s.pipelined)
+            (s.backend, self.lookahead(s.lookahead), s.pipelined)
         };
         let chosen = mediaai_common::gpu::Backend::from(backend).open(new_gpu, |e| {
             gst::element_imp_warning!(
@@ -559,6 +564,9 @@ impl BaseTransformImpl for GpuBlur {
         // Held frames go out before the stream ends or its format changes; a flush drops them.
         if let Err(e) = held::on_sink_event(&event, || self.drain(), || self.flush()) {
             gst::warning!(CAT, imp = self, "draining held frames failed: {e:?}");
+        }
+        if let Some(gap) = roi::detection_gap(&event) {
+            self.follow_detection_gap(gap);
         }
         self.parent_sink_event(event)
     }
@@ -1037,6 +1045,45 @@ impl GpuBlur {
         };
         held::push_all(self.obj().src_pad(), buffers)?;
         Ok(())
+    }
+
+    /// The lookahead in use: the property's, raised to upstream's detection gap.
+    fn lookahead(&self, property: u32) -> usize {
+        property.max(self.detection_gap.load(Ordering::Relaxed)) as usize
+    }
+
+    /// Upstream's detector announced `gap` frames between a face showing and being marked: the
+    /// lookahead becomes at least that (held frames stay; more are held from now on, or the
+    /// surplus goes out), and the pipeline is told its latency changed.
+    fn follow_detection_gap(&self, gap: u32) {
+        let gap = gap.min(MAX_LOOKAHEAD);
+        self.detection_gap.store(gap, Ordering::Relaxed);
+        let property = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned")
+            .lookahead;
+        let lookahead = self.lookahead(property);
+        let changed = {
+            let mut guard = self.state.lock().expect("state lock is never poisoned");
+            match guard.as_mut() {
+                Some(state) if state.lookahead != lookahead => {
+                    state.lookahead = lookahead;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed {
+            gst::info!(
+                CAT,
+                imp = self,
+                "lookahead {lookahead} frames: upstream marks faces up to {gap} frames late"
+            );
+            let _ = self
+                .obj()
+                .post_message(gst::message::Latency::builder().src(&*self.obj()).build());
+        }
     }
 
     /// Lookahead and in-flight frames as time, from the negotiated frame rate.
