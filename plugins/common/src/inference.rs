@@ -432,11 +432,19 @@ pub struct BoundInput {
     input_name: String,
     binding: ort::session::IoBinding,
     shape: Vec<usize>,
+    /// The input is bound again at each run: a device provider copies a host input when it
+    /// is bound, while the CPU reads the bound tensor itself.
+    rebind: bool,
 }
 
 impl BoundInput {
-    /// An input of `shape` for `session`'s only input, and every output bound.
-    pub fn new(session: &ort::session::Session, shape: &[usize]) -> Result<Self, String> {
+    /// An input of `shape` for `session`'s only input, and every output bound; `on_cpu`: the
+    /// session runs on the CPU ([`LoadedModel::on_cpu`]).
+    pub fn new(
+        session: &ort::session::Session,
+        shape: &[usize],
+        on_cpu: bool,
+    ) -> Result<Self, String> {
         let [input] = session.inputs() else {
             return Err(format!(
                 "the model has {} inputs, one was expected",
@@ -455,11 +463,15 @@ impl BoundInput {
                 .bind_output_to_device(output.name(), &host)
                 .map_err(|e| format!("ONNX Runtime binding of {}: {e}", output.name()))?;
         }
+        binding
+            .bind_input(input.name(), &tensor)
+            .map_err(|e| format!("ONNX Runtime input binding: {e}"))?;
         Ok(BoundInput {
             input: tensor,
             input_name: input.name().to_string(),
             binding,
             shape: shape.to_vec(),
+            rebind: !on_cpu,
         })
     }
 
@@ -473,15 +485,17 @@ impl BoundInput {
         self.input.extract_tensor_mut().1
     }
 
-    /// Runs `session` (the one this was made for) on the input as it is now: bound again, so a
-    /// device provider copies it there; outputs in the session's order and names.
+    /// Runs `session` (the one this was made for) on the input as it is now (bound again for
+    /// a device provider, which copies it there); outputs in the session's order and names.
     pub fn run<'a>(
         &'a mut self,
         session: &'a mut ort::session::Session,
     ) -> Result<ort::session::SessionOutputs<'a>, String> {
-        self.binding
-            .bind_input(self.input_name.as_str(), &self.input)
-            .map_err(|e| format!("ONNX Runtime input binding: {e}"))?;
+        if self.rebind {
+            self.binding
+                .bind_input(self.input_name.as_str(), &self.input)
+                .map_err(|e| format!("ONNX Runtime input binding: {e}"))?;
+        }
         session
             .run_binding(&self.binding)
             .map_err(|e| e.to_string())

@@ -26,6 +26,8 @@ struct Placed {
 /// `per_inference` tiles, from one frame or across frames.
 pub struct Neural {
     session: Session,
+    /// Whether the session runs on the CPU (see `BoundInput::new`).
+    on_cpu: bool,
     /// Pixels each tile reads beyond its sides: the network's receptive border.
     margin: usize,
     /// Input pixels per tile side.
@@ -42,13 +44,14 @@ pub struct Neural {
 }
 
 impl Neural {
-    /// For `session`, whose network reads `margin` pixels around each output pixel's source;
-    /// up to `per_inference` tiles per inference; batches of up to `frames` frames of
-    /// `width`x`height` (the 2x intermediates of a 4x run are allocated here when `scale` is
-    /// 4).
+    /// For `session` (run on the CPU: `on_cpu`), whose network reads `margin` pixels around
+    /// each output pixel's source; up to `per_inference` tiles per inference; batches of up to
+    /// `frames` frames of `width`x`height` (the 2x intermediates of a 4x run are allocated here
+    /// when `scale` is 4).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         session: Session,
+        on_cpu: bool,
         margin: usize,
         tile: usize,
         per_inference: usize,
@@ -68,6 +71,7 @@ impl Neural {
         };
         Neural {
             session,
+            on_cpu,
             margin,
             tile,
             per_inference,
@@ -184,7 +188,8 @@ impl Neural {
         let at = match self.bound.iter().position(|b| b.shape() == shape) {
             Some(at) => at,
             None => {
-                self.bound.push(BoundInput::new(&self.session, &shape)?);
+                self.bound
+                    .push(BoundInput::new(&self.session, &shape, self.on_cpu)?);
                 self.bound.len() - 1
             }
         };

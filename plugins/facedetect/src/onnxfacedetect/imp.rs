@@ -511,7 +511,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
         };
         let shape = [images_per_tensor, 3, th as usize, tw as usize];
         let tensors = (0..count)
-            .map(|_| BoundInput::new(&state.session, &shape))
+            .map(|_| BoundInput::new(&state.session, &shape, state.on_cpu))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| gst::loggable_error!(CAT, "{tw}x{th} network input: {e}"))?;
         gst::debug!(

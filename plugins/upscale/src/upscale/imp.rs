@@ -739,6 +739,7 @@ impl Upscale {
         };
         let neural = Neural::new(
             session,
+            on_cpu,
             MODEL_MARGIN,
             crate::neural::TILE,
             per_inference,
