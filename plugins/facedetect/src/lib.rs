@@ -8,6 +8,7 @@
 use gst::glib;
 
 pub mod centerface;
+mod model;
 pub mod nms;
 mod onnxfacedetect;
 pub mod tracker;

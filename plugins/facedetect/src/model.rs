@@ -1,0 +1,153 @@
+//! What a face model is to the element, apart from GStreamer: its kind and the input
+//! dimensions it fixes, found from the session at start ([`model_spec`]), and the decoding of
+//! its outputs into detections in network-input pixels, slot by slot of a batch.
+
+use mediaai_common::roi::Detection;
+
+use crate::centerface::CenterFaceMaps;
+use crate::yolo::{YoloLayout, YoloOutput};
+
+/// Which output decoder a model needs, found from its output shapes at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ModelKind {
+    /// Four maps: heatmap, scale, offset, landmarks; input 0–255 RGB of any 32-aligned size.
+    CenterFace,
+    /// One `[N, C, anchors]` tensor (or its transpose); input 0–1 RGB, letterboxed when the
+    /// model's input size is fixed.
+    Yolo(YoloLayout),
+}
+
+/// What start learnt about the model: its kind and the input dimensions it fixes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ModelSpec {
+    pub kind: ModelKind,
+    pub fixed_batch: Option<usize>,
+    pub fixed_size: Option<(u32, u32)>,
+}
+
+/// The `len` values of batch slot `slot` (empty when the output is shorter than expected).
+fn slot_part(data: &[f32], slot: usize, len: usize) -> &[f32] {
+    data.get(slot * len..(slot + 1) * len).unwrap_or(&[])
+}
+
+/// Decodes the four CenterFace maps of every slot (`slots.len()` of a `batch`-image output).
+pub(crate) fn decode_centerface(
+    outputs: &ort::session::SessionOutputs,
+    batch: usize,
+    threshold: f32,
+    (tw, th): (f32, f32),
+    slots: &mut [Vec<Detection>],
+) -> Result<(), String> {
+    let map = |i: usize| outputs[i].try_extract_tensor::<f32>();
+    let (Ok((hs, heat)), Ok((_, scale)), Ok((_, offset)), Ok((_, lms))) =
+        (map(0), map(1), map(2), map(3))
+    else {
+        return Err("gave outputs that are not float tensors".into());
+    };
+    let (map_h, map_w) = match **hs {
+        [n, 1, h, w] if n as usize == batch && h > 0 && w > 0 => (h as usize, w as usize),
+        _ => {
+            return Err(format!(
+                "gave a heatmap of shape {hs:?}, expected [{batch}, 1, H, W]"
+            ))
+        }
+    };
+    let plane = map_w * map_h;
+    for (slot, faces) in slots.iter_mut().enumerate() {
+        let maps = CenterFaceMaps {
+            heatmap: slot_part(heat, slot, plane),
+            scale: slot_part(scale, slot, 2 * plane),
+            offset: slot_part(offset, slot, 2 * plane),
+            landmarks: slot_part(lms, slot, 10 * plane),
+            map_w,
+            map_h,
+        };
+        faces.clear();
+        maps.decode(threshold, tw, th, faces);
+    }
+    Ok(())
+}
+
+/// Decodes a YOLO face output of every slot, read in place.
+pub(crate) fn decode_yolo(
+    outputs: &ort::session::SessionOutputs,
+    layout: YoloLayout,
+    batch: usize,
+    threshold: f32,
+    (tw, th): (f32, f32),
+    slots: &mut [Vec<Detection>],
+) -> Result<(), String> {
+    let Ok((shape, data)) = outputs[0].try_extract_tensor::<f32>() else {
+        return Err("gave an output that is not a float tensor".into());
+    };
+    let anchors = layout
+        .anchors(shape)
+        .filter(|_| shape[0] as usize == batch)
+        .ok_or_else(|| {
+            format!(
+                "gave an output of shape {shape:?}, expected [{batch}, {c}, anchors] or [{batch}, anchors, {c}]",
+                c = layout.channels
+            )
+        })?;
+    for (slot, faces) in slots.iter_mut().enumerate() {
+        let output = YoloOutput {
+            data: slot_part(data, slot, anchors * layout.channels),
+            layout,
+            anchors,
+        };
+        faces.clear();
+        output.decode(threshold, tw, th, faces);
+    }
+    Ok(())
+}
+
+/// A positive dimension, or None for a dynamic one.
+fn fixed_dim(d: i64) -> Option<u32> {
+    u32::try_from(d).ok().filter(|&d| d > 0)
+}
+
+/// Finds the model's kind from its outputs and the input dimensions it fixes: one image input
+/// `[N, 3, H, W]`, and either the four CenterFace maps or one YOLO face tensor.
+pub(crate) fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, String> {
+    let [input] = session.inputs() else {
+        return Err(format!(
+            "expected one image input, found {}",
+            session.inputs().len()
+        ));
+    };
+    let shape = |o: &ort::value::Outlet| {
+        o.dtype()
+            .tensor_shape()
+            .map(|s| s.to_vec())
+            .unwrap_or_default()
+    };
+    let dims = shape(input);
+    let [n, c, h, w] = dims[..] else {
+        return Err(format!(
+            "expected an image input [N, 3, H, W], found {dims:?}"
+        ));
+    };
+    if c != 3 && c >= 0 {
+        return Err(format!("expected 3 input channels, found {c}"));
+    }
+    let kind = match session.outputs() {
+        [_, _, _, _] => ModelKind::CenterFace,
+        [out] => {
+            let dims = shape(out);
+            ModelKind::Yolo(YoloLayout::from_shape(&dims).ok_or_else(|| {
+                format!("its output {dims:?} is not a YOLO face layout ([N, 5 or 20, anchors] or its transpose)")
+            })?)
+        }
+        other => {
+            return Err(format!(
+                "expected the four CenterFace outputs or one YOLO face output, found {} outputs",
+                other.len()
+            ))
+        }
+    };
+    Ok(ModelSpec {
+        kind,
+        fixed_batch: fixed_dim(n).map(|n| n as usize),
+        fixed_size: fixed_dim(w).zip(fixed_dim(h)),
+    })
+}
