@@ -137,12 +137,17 @@ fn anonymize_reports_progress_on_a_terminal_and_failures_in_one_line() {
     );
 }
 
-/// The latency upstream of the element named `sink` once `launch` has prerolled.
-fn prerolled_latency(launch: &str) -> gst::ClockTime {
-    use gst::prelude::*;
+/// GStreamer with the project's elements registered in this process, once.
+fn register() {
     gst::init().unwrap();
     static REGISTERED: std::sync::Once = std::sync::Once::new();
     REGISTERED.call_once(|| gstmediaai::plugin_register_static().expect("plugin registers"));
+}
+
+/// The latency upstream of the element named `sink` once `launch` has prerolled.
+fn prerolled_latency(launch: &str) -> gst::ClockTime {
+    use gst::prelude::*;
+    register();
     let pipeline = gst::parse::launch(launch)
         .unwrap()
         .downcast::<gst::Pipeline>()
@@ -237,9 +242,7 @@ fn at_defaults_every_face_in_every_frame_is_hidden() {
     const W: usize = 640;
     const H: usize = 360;
     const FRAMES: usize = 40;
-    gst::init().unwrap();
-    static REGISTERED: std::sync::Once = std::sync::Once::new();
-    REGISTERED.call_once(|| gstmediaai::plugin_register_static().expect("plugin registers"));
+    register();
     let actors = [
         // Enters from the left at 64 px per frame (10% of the width) and runs through.
         Actor {

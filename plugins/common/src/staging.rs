@@ -153,13 +153,8 @@ impl ReadbackRing {
     }
 
     /// Bytes each slot holds.
-    pub fn len(&self) -> u64 {
+    pub fn slot_len(&self) -> u64 {
         self.buffers[0].size()
-    }
-
-    /// Whether the slots hold nothing (never: a ring holds at least 4 bytes).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The buffer the next readback lands in: record copies into it, submit them, then
@@ -178,7 +173,7 @@ impl ReadbackRing {
     /// copied into it) is done, without waiting; the slot is taken until the readback ends.
     pub fn start(&self, len: u64, submission: wgpu::SubmissionIndex) -> Readback {
         let slot = self.next.get();
-        let len = len.min(self.len());
+        let len = len.min(self.slot_len());
         // The callback captures nothing, so boxing it allocates nothing; a failed map shows up
         // in the finish.
         self.buffers[slot]

@@ -273,7 +273,7 @@ impl GpuBlur {
             raw_len as u64,
             U::STORAGE | U::COPY_DST | U::COPY_SRC,
         );
-        if raw_len as u64 > blur.staging.len() {
+        if raw_len as u64 > blur.staging.slot_len() {
             blur.staging = staging_ring(ctx, raw_len as u64);
         }
         let p = blur.pipelines;

@@ -55,9 +55,9 @@ pub struct GpuRestore {
     frames: wgpu::Buffer,
     packed: wgpu::Buffer,
     readback: ReadbackRing,
-    /// Plane sizes; where each plane lies in a slot and in an output (rows padded to 4
-    /// bytes); bytes of one slot; offset of each plane in the per-pixel buffers.
-    sizes: [(usize, usize); 3],
+    /// Where each plane lies in a slot and in an output (rows padded to 4 bytes; its size is
+    /// its bytes per row and rows); bytes of one slot; offset of each plane in the per-pixel
+    /// buffers.
     places: [PlaneRows; 3],
     slot_bytes: usize,
     work: [usize; 3],
@@ -133,7 +133,6 @@ impl GpuRestore {
             frames,
             packed,
             readback,
-            sizes,
             places,
             slot_bytes,
             work,
@@ -183,10 +182,12 @@ impl GpuRestore {
     fn upload(&self, slot: usize, planes: &[Plane; 3]) -> Result<(), String> {
         let ctx = self.ctx;
         for (p, plane) in planes.iter().enumerate() {
-            if (plane.width, plane.height) != self.sizes[p] {
+            if (plane.width, plane.height) != self.size(p) {
                 return Err(format!(
                     "plane {p} is {}x{}, the GPU path was made for {:?}",
-                    plane.width, plane.height, self.sizes[p]
+                    plane.width,
+                    plane.height,
+                    self.size(p)
                 ));
             }
         }
@@ -204,7 +205,7 @@ impl GpuRestore {
 
     /// The `Params` of plane `p` of output `k`.
     fn params(&mut self, k: usize, p: usize, job: &PlaneJob) -> [u8; PARAMS_BYTES] {
-        let (w, h) = self.sizes[p];
+        let (w, h) = self.size(p);
         let base = |slot: usize| (slot * self.slot_bytes + self.places[p].offset) as u32;
         let (cur, before, after, prev, next, keep) = match job.source {
             Slots::Copy(s) => (s, s, s, s, s, 2),
@@ -280,7 +281,7 @@ impl GpuRestore {
             self.readback.read_now(len, submission, |bytes| {
                 for k in 0..n {
                     for p in 0..3 {
-                        let (w, h) = self.sizes[p];
+                        let (w, h) = self.size(p);
                         let at = k * slot_bytes + places[p].offset;
                         let data = &bytes[at..at + places[p].stride * h];
                         write(
@@ -323,6 +324,11 @@ impl GpuRestore {
         })
     }
 
+    /// Width and height of plane `p` (8-bit samples: a row's bytes are its width).
+    fn size(&self, p: usize) -> (usize, usize) {
+        (self.places[p].row_bytes, self.places[p].rows)
+    }
+
     /// Where the restored planes lie in an output frame.
     pub fn places(&self) -> &[PlaneRows; 3] {
         &self.places
@@ -340,7 +346,7 @@ impl GpuRestore {
             ctx.queue.write_buffer(&self.params[k], 0, &bytes);
         }
         let max = |f: &dyn Fn(usize) -> usize| (0..3).map(f).max().unwrap_or(0) as u32;
-        let (width, height) = (max(&|p| self.sizes[p].0), max(&|p| self.sizes[p].1));
+        let (width, height) = (max(&|p| self.size(p).0), max(&|p| self.size(p).1));
         let words = max(&|p| self.places[p].stride / 4);
         let mut enc = ctx
             .device
