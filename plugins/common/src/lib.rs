@@ -33,6 +33,7 @@ pub mod pixels;
 pub mod planes;
 pub mod roi;
 pub mod sampler;
+pub mod scenecut;
 pub mod staging;
 pub mod templates;
 pub mod testing;

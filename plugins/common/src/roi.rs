@@ -7,9 +7,10 @@ use gst_video::VideoRegionOfInterestMeta;
 pub const DETECTION_PARAM: &str = "detection";
 
 /// The sticky event a detector sends downstream (`mediaai-detection-gap`, field `frames`): how
-/// many frames an object can be in the picture before the detector marks it (0: it looks at
-/// every frame). An element that hides what was detected holds that many frames back, so an
-/// object is hidden from its first frame without the user matching the two elements' numbers.
+/// many frames after an object enters the picture the detector has measured it twice — found
+/// it, and seen it move (0: it measures every frame). An element that hides what was detected
+/// holds that many frames back, so an object is hidden from its first frame, where it was
+/// then, without the user matching the two elements' numbers.
 pub const DETECTION_GAP_EVENT: &str = "mediaai-detection-gap";
 
 /// The [`DETECTION_GAP_EVENT`] for a gap of `frames`.
@@ -41,6 +42,9 @@ pub struct Detection {
     pub h: f32,
     pub confidence: f32,
     pub track_id: u32,
+    /// Frames since the detector last measured this object: 0 when this frame's box is a
+    /// measurement, else the tracker's prediction from its motion.
+    pub predicted_frames: u32,
     /// Five (x, y) points: eyes, nose, mouth corners, when the model gives them.
     pub landmarks: Option<[[f32; 2]; 5]>,
 }
@@ -57,8 +61,11 @@ impl Detection {
     }
 }
 
-/// Attaches `det` as a region of interest of type `roi_type`, with its `detection` structure
-/// (`confidence`, `track-id`, and `landmarks` as ten doubles x0,y0,…,x4,y4).
+/// Attaches `det` as a region of interest of type `roi_type`, with its `detection` structure:
+/// `confidence`, `track-id`, `predicted-frames` (0: measured in this frame), the box before it
+/// was clamped to the frame and rounded (`x`, `y`, `width`, `height`, doubles: a face half out
+/// of the picture keeps its size and its motion), and `landmarks` as ten doubles
+/// x0,y0,…,x4,y4.
 pub fn attach_detection(
     buffer: &mut gst::BufferRef,
     roi_type: &str,
@@ -70,7 +77,12 @@ pub fn attach_detection(
         VideoRegionOfInterestMeta::add(buffer, roi_type, det.clamped_rect(width, height));
     let mut s = gst::Structure::builder(DETECTION_PARAM)
         .field("confidence", det.confidence as f64)
-        .field("track-id", det.track_id);
+        .field("track-id", det.track_id)
+        .field("predicted-frames", det.predicted_frames)
+        .field("x", det.x as f64)
+        .field("y", det.y as f64)
+        .field("width", det.w as f64)
+        .field("height", det.h as f64);
     if let Some(lm) = det.landmarks {
         s = s.field(
             "landmarks",
@@ -80,14 +92,27 @@ pub fn attach_detection(
     meta.add_param(s.build());
 }
 
-/// A region read back from a buffer: integer pixel box and its type's index in the caller's
-/// list of wanted types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A region read back from a buffer: its integer pixel box, and what a detector's `detection`
+/// structure says of it (defaults where a region has none).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RegionBox {
     pub x: u32,
     pub y: u32,
     pub w: u32,
     pub h: u32,
+    /// The box before clamping and rounding (x, y, w, h); the integer box where not given.
+    pub exact: [f32; 4],
+    /// The tracked object it belongs to (0: none).
+    pub track_id: u32,
+    /// Frames since the object was last measured (0: measured in this frame, or not said).
+    pub predicted_frames: u32,
+}
+
+impl RegionBox {
+    /// Whether this box is a detector's measurement of a tracked object in its frame.
+    pub fn measures_track(&self) -> bool {
+        self.track_id != 0 && self.predicted_frames == 0
+    }
 }
 
 /// Appends to `out` every region whose type is one of `types` (all types when `types` holds
@@ -98,7 +123,26 @@ pub fn collect_regions(buffer: &gst::BufferRef, types: &[String], out: &mut Vec<
     for meta in buffer.iter_meta::<VideoRegionOfInterestMeta>() {
         if any || types.iter().any(|t| t == meta.roi_type()) {
             let (x, y, w, h) = meta.rect();
-            out.push(RegionBox { x, y, w, h });
+            let mut region = RegionBox {
+                x,
+                y,
+                w,
+                h,
+                exact: [x as f32, y as f32, w as f32, h as f32],
+                track_id: 0,
+                predicted_frames: 0,
+            };
+            if let Some(p) = meta.param(DETECTION_PARAM) {
+                region.track_id = p.get::<u32>("track-id").unwrap_or(0);
+                region.predicted_frames = p.get::<u32>("predicted-frames").unwrap_or(0);
+                let exact = ["x", "y", "width", "height"].map(|f| p.get::<f64>(f).ok());
+                if let [Some(x), Some(y), Some(w), Some(h)] = exact {
+                    if w > 0.0 && h > 0.0 {
+                        region.exact = [x as f32, y as f32, w as f32, h as f32];
+                    }
+                }
+            }
+            out.push(region);
         }
     }
 }
@@ -118,6 +162,7 @@ mod tests {
             h: 40.0,
             confidence: 0.9,
             track_id: 7,
+            predicted_frames: 2,
             landmarks: Some([[1.0, 2.0]; 5]),
         };
         attach_detection(buf.get_mut().unwrap(), "face", &det, 100, 30);
@@ -137,9 +182,13 @@ mod tests {
                 x: 10,
                 y: 0,
                 w: 50,
-                h: 30
+                h: 30,
+                exact: [10.4, -3.0, 50.0, 40.0],
+                track_id: 7,
+                predicted_frames: 2,
             }]
         );
+        assert!(!out[0].measures_track(), "a predicted box");
         collect_regions(&buf, &["person".to_string()], &mut out);
         assert!(out.is_empty());
     }

@@ -63,8 +63,8 @@ impl CenterFaceMaps<'_> {
                 w: x1 - x0,
                 h: y1 - y0,
                 confidence: score,
-                track_id: 0,
                 landmarks: Some(lm),
+                ..Default::default()
             });
         }
         out.len() - before

@@ -1,7 +1,10 @@
 //! Face tracking between detections: constant-velocity motion per track, greedy IoU
-//! association, smoothed boxes, stable ids, and tracks held (predicted forward) for a few
-//! frames after the detector loses them. Pure maths: no GStreamer types, no allocation once
-//! the vectors have grown to the scene's face count.
+//! association (a face not yet seen moving matched by distance too), smoothed boxes, stable
+//! ids, and tracks held (predicted forward) for a few frames after the detector loses them.
+//! The tracker also says when its predictions are not to be trusted, so the detector looks at
+//! the next frame: a face seen once (its motion unknown), a face missed, a face that moved
+//! other than predicted. Pure maths: no GStreamer types, no allocation once the vectors have
+//! grown to the scene's face count.
 
 use crate::nms::iou;
 use mediaai_common::roi::Detection;
@@ -12,6 +15,14 @@ const MATCH_IOU: f32 = 0.2;
 const BOX_GAIN: f32 = 0.7;
 /// Weight of a new measurement in the smoothed velocity.
 const VELOCITY_GAIN: f32 = 0.5;
+/// A face seen once is matched to a detection whose centre is at most this many of its sides
+/// away per frame elapsed (its velocity is not known yet; a face crossing the picture in a
+/// second moves most of its width a frame), up to [`MAX_JUMP_FRAMES`] frames' worth.
+const JUMP_PER_FRAME: f32 = 1.5;
+const MAX_JUMP_FRAMES: f32 = 2.0;
+/// A face whose measured centre was further than this fraction of its side from the
+/// prediction moved other than predicted: the detector looks again at the next frame.
+const SURPRISE: f32 = 0.25;
 
 /// Box as centre and size, the form motion is predicted in.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -59,7 +70,12 @@ struct Track {
     /// Change per frame of centre and size.
     velocity: CenterBox,
     /// Frames since the detector last saw this face.
-    missed: u32,
+    unseen: u32,
+    /// Times the detector measured it (saturating).
+    measured: u32,
+    /// Whether the last detection missed it, or found it further from the prediction than
+    /// [`SURPRISE`]: its prediction is not to be trusted.
+    uncertain: bool,
     confidence: f32,
     /// Offsets from the box centre.
     landmarks: Option<[[f32; 2]; 5]>,
@@ -75,6 +91,7 @@ impl Track {
             h: s.h,
             confidence: self.confidence,
             track_id: self.id,
+            predicted_frames: self.unseen,
             landmarks: self
                 .landmarks
                 .map(|lm| lm.map(|p| [p[0] + s.cx, p[1] + s.cy])),
@@ -124,7 +141,15 @@ impl FaceTracker {
         let f = frames as f32;
         for t in &mut self.tracks {
             t.state = t.state.advanced(t.velocity, f);
+            t.unseen = t.unseen.saturating_add(frames);
         }
+    }
+
+    /// Whether the next frame should be measured rather than predicted: a face was seen only
+    /// once (where it goes is unknown), or the last detection missed one or found it away from
+    /// its prediction.
+    pub fn needs_detection(&self) -> bool {
+        self.tracks.iter().any(|t| t.measured < 2 || t.uncertain)
     }
 
     /// Takes this frame's detections (already predicted forward to this frame with
@@ -136,10 +161,26 @@ impl FaceTracker {
         self.pairs.clear();
         for (ti, t) in self.tracks.iter().enumerate() {
             let predicted = t.detection();
+            // How far a face seen once may have gone, in its sides.
+            let reach = if t.measured < 2 {
+                JUMP_PER_FRAME * dt.min(MAX_JUMP_FRAMES)
+            } else {
+                0.0
+            };
             for (di, d) in detections.iter().enumerate() {
                 let v = iou(&predicted, d);
                 if v >= MATCH_IOU {
                     self.pairs.push((v, ti, di));
+                } else if reach > 0.0 {
+                    // Ranked below every overlap, nearer first.
+                    let m = CenterBox::from_detection(d);
+                    let side = t.state.w.max(t.state.h).max(1.0);
+                    let away = (m.cx - t.state.cx).hypot(m.cy - t.state.cy) / side;
+                    let alike = (0.5..=2.0).contains(&(m.w / t.state.w.max(1.0)));
+                    if away <= reach && alike {
+                        self.pairs
+                            .push((0.5 * MATCH_IOU * (1.0 - away / (reach + 1.0)), ti, di));
+                    }
                 }
             }
         }
@@ -164,14 +205,23 @@ impl FaceTracker {
                 w: (measured.w - t.state.w) / dt,
                 h: (measured.h - t.state.h) / dt,
             };
+            // A face seen once had no velocity: its first one is the measured motion.
+            let gain = if t.measured < 2 { 1.0 } else { VELOCITY_GAIN };
             t.velocity = CenterBox {
-                cx: t.velocity.cx + VELOCITY_GAIN * correction.cx,
-                cy: t.velocity.cy + VELOCITY_GAIN * correction.cy,
-                w: t.velocity.w + VELOCITY_GAIN * correction.w,
-                h: t.velocity.h + VELOCITY_GAIN * correction.h,
+                cx: t.velocity.cx + gain * correction.cx,
+                cy: t.velocity.cy + gain * correction.cy,
+                w: t.velocity.w + gain * correction.w,
+                h: t.velocity.h + gain * correction.h,
             };
-            t.state = t.state.lerp(measured, BOX_GAIN);
-            t.missed = 0;
+            let side = t.state.w.max(t.state.h).max(1.0);
+            // (A face seen once was predicted standing still: no surprise that it moved.)
+            t.uncertain = t.measured >= 2
+                && (measured.cx - t.state.cx).hypot(measured.cy - t.state.cy) > SURPRISE * side;
+            // A face seen once moved to where it was measured: its first box was a single view.
+            let box_gain = if t.measured < 2 { 1.0 } else { BOX_GAIN };
+            t.state = t.state.lerp(measured, box_gain);
+            t.unseen = 0;
+            t.measured = t.measured.saturating_add(1);
             t.confidence = detections[di].confidence;
             t.landmarks = relative_landmarks(&detections[di]);
         }
@@ -179,8 +229,8 @@ impl FaceTracker {
         let mut i = 0;
         while i < self.tracks.len() {
             if !self.track_taken[i] {
-                self.tracks[i].missed += frames_since_last.max(1);
-                if self.tracks[i].missed > hold {
+                self.tracks[i].uncertain = true;
+                if self.tracks[i].unseen > hold {
                     self.tracks.swap_remove(i);
                     self.track_taken.swap_remove(i);
                     continue;
@@ -198,7 +248,9 @@ impl FaceTracker {
                 id,
                 state: CenterBox::from_detection(d),
                 velocity: CenterBox::default(),
-                missed: 0,
+                unseen: 0,
+                measured: 1,
+                uncertain: false,
                 confidence: d.confidence,
                 landmarks: relative_landmarks(d),
             });
@@ -249,6 +301,29 @@ mod tests {
                 assert!(v > 0.8, "frame {frame}: IoU {v}, {:?} vs {truth:?}", out[0]);
             }
         }
+    }
+
+    /// A face first seen running 60 px a frame (more than its width) keeps its track from the
+    /// second detection on, and its motion is then known: the next frames are predicted where
+    /// it goes. Until then, and after a miss, the tracker asks for the next frame.
+    #[test]
+    fn a_fast_new_face_is_followed_from_its_second_detection() {
+        let mut t = FaceTracker::new(8, 4);
+        let mut out = Vec::new();
+        assert!(!t.needs_detection(), "nothing to follow");
+        t.update(&[face(0.0, 20.0)], 1);
+        assert!(t.needs_detection(), "seen once");
+        t.predict(1);
+        t.update(&[face(60.0, 20.0)], 1);
+        assert!(!t.needs_detection(), "seen moving");
+        t.predict(3);
+        t.current(&mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].track_id, 1);
+        assert_eq!(out[0].predicted_frames, 3);
+        assert!(iou(&out[0], &face(240.0, 20.0)) > 0.9, "{:?}", out[0]);
+        t.update(&[], 3);
+        assert!(t.needs_detection(), "missed");
     }
 
     #[test]

@@ -107,8 +107,8 @@ impl YoloOutput<'_> {
                 w: x1 - x0,
                 h: y1 - y0,
                 confidence: score,
-                track_id: 0,
                 landmarks,
+                ..Default::default()
             });
         }
         out.len() - before

@@ -1,6 +1,7 @@
 //! onnxfacedetect on a clip where a real face moves steadily: track ids stay constant; with the
 //! network run only every third frame the predicted boxes still cover the face that a full
-//! detection finds in every frame; batching changes neither the frames nor the boxes.
+//! detection finds in every frame; batching changes neither the frames nor the boxes; a shot
+//! change is looked at whatever the interval.
 
 use std::path::PathBuf;
 
@@ -103,7 +104,7 @@ fn track_id_stays_constant_for_a_moving_face_over_100_frames() {
 #[test]
 fn predicted_boxes_between_detections_cover_the_face() {
     let clip = moving_face_clip();
-    let full = faces_per_frame(&clip, "");
+    let full = faces_per_frame(&clip, "interval=1");
     let sparse = faces_per_frame(&clip, "interval=3");
     assert_eq!(full.len(), sparse.len());
     for (i, (f, s)) in full.iter().zip(&sparse).enumerate() {
@@ -116,8 +117,8 @@ fn predicted_boxes_between_detections_cover_the_face() {
 #[test]
 fn batching_keeps_every_frame_in_order_with_the_same_boxes() {
     let clip = moving_face_clip();
-    let single = frames(&clip, "");
-    for props in ["batch-size=4", "batch-size=7 interval=2"] {
+    let single = frames(&clip, "interval=1");
+    for props in ["batch-size=4 interval=1", "batch-size=7 interval=2"] {
         let batched = frames(&clip, props);
         // 100 frames: batches of 4 divide evenly; 7 due frames 2 apart leave a partial batch
         // that EOS must drain.
@@ -149,4 +150,59 @@ fn batching_reports_its_latency() {
     assert!(live);
     // (4 - 1) batches of due frames, 2 frames apart, at 40 ms: 240 ms.
     assert!(min >= gst::ClockTime::from_mseconds(240), "latency {min}");
+}
+
+/// Whether the network measured the faces of each of 12 frames (a region whose
+/// `predicted-frames` is 0): a still of `first` (I420, 320x180) for 5 frames, then of `next`.
+fn measured_frames(first: &str, next: &str, props: &str) -> Vec<bool> {
+    use mediaai_common::testing::{load_frame, media, push_frames};
+    init();
+    let still = |name: &str| {
+        let sample = load_frame(&media(name), "I420", Some((320, 180)));
+        let map = sample.buffer().unwrap().map_readable().unwrap();
+        (map.to_vec(), sample.caps().unwrap().to_owned())
+    };
+    let ((a, caps), (b, _)) = (still(first), still(next));
+    let frames: Vec<Vec<u8>> = (0..12)
+        .map(|k| if k < 5 { a.clone() } else { b.clone() })
+        .collect();
+    let caps = caps
+        .into_iter()
+        .map(|(s, _)| {
+            let mut s = s.to_owned();
+            s.set("framerate", gst::Fraction::new(25, 1));
+            s
+        })
+        .collect::<gst::Caps>();
+    push_frames(&format!("onnxfacedetect {props}"), &caps, &frames)
+        .iter()
+        .map(|b| {
+            b.iter_meta::<gst_video::VideoRegionOfInterestMeta>()
+                .any(|m| {
+                    m.param("detection")
+                        .and_then(|p| p.get::<u32>("predicted-frames").ok())
+                        == Some(0)
+                })
+        })
+        .collect()
+}
+
+/// At a long interval the network still looks at a shot change at once: a face that comes in
+/// with a cut is measured in the cut's own frame, not at the interval's end. In one shot the
+/// network looks at a face twice (found, then seen moving) and the tracker predicts the rest.
+#[test]
+fn a_shot_change_is_looked_at_at_once() {
+    let cut = measured_frames("coffee.png", "astronaut.png", "interval=25");
+    assert!(cut[5], "the cut's frame is measured: {cut:?}");
+    assert!(cut[6], "and the one after (the face seen moving): {cut:?}");
+    assert!(!cut[8], "then predicted: {cut:?}");
+    let one_shot = measured_frames("astronaut.png", "astronaut.png", "interval=25");
+    assert_eq!(
+        one_shot,
+        [true, true]
+            .into_iter()
+            .chain([false; 10])
+            .collect::<Vec<_>>(),
+        "one shot: the first two frames measured"
+    );
 }

@@ -2,6 +2,7 @@
 //! `mask-scale`, clamped to the frame, and the rows each blur mode has to read and write.
 
 use bytemuck::{Pod, Zeroable};
+use mediaai_common::roi::RegionBox;
 
 /// One mask as the shaders see it: integer box `[x0, y0, x1, y1)` and ellipse `(cx, cy, rx, ry)`.
 #[repr(C)]
@@ -65,13 +66,25 @@ impl MaskRegion {
         width: u32,
         height: u32,
     ) -> Option<Self> {
-        if w == 0 || h == 0 || width == 0 || height == 0 {
+        Self::from_rect(
+            [x as f32, y as f32, w as f32, h as f32],
+            scale,
+            width,
+            height,
+        )
+    }
+
+    /// [`Self::from_box`] for a box `[x, y, w, h]` in sub-pixels that may reach out of the
+    /// frame.
+    pub fn from_rect(rect: [f32; 4], scale: f32, width: u32, height: u32) -> Option<Self> {
+        let [x, y, w, h] = rect;
+        if !(w > 0.0 && h > 0.0) || width == 0 || height == 0 {
             return None;
         }
-        let cx = x as f32 + w as f32 / 2.0;
-        let cy = y as f32 + h as f32 / 2.0;
-        let rx = w as f32 * scale / 2.0;
-        let ry = h as f32 * scale / 2.0;
+        let cx = x + w / 2.0;
+        let cy = y + h / 2.0;
+        let rx = w * scale / 2.0;
+        let ry = h * scale / 2.0;
         let x0 = (cx - rx).floor().max(0.0) as i32;
         let y0 = (cy - ry).floor().max(0.0) as i32;
         let x1 = ((cx + rx).ceil() as i32).min(width as i32);
@@ -176,6 +189,104 @@ impl MaskRegion {
     }
 }
 
+/// How much a mask grows, as a fraction of its box's side, per frame between its frame and the
+/// nearest measurement of its object: a tracker's prediction, an interpolation or an
+/// extrapolation drifts from the face with time. Five per cent a frame covers a face that
+/// turns or changes pace between detections four frames apart (the privacy test's faces).
+pub const UNCERTAINTY_PER_FRAME: f32 = 0.05;
+/// The most a mask grows for its uncertainty (a face held eight frames after it was lost).
+pub const MAX_UNCERTAINTY: f32 = 0.4;
+
+fn uncertainty(frames: usize) -> f32 {
+    (frames as f32 * UNCERTAINTY_PER_FRAME).min(MAX_UNCERTAINTY)
+}
+
+/// Appends to `out` the masks of frame `t` of a window of frames (`lists`: each frame's regions,
+/// oldest first), each box scaled by `scale` and clamped to a `width`x`height` frame:
+/// - the frame's own regions, grown with the frames since their object was measured;
+/// - other frames' regions that no tracker follows, as they are: what was seen just before or
+///   after is hidden here too;
+/// - every tracked object measured elsewhere in the window but not in frame `t`: its box
+///   interpolated between the measurements around `t`; before its first measurement (a face in
+///   the picture before the detector looked) carried back along the motion of its first two
+///   measurements, or its first box where there is one; after its last, that box. Each grown
+///   with the frames to the nearest measurement.
+///
+/// Allocates nothing: the window is a few frames of a few faces, searched in place.
+pub fn window_masks<'a, L>(
+    out: &mut Vec<MaskRegion>,
+    lists: L,
+    t: usize,
+    scale: f32,
+    width: u32,
+    height: u32,
+) where
+    L: Iterator<Item = &'a [RegionBox]> + Clone,
+{
+    let mut push = |rect: [f32; 4], grow: f32| {
+        out.extend(MaskRegion::from_rect(
+            rect,
+            scale * (1.0 + grow),
+            width,
+            height,
+        ))
+    };
+    let measurements = |id: u32| {
+        lists.clone().enumerate().flat_map(move |(k, list)| {
+            list.iter()
+                .filter(move |r| r.track_id == id && r.measures_track())
+                .map(move |r| (k, r))
+        })
+    };
+    for (i, list) in lists.clone().enumerate() {
+        for r in list {
+            if i == t {
+                push(r.exact, uncertainty(r.predicted_frames as usize));
+                continue;
+            }
+            if r.track_id == 0 {
+                push(r.exact, 0.0);
+                continue;
+            }
+            // Each tracked object once: at its first measurement in the window.
+            let first = measurements(r.track_id).next();
+            if !first.is_some_and(|(_, f)| std::ptr::eq(f, r)) {
+                continue;
+            }
+            if measurements(r.track_id).any(|(k, _)| k == t) {
+                continue;
+            }
+            let before = measurements(r.track_id).filter(|&(k, _)| k < t).last();
+            let mut after = measurements(r.track_id).filter(|&(k, _)| k > t);
+            match (before, after.next(), after.next()) {
+                (Some((a, ra)), Some((b, rb)), _) => {
+                    let f = (t - a) as f32 / (b - a) as f32;
+                    push(lerp(ra.exact, rb.exact, f), uncertainty((t - a).min(b - t)));
+                }
+                (None, Some((b, rb)), Some((c, rc))) => {
+                    let f = -((b - t) as f32) / (c - b) as f32;
+                    push(lerp(rb.exact, rc.exact, f), uncertainty(b - t));
+                }
+                (None, Some((b, rb)), None) => push(rb.exact, uncertainty(b - t)),
+                (Some((a, ra)), None, _) => push(ra.exact, uncertainty(t - a)),
+                (None, None, _) => {}
+            }
+        }
+    }
+}
+
+/// `a + (b - a) * f` per component, sides kept at least a pixel (`f` outside 0..1
+/// extrapolates).
+fn lerp(a: [f32; 4], b: [f32; 4], f: f32) -> [f32; 4] {
+    let mut r = [0.0; 4];
+    for i in 0..4 {
+        r[i] = a[i] + (b[i] - a[i]) * f;
+    }
+    r[2] = r[2].max(1.0);
+    r[3] = r[3].max(1.0);
+    r
+}
+
 /// Blend weight of the effect at `(x, y)`: 1 with a hard edge (`feather` 0), else the largest
 /// over `regions` of the depth inside the mask over the feather width. The shaders' `coverage`.
 pub fn coverage(regions: &[MaskRegion], shape: MaskShape, feather: f32, x: i32, y: i32) -> f32 {
@@ -237,6 +348,84 @@ mod tests {
         assert!((coverage(&[r], MaskShape::Box, 4.0, 0, 10) - 0.125).abs() < 1e-6);
         assert_eq!(coverage(&[r], MaskShape::Box, 4.0, 10, 10), 1.0);
         assert_eq!(coverage(&[r], MaskShape::Ellipse, 4.0, 0, 0), 0.0);
+    }
+
+    fn tracked(x: f32, id: u32, predicted_frames: u32) -> RegionBox {
+        RegionBox {
+            x: x.max(0.0) as u32,
+            y: 10,
+            w: 20,
+            h: 20,
+            exact: [x, 10.0, 20.0, 20.0],
+            track_id: id,
+            predicted_frames,
+        }
+    }
+
+    fn masks_of(window: &[Vec<RegionBox>], t: usize) -> Vec<MaskRegion> {
+        let mut out = Vec::new();
+        window_masks(&mut out, window.iter().map(Vec::as_slice), t, 1.0, 400, 100);
+        out
+    }
+
+    /// A face running 30 px a frame, measured in frames 0 and 4 (the tracker standing still in
+    /// between: it had not yet seen it move): frame 2 is masked where the face is, halfway.
+    #[test]
+    fn a_fast_face_between_measurements_is_masked_where_it_is() {
+        let window = vec![
+            vec![tracked(0.0, 1, 0)],
+            vec![tracked(0.0, 1, 1)],
+            vec![tracked(0.0, 1, 2)],
+            vec![tracked(0.0, 1, 3)],
+            vec![tracked(120.0, 1, 0)],
+        ];
+        let masks = masks_of(&window, 2);
+        assert!(
+            masks
+                .iter()
+                .any(|m| m.contains(MaskShape::Box, 60, 20) && m.contains(MaskShape::Box, 79, 29)),
+            "{masks:?}"
+        );
+        // Two frames from a measurement: grown by 10%.
+        let halfway = masks.iter().find(|m| m.bbox[0] > 40).unwrap();
+        assert_eq!(halfway.width(), 22);
+    }
+
+    /// A face in the picture two frames before the detector first measured it, entering at
+    /// 30 px a frame: carried back along the motion of its first two measurements. With one
+    /// measurement only, its first box stands in.
+    #[test]
+    fn a_face_before_its_first_measurement_is_carried_back_along_its_motion() {
+        let window = vec![
+            vec![],
+            vec![],
+            vec![tracked(100.0, 3, 0)],
+            vec![tracked(130.0, 3, 0)],
+        ];
+        let masks = masks_of(&window, 0);
+        assert_eq!(masks.len(), 1, "{masks:?}");
+        assert!(masks[0].contains(MaskShape::Box, 40, 20), "{masks:?}");
+        assert!(masks[0].contains(MaskShape::Box, 59, 20), "{masks:?}");
+        let masks = masks_of(&window[..3], 0);
+        assert!(masks[0].contains(MaskShape::Box, 100, 20), "{masks:?}");
+    }
+
+    /// Regions no tracker follows are hidden across the whole window; a tracked face measured
+    /// in the frame itself takes its own box only.
+    #[test]
+    fn untracked_regions_cover_the_window_and_measured_faces_their_own_box() {
+        let untracked = RegionBox {
+            track_id: 0,
+            ..tracked(300.0, 0, 0)
+        };
+        let window = vec![
+            vec![tracked(0.0, 1, 0), untracked],
+            vec![tracked(30.0, 1, 0)],
+            vec![tracked(60.0, 1, 0)],
+        ];
+        let mut boxes: Vec<_> = masks_of(&window, 1).iter().map(|m| m.bbox).collect();
+        boxes.sort();
+        assert_eq!(boxes, [[30, 10, 50, 30], [300, 10, 320, 30]]);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use crate::cpu::{CpuBlur, Frame, PackedFrame};
 use crate::gpu::{self, GpuBlur as GpuEngine, Pending};
 use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
 use crate::planar::{yuv_black, Plane, YuvLayout};
-use crate::regions::{Blur, BlurOp, MaskRegion, MaskShape};
+use crate::regions::{self, Blur, BlurOp, MaskRegion, MaskShape};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -282,7 +282,7 @@ impl ObjectImpl for GpuBlur {
                     .build(),
                 glib::ParamSpecUInt::builder("lookahead")
                     .nick("Lookahead")
-                    .blurb("Frames N held back so each frame is masked with the regions of frames t-N..t+N: a face found a few frames late or lost briefly stays hidden. Never less than the gap an upstream detector announces (onnxfacedetect interval=K: K-1 frames), so a face is hidden from its first frame without matching the numbers by hand. Adds N frames of latency (reported). Applies at the next caps. Default: 0")
+                    .blurb("Frames N held back so each frame is masked with the regions of frames t-N..t+N: a face found a few frames late or lost briefly stays hidden. Never less than the gap an upstream detector announces (onnxfacedetect interval=K: K frames), so a face is hidden from its first frame without matching the numbers by hand; a face a tracker follows is masked where it was between its measurements. Adds N frames of latency (reported). Applies at the next caps. Default: 0")
                     .minimum(0)
                     .maximum(MAX_LOOKAHEAD)
                     .default_value(DEFAULT_LOOKAHEAD)
@@ -509,6 +509,7 @@ impl BaseTransformImpl for GpuBlur {
             width,
             height,
             std::iter::once(state.rois.as_slice()),
+            0,
         );
         self.apply(state, &fs, buf)
     }
@@ -619,24 +620,21 @@ fn yuv_layout(info: &gst_video::VideoInfo, offset: &[usize], stride: &[i32]) -> 
     })
 }
 
-/// Masks of one frame from its window's region lists (or the whole frame).
+/// Masks of frame `t` of its window of region lists (or the whole frame): see
+/// [`regions::window_masks`].
 fn fill_masks<'a>(
     masks: &mut Vec<MaskRegion>,
     fs: &FrameSettings,
     width: u32,
     height: u32,
-    lists: impl Iterator<Item = &'a [RegionBox]>,
+    lists: impl Iterator<Item = &'a [RegionBox]> + Clone,
+    t: usize,
 ) {
     masks.clear();
     match fs.region {
         BlurRegion::Frame => masks.push(MaskRegion::whole_frame(width, height)),
         BlurRegion::Roi => {
-            let scale = fs.mask_scale as f32;
-            for list in lists {
-                masks.extend(list.iter().filter_map(|r| {
-                    MaskRegion::from_box(r.x, r.y, r.w, r.h, scale, width, height)
-                }));
-            }
+            regions::window_masks(masks, lists, t, fs.mask_scale as f32, width, height)
         }
     }
 }
@@ -1010,6 +1008,7 @@ impl GpuBlur {
             width,
             height,
             state.window.range(lo..=hi).map(Vec::as_slice),
+            t - lo,
         );
         self.blur_held(state, fs, buffer)?;
         state.past += 1;
