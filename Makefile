@@ -48,6 +48,7 @@ test: deps
 
 bench: build models-all
 	benches/anonymize.sh
+	benches/streams.sh
 	benches/blur.sh
 	benches/denoise.sh
 	benches/qc.sh

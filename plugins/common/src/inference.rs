@@ -6,10 +6,13 @@
 //! (`libonnxruntime_providers_webgpu.so`, from the PyPI package `onnxruntime-ep-webgpu`, fetched
 //! by `make models`) registered once per process and run on Vulkan. `auto`, the default, takes
 //! it when it offers a hardware GPU and the CPU otherwise. Inputs and outputs are bound to the
-//! session ([`BoundInput`]), so an inference allocates no tensor.
+//! session ([`BoundInput`]), so an inference allocates no tensor. Elements of one process
+//! that name the same group share one session ([`load_shared`]): the model is loaded once.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 
 use ort::ep::ExecutionProvider as _;
 
@@ -315,6 +318,69 @@ pub fn half_precision_copy(model: &Path) -> Option<PathBuf> {
     half.is_file().then_some(half)
 }
 
+/// Held while anything of this process works on a device provider's GPU (a session made, an
+/// input bound, a run). The WebGPU execution provider shares one device among its sessions
+/// and does not take concurrent work: two detectors running at once in one process failed
+/// on the GPU machine ("CommandEncoder is already finished", 8 streams of 1080p, H200) where
+/// they now take turns — as one batch group's streams do anyway.
+static DEVICE_WORK: Mutex<()> = Mutex::new(());
+
+fn device_work() -> std::sync::MutexGuard<'static, ()> {
+    DEVICE_WORK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sessions built in this process so far (tests and benches count model loads with it).
+pub fn sessions_built() -> usize {
+    SESSIONS_BUILT.load(Ordering::Relaxed)
+}
+
+static SESSIONS_BUILT: AtomicUsize = AtomicUsize::new(0);
+
+/// A session several elements may hold: each runs it in turn under the lock.
+pub type SharedModel = Arc<Mutex<LoadedModel>>;
+
+/// Live groups by name and load arguments; a group ends when its last element lets go.
+static GROUPS: LazyLock<Mutex<HashMap<String, Weak<Mutex<LoadedModel>>>>> =
+    LazyLock::new(Default::default);
+
+/// [`load_model`] for an element; with a `group` name, the session that another element of
+/// this process loaded under that name with the same arguments, while one still holds it
+/// (`true` in the answer: joined rather than loaded). One model in memory for many streams,
+/// and on the CPU one set of inference threads rather than one per stream fighting over the
+/// cores. Elements that name a group with other arguments (another model, provider or
+/// thread count) get a session of their own, as an ungrouped element does.
+pub fn load_shared(
+    group: Option<&str>,
+    model: &Path,
+    ep: ExecutionProvider,
+    intra_threads: usize,
+    half_on_gpu: bool,
+) -> Result<(SharedModel, bool), String> {
+    let Some(group) = group.filter(|g| !g.is_empty()) else {
+        let loaded = load_model(model, ep, intra_threads, half_on_gpu)?;
+        return Ok((Arc::new(Mutex::new(loaded)), false));
+    };
+    let key = format!(
+        "{group}\n{}\n{}\n{intra_threads}\n{half_on_gpu}",
+        model.display(),
+        ep.nick()
+    );
+    // Held while loading: two elements starting together load the model once.
+    let mut groups = GROUPS.lock().expect("group lock is never poisoned");
+    groups.retain(|_, g| g.strong_count() > 0);
+    if let Some(shared) = groups.get(&key).and_then(Weak::upgrade) {
+        return Ok((shared, true));
+    }
+    let shared = Arc::new(Mutex::new(load_model(
+        model,
+        ep,
+        intra_threads,
+        half_on_gpu,
+    )?));
+    groups.insert(key, Arc::downgrade(&shared));
+    Ok((shared, false))
+}
+
 /// Builds a session for `model` on `ep` with `intra_threads` (0: ONNX Runtime's choice).
 /// With `half_on_gpu`, a session that runs on a GPU loads `model`'s half-precision copy
 /// ([`half_precision_copy`]) when there is one and the GPU takes it (else `model`): faster
@@ -329,6 +395,7 @@ pub fn load_model(
     half_on_gpu: bool,
 ) -> Result<LoadedModel, String> {
     let env = environment()?;
+    SESSIONS_BUILT.fetch_add(1, Ordering::Relaxed);
     let to_msg = |e: &dyn std::fmt::Display| format!("ONNX Runtime session options: {e}");
     // Idle inference threads must not spin: in a pipeline they would steal the cores that
     // decoders, converters and encoders need between two frames.
@@ -395,6 +462,7 @@ pub fn load_model(
         _ if half_on_gpu => half_precision_copy(model),
         _ => None,
     };
+    let _device = (provider != ExecutionProvider::Cpu).then(device_work);
     if let Some(half) = half {
         // A GPU without half-precision arithmetic refuses the session: the model as given
         // runs then.
@@ -454,6 +522,7 @@ impl BoundInput {
         let tensor =
             ort::value::Tensor::<f32>::new(&ort::memory::Allocator::default(), shape.to_vec())
                 .map_err(|e| format!("cannot allocate the {shape:?} input tensor: {e}"))?;
+        let _device = (!on_cpu).then(device_work);
         let mut binding = session
             .create_binding()
             .map_err(|e| format!("ONNX Runtime binding: {e}"))?;
@@ -491,6 +560,7 @@ impl BoundInput {
         &'a mut self,
         session: &'a mut ort::session::Session,
     ) -> Result<ort::session::SessionOutputs<'a>, String> {
+        let _device = self.rebind.then(device_work);
         if self.rebind {
             self.binding
                 .bind_input(self.input_name.as_str(), &self.input)

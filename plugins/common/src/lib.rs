@@ -19,6 +19,7 @@
 //!
 //! Nothing here registers elements; plugins depend on this crate as an rlib.
 
+pub mod batching;
 pub mod bench;
 pub mod deepfilter;
 pub mod dylib;

@@ -30,21 +30,53 @@ fn slot_part(data: &[f32], slot: usize, len: usize) -> &[f32] {
     data.get(slot * len..(slot + 1) * len).unwrap_or(&[])
 }
 
+/// Output `i` of an inference as its shape and values, if it is a float tensor.
+pub(crate) type OutputPart<'a> = Option<(&'a [i64], &'a [f32])>;
+
+/// The outputs of a session run, as [`decode`] takes them.
+pub(crate) fn session_output<'a>(
+    outputs: &'a ort::session::SessionOutputs,
+    i: usize,
+) -> OutputPart<'a> {
+    if i >= outputs.len() {
+        return None;
+    }
+    outputs[i]
+        .try_extract_tensor::<f32>()
+        .ok()
+        .map(|(shape, values)| (&**shape, values))
+}
+
+/// Decodes the outputs (`output(i)`: the i-th, in the session's order) of a `batch`-image
+/// inference of a `kind` model into the first `slots.len()` images' detections.
+pub(crate) fn decode<'a>(
+    kind: ModelKind,
+    output: impl Fn(usize) -> OutputPart<'a>,
+    batch: usize,
+    threshold: f32,
+    size: (f32, f32),
+    slots: &mut [Vec<Detection>],
+) -> Result<(), String> {
+    match kind {
+        ModelKind::CenterFace => decode_centerface(output, batch, threshold, size, slots),
+        ModelKind::Yolo(layout) => decode_yolo(output, layout, batch, threshold, size, slots),
+    }
+}
+
 /// Decodes the four CenterFace maps of every slot (`slots.len()` of a `batch`-image output).
-pub(crate) fn decode_centerface(
-    outputs: &ort::session::SessionOutputs,
+fn decode_centerface<'a>(
+    output: impl Fn(usize) -> OutputPart<'a>,
     batch: usize,
     threshold: f32,
     (tw, th): (f32, f32),
     slots: &mut [Vec<Detection>],
 ) -> Result<(), String> {
-    let map = |i: usize| outputs[i].try_extract_tensor::<f32>();
-    let (Ok((hs, heat)), Ok((_, scale)), Ok((_, offset)), Ok((_, lms))) =
-        (map(0), map(1), map(2), map(3))
+    let (Some((hs, heat)), Some((_, scale)), Some((_, offset)), Some((_, lms))) =
+        (output(0), output(1), output(2), output(3))
     else {
         return Err("gave outputs that are not float tensors".into());
     };
-    let (map_h, map_w) = match **hs {
+    let (map_h, map_w) = match *hs {
         [n, 1, h, w] if n as usize == batch && h > 0 && w > 0 => (h as usize, w as usize),
         _ => {
             return Err(format!(
@@ -69,15 +101,15 @@ pub(crate) fn decode_centerface(
 }
 
 /// Decodes a YOLO face output of every slot, read in place.
-pub(crate) fn decode_yolo(
-    outputs: &ort::session::SessionOutputs,
+fn decode_yolo<'a>(
+    output: impl Fn(usize) -> OutputPart<'a>,
     layout: YoloLayout,
     batch: usize,
     threshold: f32,
     (tw, th): (f32, f32),
     slots: &mut [Vec<Detection>],
 ) -> Result<(), String> {
-    let Ok((shape, data)) = outputs[0].try_extract_tensor::<f32>() else {
+    let Some((shape, data)) = output(0) else {
         return Err("gave an output that is not a float tensor".into());
     };
     let anchors = layout

@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use gst::glib;
 use gst::prelude::*;
@@ -27,16 +27,17 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use super::ExecutionProvider;
+use mediaai_common::batching::{BatchGroup, Request};
 use mediaai_common::gpumemory;
 use mediaai_common::gpusampler::{FrameSource, GpuTensorSampler};
 use mediaai_common::held;
-use mediaai_common::inference::{self, BoundInput};
+use mediaai_common::inference::{self, BoundInput, SharedModel};
 use mediaai_common::planes::FramePlanes;
 use mediaai_common::roi::{self, Detection};
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
 use mediaai_common::scenecut::SceneCuts;
 
-use crate::model::{decode_centerface, decode_yolo, model_spec, ModelKind, ModelSpec};
+use crate::model::{self, model_spec, ModelKind, ModelSpec};
 use crate::nms;
 use crate::tracker::FaceTracker;
 
@@ -82,6 +83,14 @@ const MAX_BATCH_SIZE: u32 = 32;
 /// head, motion blur — without a box lingering long after a face has left.
 const DEFAULT_HOLD_FRAMES: u32 = 8;
 const DEFAULT_POST_MESSAGES: bool = true;
+/// `max-batch` 1: a group's streams take turns on its session, one image per inference. A
+/// batch axis bought nothing on either provider measured: on 2 CPU cores 8 streams of 720p
+/// ran 9.0 fps in turns and 7.9 in batches of 8 (and needed 5x the memory); on the H200's
+/// WebGPU execution provider 8 streams of 1080p ran 42 fps in turns, 30 in batches of 4 and
+/// 24 in batches of 8. Providers that batch well (CUDA, TensorRT builds) take a larger one.
+const DEFAULT_MAX_BATCH: u32 = 1;
+/// A frame waits at most this long for other streams' frames before a batch runs partly full.
+const DEFAULT_BATCH_TIMEOUT_MS: u32 = 20;
 const ROI_TYPE: &str = "face";
 /// Tensor sides are multiples of this (the network's total stride).
 const NET_ALIGN: u32 = 32;
@@ -100,6 +109,9 @@ struct Settings {
     hold_frames: u32,
     batch_size: u32,
     post_messages: bool,
+    batch_group: Option<String>,
+    max_batch: u32,
+    batch_timeout_ms: u32,
 }
 
 impl Default for Settings {
@@ -115,6 +127,9 @@ impl Default for Settings {
             hold_frames: DEFAULT_HOLD_FRAMES,
             batch_size: DEFAULT_BATCH_SIZE,
             post_messages: DEFAULT_POST_MESSAGES,
+            batch_group: None,
+            max_batch: DEFAULT_MAX_BATCH,
+            batch_timeout_ms: DEFAULT_BATCH_TIMEOUT_MS,
         }
     }
 }
@@ -133,6 +148,9 @@ struct Geometry {
     images_per_tensor: usize,
     /// Shot changes, which the network looks at whatever the interval.
     cuts: SceneCuts,
+    /// In a batching group: this stream's image for the group's batches (then `tensors` is
+    /// empty).
+    request: Option<Request>,
 }
 
 impl Geometry {
@@ -154,7 +172,11 @@ struct Pending {
 }
 
 struct State {
-    session: ort::session::Session,
+    /// The session, this element's own or its batch group's.
+    model: SharedModel,
+    /// The group whose streams batch their frames together (a batch group with a
+    /// `max-batch` above 1).
+    group: Option<Arc<BatchGroup>>,
     model_path: PathBuf,
     spec: ModelSpec,
     /// Whether ONNX Runtime runs the model on the CPU (asked for, or fallen back to).
@@ -267,6 +289,26 @@ impl ObjectImpl for OnnxFaceDetect {
                     .default_value(DEFAULT_BATCH_SIZE)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("batch-group")
+                    .nick("Batch group")
+                    .blurb("Name shared by detectors of this process that run one model session: it is loaded once, and the streams take turns on it (on the CPU one set of inference threads rather than one per stream fighting over the cores). Detectors that name the group with another model, provider or thread count get their own. Empty: a session of its own. Read at start.")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("max-batch")
+                    .nick("Largest cross-stream batch")
+                    .blurb("With batch-group: the most frames of the group's streams in one inference (1: the streams take turns, one frame per inference, the fastest on the CPU and on the WebGPU execution provider; more for providers that gain from a batch axis). Set by the group's first detector. Read at start.")
+                    .minimum(1)
+                    .maximum(MAX_BATCH_SIZE)
+                    .default_value(DEFAULT_MAX_BATCH)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("batch-timeout")
+                    .nick("Batch timeout (ms)")
+                    .blurb("With batch-group and a max-batch above 1: the longest a frame waits for other streams' frames before the batch runs partly full (in the latency reported). Set by the group's first detector. Read at start.")
+                    .maximum(1000)
+                    .default_value(DEFAULT_BATCH_TIMEOUT_MS)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecBoolean::builder("post-messages")
                     .nick("Post messages")
                     .blurb("Post a `facedetect` element message with the faces of every frame")
@@ -296,6 +338,9 @@ impl ObjectImpl for OnnxFaceDetect {
             "hold-frames" => s.hold_frames = value.get().expect("type checked upstream"),
             "batch-size" => s.batch_size = value.get().expect("type checked upstream"),
             "post-messages" => s.post_messages = value.get().expect("type checked upstream"),
+            "batch-group" => s.batch_group = value.get().expect("type checked upstream"),
+            "max-batch" => s.max_batch = value.get().expect("type checked upstream"),
+            "batch-timeout" => s.batch_timeout_ms = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
         gst::debug!(CAT, imp = self, "set {} = {:?}", pspec.name(), value);
@@ -317,6 +362,9 @@ impl ObjectImpl for OnnxFaceDetect {
             "hold-frames" => s.hold_frames.to_value(),
             "batch-size" => s.batch_size.to_value(),
             "post-messages" => s.post_messages.to_value(),
+            "batch-group" => s.batch_group.to_value(),
+            "max-batch" => s.max_batch.to_value(),
+            "batch-timeout" => s.batch_timeout_ms.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -382,13 +430,23 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 .map_err(|e| gst::error_msg!(gst::ResourceError::NotFound, ["{}", e]))?;
         // The default model runs in half precision on a GPU; a model the user names runs as
         // it is.
-        let loaded = inference::load_model(
+        let (model, joined) = inference::load_shared(
+            settings.batch_group.as_deref(),
             &model_path,
             settings.execution_provider.into(),
             settings.threads as usize,
             settings.model_location.is_none(),
         )
         .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ["{}", e]))?;
+        if joined {
+            gst::info!(
+                CAT,
+                imp = self,
+                "batch group {:?}: its session is shared, not loaded again",
+                settings.batch_group.as_deref().unwrap_or_default()
+            );
+        }
+        let loaded = model.lock().expect("session lock is never poisoned");
         if let Some(w) = &loaded.fallback_warning {
             gst::element_imp_warning!(self, gst::LibraryError::Init, ["{}", w]);
         }
@@ -415,9 +473,29 @@ impl BaseTransformImpl for OnnxFaceDetect {
             spec
         );
         let on_cpu = loaded.on_cpu();
+        drop(loaded);
+        let max_batch = settings.max_batch.max(1) as usize;
+        let group = (settings.batch_group.as_deref().is_some_and(|g| !g.is_empty())
+            && max_batch > 1)
+            .then(|| {
+                let timeout = std::time::Duration::from_millis(settings.batch_timeout_ms.into());
+                let (group, same) = BatchGroup::join(&model, on_cpu, max_batch, timeout);
+                if !same {
+                    gst::warning!(
+                        CAT,
+                        imp = self,
+                        "batch group {:?} batches {} frames with a {:?} timeout, as its first detector set; this one's max-batch and batch-timeout are not used",
+                        settings.batch_group.as_deref().unwrap_or_default(),
+                        group.max_batch(),
+                        group.timeout()
+                    );
+                }
+                group
+            });
         let host_frames_on_gpu = !on_cpu && !mediaai_common::gpu::Backend::Auto.auto_on_software();
         *self.state.lock().expect("state lock is never poisoned") = Some(State {
-            session: loaded.session,
+            model,
+            group,
             model_path,
             spec,
             on_cpu,
@@ -502,9 +580,28 @@ impl BaseTransformImpl for OnnxFaceDetect {
         } else {
             (1, model_batch)
         };
+        // In a batching group the group holds the batch input; this stream only its image.
+        let request = match &state.group {
+            Some(g) if batch == 1 && spec.fixed_batch.is_none() => {
+                Some(g.request([3, th as usize, tw as usize]))
+            }
+            Some(_) => {
+                gst::warning!(
+                    CAT,
+                    imp = self,
+                    "batch-size above 1 or a model with a fixed batch: this stream shares the group's session but not its batches"
+                );
+                None
+            }
+            None => None,
+        };
+        let count = if request.is_some() { 0 } else { count };
         let shape = [images_per_tensor, 3, th as usize, tw as usize];
         let tensors = (0..count)
-            .map(|_| BoundInput::new(&state.session, &shape, state.on_cpu))
+            .map(|_| {
+                let loaded = state.model.lock().expect("session lock is never poisoned");
+                BoundInput::new(&loaded.session, &shape, state.on_cpu)
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| gst::loggable_error!(CAT, "{tw}x{th} network input: {e}"))?;
         gst::debug!(
@@ -523,6 +620,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
             batch,
             images_per_tensor,
             cuts: SceneCuts::new(w, h, matrix),
+            request,
         });
         state.reset_tracking();
         Ok(())
@@ -721,6 +819,7 @@ impl OnnxFaceDetect {
         };
         let len = geometry.sampler.tensor_len();
         let (index, start) = geometry.slot_place(slot);
+        // Where the image goes: this stream's request in a batching group, else its slot.
         // The GPU samples a GPU frame (one whose host copy is current is as cheap to read on
         // the CPU), and a frame in system memory when the network runs on a GPU anyway.
         let lies = gpumemory::lies_as_caps(buf, &geometry.info);
@@ -739,11 +838,12 @@ impl OnnxFaceDetect {
                 sampler,
                 gpu_sampler,
                 tensors,
+                request,
                 ..
             } = geometry;
             if let Some(gpu) = gpu_sampler.get_or_insert_with(|| self.gpu_sampler(sampler, info)) {
-                let input = tensors[index].data_mut();
-                match gpu.sample(frame, &mut input[start..start + len]) {
+                let input = slot_input(tensors, request, index, start, len);
+                match gpu.sample(frame, input) {
                     Ok(()) => return Ok(()),
                     Err(e) => {
                         gst::warning!(
@@ -773,11 +873,14 @@ impl OnnxFaceDetect {
             );
             gst::FlowError::NotNegotiated
         })?;
-        let input = geometry.tensors[index].data_mut();
-        if !geometry
-            .sampler
-            .fill(&source, &mut input[start..start + len])
-        {
+        let input = slot_input(
+            &mut geometry.tensors,
+            &mut geometry.request,
+            index,
+            start,
+            len,
+        );
+        if !geometry.sampler.fill(&source, input) {
             gst::element_imp_error!(
                 self,
                 gst::StreamError::Format,
@@ -813,6 +916,9 @@ impl OnnxFaceDetect {
     /// Runs the network on the first `used` slots and decodes them into `state.slot_faces`, in
     /// frame pixels, suppressed and truncated.
     fn infer(&self, state: &mut State, used: usize) -> Result<(), gst::FlowError> {
+        if state.geometry.as_ref().is_some_and(|g| g.request.is_some()) {
+            return self.infer_in_group(state);
+        }
         let tensors = state.geometry.as_ref().map_or(0, |g| g.tensors.len());
         if tensors > 1 {
             for slot in 0..used {
@@ -831,15 +937,9 @@ impl OnnxFaceDetect {
         index: usize,
         slots: std::ops::Range<usize>,
     ) -> Result<(), gst::FlowError> {
-        let (threshold, nms_threshold) = {
-            let s = self
-                .settings
-                .lock()
-                .expect("settings lock is never poisoned");
-            (s.threshold as f32, s.nms_threshold as f32)
-        };
+        let (threshold, nms_threshold) = self.thresholds();
         let State {
-            session,
+            model,
             geometry,
             model_path,
             spec,
@@ -850,28 +950,86 @@ impl OnnxFaceDetect {
         let (tw, th) = (geometry.sampler.dst_w as f32, geometry.sampler.dst_h as f32);
         let to_frame = geometry.sampler.to_frame();
         let images_per_tensor = geometry.images_per_tensor;
-        let outputs = geometry.tensors[index].run(session).map_err(|e| {
-            gst::element_imp_error!(
-                self,
-                gst::LibraryError::Failed,
-                ["inference with {} failed: {}", model_path.display(), e]
-            );
-            gst::FlowError::Error
-        })?;
+        // A batch group's streams take turns here; the lock is held while the outputs are read.
+        let mut loaded = model.lock().expect("session lock is never poisoned");
+        let outputs = geometry.tensors[index]
+            .run(&mut loaded.session)
+            .map_err(|e| self.inference_failed(model_path, &e))?;
         let slots = &mut slot_faces[slots];
-        let decoded = match spec.kind {
-            ModelKind::CenterFace => {
-                decode_centerface(&outputs, images_per_tensor, threshold, (tw, th), slots)
-            }
-            ModelKind::Yolo(layout) => decode_yolo(
-                &outputs,
-                layout,
-                images_per_tensor,
-                threshold,
-                (tw, th),
-                slots,
-            ),
+        let decoded = model::decode(
+            spec.kind,
+            |i| model::session_output(&outputs, i),
+            images_per_tensor,
+            threshold,
+            (tw, th),
+            slots,
+        );
+        self.finish_slots(decoded, model_path, slots, nms_threshold, to_frame)
+    }
+
+    /// This stream's frame in its group's next batch (see `mediaai_common::batching`), decoded
+    /// into `state.slot_faces[0]`.
+    fn infer_in_group(&self, state: &mut State) -> Result<(), gst::FlowError> {
+        let (threshold, nms_threshold) = self.thresholds();
+        let State {
+            group,
+            geometry,
+            model_path,
+            spec,
+            slot_faces,
+            ..
+        } = state;
+        let (Some(group), Some(geometry)) = (group.as_ref(), geometry.as_mut()) else {
+            return Err(gst::FlowError::NotNegotiated);
         };
+        let Some(request) = geometry.request.as_mut() else {
+            return Err(gst::FlowError::NotNegotiated);
+        };
+        let size = (geometry.sampler.dst_w as f32, geometry.sampler.dst_h as f32);
+        let to_frame = geometry.sampler.to_frame();
+        group
+            .infer(request)
+            .map_err(|e| self.inference_failed(model_path, &e))?;
+        let output = |i: usize| {
+            Some((
+                request.output_shapes.get(i)?.as_slice(),
+                request.outputs.get(i)?.as_slice(),
+            ))
+        };
+        let slots = &mut slot_faces[..1];
+        let decoded = model::decode(spec.kind, output, 1, threshold, size, slots);
+        self.finish_slots(decoded, model_path, slots, nms_threshold, to_frame)
+    }
+
+    /// The score and suppression thresholds as set now.
+    fn thresholds(&self) -> (f32, f32) {
+        let s = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned");
+        (s.threshold as f32, s.nms_threshold as f32)
+    }
+
+    /// Posts the element error for a failed inference and gives the flow error to return.
+    fn inference_failed(&self, model_path: &std::path::Path, e: &str) -> gst::FlowError {
+        gst::element_imp_error!(
+            self,
+            gst::LibraryError::Failed,
+            ["inference with {} failed: {}", model_path.display(), e]
+        );
+        gst::FlowError::Error
+    }
+
+    /// After decoding into `slots`: an element error if it failed, else each slot's faces
+    /// suppressed, truncated and mapped to frame pixels.
+    fn finish_slots(
+        &self,
+        decoded: Result<(), String>,
+        model_path: &std::path::Path,
+        slots: &mut [Vec<Detection>],
+        nms_threshold: f32,
+        to_frame: (f32, f32, f32, f32),
+    ) -> Result<(), gst::FlowError> {
         if let Err(e) = decoded {
             gst::element_imp_error!(
                 self,
@@ -974,7 +1132,13 @@ impl OnnxFaceDetect {
         let Some(g) = state.as_ref().and_then(|s| s.geometry.as_ref()) else {
             return gst::ClockTime::ZERO;
         };
-        held::frames_duration(&g.info, (g.batch as u64).saturating_sub(1) * interval)
+        let waits = state
+            .as_ref()
+            .and_then(|s| s.group.as_ref())
+            .map_or(gst::ClockTime::ZERO, |group| {
+                gst::ClockTime::from_nseconds(group.timeout().as_nanos() as u64)
+            });
+        held::frames_duration(&g.info, (g.batch as u64).saturating_sub(1) * interval) + waits
     }
 
     fn post(&self, messages: impl IntoIterator<Item = gst::Message>) {
@@ -1049,6 +1213,21 @@ impl OnnxFaceDetect {
             .field("faces", list)
             .build();
         gst::message::Element::builder(s).src(&*obj).build()
+    }
+}
+
+/// The `len` values image `start` of tensor `index` takes, or the request's image in a
+/// batching group.
+fn slot_input<'a>(
+    tensors: &'a mut [BoundInput],
+    request: &'a mut Option<Request>,
+    index: usize,
+    start: usize,
+    len: usize,
+) -> &'a mut [f32] {
+    match request {
+        Some(r) => &mut r.input,
+        None => &mut tensors[index].data_mut()[start..start + len],
     }
 }
 
