@@ -6,7 +6,7 @@
 //! the network's memory at any frame size: one inference of tiles is in flight at a time.
 
 use mediaai_common::inference::BoundInput;
-use ort::session::Session;
+use mediaai_common::inference::SharedModel;
 
 /// Input pixels per tile side (before the margin), by default.
 pub const TILE: usize = 128;
@@ -21,11 +21,12 @@ struct Placed {
     h: usize,
 }
 
-/// Frames upscaled 2x by `session` (input `[N, 3, H, W]` RGB 0..1, output `[N, 3, 2H, 2W]`).
+/// Frames upscaled 2x by `model`'s session (input `[N, 3, H, W]` RGB 0..1, output `[N, 3, 2H, 2W]`).
 /// The tiles of a batch of frames go through the network together: an inference takes up to
 /// `per_inference` tiles, from one frame or across frames.
 pub struct Neural {
-    session: Session,
+    /// The session, this element's own or its batch group's (taken for each inference).
+    model: SharedModel,
     /// Whether the session runs on the CPU (see `BoundInput::new`).
     on_cpu: bool,
     /// Pixels each tile reads beyond its sides: the network's receptive border.
@@ -44,13 +45,13 @@ pub struct Neural {
 }
 
 impl Neural {
-    /// For `session` (run on the CPU: `on_cpu`), whose network reads `margin` pixels around
+    /// For `model` (run on the CPU: `on_cpu`), whose network reads `margin` pixels around
     /// each output pixel's source; up to `per_inference` tiles per inference; batches of up to
     /// `frames` frames of `width`x`height` (the 2x intermediates of a 4x run are allocated here
     /// when `scale` is 4).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        session: Session,
+        model: SharedModel,
         on_cpu: bool,
         margin: usize,
         tile: usize,
@@ -70,7 +71,7 @@ impl Neural {
             Vec::new()
         };
         Neural {
-            session,
+            model,
             on_cpu,
             margin,
             tile,
@@ -83,8 +84,8 @@ impl Neural {
     }
 
     /// The session back, for the next caps.
-    pub fn into_session(self) -> Session {
-        self.session
+    pub fn into_model(self) -> SharedModel {
+        self.model
     }
 
     /// Each of `inputs` (3 planes of `width`x`height`, 0..1) upscaled by `scale` (2 or 4) into
@@ -185,11 +186,14 @@ impl Neural {
         let m = self.margin;
         let tile_len = 3 * sw * sh;
         let shape = [n, 3, sh, sw];
+        // A batch group's streams take turns on the session; the lock is held while the
+        // output is read.
+        let mut loaded = self.model.lock().expect("session lock is never poisoned");
         let at = match self.bound.iter().position(|b| b.shape() == shape) {
             Some(at) => at,
             None => {
                 self.bound
-                    .push(BoundInput::new(&self.session, &shape, self.on_cpu)?);
+                    .push(BoundInput::new(&loaded.session, &shape, self.on_cpu)?);
                 self.bound.len() - 1
             }
         };
@@ -198,7 +202,7 @@ impl Neural {
             .data_mut()
             .copy_from_slice(&self.tiles[..n * tile_len]);
         let result = bound
-            .run(&mut self.session)
+            .run(&mut loaded.session)
             .map_err(|e| format!("inference failed: {e}"))?;
         let (shape, data) = result[0]
             .try_extract_tensor::<f32>()

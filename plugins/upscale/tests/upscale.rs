@@ -5,21 +5,10 @@
 use gst::prelude::*;
 use gst_check::Harness;
 use gst_video::prelude::*;
-use mediaai_common::testing::{load_frame, media, psnr, push_frames};
+use mediaai_common::testing::{psnr, push_frames};
 
-fn init() {
-    gst::init().unwrap();
-    gstupscale::plugin_register_static().expect("plugin registers");
-}
-
-/// The astronaut as one `format` frame of `w`x`h`, and its caps.
-fn astronaut(format: &str, w: u32, h: u32) -> (Vec<u8>, gst::Caps) {
-    let sample = load_frame(&media("astronaut.png"), format, Some((w, h)));
-    let data = sample.buffer().unwrap().map_readable().unwrap().to_vec();
-    let mut caps = sample.caps().unwrap().to_owned();
-    caps.make_mut().set("framerate", gst::Fraction::new(25, 1));
-    (data, caps)
-}
+mod common;
+use common::{astronaut, bytes, five_frames, init};
 
 /// Pushes `frames` copies of `data` (40 ms apart) through `launch`; the output buffers.
 fn run(launch: &str, caps: &gst::Caps, data: &[u8], frames: u64) -> Vec<gst::Buffer> {
@@ -61,10 +50,6 @@ fn visible(b: &gst::Buffer, info: &gst_video::VideoInfo) -> Vec<u8> {
     out
 }
 
-fn bytes(b: &gst::Buffer) -> Vec<u8> {
-    b.map_readable().unwrap().to_vec()
-}
-
 #[test]
 fn the_network_beats_the_spatial_path_which_beats_bilinear() {
     init();
@@ -96,15 +81,6 @@ fn the_network_beats_the_spatial_path_which_beats_bilinear() {
             "{scale}x: {scores:?}"
         );
     }
-}
-
-/// Five different frames: the astronaut at `w`x`h`, brighter by 20 levels each frame.
-fn five_frames(format: &str, w: u32, h: u32) -> (Vec<Vec<u8>>, gst::Caps) {
-    let (data, caps) = astronaut(format, w, h);
-    let frames = (0..5u8)
-        .map(|k| data.iter().map(|v| v.saturating_add(20 * k)).collect())
-        .collect();
-    (frames, caps)
 }
 
 #[test]
@@ -244,7 +220,8 @@ fn tiles_of_any_size_give_the_whole_frame_result() {
     for tile in [128, 40, 25] {
         let loaded = inference::load_model(&model, Default::default(), 0, false).unwrap();
         let on_cpu = loaded.on_cpu();
-        let mut n = Neural::new(loaded.session, on_cpu, 8, tile, 4, 1, w, h, 2);
+        let model = std::sync::Arc::new(std::sync::Mutex::new(loaded));
+        let mut n = Neural::new(model, on_cpu, 8, tile, 4, 1, w, h, 2);
         let mut out = [vec![0f32; 12 * w * h]];
         n.run(&[&planar], w, h, 2, &mut out).unwrap();
         let [out] = out;

@@ -85,6 +85,7 @@ struct Settings {
     execution_provider: ExecutionProvider,
     sharpness: f64,
     backend: Backend,
+    batch_group: Option<String>,
 }
 
 impl Default for Settings {
@@ -98,6 +99,7 @@ impl Default for Settings {
             execution_provider: ExecutionProvider::Auto,
             sharpness: DEFAULT_SHARPNESS,
             backend: Backend::Auto,
+            batch_group: None,
         }
     }
 }
@@ -108,14 +110,15 @@ enum Engine {
     Gpu(GpuSpatial),
 }
 
-/// A loaded network kept between caps and state changes: the model file and provider it was
-/// made for, whether it ended up on the CPU, and the session (loading one takes longer than
-/// many frames).
+/// A loaded network kept between caps and state changes: the model file, provider and batch
+/// group it was made for, whether it ended up on the CPU, and the session (loading one takes
+/// longer than many frames).
 struct Loaded {
     path: std::path::PathBuf,
     provider: ExecutionProvider,
+    group: Option<String>,
     on_cpu: bool,
-    session: ort::session::Session,
+    model: inference::SharedModel,
 }
 
 /// Frames travelling together between the streaming thread and the worker: the input buffers
@@ -147,13 +150,15 @@ impl Shared {
     }
 }
 
+/// A network's file, provider and batch group, and whether it ended up on the CPU.
+type Network = (std::path::PathBuf, ExecutionProvider, Option<String>, bool);
+
 /// Everything the worker owns for one caps: the engine, the output frames as planar RGB, and
 /// the pool of output buffers.
 struct Work {
     engine: Engine,
-    /// The network's file, provider and where it ran (neural engine), to keep it for the next
-    /// caps.
-    network: Option<(std::path::PathBuf, ExecutionProvider, bool)>,
+    /// The network's identity (neural engine), to keep it for the next caps.
+    network: Option<Network>,
     in_info: gst_video::VideoInfo,
     out_info: gst_video::VideoInfo,
     scale: usize,
@@ -275,6 +280,11 @@ impl ObjectImpl for Upscale {
                     .default_value(0)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("batch-group")
+                    .nick("Batch group")
+                    .blurb("Name shared by upscalers of this process that run one network session: it is loaded once and the streams take turns on it. Upscalers that name it with another model or provider get their own. Empty: a session of its own")
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecString::builder("model-location")
                     .nick("Model location")
                     .blurb("A 2x super-resolution ONNX model (input [N, 3, H, W] RGB 0-1, output [N, 3, 2H, 2W]); unset: waifu2x-photo-x2.onnx from `make models`")
@@ -318,6 +328,7 @@ impl ObjectImpl for Upscale {
                 s.execution_provider = value.get().expect("type checked upstream")
             }
             "sharpness" => s.sharpness = value.get().expect("type checked upstream"),
+            "batch-group" => s.batch_group = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -333,6 +344,7 @@ impl ObjectImpl for Upscale {
             "model-location" => s.model_location.to_value(),
             "execution-provider" => s.execution_provider.to_value(),
             "sharpness" => s.sharpness.to_value(),
+            "batch-group" => s.batch_group.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -655,19 +667,12 @@ impl BaseTransformImpl for Upscale {
 
 impl Upscale {
     /// The engine the settings ask for, with the network's identity when it is one.
-    #[allow(clippy::type_complexity)]
     fn engine(
         &self,
         s: &Settings,
         info: &gst_video::VideoInfo,
         batch: usize,
-    ) -> Result<
-        (
-            Engine,
-            Option<(std::path::PathBuf, ExecutionProvider, bool)>,
-        ),
-        String,
-    > {
+    ) -> Result<(Engine, Option<Network>), String> {
         let (w, h) = (info.width() as usize, info.height() as usize);
         let scale = s.scale as usize;
         let spatial = || -> Result<Engine, String> {
@@ -707,29 +712,36 @@ impl Upscale {
         w: usize,
         h: usize,
         batch: usize,
-    ) -> Result<(Neural, (std::path::PathBuf, ExecutionProvider, bool)), String> {
+    ) -> Result<(Neural, Network), String> {
         let path = inference::locate_model(s.model_location.as_deref(), DEFAULT_MODEL)?;
         let kept = self.loaded.lock().expect("loaded lock").take();
-        let (session, on_cpu) = match kept {
-            Some(l) if l.path == path && l.provider == s.execution_provider => {
-                (l.session, l.on_cpu)
+        let (model, on_cpu) = match kept {
+            Some(l)
+                if l.path == path
+                    && l.provider == s.execution_provider
+                    && l.group == s.batch_group =>
+            {
+                (l.model, l.on_cpu)
             }
             _ => {
                 // The default network runs in half precision on a GPU (7.5 -> 11 fps on the
                 // H200 at 720x576, within a level); a model the user names runs as it is.
-                let loaded = inference::load_model(
+                let (model, _) = inference::load_shared(
+                    s.batch_group.as_deref(),
                     &path,
                     s.execution_provider.into(),
                     0,
                     s.model_location.is_none(),
                 )?;
+                let loaded = model.lock().expect("session lock is never poisoned");
                 if let Some(warning) = &loaded.fallback_warning {
                     gst::element_imp_warning!(self, gst::LibraryError::Init, ["{warning}"]);
                 }
                 let requested = s.execution_provider.into();
                 loaded.announce(self.obj().upcast_ref(), *CAT, requested);
                 let on_cpu = loaded.on_cpu();
-                (loaded.session, on_cpu)
+                drop(loaded);
+                (model, on_cpu)
             }
         };
         let per_inference = match s.tiles_per_inference {
@@ -738,7 +750,7 @@ impl Upscale {
             n => n as usize,
         };
         let neural = Neural::new(
-            session,
+            model,
             on_cpu,
             MODEL_MARGIN,
             crate::neural::TILE,
@@ -748,7 +760,8 @@ impl Upscale {
             h,
             s.scale as usize,
         );
-        Ok((neural, (path, s.execution_provider, on_cpu)))
+        let group = s.batch_group.clone();
+        Ok((neural, (path, s.execution_provider, group, on_cpu)))
     }
 
     /// Starts the worker of one caps: the source pad's task.
@@ -878,12 +891,15 @@ impl Upscale {
             gst::warning!(CAT, imp = self, "the worker task did not stop");
             return;
         };
-        if let (Engine::Neural(n), Some((path, provider, on_cpu))) = (work.engine, work.network) {
+        if let (Engine::Neural(n), Some((path, provider, group, on_cpu))) =
+            (work.engine, work.network)
+        {
             *self.loaded.lock().expect("loaded lock") = Some(Loaded {
                 path,
                 provider,
+                group,
                 on_cpu,
-                session: n.into_session(),
+                model: n.into_model(),
             });
         }
     }
