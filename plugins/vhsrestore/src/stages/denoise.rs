@@ -1,0 +1,91 @@
+//! Edge-preserving spatial and motion-aware temporal denoising (hqdn3d class).
+
+/// Rows per task of a restoring pass. The denoiser's vertical recursion starts each task one
+/// row early (that row filtered but not written), so tasks need not be tall; 32 rows keep
+/// both cores busy on SD chroma.
+pub(super) const STRIPE: usize = 32;
+
+/// How much a filtered value keeps against a new one: `(1 − |old − new| · fall)²`, floored at
+/// 0 — 1 for equal values, a quarter at the strength (`fall = 1 / (2 · strength)`), nothing
+/// past twice the strength. Arithmetic rather than a table so that whole rows vectorise.
+#[inline(always)]
+pub(super) fn low_pass(old: f32, new: f32, fall: f32) -> f32 {
+    let keep = (1.0 - (old - new).abs() * fall).max(0.0);
+    new + (old - new) * (keep * keep)
+}
+
+/// The spatial and temporal `fall` of a denoiser of `strength` (see [`Denoise::new`]).
+pub(crate) fn falls(strength: f64) -> (f32, f32) {
+    (fall(strength * 2.0 / 3.0), fall(strength))
+}
+
+/// `1 / (2 · strength)`, or 0 for a strength of 0 (the filter off).
+fn fall(strength: f64) -> f32 {
+    if strength > 0.0 {
+        (0.5 / strength.min(255.0)) as f32
+    } else {
+        0.0
+    }
+}
+
+/// Edge-preserving spatial and motion-aware temporal denoising of one plane (hqdn3d class):
+/// each pixel is pulled towards its two neighbours either side by weights that fall as they
+/// differ from it, then smoothed with the row above (recursively, down the rows), then moves
+/// from its filtered past towards that by a weight that falls as the difference grows; flat
+/// and still areas are averaged while edges and motion pass. Every step is a straight pass
+/// over a row, so each runs as vector code; values stay in `f32` between frames.
+pub struct Denoise {
+    pub(super) spatial: f32,
+    pub(super) temporal: f32,
+    pub(super) state: Vec<f32>,
+    /// Per task: the filtered row above (`width`), the row being filtered with two pixels of
+    /// margin either side (`width + 4`).
+    pub(super) scratch: Vec<f32>,
+    /// Per task: the row above its first, for the vertical recursion.
+    pub(super) above: Vec<u8>,
+    pub(super) width: usize,
+    pub(super) height: usize,
+    pub(super) primed: bool,
+}
+
+impl Denoise {
+    /// `strength`: the temporal difference (0–255) still averaged at 25% (0: off); the spatial
+    /// filter takes two thirds of it. `width`×`height` is the plane's size.
+    pub fn new(strength: f64, width: usize, height: usize) -> Self {
+        let (spatial, temporal) = falls(strength);
+        let mut d = Denoise {
+            spatial,
+            temporal,
+            state: Vec::new(),
+            scratch: Vec::new(),
+            above: Vec::new(),
+            width: usize::MAX,
+            height: 0,
+            primed: false,
+        };
+        d.fit(width, height);
+        d
+    }
+
+    /// Refits the buffers to a `width`x`height` plane, forgetting the past (nothing happens
+    /// for the size it was made for).
+    pub(super) fn fit(&mut self, width: usize, height: usize) {
+        if (self.width, self.height) != (width, height) {
+            let tasks = height.div_ceil(STRIPE).max(1);
+            self.state = vec![0.0; width * height];
+            self.scratch = vec![0.0; (4 * width + 12) * tasks];
+            self.above = vec![0; width * tasks];
+            (self.width, self.height, self.primed) = (width, height, false);
+        }
+    }
+
+    /// Forgets the past (a scene that does not follow from the last one).
+    pub fn reset(&mut self) {
+        self.primed = false;
+    }
+
+    /// Whether the filter changes anything (strength above 0).
+    pub fn enabled(&self) -> bool {
+        self.temporal > 0.0
+    }
+}

@@ -1,0 +1,233 @@
+//! The restoration stages on 8-bit planes, without GStreamer types, one module each. Each
+//! works on one plane (rows `stride` bytes apart) and splits its rows over the thread pool;
+//! none allocates.
+
+use mediaai_common::pixels::{quantize, wide};
+use rayon::prelude::*;
+
+pub use mediaai_common::pixels::Plane;
+
+mod bleed;
+mod deinterlace;
+mod denoise;
+mod dropouts;
+mod levels;
+mod measure;
+mod pass;
+
+use denoise::{low_pass, STRIPE};
+
+pub use bleed::Bleed;
+pub use deinterlace::{deinterlace, Fields};
+pub(crate) use denoise::falls;
+pub use denoise::Denoise;
+pub use dropouts::Dropouts;
+pub use levels::Linear;
+pub use measure::{chroma_delay, field_order_evidence, head_switch_lines, luma_range};
+pub use pass::{restore, shift_row, Finish, Source};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields of a still picture: every frame is `p`, the top field kept.
+    fn still(p: Plane) -> Fields {
+        Fields {
+            cur: p,
+            before: p,
+            after: p,
+            prev: p,
+            next: p,
+            keep: 0,
+        }
+    }
+
+    #[test]
+    fn a_still_picture_deinterlaces_to_itself() {
+        let (w, h) = (64, 48);
+        let img: Vec<u8> = (0..w * h).map(|i| ((i % w) + (i / w) * 2) as u8).collect();
+        let p = Plane::tight(&img, w, h);
+        let mut out = vec![0u8; w * h];
+        let fields = still(p);
+        deinterlace(fields, &mut out, w);
+        // The last row has no kept row below it; everything else is exact.
+        assert_eq!(
+            out[..w * (h - 1)],
+            img[..w * (h - 1)],
+            "static: temporal prediction"
+        );
+    }
+
+    #[test]
+    fn denoise_averages_still_noise_and_passes_motion() {
+        let (w, h) = (32, 32);
+        let mut dn = Denoise::new(12.0, w, h);
+        let mut var = 0.0;
+        for t in 0..30u32 {
+            let noisy: Vec<u8> = (0..w * h)
+                .map(|i| (100 + ((i as u32 * 7919 + t * 104729) % 9) as i32 - 4) as u8)
+                .collect();
+            let mut out = vec![0u8; w * h];
+            let source = Source::Copy(Plane::tight(&noisy, w, h));
+            restore(source, &mut out, w, &mut dn, Finish::default());
+            if t == 29 {
+                var =
+                    out.iter().map(|v| (*v as f64 - 100.0).powi(2)).sum::<f64>() / out.len() as f64;
+            }
+        }
+        assert!(var < 2.0, "noise variance 6.7 in, {var} out");
+        let mut jump = vec![0u8; w * h];
+        let white = vec![200u8; w * h];
+        let source = Source::Copy(Plane::tight(&white, w, h));
+        restore(source, &mut jump, w, &mut dn, Finish::default());
+        assert!(jump.iter().all(|&v| v > 190), "a big change passes");
+    }
+
+    #[test]
+    fn shift_and_luts() {
+        let mut row = vec![1u8, 2, 3, 4, 5];
+        shift_row(&mut row, 2);
+        assert_eq!(row, [1, 1, 1, 2, 3]);
+        shift_row(&mut row, -1);
+        assert_eq!(row, [1, 1, 2, 3, 3]);
+        shift_row(&mut row, -9);
+        assert_eq!(row, [3; 5]);
+        let mut out = [0u8; 3];
+        let mut scratch = [0f32; 3];
+        Linear::levels(30.0, 200.0).apply(&mut out, &[30.0, 200.0, 250.0], &mut scratch);
+        assert_eq!(out, [16, 235, 255]);
+        Linear::saturation(0.0).apply(&mut out, &[200.0, 0.0, 128.0], &mut scratch);
+        assert_eq!(out, [128; 3]);
+    }
+
+    #[test]
+    fn dropouts_are_filled_and_picture_lines_kept() {
+        let (w, h) = (96, 24);
+        let mut img: Vec<u8> = (0..w * h).map(|i| (60 + (i % w) / 2) as u8).collect();
+        // A dropout: 30 white pixels on row 10 (top field); a short one (5 px) on row 14;
+        // a bright picture line two rows high (both fields) on rows 17-18.
+        img[10 * w + 20..10 * w + 50].fill(250);
+        img[14 * w + 40..14 * w + 45].fill(250);
+        img[17 * w + 10..17 * w + 80].fill(240);
+        img[18 * w + 10..18 * w + 80].fill(240);
+        let p = Plane::tight(&img, w, h);
+        let fields = still(p);
+        let finish = Finish {
+            dropouts: Some(Dropouts {
+                threshold: 40,
+                min_run: 8,
+            }),
+            ..Finish::default()
+        };
+        let mut out = vec![0u8; w * h];
+        let mut off = Denoise::new(0.0, w, h);
+        restore(Source::Fields(fields), &mut out, w, &mut off, finish);
+        let row = |y: usize| &out[y * w..(y + 1) * w];
+        assert!(
+            row(10)[20..50].iter().all(|&v| v < 100),
+            "filled: {:?}",
+            row(10)
+        );
+        assert_eq!(row(14)[40..45], [250; 5], "shorter than min_run: kept");
+        assert!(
+            row(17)[10..80].iter().all(|&v| v == 240),
+            "a picture line is kept"
+        );
+    }
+
+    /// A 160x120 gradient with mild noise; `rows` bottom rows replaced by strong noise.
+    fn picture_with_noisy_bottom(rows: usize) -> Vec<u8> {
+        let (w, h) = (160, 120);
+        let mut seed = 99u32;
+        (0..w * h)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let (x, y) = (i % w, i / w);
+                let amp = if y >= h - rows { 60 } else { 4 };
+                (40 + x + y / 2) as i32 + (seed >> 24) as i32 % amp - amp / 2
+            })
+            .map(|v| v.clamp(0, 255) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn head_switching_lines_are_found_and_texture_is_not_taken_for_them() {
+        for (rows, want) in [(0, 0), (8, 8), (5, 5), (40, 0)] {
+            let img = picture_with_noisy_bottom(rows);
+            assert_eq!(
+                head_switch_lines(Plane::tight(&img, 160, 120)),
+                want,
+                "{rows} noisy rows"
+            );
+        }
+    }
+
+    #[test]
+    fn chroma_bleed_snaps_smeared_chroma_to_the_luma_edge_and_averages_flat_noise() {
+        // Luma: a sharp step at chroma column 40 (luma column 80). Chroma: the step smeared
+        // over 9 pixels (tape bandwidth) plus noise.
+        let (cw, ch) = (96, 8);
+        let (lw, lh) = (2 * cw, 2 * ch);
+        let luma: Vec<u8> = (0..lw * lh)
+            .map(|i| if i % lw < 80 { 60 } else { 180 })
+            .collect();
+        let truth = |x: usize| if x < 40 { 90.0 } else { 170.0 };
+        let mut seed = 5u32;
+        let mut smeared = |x: usize| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let t = ((x as f64 - 35.5) / 9.0).clamp(0.0, 1.0);
+            (90.0 + 80.0 * t + (seed >> 29) as f64 - 3.5).round() as u8
+        };
+        let mut u: Vec<u8> = (0..cw * ch).map(|i| smeared(i % cw)).collect();
+        let mut v = u.clone();
+        let error = |c: &[u8]| {
+            (0..cw * ch)
+                .map(|i| (c[i] as f64 - truth(i % cw)).powi(2))
+                .sum::<f64>()
+                / (cw * ch) as f64
+        };
+        let before = error(&u);
+        let step = |c: &[u8]| c[40] as i32 - c[39] as i32;
+        let smeared_step = step(&u);
+        let mut bleed = Bleed::new(10.0, cw, ch, (2, 2));
+        bleed.apply(Plane::tight(&luma, lw, lh), &mut u, &mut v, cw);
+        let after = error(&u);
+        assert_eq!(u, v, "both planes filtered alike");
+        assert!(
+            step(&u) > 2 * smeared_step,
+            "the transition steps at the luma edge: {smeared_step} -> {}",
+            step(&u)
+        );
+        assert!(
+            after * 1.6 < before,
+            "squared error {before:.1} -> {after:.1}"
+        );
+        // Off: untouched.
+        let mut off = u.clone();
+        Bleed::new(0.0, cw, ch, (2, 2)).apply(Plane::tight(&luma, lw, lh), &mut off, &mut v, cw);
+        assert_eq!(off, u);
+    }
+
+    #[test]
+    fn luma_range_finds_the_levels() {
+        let img: Vec<u8> = (0..64 * 64).map(|i| (30 + (i % 64) * 3) as u8).collect();
+        let (black, white) = luma_range(Plane::tight(&img, 64, 64));
+        assert!((30.0..=32.0).contains(&black) && (216.0..=219.0).contains(&white));
+    }
+
+    #[test]
+    fn a_denoiser_made_for_another_size_still_gets_every_row_written() {
+        let (w, h) = (40, 70);
+        let img: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8).collect();
+        let mut out = vec![0u8; w * h];
+        let mut dn = Denoise::new(0.0, 16, 8);
+        restore(
+            Source::Copy(Plane::tight(&img, w, h)),
+            &mut out,
+            w,
+            &mut dn,
+            Finish::default(),
+        );
+        assert_eq!(out, img);
+    }
+}
