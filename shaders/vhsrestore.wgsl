@@ -37,7 +37,7 @@ struct Params {
     gain: f32,
     offset: f32,
     identity: u32,
-    // Pixels the plane moves right (negative: left).
+    // 256ths of a pixel the plane moves right (negative: left).
     shift: i32,
     // Where the plane's rows go in the packed output, in 32-bit words.
     out_word: u32,
@@ -283,8 +283,12 @@ fn pack(@builtin(global_invocation_id) id: vec3<u32>) {
     for (var i = 0u; i < 4u; i++) {
         let x = i32(id.x * 4u + i);
         if (x < w) {
-            let taken = u32(clamp(x - p.shift, 0, w - 1));
-            word |= result[row + taken] << (8u * i);
+            // 256ths of a pixel: between two sources, as stages::shift_row does.
+            let pos = x * 256 - p.shift;
+            let f = u32(pos & 255);
+            let a = result[row + u32(clamp(pos >> 8u, 0, w - 1))];
+            let b = result[row + u32(clamp((pos >> 8u) + 1, 0, w - 1))];
+            word |= ((a * (256u - f) + b * f + 128u) >> 8u) << (8u * i);
         }
     }
     packed[p.out_word + id.y * p.out_words + id.x] = word;

@@ -48,7 +48,7 @@ fn main() {
                 threshold: 40,
                 min_run: if p == 0 { 8 } else { 4 },
             }),
-            shift: if p == 0 { 0 } else { -2 },
+            shift: if p == 0 { 0 } else { -2 * stages::SHIFT_ONE },
             map: if p == 0 {
                 Linear::levels(30.0, 215.0)
             } else {

@@ -503,3 +503,63 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
 fn the_shader_validates_with_naga() {
     mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/vhsrestore.wgsl"));
 }
+
+/// Chroma 1.3 chroma pixels (2.6 luma pixels) late, blurred and noisy, as a tape leaves it, on
+/// a progressive clip: at its defaults the element finds the delay and moves chroma back,
+/// closer to the clean chroma than leaving it where it is (`chroma-shift=0`), and about as
+/// close as the whole-pixel correction a user would set by hand (`chroma-shift=-1`).
+#[test]
+fn a_fractional_chroma_delay_is_found_and_undone() {
+    init();
+    let src = astronaut();
+    let (cw, ch) = (W / 2, H / 2);
+    let mut seed = 3u64;
+    let frames: Vec<Vec<u8>> = (0..6)
+        .map(|_| {
+            let mut frame = Vec::with_capacity(W * H * 3 / 2);
+            frame.extend(
+                src[0]
+                    .iter()
+                    .map(|&v| (v as i32 + noise(&mut seed, 6)).clamp(0, 255) as u8),
+            );
+            for plane in &src[1..] {
+                for y in 0..ch {
+                    let row = &plane[y * cw..][..cw];
+                    let at = |x: f64| {
+                        let x = x.clamp(0.0, (cw - 1) as f64);
+                        let (i, f) = (x.floor() as usize, x - x.floor());
+                        row[i] as f64 * (1.0 - f) + row[(i + 1).min(cw - 1)] as f64 * f
+                    };
+                    for x in 0..cw {
+                        let v = (-1..=1).map(|k| at(x as f64 - 1.3 + k as f64)).sum::<f64>() / 3.0;
+                        frame.push((v as i32 + noise(&mut seed, 8)).clamp(0, 255) as u8);
+                    }
+                }
+            }
+            frame
+        })
+        .collect();
+    let caps = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
+    let chroma_psnr = |props: &str| {
+        let out = run(&format!("vhsrestore {props}"), &caps, &frames);
+        assert_eq!(out.len(), frames.len());
+        let reference = [src[1].as_slice(), src[2].as_slice()].concat();
+        (2..out.len())
+            .map(|k| psnr(&out[k].map_readable().unwrap()[W * H..], &reference))
+            .sum::<f64>()
+            / (out.len() - 2) as f64
+    };
+    let (found, left, by_hand) = (
+        chroma_psnr(""),
+        chroma_psnr("chroma-shift=0"),
+        chroma_psnr("chroma-shift=-1"),
+    );
+    eprintln!(
+        "chroma PSNR: estimated {found:.2} dB, left {left:.2} dB, by hand (-1) {by_hand:.2} dB"
+    );
+    assert!(found > left + 0.5, "estimated {found:.2} vs left {left:.2}");
+    assert!(
+        found > by_hand - 0.2,
+        "estimated {found:.2} vs by hand {by_hand:.2}"
+    );
+}

@@ -3,39 +3,105 @@
 
 use super::*;
 
-/// Estimates how far chroma trails luma, in chroma pixels (−8..=8): the shift that best lines
-/// up the horizontal edges of `chroma` with those of `luma` sampled at chroma positions
-/// (`factor`: luma pixels per chroma pixel). `None` when the picture has too few edges to say.
-pub fn chroma_delay(luma: Plane, chroma: Plane, factor: usize) -> Option<i32> {
-    let (w, h) = (chroma.width, chroma.height);
-    if w < 32 || h < 4 {
+/// Estimates how far chroma trails luma, in chroma pixels (−8..=8, to a fraction of a pixel):
+/// the shift at which the horizontal edge strengths of `chroma` best correlate with those of
+/// `luma` sampled at chroma positions (`factor`: luma pixels per chroma pixel), refined
+/// between whole pixels by a parabola through the peak. Correlation rather than a difference
+/// of strengths: chroma edges are weaker than luma's, blurred by the tape and buried in its
+/// noise, which averages out of a correlation over a few thousand points. `None` when the
+/// picture has too few edges to say (the peak correlation is weak, or flat across shifts).
+pub fn chroma_delay(luma: Plane, chroma: Plane, factor: usize) -> Option<f64> {
+    const REACH: i32 = 8;
+    const BAND: usize = 4;
+    const SPAN: usize = 2;
+    /// Chroma pixels of a row looked at (a 4K frame's chroma is 1920 wide).
+    const MAX_WIDTH: usize = 2048;
+    let (w, h) = (chroma.width.min(MAX_WIDTH), chroma.height);
+    let factor = factor.clamp(1, 4);
+    if w < 4 * REACH as usize || h < BAND {
         return None;
     }
     let vfactor = (luma.height / h).max(1);
-    let score = |s: i32| {
-        let mut sum = 0u64;
-        // Every eighth chroma row is plenty to find a shift that holds for the whole frame.
-        for y in (0..h).step_by(8) {
-            let (c, l) = (chroma.row(y), luma.row((y * vfactor).min(luma.height - 1)));
-            for x in 9..w - 9 {
-                let gc = (c[x + 1] as i32 - c[x - 1] as i32).abs();
-                let xl = (x as i32 - s) as usize * factor;
-                let gl = (l[(xl + factor).min(luma.width - 1)] as i32
-                    - l[xl.saturating_sub(factor)] as i32)
-                    .abs();
-                // Edge strengths compared, whatever their sign.
-                sum += (gc - gl).unsigned_abs() as u64;
+    let margin = REACH as usize + SPAN + 1;
+    let reach = REACH * factor as i32;
+    let shifts = (2 * reach + 1) as usize;
+    // Per shift: the sums of chroma edge x luma edge, and of luma edges, over the points.
+    let mut dot = [0.0f64; 8 * REACH as usize + 1];
+    let mut luma_sum = [0.0f64; 8 * REACH as usize + 1];
+    let (mut n, mut sc, mut scc, mut sll) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    // One band's edge strengths: chroma at chroma pixels, luma at every luma pixel.
+    let mut ce = [0.0f32; MAX_WIDTH];
+    let mut le = [0.0f32; 4 * MAX_WIDTH];
+    let lw = (w * factor).min(luma.width);
+    // Bands of BAND chroma rows, every other band: a shift holds for the whole frame. Edge
+    // strength: the step over 2·SPAN chroma pixels summed down the band's rows before its size
+    // is taken, so that edges add up and the tape's noise cancels.
+    for y in (0..h - BAND + 1).step_by(2 * BAND) {
+        ce[..w].fill(0.0);
+        le[..lw].fill(0.0);
+        for r in y..y + BAND {
+            let c = chroma.row(r);
+            for x in SPAN..w - SPAN {
+                ce[x] += c[x + SPAN] as f32 - c[x - SPAN] as f32;
+            }
+            let l = luma.row((r * vfactor).min(luma.height - 1));
+            let d = SPAN * factor;
+            for x in d..lw.saturating_sub(d) {
+                le[x] += l[x + d] as f32 - l[x - d] as f32;
             }
         }
-        sum
+        ce[..w].iter_mut().for_each(|v| *v = v.abs());
+        le[..lw].iter_mut().for_each(|v| *v = v.abs());
+        for x in margin..w - margin {
+            let c = ce[x] as f64;
+            let l = le[(x * factor).min(lw - 1)] as f64;
+            n += 1.0;
+            sc += c;
+            scc += c * c;
+            sll += l * l;
+            for (k, (d, ls)) in dot[..shifts]
+                .iter_mut()
+                .zip(&mut luma_sum[..shifts])
+                .enumerate()
+            {
+                // At a shift of k − reach luma pixels (finer than chroma's by `factor`).
+                let xl = (x * factor) as i64 - (k as i64 - reach as i64);
+                let l = le[xl.clamp(0, lw as i64 - 1) as usize] as f64;
+                *d += c * l;
+                *ls += l;
+            }
+        }
+    }
+    if n == 0.0 {
+        return None;
+    }
+    let mc = sc / n;
+    let ml = luma_sum[reach as usize] / n;
+    let spread = ((scc / n - mc * mc) * (sll / n - ml * ml)).sqrt();
+    if spread.is_nan() || spread <= 1e-6 {
+        return None;
+    }
+    let mut scores = [0.0f64; 8 * REACH as usize + 1];
+    let scores = &mut scores[..shifts];
+    for (k, v) in scores.iter_mut().enumerate() {
+        *v = (dot[k] / n - mc * luma_sum[k] / n) / spread;
+    }
+    let (best, peak) = scores
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    // Edges that barely agree at any shift say nothing.
+    if peak < 0.1 {
+        return None;
+    }
+    let sub = match (scores.get(best.wrapping_sub(1)), scores.get(best + 1)) {
+        (Some(&a), Some(&b)) if a - 2.0 * peak + b < 0.0 => {
+            (0.5 * (a - b) / (a - 2.0 * peak + b)).clamp(-0.5, 0.5)
+        }
+        _ => 0.0,
     };
-    let zero = score(0);
-    let (best, best_score) = (-8..=8)
-        .map(|s| (s, score(s)))
-        .min_by_key(|&(_, score)| score)
-        .unwrap_or((0, zero));
-    // A clear minimum only: 2% better than leaving chroma where it is.
-    Some(if best_score * 50 < zero * 49 { best } else { 0 })
+    Some((best as f64 - reach as f64 + sub) / factor as f64)
 }
 
 /// Evidence of the field order from two consecutive frames (luma): above 0 when the top

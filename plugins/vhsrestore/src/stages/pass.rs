@@ -41,7 +41,7 @@ impl Source<'_> {
 pub struct Finish {
     /// Dropouts filled (interlaced sources).
     pub dropouts: Option<Dropouts>,
-    /// Pixels to move the row right (negative: left), edges repeated.
+    /// [`SHIFT_ONE`]ths of a pixel to move the row right (negative: left), edges repeated.
     pub shift: i32,
     /// Levels (luma) or saturation (chroma).
     pub map: Linear,
@@ -226,20 +226,39 @@ impl Row<'_> {
     }
 }
 
-/// Moves a row `shift` pixels to the right (negative: left) in place, edges repeated. Analog
-/// chroma trails luma by a few pixels; a negative shift pulls it back.
+/// Steps per pixel of a [`Finish::shift`]: chroma delays are fractions of a pixel.
+pub const SHIFT_ONE: i32 = 256;
+
+/// Moves a row `shift` / [`SHIFT_ONE`] pixels to the right (negative: left) in place, edges
+/// repeated, each pixel interpolated between its two sources as `(a · (256 − f) + b · f + 128)
+/// / 256` — the GPU pass's arithmetic, so both give the same bytes. A whole-pixel shift keeps
+/// the bytes. Analog chroma trails luma by a few pixels; a negative shift pulls it back.
 pub fn shift_row(row: &mut [u8], shift: i32) {
-    let (w, s) = (row.len(), (shift.unsigned_abs() as usize).min(row.len()));
-    if s == 0 {
+    let w = row.len() as i32;
+    if w == 0 || shift == 0 {
         return;
     }
+    let at = |x: i32| {
+        let pos = x * SHIFT_ONE - shift;
+        let (i, f) = (pos >> 8, (pos & 255) as u32);
+        (
+            (i.clamp(0, w - 1)) as usize,
+            ((i + 1).clamp(0, w - 1)) as usize,
+            f,
+        )
+    };
+    let blend = |a: u8, b: u8, f: u32| ((a as u32 * (256 - f) + b as u32 * f + 128) >> 8) as u8;
+    // Each pixel reads sources at or before it when moving right, at or after it when moving
+    // left: taken in that order, none is overwritten before it is read.
     if shift > 0 {
-        let edge = row[0];
-        row.copy_within(..w - s, s);
-        row[..s].fill(edge);
+        for x in (0..w).rev() {
+            let (i, j, f) = at(x);
+            row[x as usize] = blend(row[i], row[j], f);
+        }
     } else {
-        let edge = row[w - 1];
-        row.copy_within(s.., 0);
-        row[w - s..].fill(edge);
+        for x in 0..w {
+            let (i, j, f) = at(x);
+            row[x as usize] = blend(row[i], row[j], f);
+        }
     }
 }

@@ -27,7 +27,9 @@ use gst_video::prelude::*;
 
 use super::{Backend, Deinterlace, FieldOrder, Rate};
 use crate::gpu::{GpuRestore, PlaneJob, Slots};
-use crate::stages::{self, Bleed, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
+use crate::stages::{
+    self, Bleed, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source, SHIFT_ONE,
+};
 use mediaai_common::gpumemory;
 use mediaai_common::sampler::{PackedLayout, YuvMatrix};
 use rayon::prelude::*;
@@ -203,7 +205,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecInt::builder("chroma-shift")
                     .nick("Chroma shift")
-                    .blurb("Moves chroma right by this many chroma pixels (negative: left) to undo the tape's chroma delay; 1000: estimate it from the picture. Default: 1000 (estimate)")
+                    .blurb("Moves chroma right by this many chroma pixels (negative: left) to undo the tape's chroma delay; 1000: estimate it from the picture, to a fraction of a pixel, and undo it by interpolation. Default: 1000 (estimate)")
                     .minimum(-16)
                     .maximum(1000)
                     .default_value(1000)
@@ -773,7 +775,10 @@ impl VhsRestore {
         let first = if tff { 0 } else { 1 };
         self.measure(state, s, &fc);
         let (pts, duration) = (cur.pts(), cur.duration());
-        let shift = s.chroma_shift.unwrap_or(state.chroma_shift.round() as i32);
+        let shift = match s.chroma_shift {
+            Some(px) => px * SHIFT_ONE,
+            None => (state.chroma_shift * SHIFT_ONE as f64).round() as i32,
+        };
         let luma_width = fc.width() as usize;
         let finishes: [Finish; 3] = std::array::from_fn(|p| {
             let dropouts = (s.dropout_threshold > 0).then(|| Dropouts {
@@ -1071,10 +1076,15 @@ impl VhsRestore {
             if let Some(d) = stages::chroma_delay(luma, chroma, factor) {
                 // Estimated every few frames: a faster follow.
                 state.chroma_shift = if first {
-                    -d as f64
+                    -d
                 } else {
-                    0.7 * state.chroma_shift - 0.3 * d as f64
+                    0.7 * state.chroma_shift - 0.3 * d
                 };
+                gst::debug!(
+                    CAT,
+                    "chroma {d:.2} chroma pixels late: moved back {:.2}",
+                    -state.chroma_shift
+                );
             }
         }
         if s.head_switch_lines < 0 {
