@@ -9,7 +9,8 @@ Degradation (a documented VHS model, fixed seed):
     (25 interlaced frames/s, top field first);
   * low chroma bandwidth (horizontal box blur of 5 chroma pixels) and a chroma delay of 2
     chroma pixels to the right;
-  * level drift: luma 16..235 squeezed into 30..215;
+  * level drift: luma 16..235 squeezed into 30..215 (FFmpeg's `eq` is told the true levels,
+    its contrast and brightness measured on a ramp, as a careful user would set them);
   * noise: gaussian, sigma 4 on luma and 6 on chroma;
   * head-switching: the bottom 8 lines shifted 12 px and noisier;
   * dropouts: 0.3 per frame on average, white streaks 20-60 px long, one line high.
@@ -126,6 +127,8 @@ def main() -> None:
                   "rawvideoparse", "format=i420", f"width={W}", f"height={H}",
                   "framerate=25/1", "interlaced=true", "top-field-first=true", "!"]
         gst_out = lambda out: ["!", "video/x-raw,format=I420", "!", "filesink", f"location={out}"]
+        err, contrast, brightness = ffmpeg_levels(tmp, 30, 215)
+        eq = f"eq=contrast={contrast:.4f}:brightness={brightness:.4f}:saturation=1.111"
         ff_in = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s",
                  f"{W}x{H}", "-r", "25", "-i", str(raw), "-vf"]
         tools = {
@@ -138,7 +141,7 @@ def main() -> None:
                 "saturation=1.11", "chroma-bleed=10", *os.environ.get("EVAL_OPTS", "").split(),
                 *gst_out(out)],
             "ffmpeg yadif,hqdn3d,eq": lambda out: [
-                *ff_in, "setfield=tff,yadif,hqdn3d,eq=contrast=1.184:brightness=0.015:saturation=1.111",
+                *ff_in, f"setfield=tff,yadif,hqdn3d,{eq}",
                 "-f", "rawvideo", str(out)],
             "ffmpeg bwdif,hqdn3d": lambda out: [
                 *ff_in, "setfield=tff,bwdif=mode=send_frame,hqdn3d", "-f", "rawvideo", str(out)],
@@ -150,6 +153,8 @@ def main() -> None:
         }
         print(f"\nVHS restoration, {n} interlaced frames {W}x{H} (from {2 * n} clean 50p "
               f"frames of real photographs), {os.cpu_count()} cores")
+        print(f"FFmpeg's levels, measured on a ramp: {eq} (mean error {err:.2f} levels "
+              "over 30..215)")
         print(f"{'restorer':<26} {'PSNR Y':>8} {'PSNR YUV':>9} {'SSIM Y':>8} {'fps':>8}")
         fps = {}
         base = [psnr(bad[k][0], src[2 * k][0]) for k in range(n)]
@@ -168,6 +173,33 @@ def main() -> None:
         ratio = fps["vhsrestore"] / fps["ffmpeg yadif,hqdn3d,eq"]
         print(f"speed: vhsrestore / ffmpeg yadif,hqdn3d,eq = {ratio:.2f}x "
               f"(fps over {REPEAT * n} frames each, output discarded, best of 3 runs)")
+
+
+def ffmpeg_levels(tmp: Path, black: float, white: float) -> tuple:
+    """FFmpeg `eq` contrast and brightness that map luma `black`..`white` onto 16..235, found by
+    measuring what eq does to a ramp of every level rather than by formula: eq's brightness
+    moves in steps and truncates, so the formula's value lands levels off. A grid around the
+    formula's values; the pair with the least mean error over black..white wins."""
+    ramp = np.tile(np.arange(256, dtype=np.uint8), (16, 1))
+    frame = ramp.tobytes() + bytes([128]) * (256 * 16 // 2)
+    src = tmp / "ramp.yuv"
+    src.write_bytes(frame)
+    out = tmp / "ramp-out.yuv"
+    levels = np.arange(int(np.ceil(black)), int(white) + 1)
+    want = 16 + (levels - black) * 219 / (white - black)
+    contrast0 = 219 / (white - black)
+    best = (float("inf"), contrast0, 0.0)
+    for contrast in contrast0 + np.arange(-0.02, 0.021, 0.005):
+        for brightness in np.arange(-0.1, 0.1001, 0.005):
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                            "-s", "256x16", "-i", str(src), "-vf",
+                            f"eq=contrast={contrast:.4f}:brightness={brightness:.4f}",
+                            "-f", "rawvideo", str(out)], check=True)
+            got = np.frombuffer(out.read_bytes()[:256], dtype=np.uint8).astype(np.float64)
+            err = np.mean(np.abs(got[levels] - want))
+            if err < best[0]:
+                best = (err, contrast, brightness)
+    return best
 
 
 def speed(cmd, tmp: Path, raw: Path, frames: int, env) -> float:
