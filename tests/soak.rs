@@ -17,12 +17,7 @@ use std::time::{Duration, Instant};
 use gst::prelude::*;
 
 fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    mediaai_common::bench::memory_kib("VmRSS")
 }
 
 /// Counts the buffers that pass `element`'s src pad.

@@ -16,13 +16,7 @@ use std::time::Instant;
 use gst::prelude::*;
 
 fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
+    mediaai_common::bench::memory_kib("VmHWM") as f64 / 1024.0
 }
 
 fn main() -> Result<(), String> {
