@@ -18,14 +18,16 @@ pub enum PixelSource<'a> {
         pixel_stride: usize,
         offsets: [usize; 3],
     },
-    /// Planar 4:2:0 (I420, YV12 with the planes swapped by the caller).
-    I420 {
+    /// Planar Y'CbCr (I420, YV12 with the planes swapped by the caller, Y42B, Y444): chroma
+    /// subsampled by `1 << subsampling.0` across and `1 << subsampling.1` down.
+    Planar {
         y: &'a [u8],
         y_stride: usize,
         u: &'a [u8],
         u_stride: usize,
         v: &'a [u8],
         v_stride: usize,
+        subsampling: (u32, u32),
     },
     /// Semi-planar 4:2:0, interleaved U/V.
     Nv12 {
@@ -43,23 +45,22 @@ impl<'a> PixelSource<'a> {
         let finfo = frame.format_info();
         let plane = |i: u32| frame.plane_data(i).ok();
         let stride = |i: usize| frame.plane_stride()[i] as usize;
+        let planar = |u: u32, v: u32, subsampling| {
+            Some(PixelSource::Planar {
+                y: plane(0)?,
+                y_stride: stride(0),
+                u: plane(u)?,
+                u_stride: stride(u as usize),
+                v: plane(v)?,
+                v_stride: stride(v as usize),
+                subsampling,
+            })
+        };
         match frame.format() {
-            F::I420 => Some(PixelSource::I420 {
-                y: plane(0)?,
-                y_stride: stride(0),
-                u: plane(1)?,
-                u_stride: stride(1),
-                v: plane(2)?,
-                v_stride: stride(2),
-            }),
-            F::Yv12 => Some(PixelSource::I420 {
-                y: plane(0)?,
-                y_stride: stride(0),
-                u: plane(2)?,
-                u_stride: stride(2),
-                v: plane(1)?,
-                v_stride: stride(1),
-            }),
+            F::I420 => planar(1, 2, (1, 1)),
+            F::Yv12 => planar(2, 1, (1, 1)),
+            F::Y42b => planar(1, 2, (1, 0)),
+            F::Y444 => planar(1, 2, (0, 0)),
             F::Nv12 => Some(PixelSource::Nv12 {
                 y: plane(0)?,
                 y_stride: stride(0),
@@ -388,16 +389,17 @@ impl TensorSampler {
             } => self.fill_with(out, |xt, yt| {
                 offsets.map(|o| bilinear(data, stride, pixel_stride, o, xt, yt))
             }),
-            PixelSource::I420 {
+            PixelSource::Planar {
                 y,
                 y_stride,
                 u,
                 u_stride,
                 v,
                 v_stride,
+                subsampling: (sx, sy),
             } => self.fill_with(out, |xt, yt| {
                 let luma = bilinear(y, y_stride, 1, 0, xt, yt);
-                let (cx, cy) = ((xt.i0 / 2) as usize, (yt.i0 / 2) as usize);
+                let (cx, cy) = ((xt.i0 >> sx) as usize, (yt.i0 >> sy) as usize);
                 self.matrix.rgb(
                     luma,
                     u[cy * u_stride + cx] as f32,
@@ -467,7 +469,6 @@ impl TensorSampler {
 
     fn planes_fit(&self, src: &PixelSource) -> bool {
         let (w, h) = (self.src_w as usize, self.src_h as usize);
-        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let fits = |len: usize, stride: usize, row_bytes: usize, rows: usize| {
             stride >= row_bytes && len >= stride * (rows - 1) + row_bytes
         };
@@ -481,14 +482,16 @@ impl TensorSampler {
                 offsets.iter().all(|&o| o < pixel_stride)
                     && fits(data.len(), stride, w * pixel_stride, h)
             }
-            PixelSource::I420 {
+            PixelSource::Planar {
                 y,
                 y_stride,
                 u,
                 u_stride,
                 v,
                 v_stride,
+                subsampling: (sx, sy),
             } => {
+                let (cw, ch) = (w.div_ceil(1 << sx), h.div_ceil(1 << sy));
                 fits(y.len(), y_stride, w, h)
                     && fits(u.len(), u_stride, cw, ch)
                     && fits(v.len(), v_stride, cw, ch)
@@ -498,7 +501,10 @@ impl TensorSampler {
                 y_stride,
                 uv,
                 uv_stride,
-            } => fits(y.len(), y_stride, w, h) && fits(uv.len(), uv_stride, cw * 2, ch),
+            } => {
+                let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+                fits(y.len(), y_stride, w, h) && fits(uv.len(), uv_stride, cw * 2, ch)
+            }
         }
     }
 }
@@ -545,13 +551,14 @@ mod tests {
     fn limited_range_grey_is_grey() {
         let y = [126u8; 4];
         let c = [128u8; 1];
-        let src = PixelSource::I420 {
+        let src = PixelSource::Planar {
             y: &y,
             y_stride: 2,
             u: &c,
             u_stride: 1,
             v: &c,
             v_stride: 1,
+            subsampling: (1, 1),
         };
         let s = TensorSampler::new(2, 2, 1, 1, YuvMatrix::new(0.2126, 0.0722, false));
         let mut out = vec![0.0; 3];

@@ -53,11 +53,18 @@ impl SceneCuts {
         }
         std::mem::swap(&mut self.last, &mut self.now);
         self.last.fill(0.0);
+        // Rows of sampled points, CELL of them to a row of cells (planes R, G, B in turn).
         let row = GRID_W * CELL;
-        for (i, v) in self.points.iter().enumerate() {
-            let (c, rest) = (i / (row * GRID_H * CELL), i % (row * GRID_H * CELL));
-            let (y, x) = (rest / row / CELL, rest % row / CELL);
-            self.last[(c * GRID_H + y) * GRID_W + x] += v;
+        for (points, cells) in self
+            .points
+            .chunks_exact(row * CELL)
+            .zip(self.last.chunks_exact_mut(GRID_W))
+        {
+            for points in points.chunks_exact(row) {
+                for (cell, p) in cells.iter_mut().zip(points.chunks_exact(CELL)) {
+                    *cell += p.iter().sum::<f32>();
+                }
+            }
         }
         let per_cell = (CELL * CELL) as f32;
         self.last.iter_mut().for_each(|v| *v /= per_cell);

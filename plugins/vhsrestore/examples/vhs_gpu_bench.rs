@@ -5,7 +5,9 @@
 //! Needs only a Vulkan driver, not GStreamer.
 
 use gstvhsrestore::gpu::{GpuRestore, PlaneJob, Slots};
-use gstvhsrestore::stages::{self, Denoise, Dropouts, Fields, Finish, Linear, Plane, Source};
+use gstvhsrestore::stages::{
+    self, Denoise, Dropouts, Fields, Finish, Levels, Linear, Plane, Source,
+};
 use mediaai_common::bench::{adapter_line, median};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -50,7 +52,10 @@ fn main() {
             }),
             shift: if p == 0 { 0 } else { -2 * stages::SHIFT_ONE },
             map: if p == 0 {
-                Linear::levels(30.0, 215.0)
+                Linear::levels(Levels {
+                    black: 30.0,
+                    white: 215.0,
+                })
             } else {
                 Linear::saturation(1.1)
             },

@@ -2,7 +2,7 @@
 //! `cargo run --release -p gst-plugin-vhsrestore --example vhs_stage_bench [FRAMES]`.
 //! Milliseconds per call, median over the frames, on every core the thread pool has.
 
-use gstvhsrestore::stages::{self, Denoise, Fields, Finish, Linear, Plane, Source};
+use gstvhsrestore::stages::{self, Denoise, Fields, Finish, Levels, Linear, Plane, Source};
 use mediaai_common::bench::median;
 use std::time::Instant;
 
@@ -61,7 +61,14 @@ fn main() {
         })
     };
     let dn_ms = row(Source::Copy(p(0)), 8.0, Linear::default());
-    let all = row(Source::Fields(fields), 8.0, Linear::levels(30.0, 215.0));
+    let all = row(
+        Source::Fields(fields),
+        8.0,
+        Linear::levels(Levels {
+            black: 30.0,
+            white: 215.0,
+        }),
+    );
     println!(
         "{w}x{h} luma, ms per call (median of {frames}), {} threads",
         rayon::current_num_threads()

@@ -220,9 +220,12 @@ impl GpuRestore {
         };
         let (spatial, temporal) = falls(job.denoise);
         let filter = temporal > 0.0;
-        if job.denoise != self.strength[p] {
-            (self.strength[p], self.primed[p]) = (job.denoise, false);
+        // A strength that follows the measured noise changes every frame; the past is only
+        // forgotten when the filter is switched on or off.
+        if filter != (self.strength[p] > 0.0) {
+            self.primed[p] = false;
         }
+        self.strength[p] = job.denoise;
         let primed = filter && std::mem::replace(&mut self.primed[p], filter);
         let (threshold, min_run) = match (job.finish.dropouts, job.source) {
             (Some(d), Slots::Fields { .. }) => (d.threshold as u32, d.min_run as u32),

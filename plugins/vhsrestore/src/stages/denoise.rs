@@ -79,6 +79,16 @@ impl Denoise {
         }
     }
 
+    /// A new strength (see [`Denoise::new`]), keeping the past unless the filter is switched
+    /// on or off.
+    pub fn set_strength(&mut self, strength: f64) {
+        let (spatial, temporal) = falls(strength);
+        if (temporal > 0.0) != self.enabled() {
+            self.primed = false;
+        }
+        (self.spatial, self.temporal) = (spatial, temporal);
+    }
+
     /// Forgets the past (a scene that does not follow from the last one).
     pub fn reset(&mut self) {
         self.primed = false;

@@ -179,25 +179,118 @@ pub fn head_switch_lines(luma: Plane) -> u32 {
     }
 }
 
-/// The darkest and brightest luma (0.5% and 99.5% of the pixels, from a sample of them) of
-/// a plane: the picture's black and white levels for automatic levels.
-pub fn luma_range(luma: Plane) -> (f64, f64) {
-    let mut hist = [0u32; 256];
-    for y in (0..luma.height).step_by(4) {
-        for &v in luma.row(y).iter().step_by(2) {
-            hist[v as usize] += 1;
+/// Share of a frame's 4x4 blocks darker than its black extreme (and brighter than its white
+/// one) in [`luma_extremes`].
+pub const EXTREME_SHARE: f64 = 0.001;
+
+/// The darkest and brightest luma of a frame's picture: the means of its 4x4 blocks, 0.1% in
+/// from either end ([`EXTREME_SHARE`]), in 8-bit levels. Block means let noise average out
+/// (sixteen pixels: a quarter of the noise), so the extremes are the picture's and not its
+/// noise's. Left out: a border of 1/36 of each side (the blanking and the edges captures
+/// blacken) and `bottom` more rows at the bottom (head switching).
+pub fn luma_extremes(luma: Plane, bottom: usize) -> Option<(f32, f32)> {
+    const B: usize = 4;
+    let (mx, my) = (luma.width / 36, luma.height / 36);
+    let (x0, y0) = (mx, my);
+    let (x1, y1) = (
+        luma.width.saturating_sub(mx),
+        luma.height.saturating_sub(my + bottom),
+    );
+    let (bw, bh) = (x1.saturating_sub(x0) / B, y1.saturating_sub(y0) / B);
+    if bw == 0 || bh == 0 {
+        return None;
+    }
+    // Block sums (16 pixels, 0..=4080) in quarter levels: bins of 4 sums.
+    let mut hist = [0u32; 1024];
+    // Up to 512 blocks of a block row at a time (2,048 pixels), on the stack.
+    let mut sums = [0u16; 512];
+    for by in 0..bh {
+        let y = y0 + by * B;
+        for first in (0..bw).step_by(sums.len()) {
+            let n = (bw - first).min(sums.len());
+            let sums = &mut sums[..n];
+            sums.fill(0);
+            let x = x0 + first * B;
+            for r in 0..B {
+                let row = &luma.row(y + r)[x..x + n * B];
+                for (sum, px) in sums.iter_mut().zip(row.chunks_exact(B)) {
+                    *sum += px.iter().map(|&v| v as u16).sum::<u16>();
+                }
+            }
+            for &sum in sums.iter() {
+                hist[(sum >> 2) as usize] += 1;
+            }
         }
     }
     let total: u32 = hist.iter().sum();
-    let at = |share: f64| {
-        let want = (total as f64 * share).ceil() as u32;
-        let mut seen = 0;
-        hist.iter()
-            .position(|&n| {
-                seen += n;
-                seen >= want.max(1)
-            })
-            .unwrap_or(255) as f64
-    };
-    (at(0.005), at(0.995))
+    let want = ((total as f64 * EXTREME_SHARE).ceil() as u32).max(1);
+    let level = |bin: usize| (bin as f32 + 0.5) / 4.0;
+    let mut seen = 0;
+    let dark = hist.iter().position(|&n| {
+        seen += n;
+        seen >= want
+    })?;
+    seen = 0;
+    let bright = hist.len()
+        - 1
+        - hist.iter().rev().position(|&n| {
+            seen += n;
+            seen >= want
+        })?;
+    Some((level(dark), level(bright)))
+}
+
+/// The standard deviation of a plane's noise (8-bit levels), from its flattest parts: the
+/// second difference down a field (rows `y − 2`, `y`, `y + 2`: one field, one instant, so
+/// interlaced motion does not count, and noise that runs along the rows, as tape noise does,
+/// counts in full), averaged over blocks of 32x8 field pixels; the blocks at one tenth of the
+/// way up (flat picture, where only noise is left) give the estimate. For independent noise
+/// of deviation σ the second difference has deviation √6·σ and mean magnitude √6·σ·√(2/π).
+pub fn noise_sigma(plane: Plane) -> Option<f32> {
+    const BW: usize = 32;
+    const BH: usize = 8;
+    let (w, h) = (plane.width, plane.height);
+    // Field rows 2.. h − 2, in blocks of BH field rows (2·BH frame rows).
+    let (bw, bh) = (w / BW, h.saturating_sub(4) / (2 * BH));
+    if bw == 0 || bh == 0 {
+        return None;
+    }
+    // Block means of |second difference| in tenths of a level.
+    let mut hist = [0u32; 1024];
+    let mut sums = [0u32; 128];
+    for by in 0..bh {
+        for first in (0..bw).step_by(sums.len()) {
+            let n = (bw - first).min(sums.len());
+            let sums = &mut sums[..n];
+            sums.fill(0);
+            let x = first * BW;
+            for r in 0..BH {
+                let y = 2 + by * 2 * BH + 2 * r;
+                let (up, at, down) = (plane.row(y - 2), plane.row(y), plane.row(y + 2));
+                let (up, at, down) = (&up[x..x + n * BW], &at[x..x + n * BW], &down[x..x + n * BW]);
+                for (k, sum) in sums.iter_mut().enumerate() {
+                    let span = k * BW..(k + 1) * BW;
+                    *sum += up[span.clone()]
+                        .iter()
+                        .zip(&at[span.clone()])
+                        .zip(&down[span])
+                        .map(|((&u, &a), &d)| (u as i32 + d as i32 - 2 * a as i32).unsigned_abs())
+                        .sum::<u32>();
+                }
+            }
+            for &sum in sums.iter() {
+                let tenths = (sum as usize * 10) / (BW * BH);
+                hist[tenths.min(hist.len() - 1)] += 1;
+            }
+        }
+    }
+    let total: u32 = hist.iter().sum();
+    let want = total.div_ceil(10).max(1);
+    let mut seen = 0;
+    let bin = hist.iter().position(|&n| {
+        seen += n;
+        seen >= want
+    })?;
+    let mean_abs = (bin as f32 + 0.5) / 10.0;
+    Some(mean_abs / (6.0f32.sqrt() * (2.0 / std::f32::consts::PI).sqrt()))
 }

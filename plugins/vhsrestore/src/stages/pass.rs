@@ -238,27 +238,39 @@ pub fn shift_row(row: &mut [u8], shift: i32) {
     if w == 0 || shift == 0 {
         return;
     }
-    let at = |x: i32| {
-        let pos = x * SHIFT_ONE - shift;
-        let (i, f) = (pos >> 8, (pos & 255) as u32);
-        (
-            (i.clamp(0, w - 1)) as usize,
-            ((i + 1).clamp(0, w - 1)) as usize,
-            f,
-        )
+    // Pixel x reads x + d and x + d + 1 (clamped into the row) at weight f, the same for every
+    // pixel.
+    let (d, f) = ((-shift) >> 8, ((-shift) & 255) as u32);
+    let blend = |a: u8, b: u8| ((a as u32 * (256 - f) + b as u32 * f + 128) >> 8) as u8;
+    let at = |row: &[u8], x: i32| {
+        let (i, j) = ((x + d).clamp(0, w - 1), (x + d + 1).clamp(0, w - 1));
+        blend(row[i as usize], row[j as usize])
     };
-    let blend = |a: u8, b: u8, f: u32| ((a as u32 * (256 - f) + b as u32 * f + 128) >> 8) as u8;
-    // Each pixel reads sources at or before it when moving right, at or after it when moving
-    // left: taken in that order, none is overwritten before it is read.
-    if shift > 0 {
-        for x in (0..w).rev() {
-            let (i, j, f) = at(x);
-            row[x as usize] = blend(row[i], row[j], f);
+    // In place: moving left (d ≥ 0) pixels read at or after themselves, so they are written
+    // first to last; moving right, last to first: none is overwritten before it is read. The
+    // inner pixels (both sources inside the row) go in chunks copied out first, each a
+    // straight, vectorisable pass; the pixels at the end the move uncovers clamp.
+    const CHUNK: usize = 64;
+    let (lo, hi) = ((-d).clamp(0, w) as usize, (w - 1 - d).clamp(0, w) as usize);
+    let chunk = |row: &mut [u8], start: usize| {
+        let n = CHUNK.min(hi - start);
+        let from = (start as isize + d as isize) as usize;
+        let mut src = [0u8; CHUNK + 1];
+        src[..=n].copy_from_slice(&row[from..=from + n]);
+        for (o, ab) in row[start..start + n].iter_mut().zip(src[..=n].windows(2)) {
+            *o = blend(ab[0], ab[1]);
+        }
+    };
+    let inner = (lo..hi.max(lo)).step_by(CHUNK);
+    if d >= 0 {
+        inner.for_each(|start| chunk(row, start));
+        for x in hi.max(lo)..w as usize {
+            row[x] = at(row, x as i32);
         }
     } else {
-        for x in 0..w {
-            let (i, j, f) = at(x);
-            row[x as usize] = blend(row[i], row[j], f);
+        inner.rev().for_each(|start| chunk(row, start));
+        for x in (0..lo).rev() {
+            row[x] = at(row, x as i32);
         }
     }
 }
