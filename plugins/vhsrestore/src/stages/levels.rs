@@ -88,6 +88,11 @@ impl AutoLevels {
         self.applied
     }
 
+    /// Whether the levels applied differ from the estimate: a change waits for a cut.
+    pub fn pending(&self) -> bool {
+        self.estimate().is_some_and(|t| Some(t) != self.applied)
+    }
+
     /// The levels the evidence implies, bounded; `None` with too little evidence.
     fn estimate(&self) -> Option<Levels> {
         if self.window.len() < MIN_EVIDENCE {
