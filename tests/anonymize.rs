@@ -190,7 +190,7 @@ fn the_blur_holds_back_as_many_frames_as_the_detector_may_be_late() {
 
 /// A real face out of a photograph (GRAY8, `rect` = x, y, w, h in it).
 fn face_patch(photo: &str, rect: (usize, usize, usize, usize)) -> (Vec<u8>, usize, usize) {
-    use mediaai_common::testing::{load_frame, media};
+    use mediaai_testing::{load_frame, media};
     let sample = load_frame(&media(photo), "GRAY8", None);
     let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
     let map = sample.buffer().unwrap().map_readable().unwrap();
@@ -312,7 +312,7 @@ fn at_defaults_every_face_in_every_frame_is_hidden() {
         .field("height", H as i32)
         .field("framerate", gst::Fraction::new(25, 1))
         .build();
-    let out = mediaai_common::testing::push_frames("onnxfacedetect ! gpublur", &caps, &frames);
+    let out = mediaai_testing::push_frames("onnxfacedetect ! gpublur", &caps, &frames);
     assert_eq!(out.len(), FRAMES, "every frame comes out");
     let mut exposed = Vec::new();
     for (k, (buffer, shown)) in out.iter().zip(&boxes).enumerate() {

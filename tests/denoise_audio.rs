@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use mediaai_common::testing::{alsa_speech, read_wav, si_sdr, write_wav};
 use mediaai_pipelines::{assert_same_streams, plugin_dir, root, sh, streams, work_dir};
+use mediaai_testing::{alsa_speech, read_wav, si_sdr, write_wav};
 
 /// MD5 of every decoded video frame of `file`: equal lists mean the pictures were copied, not
 /// re-encoded (the parser may still repeat the parameter sets in-band).

@@ -154,7 +154,7 @@ fn gpu_frames_written_on_the_host_give_the_same_bytes() {
 #[test]
 fn onnxfacedetect_samples_gpu_frames_on_the_gpu_and_gpublur_hides_the_face_it_marked() {
     let Some(_serial) = init() else { return };
-    let photo = mediaai_common::testing::media("astronaut.png");
+    let photo = mediaai_testing::media("astronaut.png");
     let chain = |between: &str| {
         format!(
             "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers=4 \

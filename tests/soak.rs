@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use gst::prelude::*;
 
 fn rss_kib() -> u64 {
-    mediaai_common::bench::memory_kib("VmRSS")
+    mediaai_testing::bench::memory_kib("VmRSS")
 }
 
 /// Counts the buffers that pass `element`'s src pad.
@@ -40,7 +40,7 @@ fn main() {
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(600);
     let count_pipelines: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(8);
     gst::init().expect("GStreamer initialises");
-    let photo = mediaai_common::testing::media("astronaut.png");
+    let photo = mediaai_testing::media("astronaut.png");
     let mut pipelines = Vec::new();
     for k in 0..count_pipelines {
         let report = std::env::temp_dir().join(format!("soak-qc-{k}.json"));

@@ -4,7 +4,7 @@
 
 use gst::prelude::*;
 use gst_check::Harness;
-use mediaai_common::testing::{alsa_speech, media, read_wav, si_sdr};
+use mediaai_testing::{alsa_speech, media, read_wav, si_sdr};
 
 fn init() {
     gst::init().unwrap();
@@ -137,7 +137,7 @@ fn deepfilter_engine_raises_si_sdr_more_and_keeps_every_sample() {
 #[test]
 fn a_missing_deepfilter_model_is_a_clear_error() {
     init();
-    let err = mediaai_common::testing::run_to_end(
+    let err = mediaai_testing::run_to_end(
         "audiotestsrc num-buffers=3 ! audio/x-raw,format=F32LE,rate=48000 ! audiodenoise engine=deepfilter model-location=/nonexistent/df.tar.gz ! fakesink",
     )
     .expect_err("no model, no audio");
@@ -262,7 +262,7 @@ fn a_flush_drops_held_audio_and_the_stream_goes_on() {
 #[test]
 fn integer_audio_is_refused_at_negotiation() {
     init();
-    let err = mediaai_common::testing::run_to_end(
+    let err = mediaai_testing::run_to_end(
         "audiotestsrc num-buffers=3 ! audio/x-raw,format=S16LE ! audiodenoise ! fakesink",
     )
     .expect_err("S16 does not negotiate");

@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn the_sampling_shader_is_valid_wgsl() {
-        crate::testing::validate_wgsl(&format!("{}\n{PASS_WGSL}", planes::WGSL));
+        mediaai_testing::validate_wgsl(&format!("{}\n{PASS_WGSL}", planes::WGSL));
     }
 
     /// The GPU's samples against the CPU's, for every layout the sampler reads, stretched and

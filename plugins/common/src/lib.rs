@@ -1,7 +1,7 @@
 //! Shared pieces of the gst-media-ai plugins.
 //!
 //! * [`deepfilter`]: DeepFilterNet's real-time runtime, loaded at run time.
-//! * [`exclusive`]: lock-free state for real-time streaming threads, atomic `f32` settings.
+//! * [`lockfree`]: state real-time streaming threads reach without a lock, atomic `f32` settings.
 //! * [`gpu`]: the one wgpu device and queue of the process, created lazily and shared by every
 //!   element, with adapter choice from the environment.
 //! * [`gpumemory`]: video frames in GPU buffers between elements (`memory:WgpuBuffer`), read
@@ -20,24 +20,22 @@
 //! Nothing here registers elements; plugins depend on this crate as an rlib.
 
 pub mod batching;
-pub mod bench;
 pub mod deepfilter;
 pub mod dylib;
-pub mod enums;
-pub mod exclusive;
 pub mod gpu;
 pub mod gpumemory;
 pub mod gpusampler;
 pub mod held;
 pub mod inference;
+pub mod lockfree;
 pub mod pixels;
 pub mod planes;
+pub mod property_enums;
 pub mod roi;
 pub mod sampler;
 pub mod scenecut;
 pub mod staging;
 pub mod templates;
-pub mod testing;
 
 /// Where `make deps` / `make models` put ONNX Runtime and the models of a source checkout.
 /// Used as the last fallback only, so installed plugins never depend on it.

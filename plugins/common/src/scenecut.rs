@@ -94,7 +94,7 @@ impl SceneCuts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{load_frame, media};
+    use mediaai_testing::{load_frame, media};
 
     fn rgba(name: &str) -> (Vec<u8>, usize) {
         let sample = load_frame(&media(name), "RGBA", Some((320, 180)));

@@ -23,13 +23,6 @@ fn video(formats: &[gst_video::VideoFormat]) -> gst::Caps {
         .build()
 }
 
-/// `src` and `sink` templates, always present, for raw video in `formats` (any size, so
-/// also for elements whose output size differs from their input's).
-pub fn in_place_video(formats: &[gst_video::VideoFormat]) -> Vec<gst::PadTemplate> {
-    let caps = video(formats);
-    src_and_sink(&caps, &caps)
-}
-
 /// `src` and `sink` templates for elements that take and give frames on the GPU
 /// ([`gpumemory::CAPS_FEATURE`], preferred) or in system memory, in `formats`, any size.
 pub fn gpu_or_system_video(formats: &[gst_video::VideoFormat]) -> Vec<gst::PadTemplate> {

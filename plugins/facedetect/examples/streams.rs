@@ -16,7 +16,7 @@ use std::time::Instant;
 use gst::prelude::*;
 
 fn peak_rss_mib() -> f64 {
-    mediaai_common::bench::memory_kib("VmHWM") as f64 / 1024.0
+    mediaai_testing::bench::memory_kib("VmHWM") as f64 / 1024.0
 }
 
 fn main() -> Result<(), String> {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use mediaai_common::testing::run_to_end;
+use mediaai_testing::run_to_end;
 
 type Face = (f64, f64, f64, f64, u32);
 
@@ -155,7 +155,7 @@ fn batching_reports_its_latency() {
 /// Whether the network measured the faces of each of 12 frames (a region whose
 /// `predicted-frames` is 0): a still of `first` (I420, 320x180) for 5 frames, then of `next`.
 fn measured_frames(first: &str, next: &str, props: &str) -> Vec<bool> {
-    use mediaai_common::testing::{load_frame, media, push_frames};
+    use mediaai_testing::{load_frame, media, push_frames};
     init();
     let still = |name: &str| {
         let sample = load_frame(&media(name), "I420", Some((320, 180)));

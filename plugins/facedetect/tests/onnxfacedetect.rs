@@ -3,7 +3,7 @@
 use gst::prelude::*;
 use gst_check::Harness;
 use gst_video::VideoRegionOfInterestMeta;
-use mediaai_common::testing::{load_frame, media, run_to_end};
+use mediaai_testing::{load_frame, media, run_to_end};
 
 /// The astronaut's face, checked by eye: x 178..270, y 64..176.
 const ASTRONAUT_FACE: (f64, f64, f64, f64) = (178.0, 64.0, 92.0, 112.0);

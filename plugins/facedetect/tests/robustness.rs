@@ -4,7 +4,7 @@
 
 use gst::prelude::*;
 use gst_check::Harness;
-use mediaai_common::testing::run_to_end;
+use mediaai_testing::run_to_end;
 
 fn init() {
     gst::init().unwrap();

@@ -10,7 +10,7 @@
 //! mean over the run), each with its ratio to the floor. GStreamer is not involved,
 //! so it runs where only a Vulkan driver is installed.
 
-use mediaai_common::bench::median;
+use mediaai_testing::bench::median;
 use std::time::Instant;
 
 use gstgpublur::cpu::{Frame, PackedFrame};

@@ -3,7 +3,7 @@
 use gst::prelude::*;
 use gst_check::Harness;
 use gst_video::VideoRegionOfInterestMeta;
-use mediaai_common::testing::{load_frame, media, psnr, run_to_end};
+use mediaai_testing::{load_frame, media, psnr, run_to_end};
 
 /// The astronaut's face as a detector marks it.
 const FACE: (u32, u32, u32, u32) = (182, 58, 88, 120);
@@ -308,7 +308,7 @@ fn every_wgsl_file_compiles_and_validates_with_naga() {
         let source = std::fs::read_to_string(&path).unwrap();
         let full = gstgpublur::gpu::pass_source(&source);
         eprintln!("validating {name}");
-        mediaai_common::testing::validate_wgsl(&full);
+        mediaai_testing::validate_wgsl(&full);
         checked += 1;
     }
     assert_eq!(checked, gstgpublur::gpu::PASSES.len());

@@ -3,7 +3,7 @@
 //! process-wide GPU context is created with the variable set.
 
 use gst::prelude::*;
-use mediaai_common::testing::run_to_end;
+use mediaai_testing::run_to_end;
 
 fn init() {
     // SAFETY: set before any thread of this process reads the environment's GPU choice.

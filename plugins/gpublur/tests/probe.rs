@@ -3,7 +3,7 @@
 //! Its own test binary, so no other test has made the process-wide device first.
 
 use mediaai_common::gpu;
-use mediaai_common::testing::run_to_end;
+use mediaai_testing::run_to_end;
 
 #[test]
 fn auto_on_a_software_adapter_creates_no_device() {

@@ -177,7 +177,7 @@ fn main() {
             "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,format=I420,width={w},height={h},framerate=25/1"
         )
     };
-    println!("{}", mediaai_common::bench::adapter_line());
+    println!("{}", mediaai_testing::bench::adapter_line());
     // `video/x-raw` capsfilters keep frames in system memory: the per-element round trip.
     let sys = "video/x-raw";
     println!("\nvhsrestore ! gpublur ! qcfingerprint: {frames} frames {w}x{h} I420, two passes");
@@ -266,7 +266,7 @@ fn main() {
     let photo = args
         .next()
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| mediaai_common::testing::media("astronaut.png"));
+        .unwrap_or_else(|| mediaai_testing::media("astronaut.png"));
     PICTURE
         .set(picture(&photo, w, h).unwrap_or_else(|e| panic!("{e}")))
         .expect("set once");

@@ -7,7 +7,7 @@
 use gstqcfingerprint::fingerprint::Fingerprinter;
 use gstqcfingerprint::gpu::{GpuAnalysis, GridSampling, Source};
 use gstqcfingerprint::stats::{finalize, Analyser, FrameStats, Plane};
-use mediaai_common::bench::{adapter_line, median};
+use mediaai_testing::bench::{adapter_line, median};
 use std::time::Instant;
 
 fn main() {

@@ -13,7 +13,7 @@ pub mod gpu;
 mod qcaudio;
 mod qcfingerprint;
 pub mod report;
-mod shared;
+mod reporting;
 pub mod stats;
 
 /// The file format of `report-location`.

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use gst::prelude::*;
-use mediaai_common::testing::{alsa_speech, run_to_end, write_wav};
+use mediaai_testing::{alsa_speech, run_to_end, write_wav};
 
 const RATE: usize = 48_000;
 

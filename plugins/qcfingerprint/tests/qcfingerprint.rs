@@ -6,7 +6,7 @@
 use gst::prelude::*;
 use std::process::Command;
 
-use mediaai_common::testing::{load_frame, media, run_to_end};
+use mediaai_testing::{load_frame, media, run_to_end};
 
 const W: usize = 320;
 const H: usize = 240;
@@ -432,11 +432,11 @@ fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
 
 #[test]
 fn the_measurement_shaders_validate_with_naga() {
-    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/qc_grid.wgsl"));
-    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/qc_difference.wgsl"));
+    mediaai_testing::validate_wgsl(include_str!("../../../shaders/qc_grid.wgsl"));
+    mediaai_testing::validate_wgsl(include_str!("../../../shaders/qc_difference.wgsl"));
 }
 
 #[test]
 fn the_histogram_shader_validates_with_naga() {
-    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/qc_histogram.wgsl"));
+    mediaai_testing::validate_wgsl(include_str!("../../../shaders/qc_histogram.wgsl"));
 }

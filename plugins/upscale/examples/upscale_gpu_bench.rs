@@ -7,8 +7,8 @@
 
 use gstupscale::gpu::GpuSpatial;
 use gstupscale::spatial::Spatial;
-use mediaai_common::bench::adapter_line;
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
+use mediaai_testing::bench::adapter_line;
 use std::time::Instant;
 
 fn main() {

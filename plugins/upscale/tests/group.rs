@@ -1,7 +1,7 @@
 //! Upscalers of one process sharing a network session (`batch-group`); alone in its test
 //! binary, so that the process's session count is this test's.
 
-use mediaai_common::testing::push_frames;
+use mediaai_testing::push_frames;
 
 mod common;
 use common::{bytes, five_frames, init};

@@ -5,7 +5,7 @@
 use gst::prelude::*;
 use gst_check::Harness;
 use gst_video::prelude::*;
-use mediaai_common::testing::{psnr, push_frames};
+use mediaai_testing::{psnr, push_frames};
 
 mod common;
 use common::{astronaut, bytes, five_frames, init};
@@ -321,7 +321,7 @@ fn the_gpu_engine_gives_the_same_bytes_for_a_batch_as_frame_by_frame() {
 
 #[test]
 fn the_spatial_shader_is_valid_wgsl() {
-    mediaai_common::testing::validate_wgsl(&format!(
+    mediaai_testing::validate_wgsl(&format!(
         "{}\n{}",
         mediaai_common::planes::WGSL,
         include_str!("../../../shaders/upscale_spatial.wgsl")

@@ -8,7 +8,7 @@ use gstvhsrestore::gpu::{GpuRestore, PlaneJob, Slots};
 use gstvhsrestore::stages::{
     self, Denoise, Dropouts, Fields, Finish, Levels, Linear, Plane, Source,
 };
-use mediaai_common::bench::{adapter_line, median};
+use mediaai_testing::bench::{adapter_line, median};
 use rayon::prelude::*;
 use std::time::Instant;
 

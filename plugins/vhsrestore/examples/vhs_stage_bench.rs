@@ -3,7 +3,7 @@
 //! Milliseconds per call, median over the frames, on every core the thread pool has.
 
 use gstvhsrestore::stages::{self, Denoise, Fields, Finish, Levels, Linear, Plane, Source};
-use mediaai_common::bench::median;
+use mediaai_testing::bench::median;
 use std::time::Instant;
 
 fn time(frames: usize, mut f: impl FnMut()) -> f64 {

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use gst::prelude::*;
 use gst_check::Harness;
 use gst_video::prelude::*;
-use mediaai_common::testing::{load_frame, media, psnr};
+use mediaai_testing::{load_frame, media, psnr};
 
 const W: usize = 512;
 const H: usize = 512;
@@ -99,7 +99,7 @@ fn tff_caps() -> String {
 /// output buffers.
 fn run(launch: &str, caps: &str, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
     let caps = gst::Caps::from_str(caps).expect("caps parse");
-    mediaai_common::testing::push_frames(launch, &caps, frames)
+    mediaai_testing::push_frames(launch, &caps, frames)
 }
 
 #[test]
@@ -501,7 +501,7 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
 
 #[test]
 fn the_shader_validates_with_naga() {
-    mediaai_common::testing::validate_wgsl(include_str!("../../../shaders/vhsrestore.wgsl"));
+    mediaai_testing::validate_wgsl(include_str!("../../../shaders/vhsrestore.wgsl"));
 }
 
 /// Chroma 1.3 chroma pixels (2.6 luma pixels) late, blurred and noisy, as a tape leaves it, on

@@ -27,8 +27,8 @@ use gst::subclass::prelude::*;
 use gst_audio::subclass::prelude::*;
 use gst_base::prelude::*;
 
-use mediaai_common::exclusive::{AtomicF32, Exclusive};
 use mediaai_common::held;
+use mediaai_common::lockfree::{AtomicF32, Exclusive};
 
 use super::Engine;
 use crate::chain::{Chain, EngineSpec, Params};

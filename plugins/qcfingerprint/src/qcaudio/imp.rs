@@ -9,11 +9,11 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
-use mediaai_common::exclusive::Exclusive;
+use mediaai_common::lockfree::Exclusive;
 
 use crate::events::{Event, Kind, Ns, SampleRuns};
 use crate::report::{Report, Value};
-use crate::{shared, ReportFormat};
+use crate::{reporting, ReportFormat};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -85,7 +85,7 @@ impl ObjectSubclass for QcAudio {
 impl ObjectImpl for QcAudio {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            let mut specs = shared::report_properties("qcaudio").to_vec();
+            let mut specs = reporting::report_properties("qcaudio").to_vec();
             specs.extend([
                 glib::ParamSpecDouble::builder("silence-noise")
                     .nick("Silence noise")
@@ -210,7 +210,7 @@ impl BaseTransformImpl for QcAudio {
         // A new format goes on with the same report; only the first caps open it.
         let report = match previous {
             Some(old) => old.report,
-            None => shared::open_report(
+            None => reporting::open_report(
                 self.obj().upcast_ref(),
                 s.report_location.as_deref(),
                 s.report_format.format(),
@@ -334,7 +334,7 @@ impl QcAudio {
             start: time(state, first),
             end: time(state, end),
         };
-        shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+        reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
     }
 
     /// The `qcaudio` element message (`timestamp`, `momentary`, `short-term`, `integrated`
@@ -357,11 +357,11 @@ impl QcAudio {
             .field("peak", peak)
             .field("final", last)
             .build();
-        shared::post(self.obj().upcast_ref(), s);
+        reporting::post(self.obj().upcast_ref(), s);
         if let Some(r) = state.report.as_mut() {
             // Silence so far has no loudness: written as null.
             r.entry(&[
-                ("time", Value::Num(shared::secs(t))),
+                ("time", Value::Num(reporting::secs(t))),
                 ("momentary", Value::Num(m)),
                 ("short_term", Value::Num(st)),
                 ("integrated", Value::Num(i)),
@@ -369,7 +369,7 @@ impl QcAudio {
                 ("final", Value::Bool(last)),
             ]);
         }
-        shared::write_report(self.obj().upcast_ref(), state.report.as_mut());
+        reporting::write_report(self.obj().upcast_ref(), state.report.as_mut());
     }
 
     /// End of stream: open runs closed, the integrated loudness posted, everything written.

@@ -20,7 +20,7 @@ use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
 use crate::fingerprint::{self, Fingerprinter};
 use crate::gpu::{GpuAnalysis, GridSampling, Source};
 use crate::report::{Report, Value};
-use crate::shared::{self, secs};
+use crate::reporting::{self, secs};
 use crate::stats::{self, Analyser, FrameStats, Plane};
 use crate::ReportFormat;
 
@@ -212,7 +212,7 @@ impl ObjectImpl for QcFingerprint {
                     .mutable_ready()
                     .build()
             };
-            let mut specs = shared::report_properties("qcfingerprint").to_vec();
+            let mut specs = reporting::report_properties("qcfingerprint").to_vec();
             specs.extend([
                 seconds("black-min-duration", "Black minimum duration", "Seconds of black before a black run is reported (FFmpeg blackdetect d). Default: 2", 2.0),
                 glib::ParamSpecDouble::builder("black-ratio")
@@ -363,7 +363,7 @@ impl BaseTransformImpl for QcFingerprint {
         // A new format goes on with the same report; only the first caps open it.
         let report = match self.state.lock().expect("state lock").take() {
             Some(old) => old.report,
-            None => shared::open_report(
+            None => reporting::open_report(
                 self.obj().upcast_ref(),
                 s.report_location.as_deref(),
                 s.report_format.format(),
@@ -608,7 +608,7 @@ impl QcFingerprint {
         let (freeze, new_reference) = state.freeze.frame(pts, difference);
         match freeze {
             Some(Freeze::Started(start)) => {
-                shared::post_event(self.obj().upcast_ref(), "freeze", "start", start, None)
+                reporting::post_event(self.obj().upcast_ref(), "freeze", "start", start, None)
             }
             Some(Freeze::Ended(e)) => events[1] = Some(e),
             None => {}
@@ -618,7 +618,7 @@ impl QcFingerprint {
         }
         self.record_frame(state, pts, hash);
         for e in events.into_iter().flatten() {
-            shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
         }
         if pts.saturating_sub(state.interval.start.unwrap_or(pts)) >= state.message_interval {
             self.end_interval(state);
@@ -672,7 +672,7 @@ impl QcFingerprint {
                 .field("reference-offset", offset)
                 .field("confidence", confidence);
         }
-        shared::post(self.obj().upcast_ref(), s.build());
+        reporting::post(self.obj().upcast_ref(), s.build());
         if let Some(r) = state.report.as_mut() {
             match change {
                 Some((offset, confidence)) => r.entry(&[
@@ -702,9 +702,9 @@ impl QcFingerprint {
                 .field("below-16", iv.below_16 as f64 / iv.pixels.max(1) as f64)
                 .field("above-235", iv.above_235 as f64 / iv.pixels.max(1) as f64)
                 .build();
-            shared::post(self.obj().upcast_ref(), s);
+            reporting::post(self.obj().upcast_ref(), s);
         }
-        shared::write_report(self.obj().upcast_ref(), state.report.as_mut());
+        reporting::write_report(self.obj().upcast_ref(), state.report.as_mut());
     }
 
     /// End of stream: open runs closed at the end of the last frame, everything written.
@@ -717,7 +717,7 @@ impl QcFingerprint {
         let end = state.end;
         let events = [state.black.finish(end), state.freeze.finish(end)];
         for e in events.into_iter().flatten() {
-            shared::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
         }
         state.reference = None;
         self.end_interval(state);

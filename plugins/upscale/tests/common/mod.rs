@@ -1,7 +1,7 @@
 //! Helpers of the upscale test binaries.
 #![allow(dead_code)]
 
-use mediaai_common::testing::{load_frame, media};
+use mediaai_testing::{load_frame, media};
 
 pub fn init() {
     gst::init().unwrap();

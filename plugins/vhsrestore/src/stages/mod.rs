@@ -90,7 +90,7 @@ mod tests {
     /// leaves it: the estimate finds the delay within a quarter of a chroma pixel.
     #[test]
     fn a_fractional_chroma_delay_is_found_in_noisy_chroma() {
-        use mediaai_common::testing::{load_frame, media};
+        use mediaai_testing::{load_frame, media};
         let sample = load_frame(&media("astronaut.png"), "I420", Some((720, 576)));
         let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
         let map = sample.buffer().unwrap().map_readable().unwrap();

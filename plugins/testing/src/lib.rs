@@ -1,13 +1,19 @@
 //! Helpers the test suites of every plugin share: real media from the project's manifest and
-//! real pipelines run to the end. Not used by the elements themselves.
+//! real pipelines run to the end, quality measures; [`bench`] for the benchmark examples. A
+//! dev-dependency of the element crates only, so `gst-check` never links into a plugin.
 
 use std::path::PathBuf;
 
 use gst::prelude::*;
 
+pub mod bench;
+
+/// The source tree (models/, .deps/): two levels above this crate.
+const SOURCE_TREE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
 /// A file fetched by `make media` (models/media.toml); panics with the fix when it is absent.
 pub fn media(name: &str) -> PathBuf {
-    let p = std::path::Path::new(crate::SOURCE_TREE_ROOT)
+    let p = std::path::Path::new(SOURCE_TREE_ROOT)
         .join(".deps/media")
         .join(name);
     assert!(

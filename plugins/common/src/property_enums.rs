@@ -1,13 +1,13 @@
-//! Property enums shared by several plugins, declared once here and registered by each plugin
-//! under its own GType name.
+//! Property enums several elements share, declared once here and registered by each element's
+//! crate under its own GType name (`GstVhsRestoreBackend`, `GstGpuBlurBackend`, …).
 //!
-//! Every plugin links its own copy of this crate, and GStreamer loads all plugins of a folder
-//! into one process (the registry scanner, or an application): a GType registered from
-//! common code would be registered once per plugin, and the second registration aborts the
-//! process. So `common` keeps plain Rust enums ([`crate::gpu::Backend`],
-//! [`crate::inference::ExecutionProvider`]) and each plugin declares its property type with
-//! [`backend_enum!`](crate::backend_enum) or
-//! [`execution_provider_enum!`](crate::execution_provider_enum), which convert into them.
+//! `common` keeps plain Rust enums ([`crate::gpu::Backend`],
+//! [`crate::inference::ExecutionProvider`]) and each element crate declares its property type
+//! with [`backend_enum!`](crate::backend_enum) or
+//! [`execution_provider_enum!`](crate::execution_provider_enum), which convert into them. One
+//! GType per element keeps each element's `gst-inspect-1.0` page its own and lets the element
+//! crates be built as separate plugins too: a GType registered from common code would be
+//! registered once per plugin library, and the second registration aborts the process.
 
 /// Declares `$name`, registered as GType `$gtype`: the `backend` property of an element with
 /// a GPU and a CPU path (auto, gpu, cpu), convertible into [`crate::gpu::Backend`]. Needs

@@ -20,7 +20,7 @@ pub fn memory_kib(field: &str) -> u64 {
 
 /// `adapter: NAME (TYPE, BACKEND)`, or why there is none.
 pub fn adapter_line() -> String {
-    crate::gpu::probe_adapter().map_or_else(
+    mediaai_common::gpu::probe_adapter().map_or_else(
         |e| e,
         |a| format!("adapter: {} ({:?}, {:?})", a.name, a.device_type, a.backend),
     )

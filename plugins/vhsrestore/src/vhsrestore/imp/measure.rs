@@ -1,0 +1,127 @@
+//! The measurements on each incoming frame that the automatic settings run on, and the
+//! levels messages they give.
+
+use super::*;
+
+/// Chroma delay is re-estimated every this many frames (auto mode), and smoothed.
+const CHROMA_ESTIMATE_EVERY: u64 = 12;
+/// How fast the running measurements follow the picture: the share of the newest frame.
+const FOLLOW: f64 = 0.05;
+/// Noise is measured every this many frames, each measurement weighing as much as that many
+/// frames' would (1 − (1 − FOLLOW)⁴ ≈ 0.19).
+const NOISE_EVERY: u64 = 4;
+const NOISE_FOLLOW: f64 = 0.19;
+
+impl VhsRestore {
+    /// The measurements on each incoming frame that the automatic settings run on: chroma
+    /// delay (every few frames), head-switching lines and black and white levels, each
+    /// smoothed over time.
+    pub(super) fn measure(
+        &self,
+        state: &mut State,
+        s: &Settings,
+        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+    ) {
+        let (luma, chroma) = (plane(frame, 0), plane(frame, 1));
+        let first = state.frames == 0;
+        let follow = |old: f64, new: f64| {
+            if first {
+                new
+            } else {
+                old + FOLLOW * (new - old)
+            }
+        };
+        if s.head_switch_lines < 0 {
+            let lines = stages::head_switch_lines(luma) as f64;
+            state.head_lines = follow(state.head_lines, lines);
+        }
+        // The measurements are independent: shot changes on one core; the picture's extremes,
+        // its noise and the chroma delay on the other.
+        let levels = s.auto_levels && (s.black.is_none() || s.white.is_none());
+        // Shot changes matter only while a change of levels waits for one; otherwise the
+        // detector is not run (and starts afresh when needed: its next frame is no cut).
+        let find_cuts = levels && state.auto_levels.pending();
+        if !find_cuts {
+            state.cuts.reset();
+        }
+        // Noise is measured every few frames (it changes with the tape, not the picture).
+        let noise_now = state.frames.is_multiple_of(NOISE_EVERY);
+        let bottom = (state.head_lines.ceil() as usize).max(s.head_switch_lines.max(0) as usize);
+        let source = PixelSource::from_frame(frame);
+        let cuts = &mut state.cuts;
+        let delay = s.chroma_shift.is_none() && state.frames.is_multiple_of(CHROMA_ESTIMATE_EVERY);
+        let chroma2 = plane(frame, 2);
+        let (cut, (extremes, noise, delay)) = rayon::join(
+            || find_cuts && source.as_ref().is_some_and(|p| cuts.is_cut(p)),
+            || {
+                let extremes = levels
+                    .then(|| stages::luma_extremes(luma, bottom))
+                    .flatten();
+                let noise = [
+                    (noise_now && s.luma_denoise < 0.0)
+                        .then(|| stages::noise_sigma(luma))
+                        .flatten(),
+                    (noise_now && s.chroma_denoise < 0.0)
+                        .then(|| {
+                            Some(
+                                (stages::noise_sigma(chroma)? + stages::noise_sigma(chroma2)?)
+                                    / 2.0,
+                            )
+                        })
+                        .flatten(),
+                ];
+                let factor = (luma.width / chroma.width.max(1)).max(1);
+                let delay = delay
+                    .then(|| stages::chroma_delay(luma, chroma, factor))
+                    .flatten();
+                (extremes, noise, delay)
+            },
+        );
+        if let Some(d) = delay {
+            // Estimated every few frames: a faster follow.
+            state.chroma_shift = if first {
+                -d
+            } else {
+                0.7 * state.chroma_shift - 0.3 * d
+            };
+            gst::debug!(
+                CAT,
+                "chroma {d:.2} chroma pixels late: moved back {:.2}",
+                -state.chroma_shift
+            );
+        }
+        // Noise, for denoising strengths that follow it.
+        for (n, sigma) in state.noise.iter_mut().zip(noise) {
+            if let Some(sigma) = sigma.map(f64::from) {
+                // Measured every NOISE_EVERY frames: that many frames' share of the follow.
+                *n = Some(n.map_or(sigma, |n| n + NOISE_FOLLOW * (sigma - n)));
+            }
+        }
+        gst::trace!(CAT, imp = self, "noise (luma, chroma) {:?}", state.noise);
+        if levels {
+            state.levels = state.auto_levels.update(extremes, cut);
+            if let Some(l) = state.levels {
+                gst::trace!(
+                    CAT,
+                    imp = self,
+                    "extremes {extremes:?}, cut {cut}: levels {l:?}"
+                );
+                // Reported when first found, and after a change of half a level or more.
+                let moved = state.reported.is_none_or(|r| {
+                    (r.black - l.black).abs() >= 0.5 || (r.white - l.white).abs() >= 0.5
+                });
+                if moved {
+                    state.reported = Some(l);
+                    let s = gst::Structure::builder("vhsrestore-levels")
+                        .field("black", l.black)
+                        .field("white", l.white)
+                        .field("timestamp", frame.buffer().pts())
+                        .field("shot-change", cut)
+                        .build();
+                    state.message =
+                        Some(gst::message::Element::builder(s).src(&*self.obj()).build());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Restoring one frame: the frames around it mapped, each plane's job set (deinterlace,
+//! dropouts, denoise, chroma shift, levels), the pass run on the GPU (into GPU frames, or read
+//! back) or on the CPU cores, chroma bleed and packing after it, timestamps set.
+
+use super::*;
+
+impl VhsRestore {
+    /// Restores `pending[0]` (its neighbours: `prev` and `pending[1]`, or itself at the ends)
+    /// into one or two output buffers.
+    pub(super) fn restore_oldest(
+        &self,
+        state: &mut State,
+        s: &Settings,
+    ) -> Result<(), gst::FlowError> {
+        let Some(cur) = state.pending.pop_front() else {
+            return Ok(());
+        };
+        let next = state
+            .pending
+            .front()
+            .cloned()
+            .unwrap_or_else(|| cur.clone());
+        let prev = state.prev.clone().unwrap_or_else(|| cur.clone());
+        let map = |b| {
+            readable(b, &state.work_info).ok_or_else(|| {
+                gst::element_imp_error!(
+                    self,
+                    gst::StreamError::Format,
+                    ["buffer too small for its caps"]
+                );
+                gst::FlowError::Error
+            })
+        };
+        let (fp, fc, fn_) = (map(&prev)?, map(&cur)?, map(&next)?);
+        let outputs = if state.field_rate { 2 } else { 1 };
+        let flags = cur.video_flags();
+        let (interlaced_flag, tff_flag) = (
+            gst_video::VideoBufferFlags::INTERLACED,
+            gst_video::VideoBufferFlags::TFF,
+        );
+        // Mixed streams: each buffer says whether it is interlaced and which field is first.
+        let deinterlace = state.deinterlace && (!state.mixed || flags.contains(interlaced_flag));
+        let tff = match state.tff {
+            Some(tff) => tff,
+            None if state.mixed => flags.contains(tff_flag),
+            None => {
+                if state.prev.is_some() {
+                    let e = stages::field_order_evidence(plane(&fp, 0), plane(&fc, 0));
+                    state.order_votes = 0.95 * state.order_votes + e;
+                }
+                state.order_votes >= 0.0
+            }
+        };
+        let first = if tff { 0 } else { 1 };
+        self.measure(state, s, &fc);
+        let levels = Levels {
+            black: s.black.or(state.levels.map(|l| l.black)).unwrap_or(16.0),
+            white: s.white.or(state.levels.map(|l| l.white)).unwrap_or(235.0),
+        };
+        let (pts, duration) = (cur.pts(), cur.duration());
+        let shift = match s.chroma_shift {
+            Some(px) => px * SHIFT_ONE,
+            None => (state.chroma_shift * SHIFT_ONE as f64).round() as i32,
+        };
+        let luma_width = fc.width() as usize;
+        let finishes: [Finish; 3] = std::array::from_fn(|p| {
+            let dropouts = (s.dropout_threshold > 0).then(|| Dropouts {
+                threshold: s.dropout_threshold.min(255) as u8,
+                min_run: (8 * fc.comp_width(p as u32) as usize).div_ceil(luma_width.max(1)),
+            });
+            match p {
+                0 => Finish {
+                    dropouts,
+                    shift: 0,
+                    map: Linear::levels(levels),
+                },
+                _ => Finish {
+                    dropouts,
+                    shift,
+                    map: Linear::saturation(s.saturation),
+                },
+            }
+        });
+        let strength = |set: f64, noise: Option<f64>| {
+            if set >= 0.0 {
+                set
+            } else {
+                noise.map_or(0.0, |sigma| DENOISE_PER_SIGMA * sigma)
+            }
+        };
+        let strengths = [
+            strength(s.luma_denoise, state.noise[0]),
+            strength(s.chroma_denoise, state.noise[1]),
+            strength(s.chroma_denoise, state.noise[1]),
+        ];
+        for (d, strength) in state.denoise.iter_mut().zip(strengths) {
+            d.set_strength(strength);
+        }
+        let lines = u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
+        let height = fc.height();
+        // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
+        // 2 next) holding the missing rows half a field before and after: first field, prev's
+        // and cur's; second field, cur's and next's.
+        let roles = |k: usize| {
+            if k == 0 {
+                (first, 0, 1)
+            } else {
+                (1 - first, 1, 2)
+            }
+        };
+
+        let acquire = |pool: &gst::BufferPool| {
+            pool.acquire_buffer(None).inspect_err(|e| {
+                gst::element_imp_error!(self, gst::CoreError::Failed, ["no output buffer: {e:?}"]);
+            })
+        };
+        let mut outs: [Option<gst::Buffer>; 2] = [None, None];
+        // Packed RGB: restored into planar frames first, packed below.
+        let mut planars: [Option<gst::Buffer>; 2] = [None, None];
+        for k in 0..outputs {
+            outs[k] = Some(acquire(&state.pool)?);
+            if let Some(p) = &state.packed {
+                planars[k] = Some(acquire(&p.pool)?);
+            }
+        }
+        if s.chroma_bleed != state.bleed_level {
+            state.bleed = bleed(&state.work_info, s.chroma_bleed);
+            state.bleed_level = s.chroma_bleed;
+        }
+        let jobs_for = |slots: [usize; 3]| -> [[PlaneJob; 3]; 2] {
+            std::array::from_fn(|k| {
+                let (keep, before, after) = roles(k);
+                let source = if deinterlace {
+                    Slots::Fields {
+                        cur: slots[1],
+                        before: slots[before],
+                        after: slots[after],
+                        prev: slots[0],
+                        next: slots[2],
+                        keep,
+                    }
+                } else {
+                    Slots::Copy(slots[1])
+                };
+                std::array::from_fn(|p| PlaneJob {
+                    source,
+                    denoise: strengths[p],
+                    finish: finishes[p],
+                })
+            })
+        };
+        let frame_key = |b: &gst::Buffer, f| (b.as_ptr() as usize, [0, 1, 2].map(|p| plane(f, p)));
+        // Output frames that stay on the GPU (memory:WgpuBuffer downstream) are restored
+        // straight into their GPU buffers when nothing after the GPU pass touches them on the
+        // CPU; otherwise the mapped path below writes them (and they go up again when used).
+        let resident = state.out_gpu
+            && state.packed.is_none()
+            && lines == 0
+            && !state.bleed.enabled()
+            && state.gpu.as_ref().is_some_and(|g| {
+                (0..3).all(|p| {
+                    let place = g.places()[p];
+                    state.out_info.offset()[p] == place.offset
+                        && state.out_info.stride()[p] as usize == place.stride
+                })
+            });
+        let mut restored_on_gpu = false;
+        if let (true, Some(gpu)) = (resident, state.gpu.as_mut()) {
+            let targets = outs
+                .each_ref()
+                .map(|o| o.as_ref().and_then(|b| gpumemory::buffer_gpu_frame(b)));
+            if let Some(first_target) = targets[0] {
+                let buffers = [
+                    first_target.overwrite_on_gpu(),
+                    targets[1].unwrap_or(first_target).overwrite_on_gpu(),
+                ];
+                let ran = gpu
+                    .frames([
+                        frame_key(&prev, &fp),
+                        frame_key(&cur, &fc),
+                        frame_key(&next, &fn_),
+                    ])
+                    .and_then(|slots| {
+                        gpu.run_into(&jobs_for(slots)[..outputs], &buffers[..outputs])
+                    });
+                restored_on_gpu = self.gpu_ran(state, ran);
+            }
+        }
+        if !restored_on_gpu {
+            let target_info = state
+                .packed
+                .as_ref()
+                .map_or(&state.out_info, |p| &p.out_info);
+            let targets = if state.packed.is_some() {
+                &mut planars
+            } else {
+                &mut outs
+            };
+            let mut frames = targets.each_mut().map(|t| {
+                let b = t.as_mut()?.get_mut()?;
+                // Every byte is written below: a GPU output frame need not come down first.
+                gpumemory::overwrite_on_host(b);
+                gst_video::VideoFrameRef::from_buffer_ref_writable(b, target_info).ok()
+            });
+            // Every output frame mapped before either path writes into them.
+            if frames.iter().take(outputs).any(Option::is_none) {
+                gst::element_imp_error!(
+                    self,
+                    gst::CoreError::Failed,
+                    ["an output buffer could not be mapped as {target_info:?}"]
+                );
+                return Err(gst::FlowError::Error);
+            }
+            let on_gpu = match state.gpu.as_mut() {
+                None => false,
+                Some(gpu) => {
+                    let ran = gpu
+                        .frames([
+                            frame_key(&prev, &fp),
+                            frame_key(&cur, &fc),
+                            frame_key(&next, &fn_),
+                        ])
+                        .and_then(|slots| {
+                            let jobs = jobs_for(slots);
+                            gpu.run(&jobs[..outputs], |k, p, restored| {
+                                let Some(vf) = frames[k].as_mut() else {
+                                    return;
+                                };
+                                let stride = vf.plane_stride()[p] as usize;
+                                if let Ok(data) = vf.plane_data_mut(p as u32) {
+                                    for y in 0..restored.height {
+                                        data[y * stride..y * stride + restored.width]
+                                            .copy_from_slice(restored.row(y));
+                                    }
+                                    repair_head_switching(data, stride, restored, lines, height);
+                                }
+                            })
+                        });
+                    self.gpu_ran(state, ran)
+                }
+            };
+            // The CPU path, unless the GPU restored the frames (all mapped: checked above).
+            let on_cpu = if on_gpu { 0 } else { outputs };
+            for (k, vf) in frames.iter_mut().take(on_cpu).flatten().enumerate() {
+                let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
+                let [d0, d1, d2, _] = vf.planes_data_mut();
+                let [n0, n1, n2] = &mut state.denoise;
+                let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
+                    let frames = [&fp, &fc, &fn_].map(|f| plane(f, p as u32));
+                    let stride = strides[p];
+                    let source = if deinterlace {
+                        let (keep, before, after) = roles(k);
+                        Source::Fields(Fields {
+                            cur: frames[1],
+                            before: frames[before],
+                            after: frames[after],
+                            prev: frames[0],
+                            next: frames[2],
+                            keep,
+                        })
+                    } else {
+                        Source::Copy(frames[1])
+                    };
+                    stages::restore(source, dst, stride, denoise, finishes[p]);
+                    repair_head_switching(dst, stride, frames[1], lines, height);
+                };
+                // The three planes in one parallel region (one wake-up of the pool per frame).
+                [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
+                    .into_par_iter()
+                    .for_each(job);
+            }
+            // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
+            if state.bleed.enabled() {
+                for vf in frames.iter_mut().take(outputs).flatten() {
+                    let (luma_stride, chroma_stride) =
+                        (vf.plane_stride()[0] as usize, vf.plane_stride()[1] as usize);
+                    let (width, height) = (vf.comp_width(0) as usize, vf.comp_height(0) as usize);
+                    let [d0, d1, d2, _] = vf.planes_data_mut();
+                    let luma = Plane {
+                        data: d0,
+                        stride: luma_stride,
+                        width,
+                        height,
+                    };
+                    state.bleed.apply(luma, d1, d2, chroma_stride);
+                }
+            }
+        }
+        for (k, (out, planar)) in outs.into_iter().zip(planars).enumerate().take(outputs) {
+            let mut out = out.ok_or(gst::FlowError::Error)?;
+            if let (Some(p), Some(b)) = (&state.packed, &planar) {
+                pack(p, b, &p.out_info, &mut out, &state.out_info)?;
+            }
+            let o = out.get_mut().expect("a pooled buffer is writable");
+            let _ = cur.copy_into(
+                o,
+                gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::META,
+                ..,
+            );
+            o.unset_video_flags(
+                gst_video::VideoBufferFlags::INTERLACED
+                    | gst_video::VideoBufferFlags::TFF
+                    | gst_video::VideoBufferFlags::RFF
+                    | gst_video::VideoBufferFlags::ONEFIELD,
+            );
+            match (pts, duration, outputs) {
+                (_, _, 1) => {
+                    o.set_pts(pts);
+                    o.set_duration(duration);
+                }
+                (Some(p), Some(d), _) => {
+                    let half = d / 2;
+                    o.set_pts(p + half * k as u64);
+                    o.set_duration(if k == 0 { half } else { d - half });
+                }
+                _ => {
+                    o.set_pts(pts);
+                    o.set_duration(gst::ClockTime::NONE);
+                }
+            }
+            state.ready.push_back(out);
+        }
+        drop((fp, fc, fn_));
+        state.prev = Some(cur);
+        state.frames += 1;
+        state.forget_released_gpu_frames();
+        Ok(())
+    }
+}
