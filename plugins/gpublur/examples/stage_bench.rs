@@ -13,9 +13,9 @@
 use mediaai_testing::bench::median;
 use std::time::Instant;
 
-use gstgpublur::cpu::{Frame, PackedFrame};
-use gstgpublur::gpu::GpuBlur;
+use gstgpublur::gpu::WgpuBlur;
 use gstgpublur::kernel::{pyramid_for, GaussianKernel};
+use gstgpublur::planar::{Frame, PackedFrame};
 use gstgpublur::planar::{Plane, YuvLayout};
 use gstgpublur::regions::{Blur, BlurOp, MaskRegion, MaskShape};
 use mediaai_common::gpu;
@@ -126,9 +126,9 @@ fn main() {
                 std::array::from_fn(|k| (0..len).map(|i| ((i * 7 + k) % 251) as u8).collect());
             let floor = round_trip_ms(ctx, &mut frames[0], iterations);
             let mut blur = if yuv {
-                GpuBlur::new_yuv(layout)
+                WgpuBlur::new_yuv(layout)
             } else {
-                GpuBlur::new(w, h, stride)
+                WgpuBlur::new(w, h, stride)
             }
             .expect("GPU resources for the frame");
             let yuv_layout = yuv.then_some(layout);

@@ -2,27 +2,8 @@
 //! allocated once per caps.
 
 use crate::kernel::MAX_RADIUS;
-use crate::planar::{self, YuvLayout};
+use crate::planar::{self, Frame, PackedFrame, YuvLayout};
 use crate::regions::{bands, coverage, Blur, BlurOp, MaskRegion, MaskShape};
-
-/// A packed 4-byte-per-pixel frame, mutable in place.
-pub struct PackedFrame<'a> {
-    pub data: &'a mut [u8],
-    /// Bytes between rows.
-    pub stride: usize,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// A frame the blur works on in place: packed pixels, or a whole buffer of YUV 4:2:0 planes
-/// laid out as `layout` says.
-pub enum Frame<'a> {
-    Packed(PackedFrame<'a>),
-    Yuv {
-        data: &'a mut [u8],
-        layout: YuvLayout,
-    },
-}
 
 #[inline]
 fn load(data: &[u8], i: usize) -> [f32; 4] {

@@ -9,9 +9,9 @@ use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::planes::{self, FramePlanes};
 use mediaai_common::staging::{self, Readback, ReadbackRing};
 
-use crate::cpu::{Frame, PackedFrame};
 use crate::kernel::MAX_RADIUS;
 use crate::planar::YuvLayout;
+use crate::planar::{Frame, PackedFrame};
 use crate::regions::{bands, Blur, BlurOp, MaskRegion};
 
 /// Most regions one frame carries to the GPU; the element blurs the whole frame beyond it.
@@ -171,7 +171,7 @@ fn pipelines(ctx: &GpuContext) -> &'static Pipelines {
 }
 
 /// GPU resources for one frame size.
-pub struct GpuBlur {
+pub struct WgpuBlur {
     ctx: &'static GpuContext,
     pipelines: &'static Pipelines,
     width: u32,
@@ -202,7 +202,7 @@ pub struct GpuBlur {
 /// Readback buffers per engine: one frame in flight while the next is submitted.
 pub const STAGING_RING: usize = 2;
 
-/// A frame submitted by [`GpuBlur::submit`] and not yet [finished](GpuBlur::finish): where its
+/// A frame submitted by [`WgpuBlur::submit`] and not yet [finished](WgpuBlur::finish): where its
 /// written byte ranges wait in the staging ring.
 #[derive(Debug)]
 pub struct Pending {
@@ -220,7 +220,7 @@ enum Io<'a> {
     Resident(&'a wgpu::Buffer),
 }
 
-/// What [`GpuBlur::record`] submitted.
+/// What [`WgpuBlur::record`] submitted.
 enum Recorded {
     /// No mask touches the frame.
     Nothing,
@@ -234,7 +234,7 @@ fn groups(n: u32) -> u32 {
     n.div_ceil(WORKGROUP).max(1)
 }
 
-impl GpuBlur {
+impl WgpuBlur {
     /// Resources for YUV 4:2:0 frames of `layout`: the planes go up as they are, and are
     /// converted to packed pixels and back by two passes on the GPU. Plane offsets and strides
     /// must be multiples of 4 bytes (GStreamer's defaults are).
@@ -395,7 +395,7 @@ impl GpuBlur {
         );
         let bind_bokeh_disc =
             ctx.create_bind_group("gpublur bokeh_disc", &pipelines.bokeh_disc, &[p, r, t]);
-        Ok(GpuBlur {
+        Ok(WgpuBlur {
             ctx,
             pipelines,
             width,

@@ -1,8 +1,28 @@
-//! YUV 4:2:0 frames (I420, YV12, NV12) for the blur passes, which work on packed 4-byte
-//! pixels: rows are unpacked to (Y, U, V, 255) pixels, every pixel of a 2×2 block carrying the
+//! The frames both blur engines (`cpu`, `gpu`) work on in place: packed 4-byte pixels, or
+//! YUV 4:2:0 (I420, YV12, NV12). The passes work on packed 4-byte pixels, so YUV
+//! rows are unpacked to (Y, U, V, 255) pixels, every pixel of a 2×2 block carrying the
 //! block's chroma, and packed back with each block's chroma taken from its top-left pixel.
 //! Packing an unpacked row gives back the same bytes, so pixels outside every mask stay
 //! bit-identical. The GPU does the same in `gpublur_yuv_unpack.wgsl` / `gpublur_yuv_pack.wgsl`.
+
+/// A packed 4-byte-per-pixel frame, mutable in place.
+pub struct PackedFrame<'a> {
+    pub data: &'a mut [u8],
+    /// Bytes between rows.
+    pub stride: usize,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A frame the blur works on in place: packed pixels, or a whole buffer of YUV 4:2:0 planes
+/// laid out as `layout` says.
+pub enum Frame<'a> {
+    Packed(PackedFrame<'a>),
+    Yuv {
+        data: &'a mut [u8],
+        layout: YuvLayout,
+    },
+}
 
 /// One plane of a frame: byte offset in the buffer and bytes between rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -28,10 +28,11 @@ use mediaai_common::roi::{self, RegionBox};
 use mediaai_common::{gpumemory, held};
 
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
-use crate::cpu::{CpuBlur, Frame, PackedFrame};
-use crate::gpu::{self, GpuBlur as GpuEngine, Pending};
+use crate::cpu::CpuBlur;
+use crate::gpu::{self, Pending, WgpuBlur};
 use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
 use crate::planar::{yuv_black, Plane, YuvLayout};
+use crate::planar::{Frame, PackedFrame};
 use crate::regions::{self, Blur, BlurOp, MaskRegion, MaskShape};
 
 mod blur;
@@ -98,8 +99,9 @@ fn parse_types(s: &str) -> Vec<String> {
         .collect()
 }
 
-enum Engine {
-    Gpu(Box<GpuEngine>),
+/// What blurs the frames: the wgpu engine or the CPU one (after a GPU failure, or chosen).
+enum Blurrer {
+    Gpu(Box<WgpuBlur>),
     Cpu(CpuBlur),
 }
 
@@ -109,7 +111,7 @@ struct State {
     /// YUV 4:2:0 caps: the planes the engine was made for, as the caps lay them out (or as
     /// the buffers' video meta does, once it differs).
     yuv: Option<YuvLayout>,
-    engine: Engine,
+    engine: Blurrer,
     kernel: GaussianKernel,
     kernel_generation: u64,
     rois: Vec<RegionBox>,
@@ -139,7 +141,7 @@ struct State {
 impl State {
     /// Frames kept on the GPU after their submission.
     fn depth(&self) -> usize {
-        usize::from(self.pipelined && matches!(self.engine, Engine::Gpu(_)))
+        usize::from(self.pipelined && matches!(self.engine, Blurrer::Gpu(_)))
     }
 
     /// Whether buffers go through the held path (`submit_input_buffer`/`generate_output`)
@@ -390,8 +392,8 @@ impl BaseTransformImpl for GpuBlur {
         let new_cpu = || cpu_engine(&info, yuv.as_ref());
         let new_gpu = || {
             let mut g = match yuv {
-                Some(l) => GpuEngine::new_yuv(l),
-                None => GpuEngine::new(width, height, stride),
+                Some(l) => WgpuBlur::new_yuv(l),
+                None => WgpuBlur::new(width, height, stride),
             }?;
             g.set_black(black);
             Ok::<_, String>(g)
@@ -413,7 +415,7 @@ impl BaseTransformImpl for GpuBlur {
         let engine = match chosen {
             Ok(Some(g)) => {
                 gst::info!(CAT, imp = self, "blurring on {}", g.adapter_name());
-                Engine::Gpu(Box::new(g))
+                Blurrer::Gpu(Box::new(g))
             }
             Ok(None) => {
                 gst::info!(
@@ -421,7 +423,7 @@ impl BaseTransformImpl for GpuBlur {
                     imp = self,
                     "blurring on the CPU (backend {backend:?}; a software rasteriser is not used by auto)"
                 );
-                Engine::Cpu(new_cpu())
+                Blurrer::Cpu(new_cpu())
             }
             Err(e) => {
                 gst::element_imp_error!(self, gst::LibraryError::Init, ["{}", e]);
@@ -557,7 +559,7 @@ impl GpuBlur {
             state.held.clear();
             state.ready.clear();
             while let Some(entry) = state.in_flight.pop_front() {
-                if let (Some(p), Engine::Gpu(g)) = (entry.pending, &mut state.engine) {
+                if let (Some(p), Blurrer::Gpu(g)) = (entry.pending, &mut state.engine) {
                     g.abandon(p);
                 }
                 let mut masks = entry.masks;
@@ -586,14 +588,14 @@ impl GpuBlur {
         if let Some(p) = pending {
             let finished = self.with_frame(state, buffer.make_mut(), |state, frame| {
                 match &mut state.engine {
-                    Engine::Gpu(g) => g.finish(p, frame),
-                    Engine::Cpu(_) => {
+                    Blurrer::Gpu(g) => g.finish(p, frame),
+                    Blurrer::Cpu(_) => {
                         Err("the GPU path was left before this frame came back".into())
                     }
                 }
             })?;
             if let Err(e) = finished {
-                if let Engine::Gpu(_) = state.engine {
+                if let Blurrer::Gpu(_) = state.engine {
                     self.fall_back_to_cpu(state, &e);
                 }
                 std::mem::swap(&mut state.masks, &mut masks);

@@ -108,7 +108,8 @@ impl Default for Settings {
     }
 }
 
-enum Engine {
+/// What upscales the frames: the network, or the spatial path on the CPU or the GPU.
+enum Upscaler {
     Neural(Box<Neural>),
     Spatial(Spatial),
     Gpu(GpuSpatial),
@@ -438,14 +439,14 @@ impl BaseTransformImpl for Upscale {
         })?;
         let sampler = TensorSampler::new(w as u32, h as u32, w as u32, h as u32, matrix)
             .with_gain(1.0 / 255.0);
-        let convert = !matches!(engine, Engine::Gpu(_));
+        let convert = !matches!(engine, Upscaler::Gpu(_));
         let in_len = 3 * w * h;
         let out_len = in_len * scale * scale;
         // The spatial path takes frames one by one whatever batch-size says: on the CPU
         // batches buy nothing but latency, and on the GPU (an H100) batches of 8 and 16 frames
         // per submission measured 5-50% slower than single frames, whose upload, work and
         // readback overlap the streaming thread's next frame.
-        let batch = if matches!(engine, Engine::Spatial(_) | Engine::Gpu(_)) {
+        let batch = if matches!(engine, Upscaler::Spatial(_) | Upscaler::Gpu(_)) {
             1
         } else {
             batch
@@ -581,10 +582,10 @@ impl Upscale {
         s: &Settings,
         info: &gst_video::VideoInfo,
         batch: usize,
-    ) -> Result<(Engine, Option<Network>), String> {
+    ) -> Result<(Upscaler, Option<Network>), String> {
         let (w, h) = (info.width() as usize, info.height() as usize);
         let scale = s.scale as usize;
-        let spatial = || -> Result<Engine, String> {
+        let spatial = || -> Result<Upscaler, String> {
             let gpu = mediaai_common::gpu::Backend::from(s.backend).open(
                 || {
                     let matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
@@ -593,15 +594,15 @@ impl Upscale {
                 |e| gst::warning!(CAT, imp = self, "no GPU ({e}): upscaling on the CPU"),
             )?;
             Ok(match gpu {
-                Some(g) => Engine::Gpu(g),
-                None => Engine::Spatial(Spatial::new(w, h, scale, s.sharpness as f32)),
+                Some(g) => Upscaler::Gpu(g),
+                None => Upscaler::Spatial(Spatial::new(w, h, scale, s.sharpness as f32)),
             })
         };
         if s.method == Method::Spatial {
             return Ok((spatial()?, None));
         }
         match self.load(s, w, h, batch) {
-            Ok((n, network)) => Ok((Engine::Neural(Box::new(n)), Some(network))),
+            Ok((n, network)) => Ok((Upscaler::Neural(Box::new(n)), Some(network))),
             Err(e) if s.method == Method::Neural => Err(e),
             Err(e) => {
                 gst::element_imp_warning!(
@@ -755,7 +756,7 @@ impl Upscale {
             gst::warning!(CAT, imp = self, "the worker task did not stop");
             return;
         };
-        if let (Engine::Neural(n), Some((path, provider, group, on_cpu))) =
+        if let (Upscaler::Neural(n), Some((path, provider, group, on_cpu))) =
             (work.engine, work.network)
         {
             *self.loaded.lock().expect("loaded lock") = Some(Loaded {

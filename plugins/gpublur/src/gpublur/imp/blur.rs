@@ -226,7 +226,7 @@ impl GpuBlur {
                 if layout != engine_layout {
                     // Planes laid out unlike the caps: the per-caps GPU resources do not fit
                     // them, the CPU path is rebuilt for them.
-                    if let Engine::Gpu(_) = state.engine {
+                    if let Blurrer::Gpu(_) = state.engine {
                         gst::element_imp_warning!(
                             self,
                             gst::LibraryError::Failed,
@@ -234,7 +234,7 @@ impl GpuBlur {
                         );
                     }
                     state.yuv = Some(layout);
-                    state.engine = Engine::Cpu(cpu_engine(&state.info, Some(&layout)));
+                    state.engine = Blurrer::Cpu(cpu_engine(&state.info, Some(&layout)));
                 }
                 Frame::Yuv { data, layout }
             }
@@ -288,13 +288,13 @@ impl GpuBlur {
     /// Runs `job` on `frame` to the end: on the GPU, else (or after a GPU failure) on the CPU.
     pub(super) fn run(&self, state: &mut State, frame: &mut Frame, job: &Job) {
         let (gen, alpha) = (state.kernel_generation, state.alpha_index);
-        if let Engine::Gpu(g) = &mut state.engine {
+        if let Blurrer::Gpu(g) = &mut state.engine {
             match g.process(frame, &job.with(&state.masks, &state.kernel, gen, alpha)) {
                 Ok(()) => return,
                 Err(e) => self.fall_back_to_cpu(state, &e),
             }
         }
-        if let Engine::Cpu(c) = &mut state.engine {
+        if let Blurrer::Cpu(c) = &mut state.engine {
             c.process(frame, &job.with(&state.masks, &state.kernel, gen, alpha));
         }
     }
@@ -306,7 +306,7 @@ impl GpuBlur {
         let Some(frame) = gpumemory::buffer_gpu_frame(buf) else {
             return false;
         };
-        let Engine::Gpu(g) = &mut state.engine else {
+        let Blurrer::Gpu(g) = &mut state.engine else {
             return false;
         };
         // The engine was made for the caps' layout (a differing video meta: the mapped path).
@@ -350,7 +350,7 @@ impl GpuBlur {
             Some(job) if self.blur_resident(state, &buffer, &job) => None,
             Some(job) => self.with_frame(state, buffer.make_mut(), |state, frame| {
                 if state.depth() > 0 {
-                    if let Engine::Gpu(g) = &mut state.engine {
+                    if let Blurrer::Gpu(g) = &mut state.engine {
                         let blur = job.with(
                             &state.masks,
                             &state.kernel,
@@ -390,6 +390,6 @@ impl GpuBlur {
             gst::LibraryError::Failed,
             ["GPU blur failed, continuing on the CPU: {}", e]
         );
-        state.engine = Engine::Cpu(cpu_engine(&state.info, state.yuv.as_ref()));
+        state.engine = Blurrer::Cpu(cpu_engine(&state.info, state.yuv.as_ref()));
     }
 }

@@ -38,7 +38,7 @@ pub(super) type Network = (std::path::PathBuf, ExecutionProvider, Option<String>
 /// Everything the worker owns for one caps: the engine, the output frames as planar RGB, and
 /// the pool of output buffers.
 pub(super) struct Work {
-    pub(super) engine: Engine,
+    pub(super) engine: Upscaler,
     /// The network's identity (neural engine), to keep it for the next caps.
     pub(super) network: Option<Network>,
     pub(super) in_info: gst_video::VideoInfo,
@@ -148,7 +148,7 @@ impl Upscale {
     /// in order. Stops at the first error (posted, and kept for upstream) or flush.
     pub(super) fn process(&self, work: &mut Work, batch: &mut Batch, shared: &Shared) {
         let src = self.obj().src_pad().clone();
-        if matches!(work.engine, Engine::Gpu(_)) {
+        if matches!(work.engine, Upscaler::Gpu(_)) {
             match self.process_gpu(work, batch, shared) {
                 Ok(()) => {
                     for buf in work.ready.drain(..) {
@@ -168,7 +168,7 @@ impl Upscale {
                         work.in_info.width() as usize,
                         work.in_info.height() as usize,
                     );
-                    work.engine = Engine::Spatial(Spatial::new(w, h, work.scale, work.sharpness));
+                    work.engine = Upscaler::Spatial(Spatial::new(w, h, work.scale, work.sharpness));
                     work.outputs = vec![vec![0.0; 3 * w * h * work.scale * work.scale]];
                 }
             }
@@ -176,7 +176,7 @@ impl Upscale {
         let n = batch.buffers.len();
         // The CPU's spatial path upscales frame by frame into one output; the network takes the
         // batch at once.
-        let one_by_one = matches!(work.engine, Engine::Spatial(_));
+        let one_by_one = matches!(work.engine, Upscaler::Spatial(_));
         if !one_by_one {
             if let Err(e) = self.upscale(work, batch, n) {
                 gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
@@ -189,7 +189,7 @@ impl Upscale {
             if shared.stopped() {
                 continue;
             }
-            if let Engine::Spatial(sp) = &mut work.engine {
+            if let Upscaler::Spatial(sp) = &mut work.engine {
                 let input = match batch.inputs.get(i) {
                     Some(input) => input,
                     // Frames the streaming thread left as they came (for the GPU).
@@ -226,7 +226,7 @@ impl Upscale {
         batch: &Batch,
         shared: &Shared,
     ) -> Result<(), String> {
-        let Engine::Gpu(gpu) = &work.engine else {
+        let Upscaler::Gpu(gpu) = &work.engine else {
             return Err("not the GPU engine".into());
         };
         if work.out_gpu && batch.buffers.len() == 1 {
@@ -363,7 +363,7 @@ impl Upscale {
         );
         let (inputs, outputs) = (&batch.inputs[..n], &mut work.outputs[..n]);
         match &mut work.engine {
-            Engine::Neural(net) => net.run(inputs, w, h, work.scale, outputs),
+            Upscaler::Neural(net) => net.run(inputs, w, h, work.scale, outputs),
             _ => Err("not the network".into()),
         }
     }
