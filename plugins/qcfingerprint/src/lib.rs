@@ -10,6 +10,7 @@ use gst::glib;
 pub mod events;
 pub mod fingerprint;
 pub mod gpu;
+pub mod loudness;
 mod qcaudio;
 mod qcfingerprint;
 pub mod report;

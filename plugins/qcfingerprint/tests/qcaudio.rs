@@ -101,3 +101,79 @@ fn silence_loudness_and_clipping_agree_with_ffmpeg() {
         "clipping only in the driven section: {clipping:?}"
     );
 }
+
+/// qcaudio's final true peak and loudness range against FFmpeg's `ebur128=peak=true` on the
+/// same files: real speech, stereo noise with a slow loudness swell (full-band, as music's
+/// cymbals and distortion are), and the speech driven into clipping (its inter-sample peaks
+/// above full scale). Within 0.1 dB and 0.1 LU.
+#[test]
+fn true_peak_and_loudness_range_agree_with_ffmpeg() {
+    gst::init().unwrap();
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let speech = alsa_speech();
+    let mut seed = 9u64;
+    let mut noise = Vec::with_capacity(20 * RATE * 2);
+    let mut smooth = [0f32; 2];
+    for n in 0..20 * RATE {
+        let swell = 0.2 + 0.6 * (n as f32 / RATE as f32 * 0.9).sin().abs();
+        for s in &mut smooth {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let white = (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            // Tilted towards the lows, still full-band.
+            *s = 0.6 * *s + white;
+            noise.push(*s * swell * 0.8);
+        }
+    }
+    let clipped: Vec<f32> = speech.iter().map(|s| (s * 8.0).clamp(-1.0, 1.0)).collect();
+    let dir = std::env::temp_dir().join(format!("qcaudio-tp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, channels, samples) in [
+        ("speech", 1u16, &speech),
+        ("noise", 2, &noise),
+        ("clipped", 1, &clipped),
+    ] {
+        let wav = dir.join(format!("{name}.wav"));
+        write_wav(&wav, RATE as u32, channels, samples);
+        let (_, messages) = run_to_end(&format!(
+            "filesrc location={} ! wavparse ! qcaudio ! fakesink",
+            wav.display()
+        ))
+        .unwrap();
+        let last = messages
+            .iter()
+            .rfind(|s| s.name() == "qcaudio" && s.get::<bool>("final").unwrap())
+            .expect("a final message");
+        let (true_peak, lra) = (
+            last.get::<f64>("max-true-peak").unwrap(),
+            last.get::<f64>("loudness-range").unwrap(),
+        );
+        let out = Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostats", "-i"])
+            .arg(&wav)
+            .args([
+                "-af",
+                "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
+                "-f",
+                "null",
+                "-",
+            ])
+            .output()
+            .expect("ffmpeg runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let last_value = |key: &str| -> f64 {
+            *ffmpeg_values(&text.replace('=', " "), key)
+                .last()
+                .expect("ffmpeg's metadata")
+        };
+        let ff_true_peak = 20.0 * last_value("lavfi.r128.true_peak ").log10();
+        let ff_lra = last_value("lavfi.r128.LRA ");
+        eprintln!(
+            "{name}: true peak ours {true_peak:.3} dBTP, ffmpeg {ff_true_peak:.3}; LRA ours {lra:.2} LU, ffmpeg {ff_lra:.2}"
+        );
+        assert!((true_peak - ff_true_peak).abs() < 0.1, "{name} true peak");
+        assert!((lra - ff_lra).abs() < 0.1, "{name} LRA");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

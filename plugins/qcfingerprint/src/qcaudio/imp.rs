@@ -12,6 +12,7 @@ use gst_base::subclass::prelude::*;
 use mediaai_common::lockfree::Exclusive;
 
 use crate::events::{Event, Kind, Ns, SampleRuns};
+use crate::loudness::{LoudnessRange, TruePeak};
 use crate::report::{Report, Value};
 use crate::{reporting, ReportFormat};
 
@@ -62,8 +63,14 @@ struct State {
     /// Sample frames between messages, and when the next is due.
     interval: u64,
     next_message: u64,
-    /// Peak magnitude since the last message.
+    /// Peak magnitude since the last message, and the true peak (4x oversampled, BS.1770-4).
     peak: f32,
+    true_peak: TruePeak,
+    /// Sample frames given to the loudness meter, the next 100 ms boundary (where short-term
+    /// loudness is sampled for the loudness range) and the range's histogram.
+    metered: u64,
+    next_block: u64,
+    lra: LoudnessRange,
     /// The final message went out (EOS) and no sample came since: stopping posts no second.
     finished: bool,
     report: Option<Report>,
@@ -156,7 +163,7 @@ impl ElementImpl for QcAudio {
             mediaai_common::element_metadata(
                 "Audio quality control analyser",
                 "Filter/Analyzer/Audio",
-                "Finds silence (as FFmpeg's silencedetect decides it) and clipping, measures EBU R128 loudness (momentary, short-term, integrated) and sample peaks, and reports them as element messages and a JSON file; buffers pass untouched",
+                "Finds silence (as FFmpeg's silencedetect decides it) and clipping, measures EBU R128 loudness (momentary, short-term, integrated), loudness range (EBU Tech 3342), sample and true peaks (ITU-R BS.1770-4), and reports them as element messages and a JSON file; buffers pass untouched",
             )
         });
         Some(&*META)
@@ -203,7 +210,8 @@ impl BaseTransformImpl for QcAudio {
         let r128 = EbuR128::new(
             channels,
             rate,
-            Mode::M | Mode::S | Mode::I | Mode::SAMPLE_PEAK,
+            // Histograms: integrated loudness and loudness range without storing every block.
+            Mode::M | Mode::S | Mode::I | Mode::SAMPLE_PEAK | Mode::HISTOGRAM,
         )
         .map_err(|e| gst::loggable_error!(CAT, "loudness meter for {incaps}: {e:?}"))?;
         let previous = self.state.with(|st| st.take()).flatten();
@@ -235,6 +243,10 @@ impl BaseTransformImpl for QcAudio {
             interval,
             next_message: interval,
             peak: 0.0,
+            true_peak: TruePeak::new(channels as usize),
+            metered: 0,
+            next_block: (rate / 10).max(1),
+            lra: LoudnessRange::default(),
             finished: false,
             report,
         };
@@ -318,8 +330,26 @@ impl QcAudio {
             for f in floats[..n].chunks_exact(ch) {
                 let m = f.iter().fold(0f32, |m, v| m.max(v.abs()));
                 frame(state, m, m >= clip);
+                state.true_peak.push(f);
             }
-            let _ = state.r128.add_frames_f32(&floats[..n]);
+            // To the meter in pieces that end on the 100 ms boundaries, where short-term
+            // loudness is sampled for the loudness range.
+            let mut fed = 0;
+            while fed < n {
+                let take = (n - fed).min((state.next_block - state.metered) as usize * ch);
+                let _ = state.r128.add_frames_f32(&floats[fed..fed + take]);
+                fed += take;
+                state.metered += (take / ch) as u64;
+                if state.metered == state.next_block {
+                    state.next_block += (state.rate / 10).max(1);
+                    // Once the 3 s window is full (before, it would average in silence).
+                    if state.metered >= 3 * state.rate {
+                        if let Ok(st) = state.r128.loudness_shortterm() {
+                            state.lra.add(st);
+                        }
+                    }
+                }
+            }
         }
         if state.samples >= state.next_message {
             state.next_message = state.samples + state.interval;
@@ -338,7 +368,8 @@ impl QcAudio {
     }
 
     /// The `qcaudio` element message (`timestamp`, `momentary`, `short-term`, `integrated`
-    /// LUFS, `peak` dBFS since the last one, `final` at the end) and its report entry, written.
+    /// LUFS, `peak` dBFS and `true-peak` dBTP since the last one, `max-true-peak` dBTP and
+    /// `loudness-range` LU so far, `final` at the end) and its report entry, written.
     fn post_interval(&self, state: &mut State, last: bool) {
         let lufs = |r: Result<f64, ebur128::Error>| r.unwrap_or(f64::NEG_INFINITY);
         let (m, st, i) = (
@@ -346,8 +377,17 @@ impl QcAudio {
             lufs(state.r128.loudness_shortterm()),
             lufs(state.r128.loudness_global()),
         );
-        let peak = 20.0 * (state.peak.max(1e-10) as f64).log10();
+        let db = |v: f64| 20.0 * v.max(1e-10).log10();
+        let peak = db(state.peak as f64);
+        if last {
+            state.true_peak.finish();
+        }
+        let true_peak = db(state.true_peak.take() as f64);
         state.peak = 0.0;
+        // Loudness range (EBU Tech 3342) so far; none before 3 s of sound.
+        let lra = state.lra.range().unwrap_or(0.0);
+        // The stream's true peak so far, over every channel.
+        let max_true_peak = db(state.true_peak.max() as f64);
         let t = time(state, state.samples);
         let s = gst::Structure::builder("qcaudio")
             .field("timestamp", gst::ClockTime::from_nseconds(t))
@@ -355,6 +395,9 @@ impl QcAudio {
             .field("short-term", st)
             .field("integrated", i)
             .field("peak", peak)
+            .field("true-peak", true_peak)
+            .field("max-true-peak", max_true_peak)
+            .field("loudness-range", lra)
             .field("final", last)
             .build();
         reporting::post(self.obj().upcast_ref(), s);
@@ -366,6 +409,9 @@ impl QcAudio {
                 ("short_term", Value::Num(st)),
                 ("integrated", Value::Num(i)),
                 ("peak", Value::Num(peak)),
+                ("true_peak", Value::Num(true_peak)),
+                ("max_true_peak", Value::Num(max_true_peak)),
+                ("loudness_range", Value::Num(lra)),
                 ("final", Value::Bool(last)),
             ]);
         }
