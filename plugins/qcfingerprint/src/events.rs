@@ -11,6 +11,8 @@ pub enum Kind {
     Freeze,
     Silence,
     Clipping,
+    /// The first two audio channels out of phase (one inverted).
+    OutOfPhase,
 }
 
 impl Kind {
@@ -20,6 +22,7 @@ impl Kind {
             Kind::Freeze => "freeze",
             Kind::Silence => "silence",
             Kind::Clipping => "clipping",
+            Kind::OutOfPhase => "out-of-phase",
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use gst::glib;
 
+pub mod channels;
 pub mod events;
 pub mod fingerprint;
 pub mod gpu;

@@ -136,11 +136,12 @@ fn true_peak_and_loudness_range_agree_with_ffmpeg() {
     ] {
         let wav = dir.join(format!("{name}.wav"));
         write_wav(&wav, RATE as u32, channels, samples);
-        let (_, messages) = run_to_end(&format!(
+        let (pipeline, messages) = run_to_end(&format!(
             "filesrc location={} ! wavparse ! qcaudio ! fakesink",
             wav.display()
         ))
         .unwrap();
+        pipeline.set_state(gst::State::Null).unwrap();
         let last = messages
             .iter()
             .rfind(|s| s.name() == "qcaudio" && s.get::<bool>("final").unwrap())
@@ -176,4 +177,58 @@ fn true_peak_and_loudness_range_agree_with_ffmpeg() {
         assert!((lra - ff_lra).abs() < 0.1, "{name} LRA");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Stereo speech with its right channel inverted from 2 s to 5 s and a DC offset of 0.05 on
+/// the left: one `out-of-phase` event over the inverted stretch (to the 100 ms block), the
+/// lowest phase correlation near −1, the DC offset reported.
+#[test]
+fn an_inverted_channel_and_a_dc_offset_are_reported() {
+    gst::init().unwrap();
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let speech = alsa_speech();
+    let mut audio = Vec::with_capacity(7 * RATE * 2);
+    for (n, &s) in speech[..7 * RATE].iter().enumerate() {
+        let inverted = (2 * RATE..5 * RATE).contains(&n);
+        audio.push(s * 0.8 + 0.05);
+        audio.push(if inverted { -s * 0.8 } else { s * 0.8 });
+    }
+    let dir = std::env::temp_dir().join(format!("qcaudio-phase-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("stereo.wav");
+    write_wav(&wav, RATE as u32, 2, &audio);
+    let (pipeline, messages) = run_to_end(&format!(
+        "filesrc location={} ! wavparse ! qcaudio ! fakesink",
+        wav.display()
+    ))
+    .unwrap();
+    pipeline.set_state(gst::State::Null).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let runs: Vec<(f64, f64)> = messages
+        .iter()
+        .filter(|s| s.name() == "qc-event" && s.get::<&str>("kind").unwrap() == "out-of-phase")
+        .map(|s| {
+            let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().nseconds() as f64 / 1e9;
+            (t("start"), t("end"))
+        })
+        .collect();
+    let intervals: Vec<&gst::StructureRef> = messages
+        .iter()
+        .filter(|s| s.name() == "qcaudio")
+        .map(|s| s.as_ref())
+        .collect();
+    let lowest = intervals
+        .iter()
+        .map(|s| s.get::<f64>("phase-correlation").unwrap())
+        .fold(1.0, f64::min);
+    let dc = intervals
+        .iter()
+        .map(|s| s.get::<f64>("dc-offset").unwrap())
+        .fold(0.0, f64::max);
+    eprintln!("out of phase {runs:?}, lowest correlation {lowest:.3}, DC offset {dc:.4}");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    // Quiet blocks (pauses in the speech) have no phase: the run may start or end at a word.
+    assert!((runs[0].0 - 2.0).abs() <= 0.35 && (runs[0].1 - 5.0).abs() <= 0.35);
+    assert!(lowest < -0.95);
+    assert!((dc - 0.05).abs() < 0.003, "{dc}");
 }

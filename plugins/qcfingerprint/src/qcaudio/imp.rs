@@ -11,8 +11,12 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 use mediaai_common::lockfree::Exclusive;
 
+use crate::channels::{ChannelStats, OUT_OF_PHASE};
 use crate::events::{Event, Kind, Ns, SampleRuns};
 use crate::loudness::{LoudnessRange, TruePeak};
+
+/// Seconds of 100 ms blocks out of phase that make an `out-of-phase` event.
+const OUT_OF_PHASE_SECONDS: u64 = 1;
 use crate::report::{Report, Value};
 use crate::{reporting, ReportFormat};
 
@@ -55,6 +59,10 @@ struct State {
     r128: EbuR128,
     silence: SampleRuns,
     clipping: SampleRuns,
+    /// DC offset and the phase of the first two channels, and runs of 100 ms blocks out of
+    /// phase (counted in sample frames).
+    channel_stats: ChannelStats,
+    out_of_phase: SampleRuns,
     /// Linear magnitude under which a sample is silent.
     silence_level: f32,
     /// Sample frames seen, and the stream time of the first.
@@ -237,6 +245,8 @@ impl BaseTransformImpl for QcAudio {
             r128,
             silence: SampleRuns::new((s.silence_min_duration * rate as f64).round() as u64),
             clipping: SampleRuns::new(s.clip_min_samples as u64),
+            channel_stats: ChannelStats::new(channels as usize, rate),
+            out_of_phase: SampleRuns::new(rate * OUT_OF_PHASE_SECONDS),
             silence_level: 10f64.powf(s.silence_noise_db / 20.0) as f32,
             samples: 0,
             base: None,
@@ -331,6 +341,14 @@ impl QcAudio {
                 let m = f.iter().fold(0f32, |m, v| m.max(v.abs()));
                 frame(state, m, m >= clip);
                 state.true_peak.push(f);
+                // A 100 ms block with sound ends: out of phase or not, from its first sample
+                // frame (quiet blocks, pauses, neither end a run nor start one).
+                if let Some(Some(c)) = state.channel_stats.push(f) {
+                    let first = state.samples.saturating_sub(state.rate / 10);
+                    if let Some(run) = state.out_of_phase.sample(first, c < OUT_OF_PHASE) {
+                        self.record_run(state, Kind::OutOfPhase, run);
+                    }
+                }
             }
             // To the meter in pieces that end on the 100 ms boundaries, where short-term
             // loudness is sampled for the loudness range.
@@ -369,7 +387,9 @@ impl QcAudio {
 
     /// The `qcaudio` element message (`timestamp`, `momentary`, `short-term`, `integrated`
     /// LUFS, `peak` dBFS and `true-peak` dBTP since the last one, `max-true-peak` dBTP and
-    /// `loudness-range` LU so far, `final` at the end) and its report entry, written.
+    /// `loudness-range` LU so far, the largest channel's `dc-offset` (full scale 1) and the
+    /// lowest 100 ms `phase-correlation` of the first two channels since the last one, `final`
+    /// at the end) and its report entry, written.
     fn post_interval(&self, state: &mut State, last: bool) {
         let lufs = |r: Result<f64, ebur128::Error>| r.unwrap_or(f64::NEG_INFINITY);
         let (m, st, i) = (
@@ -388,6 +408,9 @@ impl QcAudio {
         let lra = state.lra.range().unwrap_or(0.0);
         // The stream's true peak so far, over every channel.
         let max_true_peak = db(state.true_peak.max() as f64);
+        let dc = state.channel_stats.take_dc();
+        // 1 for mono (or no sound in both channels): nothing out of phase to report.
+        let correlation = state.channel_stats.take_correlation().unwrap_or(1.0);
         let t = time(state, state.samples);
         let s = gst::Structure::builder("qcaudio")
             .field("timestamp", gst::ClockTime::from_nseconds(t))
@@ -398,6 +421,8 @@ impl QcAudio {
             .field("true-peak", true_peak)
             .field("max-true-peak", max_true_peak)
             .field("loudness-range", lra)
+            .field("dc-offset", dc)
+            .field("phase-correlation", correlation)
             .field("final", last)
             .build();
         reporting::post(self.obj().upcast_ref(), s);
@@ -412,6 +437,8 @@ impl QcAudio {
                 ("true_peak", Value::Num(true_peak)),
                 ("max_true_peak", Value::Num(max_true_peak)),
                 ("loudness_range", Value::Num(lra)),
+                ("dc_offset", Value::Num(dc)),
+                ("phase_correlation", Value::Num(correlation)),
                 ("final", Value::Bool(last)),
             ]);
         }
@@ -429,6 +456,7 @@ impl QcAudio {
             let ended = [
                 state.silence.finish(n).map(|r| (Kind::Silence, r)),
                 state.clipping.finish(n).map(|r| (Kind::Clipping, r)),
+                state.out_of_phase.finish(n).map(|r| (Kind::OutOfPhase, r)),
             ];
             for (kind, run) in ended.into_iter().flatten() {
                 self.record_run(state, kind, run);
