@@ -13,6 +13,10 @@ pub enum Kind {
     Clipping,
     /// The first two audio channels out of phase (one inverted).
     OutOfPhase,
+    /// Buffers later than the ones before them end (`start`: where they ended, `end`: the
+    /// late buffer), or earlier (`start`: the early buffer, `end`: where they ended).
+    TimestampGap,
+    TimestampJump,
 }
 
 impl Kind {
@@ -23,7 +27,30 @@ impl Kind {
             Kind::Silence => "silence",
             Kind::Clipping => "clipping",
             Kind::OutOfPhase => "out-of-phase",
+            Kind::TimestampGap => "timestamp-gap",
+            Kind::TimestampJump => "timestamp-jump",
         }
+    }
+}
+
+/// A buffer that starts at `pts` where the ones before it ended at `expected`: a
+/// `timestamp-gap` (later) or `timestamp-jump` (earlier: back, or overlapping) event when it
+/// strays more than `tolerance`.
+pub fn timestamp_event(expected: Ns, pts: Ns, tolerance: Ns) -> Option<Event> {
+    if pts > expected + tolerance {
+        Some(Event {
+            kind: Kind::TimestampGap,
+            start: expected,
+            end: pts,
+        })
+    } else if pts + tolerance < expected {
+        Some(Event {
+            kind: Kind::TimestampJump,
+            start: pts,
+            end: expected,
+        })
+    } else {
+        None
     }
 }
 

@@ -232,3 +232,60 @@ fn an_inverted_channel_and_a_dc_offset_are_reported() {
     assert!(lowest < -0.95);
     assert!((dc - 0.05).abs() < 0.003, "{dc}");
 }
+
+/// Buffers of 100 ms whose timestamps stray: one 200 ms late (a gap), one 50 ms early (a
+/// jump back), then after a new segment one far away (a new timeline: nothing). Exactly the
+/// gap and the jump are reported, with where the samples before them ended.
+#[test]
+fn timestamp_gaps_and_jumps_are_reported() {
+    gst::init().unwrap();
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let mut h = gst_check::Harness::new("qcaudio");
+    let bus = gst::Bus::new();
+    h.element().unwrap().set_bus(Some(&bus));
+    h.set_src_caps_str("audio/x-raw,format=F32LE,rate=48000,channels=1,layout=interleaved");
+    h.play();
+    let speech = alsa_speech();
+    let ms = gst::ClockTime::from_mseconds;
+    let push = |h: &mut gst_check::Harness, k: usize, pts: gst::ClockTime| {
+        let samples = &speech[k * 4800..(k + 1) * 4800];
+        let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut b = gst::Buffer::from_slice(bytes);
+        b.get_mut().unwrap().set_pts(pts);
+        h.push(b).unwrap();
+    };
+    for k in 0..5 {
+        push(&mut h, k, ms(100 * k as u64));
+    }
+    // Late by 200 ms: the samples before ended at 500 ms.
+    push(&mut h, 5, ms(700));
+    // Then 50 ms early: the samples before ended at 800 ms.
+    push(&mut h, 6, ms(750));
+    push(&mut h, 7, ms(850));
+    let mut segment = gst::FormattedSegment::<gst::ClockTime>::new();
+    segment.set_start(ms(10_000));
+    h.push_event(gst::event::Segment::new(&segment));
+    push(&mut h, 8, ms(10_000));
+    push(&mut h, 9, ms(10_100));
+    h.push_event(gst::event::Eos::new());
+    let events: Vec<(String, u64, u64)> = bus
+        .iter()
+        .filter_map(|m| match m.view() {
+            gst::MessageView::Element(e) => e.structure().and_then(|s| {
+                (s.name() == "qc-event").then(|| {
+                    let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
+                    (s.get::<String>("kind").unwrap(), t("start"), t("end"))
+                })
+            }),
+            _ => None,
+        })
+        .filter(|(kind, _, _)| kind.starts_with("timestamp"))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("timestamp-gap".to_string(), 500, 700),
+            ("timestamp-jump".to_string(), 750, 800)
+        ]
+    );
+}

@@ -440,3 +440,52 @@ fn the_measurement_shaders_validate_with_naga() {
 fn the_histogram_shader_validates_with_naga() {
     mediaai_testing::validate_wgsl(include_str!("../../../shaders/qc_histogram.wgsl"));
 }
+
+/// Frames at 25/s whose timestamps stray: a frame missing after 200 ms (a gap of 40 ms), one
+/// repeated timestamp (a jump back of 40 ms), then after a new segment a far timeline
+/// (nothing). Exactly the gap and the jump are reported.
+#[test]
+fn timestamp_gaps_and_jumps_are_reported() {
+    gst::init().unwrap();
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let mut h = gst_check::Harness::new("qcfingerprint");
+    let bus = gst::Bus::new();
+    h.element().unwrap().set_bus(Some(&bus));
+    h.set_src_caps_str("video/x-raw,format=I420,width=64,height=48,framerate=25/1");
+    h.play();
+    let ms = gst::ClockTime::from_mseconds;
+    let push = |h: &mut gst_check::Harness, t: u64| {
+        let mut b = gst::Buffer::from_mut_slice(vec![128u8; 64 * 48 * 3 / 2]);
+        b.get_mut().unwrap().set_pts(ms(t));
+        h.push(b).unwrap();
+    };
+    for t in [0, 40, 80, 120, 160, 240, 280, 280, 320] {
+        push(&mut h, t);
+    }
+    let mut segment = gst::FormattedSegment::<gst::ClockTime>::new();
+    segment.set_start(ms(60_000));
+    h.push_event(gst::event::Segment::new(&segment));
+    push(&mut h, 60_000);
+    push(&mut h, 60_040);
+    h.push_event(gst::event::Eos::new());
+    let events: Vec<(String, u64, u64)> = bus
+        .iter()
+        .filter_map(|m| match m.view() {
+            gst::MessageView::Element(e) => e.structure().and_then(|s| {
+                let kind = s.get::<String>("kind").ok()?;
+                (s.name() == "qc-event" && kind.starts_with("timestamp")).then(|| {
+                    let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
+                    (kind, t("start"), t("end"))
+                })
+            }),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("timestamp-gap".to_string(), 200, 240),
+            ("timestamp-jump".to_string(), 280, 320)
+        ]
+    );
+}

@@ -12,7 +12,7 @@ use gst_base::subclass::prelude::*;
 use mediaai_common::lockfree::Exclusive;
 
 use crate::channels::{ChannelStats, OUT_OF_PHASE};
-use crate::events::{Event, Kind, Ns, SampleRuns};
+use crate::events::{timestamp_event, Event, Kind, Ns, SampleRuns};
 use crate::loudness::{LoudnessRange, TruePeak};
 
 /// Seconds of 100 ms blocks out of phase that make an `out-of-phase` event.
@@ -65,9 +65,14 @@ struct State {
     out_of_phase: SampleRuns,
     /// Linear magnitude under which a sample is silent.
     silence_level: f32,
-    /// Sample frames seen, and the stream time of the first.
+    /// Sample frames seen.
     samples: u64,
-    base: Option<Ns>,
+    /// The stream time of a sample frame (time, frame number): sample frames are timed from
+    /// it. Set by the first buffer and again by each buffer after a flush, a new segment or a
+    /// gap or jump in the timestamps.
+    origin: Option<(Ns, u64)>,
+    /// A flush or a new segment came: the next buffer's timestamp starts a new timeline.
+    new_timeline: bool,
     /// Sample frames between messages, and when the next is due.
     interval: u64,
     next_message: u64,
@@ -201,8 +206,18 @@ const CHUNK: usize = 1024;
 
 /// Sample frame `n` as stream time.
 fn time(state: &State, n: u64) -> Ns {
-    state.base.unwrap_or(0) + n * 1_000_000_000 / state.rate
+    let (t0, n0) = state.origin.unwrap_or((0, 0));
+    let ns = |frames: u64| frames * 1_000_000_000 / state.rate;
+    if n >= n0 {
+        t0 + ns(n - n0)
+    } else {
+        t0.saturating_sub(ns(n0 - n))
+    }
 }
+
+/// How far a buffer's timestamp may stray from where the samples before it end: a
+/// millisecond, and a sample of rounding.
+const TIMESTAMP_TOLERANCE: Ns = 1_000_000;
 
 impl BaseTransformImpl for QcAudio {
     const MODE: gst_base::subclass::BaseTransformMode =
@@ -249,7 +264,8 @@ impl BaseTransformImpl for QcAudio {
             out_of_phase: SampleRuns::new(rate * OUT_OF_PHASE_SECONDS),
             silence_level: 10f64.powf(s.silence_noise_db / 20.0) as f32,
             samples: 0,
-            base: None,
+            origin: None,
+            new_timeline: true,
             interval,
             next_message: interval,
             peak: 0.0,
@@ -274,8 +290,10 @@ impl BaseTransformImpl for QcAudio {
             let Some(state) = st.as_mut() else {
                 return Err(gst::FlowError::NotNegotiated);
             };
-            if state.base.is_none() {
-                state.base = Some(buf.pts().map_or(0, |t| t.nseconds()));
+            if let Some(pts) = buf.pts().map(|t| t.nseconds()) {
+                self.check_timestamp(state, pts);
+            } else if state.origin.is_none() {
+                state.origin = Some((0, state.samples));
             }
             self.analyse(state, map.as_slice());
             Ok(())
@@ -288,8 +306,16 @@ impl BaseTransformImpl for QcAudio {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        if let gst::EventView::Eos(_) = event.view() {
-            self.finish();
+        match event.view() {
+            gst::EventView::Eos(_) => self.finish(),
+            gst::EventView::FlushStop(_) | gst::EventView::Segment(_) => {
+                self.state.with(|st| {
+                    if let Some(state) = st.as_mut() {
+                        state.new_timeline = true;
+                    }
+                });
+            }
+            _ => {}
         }
         self.parent_sink_event(event)
     }
@@ -372,6 +398,28 @@ impl QcAudio {
         if state.samples >= state.next_message {
             state.next_message = state.samples + state.interval;
             self.post_interval(state, false);
+        }
+    }
+
+    /// A buffer starting at `pts`: where its samples lie, and a `timestamp-gap` (later than
+    /// the samples before it end) or `timestamp-jump` (earlier: back, or overlapping) event
+    /// when it strays, except after a flush or a new segment.
+    fn check_timestamp(&self, state: &mut State, pts: Ns) {
+        let n = state.samples;
+        let expected = time(state, n);
+        let tolerance = TIMESTAMP_TOLERANCE + 1_000_000_000 / state.rate;
+        let fresh = std::mem::take(&mut state.new_timeline) || state.origin.is_none();
+        let event = if fresh {
+            None
+        } else {
+            match timestamp_event(expected, pts, tolerance) {
+                None => return,
+                e => e,
+            }
+        };
+        state.origin = Some((pts, n));
+        if let Some(e) = event {
+            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
         }
     }
 

@@ -16,7 +16,7 @@ use mediaai_common::gpumemory;
 use mediaai_common::planes::PlaneRows;
 
 use super::Backend;
-use crate::events::{BlackDetector, Event, Freeze, FreezeDetector, Ns};
+use crate::events::{timestamp_event, BlackDetector, Event, Freeze, FreezeDetector, Ns};
 use crate::fingerprint::{self, Fingerprinter};
 use crate::gpu::{GpuAnalysis, GridSampling, Source};
 use crate::report::{Report, Value};
@@ -106,6 +106,10 @@ struct State {
     /// The frame the GPU is measuring (start and end): accounted when the next one comes,
     /// or at EOS, new caps or stop.
     in_flight: Option<(Ns, Ns)>,
+    /// Where the last frame ended (its timestamp and duration, or a frame of the caps' rate),
+    /// for `timestamp-gap`/`timestamp-jump` events; `None` at the start, after a flush or a
+    /// new segment.
+    expected: Option<Ns>,
 }
 
 /// Frames in the window matched against a reference.
@@ -411,6 +415,7 @@ impl BaseTransformImpl for QcFingerprint {
             gpu,
             histograms: [[0; 256]; 3],
             in_flight: None,
+            expected: None,
             analyser: Analyser::new(info.height() as usize),
             stats: FrameStats::default(),
             black_level: BlackDetector::pixel_threshold(s.black_pixel),
@@ -454,6 +459,7 @@ impl BaseTransformImpl for QcFingerprint {
             gst::FlowError::Error
         };
         let end = pts + buf.duration().map_or(0, |d| d.nseconds());
+        self.check_timestamp(state, pts, buf.duration().map(|d| d.nseconds()));
         // The GPU path measures everything (statistics, fingerprint, difference) from the
         // frame where it lies; a GPU frame is never read back here. It runs one frame behind:
         // this frame's measuring is queued, then the previous frame's results are read back
@@ -512,8 +518,14 @@ impl BaseTransformImpl for QcFingerprint {
     fn sink_event(&self, event: gst::Event) -> bool {
         match event.view() {
             gst::EventView::Eos(_) => self.finish(),
+            gst::EventView::Segment(_) => {
+                if let Some(s) = self.state.lock().expect("state lock").as_mut() {
+                    s.expected = None;
+                }
+            }
             gst::EventView::FlushStop(_) => {
                 if let Some(s) = self.state.lock().expect("state lock").as_mut() {
+                    s.expected = None;
                     s.freeze.reset();
                     s.reference = None;
                     s.in_flight = None;
@@ -541,6 +553,25 @@ impl BaseTransformImpl for QcFingerprint {
 }
 
 impl QcFingerprint {
+    /// A frame at `pts` lasting `duration` (else a frame of the caps' rate): a `timestamp-gap`
+    /// or `timestamp-jump` event when it does not start where the frame before it ended
+    /// (within half a frame).
+    fn check_timestamp(&self, state: &mut State, pts: Ns, duration: Option<Ns>) {
+        let fps = state.info.fps();
+        let frame = (fps.numer() > 0 && fps.denom() > 0)
+            .then(|| 1_000_000_000 * fps.denom() as u64 / fps.numer() as u64);
+        let duration = duration.or(frame);
+        let tolerance = duration.map_or(1_000_000, |d| d / 2);
+        if let Some(e) = state
+            .expected
+            .and_then(|expected| timestamp_event(expected, pts, tolerance))
+        {
+            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+        }
+        // Without a duration or a rate (variable-rate streams), nothing to expect.
+        state.expected = duration.map(|d| pts + d);
+    }
+
     /// Reads back the GPU's results for the frame at `pts` (the oldest in flight) and accounts
     /// them; if the GPU fails, measuring goes on on the CPU and that frame's statistics are
     /// lost (said in a warning).
