@@ -17,6 +17,8 @@ pub enum Kind {
     /// late buffer), or earlier (`start`: the early buffer, `end`: where they ended).
     TimestampGap,
     TimestampJump,
+    /// One audio channel silent while another is not (its `channel` said with the event).
+    ChannelSilence,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::OutOfPhase => "out-of-phase",
             Kind::TimestampGap => "timestamp-gap",
             Kind::TimestampJump => "timestamp-jump",
+            Kind::ChannelSilence => "channel-silence",
         }
     }
 }

@@ -44,6 +44,11 @@ pub fn post(element: &gst::Element, s: gst::Structure) {
 /// An element message `qc-event`: `kind`, `phase` (`start`: a run long enough to report,
 /// still going; `end`: the whole run), `start`, and `end` and `duration` when known.
 pub fn post_event(element: &gst::Element, kind: &str, phase: &str, start: Ns, end: Option<Ns>) {
+    post(element, event_structure(kind, phase, start, end).build());
+}
+
+/// The `qc-event` structure of a run.
+fn event_structure(kind: &str, phase: &str, start: Ns, end: Option<Ns>) -> gst::structure::Builder {
     let mut s = gst::Structure::builder("qc-event")
         .field("kind", kind)
         .field("phase", phase)
@@ -53,20 +58,37 @@ pub fn post_event(element: &gst::Element, kind: &str, phase: &str, start: Ns, en
             .field("end", gst::ClockTime::from_nseconds(end))
             .field("duration", gst::ClockTime::from_nseconds(end - start));
     }
-    post(element, s.build());
+    s
 }
 
 /// A finished run: its `qc-event` message and its report entry.
 pub fn record_event(element: &gst::Element, report: Option<&mut Report>, e: Event) {
+    record_channel_event(element, report, e, None);
+}
+
+/// A finished run of one audio channel (`channel` counted from 0; `None`: of the stream):
+/// its `qc-event` message and its report entry, with the channel.
+pub fn record_channel_event(
+    element: &gst::Element,
+    report: Option<&mut Report>,
+    e: Event,
+    channel: Option<usize>,
+) {
     let kind = e.kind.name();
-    post_event(element, kind, "end", e.start, Some(e.end));
+    let mut s = event_structure(kind, "end", e.start, Some(e.end));
+    if let Some(c) = channel {
+        s = s.field("channel", c as u32);
+    }
+    post(element, s.build());
     if let Some(r) = report {
-        r.entry(&[
+        let fields = [
             ("event", Value::Str(kind)),
             ("start", Value::Num(secs(e.start))),
             ("end", Value::Num(secs(e.end))),
             ("duration", Value::Num(secs(e.end - e.start))),
-        ]);
+            ("channel", Value::Int(channel.unwrap_or(0) as u64)),
+        ];
+        r.entry(&fields[..if channel.is_some() { 5 } else { 4 }]);
     }
 }
 

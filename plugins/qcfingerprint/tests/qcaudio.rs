@@ -289,3 +289,45 @@ fn timestamp_gaps_and_jumps_are_reported() {
         ]
     );
 }
+
+/// Stereo speech with the right channel dead from 2 s to 6 s: one `channel-silence` event for
+/// channel 1 over that stretch (to the nearest word: pauses silent in both channels neither
+/// end nor start it), none for channel 0.
+#[test]
+fn a_dead_channel_is_reported() {
+    gst::init().unwrap();
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let speech = alsa_speech();
+    let mut audio = Vec::with_capacity(8 * RATE * 2);
+    for (n, &s) in speech[..8 * RATE].iter().enumerate() {
+        audio.push(s);
+        audio.push(if (2 * RATE..6 * RATE).contains(&n) {
+            0.0
+        } else {
+            s
+        });
+    }
+    let dir = std::env::temp_dir().join(format!("qcaudio-dead-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("stereo.wav");
+    write_wav(&wav, RATE as u32, 2, &audio);
+    let (pipeline, messages) = run_to_end(&format!(
+        "filesrc location={} ! wavparse ! qcaudio ! fakesink",
+        wav.display()
+    ))
+    .unwrap();
+    pipeline.set_state(gst::State::Null).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let runs: Vec<(u32, f64, f64)> = messages
+        .iter()
+        .filter(|s| s.name() == "qc-event" && s.get::<&str>("kind").unwrap() == "channel-silence")
+        .map(|s| {
+            let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().nseconds() as f64 / 1e9;
+            (s.get::<u32>("channel").unwrap(), t("start"), t("end"))
+        })
+        .collect();
+    eprintln!("channel silence {runs:?}");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].0, 1);
+    assert!((runs[0].1 - 2.0).abs() <= 0.35 && (runs[0].2 - 6.0).abs() <= 0.35);
+}

@@ -63,6 +63,8 @@ struct State {
     /// phase (counted in sample frames).
     channel_stats: ChannelStats,
     out_of_phase: SampleRuns,
+    /// Per channel: runs silent while another channel is not (a dead or muted channel).
+    channel_silence: Vec<SampleRuns>,
     /// Linear magnitude under which a sample is silent.
     silence_level: f32,
     /// Sample frames seen.
@@ -262,6 +264,12 @@ impl BaseTransformImpl for QcAudio {
             clipping: SampleRuns::new(s.clip_min_samples as u64),
             channel_stats: ChannelStats::new(channels as usize, rate),
             out_of_phase: SampleRuns::new(rate * OUT_OF_PHASE_SECONDS),
+            channel_silence: vec![
+                SampleRuns::new(
+                    (s.silence_min_duration * rate as f64).round() as u64
+                );
+                if channels > 1 { channels as usize } else { 0 }
+            ],
             silence_level: 10f64.powf(s.silence_noise_db / 20.0) as f32,
             samples: 0,
             origin: None,
@@ -367,6 +375,17 @@ impl QcAudio {
                 let m = f.iter().fold(0f32, |m, v| m.max(v.abs()));
                 frame(state, m, m >= clip);
                 state.true_peak.push(f);
+                // One channel silent while another is not; frames silent in every channel
+                // (pauses) neither end such a run nor start one.
+                if m >= silence_level {
+                    let n = state.samples - 1;
+                    for (c, v) in f.iter().enumerate().take(state.channel_silence.len()) {
+                        let quiet = v.abs() < silence_level;
+                        if let Some(run) = state.channel_silence[c].sample(n, quiet) {
+                            self.record_channel_run(state, c, run);
+                        }
+                    }
+                }
                 // A 100 ms block with sound ends: out of phase or not, from its first sample
                 // frame (quiet blocks, pauses, neither end a run nor start one).
                 if let Some(Some(c)) = state.channel_stats.push(f) {
@@ -421,6 +440,16 @@ impl QcAudio {
         if let Some(e) = event {
             reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
         }
+    }
+
+    /// A finished run of sample frames `first..end` in which channel `c` alone was silent.
+    fn record_channel_run(&self, state: &mut State, c: usize, (first, end): (u64, u64)) {
+        let e = Event {
+            kind: Kind::ChannelSilence,
+            start: time(state, first),
+            end: time(state, end),
+        };
+        reporting::record_channel_event(self.obj().upcast_ref(), state.report.as_mut(), e, Some(c));
     }
 
     /// A finished run of sample frames `first..end`: its message and report entry.
@@ -508,6 +537,11 @@ impl QcAudio {
             ];
             for (kind, run) in ended.into_iter().flatten() {
                 self.record_run(state, kind, run);
+            }
+            for c in 0..state.channel_silence.len() {
+                if let Some(run) = state.channel_silence[c].finish(n) {
+                    self.record_channel_run(state, c, run);
+                }
             }
             self.post_interval(state, true);
         });
