@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gst::prelude::*;
-use mediaai_testing::{alsa_speech, run_to_end, write_wav};
+use mediaai_testing::{alsa_speech, element_messages, run_to_end, watch, write_wav};
 
 const RATE: usize = 48_000;
 
@@ -254,8 +254,7 @@ fn timestamp_gaps_and_jumps_are_reported() {
     gst::init().unwrap();
     gstqcfingerprint::plugin_register_static().expect("plugin registers");
     let mut h = gst_check::Harness::new("qcaudio");
-    let bus = gst::Bus::new();
-    h.element().unwrap().set_bus(Some(&bus));
+    let bus = watch(&h.element().unwrap());
     h.set_src_caps_str("audio/x-raw,format=F32LE,rate=48000,channels=1,layout=interleaved");
     h.play();
     let speech = alsa_speech();
@@ -281,18 +280,13 @@ fn timestamp_gaps_and_jumps_are_reported() {
     push(&mut h, 8, ms(10_000));
     push(&mut h, 9, ms(10_100));
     h.push_event(gst::event::Eos::new());
-    let events: Vec<(String, u64, u64)> = bus
+    let events: Vec<(String, u64, u64)> = element_messages(&bus, "qc-event")
         .iter()
-        .filter_map(|m| match m.view() {
-            gst::MessageView::Element(e) => e.structure().and_then(|s| {
-                (s.name() == "qc-event").then(|| {
-                    let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
-                    (s.get::<String>("kind").unwrap(), t("start"), t("end"))
-                })
-            }),
-            _ => None,
+        .filter(|s| s.get::<&str>("kind").unwrap().starts_with("timestamp"))
+        .map(|s| {
+            let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
+            (s.get::<String>("kind").unwrap(), t("start"), t("end"))
         })
-        .filter(|(kind, _, _)| kind.starts_with("timestamp"))
         .collect();
     assert_eq!(
         events,

@@ -6,7 +6,7 @@
 use gst::prelude::*;
 use std::process::Command;
 
-use mediaai_testing::{load_frame, media, run_to_end};
+use mediaai_testing::{element_messages, load_frame, media, run_to_end, watch};
 
 const W: usize = 320;
 const H: usize = 240;
@@ -449,8 +449,7 @@ fn timestamp_gaps_and_jumps_are_reported() {
     gst::init().unwrap();
     gstqcfingerprint::plugin_register_static().expect("plugin registers");
     let mut h = gst_check::Harness::new("qcfingerprint");
-    let bus = gst::Bus::new();
-    h.element().unwrap().set_bus(Some(&bus));
+    let bus = watch(&h.element().unwrap());
     h.set_src_caps_str("video/x-raw,format=I420,width=64,height=48,framerate=25/1");
     h.play();
     let ms = gst::ClockTime::from_mseconds;
@@ -468,17 +467,12 @@ fn timestamp_gaps_and_jumps_are_reported() {
     push(&mut h, 60_000);
     push(&mut h, 60_040);
     h.push_event(gst::event::Eos::new());
-    let events: Vec<(String, u64, u64)> = bus
+    let events: Vec<(String, u64, u64)> = element_messages(&bus, "qc-event")
         .iter()
-        .filter_map(|m| match m.view() {
-            gst::MessageView::Element(e) => e.structure().and_then(|s| {
-                let kind = s.get::<String>("kind").ok()?;
-                (s.name() == "qc-event" && kind.starts_with("timestamp")).then(|| {
-                    let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
-                    (kind, t("start"), t("end"))
-                })
-            }),
-            _ => None,
+        .filter(|s| s.get::<&str>("kind").unwrap().starts_with("timestamp"))
+        .map(|s| {
+            let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
+            (s.get::<String>("kind").unwrap(), t("start"), t("end"))
         })
         .collect();
     assert_eq!(

@@ -65,6 +65,27 @@ pub fn load_frame(path: &std::path::Path, format: &str, size: Option<(u32, u32)>
     sample
 }
 
+/// A bus of its own for `element` outside any pipeline (a harness's element), so that the
+/// messages it posts can be read with [`element_messages`].
+pub fn watch(element: &gst::Element) -> gst::Bus {
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    bus
+}
+
+/// The structures of the element messages named `name` waiting on `bus`, in order.
+pub fn element_messages(bus: &gst::Bus, name: &str) -> Vec<gst::Structure> {
+    bus.iter()
+        .filter_map(|m| match m.view() {
+            gst::MessageView::Element(e) => e
+                .structure()
+                .filter(|s| s.name() == name)
+                .map(|s| s.to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs a `gst-launch` style description to EOS and returns the pipeline (still PLAYING, for
 /// inspection) with the structures of the element messages posted on the way, or the first
 /// error message's text and debug string.

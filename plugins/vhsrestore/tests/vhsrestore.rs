@@ -9,7 +9,7 @@ use std::str::FromStr;
 use gst::prelude::*;
 use gst_check::Harness;
 use gst_video::prelude::*;
-use mediaai_testing::{load_frame, media, psnr};
+use mediaai_testing::{element_messages, load_frame, media, psnr, watch};
 
 const W: usize = 512;
 const H: usize = 512;
@@ -596,8 +596,7 @@ fn lost_levels_are_found_reported_and_a_level_set_by_hand_wins() {
     .unwrap();
     let restore = |props: &str| {
         let mut h = Harness::new_parse(&format!("vhsrestore {props}"));
-        let bus = gst::Bus::new();
-        h.element().unwrap().set_bus(Some(&bus));
+        let bus = watch(&h.element().unwrap());
         h.set_src_caps(caps.clone());
         h.play();
         for (k, data) in frames.iter().enumerate() {
@@ -614,19 +613,14 @@ fn lost_levels_are_found_reported_and_a_level_set_by_hand_wins() {
             &out.last().unwrap().map_readable().unwrap()[..W * H],
             &second[..W * H],
         );
-        let reports: Vec<(f64, f64, bool)> = bus
+        let reports: Vec<(f64, f64, bool)> = element_messages(&bus, "vhsrestore-levels")
             .iter()
-            .filter_map(|m| match m.view() {
-                gst::MessageView::Element(e) => e.structure().and_then(|s| {
-                    (s.name() == "vhsrestore-levels").then(|| {
-                        (
-                            s.get::<f64>("black").unwrap(),
-                            s.get::<f64>("white").unwrap(),
-                            s.get::<bool>("shot-change").unwrap(),
-                        )
-                    })
-                }),
-                _ => None,
+            .map(|s| {
+                (
+                    s.get::<f64>("black").unwrap(),
+                    s.get::<f64>("white").unwrap(),
+                    s.get::<bool>("shot-change").unwrap(),
+                )
             })
             .collect();
         (last, reports)
