@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gst::prelude::*;
-use mediaai_testing::{alsa_speech, element_messages, run_to_end, watch, write_wav};
+use mediaai_testing::{alsa_speech, run_to_end, watch, write_wav};
+
+mod common;
 
 const RATE: usize = 48_000;
 
@@ -280,16 +282,8 @@ fn timestamp_gaps_and_jumps_are_reported() {
     push(&mut h, 8, ms(10_000));
     push(&mut h, 9, ms(10_100));
     h.push_event(gst::event::Eos::new());
-    let events: Vec<(String, u64, u64)> = element_messages(&bus, "qc-event")
-        .iter()
-        .filter(|s| s.get::<&str>("kind").unwrap().starts_with("timestamp"))
-        .map(|s| {
-            let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
-            (s.get::<String>("kind").unwrap(), t("start"), t("end"))
-        })
-        .collect();
     assert_eq!(
-        events,
+        common::timestamp_events(&bus),
         [
             ("timestamp-gap".to_string(), 500, 700),
             ("timestamp-jump".to_string(), 750, 800)

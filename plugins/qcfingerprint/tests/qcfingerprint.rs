@@ -6,7 +6,9 @@
 use gst::prelude::*;
 use std::process::Command;
 
-use mediaai_testing::{element_messages, load_frame, media, run_to_end, watch};
+use mediaai_testing::{load_frame, media, run_to_end, watch};
+
+mod common;
 
 const W: usize = 320;
 const H: usize = 240;
@@ -467,16 +469,8 @@ fn timestamp_gaps_and_jumps_are_reported() {
     push(&mut h, 60_000);
     push(&mut h, 60_040);
     h.push_event(gst::event::Eos::new());
-    let events: Vec<(String, u64, u64)> = element_messages(&bus, "qc-event")
-        .iter()
-        .filter(|s| s.get::<&str>("kind").unwrap().starts_with("timestamp"))
-        .map(|s| {
-            let t = |f: &str| s.get::<gst::ClockTime>(f).unwrap().mseconds();
-            (s.get::<String>("kind").unwrap(), t("start"), t("end"))
-        })
-        .collect();
     assert_eq!(
-        events,
+        common::timestamp_events(&bus),
         [
             ("timestamp-gap".to_string(), 200, 240),
             ("timestamp-jump".to_string(), 280, 320)

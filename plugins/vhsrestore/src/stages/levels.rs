@@ -47,6 +47,8 @@ pub struct AutoLevels {
     /// Evidence, a ring of (dark, bright) extremes.
     window: Vec<(f32, f32)>,
     next: usize,
+    /// The estimate after the last frame, and the levels applied to it.
+    target: Option<Levels>,
     applied: Option<Levels>,
 }
 
@@ -55,6 +57,7 @@ impl Default for AutoLevels {
         AutoLevels {
             window: Vec::with_capacity(WINDOW),
             next: 0,
+            target: None,
             applied: None,
         }
     }
@@ -72,7 +75,8 @@ impl AutoLevels {
             }
             self.next = (self.next + 1) % WINDOW;
         }
-        let target = self.estimate()?;
+        self.target = self.estimate();
+        let target = self.target?;
         // The first correction starts from untouched levels, as every later one from the last.
         let untouched = Levels {
             black: 16.0,
@@ -90,7 +94,7 @@ impl AutoLevels {
 
     /// Whether the levels applied differ from the estimate: a change waits for a cut.
     pub fn pending(&self) -> bool {
-        self.estimate().is_some_and(|t| Some(t) != self.applied)
+        self.target.is_some_and(|t| Some(t) != self.applied)
     }
 
     /// The levels the evidence implies, bounded; `None` with too little evidence.
