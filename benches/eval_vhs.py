@@ -21,10 +21,14 @@ every one interlaces (frame k: top field from source frame 2k, bottom from 2k+1,
 (noise: gaussian sigma on luma/chroma; chroma delays in chroma pixels, fractional ones by
 interpolation.)
 
-vhsrestore runs at its defaults: it has to find the levels, noise and chroma delay itself;
-and again told the true levels and saturation, as FFmpeg is (the "told" columns). Levels are
-seldom found from pictures alone (no test signal, content rarely spans the full range), so its
-automatic levels correct only what content cannot explain: the two columns show what that
+vhsrestore runs at its defaults three ways: on the clip alone ("no bars": it has to find the
+levels, noise and chroma delay from the pictures); on the same clip after half a second of
+colour bars damaged the same way, as transfers start ("bars": it reads levels and saturation
+off them; each model has its pattern: EBU 100/0/75/0 for squeeze and heavy, SMPTE with its
+lower parts for lift and soft, 75% bars for light, 100% bars for streaky; only the programme
+after the bars is scored); and told the true levels and saturation, as FFmpeg is ("told").
+Levels are seldom found from pictures alone (content rarely spans the full range), so its
+automatic levels correct only what content cannot explain: the first column shows what that
 leaves.
 FFmpeg gets what a careful user who knew the damage would set: `eq` with the true levels (its
 contrast and brightness measured on a ramp of every level, since eq's brightness moves in steps
@@ -64,6 +68,11 @@ SETS = {
 }
 
 
+# Colour bars per model at the head of its clips (the "bars" column), as transfers start:
+# EBU 100/0/75/0 (PAL's), 75% and 100% bars, SMPTE bars with their lower parts.
+BAR_FRAMES = 12
+
+
 @dataclass
 class Model:
     black: float = 16.0
@@ -80,22 +89,69 @@ class Model:
     soft: float = 0.0
     head_lines: int = 0
     dropouts: float = 0.0
+    bars: str = "ebu"
 
 
 MODELS = {
     "squeeze": Model(black=30, white=215, saturation=0.9, luma_noise=4, chroma_noise=6,
-                     chroma_blur=5, delay=2, head_lines=8, dropouts=0.3),
+                     chroma_blur=5, delay=2, head_lines=8, dropouts=0.3, bars="ebu"),
     "lift": Model(black=36, white=235, luma_noise=3, chroma_noise=5, chroma_blur=3, delay=1,
-                  head_lines=6),
+                  head_lines=6, bars="smpte"),
     "heavy": Model(black=20, white=228, saturation=0.85, luma_noise=9, chroma_noise=12,
-                   chroma_blur=5, delay=3, head_lines=10, dropouts=1.0),
+                   chroma_blur=5, delay=3, head_lines=10, dropouts=1.0, bars="ebu"),
     "light": Model(luma_noise=1.5, chroma_noise=3, chroma_blur=3, delay=1.5, head_lines=4,
-                   dropouts=0.1),
+                   dropouts=0.1, bars="75"),
     "streaky": Model(black=22, white=226, saturation=0.86, luma_noise=5, chroma_noise=8,
-                     noise_corr=1.5, chroma_blur=7, delay=2.6, head_lines=8, dropouts=0.5),
+                     noise_corr=1.5, chroma_blur=7, delay=2.6, head_lines=8, dropouts=0.5,
+                     bars="100"),
     "soft": Model(black=26, white=220, saturation=0.92, luma_noise=3, chroma_noise=6, soft=1.0,
-                  chroma_blur=5, delay=4, head_lines=8, dropouts=0.3),
+                  chroma_blur=5, delay=4, head_lines=8, dropouts=0.3, bars="smpte"),
 }
+
+
+def studio(r: float, g: float, b: float) -> tuple:
+    """R, G, B shares of full amplitude to BT.601 studio-range Y, Cb, Cr."""
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    return 16 + 219 * y, 128 + 224 * (b - y) / 1.772, 128 + 224 * (r - y) / 1.402
+
+
+def bar_frame(kind: str) -> list:
+    """One clean frame of colour bars (I420 planes as float arrays)."""
+    c = 0.75
+    colours = [(c, c, 0), (0, c, c), (0, c, 0), (c, 0, c), (c, 0, 0), (0, 0, c)]
+    tops = {
+        "ebu": [(1, 1, 1)] + colours + [(0, 0, 0)],
+        "75": [(c, c, c)] + colours + [(0, 0, 0)],
+        "100": [(1, 1, 1), (1, 1, 0), (0, 1, 1), (0, 1, 0), (1, 0, 1), (1, 0, 0), (0, 0, 1),
+                (0, 0, 0)],
+        "smpte": [(c, c, c)] + colours,
+    }[kind]
+    y = np.zeros((H, W))
+    u = np.zeros((H // 2, W // 2))
+    v = np.zeros((H // 2, W // 2))
+
+    def paint(rows: tuple, bars: list, values=None):
+        for i, rgb in enumerate(bars):
+            x0, x1 = i * W // len(bars), (i + 1) * W // len(bars)
+            yy, cb, cr = values[i] if values else studio(*rgb)
+            y[rows[0]:rows[1], x0:x1] = yy
+            u[rows[0] // 2:rows[1] // 2, x0 // 2:x1 // 2] = cb
+            v[rows[0] // 2:rows[1] // 2, x0 // 2:x1 // 2] = cr
+
+    if kind != "smpte":
+        paint((0, H), tops)
+    else:
+        # SMPTE ECR 1-1978: the seven bars over two thirds, reverse blue bars, then -I, white,
+        # +Q, black and the PLUGE (below black, black, above black).
+        top, mid = H * 2 // 3, H * 3 // 4
+        paint((0, top), tops)
+        k = (0, 0, 0)
+        paint((top, mid), [(0, 0, c), k, (c, 0, c), k, (0, c, c), k, (c, c, c)])
+        low = [(16, 158, 95), studio(1, 1, 1), (16, 174, 149), studio(0, 0, 0),
+               (9, 128, 128), (16, 128, 128), (23, 128, 128)]
+        paint((mid, H), [None] * 7, low)
+    return [y, u, v]
+
 
 
 def source_frames(photos: list, n: int) -> list:
@@ -193,8 +249,10 @@ def read_raw(path: Path, n: int) -> list:
     return [split(data[i * size:(i + 1) * size]) for i in range(min(n, len(data) // size))]
 
 
-def score(out: Path, src: list, n: int) -> tuple:
-    got = read_raw(out, n)
+def score(out: Path, src: list, n: int, skip: int = 0) -> tuple:
+    """PSNR-Y, PSNR of all planes and SSIM-Y of output frames `skip`.. (the programme after
+    any bars) against the clean source."""
+    got = read_raw(out, n + skip)[skip:]
     ks = range(2, len(got))
     py = np.mean([psnr(got[k][0], src[2 * k][0]) for k in ks])
     pall = np.mean([psnr(np.concatenate([p.ravel() for p in got[k]]),
@@ -214,11 +272,12 @@ def main() -> None:
     print(f"\nVHS restoration, {n} interlaced frames {W}x{H} per clip (from {2 * n} clean 50p "
           f"frames of four photographs), {os.cpu_count()} cores; vhsrestore at defaults"
           + (f" + {' '.join(opts)}" if opts else ""))
-    print(f"{'':<25}| {'vhsrestore defaults':^20} | {'vhsrestore told':^20} | "
-          f"{'best FFmpeg (told)':^43} | {'lead: defaults':^14} | {'lead: told':^14}")
-    print(f"{'model':<8} {'set':<9} {'input':>6} | {'Y':>6} {'YUV':>6} {'SSIM':>6} | "
-          f"{'Y':>6} {'YUV':>6} {'SSIM':>6} | {'Y':>6} {'YUV':>6} {'SSIM':>6} {'chain':<22} | "
-          f"{'Y':>6} {'SSIM':>7} | {'Y':>6} {'SSIM':>7}")
+    print(f"{'':<25}| {'defaults, no bars':^20} | {'defaults, bars':^20} | "
+          f"{'vhsrestore told':^20} | {'best FFmpeg (told)':^43} | {'lead: no bars':^14} | "
+          f"{'lead: bars':^14} | {'lead: told':^14}")
+    print(f"{'model':<8} {'set':<9} {'input':>6} | " + f"{'Y':>6} {'YUV':>6} {'SSIM':>6} | " * 3
+          + f"{'Y':>6} {'YUV':>6} {'SSIM':>6} {'chain':<22} | " + f"{'Y':>6} {'SSIM':>7} | " * 2
+          + f"{'Y':>6} {'SSIM':>7}")
     rows = {s: [] for s in SETS}
     speed_cmds = None
     cache_file = os.environ.get("EVAL_FFMPEG_CACHE")
@@ -240,18 +299,26 @@ def main() -> None:
                 bad = degrade(src, m, np.random.default_rng(11 + 7 * mi + si))
                 raw = tmp / "degraded.yuv"
                 raw.write_bytes(b"".join(join(f) for f in bad))
+                # The same clip after a head of colour bars, damaged the same way.
+                head = degrade([bar_frame(m.bars)] * (2 * BAR_FRAMES), m,
+                               np.random.default_rng(101 + 7 * mi + si))
+                with_bars = tmp / "with-bars.yuv"
+                with_bars.write_bytes(b"".join(join(f) for f in head) + raw.read_bytes())
                 gst_in = ["filesrc", f"location={raw}", f"blocksize={W * H * 3 // 2}", "!",
                           "rawvideoparse", "format=i420", f"width={W}", f"height={H}",
                           "framerate=25/1", "interlaced=true", "top-field-first=true", "!"]
                 out = tmp / "out.yuv"
-                ours = lambda o, more=(): ["gst-launch-1.0", "-q", *gst_in, "vhsrestore", *opts,
-                                           *more, "!", "video/x-raw,format=I420", "!",
-                                           "filesink", f"location={o}"]
+                ours = lambda o, more=(), src=raw: [
+                    "gst-launch-1.0", "-q", *[a.replace(str(raw), str(src)) for a in gst_in],
+                    "vhsrestore", *opts, *more, "!", "video/x-raw,format=I420", "!", "filesink",
+                    f"location={o}"]
                 ff = lambda chain, o: ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo",
                                        "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", "25",
                                        "-i", str(raw), "-vf", chain, "-f", "rawvideo", str(o)]
                 subprocess.run(ours(out), check=True, env=env)
                 v = score(out, src, n)
+                subprocess.run(ours(out, src=with_bars), check=True, env=env)
+                b = score(out, src, n, BAR_FRAMES)
                 subprocess.run(ours(out, told), check=True, env=env)
                 t = score(out, src, n)
                 key = f"{name}/{set_name}/{n}"
@@ -266,8 +333,8 @@ def main() -> None:
                 f, label = best
                 cache[key] = best
                 base = np.mean([psnr(bad[k][0], src[2 * k][0]) for k in range(2, n)])
-                rows[set_name].append((v, t, f))
-                print(f"{name:<8} {set_name:<9} {base:>6.2f} | {row(v, t, f, label)}",
+                rows[set_name].append((v, b, t, f))
+                print(f"{name:<8} {set_name:<9} {base:>6.2f} | {row(v, b, t, f, label)}",
                       flush=True)
                 if speed_cmds is None and not os.environ.get("EVAL_NO_SPEED"):
                     long = tmp / "long.yuv"
@@ -281,21 +348,23 @@ def main() -> None:
             Path(cache_file).write_text(json.dumps(cache))
         for set_name, r in rows.items():
             if r:
-                v, t, f = (np.mean([x[i] for x in r], axis=0) for i in range(3))
-                least = [min(x[i][0] - x[2][0] for x in r) for i in range(2)]
-                print(f"{'mean':<8} {set_name:<9} {'':>6} | {row(v, t, f, '')}  (least lead Y: "
-                      f"defaults {least[0]:+.2f}, told {least[1]:+.2f})")
+                v, b, t, f = (np.mean([x[i] for x in r], axis=0) for i in range(4))
+                least = [min(x[i][0] - x[3][0] for x in r) for i in range(3)]
+                print(f"{'mean':<8} {set_name:<9} {'':>6} | {row(v, b, t, f, '')}  (least lead "
+                      f"Y: no bars {least[0]:+.2f}, bars {least[1]:+.2f}, told {least[2]:+.2f})")
         if speed_cmds:
             print(f"speed ({chosen[0]}, tuning set, {REPEAT * n} frames, output discarded, best "
                   f"of 3): vhsrestore {fps[0]:.1f} fps, ffmpeg yadif,hqdn3d,eq {fps[1]:.1f} fps: "
                   f"{fps[0] / fps[1]:.2f}x")
 
 
-def row(v, t, f, label: str) -> str:
-    """One table row: vhsrestore at defaults and told, FFmpeg's best, and the leads."""
+def row(v, b, t, f, label: str) -> str:
+    """One table row: vhsrestore at defaults without and with bars at the head, and told;
+    FFmpeg's best; the leads."""
     three = lambda x: f"{x[0]:>6.2f} {x[1]:>6.2f} {x[2]:>6.4f}"
-    return (f"{three(v)} | {three(t)} | {three(f)} {label:<22} | {v[0] - f[0]:>+6.2f} "
-            f"{v[2] - f[2]:>+7.4f} | {t[0] - f[0]:>+6.2f} {t[2] - f[2]:>+7.4f}")
+    lead = lambda x: f"{x[0] - f[0]:>+6.2f} {x[2] - f[2]:>+7.4f}"
+    return (f"{three(v)} | {three(b)} | {three(t)} | {three(f)} {label:<22} | {lead(v)} | "
+            f"{lead(b)} | {lead(t)}")
 
 
 def ffmpeg_levels(tmp: Path, black: float, white: float) -> tuple:

@@ -102,6 +102,30 @@ fn run(launch: &str, caps: &str, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
     mediaai_testing::push_frames(launch, &caps, frames)
 }
 
+/// `frames` (25p, `caps`) through `vhsrestore props`: every output frame, and the
+/// `vhsrestore-levels` messages it posted.
+fn restore_reporting(
+    props: &str,
+    caps: &str,
+    frames: &[Vec<u8>],
+) -> (Vec<gst::Buffer>, Vec<gst::Structure>) {
+    let mut h = Harness::new_parse(&format!("vhsrestore {props}"));
+    let bus = watch(&h.element().unwrap());
+    h.set_src_caps(gst::Caps::from_str(caps).expect("caps parse"));
+    h.play();
+    for (k, data) in frames.iter().enumerate() {
+        let mut b = gst::Buffer::from_slice(data.clone());
+        b.get_mut()
+            .unwrap()
+            .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+        h.push(b).unwrap();
+    }
+    h.push_event(gst::event::Eos::new());
+    let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
+    assert_eq!(out.len(), frames.len(), "{props}");
+    (out, element_messages(&bus, "vhsrestore-levels"))
+}
+
 #[test]
 fn restoration_beats_yadif_on_a_degraded_interlaced_clip() {
     init();
@@ -590,30 +614,14 @@ fn lost_levels_are_found_reported_and_a_level_set_by_hand_wins() {
     let frames: Vec<Vec<u8>> = (0..60)
         .map(|k| lifted(if k < 52 { &first } else { &second }))
         .collect();
-    let caps = gst::Caps::from_str(&format!(
-        "video/x-raw,format=I420,width={W},height={H},framerate=25/1"
-    ))
-    .unwrap();
+    let caps = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
     let restore = |props: &str| {
-        let mut h = Harness::new_parse(&format!("vhsrestore {props}"));
-        let bus = watch(&h.element().unwrap());
-        h.set_src_caps(caps.clone());
-        h.play();
-        for (k, data) in frames.iter().enumerate() {
-            let mut b = gst::Buffer::from_slice(data.clone());
-            b.get_mut()
-                .unwrap()
-                .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
-            h.push(b).unwrap();
-        }
-        h.push_event(gst::event::Eos::new());
-        let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
-        assert_eq!(out.len(), frames.len(), "{props}");
+        let (out, messages) = restore_reporting(props, &caps, &frames);
         let last = psnr(
             &out.last().unwrap().map_readable().unwrap()[..W * H],
             &second[..W * H],
         );
-        let reports: Vec<(f64, f64, bool)> = element_messages(&bus, "vhsrestore-levels")
+        let reports: Vec<(f64, f64, bool)> = messages
             .iter()
             .map(|s| {
                 (
@@ -640,6 +648,100 @@ fn lost_levels_are_found_reported_and_a_level_set_by_hand_wins() {
         by_hand > auto + 3.0,
         "by hand {by_hand:.2} vs auto {auto:.2}"
     );
+}
+
+/// A transfer that starts with colour bars: GStreamer's own SMPTE bars (75%, and 100% with
+/// their lower parts), then a photograph, all through a tape that squeezed the levels to
+/// 30..215 and kept 80% of the saturation, with noise. At its defaults the element reads the
+/// levels and saturation off the bars, says so on the bus, and restores the photograph that
+/// follows far closer to the clean one than without the bars; levels and saturation set by
+/// hand win over the bars'.
+#[test]
+fn colour_bars_at_the_head_set_the_levels_and_saturation() {
+    init();
+    let test_pattern = |pattern: &str| {
+        let mut h = Harness::new_parse(&format!(
+            "videotestsrc pattern={pattern} num-buffers=1 ! capsfilter caps=video/x-raw,format=I420,width={W},height={H}"
+        ));
+        h.play();
+        let frame = h.pull().unwrap().map_readable().unwrap().to_vec();
+        frame
+    };
+    let photo = astronaut().concat();
+    let mut seed = 9u64;
+    let mut tape = |clean: &[u8]| -> Vec<u8> {
+        clean
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let v = v as f64;
+                let damaged = if i < W * H {
+                    30.0 + (v - 16.0) * (215.0 - 30.0) / 219.0
+                } else {
+                    128.0 + (v - 128.0) * 0.8
+                };
+                (damaged.round() as i32 + noise(&mut seed, 3)).clamp(0, 255) as u8
+            })
+            .collect()
+    };
+    let caps = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
+    for (pattern, name) in [("smpte75", "smpte-75"), ("smpte", "smpte-100")] {
+        let bars = test_pattern(pattern);
+        let frames: Vec<Vec<u8>> = (0..16)
+            .map(|k| tape(if k < 8 { &bars } else { &photo }))
+            .collect();
+        // Luma and chroma PSNR of the last frame against the clean photograph.
+        let restore = |props: &str| {
+            let (out, messages) = restore_reporting(props, &caps, &frames);
+            let last = out.last().unwrap().map_readable().unwrap().to_vec();
+            let quality = (
+                psnr(&last[..W * H], &photo[..W * H]),
+                psnr(&last[W * H..], &photo[W * H..]),
+            );
+            (quality, messages)
+        };
+        let ((luma, chroma), messages) = restore("");
+        let ((luma_off, chroma_off), off_messages) = restore("lock-to-bars=false");
+        let ((luma_hand, chroma_hand), _) = restore("black-level=16 white-level=235 saturation=1");
+        eprintln!(
+            "{pattern}: luma {luma:.2} dB (without bars {luma_off:.2}, by hand {luma_hand:.2}), \
+             chroma {chroma:.2} dB ({chroma_off:.2}, {chroma_hand:.2})"
+        );
+        let last = messages.last().expect("the bars are reported");
+        eprintln!("{pattern}: {last}");
+        assert_eq!(last.get::<&str>("source").unwrap(), "bars");
+        assert_eq!(last.get::<&str>("pattern").unwrap(), name);
+        let (black, white, saturation) = (
+            last.get::<f64>("black").unwrap(),
+            last.get::<f64>("white").unwrap(),
+            last.get::<f64>("saturation").unwrap(),
+        );
+        assert!((black - 30.0).abs() < 1.0, "{pattern}: black {black}");
+        assert!((white - 215.0).abs() < 1.0, "{pattern}: white {white}");
+        assert!(
+            (saturation - 0.8).abs() < 0.02,
+            "{pattern}: saturation {saturation}"
+        );
+        assert!(
+            off_messages
+                .iter()
+                .all(|m| m.get::<&str>("source").unwrap() == "picture"),
+            "without the lock, no bars"
+        );
+        assert!(
+            luma > luma_off + 6.0,
+            "{pattern}: luma {luma:.2} vs {luma_off:.2}"
+        );
+        assert!(
+            chroma > chroma_off + 3.0,
+            "{pattern}: chroma {chroma:.2} vs {chroma_off:.2}"
+        );
+        // Set by hand (here: untouched), the bars change nothing.
+        assert!(
+            (luma_hand - luma_off).abs() < 0.5 && (chroma_hand - chroma_off).abs() < 0.5,
+            "{pattern}: by hand {luma_hand:.2}/{chroma_hand:.2} vs {luma_off:.2}/{chroma_off:.2}"
+        );
+    }
 }
 
 /// Denoising follows the noise it measures: on the panning clip with light noise (deviation

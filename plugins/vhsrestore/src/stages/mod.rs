@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 pub use mediaai_common::pixels::Plane;
 
+mod bars;
 mod bleed;
 mod deinterlace;
 mod denoise;
@@ -17,6 +18,7 @@ mod pass;
 
 use denoise::{low_pass, STRIPE};
 
+pub use bars::{BarPatterns, BarsLock, BarsReading};
 pub use bleed::Bleed;
 pub use deinterlace::{deinterlace, Fields};
 pub(crate) use denoise::falls;

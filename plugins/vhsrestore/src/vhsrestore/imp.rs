@@ -4,9 +4,9 @@
  * Restores analog tape captures in one pass: motion-adaptive deinterlacing (yadif class with
  * edge-directed and cubic interpolation), motion-aware temporal denoising (separate luma and
  * chroma strengths), horizontal chroma delay correction (given, or estimated from the
- * picture), black/white levels (given, or estimated from the picture as it plays) and
- * saturation, and repair of the head-switching lines at the
- * bottom, tape dropouts filled. Planar 8-bit YUV (I420, Y42B, Y444) and packed RGB. One frame
+ * picture), black/white levels and saturation (given, read from colour bars at the head of
+ * the tape, or estimated from the picture as it plays), and repair of the head-switching
+ * lines at the bottom, tape dropouts filled. Planar 8-bit YUV (I420, Y42B, Y444) and packed RGB. One frame
  * of latency (reported): the deinterlacer looks at the frames before and after. Rows are split
  * over the CPU cores, or the pass runs on the shared GPU device (`backend`; same results within
  * a level of rounding); no memory is allocated per frame (output buffers come from a pool made
@@ -29,8 +29,8 @@ use gst_video::prelude::*;
 use super::{Backend, Deinterlace, FieldOrder, Rate};
 use crate::gpu::{GpuRestore, PlaneJob, Slots};
 use crate::stages::{
-    self, AutoLevels, Bleed, Denoise, Dropouts, Fields, Finish, Levels, Linear, Plane, Source,
-    SHIFT_ONE,
+    self, AutoLevels, BarPatterns, BarsLock, BarsReading, Bleed, Denoise, Dropouts, Fields, Finish,
+    Levels, Linear, Plane, Source, SHIFT_ONE,
 };
 use mediaai_common::gpumemory;
 use mediaai_common::sampler::{PackedLayout, PixelSource, YuvMatrix};
@@ -95,10 +95,12 @@ struct Settings {
     /// `None`: automatic (with `auto_levels`), else 16 and 235.
     black: Option<f64>,
     white: Option<f64>,
-    saturation: f64,
+    /// `None`: from colour bars (with `lock_to_bars`), else 1.
+    saturation: Option<f64>,
     /// -1: detected.
     head_switch_lines: i32,
     auto_levels: bool,
+    lock_to_bars: bool,
     /// 8-bit levels; 0: off.
     dropout_threshold: u32,
     /// Luma contrast (8-bit levels) chroma follows; 0: bleed reduction off.
@@ -117,9 +119,10 @@ impl Default for Settings {
             chroma_shift: None,
             black: None,
             white: None,
-            saturation: 1.0,
+            saturation: None,
             head_switch_lines: -1,
             auto_levels: true,
+            lock_to_bars: true,
             dropout_threshold: 40,
             chroma_bleed: DEFAULT_CHROMA_BLEED,
             backend: Backend::Auto,
@@ -148,7 +151,13 @@ struct State {
     auto_levels: AutoLevels,
     levels: Option<Levels>,
     cuts: SceneCuts,
-    reported: Option<Levels>,
+    /// Colour bars: the patterns in the stream's matrix, the run of them, and what the last
+    /// run read (it wins over the levels estimated from the picture).
+    bar_patterns: BarPatterns,
+    bar_lock: BarsLock,
+    bars: Option<BarsReading>,
+    /// The levels and saturation last reported on the bus.
+    reported: Option<(Levels, f64)>,
     /// A levels message to post once the state lock is released.
     message: Option<gst::Message>,
     field_rate: bool,
@@ -229,7 +238,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecDouble::builder("black-level")
                     .nick("Black level")
-                    .blurb("Input luma that becomes black (16); when set, it wins over auto-levels. Default: 16, or estimated with auto-levels")
+                    .blurb("Input luma that becomes black (16); when set, it wins over colour bars and auto-levels. Default: 16, or read from colour bars, or estimated with auto-levels")
                     .minimum(0.0)
                     .maximum(254.0)
                     .default_value(16.0)
@@ -237,7 +246,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecDouble::builder("white-level")
                     .nick("White level")
-                    .blurb("Input luma that becomes white (235); when set, it wins over auto-levels. Default: 235, or estimated with auto-levels")
+                    .blurb("Input luma that becomes white (235); when set, it wins over colour bars and auto-levels. Default: 235, or read from colour bars, or estimated with auto-levels")
                     .minimum(1.0)
                     .maximum(255.0)
                     .default_value(235.0)
@@ -245,7 +254,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecDouble::builder("saturation")
                     .nick("Saturation")
-                    .blurb("Chroma gain about neutral (1: unchanged). Default: 1")
+                    .blurb("Chroma gain about neutral (1: unchanged); when set, it wins over colour bars. Default: 1, or what colour bars show the tape lost")
                     .minimum(0.0)
                     .maximum(4.0)
                     .default_value(1.0)
@@ -261,7 +270,13 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecBoolean::builder("auto-levels")
                     .nick("Automatic levels")
-                    .blurb("Black and white levels the tape lost, estimated from the picture as it plays: the darkest and brightest 4x4 blocks (0.1% in) of frames of full contrast (a range of 120 levels or more) over the last 250 such frames once there are 50, blanking and head-switching lines left out. Only what pictures cannot explain is corrected (black more than 26 levels above 16, white more than 40 below 235), black by at most 48 levels, white 64; dark, bright and flat scenes change nothing; the levels follow slowly within a shot and change at cuts. Each change is posted as a vhsrestore-levels element message (black, white, timestamp, shot-change). A level set by hand wins. Default: true")
+                    .blurb("Black and white levels the tape lost, estimated from the picture as it plays: the darkest and brightest 4x4 blocks (0.1% in) of frames of full contrast (a range of 120 levels or more) over the last 250 such frames once there are 50, blanking and head-switching lines left out. Only what pictures cannot explain is corrected (black more than 26 levels above 16, white more than 40 below 235), black by at most 48 levels, white 64; dark, bright and flat scenes change nothing; the levels follow slowly within a shot and change at cuts. Each change is posted as a vhsrestore-levels element message (black, white, timestamp, shot-change). Colour bars and a level set by hand win. Default: true")
+                    .default_value(true)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("lock-to-bars")
+                    .nick("Lock to colour bars")
+                    .blurb("Black and white levels and saturation read from colour bars, as an operator lines a tape up: EBU 100/0/75/0, 75% or 100% bars, or SMPTE bars, across the full width (the rows from a tenth to six tenths of the height are read). Five frames of bars (every bar flat, luma on a straight line through the pattern's, chroma a scale of it) set them, the mean of the run; they hold after the bars, for the programme, until the next bars. They win over auto-levels; levels and saturation set by hand win over them. Posted as a vhsrestore-levels element message (source bars, pattern, saturation). Default: true")
                     .default_value(true)
                     .mutable_playing()
                     .build(),
@@ -307,11 +322,12 @@ impl ObjectImpl for VhsRestore {
             }
             "black-level" => s.black = Some(value.get().expect("type checked upstream")),
             "white-level" => s.white = Some(value.get().expect("type checked upstream")),
-            "saturation" => s.saturation = value.get().expect("type checked upstream"),
+            "saturation" => s.saturation = Some(value.get().expect("type checked upstream")),
             "dropout-threshold" => {
                 s.dropout_threshold = value.get().expect("type checked upstream")
             }
             "auto-levels" => s.auto_levels = value.get().expect("type checked upstream"),
+            "lock-to-bars" => s.lock_to_bars = value.get().expect("type checked upstream"),
             "backend" => s.backend = value.get().expect("type checked upstream"),
             "chroma-bleed" => s.chroma_bleed = value.get().expect("type checked upstream"),
             "head-switch-lines" => {
@@ -335,10 +351,11 @@ impl ObjectImpl for VhsRestore {
             "chroma-shift" => s.chroma_shift.unwrap_or(1000).to_value(),
             "black-level" => s.black.unwrap_or(16.0).to_value(),
             "white-level" => s.white.unwrap_or(235.0).to_value(),
-            "saturation" => s.saturation.to_value(),
+            "saturation" => s.saturation.unwrap_or(1.0).to_value(),
             "head-switch-lines" => s.head_switch_lines.to_value(),
             "dropout-threshold" => s.dropout_threshold.to_value(),
             "auto-levels" => s.auto_levels.to_value(),
+            "lock-to-bars" => s.lock_to_bars.to_value(),
             "backend" => s.backend.to_value(),
             "chroma-bleed" => s.chroma_bleed.to_value(),
             other => unreachable!("unknown property {other}"),
@@ -543,6 +560,18 @@ impl BaseTransformImpl for VhsRestore {
                 gst::element_imp_error!(self, gst::ResourceError::NotFound, ["{e}"]);
                 gst::loggable_error!(CAT, "{e}")
             })?;
+        // Bars in the stream's matrix (studio range, as the levels are): packed RGB is held as
+        // BT.601 Y'CbCr.
+        let c = in_info.colorimetry();
+        let bar_patterns = BarPatterns::new(match packed {
+            Some(ref p) => p.matrix,
+            None => YuvMatrix::from_colorimetry(&gst_video::VideoColorimetry::new(
+                gst_video::VideoColorRange::Range16_235,
+                c.matrix(),
+                c.transfer(),
+                c.primaries(),
+            )),
+        });
         let cuts = SceneCuts::new(
             work_info.width(),
             work_info.height(),
@@ -567,6 +596,9 @@ impl BaseTransformImpl for VhsRestore {
             auto_levels: AutoLevels::default(),
             levels: None,
             cuts,
+            bar_patterns,
+            bar_lock: BarsLock::default(),
+            bars: None,
             reported: None,
             message: None,
             field_rate: interlaced && s.rate == Rate::Field,

@@ -1,5 +1,5 @@
-//! The measurements on each incoming frame that the automatic settings run on, and the
-//! levels messages they give.
+//! The measurements on each incoming frame that the automatic settings run on (colour bars
+//! among them), and the levels messages they give.
 
 use super::*;
 
@@ -35,9 +35,16 @@ impl VhsRestore {
             let lines = stages::head_switch_lines(luma) as f64;
             state.head_lines = follow(state.head_lines, lines);
         }
+        // Colour bars, read while levels or saturation are not set by hand; once seen, they
+        // set the levels instead of the picture.
+        let by_hand = s.black.is_some() && s.white.is_some();
+        if s.lock_to_bars && (!by_hand || s.saturation.is_none()) {
+            let reading = state.bar_patterns.read(luma, chroma, plane(frame, 2));
+            state.bars = state.bar_lock.update(reading);
+        }
         // The measurements are independent: shot changes on one core; the picture's extremes,
         // its noise and the chroma delay on the other.
-        let levels = s.auto_levels && (s.black.is_none() || s.white.is_none());
+        let levels = s.auto_levels && !by_hand && state.bars.is_none();
         // Shot changes matter only while a change of levels waits for one; otherwise the
         // detector is not run (and starts afresh when needed: its next frame is no cut).
         let find_cuts = levels && state.auto_levels.pending();
@@ -100,28 +107,62 @@ impl VhsRestore {
         gst::trace!(CAT, imp = self, "noise (luma, chroma) {:?}", state.noise);
         if levels {
             state.levels = state.auto_levels.update(extremes, cut);
-            if let Some(l) = state.levels {
-                gst::trace!(
+            gst::trace!(
+                CAT,
+                imp = self,
+                "extremes {extremes:?}, cut {cut}: levels {:?}",
+                state.levels
+            );
+        } else if let Some(bars) = state.bars {
+            state.levels = Some(bars.levels);
+        }
+        self.report_levels(state, frame.buffer().pts(), cut);
+    }
+
+    /// A `vhsrestore-levels` message when the levels or saturation found (from bars or the
+    /// picture) are first found or change by half a level or 0.01 of saturation.
+    fn report_levels(&self, state: &mut State, timestamp: Option<gst::ClockTime>, cut: bool) {
+        let Some(l) = state.levels else {
+            return;
+        };
+        let saturation = state.bars.map_or(1.0, |b| b.saturation);
+        let moved = state.reported.is_none_or(|(r, sat)| {
+            (r.black - l.black).abs() >= 0.5
+                || (r.white - l.white).abs() >= 0.5
+                || (sat - saturation).abs() >= 0.01
+        });
+        if !moved {
+            return;
+        }
+        state.reported = Some((l, saturation));
+        let source = match state.bars {
+            Some(b) => {
+                gst::info!(
                     CAT,
                     imp = self,
-                    "extremes {extremes:?}, cut {cut}: levels {l:?}"
+                    "{} colour bars: black {:.1}, white {:.1}, saturation {saturation:.3}",
+                    b.pattern,
+                    l.black,
+                    l.white
                 );
-                // Reported when first found, and after a change of half a level or more.
-                let moved = state.reported.is_none_or(|r| {
-                    (r.black - l.black).abs() >= 0.5 || (r.white - l.white).abs() >= 0.5
-                });
-                if moved {
-                    state.reported = Some(l);
-                    let s = gst::Structure::builder("vhsrestore-levels")
-                        .field("black", l.black)
-                        .field("white", l.white)
-                        .field("timestamp", frame.buffer().pts())
-                        .field("shot-change", cut)
-                        .build();
-                    state.message =
-                        Some(gst::message::Element::builder(s).src(&*self.obj()).build());
-                }
+                "bars"
             }
+            None => "picture",
+        };
+        let mut s = gst::Structure::builder("vhsrestore-levels")
+            .field("black", l.black)
+            .field("white", l.white)
+            .field("saturation", saturation)
+            .field("source", source)
+            .field("timestamp", timestamp)
+            .field("shot-change", cut);
+        if let Some(b) = state.bars {
+            s = s.field("pattern", b.pattern);
         }
+        state.message = Some(
+            gst::message::Element::builder(s.build())
+                .src(&*self.obj())
+                .build(),
+        );
     }
 }

@@ -77,7 +77,12 @@ impl VhsRestore {
                 _ => Finish {
                     dropouts,
                     shift,
-                    map: Linear::saturation(s.saturation),
+                    // Bars show the chroma amplitude the tape kept: its inverse restores it.
+                    map: Linear::saturation(
+                        s.saturation
+                            .or(state.bars.map(|b| 1.0 / b.saturation))
+                            .unwrap_or(1.0),
+                    ),
                 },
             }
         });
