@@ -66,7 +66,8 @@ fn px(p: Params, base: u32, x: i32, y: u32) -> i32 {
 }
 
 // One rebuilt pixel: yadif-class motion adaptation with a cubic vertical interpolation where
-// no edge direction fits better (stages::rebuild).
+// no edge direction fits better, bwdif's where the fields around are more alike than the rows
+// (stages::rebuild).
 fn rebuild(p: Params, x: i32, y: u32) -> i32 {
     let h = i32(p.height);
     let keep = i32(p.keep);
@@ -87,6 +88,14 @@ fn rebuild(p: Params, x: i32, y: u32) -> i32 {
     if (m_down < 0 || m_down >= h) {
         m_down = yi;
     }
+    var m_up4 = yi - 4;
+    if (m_up4 < 0 || m_up4 >= h) {
+        m_up4 = yi;
+    }
+    var m_down4 = yi + 4;
+    if (m_down4 < 0 || m_down4 >= h) {
+        m_down4 = yi;
+    }
     let c = px(p, p.cur, x, up_row);
     let e = px(p, p.cur, x, down_row);
     let up3 = px(p, p.cur, x, up3_row);
@@ -101,6 +110,10 @@ fn rebuild(p: Params, x: i32, y: u32) -> i32 {
     let bd = px(p, p.before, x, u32(m_down));
     let au = px(p, p.after, x, u32(m_up));
     let ad = px(p, p.after, x, u32(m_down));
+    let bu4 = px(p, p.before, x, u32(m_up4));
+    let bd4 = px(p, p.before, x, u32(m_down4));
+    let au4 = px(p, p.after, x, u32(m_up4));
+    let ad4 = px(p, p.after, x, u32(m_down4));
     var u: array<i32, 7>;
     var v: array<i32, 7>;
     for (var k = 0; k < 7; k++) {
@@ -130,6 +143,12 @@ fn rebuild(p: Params, x: i32, y: u32) -> i32 {
             best = s;
             pred = (u[3 + j] + v[3 - j]) >> 1u;
         }
+    }
+    // bwdif's rule where the rows differ more than the missing row does in time.
+    let hf = 22 * (ab + aa) - 15 * (bu + au + bd + ad) + 4 * (bu4 + au4 + bd4 + ad4);
+    let lf = 3 * (c + e - up3 - down3);
+    if (abs(c - e) > t0) {
+        pred = (c + e + ((hf + lf + 64) >> 6u)) >> 1u;
     }
     let b = (bu + au) >> 1u;
     let f = (bd + ad) >> 1u;

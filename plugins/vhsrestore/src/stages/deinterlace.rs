@@ -23,7 +23,10 @@ pub struct Fields<'a> {
 
 impl Fields<'_> {
     /// Row `y` of the deinterlaced plane into `dst`: yadif-class motion adaptation, with a
-    /// cubic vertical interpolation where no edge direction fits better.
+    /// cubic vertical interpolation where no edge direction fits better, and bwdif's blend of
+    /// the kept field's low frequencies with the other fields' high ones where those fields
+    /// differ less in time than the rows around differ in space (fine detail, such as stars,
+    /// that no edge direction describes).
     pub(super) fn row(&self, y: usize, dst: &mut [u8]) {
         let f = self;
         let (w, h, keep) = (f.cur.width, f.cur.height, f.keep);
@@ -51,7 +54,13 @@ impl Fields<'_> {
         let (ab, aa) = (f.before.row(y), f.after.row(y));
         let (bu, bd) = (f.before.row(missing(-2)), f.before.row(missing(2)));
         let (au, ad) = (f.after.row(missing(-2)), f.after.row(missing(2)));
+        let (bu4, bd4) = (f.before.row(missing(-4)), f.before.row(missing(4)));
+        let (au4, ad4) = (f.after.row(missing(-4)), f.after.row(missing(4)));
         let rows = Rows {
+            bu4,
+            bd4,
+            au4,
+            ad4,
             up,
             down,
             up3,
@@ -97,8 +106,8 @@ const EDGE: usize = 3;
 /// The rows one missing row is rebuilt from (see `deinterlace`): kept rows one and three
 /// above and below (`up`, `down`, `up3`, `down3`), the kept rows' neighbours in the previous
 /// and next frames (`pu`, `pd`, `nu`, `nd`), the missing row itself in the frames before and
-/// after (`ab`, `aa`) and the missing rows two above and below in them (`bu`, `bd`, `au`,
-/// `ad`).
+/// after (`ab`, `aa`) and the missing rows two and four above and below in them (`bu`, `bd`,
+/// `au`, `ad`; `bu4`, `bd4`, `au4`, `ad4`).
 struct Rows<'a> {
     up: &'a [u8],
     down: &'a [u8],
@@ -114,6 +123,10 @@ struct Rows<'a> {
     bd: &'a [u8],
     au: &'a [u8],
     ad: &'a [u8],
+    bu4: &'a [u8],
+    bd4: &'a [u8],
+    au4: &'a [u8],
+    ad4: &'a [u8],
 }
 
 /// The same-position values of the temporal check, the spatial candidates and the edge
@@ -135,6 +148,10 @@ struct Taps {
     bd: i16,
     au: i16,
     ad: i16,
+    bu4: i16,
+    bd4: i16,
+    au4: i16,
+    ad4: i16,
     /// `up[x + k]` and `down[x + k]` for k = −3..=3.
     up: [i16; 7],
     down: [i16; 7],
@@ -175,6 +192,16 @@ fn rebuild(t: Taps) -> u8 {
         best = if take { s } else { best };
         pred = if take { along(j) } else { pred };
     }
+    // Where the rows differ more than the missing row does in time, the picture's vertical
+    // detail is trusted to the fields around it (bwdif's rule): the kept field's low
+    // frequencies and the other fields' high ones.
+    // 128 x (the other fields' high frequencies + the kept field's low ones, less 64 (c + e)),
+    // then (c + e) added back halved: exactly bwdif's weights (in 128ths) within i16.
+    let hf =
+        22 * (t.ab + t.aa) - 15 * (t.bu + t.au + t.bd + t.ad) + 4 * (t.bu4 + t.au4 + t.bd4 + t.ad4);
+    let lf = 3 * (c + e - t.up3 - t.down3);
+    let w3 = (c + e + ((hf + lf + 64) >> 6)) >> 1;
+    pred = if absdiff(c, e) > t0 { w3 } else { pred };
     let b = (t.bu + t.au) >> 1;
     let f = (t.bd + t.ad) >> 1;
     let hi = (d - e).max(d - c).max((b - c).min(f - e));
@@ -203,6 +230,10 @@ impl<'a> Rows<'a> {
             bd: v(self.bd),
             au: v(self.au),
             ad: v(self.ad),
+            bu4: v(self.bu4),
+            bd4: v(self.bd4),
+            au4: v(self.au4),
+            ad4: v(self.ad4),
             up: std::array::from_fn(|k| at(self.up, k as isize - 3) as i16),
             down: std::array::from_fn(|k| at(self.down, k as isize - 3) as i16),
         }
@@ -235,6 +266,10 @@ impl<'a> Rows<'a> {
             bd: r(self.bd),
             au: r(self.au),
             ad: r(self.ad),
+            bu4: r(self.bu4),
+            bd4: r(self.bd4),
+            au4: r(self.au4),
+            ad4: r(self.ad4),
         };
         for (i, o) in out.iter_mut().enumerate() {
             let x = i + EDGE;
@@ -265,7 +300,7 @@ mod tests {
                 })
                 .collect()
         };
-        let r: Vec<Vec<u8>> = (0..14).map(|_| row()).collect();
+        let r: Vec<Vec<u8>> = (0..18).map(|_| row()).collect();
         let rows = Rows {
             up: &r[0],
             down: &r[1],
@@ -281,6 +316,10 @@ mod tests {
             bd: &r[11],
             au: &r[12],
             ad: &r[13],
+            bu4: &r[14],
+            bd4: &r[15],
+            au4: &r[16],
+            ad4: &r[17],
         };
         let mut fast = vec![0u8; w - 2 * EDGE];
         wide(|| rows.inner(&mut fast));

@@ -2,7 +2,7 @@
  * element-vhsrestore:
  *
  * Restores analog tape captures in one pass: motion-adaptive deinterlacing (yadif class with
- * edge-directed and cubic interpolation), motion-aware temporal denoising (separate luma and
+ * edge-directed and cubic interpolation, and bwdif's blend of fields for fine detail), motion-aware temporal denoising (separate luma and
  * chroma strengths), horizontal chroma delay correction (given, or estimated from the
  * picture), black/white levels and saturation (given, read from colour bars at the head of
  * the tape, or estimated from the picture as it plays), and repair of the head-switching
