@@ -127,6 +127,18 @@ pub struct YuvMatrix {
     b_cb: f32,
 }
 
+/// Kr and Kb of the matrix GStreamer names (BT.601 for anything unknown, and for RGB, whose
+/// frames are converted as BT.601).
+pub fn luma_coefficients(matrix: gst_video::VideoColorMatrix) -> (f32, f32) {
+    use gst_video::VideoColorMatrix as M;
+    match matrix {
+        M::Bt709 => (0.2126, 0.0722),
+        M::Bt2020 => (0.2627, 0.0593),
+        M::Smpte240m => (0.212, 0.087),
+        _ => (0.299, 0.114),
+    }
+}
+
 impl YuvMatrix {
     /// From the luma coefficients `kr`, `kb` (BT.601: 0.299, 0.114; BT.709: 0.2126, 0.0722).
     pub fn new(kr: f32, kb: f32, full_range: bool) -> Self {
@@ -149,15 +161,9 @@ impl YuvMatrix {
 
     /// The matrix GStreamer's colorimetry names; BT.601 for anything unknown.
     pub fn from_colorimetry(c: &gst_video::VideoColorimetry) -> Self {
-        use gst_video::{VideoColorMatrix as M, VideoColorRange as R};
-        let full = c.range() == R::Range0_255;
-        match c.matrix() {
-            M::Bt709 => Self::new(0.2126, 0.0722, full),
-            M::Bt2020 => Self::new(0.2627, 0.0593, full),
-            M::Smpte240m => Self::new(0.212, 0.087, full),
-            M::Rgb => Self::new(0.299, 0.114, full),
-            _ => Self::new(0.299, 0.114, full),
-        }
+        let full = c.range() == gst_video::VideoColorRange::Range0_255;
+        let (kr, kb) = luma_coefficients(c.matrix());
+        Self::new(kr, kb, full)
     }
 
     /// The coefficients as a shader takes them: luma offset and scale, chroma scale, then the

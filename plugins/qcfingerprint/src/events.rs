@@ -19,6 +19,12 @@ pub enum Kind {
     TimestampJump,
     /// One audio channel silent while another is not (its `channel` said with the event).
     ChannelSilence,
+    /// Photosensitive epilepsy: more than three luminance or saturated-red flashes a second
+    /// over more than a quarter of the screen.
+    Flash,
+    RedFlash,
+    /// More than the tolerated share of a frame's pixels outside the legal range (EBU R103).
+    Gamut,
 }
 
 impl Kind {
@@ -32,6 +38,9 @@ impl Kind {
             Kind::TimestampGap => "timestamp-gap",
             Kind::TimestampJump => "timestamp-jump",
             Kind::ChannelSilence => "channel-silence",
+            Kind::Flash => "flash",
+            Kind::RedFlash => "red-flash",
+            Kind::Gamut => "gamut",
         }
     }
 }

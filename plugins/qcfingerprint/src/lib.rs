@@ -10,6 +10,8 @@ use gst::glib;
 pub mod channels;
 pub mod events;
 pub mod fingerprint;
+pub mod flashes;
+pub mod gamut;
 pub mod gpu;
 pub mod loudness;
 mod qcaudio;

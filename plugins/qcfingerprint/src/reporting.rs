@@ -63,32 +63,43 @@ fn event_structure(kind: &str, phase: &str, start: Ns, end: Option<Ns>) -> gst::
 
 /// A finished run: its `qc-event` message and its report entry.
 pub fn record_event(element: &gst::Element, report: Option<&mut Report>, e: Event) {
-    record_channel_event(element, report, e, None);
+    record_measured_event(element, report, e, &[]);
 }
 
-/// A finished run of one audio channel (`channel` counted from 0; `None`: of the stream):
-/// its `qc-event` message and its report entry, with the channel.
-pub fn record_channel_event(
+/// A finished run with what was measured over it (`measures`: name and value, e.g. a
+/// channel, a rate or an area): its `qc-event` message and its report entry.
+pub fn record_measured_event(
     element: &gst::Element,
     report: Option<&mut Report>,
     e: Event,
-    channel: Option<usize>,
+    measures: &[(&str, f64)],
 ) {
     let kind = e.kind.name();
     let mut s = event_structure(kind, "end", e.start, Some(e.end));
-    if let Some(c) = channel {
-        s = s.field("channel", c as u32);
+    for &(name, value) in measures {
+        s = match name {
+            // Channels are counted, the rest measured.
+            "channel" => s.field(name, value as u32),
+            _ => s.field(name, value),
+        };
     }
     post(element, s.build());
     if let Some(r) = report {
-        let fields = [
+        let mut fields = [("", Value::Int(0)); 8];
+        fields[..4].copy_from_slice(&[
             ("event", Value::Str(kind)),
             ("start", Value::Num(secs(e.start))),
             ("end", Value::Num(secs(e.end))),
             ("duration", Value::Num(secs(e.end - e.start))),
-            ("channel", Value::Int(channel.unwrap_or(0) as u64)),
-        ];
-        r.entry(&fields[..if channel.is_some() { 5 } else { 4 }]);
+        ]);
+        let extra = measures.len().min(fields.len() - 4);
+        for (f, &(name, value)) in fields[4..].iter_mut().zip(measures) {
+            *f = match name {
+                "channel" => (name, Value::Int(value as u64)),
+                _ => (name, Value::Num(value)),
+            };
+        }
+        r.entry(&fields[..4 + extra]);
     }
 }
 

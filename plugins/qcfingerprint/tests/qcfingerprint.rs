@@ -477,3 +477,113 @@ fn timestamp_gaps_and_jumps_are_reported() {
         ]
     );
 }
+
+/// The legal range (EBU R103): GStreamer's colour bars at 75% and a photograph are legal (no
+/// gamut event; no pixel out of range in the bars, a few in the photograph, where 4:2:0
+/// chroma straddles saturated edges, well within the 1% tolerated); its gamut checkers and
+/// its colour wheel are not, and each makes a gamut event carrying the share of pixels out of
+/// range.
+#[test]
+fn illegal_colours_are_gamut_events_and_legal_pictures_pass() {
+    gst::init().unwrap();
+    let caps = "video/x-raw,format=I420,width=320,height=240,framerate=25/1";
+    let photo = media("astronaut.png");
+    for (source, illegal) in [
+        ("videotestsrc pattern=smpte75 num-buffers=10".to_string(), None),
+        (
+            format!(
+                "filesrc location={} ! pngdec ! imagefreeze num-buffers=10 ! videoconvert ! videoscale",
+                photo.display()
+            ),
+            None,
+        ),
+        ("videotestsrc pattern=gamut num-buffers=10".to_string(), Some(0.5)),
+        ("videotestsrc pattern=colors num-buffers=10".to_string(), Some(0.76)),
+    ] {
+        let messages = run(&format!(
+            "{source} ! {caps} ! qcfingerprint backend=cpu ! fakesink"
+        ));
+        let gamut_max = messages
+            .iter()
+            .filter(|s| s.name() == "qcfingerprint")
+            .map(|s| s.get::<f64>("gamut-max").unwrap())
+            .fold(0.0, f64::max);
+        let events: Vec<f64> = messages
+            .iter()
+            .filter(|s| s.name() == "qc-event" && s.get::<&str>("kind").unwrap() == "gamut")
+            .map(|s| s.get::<f64>("share").unwrap())
+            .collect();
+        eprintln!("{source}: gamut-max {gamut_max:.4}, events {events:?}");
+        match illegal {
+            None => assert!(gamut_max < 0.005 && events.is_empty(), "{source}"),
+            Some(share) => {
+                assert_eq!(events.len(), 1, "{source}");
+                assert!((events[0] - share).abs() < 0.01, "{source}: {events:?}");
+                assert_eq!(gamut_max, events[0]);
+            }
+        }
+    }
+}
+
+/// Photosensitive flashes (BT.1702 / Ofcom): a rectangle over 20% or 30% of the screen
+/// flashing black and white at 2, 3, 4 and 10 Hz for three seconds. Exactly the clips flashing
+/// more than three times a second over more than a quarter of the screen fail: a `flash`
+/// event each, with its rate and area.
+#[test]
+fn flashing_fails_exactly_above_three_a_second_over_a_quarter_of_the_screen() {
+    gst::init().unwrap();
+    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    let (w, h) = (320usize, 180usize);
+    for (hz, area) in [2.0f64, 3.0, 4.0, 10.0]
+        .into_iter()
+        .flat_map(|hz| [(hz, 0.2f64), (hz, 0.3)])
+    {
+        let mut harness = gst_check::Harness::new("qcfingerprint");
+        harness
+            .element()
+            .unwrap()
+            .set_property_from_str("backend", "cpu");
+        let bus = watch(&harness.element().unwrap());
+        harness.set_src_caps_str(&format!(
+            "video/x-raw,format=I420,width={w},height={h},framerate=25/1"
+        ));
+        harness.play();
+        let side = area.sqrt();
+        let (rw, rh) = ((w as f64 * side) as usize, (h as f64 * side) as usize);
+        for k in 0..75u64 {
+            let on = ((k as f64 / 25.0 * hz * 2.0 + 1e-9).floor() as u64).is_multiple_of(2);
+            let mut frame = vec![128u8; w * h * 3 / 2];
+            for y in 0..h {
+                for x in 0..w {
+                    let inside = (w - rw) / 2 <= x
+                        && x < (w + rw) / 2
+                        && (h - rh) / 2 <= y
+                        && y < (h + rh) / 2;
+                    frame[y * w + x] = match (inside, on) {
+                        (true, true) => 235,
+                        (true, false) => 16,
+                        (false, _) => 100,
+                    };
+                }
+            }
+            let mut b = gst::Buffer::from_mut_slice(frame);
+            b.get_mut()
+                .unwrap()
+                .set_pts(gst::ClockTime::from_mseconds(40 * k));
+            harness.push(b).unwrap();
+        }
+        harness.push_event(gst::event::Eos::new());
+        let flashes: Vec<(f64, f64)> = mediaai_testing::element_messages(&bus, "qc-event")
+            .iter()
+            .filter(|s| s.get::<&str>("kind").unwrap() == "flash")
+            .map(|s| (s.get::<f64>("rate").unwrap(), s.get::<f64>("area").unwrap()))
+            .collect();
+        eprintln!("{hz} Hz over {area}: {flashes:?}");
+        let fails = hz > 3.0 && area > 0.25;
+        assert_eq!(flashes.len(), fails as usize, "{hz} Hz over {area}");
+        for (rate, measured) in flashes {
+            assert!(rate > 3.0 && rate <= hz, "{hz} Hz: rate {rate}");
+            assert!((measured - area).abs() < 0.03, "{hz} Hz: area {measured}");
+        }
+    }
+}

@@ -449,7 +449,12 @@ impl QcAudio {
             start: time(state, first),
             end: time(state, end),
         };
-        reporting::record_channel_event(self.obj().upcast_ref(), state.report.as_mut(), e, Some(c));
+        reporting::record_measured_event(
+            self.obj().upcast_ref(),
+            state.report.as_mut(),
+            e,
+            &[("channel", c as f64)],
+        );
     }
 
     /// A finished run of sample frames `first..end`: its message and report entry.

@@ -14,10 +14,13 @@ use std::collections::VecDeque;
 
 use mediaai_common::gpumemory;
 use mediaai_common::planes::PlaneRows;
+use mediaai_common::sampler::luma_coefficients;
 
 use super::Backend;
 use crate::events::{timestamp_event, BlackDetector, Event, Freeze, FreezeDetector, Ns};
 use crate::fingerprint::{self, Fingerprinter};
+use crate::flashes::{FlashDetector, Flashes};
+use crate::gamut::{Gamut, GamutRuns};
 use crate::gpu::{GpuAnalysis, GridSampling, Source};
 use crate::report::{Report, Value};
 use crate::reporting::{self, secs};
@@ -50,6 +53,7 @@ struct Settings {
     freeze_noise_db: f64,
     reference: Option<String>,
     match_bits: f64,
+    gamut_tolerance: f64,
     backend: Backend,
 }
 
@@ -66,6 +70,7 @@ impl Default for Settings {
             freeze_noise_db: -60.0,
             reference: None,
             match_bits: 10.0,
+            gamut_tolerance: 0.01,
             backend: Backend::Auto,
         }
     }
@@ -82,6 +87,8 @@ struct Interval {
     below_16: u64,
     above_235: u64,
     pixels: u64,
+    /// The largest share of a frame's pixels out of the legal range.
+    gamut_max: f64,
 }
 
 struct State {
@@ -103,13 +110,21 @@ struct State {
     /// The measurements' GPU path, when in use, and the histograms it reads back.
     gpu: Option<GpuAnalysis>,
     histograms: [[u64; 256]; 3],
-    /// The frame the GPU is measuring (start and end): accounted when the next one comes,
-    /// or at EOS, new caps or stop.
-    in_flight: Option<(Ns, Ns)>,
+    /// The frame the GPU is measuring (start, end, and its share out of the legal range):
+    /// accounted when the next one comes, or at EOS, new caps or stop.
+    in_flight: Option<(Ns, Ns, f64)>,
     /// Where the last frame ended (its timestamp and duration, or a frame of the caps' rate),
     /// for `timestamp-gap`/`timestamp-jump` events; `None` at the start, after a flush or a
     /// new segment.
     expected: Option<Ns>,
+    /// Legal range (EBU R103) and photosensitive flashes, measured on the CPU where a frame
+    /// is in system memory; the share of the last frame's pixels out of range (NaN: not
+    /// measured, the frame was on the GPU).
+    gamut: Gamut,
+    gamut_runs: GamutRuns,
+    flashes: FlashDetector,
+    gamut_share: f64,
+    warned_gpu_frames: bool,
 }
 
 /// Frames in the window matched against a reference.
@@ -249,6 +264,14 @@ impl ObjectImpl for QcFingerprint {
                     .default_value(10.0)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecDouble::builder("gamut-tolerance")
+                    .nick("Gamut tolerance")
+                    .blurb("Share of a frame's pixels that may lie outside the legal range before it counts (EBU R103: luma, or R, G or B computed with the stream's matrix, outside 5..246 of 8-bit studio levels, i.e. -5% to 105%); runs of frames beyond it are gamut events with their largest share. Default: 0.01")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(0.01)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("backend", Backend::Auto)
                     .nick("Backend")
                     .blurb("Where the statistics (histograms) are computed: auto (a hardware GPU when there is one, else the CPU), gpu (any adapter, software ones included), cpu; the numbers are the same. Default: auto")
@@ -285,6 +308,7 @@ impl ObjectImpl for QcFingerprint {
             "freeze-noise" => s.freeze_noise_db = get(),
             "reference" => s.reference = value.get().expect("type checked upstream"),
             "match-bits" => s.match_bits = get(),
+            "gamut-tolerance" => s.gamut_tolerance = get(),
             "backend" => s.backend = value.get().expect("type checked upstream"),
             _ => unreachable!("only the properties above are installed"),
         }
@@ -303,6 +327,7 @@ impl ObjectImpl for QcFingerprint {
             "freeze-noise" => s.freeze_noise_db.to_value(),
             "reference" => s.reference.to_value(),
             "match-bits" => s.match_bits.to_value(),
+            "gamut-tolerance" => s.gamut_tolerance.to_value(),
             "backend" => s.backend.to_value(),
             _ => unreachable!("only the properties above are installed"),
         }
@@ -390,6 +415,7 @@ impl BaseTransformImpl for QcFingerprint {
             })?),
         };
         let planes: [PlaneRows; 3] = std::array::from_fn(|p| PlaneRows::of(&info, p));
+        let (kr, kb) = luma_coefficients(info.colorimetry().matrix());
         let fingerprinter = Fingerprinter::new(info.width() as usize, info.height() as usize);
         let gpu = mediaai_common::gpu::Backend::from(s.backend)
             .open(
@@ -431,6 +457,11 @@ impl BaseTransformImpl for QcFingerprint {
             report,
             fingerprinter,
             matcher,
+            gamut: Gamut::new(kr, kb, info.width() as usize, info.height() as usize),
+            gamut_runs: GamutRuns::new(s.gamut_tolerance),
+            flashes: FlashDetector::new(kr, kb),
+            gamut_share: f64::NAN,
+            warned_gpu_frames: false,
             info,
         };
         *self.state.lock().expect("state lock") = Some(state);
@@ -464,26 +495,36 @@ impl BaseTransformImpl for QcFingerprint {
         // frame where it lies; a GPU frame is never read back here. It runs one frame behind:
         // this frame's measuring is queued, then the previous frame's results are read back
         // (the GPU did its work meanwhile) and accounted.
-        if let Some(g) = state.gpu.as_mut() {
+        if state.gpu.is_some() {
             let resident = gpumemory::buffer_gpu_frame(buf)
                 .filter(|_| gpumemory::lies_as_caps(buf, &state.info))
                 .zip(mediaai_common::gpu::context().ok());
             let host;
             let source = match resident {
-                Some((frame, ctx)) => Source::Gpu(frame.gpu_buffer(ctx)),
+                Some((frame, ctx)) => {
+                    self.unchecked_on_gpu(state);
+                    Source::Gpu(frame.gpu_buffer(ctx))
+                }
                 None => {
+                    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(
+                        buf.as_ref(),
+                        &state.info,
+                    )
+                    .map_err(|_| too_small())?;
+                    self.check_compliance(state, &frame, pts, end);
                     host = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
-                    if host.size() < state.info.size() {
-                        return Err(too_small());
-                    }
                     Source::Host(host.as_slice())
                 }
             };
-            match g.submit(source) {
+            let submitted = match state.gpu.as_mut() {
+                Some(g) => g.submit(source),
+                None => Ok(()),
+            };
+            match submitted {
                 Ok(()) => {
-                    let previous = state.in_flight.replace((pts, end));
-                    if let Some((pts, end)) = previous {
-                        self.settle(state, pts, end);
+                    let previous = state.in_flight.replace((pts, end, state.gamut_share));
+                    if let Some(previous) = previous {
+                        self.settle(state, previous);
                     }
                     if state.gpu.is_some() {
                         return Ok(gst::FlowSuccess::Ok);
@@ -499,6 +540,7 @@ impl BaseTransformImpl for QcFingerprint {
         state
             .analyser
             .measure(planes(&frame), state.black_level, &mut state.stats);
+        self.check_compliance(state, &frame, pts, end);
         let difference = match &state.reference {
             Some(r) => {
                 let rf =
@@ -527,6 +569,7 @@ impl BaseTransformImpl for QcFingerprint {
                 if let Some(s) = self.state.lock().expect("state lock").as_mut() {
                     s.expected = None;
                     s.freeze.reset();
+                    s.flashes.reset();
                     s.reference = None;
                     s.in_flight = None;
                     if let Some(g) = s.gpu.as_mut() {
@@ -553,6 +596,55 @@ impl BaseTransformImpl for QcFingerprint {
 }
 
 impl QcFingerprint {
+    /// The checks delivery specs ask for on a frame in system memory, lasting `pts..end`:
+    /// legal range (EBU R103) and photosensitive flashes (BT.1702), their events recorded.
+    fn check_compliance(
+        &self,
+        state: &mut State,
+        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+        pts: Ns,
+        end: Ns,
+    ) {
+        let planes = planes(frame);
+        state.gamut_share = state.gamut.measure(planes).share();
+        let element = self.obj();
+        if let Some((e, share)) = state.gamut_runs.frame(pts, state.gamut_share) {
+            reporting::record_measured_event(
+                element.upcast_ref(),
+                state.report.as_mut(),
+                e,
+                &[("share", share)],
+            );
+        }
+        for f in state.flashes.frame(pts, end, planes).into_iter().flatten() {
+            self.record_flashes(state, f);
+        }
+    }
+
+    /// A failing run of flashes: its event, with the most flashes in one second and the
+    /// largest share of the screen.
+    fn record_flashes(&self, state: &mut State, f: Flashes) {
+        reporting::record_measured_event(
+            self.obj().upcast_ref(),
+            state.report.as_mut(),
+            f.event,
+            &[("rate", f.rate), ("area", f.area)],
+        );
+    }
+
+    /// A frame the GPU path measures where it lies: the CPU checks (gamut, flashes) do not
+    /// see it; said once.
+    fn unchecked_on_gpu(&self, state: &mut State) {
+        state.gamut_share = f64::NAN;
+        if !std::mem::replace(&mut state.warned_gpu_frames, true) {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "frames on the GPU: the gamut and flash checks run on frames in system memory only; put a download before qcfingerprint (or backend=cpu) for them"
+            );
+        }
+    }
+
     /// A frame at `pts` lasting `duration` (else a frame of the caps' rate): a `timestamp-gap`
     /// or `timestamp-jump` event when it does not start where the frame before it ended
     /// (within half a frame).
@@ -575,7 +667,7 @@ impl QcFingerprint {
     /// Reads back the GPU's results for the frame at `pts` (the oldest in flight) and accounts
     /// them; if the GPU fails, measuring goes on on the CPU and that frame's statistics are
     /// lost (said in a warning).
-    fn settle(&self, state: &mut State, pts: Ns, end: Ns) {
+    fn settle(&self, state: &mut State, (pts, end, gamut_share): (Ns, Ns, f64)) {
         let Some(g) = state.gpu.as_mut() else {
             return;
         };
@@ -599,6 +691,7 @@ impl QcFingerprint {
             return;
         };
         stats::finalize(&state.histograms, state.black_level, &mut state.stats);
+        state.gamut_share = gamut_share;
         if self.account(state, pts, end, hash, difference) {
             // The reference stays on the GPU: a copy there, no buffer held.
             if let Some(g) = state.gpu.as_mut() {
@@ -609,8 +702,8 @@ impl QcFingerprint {
 
     /// Accounts the frame the GPU is still measuring, if any (EOS, new caps, stop).
     fn settle_in_flight(&self, state: &mut State) {
-        if let Some((pts, end)) = state.in_flight.take() {
-            self.settle(state, pts, end);
+        if let Some(frame) = state.in_flight.take() {
+            self.settle(state, frame);
         }
     }
 
@@ -675,6 +768,9 @@ impl QcFingerprint {
         iv.below_16 += st.below_16;
         iv.above_235 += st.above_235;
         iv.pixels += st.pixels;
+        if state.gamut_share.is_finite() {
+            iv.gamut_max = iv.gamut_max.max(state.gamut_share);
+        }
         if let Some(r) = state.report.as_mut() {
             let mut digits = [0u8; 16];
             r.entry(&[
@@ -686,6 +782,7 @@ impl QcFingerprint {
                 ("max", Value::Int(st.max as u64)),
                 ("below16", Value::Int(st.below_16)),
                 ("above235", Value::Int(st.above_235)),
+                ("gamut", Value::Num(state.gamut_share)),
             ]);
         }
     }
@@ -732,6 +829,7 @@ impl QcFingerprint {
                 .field("luma-max", iv.luma_max as u32)
                 .field("below-16", iv.below_16 as f64 / iv.pixels.max(1) as f64)
                 .field("above-235", iv.above_235 as f64 / iv.pixels.max(1) as f64)
+                .field("gamut-max", iv.gamut_max)
                 .build();
             reporting::post(self.obj().upcast_ref(), s);
         }
@@ -749,6 +847,17 @@ impl QcFingerprint {
         let events = [state.black.finish(end), state.freeze.finish(end)];
         for e in events.into_iter().flatten() {
             reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+        }
+        if let Some((e, share)) = state.gamut_runs.finish(end) {
+            reporting::record_measured_event(
+                self.obj().upcast_ref(),
+                state.report.as_mut(),
+                e,
+                &[("share", share)],
+            );
+        }
+        for f in state.flashes.finish().into_iter().flatten() {
+            self.record_flashes(state, f);
         }
         state.reference = None;
         self.end_interval(state);
