@@ -19,6 +19,7 @@ mod qcfingerprint;
 pub mod report;
 mod reporting;
 pub mod stats;
+pub mod verdict;
 
 /// The file format of `report-location`.
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
@@ -51,6 +52,26 @@ impl ReportFormat {
             .mutable_ready()
             .build()
     }
+}
+
+/// A delivery profile: thresholds, and what fails the verdict that ends the report.
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstQcProfile")]
+pub enum Profile {
+    /// No thresholds: the report ends with the programme's duration, everything passes.
+    #[default]
+    #[enum_value(name = "None", nick = "none")]
+    None = 0,
+    /// EBU R128: −23 LUFS ± 1 LU, true peak −1 dBTP.
+    #[enum_value(name = "EBU R128", nick = "ebu-r128")]
+    EbuR128 = 1,
+    /// Netflix: −27 LKFS ± 2 LU, true peak −2 dBTP.
+    #[enum_value(name = "Netflix", nick = "netflix")]
+    Netflix = 2,
+    /// UK DPP: −23 LUFS ± 0.5 LU, −1 dBTP, PSE, EBU R103 legal range, unbroken timing.
+    #[enum_value(name = "DPP", nick = "dpp")]
+    Dpp = 3,
 }
 
 /// Hex digits of a fingerprint, without allocating.

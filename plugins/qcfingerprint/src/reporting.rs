@@ -7,6 +7,7 @@ use gst::prelude::*;
 
 use crate::events::{Event, Ns};
 use crate::report::{Format, Report, Value};
+use crate::verdict::Verdict;
 
 /// The report at `path` (none without one), its head describing the stream; an element error
 /// when it cannot be written.
@@ -61,9 +62,14 @@ fn event_structure(kind: &str, phase: &str, start: Ns, end: Option<Ns>) -> gst::
     s
 }
 
-/// A finished run: its `qc-event` message and its report entry.
-pub fn record_event(element: &gst::Element, report: Option<&mut Report>, e: Event) {
-    record_measured_event(element, report, e, &[]);
+/// A finished run: its `qc-event` message and its report entry, and noted for the verdict.
+pub fn record_event(
+    element: &gst::Element,
+    report: Option<&mut Report>,
+    verdict: &mut Verdict,
+    e: Event,
+) {
+    record_measured_event(element, report, verdict, e, &[]);
 }
 
 /// A finished run with what was measured over it (`measures`: name and value, e.g. a
@@ -71,9 +77,11 @@ pub fn record_event(element: &gst::Element, report: Option<&mut Report>, e: Even
 pub fn record_measured_event(
     element: &gst::Element,
     report: Option<&mut Report>,
+    verdict: &mut Verdict,
     e: Event,
     measures: &[(&str, f64)],
 ) {
+    verdict.note(&e);
     let kind = e.kind.name();
     let mut s = event_structure(kind, "end", e.start, Some(e.end));
     for &(name, value) in measures {
@@ -103,6 +111,54 @@ pub fn record_measured_event(
     }
 }
 
+/// The verdict that ends a report: an entry per failing item (`failure`, `start`, `end`,
+/// seconds, `value` where measured), then `verdict` (`pass` or `fail`), `profile`, `failures`
+/// and the programme's `duration` (seconds); and a `qc-verdict` element message (`profile`,
+/// `pass`, `failures`, `duration`, `summary`: the failing items and their times). A failing
+/// verdict is also a warning on the bus, for the operator.
+pub fn record_verdict(
+    element: &gst::Element,
+    report: Option<&mut Report>,
+    verdict: &Verdict,
+    duration: Ns,
+) {
+    let summary = verdict.summary();
+    let s = gst::Structure::builder("qc-verdict")
+        .field("profile", verdict.profile.name())
+        .field("pass", verdict.passed())
+        .field("failures", verdict.count())
+        .field("duration", gst::ClockTime::from_nseconds(duration))
+        .field("summary", &summary)
+        .build();
+    post(element, s);
+    if !verdict.passed() {
+        gst::element_warning!(
+            element,
+            gst::StreamError::Failed,
+            ["fails the {} profile: {summary}", verdict.profile.name()]
+        );
+    }
+    if let Some(r) = report {
+        for f in verdict.failures() {
+            r.entry(&[
+                ("failure", Value::Str(f.item)),
+                ("start", Value::Num(secs(f.start))),
+                ("end", Value::Num(secs(f.end))),
+                ("value", Value::Num(f.value)),
+            ]);
+        }
+        r.entry(&[
+            (
+                "verdict",
+                Value::Str(if verdict.passed() { "pass" } else { "fail" }),
+            ),
+            ("profile", Value::Str(verdict.profile.name())),
+            ("failures", Value::Int(verdict.count())),
+            ("duration", Value::Num(secs(duration))),
+        ]);
+    }
+}
+
 /// Writes the report's pending entries; a warning if that fails (the stream goes on).
 pub fn write_report(element: &gst::Element, report: Option<&mut Report>) {
     if let Some(Err(e)) = report.map(Report::write) {
@@ -116,7 +172,7 @@ pub fn write_report(element: &gst::Element, report: Option<&mut Report>) {
 
 /// The properties both analysers have: `message-interval` (what `messages` are named),
 /// `report-location`, `report-format`.
-pub fn report_properties(messages: &str) -> [gst::glib::ParamSpec; 3] {
+pub fn report_properties(messages: &str) -> [gst::glib::ParamSpec; 4] {
     use gst::glib;
     [
         glib::ParamSpecUInt64::builder("message-interval")
@@ -134,5 +190,10 @@ pub fn report_properties(messages: &str) -> [gst::glib::ParamSpec; 3] {
             .mutable_ready()
             .build(),
         crate::ReportFormat::param_spec(),
+        glib::ParamSpecEnum::builder_with_default("profile", crate::Profile::None)
+            .nick("Profile")
+            .blurb("Delivery profile the report ends with a verdict on (a qc-verdict message, report entries listing each failing item with its time range): none; ebu-r128 (-23 LUFS +/- 1 LU, true peak -1 dBTP); netflix (-27 LKFS +/- 2 LU, -2 dBTP; programme loudness, not dialogue-gated); dpp (-23 LUFS +/- 0.5 LU, -1 dBTP, photosensitive flashes, EBU R103 legal range and timestamp gaps or jumps fail). Default: none")
+            .mutable_ready()
+            .build(),
     ]
 }

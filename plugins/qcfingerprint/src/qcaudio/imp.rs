@@ -18,7 +18,8 @@ use crate::loudness::{LoudnessRange, TruePeak};
 /// Seconds of 100 ms blocks out of phase that make an `out-of-phase` event.
 const OUT_OF_PHASE_SECONDS: u64 = 1;
 use crate::report::{Report, Value};
-use crate::{reporting, ReportFormat};
+use crate::verdict::Verdict;
+use crate::{reporting, Profile, ReportFormat};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -36,6 +37,7 @@ struct Settings {
     silence_noise_db: f64,
     silence_min_duration: f64,
     clip_min_samples: u32,
+    profile: Profile,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             message_interval: gst::ClockTime::SECOND,
             report_location: None,
             report_format: ReportFormat::Json,
+            profile: Profile::None,
             silence_noise_db: -60.0,
             silence_min_duration: 2.0,
             clip_min_samples: 3,
@@ -89,6 +92,8 @@ struct State {
     /// The final message went out (EOS) and no sample came since: stopping posts no second.
     finished: bool,
     report: Option<Report>,
+    /// What the profile fails, kept for the verdict at the end (across caps changes).
+    verdict: Verdict,
 }
 
 #[derive(Default)]
@@ -147,6 +152,7 @@ impl ObjectImpl for QcAudio {
             }
             "report-location" => s.report_location = value.get().expect("type checked upstream"),
             "report-format" => s.report_format = value.get().expect("type checked upstream"),
+            "profile" => s.profile = value.get().expect("type checked upstream"),
             "silence-noise" => s.silence_noise_db = value.get().expect("type checked upstream"),
             "silence-min-duration" => {
                 s.silence_min_duration = value.get().expect("type checked upstream")
@@ -162,6 +168,7 @@ impl ObjectImpl for QcAudio {
             "message-interval" => s.message_interval.nseconds().to_value(),
             "report-location" => s.report_location.to_value(),
             "report-format" => s.report_format.to_value(),
+            "profile" => s.profile.to_value(),
             "silence-noise" => s.silence_noise_db.to_value(),
             "silence-min-duration" => s.silence_min_duration.to_value(),
             "clip-min-samples" => s.clip_min_samples.to_value(),
@@ -241,17 +248,20 @@ impl BaseTransformImpl for QcAudio {
         .map_err(|e| gst::loggable_error!(CAT, "loudness meter for {incaps}: {e:?}"))?;
         let previous = self.state.with(|st| st.take()).flatten();
         // A new format goes on with the same report; only the first caps open it.
-        let report = match previous {
-            Some(old) => old.report,
-            None => reporting::open_report(
-                self.obj().upcast_ref(),
-                s.report_location.as_deref(),
-                s.report_format.format(),
-                &[
-                    ("rate", Value::Int(rate as u64)),
-                    ("channels", Value::Int(channels as u64)),
-                ],
-            )?,
+        let (report, verdict) = match previous {
+            Some(old) => (old.report, old.verdict),
+            None => (
+                reporting::open_report(
+                    self.obj().upcast_ref(),
+                    s.report_location.as_deref(),
+                    s.report_format.format(),
+                    &[
+                        ("rate", Value::Int(rate as u64)),
+                        ("channels", Value::Int(channels as u64)),
+                    ],
+                )?,
+                Verdict::new(s.profile),
+            ),
         };
         let rate = rate as u64;
         let interval = (s.message_interval.nseconds() * rate / 1_000_000_000).max(1);
@@ -283,6 +293,7 @@ impl BaseTransformImpl for QcAudio {
             lra: LoudnessRange::default(),
             finished: false,
             report,
+            verdict,
         };
         self.state
             .with(|st| *st = Some(state))
@@ -438,7 +449,12 @@ impl QcAudio {
         };
         state.origin = Some((pts, n));
         if let Some(e) = event {
-            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+            reporting::record_event(
+                self.obj().upcast_ref(),
+                state.report.as_mut(),
+                &mut state.verdict,
+                e,
+            );
         }
     }
 
@@ -452,6 +468,7 @@ impl QcAudio {
         reporting::record_measured_event(
             self.obj().upcast_ref(),
             state.report.as_mut(),
+            &mut state.verdict,
             e,
             &[("channel", c as f64)],
         );
@@ -464,7 +481,12 @@ impl QcAudio {
             start: time(state, first),
             end: time(state, end),
         };
-        reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+        reporting::record_event(
+            self.obj().upcast_ref(),
+            state.report.as_mut(),
+            &mut state.verdict,
+            e,
+        );
     }
 
     /// The `qcaudio` element message (`timestamp`, `momentary`, `short-term`, `integrated`
@@ -549,6 +571,20 @@ impl QcAudio {
                 }
             }
             self.post_interval(state, true);
+            // The verdict: the programme's loudness and true peak against the profile, then
+            // the runs it fails; the duration the sample frames make.
+            let integrated = state.r128.loudness_global().unwrap_or(f64::NEG_INFINITY);
+            let true_peak = 20.0 * (state.true_peak.max() as f64).max(1e-10).log10();
+            let (start, end) = (time(state, 0), time(state, n));
+            state.verdict.sound(start, end, integrated, true_peak);
+            let duration = n * 1_000_000_000 / state.rate.max(1);
+            reporting::record_verdict(
+                self.obj().upcast_ref(),
+                state.report.as_mut(),
+                &state.verdict,
+                duration,
+            );
+            reporting::write_report(self.obj().upcast_ref(), state.report.as_mut());
         });
     }
 }

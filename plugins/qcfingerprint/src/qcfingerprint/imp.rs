@@ -25,7 +25,8 @@ use crate::gpu::{GpuAnalysis, GridSampling, Source};
 use crate::report::{Report, Value};
 use crate::reporting::{self, secs};
 use crate::stats::{self, Analyser, FrameStats, Plane};
-use crate::ReportFormat;
+use crate::verdict::Verdict;
+use crate::{Profile, ReportFormat};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -54,6 +55,7 @@ struct Settings {
     reference: Option<String>,
     match_bits: f64,
     gamut_tolerance: f64,
+    profile: Profile,
     backend: Backend,
 }
 
@@ -71,6 +73,7 @@ impl Default for Settings {
             reference: None,
             match_bits: 10.0,
             gamut_tolerance: 0.01,
+            profile: Profile::None,
             backend: Backend::Auto,
         }
     }
@@ -125,6 +128,12 @@ struct State {
     flashes: FlashDetector,
     gamut_share: f64,
     warned_gpu_frames: bool,
+    /// What the profile fails, kept for the verdict at the end, and the first frame's time
+    /// (across caps changes).
+    verdict: Verdict,
+    first: Option<Ns>,
+    /// The verdict went out (EOS) and no frame came since: stopping posts no second.
+    concluded: bool,
 }
 
 /// Frames in the window matched against a reference.
@@ -301,6 +310,7 @@ impl ObjectImpl for QcFingerprint {
             }
             "report-location" => s.report_location = value.get().expect("type checked upstream"),
             "report-format" => s.report_format = value.get().expect("type checked upstream"),
+            "profile" => s.profile = value.get().expect("type checked upstream"),
             "black-min-duration" => s.black_min_duration = get(),
             "black-ratio" => s.black_ratio = get(),
             "black-pixel-threshold" => s.black_pixel = get(),
@@ -320,6 +330,7 @@ impl ObjectImpl for QcFingerprint {
             "message-interval" => s.message_interval.nseconds().to_value(),
             "report-location" => s.report_location.to_value(),
             "report-format" => s.report_format.to_value(),
+            "profile" => s.profile.to_value(),
             "black-min-duration" => s.black_min_duration.to_value(),
             "black-ratio" => s.black_ratio.to_value(),
             "black-pixel-threshold" => s.black_pixel.to_value(),
@@ -390,18 +401,22 @@ impl BaseTransformImpl for QcFingerprint {
         self.obj().set_passthrough(true);
         let s = self.settings.lock().expect("settings lock").clone();
         // A new format goes on with the same report; only the first caps open it.
-        let report = match self.state.lock().expect("state lock").take() {
-            Some(old) => old.report,
-            None => reporting::open_report(
-                self.obj().upcast_ref(),
-                s.report_location.as_deref(),
-                s.report_format.format(),
-                &[
-                    ("width", Value::Int(info.width() as u64)),
-                    ("height", Value::Int(info.height() as u64)),
-                    ("framerate", Value::Str(&info.fps().to_string())),
-                ],
-            )?,
+        let (report, verdict, first) = match self.state.lock().expect("state lock").take() {
+            Some(old) => (old.report, old.verdict, old.first),
+            None => (
+                reporting::open_report(
+                    self.obj().upcast_ref(),
+                    s.report_location.as_deref(),
+                    s.report_format.format(),
+                    &[
+                        ("width", Value::Int(info.width() as u64)),
+                        ("height", Value::Int(info.height() as u64)),
+                        ("framerate", Value::Str(&info.fps().to_string())),
+                    ],
+                )?,
+                Verdict::new(s.profile),
+                None,
+            ),
         };
         let matcher = match &s.reference {
             None => None,
@@ -462,6 +477,9 @@ impl BaseTransformImpl for QcFingerprint {
             flashes: FlashDetector::new(kr, kb),
             gamut_share: f64::NAN,
             warned_gpu_frames: false,
+            verdict,
+            first,
+            concluded: false,
             info,
         };
         *self.state.lock().expect("state lock") = Some(state);
@@ -490,6 +508,8 @@ impl BaseTransformImpl for QcFingerprint {
             gst::FlowError::Error
         };
         let end = pts + buf.duration().map_or(0, |d| d.nseconds());
+        state.first.get_or_insert(pts);
+        state.concluded = false;
         self.check_timestamp(state, pts, buf.duration().map(|d| d.nseconds()));
         // The GPU path measures everything (statistics, fingerprint, difference) from the
         // frame where it lies; a GPU frame is never read back here. It runs one frame behind:
@@ -612,6 +632,7 @@ impl QcFingerprint {
             reporting::record_measured_event(
                 element.upcast_ref(),
                 state.report.as_mut(),
+                &mut state.verdict,
                 e,
                 &[("share", share)],
             );
@@ -627,6 +648,7 @@ impl QcFingerprint {
         reporting::record_measured_event(
             self.obj().upcast_ref(),
             state.report.as_mut(),
+            &mut state.verdict,
             f.event,
             &[("rate", f.rate), ("area", f.area)],
         );
@@ -658,7 +680,12 @@ impl QcFingerprint {
             .expected
             .and_then(|expected| timestamp_event(expected, pts, tolerance))
         {
-            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+            reporting::record_event(
+                self.obj().upcast_ref(),
+                state.report.as_mut(),
+                &mut state.verdict,
+                e,
+            );
         }
         // Without a duration or a rate (variable-rate streams), nothing to expect.
         state.expected = duration.map(|d| pts + d);
@@ -742,7 +769,12 @@ impl QcFingerprint {
         }
         self.record_frame(state, pts, hash);
         for e in events.into_iter().flatten() {
-            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+            reporting::record_event(
+                self.obj().upcast_ref(),
+                state.report.as_mut(),
+                &mut state.verdict,
+                e,
+            );
         }
         if pts.saturating_sub(state.interval.start.unwrap_or(pts)) >= state.message_interval {
             self.end_interval(state);
@@ -846,12 +878,18 @@ impl QcFingerprint {
         let end = state.end;
         let events = [state.black.finish(end), state.freeze.finish(end)];
         for e in events.into_iter().flatten() {
-            reporting::record_event(self.obj().upcast_ref(), state.report.as_mut(), e);
+            reporting::record_event(
+                self.obj().upcast_ref(),
+                state.report.as_mut(),
+                &mut state.verdict,
+                e,
+            );
         }
         if let Some((e, share)) = state.gamut_runs.finish(end) {
             reporting::record_measured_event(
                 self.obj().upcast_ref(),
                 state.report.as_mut(),
+                &mut state.verdict,
                 e,
                 &[("share", share)],
             );
@@ -861,5 +899,16 @@ impl QcFingerprint {
         }
         state.reference = None;
         self.end_interval(state);
+        if std::mem::replace(&mut state.concluded, true) {
+            return;
+        }
+        let duration = end.saturating_sub(state.first.unwrap_or(end));
+        reporting::record_verdict(
+            self.obj().upcast_ref(),
+            state.report.as_mut(),
+            &state.verdict,
+            duration,
+        );
+        reporting::write_report(self.obj().upcast_ref(), state.report.as_mut());
     }
 }
