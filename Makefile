@@ -41,7 +41,8 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --profile $(TEST_PROFILE) --workspace --all-targets -- -D warnings
 
-test: deps
+test:
+	scripts/deps.sh test
 	$(CARGO) build --profile $(TEST_PROFILE) --workspace
 	$(MAKE) lint
 	$(CARGO) test --profile $(TEST_PROFILE) --workspace

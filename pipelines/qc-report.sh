@@ -1,16 +1,44 @@
 #!/bin/sh
-# Quality control of a file: decodes its video and runs it through qcfingerprint, which writes
-# a JSON report (per-frame statistics, black and frozen runs) as it goes.
+# Quality control of a file in one pass: its video through qcfingerprint and its sound (when
+# it has one) through qcaudio, each writing a JSON report as it goes (REPORT.json and
+# REPORT-audio.json), then REPORT.html beside them: a self-contained page (no network) with the
+# verdict, plots of the picture's and the sound's measures over time, an events timeline and
+# a thumbnail at each event. Prints the verdict; exits 0 whatever it is.
 #
 #   pipelines/qc-report.sh INPUT REPORT.json
 #
-# Knobs (environment): QC_OPTS (qcfingerprint properties, e.g. "black-min-duration=0.5").
+# Knobs (environment): QC_PROFILE (none, ebu-r128, netflix, dpp; default none), QC_OPTS
+# (qcfingerprint properties, e.g. "black-min-duration=0.5"), QC_AUDIO_OPTS (qcaudio's).
 set -eu
 . "$(dirname "$0")/common.sh"
 case "$INFO" in
     *"video #"*) ;;
     *) echo "$NAME: $IN has no video stream" >&2; exit 1 ;;
 esac
+base=${OUT%.json}
+AUDIO_REPORT=-
+PROFILE=${QC_PROFILE:-none}
+# One thumbnail a second (numbered from 0), for the page; removed once it is written.
+THUMBS=$base.thumbs
+rm -rf "$THUMBS"
+mkdir -p "$THUMBS"
 # shellcheck disable=SC2086
-run_pipeline filesrc location="$IN" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
-    ! $PROGRESS ! qcfingerprint report-location="$OUT" ${QC_OPTS:-} ! fakesink
+set -- filesrc location="$IN" ! decodebin name=dec \
+    dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+    ! videoconvert ! video/x-raw,format=I420 ! $PROGRESS ! tee name=t \
+    t. ! queue ! qcfingerprint report-location="$OUT" profile="$PROFILE" ${QC_OPTS:-} ! fakesink \
+    t. ! queue ! videorate drop-only=true ! video/x-raw,framerate=1/1 ! videoscale \
+    ! video/x-raw,width=192,pixel-aspect-ratio=1/1 ! jpegenc quality=80 \
+    ! multifilesink location="$THUMBS/%06d.jpg"
+case "$INFO" in
+    *"audio #"*)
+        AUDIO_REPORT=$base-audio.json
+        # shellcheck disable=SC2086
+        set -- "$@" dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+            ! audioconvert ! qcaudio report-location="$AUDIO_REPORT" profile="$PROFILE" \
+            ${QC_AUDIO_OPTS:-} ! fakesink
+        ;;
+esac
+run_pipeline "$@"
+python3 "$(dirname "$0")/qc-html.py" "$OUT" "$AUDIO_REPORT" "$THUMBS" "$base.html"
+rm -rf "$THUMBS"

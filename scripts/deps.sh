@@ -9,6 +9,11 @@ PACKAGES="pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 mesa-vulkan-drivers libvulkan1 ffmpeg"
+# `deps.sh test`: what the test suite needs besides: a real browser (headless) that renders the
+# QC report page.
+if [ "${1:-}" = test ]; then
+    PACKAGES="$PACKAGES chromium"
+fi
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     PACKAGES="$PACKAGES python3-venv"
 fi

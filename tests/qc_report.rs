@@ -47,3 +47,122 @@ fn qc_report_finds_the_black_run_and_writes_every_frame() {
     );
     assert!((end - start - 1.0).abs() < 0.05, "for 1 s: {start}..{end}");
 }
+
+/// pipelines/qc-report.sh with the DPP profile on a clip with sound: a second of gray, a second
+/// flashing black and white, a second of a colour no RGB can make. The reports fail it for the
+/// flashes, the colour and the loudness, and the page beside them, opened in a real browser
+/// (headless Chromium), renders with no console error: its verdict names those items, its luma
+/// plot holds every frame of the report, its timeline every event, and the events have
+/// thumbnails.
+#[test]
+fn the_qc_page_renders_in_a_browser_with_the_reports_data() {
+    let dir = work_dir("qc-page");
+    let (w, h) = (320usize, 240usize);
+    let mut raw = Vec::with_capacity(75 * w * h * 3 / 2);
+    for k in 0..75 {
+        let (luma, cb, cr) = match k / 25 {
+            0 => (128, 128, 128),
+            1 if k % 2 == 0 => (235, 128, 128),
+            1 => (16, 128, 128),
+            _ => (128, 250, 250),
+        };
+        raw.extend(std::iter::repeat_n(luma, w * h));
+        raw.extend(std::iter::repeat_n(cb, w * h / 4));
+        raw.extend(std::iter::repeat_n(cr, w * h / 4));
+    }
+    let frames = dir.join("frames.yuv");
+    std::fs::write(&frames, raw).unwrap();
+    let clip = dir.join("clip.mp4");
+    sh(Command::new("gst-launch-1.0").args(["-q", "-e"]).args(
+        format!(
+            "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={w} height={h} \
+             framerate=25/1 ! x264enc ! h264parse ! mp4mux name=m ! filesink location={} \
+             audiotestsrc num-buffers=75 samplesperbuffer=1920 volume=0.1 \
+             ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_aac ! aacparse ! m.",
+            frames.display(),
+            w * h * 3 / 2,
+            clip.display()
+        )
+        .split_whitespace(),
+    ));
+    let report = dir.join("report.json");
+    let out = sh(Command::new(root().join("pipelines/qc-report.sh"))
+        .env("QC_PROFILE", "dpp")
+        .arg(&clip)
+        .arg(&report));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("qc-report: FAIL (dpp)"), "{said}");
+    let video = std::fs::read_to_string(&report).unwrap();
+    let audio = std::fs::read_to_string(dir.join("report-audio.json")).unwrap();
+    let frames_reported = video.matches("\"pts\":").count();
+    assert_eq!(frames_reported, 75, "an entry per frame");
+    let events = video.matches("\"event\":").count() + audio.matches("\"event\":").count();
+    for item in ["flash", "gamut"] {
+        assert!(
+            video.contains(&format!("\"failure\":\"{item}\"")),
+            "{item} fails DPP"
+        );
+    }
+    assert!(audio.contains("\"failure\":\"loudness\""), "{audio}");
+    assert!(
+        !dir.join("report.thumbs").exists(),
+        "the thumbnails are in the page"
+    );
+
+    let page = dir.join("report.html");
+    let browser = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", page.canonicalize().unwrap().display()))
+        .output()
+        .expect("chromium runs (scripts/deps.sh test installs it)");
+    assert!(browser.status.success(), "chromium failed");
+    let dom = String::from_utf8_lossy(&browser.stdout);
+    let log = String::from_utf8_lossy(&browser.stderr);
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console: {console:?}");
+    let verdict = dom
+        .split("id=\"verdict\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the page states its verdict");
+    for item in ["FAIL (dpp)", "flash", "gamut", "loudness"] {
+        assert!(verdict.contains(item), "{item} in {verdict}");
+    }
+    assert!(
+        dom.contains(&format!(
+            "data-series=\"mean\" data-count=\"{frames_reported}\""
+        )),
+        "the luma plot holds every frame"
+    );
+    assert!(
+        dom.contains("class=\"timeline\" width=\"960\""),
+        "a timeline"
+    );
+    assert!(
+        dom.contains(&format!("data-count=\"{events}\"")),
+        "the timeline holds every event ({events})"
+    );
+    assert_eq!(
+        dom.matches("<rect class=\"event\"").count(),
+        events,
+        "a bar per event"
+    );
+    assert!(
+        dom.matches("class=\"thumb\"").count() >= 2,
+        "a thumbnail at the events"
+    );
+    assert!(
+        dom.contains("audio and video durations"),
+        "the durations compared"
+    );
+}
