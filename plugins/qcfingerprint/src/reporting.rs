@@ -111,12 +111,23 @@ pub fn record_measured_event(
     }
 }
 
+/// The end of a stream: the verdict recorded and the report written.
+pub fn conclude(
+    element: &gst::Element,
+    mut report: Option<&mut Report>,
+    verdict: &Verdict,
+    duration: Ns,
+) {
+    record_verdict(element, report.as_deref_mut(), verdict, duration);
+    write_report(element, report);
+}
+
 /// The verdict that ends a report: an entry per failing item (`failure`, `start`, `end`,
 /// seconds, `value` where measured), then `verdict` (`pass` or `fail`), `profile`, `failures`
 /// and the programme's `duration` (seconds); and a `qc-verdict` element message (`profile`,
 /// `pass`, `failures`, `duration`, `summary`: the failing items and their times). A failing
 /// verdict is also a warning on the bus, for the operator.
-pub fn record_verdict(
+fn record_verdict(
     element: &gst::Element,
     report: Option<&mut Report>,
     verdict: &Verdict,

@@ -578,13 +578,12 @@ impl QcAudio {
             let (start, end) = (time(state, 0), time(state, n));
             state.verdict.sound(start, end, integrated, true_peak);
             let duration = n * 1_000_000_000 / state.rate.max(1);
-            reporting::record_verdict(
+            reporting::conclude(
                 self.obj().upcast_ref(),
                 state.report.as_mut(),
                 &state.verdict,
                 duration,
             );
-            reporting::write_report(self.obj().upcast_ref(), state.report.as_mut());
         });
     }
 }

@@ -903,12 +903,11 @@ impl QcFingerprint {
             return;
         }
         let duration = end.saturating_sub(state.first.unwrap_or(end));
-        reporting::record_verdict(
+        reporting::conclude(
             self.obj().upcast_ref(),
             state.report.as_mut(),
             &state.verdict,
             duration,
         );
-        reporting::write_report(self.obj().upcast_ref(), state.report.as_mut());
     }
 }
