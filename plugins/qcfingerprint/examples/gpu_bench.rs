@@ -41,6 +41,8 @@ fn main() {
                 row_cell,
                 steps,
             },
+            &gstqcfingerprint::gamut::Gamut::new(0.2126, 0.0722, w, h),
+            &gstqcfingerprint::flashes::FlashDetector::new(0.2126, 0.0722),
         )
         .expect("a GPU adapter");
         let (mut a, mut b) = (FrameStats::default(), FrameStats::default());

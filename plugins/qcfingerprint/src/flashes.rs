@@ -17,9 +17,13 @@ use std::collections::VecDeque;
 use crate::events::{Event, Kind, Ns};
 use crate::stats::Plane;
 
-/// The grid of cells the screen is watched in.
-const COLUMNS: usize = 64;
-const ROWS: usize = 36;
+/// The grid of cells the screen is watched in (the GPU path's shader has the same).
+pub const COLUMNS: usize = 64;
+pub const ROWS: usize = 36;
+/// The GPU path's cell sums: five words a cell (luminance, R, G, B in fixed point with
+/// [`FIXED`] the unit, and the samples), cell after cell, row by row.
+pub const CELL_WORDS: usize = 5;
+pub const FIXED: f32 = (1 << 20) as f32;
 /// A transition: a change of at least this much relative luminance (20 cd/m² of 200).
 const CHANGE: f32 = 0.1;
 /// The darker state must be below this (160 cd/m² of 200) for a luminance transition.
@@ -231,6 +235,54 @@ impl FlashDetector {
         [self.tracks[0].area, self.tracks[1].area]
     }
 
+    /// The last frame's cells: mean relative luminance and red value, row by row.
+    pub fn cell_values(&self) -> (&[f32], &[f32]) {
+        (&self.luminance, &self.red)
+    }
+
+    /// What the GPU path's shader needs to sample as [`Self::measure`] does: the luminance of
+    /// each luma code, and the chroma weights of R (Cr), G (Cb, Cr) and B (Cb).
+    pub fn gpu_constants(&self) -> ([f32; 256], [f32; 4]) {
+        (self.lut, [self.r_cr, self.g_cb, self.g_cr, self.b_cb])
+    }
+
+    /// One frame measured on the GPU (`sums`: [`CELL_WORDS`] a cell), lasting `pts..end`:
+    /// failing runs that ended, as [`Self::frame`] gives them.
+    pub fn frame_from_sums(&mut self, pts: Ns, end: Ns, sums: &[u32]) -> [Option<Flashes>; 2] {
+        if sums.len() < COLUMNS * ROWS * CELL_WORDS {
+            return [None, None];
+        }
+        for (i, cell) in sums
+            .chunks_exact(CELL_WORDS)
+            .take(COLUMNS * ROWS)
+            .enumerate()
+        {
+            let n = cell[4].max(1) as f32 * FIXED;
+            let [l, r, g, b] = std::array::from_fn(|k| cell[k] as f32 / n);
+            self.set_cell(i, l, r, g, b);
+        }
+        self.track(pts, end)
+    }
+
+    /// Cell `i`'s mean luminance and linear R, G, B: its luminance and red values.
+    fn set_cell(&mut self, i: usize, l: f32, r: f32, g: f32, b: f32) {
+        self.luminance[i] = l;
+        let saturated = r >= RED_SHARE * (r + g + b) && r > 0.0;
+        self.red[i] = if saturated {
+            (r - g - b).max(0.0) * RED_SCALE
+        } else {
+            0.0
+        };
+    }
+
+    fn track(&mut self, pts: Ns, end: Ns) -> [Option<Flashes>; 2] {
+        let first = std::mem::replace(&mut self.first, false);
+        [
+            self.tracks[0].frame(pts, end, &self.luminance, first),
+            self.tracks[1].frame(pts, end, &self.red, first),
+        ]
+    }
+
     /// One frame (`planes`: Y, Cb, Cr, chroma subsampled by a whole factor) lasting
     /// `pts..end`: failing runs of luminance and red flashes that ended.
     pub fn frame(&mut self, pts: Ns, end: Ns, planes: [Plane; 3]) -> [Option<Flashes>; 2] {
@@ -239,11 +291,7 @@ impl FlashDetector {
             return [None, None];
         }
         self.measure(y, cb, cr);
-        let first = std::mem::replace(&mut self.first, false);
-        [
-            self.tracks[0].frame(pts, end, &self.luminance, first),
-            self.tracks[1].frame(pts, end, &self.red, first),
-        ]
+        self.track(pts, end)
     }
 
     /// The stream ended: failing runs still open.
@@ -283,15 +331,7 @@ impl FlashDetector {
                     }
                 }
                 let n = n.max(1) as f32;
-                let (l, r, g, b) = (l / n, r / n, g / n, b / n);
-                let i = row * COLUMNS + col;
-                self.luminance[i] = l;
-                let saturated = r >= RED_SHARE * (r + g + b) && r > 0.0;
-                self.red[i] = if saturated {
-                    (r - g - b).max(0.0) * RED_SCALE
-                } else {
-                    0.0
-                };
+                self.set_cell(row * COLUMNS + col, l / n, r / n, g / n, b / n);
             }
         }
     }

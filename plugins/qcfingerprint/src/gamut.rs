@@ -92,6 +92,15 @@ impl Gamut {
         }
     }
 
+    /// The bounds table as the GPU path's shader reads it: for each `cb << 8 | cr`, the lowest
+    /// legal luma in the low byte and the highest in the next.
+    pub fn packed_bounds(&self) -> Vec<u32> {
+        self.bounds
+            .iter()
+            .map(|&(lo, hi)| lo as u32 | (hi as u32) << 8)
+            .collect()
+    }
+
     /// Counts a frame's illegal pixels: `planes` are Y, Cb, Cr, chroma subsampled by any
     /// whole factor (4:2:0, 4:2:2, 4:4:4).
     pub fn measure(&mut self, planes: [Plane; 3]) -> GamutCount {

@@ -1,10 +1,13 @@
 //! The measurements' GPU path, on the shared device, in one submission per frame: the three
 //! planes' histograms (from which the statistics follow exactly as on the CPU path), the
 //! fingerprint's 32x32 grid of luma sums, and the freeze detector's per-row differences
-//! against the reference frame, which stays on the GPU. About 8 KiB plus 12 bytes per row come
+//! against the reference frame, which stays on the GPU; and the delivery checks: the pixels out
+//! of the legal range and the flash grid's cell sums. About 54 KiB plus 12 bytes per row come
 //! back per frame; the frame itself is uploaded once (system memory) or copied on the GPU
 //! (`memory:WgpuBuffer`), never read back.
 
+use crate::flashes::{FlashDetector, CELL_WORDS, COLUMNS, ROWS};
+use crate::gamut::Gamut;
 use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::planes::PlaneRows;
 use mediaai_common::staging::{self, Readback, ReadbackRing};
@@ -12,6 +15,10 @@ use mediaai_common::staging::{self, Readback, ReadbackRing};
 const HISTOGRAM_WGSL: &str = include_str!("../../../shaders/qc_histogram.wgsl");
 const GRID_WGSL: &str = include_str!("../../../shaders/qc_grid.wgsl");
 const DIFFERENCE_WGSL: &str = include_str!("../../../shaders/qc_difference.wgsl");
+const COMPLIANCE_WGSL: &str = include_str!("../../../shaders/qc_compliance.wgsl");
+/// The out-of-range count (and padding to a binding's alignment), then the cell sums.
+const COUNT_BYTES: u64 = 256;
+const CELL_BYTES: u64 = (COLUMNS * ROWS * CELL_WORDS * 4) as u64;
 const HIST_BYTES: u64 = 768 * 4;
 const GRID_BYTES: u64 = 1024 * 4;
 
@@ -36,6 +43,10 @@ pub struct Measured<'a> {
     pub histograms: &'a [[u64; 256]; 3],
     pub grid: &'a [u32],
     pub differences: Option<&'a [u32]>,
+    /// Pixels out of the legal range, and the flash grid's cell sums (see
+    /// `FlashDetector::frame_from_sums`).
+    pub out_of_range: u32,
+    pub cells: &'a [u32],
 }
 
 /// How the fingerprint samples the luma plane (see `Fingerprinter::sampling`).
@@ -61,6 +72,8 @@ struct InFlight {
 struct SlotBinds {
     histogram: wgpu::BindGroup,
     grid: wgpu::BindGroup,
+    gamut: wgpu::BindGroup,
+    cells: wgpu::BindGroup,
     /// Against the reference, and against the other slot's frame (the frame before).
     against_reference: wgpu::BindGroup,
     against_previous: wgpu::BindGroup,
@@ -79,6 +92,8 @@ pub struct GpuAnalysis {
     histogram: wgpu::ComputePipeline,
     grid: wgpu::ComputePipeline,
     difference: wgpu::ComputePipeline,
+    gamut: wgpu::ComputePipeline,
+    cells: wgpu::ComputePipeline,
     binds: [SlotBinds; 2],
     /// Two frame slots, alternating.
     frames: [wgpu::Buffer; 2],
@@ -91,8 +106,11 @@ pub struct GpuAnalysis {
     /// difference set.
     frame_len: u64,
     rows: u32,
+    luma_rows: u32,
     sampled_rows: u32,
     difference_bytes: u64,
+    /// Where the checks' results start in `results`.
+    checks_at: u64,
     has_reference: bool,
     has_previous: bool,
     next_slot: usize,
@@ -103,15 +121,19 @@ pub struct GpuAnalysis {
     out_histograms: [[u64; 256]; 3],
     out_grid: Vec<u32>,
     out_differences: Vec<u32>,
+    out_of_range: u32,
+    out_cells: Vec<u32>,
 }
 
 impl GpuAnalysis {
-    /// For frames of `frame_size` bytes with these planes, fingerprinted by `sampling`; `Err`
-    /// says why not (no adapter).
+    /// For frames of `frame_size` bytes with these planes, fingerprinted by `sampling`, checked
+    /// as `gamut` and `flashes` check on the CPU; `Err` says why not (no adapter).
     pub fn new(
         frame_size: usize,
         planes: [PlaneRows; 3],
         sampling: GridSampling,
+        gamut: &Gamut,
+        flashes: &FlashDetector,
     ) -> Result<Self, String> {
         let ctx = gpu::context().map_err(str::to_string)?;
         use wgpu::BufferUsages as U;
@@ -123,7 +145,8 @@ impl GpuAnalysis {
             .unwrap_or(0)
             .max(1);
         let difference_bytes = 3 * rows as u64 * 4;
-        let results_len = HIST_BYTES + GRID_BYTES + 2 * difference_bytes;
+        let checks_at = (HIST_BYTES + GRID_BYTES + 2 * difference_bytes).next_multiple_of(256);
+        let results_len = checks_at + COUNT_BYTES + CELL_BYTES;
         let uniform = |label: &str, words: &[u32]| ctx.uniform_buffer(label, words);
         let storage = |label: &str, words: &[u32]| {
             let b = ctx.create_buffer(label, (words.len() * 4) as u64, U::STORAGE | U::COPY_DST);
@@ -163,6 +186,12 @@ impl GpuAnalysis {
         let histogram = ctx.create_compute_pipeline("qc histogram", HISTOGRAM_WGSL, "main");
         let grid = ctx.create_compute_pipeline("qc grid", GRID_WGSL, "main");
         let difference = ctx.create_compute_pipeline("qc difference", DIFFERENCE_WGSL, "main");
+        let gamut_pipeline = ctx.create_compute_pipeline("qc gamut", COMPLIANCE_WGSL, "gamut");
+        let cells = ctx.create_compute_pipeline("qc flash cells", COMPLIANCE_WGSL, "cells_main");
+        let bounds = storage("qc gamut bounds", &gamut.packed_bounds());
+        let (lut, weights) = flashes.gpu_constants();
+        let lut = storage("qc luminance", &lut.map(f32::to_bits));
+        let weights = uniform("qc chroma weights", &weights.map(f32::to_bits));
         let slice = |offset: u64, size: u64| wgpu::BufferBinding {
             buffer: &results,
             offset,
@@ -216,6 +245,33 @@ impl GpuAnalysis {
                         ),
                     ],
                 ),
+                gamut: bind(
+                    "qc gamut",
+                    &gamut_pipeline,
+                    &[
+                        (0, params.as_entire_binding()),
+                        (1, this.as_entire_binding()),
+                        (2, bounds.as_entire_binding()),
+                        (3, wgpu::BindingResource::Buffer(slice(checks_at, 16))),
+                    ],
+                ),
+                cells: bind(
+                    "qc flash cells",
+                    &cells,
+                    &[
+                        (0, params.as_entire_binding()),
+                        (1, this.as_entire_binding()),
+                        (4, lut.as_entire_binding()),
+                        (5, weights.as_entire_binding()),
+                        (
+                            6,
+                            wgpu::BindingResource::Buffer(slice(
+                                checks_at + COUNT_BYTES,
+                                CELL_BYTES,
+                            )),
+                        ),
+                    ],
+                ),
                 against_reference: against("qc difference", &reference, differences),
                 against_previous: against(
                     "qc difference to the previous frame",
@@ -230,6 +286,8 @@ impl GpuAnalysis {
             histogram,
             grid,
             difference,
+            gamut: gamut_pipeline,
+            cells,
             binds,
             frames,
             reference,
@@ -237,8 +295,10 @@ impl GpuAnalysis {
             readbacks,
             frame_len,
             rows,
+            luma_rows: planes[0].rows as u32,
             sampled_rows,
             difference_bytes,
+            checks_at,
             has_reference: false,
             has_previous: false,
             next_slot: 0,
@@ -247,6 +307,8 @@ impl GpuAnalysis {
             out_histograms: [[0; 256]; 3],
             out_grid: vec![0; 1024],
             out_differences: vec![0; 3 * rows as usize],
+            out_of_range: 0,
+            out_cells: vec![0; COLUMNS * ROWS * CELL_WORDS],
         })
     }
 
@@ -279,6 +341,11 @@ impl GpuAnalysis {
                 }
             }
             enc.clear_buffer(&self.results, 0, Some(HIST_BYTES + GRID_BYTES));
+            enc.clear_buffer(
+                &self.results,
+                self.checks_at,
+                Some(COUNT_BYTES + CELL_BYTES),
+            );
             {
                 let binds = &self.binds[slot];
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -291,6 +358,12 @@ impl GpuAnalysis {
                 pass.set_pipeline(&self.grid);
                 pass.set_bind_group(0, &binds.grid, &[]);
                 pass.dispatch_workgroups(self.sampled_rows.max(1), 1, 1);
+                pass.set_pipeline(&self.gamut);
+                pass.set_bind_group(0, &binds.gamut, &[]);
+                pass.dispatch_workgroups(1, self.luma_rows, 1);
+                pass.set_pipeline(&self.cells);
+                pass.set_bind_group(0, &binds.cells, &[]);
+                pass.dispatch_workgroups(COLUMNS as u32, ROWS as u32, 1);
                 pass.set_pipeline(&self.difference);
                 for (wanted, bind) in [
                     (with_reference, &binds.against_reference),
@@ -336,11 +409,16 @@ impl GpuAnalysis {
         };
         let first_difference = ((HIST_BYTES + GRID_BYTES + differences_at) / 4) as usize;
         let difference_words = (self.difference_bytes / 4) as usize;
-        let (histograms, grid, differences) = (
+        let (histograms, grid, differences, out_of_range, cells) = (
             &mut self.out_histograms,
             &mut self.out_grid,
             &mut self.out_differences,
+            &mut self.out_of_range,
+            &mut self.out_cells,
         );
+        let count_word = (self.checks_at / 4) as usize;
+        let first_cell = ((self.checks_at + COUNT_BYTES) / 4) as usize;
+        let cell_words = cells.len();
         let readbacks = &mut self.readbacks;
         ctx.checked(|| {
             readbacks.finish(done.readback, |bytes| {
@@ -356,6 +434,10 @@ impl GpuAnalysis {
                         {
                             differences[i - first_difference] = w
                         }
+                        _ if i == count_word => *out_of_range = w,
+                        _ if (first_cell..first_cell + cell_words).contains(&i) => {
+                            cells[i - first_cell] = w
+                        }
                         _ => {}
                     }
                 }
@@ -366,6 +448,8 @@ impl GpuAnalysis {
             histograms: &self.out_histograms,
             grid: &self.out_grid,
             differences: has_difference.then_some(self.out_differences.as_slice()),
+            out_of_range: self.out_of_range,
+            cells: &self.out_cells,
         }))
     }
 

@@ -374,9 +374,14 @@ fn fingerprints_find_reencoded_scaled_and_colour_shifted_copies_and_nothing_else
     assert!(got.iter().all(|m| !m.0), "unrelated: {got:?}");
 }
 
+/// The GPU path's measurements are the CPU path's: statistics, fingerprint and difference
+/// exactly, the pixels out of the legal range exactly, the flash grid's cells within float
+/// rounding (the second frame has a patch of illegal chroma).
 #[test]
 fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
     use gstqcfingerprint::fingerprint::Fingerprinter;
+    use gstqcfingerprint::flashes::FlashDetector;
+    use gstqcfingerprint::gamut::Gamut;
     use gstqcfingerprint::gpu::{GpuAnalysis, GridSampling, Source};
     use gstqcfingerprint::stats::{self, finalize, Analyser, FrameStats, Plane};
     let wide = wide_picture("astronaut.png");
@@ -388,7 +393,16 @@ fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
             Plane::tight(&frame[y + c..y + 2 * c], W / 2, H / 2),
         ]
     }
-    let (first, second) = (window(&wide, 37), window(&wide, 45));
+    let (first, mut second) = (window(&wide, 37), window(&wide, 45));
+    for y in 0..H / 4 {
+        let row = W * H + y * W / 2;
+        second[row..row + W / 4].fill(250);
+    }
+    let mut gamut = Gamut::new(0.299, 0.114, W, H);
+    let (mut cpu_flashes, mut gpu_flashes) = (
+        FlashDetector::new(0.299, 0.114),
+        FlashDetector::new(0.299, 0.114),
+    );
     let mut fingerprinter = Fingerprinter::new(W, H);
     let (column_cell, row_cell, steps) = fingerprinter.sampling();
     let (column_cell, row_cell) = (column_cell.to_vec(), row_cell.to_vec());
@@ -401,6 +415,8 @@ fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
             row_cell: &row_cell,
             steps,
         },
+        &gamut,
+        &cpu_flashes,
     )
     .expect("a GPU adapter (lavapipe in CI)");
     let sizes = [(W, H), (W / 2, H / 2), (W / 2, H / 2)];
@@ -414,6 +430,21 @@ fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
         assert_eq!(stats, cpu, "frame {i}: statistics");
         let grid = m.grid.to_vec();
         let differences = m.differences.map(<[u32]>::to_vec);
+        let out_of_range = gamut.measure(planes(frame)).any;
+        assert_eq!(
+            m.out_of_range as u64, out_of_range,
+            "frame {i}: out of range"
+        );
+        assert!(
+            i == 0 || out_of_range > 1000,
+            "the patch is illegal: {out_of_range}"
+        );
+        cpu_flashes.frame(0, 1, planes(frame));
+        gpu_flashes.frame_from_sums(0, 1, m.cells);
+        let ((cl, cr), (gl, gr)) = (cpu_flashes.cell_values(), gpu_flashes.cell_values());
+        for (c, g) in cl.iter().chain(cr).zip(gl.iter().chain(gr)) {
+            assert!((c - g).abs() < 1e-4, "frame {i}: flash cell {c} vs {g}");
+        }
         assert_eq!(
             fingerprinter.hash_of_sums(&grid),
             cpu_hash,
@@ -436,6 +467,7 @@ fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
 fn the_measurement_shaders_validate_with_naga() {
     mediaai_testing::validate_wgsl(include_str!("../../../shaders/qc_grid.wgsl"));
     mediaai_testing::validate_wgsl(include_str!("../../../shaders/qc_difference.wgsl"));
+    mediaai_testing::validate_wgsl(include_str!("../../../shaders/qc_compliance.wgsl"));
 }
 
 #[test]
@@ -482,7 +514,7 @@ fn timestamp_gaps_and_jumps_are_reported() {
 /// gamut event; no pixel out of range in the bars, a few in the photograph, where 4:2:0
 /// chroma straddles saturated edges, well within the 1% tolerated); its gamut checkers and
 /// its colour wheel are not, and each makes a gamut event carrying the share of pixels out of
-/// range.
+/// range; on the CPU and the GPU path alike.
 #[test]
 fn illegal_colours_are_gamut_events_and_legal_pictures_pass() {
     gst::init().unwrap();
@@ -499,10 +531,11 @@ fn illegal_colours_are_gamut_events_and_legal_pictures_pass() {
         ),
         ("videotestsrc pattern=gamut num-buffers=10".to_string(), Some(0.5)),
         ("videotestsrc pattern=colors num-buffers=10".to_string(), Some(0.76)),
-    ] {
-        let messages = run(&format!(
-            "{source} ! {caps} ! qcfingerprint backend=cpu ! fakesink"
-        ));
+    ]
+    .into_iter()
+    .flat_map(|(source, illegal)| ["cpu", "gpu"].map(|b| (format!("{source} ! {caps} ! qcfingerprint backend={b}"), illegal)))
+    {
+        let messages = run(&format!("{source} ! fakesink"));
         let gamut_max = messages
             .iter()
             .filter(|s| s.name() == "qcfingerprint")
@@ -534,15 +567,17 @@ fn flashing_fails_exactly_above_three_a_second_over_a_quarter_of_the_screen() {
     gst::init().unwrap();
     gstqcfingerprint::plugin_register_static().expect("plugin registers");
     let (w, h) = (320usize, 180usize);
-    for (hz, area) in [2.0f64, 3.0, 4.0, 10.0]
+    // On the CPU and on the GPU path (lavapipe in CI).
+    for (hz, area, backend) in [2.0f64, 3.0, 4.0, 10.0]
         .into_iter()
         .flat_map(|hz| [(hz, 0.2f64), (hz, 0.3)])
+        .flat_map(|(hz, area)| [(hz, area, "cpu"), (hz, area, "gpu")])
     {
         let mut harness = gst_check::Harness::new("qcfingerprint");
         harness
             .element()
             .unwrap()
-            .set_property_from_str("backend", "cpu");
+            .set_property_from_str("backend", backend);
         let bus = watch(&harness.element().unwrap());
         harness.set_src_caps_str(&format!(
             "video/x-raw,format=I420,width={w},height={h},framerate=25/1"
@@ -578,7 +613,7 @@ fn flashing_fails_exactly_above_three_a_second_over_a_quarter_of_the_screen() {
             .filter(|s| s.get::<&str>("kind").unwrap() == "flash")
             .map(|s| (s.get::<f64>("rate").unwrap(), s.get::<f64>("area").unwrap()))
             .collect();
-        eprintln!("{hz} Hz over {area}: {flashes:?}");
+        eprintln!("{hz} Hz over {area} ({backend}): {flashes:?}");
         let fails = hz > 3.0 && area > 0.25;
         assert_eq!(flashes.len(), fails as usize, "{hz} Hz over {area}");
         for (rate, measured) in flashes {

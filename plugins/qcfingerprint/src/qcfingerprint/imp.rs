@@ -113,21 +113,19 @@ struct State {
     /// The measurements' GPU path, when in use, and the histograms it reads back.
     gpu: Option<GpuAnalysis>,
     histograms: [[u64; 256]; 3],
-    /// The frame the GPU is measuring (start, end, and its share out of the legal range):
-    /// accounted when the next one comes, or at EOS, new caps or stop.
-    in_flight: Option<(Ns, Ns, f64)>,
+    /// The frame the GPU is measuring (start and end): accounted when the next one comes,
+    /// or at EOS, new caps or stop.
+    in_flight: Option<(Ns, Ns)>,
     /// Where the last frame ended (its timestamp and duration, or a frame of the caps' rate),
     /// for `timestamp-gap`/`timestamp-jump` events; `None` at the start, after a flush or a
     /// new segment.
     expected: Option<Ns>,
-    /// Legal range (EBU R103) and photosensitive flashes, measured on the CPU where a frame
-    /// is in system memory; the share of the last frame's pixels out of range (NaN: not
-    /// measured, the frame was on the GPU).
+    /// Legal range (EBU R103) and photosensitive flashes (measured where the statistics are),
+    /// and the share of the last frame's pixels out of range.
     gamut: Gamut,
     gamut_runs: GamutRuns,
     flashes: FlashDetector,
     gamut_share: f64,
-    warned_gpu_frames: bool,
     /// What the profile fails, kept for the verdict at the end, and the first frame's time
     /// (across caps changes).
     verdict: Verdict,
@@ -283,7 +281,7 @@ impl ObjectImpl for QcFingerprint {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("backend", Backend::Auto)
                     .nick("Backend")
-                    .blurb("Where the statistics (histograms) are computed: auto (a hardware GPU when there is one, else the CPU), gpu (any adapter, software ones included), cpu; the numbers are the same. Default: auto")
+                    .blurb("Where the statistics (histograms), the legal-range count and the flash cells are computed: auto (a hardware GPU when there is one, else the CPU), gpu (any adapter, software ones included), cpu; the numbers are the same. Default: auto")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("freeze-noise")
@@ -432,6 +430,8 @@ impl BaseTransformImpl for QcFingerprint {
         let planes: [PlaneRows; 3] = std::array::from_fn(|p| PlaneRows::of(&info, p));
         let (kr, kb) = luma_coefficients(info.colorimetry().matrix());
         let fingerprinter = Fingerprinter::new(info.width() as usize, info.height() as usize);
+        let gamut = Gamut::new(kr, kb, info.width() as usize, info.height() as usize);
+        let flashes = FlashDetector::new(kr, kb);
         let gpu = mediaai_common::gpu::Backend::from(s.backend)
             .open(
                 || {
@@ -444,6 +444,8 @@ impl BaseTransformImpl for QcFingerprint {
                             row_cell,
                             steps,
                         },
+                        &gamut,
+                        &flashes,
                     )
                 },
                 |e| gst::warning!(CAT, imp = self, "no GPU ({e}): statistics on the CPU"),
@@ -472,11 +474,10 @@ impl BaseTransformImpl for QcFingerprint {
             report,
             fingerprinter,
             matcher,
-            gamut: Gamut::new(kr, kb, info.width() as usize, info.height() as usize),
+            gamut,
             gamut_runs: GamutRuns::new(s.gamut_tolerance),
-            flashes: FlashDetector::new(kr, kb),
+            flashes,
             gamut_share: f64::NAN,
-            warned_gpu_frames: false,
             verdict,
             first,
             concluded: false,
@@ -521,18 +522,12 @@ impl BaseTransformImpl for QcFingerprint {
                 .zip(mediaai_common::gpu::context().ok());
             let host;
             let source = match resident {
-                Some((frame, ctx)) => {
-                    self.unchecked_on_gpu(state);
-                    Source::Gpu(frame.gpu_buffer(ctx))
-                }
+                Some((frame, ctx)) => Source::Gpu(frame.gpu_buffer(ctx)),
                 None => {
-                    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(
-                        buf.as_ref(),
-                        &state.info,
-                    )
-                    .map_err(|_| too_small())?;
-                    self.check_compliance(state, &frame, pts, end);
                     host = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
+                    if host.size() < state.info.size() {
+                        return Err(too_small());
+                    }
                     Source::Host(host.as_slice())
                 }
             };
@@ -542,7 +537,7 @@ impl BaseTransformImpl for QcFingerprint {
             };
             match submitted {
                 Ok(()) => {
-                    let previous = state.in_flight.replace((pts, end, state.gamut_share));
+                    let previous = state.in_flight.replace((pts, end));
                     if let Some(previous) = previous {
                         self.settle(state, previous);
                     }
@@ -616,8 +611,8 @@ impl BaseTransformImpl for QcFingerprint {
 }
 
 impl QcFingerprint {
-    /// The checks delivery specs ask for on a frame in system memory, lasting `pts..end`:
-    /// legal range (EBU R103) and photosensitive flashes (BT.1702), their events recorded.
+    /// The checks delivery specs ask for, on a frame measured on the CPU, lasting `pts..end`:
+    /// legal range (EBU R103) and photosensitive flashes (BT.1702).
     fn check_compliance(
         &self,
         state: &mut State,
@@ -627,6 +622,13 @@ impl QcFingerprint {
     ) {
         let planes = planes(frame);
         state.gamut_share = state.gamut.measure(planes).share();
+        let flashes = state.flashes.frame(pts, end, planes);
+        self.record_checks(state, pts, flashes);
+    }
+
+    /// The checks' events for the frame at `pts` (its share out of range in `gamut_share`),
+    /// measured on the CPU or the GPU: a gamut run that ended, failing runs of flashes.
+    fn record_checks(&self, state: &mut State, pts: Ns, flashes: [Option<Flashes>; 2]) {
         let element = self.obj();
         if let Some((e, share)) = state.gamut_runs.frame(pts, state.gamut_share) {
             reporting::record_measured_event(
@@ -637,7 +639,7 @@ impl QcFingerprint {
                 &[("share", share)],
             );
         }
-        for f in state.flashes.frame(pts, end, planes).into_iter().flatten() {
+        for f in flashes.into_iter().flatten() {
             self.record_flashes(state, f);
         }
     }
@@ -652,19 +654,6 @@ impl QcFingerprint {
             f.event,
             &[("rate", f.rate), ("area", f.area)],
         );
-    }
-
-    /// A frame the GPU path measures where it lies: the CPU checks (gamut, flashes) do not
-    /// see it; said once.
-    fn unchecked_on_gpu(&self, state: &mut State) {
-        state.gamut_share = f64::NAN;
-        if !std::mem::replace(&mut state.warned_gpu_frames, true) {
-            gst::warning!(
-                CAT,
-                imp = self,
-                "frames on the GPU: the gamut and flash checks run on frames in system memory only; put a download before qcfingerprint (or backend=cpu) for them"
-            );
-        }
     }
 
     /// A frame at `pts` lasting `duration` (else a frame of the caps' rate): a `timestamp-gap`
@@ -694,7 +683,7 @@ impl QcFingerprint {
     /// Reads back the GPU's results for the frame at `pts` (the oldest in flight) and accounts
     /// them; if the GPU fails, measuring goes on on the CPU and that frame's statistics are
     /// lost (said in a warning).
-    fn settle(&self, state: &mut State, (pts, end, gamut_share): (Ns, Ns, f64)) {
+    fn settle(&self, state: &mut State, (pts, end): (Ns, Ns)) {
         let Some(g) = state.gpu.as_mut() else {
             return;
         };
@@ -702,11 +691,14 @@ impl QcFingerprint {
         let measured = match g.finish() {
             Ok(Some(m)) => {
                 state.histograms = *m.histograms;
+                let pixels = (state.info.width() as u64 * state.info.height() as u64).max(1);
+                state.gamut_share = m.out_of_range as f64 / pixels as f64;
+                let flashes = state.flashes.frame_from_sums(pts, end, m.cells);
                 let hash = state.fingerprinter.hash_of_sums(m.grid);
                 let difference = m.differences.map_or(0.0, |d| {
                     stats::mean_abs_difference_of_rows(d, rows, plane_sizes(&state.info))
                 });
-                Some((hash, difference))
+                Some((hash, difference, flashes))
             }
             Ok(None) => None,
             Err(e) => {
@@ -714,11 +706,11 @@ impl QcFingerprint {
                 None
             }
         };
-        let Some((hash, difference)) = measured else {
+        let Some((hash, difference, flashes)) = measured else {
             return;
         };
         stats::finalize(&state.histograms, state.black_level, &mut state.stats);
-        state.gamut_share = gamut_share;
+        self.record_checks(state, pts, flashes);
         if self.account(state, pts, end, hash, difference) {
             // The reference stays on the GPU: a copy there, no buffer held.
             if let Some(g) = state.gpu.as_mut() {
