@@ -22,6 +22,7 @@
 pub mod batching;
 pub mod deepfilter;
 pub mod dylib;
+pub mod frames;
 pub mod gpu;
 pub mod gpumemory;
 pub mod gpusampler;

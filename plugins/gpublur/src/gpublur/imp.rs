@@ -25,7 +25,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use mediaai_common::roi::{self, RegionBox};
-use mediaai_common::{gpumemory, held};
+use mediaai_common::{frames, gpumemory, held};
 
 use super::{Backend, BlurMode, BlurRegion, BlurShape};
 use crate::cpu::CpuBlur;

@@ -12,6 +12,7 @@ use gst_base::subclass::prelude::*;
 
 use std::collections::VecDeque;
 
+use mediaai_common::frames;
 use mediaai_common::gpumemory;
 use mediaai_common::planes::PlaneRows;
 use mediaai_common::sampler::luma_coefficients;
@@ -500,14 +501,7 @@ impl BaseTransformImpl for QcFingerprint {
             // Nothing to place it in time: measured for nothing, passed on.
             return Ok(gst::FlowSuccess::Ok);
         };
-        let too_small = || {
-            gst::element_imp_error!(
-                self,
-                gst::StreamError::Format,
-                ["buffer too small for its caps"]
-            );
-            gst::FlowError::Error
-        };
+        let too_small = || frames::too_small(self.obj().upcast_ref());
         let end = pts + buf.duration().map_or(0, |d| d.nseconds());
         state.first.get_or_insert(pts);
         state.concluded = false;

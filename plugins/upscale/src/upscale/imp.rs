@@ -34,6 +34,7 @@ use super::{Backend, ExecutionProvider, Method, Scale};
 use crate::gpu::GpuSpatial;
 use crate::neural::Neural;
 use crate::spatial::Spatial;
+use mediaai_common::frames;
 use mediaai_common::sampler::{PackedLayout, PixelSource, TensorSampler, YuvMatrix};
 use mediaai_common::{gpumemory, held, inference};
 
@@ -544,14 +545,7 @@ impl BaseTransformImpl for Upscale {
         let batch = state.filling.as_mut().ok_or(gst::FlowError::Flushing)?;
         let slot = batch.buffers.len();
         if state.convert {
-            let too_small = || {
-                gst::element_imp_error!(
-                    self,
-                    gst::StreamError::Format,
-                    ["buffer too small for its caps"]
-                );
-                gst::FlowError::Error
-            };
+            let too_small = || frames::too_small(self.obj().upcast_ref());
             let frame =
                 gst_video::VideoFrameRef::from_buffer_ref_readable(inbuf.as_ref(), &state.in_info)
                     .map_err(|_| too_small())?;

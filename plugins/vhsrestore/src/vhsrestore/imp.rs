@@ -32,6 +32,7 @@ use crate::stages::{
     self, AutoLevels, BarPatterns, BarsLock, BarsReading, Bleed, Denoise, Dropouts, Fields, Finish,
     Levels, Linear, Plane, Source, SHIFT_ONE,
 };
+use mediaai_common::frames;
 use mediaai_common::gpumemory;
 use mediaai_common::sampler::{PackedLayout, PixelSource, YuvMatrix};
 use mediaai_common::scenecut::SceneCuts;
@@ -635,13 +636,8 @@ impl BaseTransformImpl for VhsRestore {
             return Err(gst::FlowError::NotNegotiated);
         };
         let inbuf = match &state.packed {
-            Some(p) => unpack(p, &inbuf, &state.in_info, &state.work_info).inspect_err(|_| {
-                gst::element_imp_error!(
-                    self,
-                    gst::StreamError::Format,
-                    ["buffer too small for its caps"]
-                );
-            })?,
+            Some(p) => unpack(p, &inbuf, &state.in_info, &state.work_info)
+                .map_err(|_| frames::too_small(self.obj().upcast_ref()))?,
             None => inbuf,
         };
         state.pending.push_back(inbuf);

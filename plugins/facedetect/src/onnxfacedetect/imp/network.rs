@@ -6,6 +6,7 @@ use gst::subclass::prelude::*;
 use gst_video::prelude::*;
 
 use mediaai_common::batching::Request;
+use mediaai_common::frames;
 use mediaai_common::gpumemory;
 use mediaai_common::gpusampler::{FrameSource, GpuTensorSampler};
 use mediaai_common::inference::BoundInput;
@@ -76,15 +77,7 @@ impl OnnxFaceDetect {
                 }
             }
         }
-        let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &geometry.info)
-            .map_err(|_| {
-                gst::element_imp_error!(
-                    self,
-                    gst::StreamError::Format,
-                    ["buffer too small for its caps"]
-                );
-                gst::FlowError::Error
-            })?;
+        let frame = frames::readable(self.obj().upcast_ref(), buf, &geometry.info)?;
         let source = PixelSource::from_frame(&frame).ok_or_else(|| {
             gst::element_imp_error!(
                 self,

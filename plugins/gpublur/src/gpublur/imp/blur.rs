@@ -216,12 +216,7 @@ impl GpuBlur {
                 })?;
                 let data = map.as_mut_slice();
                 let Some(layout) = layout.filter(|l| l.fits(data.len())) else {
-                    gst::element_imp_error!(
-                        self,
-                        gst::StreamError::Format,
-                        ["buffer too small for its caps"]
-                    );
-                    return Err(gst::FlowError::Error);
+                    return Err(frames::too_small(self.obj().upcast_ref()));
                 };
                 if layout != engine_layout {
                     // Planes laid out unlike the caps: the per-caps GPU resources do not fit
@@ -239,15 +234,7 @@ impl GpuBlur {
                 Frame::Yuv { data, layout }
             }
             None => {
-                video_frame = gst_video::VideoFrameRef::from_buffer_ref_writable(buf, &state.info)
-                    .map_err(|_| {
-                        gst::element_imp_error!(
-                            self,
-                            gst::StreamError::Format,
-                            ["buffer too small for its caps"]
-                        );
-                        gst::FlowError::Error
-                    })?;
+                video_frame = frames::writable(self.obj().upcast_ref(), buf, &state.info)?;
                 let stride = video_frame.plane_stride()[0] as usize;
                 let data = video_frame.plane_data_mut(0).map_err(|_| {
                     gst::element_imp_error!(

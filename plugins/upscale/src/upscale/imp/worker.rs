@@ -195,12 +195,7 @@ impl Upscale {
                     // Frames the streaming thread left as they came (for the GPU).
                     None => {
                         if !convert(&work.sampler, &work.in_info, &inbuf, &mut work.scratch) {
-                            gst::element_imp_error!(
-                                self,
-                                gst::StreamError::Format,
-                                ["buffer too small for its caps"]
-                            );
-                            shared.fail(gst::FlowError::Error);
+                            shared.fail(frames::too_small(self.obj().upcast_ref()));
                             continue;
                         }
                         &work.scratch

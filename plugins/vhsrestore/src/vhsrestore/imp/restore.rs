@@ -21,17 +21,13 @@ impl VhsRestore {
             .cloned()
             .unwrap_or_else(|| cur.clone());
         let prev = state.prev.clone().unwrap_or_else(|| cur.clone());
-        let map = |b| {
-            readable(b, &state.work_info).ok_or_else(|| {
-                gst::element_imp_error!(
-                    self,
-                    gst::StreamError::Format,
-                    ["buffer too small for its caps"]
-                );
-                gst::FlowError::Error
-            })
-        };
-        let (fp, fc, fn_) = (map(&prev)?, map(&cur)?, map(&next)?);
+        let element = self.obj();
+        let (element, info) = (element.upcast_ref(), &state.work_info);
+        let (fp, fc, fn_) = (
+            frames::readable(element, prev.as_ref(), info)?,
+            frames::readable(element, cur.as_ref(), info)?,
+            frames::readable(element, next.as_ref(), info)?,
+        );
         let outputs = if state.field_rate { 2 } else { 1 };
         let flags = cur.video_flags();
         let (interlaced_flag, tff_flag) = (
