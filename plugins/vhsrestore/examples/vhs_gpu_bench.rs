@@ -5,9 +5,7 @@
 //! Needs only a Vulkan driver, not GStreamer.
 
 use gstvhsrestore::gpu::{GpuRestore, PlaneJob, Slots};
-use gstvhsrestore::stages::{
-    self, Denoise, Dropouts, Fields, Finish, Levels, Linear, Plane, Source,
-};
+use gstvhsrestore::stages::{self, Denoise, Dropouts, Finish, Levels, Linear, Plane, Source};
 use mediaai_testing::bench::{adapter_line, median};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -82,14 +80,8 @@ fn main() {
                         (f + 1, planes(f + 1)),
                     ])
                     .unwrap();
-                let source = Slots::Fields {
-                    cur: slots[1],
-                    before: slots[0],
-                    after: slots[1],
-                    prev: slots[0],
-                    next: slots[2],
-                    keep: 0,
-                };
+                // Top field kept: the missing one lies in the frame before and this one.
+                let source = Slots::of(slots, true, (0, 0, 1));
                 let jobs = [std::array::from_fn(|p| PlaneJob {
                     source,
                     denoise: strength(p),
@@ -116,15 +108,8 @@ fn main() {
                 .zip(denoise.par_iter_mut())
                 .enumerate()
                 .for_each(|(p, (out, dn))| {
-                    let fields = Fields {
-                        cur: c[p],
-                        before: pv[p],
-                        after: c[p],
-                        prev: pv[p],
-                        next: nx[p],
-                        keep: 0,
-                    };
-                    stages::restore(Source::Fields(fields), out, sizes[p].0, dn, finish(p));
+                    let source = Source::of([pv[p], c[p], nx[p]], true, (0, 0, 1));
+                    stages::restore(source, out, sizes[p].0, dn, finish(p));
                 });
             cpu_ms.push(t.elapsed().as_secs_f64() * 1e3);
         }

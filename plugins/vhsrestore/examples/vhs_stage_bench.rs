@@ -50,7 +50,7 @@ fn main() {
         keep: 1,
     };
     let di = time(frames, || stages::deinterlace(fields, &mut out, w));
-    let mut row = |source: Source, strength: f64, map: Linear| {
+    let mut row = |source: Source<Plane>, strength: f64, map: Linear| {
         let mut dn = Denoise::new(strength, w, h);
         let finish = Finish {
             map,

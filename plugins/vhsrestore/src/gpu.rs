@@ -10,7 +10,7 @@ use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::planes::PlaneRows;
 use mediaai_common::staging::{self, ReadbackRing};
 
-use crate::stages::{falls, Finish, Plane};
+use crate::stages::{falls, Fields, Finish, Plane, Source};
 
 const WGSL: &str = include_str!("../../../shaders/vhsrestore.wgsl");
 /// `Params` in the shader: 24 words.
@@ -18,21 +18,9 @@ const PARAMS_BYTES: usize = 96;
 /// Rows per thread of the column pass: the CPU path's stripe, which the results depend on.
 const STRIPE: u32 = 32;
 
-/// Where a plane's rows come from, as slots of [`GpuRestore::frames`] (0..3).
-#[derive(Clone, Copy, Debug)]
-pub enum Slots {
-    /// Progressive: the frame in this slot as it is.
-    Copy(usize),
-    /// Interlaced: deinterlaced as `stages::Fields` says, dropouts filled.
-    Fields {
-        cur: usize,
-        before: usize,
-        after: usize,
-        prev: usize,
-        next: usize,
-        keep: usize,
-    },
-}
+/// Where a plane's rows come from, as slots of [`GpuRestore::frames`] (0..3): the CPU path's
+/// [`Source`], with slots for planes.
+pub type Slots = Source<usize>;
 
 /// One plane of one output frame.
 #[derive(Clone, Copy, Debug)]
@@ -208,15 +196,15 @@ impl GpuRestore {
         let (w, h) = self.size(p);
         let base = |slot: usize| (slot * self.slot_bytes + self.places[p].offset) as u32;
         let (cur, before, after, prev, next, keep) = match job.source {
-            Slots::Copy(s) => (s, s, s, s, s, 2),
-            Slots::Fields {
+            Source::Copy(s) => (s, s, s, s, s, 2),
+            Source::Fields(Fields {
                 cur,
                 before,
                 after,
                 prev,
                 next,
                 keep,
-            } => (cur, before, after, prev, next, keep as u32),
+            }) => (cur, before, after, prev, next, keep as u32),
         };
         let (spatial, temporal) = falls(job.denoise);
         let filter = temporal > 0.0;
@@ -228,7 +216,7 @@ impl GpuRestore {
         self.strength[p] = job.denoise;
         let primed = filter && std::mem::replace(&mut self.primed[p], filter);
         let (threshold, min_run) = match (job.finish.dropouts, job.source) {
-            (Some(d), Slots::Fields { .. }) => (d.threshold as u32, d.min_run as u32),
+            (Some(d), Source::Fields(_)) => (d.threshold as u32, d.min_run as u32),
             _ => (0, 0),
         };
         let map = job.finish.map;

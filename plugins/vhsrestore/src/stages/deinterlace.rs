@@ -4,24 +4,25 @@
 use super::*;
 
 /// The fields one deinterlaced plane is made from: the rows of parity `keep` (0: even rows,
-/// the top field) of `cur` are kept; the others are rebuilt at the kept field's time.
+/// the top field) of `cur` are kept; the others are rebuilt at the kept field's time. `T` is
+/// where a frame's plane is: a [`Plane`] on the CPU, a frame slot on the GPU.
 ///
 /// `before` and `after` are the frames whose rows of the missing parity lie half a field
 /// before and after the kept field in time; `prev` and `next` the frames whose rows of the
 /// kept parity lie one frame before and after (for the motion check). Top field first,
 /// keeping the first field: (prev, cur, prev, next); keeping the second: (cur, next, prev,
 /// next).
-#[derive(Clone, Copy)]
-pub struct Fields<'a> {
-    pub cur: Plane<'a>,
-    pub before: Plane<'a>,
-    pub after: Plane<'a>,
-    pub prev: Plane<'a>,
-    pub next: Plane<'a>,
+#[derive(Clone, Copy, Debug)]
+pub struct Fields<T> {
+    pub cur: T,
+    pub before: T,
+    pub after: T,
+    pub prev: T,
+    pub next: T,
     pub keep: usize,
 }
 
-impl Fields<'_> {
+impl Fields<Plane<'_>> {
     /// Row `y` of the deinterlaced plane into `dst`: yadif-class motion adaptation, with a
     /// cubic vertical interpolation where no edge direction fits better, and bwdif's blend of
     /// the kept field's low frequencies with the other fields' high ones where those fields
@@ -92,7 +93,7 @@ impl Fields<'_> {
 }
 
 /// Deinterlaces one plane into `out` (rows `out_stride` apart) and nothing else.
-pub fn deinterlace(fields: Fields, out: &mut [u8], out_stride: usize) {
+pub fn deinterlace(fields: Fields<Plane>, out: &mut [u8], out_stride: usize) {
     let h = fields.cur.height;
     out[..out_stride * h]
         .par_chunks_mut(out_stride)

@@ -36,7 +36,7 @@ mod tests {
     use super::*;
 
     /// The fields of a still picture: every frame is `p`, the top field kept.
-    fn still(p: Plane) -> Fields {
+    fn still(p: Plane) -> Fields<Plane> {
         Fields {
             cur: p,
             before: p,

@@ -4,15 +4,39 @@
 use super::*;
 
 /// Where the rows of a restored plane come from.
-#[derive(Clone, Copy)]
-pub enum Source<'a> {
+#[derive(Clone, Copy, Debug)]
+pub enum Source<T> {
     /// A progressive plane, as it is.
-    Copy(Plane<'a>),
+    Copy(T),
     /// An interlaced one, deinterlaced.
-    Fields(Fields<'a>),
+    Fields(Fields<T>),
 }
 
-impl Source<'_> {
+impl<T: Copy> Source<T> {
+    /// Output `k`'s source from the previous, current and next frames: the current frame as
+    /// it is, or deinterlaced keeping the field `roles` says (kept parity, and which frames
+    /// hold the missing field before and after it; see [`Fields`]).
+    pub fn of(
+        [prev, cur, next]: [T; 3],
+        deinterlace: bool,
+        (keep, before, after): (usize, usize, usize),
+    ) -> Self {
+        if !deinterlace {
+            return Source::Copy(cur);
+        }
+        let frames = [prev, cur, next];
+        Source::Fields(Fields {
+            cur,
+            before: frames[before],
+            after: frames[after],
+            prev,
+            next,
+            keep,
+        })
+    }
+}
+
+impl Source<Plane<'_>> {
     fn plane(&self) -> Plane<'_> {
         match self {
             Source::Copy(p) => *p,
@@ -53,7 +77,7 @@ pub struct Finish {
 /// rows `stride` apart; `denoise` is for this plane (made for another size, it is refitted
 /// and starts afresh; the element makes each for its plane, so that never allocates there).
 pub fn restore(
-    source: Source,
+    source: Source<Plane>,
     out: &mut [u8],
     stride: usize,
     denoise: &mut Denoise,

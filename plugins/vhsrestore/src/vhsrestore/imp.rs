@@ -29,8 +29,8 @@ use gst_video::prelude::*;
 use super::{Backend, Deinterlace, FieldOrder, Rate};
 use crate::gpu::{GpuRestore, PlaneJob, Slots};
 use crate::stages::{
-    self, AutoLevels, BarPatterns, BarsLock, BarsReading, Bleed, Denoise, Dropouts, Fields, Finish,
-    Levels, Linear, Plane, Source, SHIFT_ONE,
+    self, AutoLevels, BarPatterns, BarsLock, BarsReading, Bleed, Denoise, Dropouts, Finish, Levels,
+    Linear, Plane, Source, SHIFT_ONE,
 };
 use mediaai_common::frames;
 use mediaai_common::gpumemory;

@@ -130,19 +130,7 @@ impl VhsRestore {
         }
         let jobs_for = |slots: [usize; 3]| -> [[PlaneJob; 3]; 2] {
             std::array::from_fn(|k| {
-                let (keep, before, after) = roles(k);
-                let source = if deinterlace {
-                    Slots::Fields {
-                        cur: slots[1],
-                        before: slots[before],
-                        after: slots[after],
-                        prev: slots[0],
-                        next: slots[2],
-                        keep,
-                    }
-                } else {
-                    Slots::Copy(slots[1])
-                };
+                let source = Slots::of(slots, deinterlace, roles(k));
                 std::array::from_fn(|p| PlaneJob {
                     source,
                     denoise: strengths[p],
@@ -249,19 +237,7 @@ impl VhsRestore {
                 let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
                     let frames = [&fp, &fc, &fn_].map(|f| plane(f, p as u32));
                     let stride = strides[p];
-                    let source = if deinterlace {
-                        let (keep, before, after) = roles(k);
-                        Source::Fields(Fields {
-                            cur: frames[1],
-                            before: frames[before],
-                            after: frames[after],
-                            prev: frames[0],
-                            next: frames[2],
-                            keep,
-                        })
-                    } else {
-                        Source::Copy(frames[1])
-                    };
+                    let source = Source::of(frames, deinterlace, roles(k));
                     stages::restore(source, dst, stride, denoise, finishes[p]);
                     repair_head_switching(dst, stride, frames[1], lines, height);
                 };
