@@ -77,10 +77,10 @@ pub fn deepfilter_archive(data: &[u8]) {
 /// qcfingerprint reports as a `reference`: their fingerprints read and matched.
 pub fn qc_report(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let entries = gstqcfingerprint::report::read_fingerprints(&text);
+    let entries = gstqc::report::read_fingerprints(&text);
     let hashes: Vec<u64> = entries.iter().map(|e| e.1).collect();
     let window = &hashes[..hashes.len().min(5)];
-    let _ = gstqcfingerprint::fingerprint::best_match(&hashes, window);
+    let _ = gstqc::fingerprint::best_match(&hashes, window);
 }
 
 /// The last GStreamer or GLib critical logged in this process: a critical is a broken
@@ -106,7 +106,7 @@ fn register_plugins() {
         gstfacedetect::plugin_register_static().expect("facedetect registers");
         gstgpublur::plugin_register_static().expect("gpublur registers");
         gstvhsrestore::plugin_register_static().expect("vhsrestore registers");
-        gstqcfingerprint::plugin_register_static().expect("qcfingerprint registers");
+        gstqc::plugin_register_static().expect("qcfingerprint registers");
         gstupscale::plugin_register_static().expect("upscale registers");
     });
 }

@@ -25,7 +25,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     gstgpublur::register(plugin)?;
     gstaudiodenoise::register(plugin)?;
     gstvhsrestore::register(plugin)?;
-    gstqcfingerprint::register(plugin)?;
+    gstqc::register(plugin)?;
     gstupscale::register(plugin)?;
     wgpuupload::register(plugin)?;
     wgpudownload::register(plugin)

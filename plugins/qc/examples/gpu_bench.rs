@@ -1,12 +1,12 @@
 //! The statistics stage alone on a 1080p and a 4K I420 frame: the GPU measurements (upload,
 //! one submission, readback of histograms, fingerprint grid and differences, finalize) beside
 //! the CPU statistics, median ms per frame:
-//! `cargo run --release -p gst-plugin-qcfingerprint --example gpu_bench [FRAMES]`.
+//! `cargo run --release -p gst-plugin-qc --example gpu_bench [FRAMES]`.
 //! Needs only a Vulkan driver, not GStreamer.
 
-use gstqcfingerprint::fingerprint::Fingerprinter;
-use gstqcfingerprint::gpu::{GpuAnalysis, GridSampling, Source};
-use gstqcfingerprint::stats::{finalize, Analyser, FrameStats, Plane};
+use gstqc::fingerprint::Fingerprinter;
+use gstqc::gpu::{GpuAnalysis, GridSampling, Source};
+use gstqc::stats::{finalize, Analyser, FrameStats, Plane};
 use mediaai_testing::bench::{adapter_line, median};
 use std::time::Instant;
 
@@ -30,7 +30,7 @@ fn main() {
             Plane::tight(&frame[y..y + c], w / 2, h / 2),
             Plane::tight(&frame[y + c..], w / 2, h / 2),
         ];
-        let layout = gstqcfingerprint::gpu::i420_planes(w, h);
+        let layout = gstqc::gpu::i420_planes(w, h);
         let fingerprinter = Fingerprinter::new(w, h);
         let (column_cell, row_cell, steps) = fingerprinter.sampling();
         let mut gpu = GpuAnalysis::new(
@@ -41,8 +41,8 @@ fn main() {
                 row_cell,
                 steps,
             },
-            &gstqcfingerprint::gamut::Gamut::new(0.2126, 0.0722, w, h),
-            &gstqcfingerprint::flashes::FlashDetector::new(0.2126, 0.0722),
+            &gstqc::gamut::Gamut::new(0.2126, 0.0722, w, h),
+            &gstqc::flashes::FlashDetector::new(0.2126, 0.0722),
         )
         .expect("a GPU adapter");
         let (mut a, mut b) = (FrameStats::default(), FrameStats::default());

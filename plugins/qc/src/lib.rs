@@ -1,9 +1,12 @@
-//! GStreamer plugin `qcfingerprint`: elements `qcfingerprint`, a pass-through quality-control
-//! analyser for video (per-frame statistics, black and frozen runs, fingerprints and matching,
-//! a report), and `qcaudio`, its sibling for audio (silence, clipping, EBU R128 loudness).
+//! Quality control: elements `qcfingerprint`, a pass-through analyser for video (per-frame
+//! statistics, black and frozen runs, the legal range, photosensitive flashes, fingerprints
+//! and matching), and `qcaudio`, its sibling for audio (silence, clipping, EBU R128 loudness,
+//! loudness range, true peak, DC offset, phase), each writing a report that ends with a
+//! verdict against a delivery profile.
 //!
-//! [`stats`] and [`events`] hold the measurements without GStreamer types; [`report`] the
-//! incremental JSON report; the element wraps them.
+//! [`stats`], [`events`], [`gamut`], [`flashes`], [`loudness`], [`channels`] and [`verdict`]
+//! hold the measurements without GStreamer types; [`report`] the incremental report; the
+//! elements wrap them.
 
 use gst::glib;
 
@@ -89,13 +92,14 @@ pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     {
         use gst::prelude::*;
         ReportFormat::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+        Profile::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     }
     qcfingerprint::register(plugin)?;
     qcaudio::register(plugin)
 }
 
-/// Registers this crate's elements in a static plugin `qcfingerprint`, for programs that link the
-/// crate rather than load the plugin library (its tests, benchmarks).
+/// Registers this crate's elements in a static plugin `qc`, for programs that link the crate
+/// rather than load the plugin library (its tests, benchmarks).
 pub fn plugin_register_static() -> Result<(), glib::BoolError> {
-    mediaai_common::register_static_plugin("qcfingerprint", env!("CARGO_PKG_DESCRIPTION"), register)
+    mediaai_common::register_static_plugin("qc", env!("CARGO_PKG_DESCRIPTION"), register)
 }

@@ -242,7 +242,7 @@ fn black_freeze_and_luma_mean_agree_with_ffmpeg() {
 #[test]
 fn buffers_pass_untouched_and_undelayed() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let mut h = gst_check::Harness::new("qcfingerprint");
     h.set_src_caps_str("video/x-raw,format=I420,width=64,height=48,framerate=25/1");
     h.play();
@@ -287,7 +287,7 @@ fn matches(launch: &str) -> Vec<(bool, Option<i64>)> {
 
 /// Runs `launch` to its end; its element messages.
 fn run(launch: &str) -> Vec<gst::Structure> {
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let (pipeline, messages) = run_to_end(launch).unwrap_or_else(|e| panic!("{launch}: {e}"));
     pipeline.set_state(gst::State::Null).unwrap();
     messages
@@ -379,11 +379,11 @@ fn fingerprints_find_reencoded_scaled_and_colour_shifted_copies_and_nothing_else
 /// rounding (the second frame has a patch of illegal chroma).
 #[test]
 fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
-    use gstqcfingerprint::fingerprint::Fingerprinter;
-    use gstqcfingerprint::flashes::FlashDetector;
-    use gstqcfingerprint::gamut::Gamut;
-    use gstqcfingerprint::gpu::{GpuAnalysis, GridSampling, Source};
-    use gstqcfingerprint::stats::{self, finalize, Analyser, FrameStats, Plane};
+    use gstqc::fingerprint::Fingerprinter;
+    use gstqc::flashes::FlashDetector;
+    use gstqc::gamut::Gamut;
+    use gstqc::gpu::{GpuAnalysis, GridSampling, Source};
+    use gstqc::stats::{self, finalize, Analyser, FrameStats, Plane};
     let wide = wide_picture("astronaut.png");
     fn planes(frame: &[u8]) -> [Plane<'_>; 3] {
         let (y, c) = (W * H, W * H / 4);
@@ -406,7 +406,7 @@ fn the_gpu_path_gives_the_cpu_statistics_fingerprint_and_difference_exactly() {
     let mut fingerprinter = Fingerprinter::new(W, H);
     let (column_cell, row_cell, steps) = fingerprinter.sampling();
     let (column_cell, row_cell) = (column_cell.to_vec(), row_cell.to_vec());
-    let layout = gstqcfingerprint::gpu::i420_planes(W, H);
+    let layout = gstqc::gpu::i420_planes(W, H);
     let mut gpu = GpuAnalysis::new(
         first.len(),
         layout,
@@ -481,7 +481,7 @@ fn the_histogram_shader_validates_with_naga() {
 #[test]
 fn timestamp_gaps_and_jumps_are_reported() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let mut h = gst_check::Harness::new("qcfingerprint");
     let bus = watch(&h.element().unwrap());
     h.set_src_caps_str("video/x-raw,format=I420,width=64,height=48,framerate=25/1");
@@ -565,7 +565,7 @@ fn illegal_colours_are_gamut_events_and_legal_pictures_pass() {
 #[test]
 fn flashing_fails_exactly_above_three_a_second_over_a_quarter_of_the_screen() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let (w, h) = (320usize, 180usize);
     // On the CPU and on the GPU path (lavapipe in CI).
     for (hz, area, backend) in [2.0f64, 3.0, 4.0, 10.0]

@@ -25,7 +25,7 @@ fn ffmpeg_values(text: &str, key: &str) -> Vec<f64> {
 /// qcaudio to the end: the element messages posted.
 fn through_qcaudio(wav: &Path, channels: u16, samples: &[f32]) -> Vec<gst::Structure> {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     write_wav(wav, RATE as u32, channels, samples);
     let (pipeline, messages) = run_to_end(&format!(
         "filesrc location={} ! wavparse ! qcaudio ! fakesink",
@@ -58,7 +58,7 @@ fn runs(messages: &[gst::Structure], kind: &str) -> Vec<(f64, f64, Option<u32>)>
 #[test]
 fn silence_loudness_and_clipping_agree_with_ffmpeg() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let speech = alsa_speech();
     let mut audio = Vec::new();
     audio.extend_from_slice(&speech[..4 * RATE]);
@@ -146,7 +146,7 @@ fn silence_loudness_and_clipping_agree_with_ffmpeg() {
 #[test]
 fn true_peak_and_loudness_range_agree_with_ffmpeg() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let speech = alsa_speech();
     let mut seed = 9u64;
     let mut noise = Vec::with_capacity(20 * RATE * 2);
@@ -215,7 +215,7 @@ fn true_peak_and_loudness_range_agree_with_ffmpeg() {
 #[test]
 fn an_inverted_channel_and_a_dc_offset_are_reported() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let speech = alsa_speech();
     let mut audio = Vec::with_capacity(7 * RATE * 2);
     for (n, &s) in speech[..7 * RATE].iter().enumerate() {
@@ -254,7 +254,7 @@ fn an_inverted_channel_and_a_dc_offset_are_reported() {
 #[test]
 fn timestamp_gaps_and_jumps_are_reported() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let mut h = gst_check::Harness::new("qcaudio");
     let bus = watch(&h.element().unwrap());
     h.set_src_caps_str("audio/x-raw,format=F32LE,rate=48000,channels=1,layout=interleaved");
@@ -297,7 +297,7 @@ fn timestamp_gaps_and_jumps_are_reported() {
 #[test]
 fn a_dead_channel_is_reported() {
     gst::init().unwrap();
-    gstqcfingerprint::plugin_register_static().expect("plugin registers");
+    gstqc::plugin_register_static().expect("plugin registers");
     let speech = alsa_speech();
     let mut audio = Vec::with_capacity(8 * RATE * 2);
     for (n, &s) in speech[..8 * RATE].iter().enumerate() {
