@@ -63,6 +63,14 @@ impl PlaneRows {
         })
     }
 
+    /// Whether a buffer of `len` bytes holds every row of this plane (a plane of no rows: an
+    /// unused one, always).
+    pub fn fits(&self, len: usize) -> bool {
+        self.rows == 0
+            || (self.stride >= self.row_bytes
+                && self.offset + self.stride * (self.rows - 1) + self.row_bytes <= len)
+    }
+
     /// Bytes from the frame's start to the end of this plane.
     pub fn end(&self) -> usize {
         self.offset + self.stride * self.rows

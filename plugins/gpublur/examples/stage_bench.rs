@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use gstgpublur::gpu::WgpuBlur;
 use gstgpublur::kernel::{pyramid_for, GaussianKernel};
+use gstgpublur::planar::YuvLayout;
 use gstgpublur::planar::{Frame, PackedFrame};
-use gstgpublur::planar::{Plane, YuvLayout};
 use gstgpublur::regions::{Blur, BlurOp, MaskRegion, MaskShape};
 use mediaai_common::gpu;
 use mediaai_common::staging::{self, ReadbackRing};
@@ -95,25 +95,14 @@ fn main() {
     );
     for (w, h) in [(1920u32, 1080u32), (3840, 2160)] {
         for yuv in [false, true] {
-            let layout = YuvLayout {
-                width: w,
-                height: h,
-                luma: Plane {
-                    offset: 0,
-                    stride: w as usize,
-                },
-                chroma: [
-                    Plane {
-                        offset: (w * h) as usize,
-                        stride: w as usize / 2,
-                    },
-                    Plane {
-                        offset: (w * h + w * h / 4) as usize,
-                        stride: w as usize / 2,
-                    },
-                ],
-                interleaved: false,
-            };
+            let (y, c) = ((w * h) as usize, (w * h / 4) as usize);
+            let layout = YuvLayout::new(
+                w,
+                h,
+                (0, w as usize),
+                [(y, w as usize / 2), (y + c, w as usize / 2)],
+                false,
+            );
             let stride = w as usize * 4;
             let len = if yuv {
                 (w * h * 3 / 2) as usize

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use bytemuck::{Pod, Zeroable};
 use mediaai_common::gpu::{self, GpuContext};
-use mediaai_common::planes::{self, FramePlanes};
+use mediaai_common::planes::{self, FramePlanes, PlaneRows};
 use mediaai_common::staging::{self, Readback, ReadbackRing};
 
 use crate::kernel::MAX_RADIUS;
@@ -249,18 +249,8 @@ impl WgpuBlur {
             ));
         }
         let mut blur = Self::new(layout.width, layout.height, layout.width as usize * 4)?;
-        let (w, h) = (layout.width as usize, layout.height as usize);
-        let ch = layout.chroma_height();
-        let raw_len = [
-            (layout.luma, h),
-            (layout.chroma[0], ch),
-            (layout.chroma[1], if layout.interleaved { 0 } else { ch }),
-        ]
-        .iter()
-        .map(|(p, rows)| p.offset + p.stride * rows)
-        .max()
-        .unwrap_or(0)
-        .max(w);
+        let w = layout.width as usize;
+        let raw_len = planes.iter().map(PlaneRows::end).max().unwrap_or(0).max(w);
         let ctx = blur.ctx;
         use wgpu::BufferUsages as U;
         let planes = ctx.create_buffer(

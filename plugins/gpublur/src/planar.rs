@@ -5,6 +5,8 @@
 //! Packing an unpacked row gives back the same bytes, so pixels outside every mask stay
 //! bit-identical. The GPU does the same in `gpublur_yuv_unpack.wgsl` / `gpublur_yuv_pack.wgsl`.
 
+use mediaai_common::planes::PlaneRows;
+
 /// A packed 4-byte-per-pixel frame, mutable in place.
 pub struct PackedFrame<'a> {
     pub data: &'a mut [u8],
@@ -24,25 +26,47 @@ pub enum Frame<'a> {
     },
 }
 
-/// One plane of a frame: byte offset in the buffer and bytes between rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Plane {
-    pub offset: usize,
-    pub stride: usize,
-}
-
 /// A 4:2:0 frame's planes. `chroma` is U then V (I420 and YV12, the latter with the planes
 /// given in U, V order), or one interleaved UV plane (NV12, `chroma[1]` unused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct YuvLayout {
     pub width: u32,
     pub height: u32,
-    pub luma: Plane,
-    pub chroma: [Plane; 2],
+    pub luma: PlaneRows,
+    pub chroma: [PlaneRows; 2],
     pub interleaved: bool,
 }
 
 impl YuvLayout {
+    /// A `width`x`height` 4:2:0 frame whose planes start at these byte offsets with these
+    /// strides: luma, then U and V, or one interleaved UV plane (`chroma[1]` unused).
+    pub fn new(
+        width: u32,
+        height: u32,
+        luma: (usize, usize),
+        chroma: [(usize, usize); 2],
+        interleaved: bool,
+    ) -> Self {
+        let (cw, ch) = (width.div_ceil(2) as usize, height.div_ceil(2) as usize);
+        let plane = |(offset, stride): (usize, usize), row_bytes, rows| PlaneRows {
+            offset,
+            stride,
+            row_bytes,
+            rows,
+        };
+        YuvLayout {
+            width,
+            height,
+            luma: plane(luma, width as usize, height as usize),
+            chroma: if interleaved {
+                [plane(chroma[0], 2 * cw, ch), PlaneRows::default()]
+            } else {
+                [plane(chroma[0], cw, ch), plane(chroma[1], cw, ch)]
+            },
+            interleaved,
+        }
+    }
+
     pub fn chroma_width(&self) -> usize {
         self.width.div_ceil(2) as usize
     }
@@ -53,17 +77,11 @@ impl YuvLayout {
 
     /// Whether a buffer of `len` bytes holds every plane.
     pub fn fits(&self, len: usize) -> bool {
-        let (w, h) = (self.width as usize, self.height as usize);
-        let (cw, ch) = (self.chroma_width(), self.chroma_height());
-        let ends = |p: Plane, row: usize, rows: usize| {
-            p.stride >= row && p.offset + p.stride * (rows - 1) + row <= len
-        };
-        let chroma_row = if self.interleaved { 2 * cw } else { cw };
-        w > 0
-            && h > 0
-            && ends(self.luma, w, h)
-            && ends(self.chroma[0], chroma_row, ch)
-            && (self.interleaved || ends(self.chroma[1], cw, ch))
+        self.width > 0
+            && self.height > 0
+            && [self.luma, self.chroma[0], self.chroma[1]]
+                .iter()
+                .all(|p| p.fits(len))
     }
 
     /// Byte ranges of the buffer holding luma rows `rows` and the chroma rows they use.
@@ -71,7 +89,7 @@ impl YuvLayout {
         let (y0, y1) = (y0 as usize, y1 as usize);
         let (c0, c1) = (y0 / 2, y1.div_ceil(2));
         let range =
-            |p: Plane, a: usize, b: usize| (p.offset + a * p.stride, p.offset + b * p.stride);
+            |p: PlaneRows, a: usize, b: usize| (p.offset + a * p.stride, p.offset + b * p.stride);
         let v = if self.interleaved {
             (0, 0)
         } else {
@@ -145,37 +163,22 @@ mod tests {
             (w.div_ceil(2) as usize).next_multiple_of(4),
         );
         let ch = h.div_ceil(2) as usize;
-        YuvLayout {
-            width: w,
-            height: h,
-            luma: Plane {
-                offset: 0,
-                stride: sy,
-            },
-            chroma: [
-                Plane {
-                    offset: sy * h as usize,
-                    stride: sc,
-                },
-                Plane {
-                    offset: sy * h as usize + sc * ch,
-                    stride: sc,
-                },
-            ],
-            interleaved: false,
-        }
+        let u = sy * h as usize;
+        YuvLayout::new(w, h, (0, sy), [(u, sc), (u + sc * ch, sc)], false)
     }
 
     #[test]
     fn unpack_then_pack_gives_back_the_bytes() {
         for (w, h) in [(5u32, 3u32), (8, 4), (1, 1)] {
             let mut layouts = vec![i420(w, h)];
-            let mut nv12 = i420(w, h);
-            nv12.interleaved = true;
-            nv12.chroma[0].stride = (2 * w.div_ceil(2) as usize).next_multiple_of(4);
-            layouts.push(nv12);
+            let i = i420(w, h);
+            let uv = (
+                i.chroma[0].offset,
+                (2 * w.div_ceil(2) as usize).next_multiple_of(4),
+            );
+            layouts.push(YuvLayout::new(w, h, (0, i.luma.stride), [uv, (0, 0)], true));
             for l in layouts {
-                let len = l.chroma[1].offset + l.chroma[1].stride * l.chroma_height() + 8;
+                let len = l.chroma.iter().map(PlaneRows::end).max().unwrap() + 8;
                 assert!(l.fits(len));
                 let data: Vec<u8> = (0..len).map(|i| (i * 37 % 251) as u8).collect();
                 let mut packed = vec![0u8; (w * h * 4) as usize];

@@ -31,7 +31,7 @@ use super::{Backend, BlurMode, BlurRegion, BlurShape};
 use crate::cpu::CpuBlur;
 use crate::gpu::{self, Pending, WgpuBlur};
 use crate::kernel::{bokeh_for, pyramid_for, GaussianKernel, MAX_SIGMA};
-use crate::planar::{yuv_black, Plane, YuvLayout};
+use crate::planar::{yuv_black, YuvLayout};
 use crate::planar::{Frame, PackedFrame};
 use crate::regions::{self, Blur, BlurOp, MaskRegion, MaskShape};
 

@@ -67,23 +67,20 @@ pub(super) fn yuv_layout(
     stride: &[i32],
 ) -> Option<YuvLayout> {
     use gst_video::VideoFormat as F;
-    let plane = |i: usize| Plane {
-        offset: offset[i],
-        stride: stride[i].max(0) as usize,
-    };
+    let plane = |i: usize| (offset[i], stride[i].max(0) as usize);
     let (chroma, interleaved) = match info.format() {
         F::I420 => ([plane(1), plane(2)], false),
         F::Yv12 => ([plane(2), plane(1)], false),
-        F::Nv12 => ([plane(1), Plane::default()], true),
+        F::Nv12 => ([plane(1), (0, 0)], true),
         _ => return None,
     };
-    Some(YuvLayout {
-        width: info.width(),
-        height: info.height(),
-        luma: plane(0),
+    Some(YuvLayout::new(
+        info.width(),
+        info.height(),
+        plane(0),
         chroma,
         interleaved,
-    })
+    ))
 }
 
 /// Masks of frame `t` of its window of region lists (or the whole frame): see
