@@ -35,7 +35,7 @@ use crate::gpu::GpuSpatial;
 use crate::neural::Neural;
 use crate::spatial::Spatial;
 use mediaai_common::frames;
-use mediaai_common::sampler::{PackedLayout, PixelSource, TensorSampler, YuvMatrix};
+use mediaai_common::sampler::{write_rgb_planes, PixelSource, TensorSampler, YuvMatrix};
 use mediaai_common::{gpumemory, held, inference};
 
 mod worker;

@@ -205,7 +205,9 @@ impl Upscale {
             }
             let output = &work.outputs[if one_by_one { 0 } else { i }];
             let matrix = work.matrix;
-            let made = self.output_buffer(work, &inbuf, |frame| write_frame(output, frame, matrix));
+            let made = self.output_buffer(work, &inbuf, |frame| {
+                write_rgb_planes(output, frame, matrix)
+            });
             match made {
                 Ok(buf) => self.push(&src, buf, shared),
                 Err(e) => shared.fail(e),
@@ -397,83 +399,4 @@ pub(super) fn upload(
         );
     }
     gpu.upload(slot, &planes[..n])
-}
-
-/// The planar RGB (0..1) frame `rgb` into `frame` (packed RGB, alpha opaque, or I420 through
-/// `matrix`, chroma the mean of each 2x2 block), rows over the thread pool.
-pub(super) fn write_frame(
-    rgb: &[f32],
-    frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
-    matrix: YuvMatrix,
-) {
-    use rayon::prelude::*;
-    let (w, h) = (frame.width() as usize, frame.height() as usize);
-    let plane = w * h;
-    if rgb.len() < 3 * plane {
-        return;
-    }
-    let (r, rest) = rgb.split_at(plane);
-    let (g, b) = rest.split_at(plane);
-    let byte = |v: f32| (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
-    if let Some(layout) = PackedLayout::of(frame.format_info()) {
-        let stride = frame.plane_stride()[0] as usize;
-        let Ok(data) = frame.plane_data_mut(0) else {
-            return;
-        };
-        let [ro, go, bo] = layout.offsets;
-        data.par_chunks_mut(stride)
-            .take(h)
-            .enumerate()
-            .for_each(|(y, row)| {
-                let (r, g, b) = (&r[y * w..][..w], &g[y * w..][..w], &b[y * w..][..w]);
-                if layout.pixel_stride == 4 {
-                    // Four-byte pixels as words: shifts fixed per row, so the loop vectorises.
-                    let shift = |o: usize| 8 * o as u32;
-                    let (rs, gs, bs) = (shift(ro), shift(go), shift(bo));
-                    let opaque = layout.alpha.map_or(0, |a| 255u32 << shift(a));
-                    let pixels = row[..4 * w].chunks_exact_mut(4);
-                    mediaai_common::pixels::wide(|| {
-                        for (((p, r), g), b) in pixels.zip(r).zip(g).zip(b) {
-                            let word = (byte(*r) as u32) << rs
-                                | (byte(*g) as u32) << gs
-                                | (byte(*b) as u32) << bs
-                                | opaque;
-                            p.copy_from_slice(&word.to_le_bytes());
-                        }
-                    });
-                    return;
-                }
-                let pixels = row[..w * layout.pixel_stride].chunks_exact_mut(layout.pixel_stride);
-                for (((p, r), g), b) in pixels.zip(r).zip(g).zip(b) {
-                    (p[ro], p[go], p[bo]) = (byte(*r), byte(*g), byte(*b));
-                }
-            });
-        return;
-    }
-    // I420: each pair of rows with its chroma row; each 2x2 block converted once, its luma
-    // written and its chroma averaged.
-    let strides: [usize; 3] = std::array::from_fn(|p| frame.plane_stride()[p] as usize);
-    let [ys, us, vs, _] = frame.planes_data_mut();
-    let round = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
-    ys.par_chunks_mut(2 * strides[0])
-        .zip(us.par_chunks_mut(strides[1]))
-        .zip(vs.par_chunks_mut(strides[2]))
-        .take(h.div_ceil(2))
-        .enumerate()
-        .for_each(|(cy, ((yrows, urow), vrow))| {
-            for cx in 0..w.div_ceil(2) {
-                let (mut cb, mut cr, mut n) = (0.0, 0.0, 0.0);
-                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                    let (y, x) = (2 * cy + dy, 2 * cx + dx);
-                    if y < h && x < w {
-                        let i = y * w + x;
-                        let [l, u, v] = matrix.yuv(r[i] * 255.0, g[i] * 255.0, b[i] * 255.0);
-                        yrows[dy * strides[0] + x] = round(l);
-                        (cb, cr, n) = (cb + u, cr + v, n + 1.0);
-                    }
-                }
-                urow[cx] = round(cb / n);
-                vrow[cx] = round(cr / n);
-            }
-        });
 }
