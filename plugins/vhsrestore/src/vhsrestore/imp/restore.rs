@@ -49,51 +49,8 @@ impl VhsRestore {
         };
         let first = if tff { 0 } else { 1 };
         self.measure(state, s, &fc);
-        let levels = Levels {
-            black: s.black.or(state.levels.map(|l| l.black)).unwrap_or(16.0),
-            white: s.white.or(state.levels.map(|l| l.white)).unwrap_or(235.0),
-        };
         let (pts, duration) = (cur.pts(), cur.duration());
-        let shift = match s.chroma_shift {
-            Some(px) => px * SHIFT_ONE,
-            None => (state.chroma_shift * SHIFT_ONE as f64).round() as i32,
-        };
-        let luma_width = fc.width() as usize;
-        let finishes: [Finish; 3] = std::array::from_fn(|p| {
-            let dropouts = (s.dropout_threshold > 0).then(|| Dropouts {
-                threshold: s.dropout_threshold.min(255) as u8,
-                min_run: (8 * fc.comp_width(p as u32) as usize).div_ceil(luma_width.max(1)),
-            });
-            match p {
-                0 => Finish {
-                    dropouts,
-                    shift: 0,
-                    map: Linear::levels(levels),
-                },
-                _ => Finish {
-                    dropouts,
-                    shift,
-                    // Bars show the chroma amplitude the tape kept: its inverse restores it.
-                    map: Linear::saturation(
-                        s.saturation
-                            .or(state.bars.map(|b| 1.0 / b.saturation))
-                            .unwrap_or(1.0),
-                    ),
-                },
-            }
-        });
-        let strength = |set: f64, noise: Option<f64>| {
-            if set >= 0.0 {
-                set
-            } else {
-                noise.map_or(0.0, |sigma| DENOISE_PER_SIGMA * sigma)
-            }
-        };
-        let strengths = [
-            strength(s.luma_denoise, state.noise[0]),
-            strength(s.chroma_denoise, state.noise[1]),
-            strength(s.chroma_denoise, state.noise[1]),
-        ];
+        let (finishes, strengths) = plane_settings(state, s, &fc);
         for (d, strength) in state.denoise.iter_mut().zip(strengths) {
             d.set_strength(strength);
         }
@@ -249,17 +206,7 @@ impl VhsRestore {
             // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
             if state.bleed.enabled() {
                 for vf in frames.iter_mut().take(outputs).flatten() {
-                    let (luma_stride, chroma_stride) =
-                        (vf.plane_stride()[0] as usize, vf.plane_stride()[1] as usize);
-                    let (width, height) = (vf.comp_width(0) as usize, vf.comp_height(0) as usize);
-                    let [d0, d1, d2, _] = vf.planes_data_mut();
-                    let luma = Plane {
-                        data: d0,
-                        stride: luma_stride,
-                        width,
-                        height,
-                    };
-                    state.bleed.apply(luma, d1, d2, chroma_stride);
+                    refit_chroma(&mut state.bleed, vf);
                 }
             }
         }
@@ -268,33 +215,13 @@ impl VhsRestore {
             if let (Some(p), Some(b)) = (&state.packed, &planar) {
                 pack(p, b, &p.out_info, &mut out, &state.out_info)?;
             }
-            let o = out.get_mut().expect("a pooled buffer is writable");
-            let _ = cur.copy_into(
-                o,
-                gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::META,
-                ..,
+            stamp(
+                out.get_mut().expect("a pooled buffer is writable"),
+                &cur,
+                (pts, duration),
+                k,
+                outputs,
             );
-            o.unset_video_flags(
-                gst_video::VideoBufferFlags::INTERLACED
-                    | gst_video::VideoBufferFlags::TFF
-                    | gst_video::VideoBufferFlags::RFF
-                    | gst_video::VideoBufferFlags::ONEFIELD,
-            );
-            match (pts, duration, outputs) {
-                (_, _, 1) => {
-                    o.set_pts(pts);
-                    o.set_duration(duration);
-                }
-                (Some(p), Some(d), _) => {
-                    let half = d / 2;
-                    o.set_pts(p + half * k as u64);
-                    o.set_duration(if k == 0 { half } else { d - half });
-                }
-                _ => {
-                    o.set_pts(pts);
-                    o.set_duration(gst::ClockTime::NONE);
-                }
-            }
             state.ready.push_back(out);
         }
         drop((fp, fc, fn_));
@@ -303,4 +230,110 @@ impl VhsRestore {
         state.forget_released_gpu_frames();
         Ok(())
     }
+}
+
+/// Each plane's finishing (dropouts, chroma shift, levels or saturation) and denoising
+/// strength for the frame `fc`, from the settings and what was measured.
+fn plane_settings(
+    state: &State,
+    s: &Settings,
+    fc: &gst_video::VideoFrameRef<&gst::BufferRef>,
+) -> ([Finish; 3], [f64; 3]) {
+    let levels = Levels {
+        black: s.black.or(state.levels.map(|l| l.black)).unwrap_or(16.0),
+        white: s.white.or(state.levels.map(|l| l.white)).unwrap_or(235.0),
+    };
+    let shift = match s.chroma_shift {
+        Some(px) => px * SHIFT_ONE,
+        None => (state.chroma_shift * SHIFT_ONE as f64).round() as i32,
+    };
+    let luma_width = fc.width() as usize;
+    let finishes: [Finish; 3] = std::array::from_fn(|p| {
+        let dropouts = (s.dropout_threshold > 0).then(|| Dropouts {
+            threshold: s.dropout_threshold.min(255) as u8,
+            min_run: (8 * fc.comp_width(p as u32) as usize).div_ceil(luma_width.max(1)),
+        });
+        match p {
+            0 => Finish {
+                dropouts,
+                shift: 0,
+                map: Linear::levels(levels),
+            },
+            _ => Finish {
+                dropouts,
+                shift,
+                // Bars show the chroma amplitude the tape kept: its inverse restores it.
+                map: Linear::saturation(
+                    s.saturation
+                        .or(state.bars.map(|b| 1.0 / b.saturation))
+                        .unwrap_or(1.0),
+                ),
+            },
+        }
+    });
+    let strength = |set: f64, noise: Option<f64>| {
+        if set >= 0.0 {
+            set
+        } else {
+            noise.map_or(0.0, |sigma| DENOISE_PER_SIGMA * sigma)
+        }
+    };
+    let strengths = [
+        strength(s.luma_denoise, state.noise[0]),
+        strength(s.chroma_denoise, state.noise[1]),
+        strength(s.chroma_denoise, state.noise[1]),
+    ];
+    (finishes, strengths)
+}
+
+/// Output `k` of `outputs` made from `cur`: its flags (progressive now) and metas, and its
+/// time: `cur`'s, or half of it each at field rate.
+fn stamp(
+    o: &mut gst::BufferRef,
+    cur: &gst::Buffer,
+    (pts, duration): (Option<gst::ClockTime>, Option<gst::ClockTime>),
+    k: usize,
+    outputs: usize,
+) {
+    let _ = cur.copy_into(
+        o,
+        gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::META,
+        ..,
+    );
+    o.unset_video_flags(
+        gst_video::VideoBufferFlags::INTERLACED
+            | gst_video::VideoBufferFlags::TFF
+            | gst_video::VideoBufferFlags::RFF
+            | gst_video::VideoBufferFlags::ONEFIELD,
+    );
+    match (pts, duration, outputs) {
+        (_, _, 1) => {
+            o.set_pts(pts);
+            o.set_duration(duration);
+        }
+        (Some(p), Some(d), _) => {
+            let half = d / 2;
+            o.set_pts(p + half * k as u64);
+            o.set_duration(if k == 0 { half } else { d - half });
+        }
+        _ => {
+            o.set_pts(pts);
+            o.set_duration(gst::ClockTime::NONE);
+        }
+    }
+}
+
+/// Chroma bleed reduction on a restored frame: chroma refitted to its luma.
+fn refit_chroma(bleed: &mut Bleed, vf: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>) {
+    let (luma_stride, chroma_stride) =
+        (vf.plane_stride()[0] as usize, vf.plane_stride()[1] as usize);
+    let (width, height) = (vf.comp_width(0) as usize, vf.comp_height(0) as usize);
+    let [d0, d1, d2, _] = vf.planes_data_mut();
+    let luma = Plane {
+        data: d0,
+        stride: luma_stride,
+        width,
+        height,
+    };
+    bleed.apply(luma, d1, d2, chroma_stride);
 }
