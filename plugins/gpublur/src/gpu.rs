@@ -619,9 +619,6 @@ impl WgpuBlur {
             }
         }
 
-        let max_w = regions.iter().map(|r| r.width()).max().unwrap_or(1);
-        let max_h = regions.iter().map(|r| r.height()).max().unwrap_or(1);
-        let n = regions.len() as u32;
         // The passes read the uploaded frame and write `out`; its rows start as a copy so pixels
         // outside every mask come back exactly as they went up (YUV: the unpack pass writes
         // both).
@@ -643,71 +640,7 @@ impl WgpuBlur {
                     1,
                 );
             }
-            match op {
-                BlurOp::Gaussian { radius } => {
-                    pass.set_pipeline(&self.pipelines.gaussian_h);
-                    pass.set_bind_group(0, &self.bind_gaussian_h, &[]);
-                    pass.dispatch_workgroups(groups(max_w), groups(max_h + 2 * radius), n);
-                    pass.set_pipeline(&self.pipelines.gaussian_v);
-                    pass.set_bind_group(0, &self.bind_gaussian_v, &[]);
-                    pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
-                }
-                BlurOp::Mosaic { .. } => {
-                    // Block means come from the pyramid's averaging pass (radius 0: the
-                    // region's blocks and a ring of one, which the fill never reads).
-                    let (gw, gh) = (self.width.div_ceil(block), self.height.div_ceil(block));
-                    let (bw, bh) = regions.iter().fold((1, 1), |(w, h), reg| {
-                        let r = reg.block_range(block, 1, gw, gh);
-                        (w.max((r[2] - r[0]) as u32), h.max((r[3] - r[1]) as u32))
-                    });
-                    pass.set_pipeline(&self.pipelines.pyramid_down);
-                    pass.set_bind_group(0, &self.bind_pyramid_down, &[]);
-                    pass.dispatch_workgroups(groups(bw), groups(bh), n);
-                    pass.set_pipeline(&self.pipelines.mosaic_fill);
-                    pass.set_bind_group(0, &self.bind_mosaic_fill, &[]);
-                    pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
-                }
-                BlurOp::Solid => {
-                    pass.set_pipeline(&self.pipelines.solid);
-                    pass.set_bind_group(0, &self.bind_solid, &[]);
-                    pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
-                }
-                BlurOp::Pyramid { .. } | BlurOp::Bokeh { .. } => {
-                    let (gw, gh) = (self.width.div_ceil(block), self.height.div_ceil(block));
-                    // Largest block extents over the regions for each pass's range.
-                    let extent = |cols: i32, rows: i32| {
-                        regions.iter().fold((1, 1), |(w, h), reg| {
-                            let c = reg.block_range(block, cols, gw, gh);
-                            let r = reg.block_range(block, rows, gw, gh);
-                            (w.max((c[2] - c[0]) as u32), h.max((r[3] - r[1]) as u32))
-                        })
-                    };
-                    let e = radius as i32 + 1;
-                    let p = &self.pipelines;
-                    let down = (&p.pyramid_down, &self.bind_pyramid_down, extent(e, e));
-                    let up = (&p.pyramid_up, &self.bind_pyramid_up, (max_w, max_h));
-                    let passes: &[(&wgpu::ComputePipeline, &wgpu::BindGroup, (u32, u32))] =
-                        if matches!(op, BlurOp::Bokeh { .. }) {
-                            &[
-                                down,
-                                (&p.bokeh_disc, &self.bind_bokeh_disc, extent(1, 1)),
-                                up,
-                            ]
-                        } else {
-                            &[
-                                down,
-                                (&p.pyramid_h, &self.bind_pyramid_h, extent(1, e)),
-                                (&p.pyramid_v, &self.bind_pyramid_v, extent(1, 1)),
-                                up,
-                            ]
-                        };
-                    for (pipeline, bind, (w, h)) in passes {
-                        pass.set_pipeline(pipeline);
-                        pass.set_bind_group(0, *bind, &[]);
-                        pass.dispatch_workgroups(groups(*w), groups(*h), n);
-                    }
-                }
-            }
+            self.blur_passes(&mut pass, op, regions, (radius, block));
             if let Some(yuv) = &self.yuv {
                 // One invocation per 4-byte word of a plane row; luma rows are the widest.
                 pass.set_pipeline(&self.pipelines.yuv_pack);
@@ -742,6 +675,85 @@ impl WgpuBlur {
             readback: self.staging.start(staged, submission),
             down,
         }))
+    }
+
+    /// The blur's passes over the regions (one workgroup layer each), into `pass`: `op` with
+    /// its radius and block.
+    fn blur_passes(
+        &self,
+        pass: &mut wgpu::ComputePass,
+        op: BlurOp,
+        regions: &[MaskRegion],
+        (radius, block): (u32, u32),
+    ) {
+        let max_w = regions.iter().map(|r| r.width()).max().unwrap_or(1);
+        let max_h = regions.iter().map(|r| r.height()).max().unwrap_or(1);
+        let n = regions.len() as u32;
+        match op {
+            BlurOp::Gaussian { radius } => {
+                pass.set_pipeline(&self.pipelines.gaussian_h);
+                pass.set_bind_group(0, &self.bind_gaussian_h, &[]);
+                pass.dispatch_workgroups(groups(max_w), groups(max_h + 2 * radius), n);
+                pass.set_pipeline(&self.pipelines.gaussian_v);
+                pass.set_bind_group(0, &self.bind_gaussian_v, &[]);
+                pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
+            }
+            BlurOp::Mosaic { .. } => {
+                // Block means come from the pyramid's averaging pass (radius 0: the
+                // region's blocks and a ring of one, which the fill never reads).
+                let (gw, gh) = (self.width.div_ceil(block), self.height.div_ceil(block));
+                let (bw, bh) = regions.iter().fold((1, 1), |(w, h), reg| {
+                    let r = reg.block_range(block, 1, gw, gh);
+                    (w.max((r[2] - r[0]) as u32), h.max((r[3] - r[1]) as u32))
+                });
+                pass.set_pipeline(&self.pipelines.pyramid_down);
+                pass.set_bind_group(0, &self.bind_pyramid_down, &[]);
+                pass.dispatch_workgroups(groups(bw), groups(bh), n);
+                pass.set_pipeline(&self.pipelines.mosaic_fill);
+                pass.set_bind_group(0, &self.bind_mosaic_fill, &[]);
+                pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
+            }
+            BlurOp::Solid => {
+                pass.set_pipeline(&self.pipelines.solid);
+                pass.set_bind_group(0, &self.bind_solid, &[]);
+                pass.dispatch_workgroups(groups(max_w), groups(max_h), n);
+            }
+            BlurOp::Pyramid { .. } | BlurOp::Bokeh { .. } => {
+                let (gw, gh) = (self.width.div_ceil(block), self.height.div_ceil(block));
+                // Largest block extents over the regions for each pass's range.
+                let extent = |cols: i32, rows: i32| {
+                    regions.iter().fold((1, 1), |(w, h), reg| {
+                        let c = reg.block_range(block, cols, gw, gh);
+                        let r = reg.block_range(block, rows, gw, gh);
+                        (w.max((c[2] - c[0]) as u32), h.max((r[3] - r[1]) as u32))
+                    })
+                };
+                let e = radius as i32 + 1;
+                let p = &self.pipelines;
+                let down = (&p.pyramid_down, &self.bind_pyramid_down, extent(e, e));
+                let up = (&p.pyramid_up, &self.bind_pyramid_up, (max_w, max_h));
+                let passes: &[(&wgpu::ComputePipeline, &wgpu::BindGroup, (u32, u32))] =
+                    if matches!(op, BlurOp::Bokeh { .. }) {
+                        &[
+                            down,
+                            (&p.bokeh_disc, &self.bind_bokeh_disc, extent(1, 1)),
+                            up,
+                        ]
+                    } else {
+                        &[
+                            down,
+                            (&p.pyramid_h, &self.bind_pyramid_h, extent(1, e)),
+                            (&p.pyramid_v, &self.bind_pyramid_v, extent(1, 1)),
+                            up,
+                        ]
+                    };
+                for (pipeline, bind, (w, h)) in passes {
+                    pass.set_pipeline(pipeline);
+                    pass.set_bind_group(0, *bind, &[]);
+                    pass.dispatch_workgroups(groups(*w), groups(*h), n);
+                }
+            }
+        }
     }
 }
 
