@@ -143,10 +143,11 @@ fn record_verdict(
         .build();
     post(element, s);
     if !verdict.passed() {
+        // The reason in the message itself: it is what an operator reads first.
         gst::element_warning!(
             element,
             gst::StreamError::Failed,
-            ["fails the {} profile: {summary}", verdict.profile.name()]
+            ("fails the {} profile: {}", verdict.profile.name(), summary)
         );
     }
     if let Some(r) = report {

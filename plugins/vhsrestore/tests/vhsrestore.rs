@@ -741,6 +741,32 @@ fn colour_bars_at_the_head_set_the_levels_and_saturation() {
             (luma_hand - luma_off).abs() < 0.5 && (chroma_hand - chroma_off).abs() < 0.5,
             "{pattern}: by hand {luma_hand:.2}/{chroma_hand:.2} vs {luma_off:.2}/{chroma_off:.2}"
         );
+        // Switched off while playing, after the bars were read: their reading no longer
+        // applies to what follows.
+        let mut h = Harness::new("vhsrestore");
+        h.set_src_caps(gst::Caps::from_str(&caps).unwrap());
+        h.play();
+        let mut last = None;
+        for (k, data) in frames.iter().enumerate() {
+            if k == 8 {
+                h.element().unwrap().set_property("lock-to-bars", false);
+            }
+            let mut b = gst::Buffer::from_slice(data.clone());
+            b.get_mut()
+                .unwrap()
+                .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+            h.push(b).unwrap();
+        }
+        h.push_event(gst::event::Eos::new());
+        while let Some(b) = h.try_pull() {
+            last = Some(b);
+        }
+        let last = last.unwrap().map_readable().unwrap().to_vec();
+        let switched_off = psnr(&last[..W * H], &photo[..W * H]);
+        assert!(
+            (switched_off - luma_off).abs() < 0.5,
+            "{pattern}: switched off {switched_off:.2} vs never on {luma_off:.2}"
+        );
     }
 }
 

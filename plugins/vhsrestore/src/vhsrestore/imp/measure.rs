@@ -38,10 +38,13 @@ impl VhsRestore {
         // Colour bars, read while levels or saturation are not set by hand; once seen, they
         // set the levels instead of the picture.
         let by_hand = s.black.is_some() && s.white.is_some();
-        if s.lock_to_bars && (!by_hand || s.saturation.is_none()) {
+        state.bars = if s.lock_to_bars && (!by_hand || s.saturation.is_none()) {
             let reading = state.bar_patterns.read(luma, chroma, plane(frame, 2));
-            state.bars = state.bar_lock.update(reading);
-        }
+            state.bar_lock.update(reading)
+        } else {
+            // Switched off (or everything set by hand): the bars' reading no longer applies.
+            None
+        };
         // The measurements are independent: shot changes on one core; the picture's extremes,
         // its noise and the chroma delay on the other.
         let levels = s.auto_levels && !by_hand && state.bars.is_none();
