@@ -109,11 +109,24 @@ fn restore_reporting(
     caps: &str,
     frames: &[Vec<u8>],
 ) -> (Vec<gst::Buffer>, Vec<gst::Structure>) {
-    let mut h = Harness::new_parse(&format!("vhsrestore {props}"));
-    let bus = watch(&h.element().unwrap());
+    restore_changing(props, caps, frames, |_, _| {})
+}
+
+/// [`restore_reporting`], with `change` called on the element before each frame `k` is pushed
+/// (properties set while playing).
+fn restore_changing(
+    props: &str,
+    caps: &str,
+    frames: &[Vec<u8>],
+    change: impl Fn(usize, &gst::Element),
+) -> (Vec<gst::Buffer>, Vec<gst::Structure>) {
+    let element = gst::parse::launch(&format!("vhsrestore {props}")).expect("vhsrestore parses");
+    let mut h = Harness::with_element(&element, Some("sink"), Some("src"));
+    let bus = watch(&element);
     h.set_src_caps(gst::Caps::from_str(caps).expect("caps parse"));
     h.play();
     for (k, data) in frames.iter().enumerate() {
+        change(k, &element);
         let mut b = gst::Buffer::from_slice(data.clone());
         b.get_mut()
             .unwrap()
@@ -743,25 +756,12 @@ fn colour_bars_at_the_head_set_the_levels_and_saturation() {
         );
         // Switched off while playing, after the bars were read: their reading no longer
         // applies to what follows.
-        let mut h = Harness::new("vhsrestore");
-        h.set_src_caps(gst::Caps::from_str(&caps).unwrap());
-        h.play();
-        let mut last = None;
-        for (k, data) in frames.iter().enumerate() {
+        let (out, _) = restore_changing("", &caps, &frames, |k, element| {
             if k == 8 {
-                h.element().unwrap().set_property("lock-to-bars", false);
+                element.set_property("lock-to-bars", false);
             }
-            let mut b = gst::Buffer::from_slice(data.clone());
-            b.get_mut()
-                .unwrap()
-                .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
-            h.push(b).unwrap();
-        }
-        h.push_event(gst::event::Eos::new());
-        while let Some(b) = h.try_pull() {
-            last = Some(b);
-        }
-        let last = last.unwrap().map_readable().unwrap().to_vec();
+        });
+        let last = out.last().unwrap().map_readable().unwrap().to_vec();
         let switched_off = psnr(&last[..W * H], &photo[..W * H]);
         assert!(
             (switched_off - luma_off).abs() < 0.5,

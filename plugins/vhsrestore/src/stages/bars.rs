@@ -10,77 +10,38 @@
 use super::{Levels, Plane};
 use mediaai_common::sampler::YuvMatrix;
 
-/// Bars across the full width, left to right, as R, G, B shares of full amplitude.
-const PATTERNS: [(&str, &[[f32; 3]]); 5] = [
-    // EBU 100/0/75/0 (PAL): white at 100%, the colours at 75%.
-    (
-        "ebu-100/0/75/0",
-        &[
-            [1.0, 1.0, 1.0],
-            [0.75, 0.75, 0.0],
-            [0.0, 0.75, 0.75],
-            [0.0, 0.75, 0.0],
-            [0.75, 0.0, 0.75],
-            [0.75, 0.0, 0.0],
-            [0.0, 0.0, 0.75],
-            [0.0, 0.0, 0.0],
-        ],
-    ),
-    // 75% bars, and 100% bars (the same pattern scaled: which one is read from the gain and
-    // saturation nearest 1, as with SMPTE's below).
-    (
-        "bars-75",
-        &[
-            [0.75, 0.75, 0.75],
-            [0.75, 0.75, 0.0],
-            [0.0, 0.75, 0.75],
-            [0.0, 0.75, 0.0],
-            [0.75, 0.0, 0.75],
-            [0.75, 0.0, 0.0],
-            [0.0, 0.0, 0.75],
-            [0.0, 0.0, 0.0],
-        ],
-    ),
-    (
-        "bars-100",
-        &[
-            [1.0, 1.0, 1.0],
-            [1.0, 1.0, 0.0],
-            [0.0, 1.0, 1.0],
-            [0.0, 1.0, 0.0],
-            [1.0, 0.0, 1.0],
-            [1.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0],
-            [0.0, 0.0, 0.0],
-        ],
-    ),
-    // SMPTE bars (NTSC, ECR 1-1978: the top two thirds; GStreamer's videotestsrc `smpte75`):
-    // seven 75% bars, gray first; and at 100% (videotestsrc `smpte`, `smpte100`).
-    (
-        "smpte-75",
-        &[
-            [0.75, 0.75, 0.75],
-            [0.75, 0.75, 0.0],
-            [0.0, 0.75, 0.75],
-            [0.0, 0.75, 0.0],
-            [0.75, 0.0, 0.75],
-            [0.75, 0.0, 0.0],
-            [0.0, 0.0, 0.75],
-        ],
-    ),
-    (
-        "smpte-100",
-        &[
-            [1.0, 1.0, 1.0],
-            [1.0, 1.0, 0.0],
-            [0.0, 1.0, 1.0],
-            [0.0, 1.0, 0.0],
-            [1.0, 0.0, 1.0],
-            [1.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0],
-        ],
-    ),
+/// The bars' colours across the full width, left to right, R, G, B on or off: white (or gray),
+/// yellow, cyan, green, magenta, red, blue, black.
+const COLOURS: [[f32; 3]; 8] = [
+    [1.0, 1.0, 1.0],
+    [1.0, 1.0, 0.0],
+    [0.0, 1.0, 1.0],
+    [0.0, 1.0, 0.0],
+    [1.0, 0.0, 1.0],
+    [1.0, 0.0, 0.0],
+    [0.0, 0.0, 1.0],
+    [0.0, 0.0, 0.0],
 ];
+
+/// The patterns: name, bars (the first 7 or all 8 colours), and the amplitude of the first
+/// bar and of the colours. EBU 100/0/75/0 (PAL): white at 100%, the colours at 75%. Full-field
+/// 75% and 100% bars, the same pattern scaled (which one is read from the gain and saturation
+/// nearest 1, as with SMPTE's). SMPTE bars (NTSC, ECR 1-1978, their top two thirds;
+/// GStreamer's videotestsrc `smpte75`): seven bars, gray first, at 75%, and at 100%
+/// (videotestsrc `smpte`, `smpte100`).
+const PATTERNS: [(&str, usize, f32, f32); 5] = [
+    ("ebu-100/0/75/0", 8, 1.0, 0.75),
+    ("bars-75", 8, 0.75, 0.75),
+    ("bars-100", 8, 1.0, 1.0),
+    ("smpte-75", 7, 0.75, 0.75),
+    ("smpte-100", 7, 1.0, 1.0),
+];
+
+/// Bar `bar` of pattern `(_, _, first, colours)` as R, G, B shares of full amplitude.
+fn bar_rgb((_, _, first, colours): (&str, usize, f32, f32), bar: usize) -> [f32; 3] {
+    let amplitude = if bar == 0 { first } else { colours };
+    COLOURS[bar].map(|c| c * amplitude)
+}
 const MAX_BARS: usize = 8;
 
 /// The rows read: from a tenth to six tenths of the height, clear of SMPTE bars' lower parts,
@@ -118,12 +79,12 @@ impl BarPatterns {
     /// In the stream's matrix, `m` (studio range).
     pub fn new(m: YuvMatrix) -> Self {
         BarPatterns {
-            patterns: PATTERNS.map(|(name, bars)| {
-                let mut yuv = [[0.0; 3]; MAX_BARS];
-                for (out, rgb) in yuv.iter_mut().zip(bars) {
-                    *out = m.yuv(rgb[0] * 255.0, rgb[1] * 255.0, rgb[2] * 255.0);
-                }
-                (name, bars.len(), yuv)
+            patterns: PATTERNS.map(|pattern| {
+                let yuv = std::array::from_fn(|bar| {
+                    let rgb = bar_rgb(pattern, bar);
+                    m.yuv(rgb[0] * 255.0, rgb[1] * 255.0, rgb[2] * 255.0)
+                });
+                (pattern.0, pattern.1, yuv)
             }),
         }
     }
@@ -434,7 +395,7 @@ mod tests {
         delay: usize,
         sigma: f32,
     ) -> [Vec<u8>; 3] {
-        let (_, bars) = PATTERNS[pattern];
+        let bars = PATTERNS[pattern].1;
         let m = YuvMatrix::new(0.299, 0.114, false);
         let mut noise = Noise(7);
         let gain = (white - black) / 219.0;
@@ -444,7 +405,7 @@ mod tests {
             for y in 0..h {
                 for x in 0..w {
                     let sx = if p == 0 { x } else { x.saturating_sub(delay) };
-                    let rgb = bars[sx * bars.len() / w];
+                    let rgb = bar_rgb(PATTERNS[pattern], sx * bars / w);
                     let yuv = m.yuv(rgb[0] * 255.0, rgb[1] * 255.0, rgb[2] * 255.0);
                     let v = if p == 0 {
                         black + (yuv[0] - 16.0) * gain
