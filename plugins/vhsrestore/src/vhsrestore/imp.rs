@@ -636,8 +636,13 @@ impl BaseTransformImpl for VhsRestore {
             return Err(gst::FlowError::NotNegotiated);
         };
         let inbuf = match &state.packed {
-            Some(p) => unpack(p, &inbuf, &state.in_info, &state.work_info)
-                .map_err(|_| frames::too_small(self.obj().upcast_ref()))?,
+            Some(p) => unpack(
+                self.obj().upcast_ref(),
+                p,
+                &inbuf,
+                &state.in_info,
+                &state.work_info,
+            )?,
             None => inbuf,
         };
         state.pending.push_back(inbuf);
@@ -711,14 +716,6 @@ fn bleed(info: &gst_video::VideoInfo, level: f64) -> Bleed {
         (info.height() as usize).div_ceil(h.max(1)),
     );
     Bleed::new(level, w, h, factor)
-}
-
-/// `b` mapped for reading as `info` lays it out.
-fn readable<'a>(
-    b: &'a gst::Buffer,
-    info: &gst_video::VideoInfo,
-) -> Option<gst_video::VideoFrameRef<&'a gst::BufferRef>> {
-    gst_video::VideoFrameRef::from_buffer_ref_readable(b.as_ref(), info).ok()
 }
 
 /// Plane `p` of a mapped frame (the formats are all planar, or converted to planar).

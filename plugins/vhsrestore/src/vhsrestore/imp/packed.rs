@@ -15,8 +15,10 @@ pub(super) struct Packed {
 }
 
 /// A packed RGB input frame as a planar 4:4:4 frame from the packed pool, with the input's
-/// timestamps, flags and metas.
+/// timestamps, flags and metas; an element error from `element` when the input is smaller
+/// than its caps (a flushing pool's answer passes as it is).
 pub(super) fn unpack(
+    element: &gst::Element,
     p: &Packed,
     inbuf: &gst::Buffer,
     in_info: &gst_video::VideoInfo,
@@ -24,7 +26,7 @@ pub(super) fn unpack(
 ) -> Result<gst::Buffer, gst::FlowError> {
     let mut out = p.pool.acquire_buffer(None)?;
     {
-        let src = readable(inbuf, in_info).ok_or(gst::FlowError::Error)?;
+        let src = frames::readable(element, inbuf.as_ref(), in_info)?;
         let o = out.get_mut().expect("a pooled buffer is writable");
         let _ = inbuf.copy_into(
             o,
@@ -54,13 +56,14 @@ pub(super) fn unpack(
 
 /// The restored planar frame `planar` packed into `out`.
 pub(super) fn pack(
+    element: &gst::Element,
     p: &Packed,
     planar: &gst::Buffer,
     planar_info: &gst_video::VideoInfo,
     out: &mut gst::Buffer,
     out_info: &gst_video::VideoInfo,
 ) -> Result<(), gst::FlowError> {
-    let src = readable(planar, planar_info).ok_or(gst::FlowError::Error)?;
+    let src = frames::readable(element, planar.as_ref(), planar_info)?;
     let o = out.get_mut().expect("a pooled buffer is writable");
     gpumemory::overwrite_on_host(o);
     let mut dst = gst_video::VideoFrameRef::from_buffer_ref_writable(o, out_info)

@@ -213,7 +213,7 @@ impl VhsRestore {
         for (k, (out, planar)) in outs.into_iter().zip(planars).enumerate().take(outputs) {
             let mut out = out.ok_or(gst::FlowError::Error)?;
             if let (Some(p), Some(b)) = (&state.packed, &planar) {
-                pack(p, b, &p.out_info, &mut out, &state.out_info)?;
+                pack(element, p, b, &p.out_info, &mut out, &state.out_info)?;
             }
             stamp(
                 out.get_mut().expect("a pooled buffer is writable"),
