@@ -478,7 +478,7 @@ impl BaseTransformImpl for QcFingerprint {
             gamut,
             gamut_runs: GamutRuns::new(s.gamut_tolerance),
             flashes,
-            gamut_share: f64::NAN,
+            gamut_share: 0.0,
             verdict,
             first,
             concluded: false,
@@ -510,7 +510,7 @@ impl BaseTransformImpl for QcFingerprint {
         // frame where it lies; a GPU frame is never read back here. It runs one frame behind:
         // this frame's measuring is queued, then the previous frame's results are read back
         // (the GPU did its work meanwhile) and accounted.
-        if state.gpu.is_some() {
+        if let Some(g) = state.gpu.as_mut() {
             let resident = gpumemory::buffer_gpu_frame(buf)
                 .filter(|_| gpumemory::lies_as_caps(buf, &state.info))
                 .zip(mediaai_common::gpu::context().ok());
@@ -525,11 +525,7 @@ impl BaseTransformImpl for QcFingerprint {
                     Source::Host(host.as_slice())
                 }
             };
-            let submitted = match state.gpu.as_mut() {
-                Some(g) => g.submit(source),
-                None => Ok(()),
-            };
-            match submitted {
+            match g.submit(source) {
                 Ok(()) => {
                     let previous = state.in_flight.replace((pts, end));
                     if let Some(previous) = previous {
@@ -623,18 +619,23 @@ impl QcFingerprint {
     /// The checks' events for the frame at `pts` (its share out of range in `gamut_share`),
     /// measured on the CPU or the GPU: a gamut run that ended, failing runs of flashes.
     fn record_checks(&self, state: &mut State, pts: Ns, flashes: [Option<Flashes>; 2]) {
-        let element = self.obj();
-        if let Some((e, share)) = state.gamut_runs.frame(pts, state.gamut_share) {
+        let run = state.gamut_runs.frame(pts, state.gamut_share);
+        self.record_gamut(state, run);
+        for f in flashes.into_iter().flatten() {
+            self.record_flashes(state, f);
+        }
+    }
+
+    /// A gamut run that ended: its event, with the largest share of a frame out of range.
+    fn record_gamut(&self, state: &mut State, run: Option<(Event, f64)>) {
+        if let Some((e, share)) = run {
             reporting::record_measured_event(
-                element.upcast_ref(),
+                self.obj().upcast_ref(),
                 state.report.as_mut(),
                 &mut state.verdict,
                 e,
                 &[("share", share)],
             );
-        }
-        for f in flashes.into_iter().flatten() {
-            self.record_flashes(state, f);
         }
     }
 
@@ -786,9 +787,7 @@ impl QcFingerprint {
         iv.below_16 += st.below_16;
         iv.above_235 += st.above_235;
         iv.pixels += st.pixels;
-        if state.gamut_share.is_finite() {
-            iv.gamut_max = iv.gamut_max.max(state.gamut_share);
-        }
+        iv.gamut_max = iv.gamut_max.max(state.gamut_share);
         if let Some(r) = state.report.as_mut() {
             let mut digits = [0u8; 16];
             r.entry(&[
@@ -871,15 +870,8 @@ impl QcFingerprint {
                 e,
             );
         }
-        if let Some((e, share)) = state.gamut_runs.finish(end) {
-            reporting::record_measured_event(
-                self.obj().upcast_ref(),
-                state.report.as_mut(),
-                &mut state.verdict,
-                e,
-                &[("share", share)],
-            );
-        }
+        let run = state.gamut_runs.finish(end);
+        self.record_gamut(state, run);
         for f in state.flashes.finish().into_iter().flatten() {
             self.record_flashes(state, f);
         }
