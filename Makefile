@@ -10,7 +10,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models models-all media build demo test lint bench eval-faces eval-denoise eval-vhs eval-qc eval-upscale fuzz soak clean
+.PHONY: all deps models models-all media gpu-runtime build demo test lint bench eval-faces eval-denoise eval-vhs eval-qc eval-upscale fuzz soak clean
 
 all: build
 
@@ -26,6 +26,13 @@ models-all:
 
 media:
 	python3 models/fetch.py media
+
+# ONNX Runtime's CUDA build (a 256 MB wheel) into .deps/onnxruntime-gpu: `meson install` installs
+# it in place of the CPU build, or ORT_DYLIB_PATH names its libonnxruntime.so; then
+# execution-provider=auto runs the networks on CUDA where CUDA 13 and cuDNN 9 are on the
+# library path.
+gpu-runtime:
+	python3 models/fetch.py runtime-gpu
 
 build: deps
 	$(CARGO) build --release --workspace

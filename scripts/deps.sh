@@ -10,7 +10,7 @@ gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstr
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 mesa-vulkan-drivers libvulkan1 ffmpeg"
 # `deps.sh test`: what the test suite needs besides: a real browser (headless) that renders the
-# QC report page.
+# QC report page, and ONNX Runtime's CUDA build (below).
 if [ "${1:-}" = test ]; then
     PACKAGES="$PACKAGES chromium"
 fi
@@ -38,3 +38,7 @@ if [ -n "$missing" ]; then
 fi
 
 python3 models/fetch.py runtime models media
+# The tests also run ONNX Runtime's CUDA build where CUDA is absent (it must fall back).
+if [ "${1:-}" = test ]; then
+    python3 models/fetch.py runtime-gpu
+fi

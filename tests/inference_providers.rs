@@ -3,7 +3,9 @@
 //! provider are set up once per process. On a machine with no hardware GPU (CI) `auto` runs on
 //! the CPU quietly, `webgpu` runs on the CPU with a warning that says why, a missing or damaged
 //! provider library is a warning that says what to do, and the detections are the same in
-//! every case. Every case says what ran in its `mediaai-inference` message.
+//! every case. `cuda` on the CPU build of ONNX Runtime, and ONNX Runtime's CUDA build where
+//! CUDA's libraries are absent (`make gpu-runtime`), fall back the same way. Every case says
+//! what ran in its `mediaai-inference` message.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,6 +26,11 @@ struct Run {
 }
 
 fn detect(provider: &str, library: Option<&PathBuf>) -> Run {
+    detect_with(provider, library, None)
+}
+
+/// [`detect`] with the ONNX Runtime library `runtime` in place of the default one.
+fn detect_with(provider: &str, library: Option<&PathBuf>, runtime: Option<&PathBuf>) -> Run {
     let photo = root().join(".deps/media/astronaut.png");
     assert!(photo.is_file(), "run `make media` first");
     let mut cmd = Command::new("gst-launch-1.0");
@@ -48,6 +55,9 @@ fn detect(provider: &str, library: Option<&PathBuf>) -> Run {
         ]);
     if let Some(lib) = library {
         cmd.env("MEDIAAI_WEBGPU_EP", lib);
+    }
+    if let Some(runtime) = runtime {
+        cmd.env("ORT_DYLIB_PATH", runtime);
     }
     let out = cmd.output().expect("gst-launch-1.0 runs");
     let output = format!(
@@ -124,9 +134,7 @@ fn without_a_gpu_every_provider_choice_runs_on_the_cpu_with_the_same_detections(
         assert_eq!(run.faces, cpu.faces, "{}", run.output);
         assert!(
             run.inference.contains("execution-provider=(string)cpu")
-                && why
-                    .iter()
-                    .all(|w| run.warnings.contains(&w.replace(' ', "\\ "))),
+                && why.iter().all(|w| run.warnings.contains(&escaped(w))),
             "expected a warning saying {why:?}\n{}",
             run.output
         );
@@ -143,4 +151,56 @@ fn without_a_gpu_every_provider_choice_runs_on_the_cpu_with_the_same_detections(
     let damaged = work_dir("providers").join("damaged.so");
     std::fs::write(&damaged, &bytes[..bytes.len() / 3]).unwrap();
     falls_back(Some(&damaged), &["could not be loaded", "make models"]);
+}
+
+/// A bus warning's text as `gst-launch-1.0 -m` escapes it.
+fn escaped(phrase: &str) -> String {
+    phrase.replace(' ', "\\ ")
+}
+
+#[test]
+fn cuda_where_it_cannot_run_falls_back_to_the_cpu_with_the_same_detections() {
+    let cpu = detect("cpu", None);
+    assert_eq!(cpu.faces.len(), 2, "a face per frame\n{}", cpu.output);
+
+    // The CPU build has no CUDA provider: a warning that says how to get one.
+    let run = detect("cuda", None);
+    assert_eq!(run.faces, cpu.faces, "{}", run.output);
+    assert!(
+        run.inference.contains("execution-provider=(string)cpu")
+            && run
+                .warnings
+                .contains(&escaped("has no CUDAExecutionProvider"))
+            && run.warnings.contains("ORT_DYLIB_PATH"),
+        "{}",
+        run.output
+    );
+
+    // The CUDA build (`make gpu-runtime`; `make test` fetches it) where CUDA's libraries are
+    // not installed: `auto` carries on quietly, saying why in its message; `cuda` warns with
+    // the library that is missing.
+    let runtime = root().join(".deps/onnxruntime-gpu/libonnxruntime.so");
+    assert!(runtime.is_file(), "run `make gpu-runtime` first");
+    let auto = detect_with("auto", None, Some(&runtime));
+    if auto.inference.contains("execution-provider=(string)cuda") {
+        eprintln!("CUDA runs here: the GPU machine's own checks cover it");
+        return;
+    }
+    assert_eq!(auto.faces, cpu.faces, "{}", auto.output);
+    assert!(
+        auto.warnings.is_empty() && auto.inference.contains(&escaped("CUDA could not be used")),
+        "{}",
+        auto.output
+    );
+    let run = detect_with("cuda", None, Some(&runtime));
+    assert_eq!(run.faces, cpu.faces, "{}", run.output);
+    assert!(
+        run.inference.contains("execution-provider=(string)cpu")
+            && run.warnings.contains(&escaped("could not be used"))
+            && run
+                .warnings
+                .contains(&escaped("cannot open shared object file")),
+        "{}",
+        run.output
+    );
 }

@@ -35,7 +35,6 @@ pub struct Request {
 /// Streams that batch their inferences together.
 pub struct BatchGroup {
     model: SharedModel,
-    on_cpu: bool,
     max_batch: usize,
     timeout: Duration,
     state: Mutex<Batches>,
@@ -85,7 +84,6 @@ impl BatchGroup {
     /// is (`false` in the answer when their values differ, to say so).
     pub fn join(
         model: &SharedModel,
-        on_cpu: bool,
         max_batch: usize,
         timeout: Duration,
     ) -> (Arc<BatchGroup>, bool) {
@@ -99,7 +97,6 @@ impl BatchGroup {
         let max_batch = max_batch.max(1);
         let g = Arc::new(BatchGroup {
             model: model.clone(),
-            on_cpu,
             max_batch,
             timeout,
             state: Mutex::new(Batches {
@@ -237,7 +234,7 @@ impl BatchGroup {
                 runner.push(BatchInput {
                     shape,
                     size: k,
-                    bound: BoundInput::new(&loaded.session, &full, self.on_cpu)?,
+                    bound: BoundInput::new(&loaded, &full)?,
                 });
                 runner.len() - 1
             }

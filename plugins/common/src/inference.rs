@@ -2,10 +2,13 @@
 //! per process; sessions are built with the execution provider a user asked for and fall back
 //! to the CPU with a warning; models are found by name in well-known places.
 //!
-//! GPUs are reached through ONNX Runtime's WebGPU execution provider, a plugin library
-//! (`libonnxruntime_providers_webgpu.so`, from the PyPI package `onnxruntime-ep-webgpu`, fetched
-//! by `make models`) registered once per process and run on Vulkan. `auto`, the default, takes
-//! it when it offers a hardware GPU and the CPU otherwise. Inputs and outputs are bound to the
+//! GPUs are reached through ONNX Runtime's CUDA execution provider where the ONNX Runtime in
+//! use has it and CUDA starts (the `onnxruntime-gpu` build, fetched by `make gpu-runtime`,
+//! installed by `meson install` or named by `ORT_DYLIB_PATH`), or
+//! through its WebGPU execution provider, a plugin library (`libonnxruntime_providers_webgpu.so`,
+//! from the PyPI package `onnxruntime-ep-webgpu`, fetched by `make models`) registered once per
+//! process and run on Vulkan. `auto`, the default, takes CUDA, else WebGPU on a hardware GPU,
+//! else the CPU. Inputs and outputs are bound to the
 //! session ([`BoundInput`]), so an inference allocates no tensor. Elements of one process
 //! that name the same group share one session ([`load_shared`]): the model is loaded once.
 
@@ -16,8 +19,9 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 
 use ort::ep::ExecutionProvider as _;
 
-/// Where ONNX Runtime inference runs. `Auto` takes the WebGPU execution provider when it
-/// finds a hardware GPU, else the CPU. The others need an ONNX Runtime build that has them
+/// Where ONNX Runtime inference runs. `Auto` takes the CUDA execution provider when the
+/// ONNX Runtime in use has it and it starts, else the WebGPU execution provider when it finds
+/// a hardware GPU, else the CPU. The others need an ONNX Runtime build that has them
 /// (see README); when it lacks them the session runs on the CPU with a warning. Elements
 /// declare their property type with [`crate::execution_provider_enum!`].
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default)]
@@ -160,15 +164,23 @@ fn webgpu_device(env: &ort::environment::Environment) -> Option<(ort::device::De
     })
 }
 
-/// The WebGPU provider's session options: `MEDIAAI_WEBGPU_OPTIONS`, comma-separated
-/// `key=value` pairs of ONNX Runtime's WebGPU provider options (e.g. `validationMode=disabled`),
+/// Provider options from the environment variable `var`: comma-separated `key=value` pairs,
 /// for tuning on a given GPU; none by default.
-fn webgpu_options() -> Vec<(String, String)> {
-    std::env::var("MEDIAAI_WEBGPU_OPTIONS")
+fn options_from_env(var: &str) -> Vec<(String, String)> {
+    std::env::var(var)
         .unwrap_or_default()
         .split(',')
         .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (format!("{WEBGPU_EP}.{}", k.trim()), v.trim().to_string()))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// The WebGPU provider's session options: `MEDIAAI_WEBGPU_OPTIONS` (e.g.
+/// `validationMode=disabled`).
+fn webgpu_options() -> Vec<(String, String)> {
+    options_from_env("MEDIAAI_WEBGPU_OPTIONS")
+        .into_iter()
+        .map(|(k, v)| (format!("{WEBGPU_EP}.{k}"), v))
         .collect()
 }
 
@@ -266,6 +278,11 @@ impl LoadedModel {
 }
 
 impl ExecutionProvider {
+    /// Whether this provider's sessions take turns on the device ([`DEVICE_WORK`]).
+    fn takes_turns(self) -> bool {
+        self == ExecutionProvider::WebGpu
+    }
+
     /// The property's nick for this provider.
     pub fn nick(self) -> &'static str {
         match self {
@@ -287,10 +304,17 @@ fn provider_dispatch(ep: ExecutionProvider) -> Option<(ort::ep::ExecutionProvide
         ExecutionProvider::Cpu | ExecutionProvider::Auto | ExecutionProvider::WebGpu => {
             return None
         }
-        ExecutionProvider::Cuda => (
-            ep::CUDA::default().build(),
-            ep::CUDA::is_available().unwrap_or(false),
-        ),
+        ExecutionProvider::Cuda => {
+            use ort::ep::ArbitrarilyConfigurableExecutionProvider as _;
+            // `MEDIAAI_CUDA_OPTIONS`: the CUDA provider's options (e.g.
+            // `cudnn_conv_algo_search=HEURISTIC,prefer_nhwc=1`).
+            let cuda = options_from_env("MEDIAAI_CUDA_OPTIONS")
+                .into_iter()
+                .fold(ep::CUDA::default(), |cuda, (k, v)| {
+                    cuda.with_arbitrary_config(k, v)
+                });
+            (cuda.build(), ep::CUDA::is_available().unwrap_or(false))
+        }
         ExecutionProvider::TensorRt => (
             ep::TensorRT::default().build(),
             ep::TensorRT::is_available().unwrap_or(false),
@@ -310,6 +334,20 @@ fn provider_dispatch(ep: ExecutionProvider) -> Option<(ort::ep::ExecutionProvide
     })
 }
 
+/// What an ONNX Runtime error says, without the source location and status code it starts
+/// with: for a provider library that cannot load, the loader's reason (e.g.
+/// "libcublasLt.so.13: cannot open shared object file: No such file or directory").
+fn reason(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let tail = match text.rsplit_once("with error: ") {
+        Some((_, why)) => why,
+        None => text
+            .rsplit_once("] : ")
+            .map_or(text.as_str(), |(_, why)| why),
+    };
+    tail.trim().to_string()
+}
+
 /// The half-precision copy `make models` makes of `model` (`NAME-fp16.onnx` beside
 /// `NAME.onnx`), when it is there.
 pub fn half_precision_copy(model: &Path) -> Option<PathBuf> {
@@ -318,9 +356,9 @@ pub fn half_precision_copy(model: &Path) -> Option<PathBuf> {
     half.is_file().then_some(half)
 }
 
-/// Held while anything of this process works on a device provider's GPU (a session made, an
-/// input bound, a run). The WebGPU execution provider shares one device among its sessions
-/// and does not take concurrent work: two detectors running at once in one process failed
+/// Held while anything of this process works on the WebGPU provider's GPU (a session made,
+/// an input bound, a run). That provider shares one device among its sessions and does not
+/// take concurrent work (CUDA's does: each session has its own stream): two detectors running at once in one process failed
 /// on the GPU machine ("CommandEncoder is already finished", 8 streams of 1080p, H200) where
 /// they now take turns — as one batch group's streams do anyway.
 static DEVICE_WORK: Mutex<()> = Mutex::new(());
@@ -410,9 +448,30 @@ pub fn load_model(
             .with_intra_threads(intra_threads)
             .map_err(|e| to_msg(&e))?;
     }
+    let mut cpu_builder = builder.clone();
     let mut fallback_warning = None;
     let (mut provider, mut runs_on) = (ExecutionProvider::Cpu, "CPU".to_string());
-    if matches!(ep, ExecutionProvider::WebGpu | ExecutionProvider::Auto) {
+    // `auto` tries CUDA first, quietly: most ONNX Runtime builds have none, and one that has
+    // it needs CUDA and cuDNN on the library path and an NVIDIA GPU.
+    let mut cuda_why = None;
+    if ep == ExecutionProvider::Auto {
+        if let Some((dispatch, true)) = provider_dispatch(ExecutionProvider::Cuda) {
+            match builder.with_execution_providers([dispatch.error_on_failure()]) {
+                Ok(b) => {
+                    builder = b;
+                    provider = ExecutionProvider::Cuda;
+                    runs_on = "CUDA".to_string();
+                }
+                Err(e) => {
+                    cuda_why = Some(format!("CUDA could not be used: {}", reason(&e)));
+                    builder = e.recover();
+                }
+            }
+        }
+    }
+    if provider != ExecutionProvider::Cuda
+        && matches!(ep, ExecutionProvider::WebGpu | ExecutionProvider::Auto)
+    {
         let device = register_webgpu(env).map_err(str::to_string).and_then(|_| {
             webgpu_device(env)
                 .ok_or_else(|| "the WebGPU execution provider found no hardware GPU".to_string())
@@ -432,7 +491,12 @@ pub fn load_model(
                 }
             },
             // `auto` falls back quietly: no GPU is an ordinary machine, not a fault.
-            Err(why) if ep == ExecutionProvider::Auto => runs_on = format!("CPU ({why})"),
+            Err(why) if ep == ExecutionProvider::Auto => {
+                runs_on = match cuda_why {
+                    Some(cuda) => format!("CPU ({cuda}; {why})"),
+                    None => format!("CPU ({why})"),
+                }
+            }
             Err(why) => fallback_warning = Some(format!("{why}; running on the CPU")),
         }
     } else if let Some((dispatch, available)) = provider_dispatch(ep) {
@@ -446,7 +510,8 @@ pub fn load_model(
                 }
                 Err(e) => {
                     fallback_warning = Some(format!(
-                        "{name} could not be used ({e}); running on the CPU"
+                        "{name} could not be used ({}); running on the CPU",
+                        reason(&e)
                     ));
                     builder = e.recover();
                 }
@@ -457,12 +522,15 @@ pub fn load_model(
             ));
         }
     }
+    // Half precision pays on both GPU providers (the 1080p detector on the H200: WebGPU 44
+    // fps against 29 in float32, CUDA 110-121 against 91-102; the upscaler on CUDA 62 against
+    // 55-58).
     let half = match provider {
         ExecutionProvider::Cpu => None,
         _ if half_on_gpu => half_precision_copy(model),
         _ => None,
     };
-    let _device = (provider != ExecutionProvider::Cpu).then(device_work);
+    let _device = provider.takes_turns().then(device_work);
     if let Some(half) = half {
         // A GPU without half-precision arithmetic refuses the session: the model as given
         // runs then.
@@ -476,12 +544,28 @@ pub fn load_model(
             });
         }
     }
-    let session = builder.commit_from_file(model).map_err(|e| {
+    let not_loaded = |e: ort::Error| {
         format!(
             "could not load model {}: {e}. The file may be truncated or corrupt: run `make models` to fetch it again",
             model.display()
         )
-    })?;
+    };
+    let session = match builder.commit_from_file(model) {
+        Ok(session) => session,
+        // A provider that registered can still fail on the model or the device (no CUDA
+        // device, out of memory): the CPU runs it then, and says why.
+        Err(e) if provider != ExecutionProvider::Cpu => {
+            let session = cpu_builder.commit_from_file(model).map_err(not_loaded)?;
+            fallback_warning = Some(format!(
+                "{runs_on} could not run {} ({e}); running on the CPU",
+                model.display()
+            ));
+            provider = ExecutionProvider::Cpu;
+            runs_on = "CPU".to_string();
+            session
+        }
+        Err(e) => return Err(not_loaded(e)),
+    };
     Ok(LoadedModel {
         session,
         fallback_warning,
@@ -503,16 +587,14 @@ pub struct BoundInput {
     /// The input is bound again at each run: a device provider copies a host input when it
     /// is bound, while the CPU reads the bound tensor itself.
     rebind: bool,
+    /// Runs take turns on the device ([`ExecutionProvider::takes_turns`]).
+    turns: bool,
 }
 
 impl BoundInput {
-    /// An input of `shape` for `session`'s only input, and every output bound; `on_cpu`: the
-    /// session runs on the CPU ([`LoadedModel::on_cpu`]).
-    pub fn new(
-        session: &ort::session::Session,
-        shape: &[usize],
-        on_cpu: bool,
-    ) -> Result<Self, String> {
+    /// An input of `shape` for `model`'s only input, and every output bound.
+    pub fn new(model: &LoadedModel, shape: &[usize]) -> Result<Self, String> {
+        let session = &model.session;
         let [input] = session.inputs() else {
             return Err(format!(
                 "the model has {} inputs, one was expected",
@@ -522,7 +604,8 @@ impl BoundInput {
         let tensor =
             ort::value::Tensor::<f32>::new(&ort::memory::Allocator::default(), shape.to_vec())
                 .map_err(|e| format!("cannot allocate the {shape:?} input tensor: {e}"))?;
-        let _device = (!on_cpu).then(device_work);
+        let turns = model.provider.takes_turns();
+        let _device = turns.then(device_work);
         let mut binding = session
             .create_binding()
             .map_err(|e| format!("ONNX Runtime binding: {e}"))?;
@@ -540,7 +623,8 @@ impl BoundInput {
             input_name: input.name().to_string(),
             binding,
             shape: shape.to_vec(),
-            rebind: !on_cpu,
+            rebind: !model.on_cpu(),
+            turns,
         })
     }
 
@@ -560,7 +644,7 @@ impl BoundInput {
         &'a mut self,
         session: &'a mut ort::session::Session,
     ) -> Result<ort::session::SessionOutputs<'a>, String> {
-        let _device = self.rebind.then(device_work);
+        let _device = self.turns.then(device_work);
         if self.rebind {
             self.binding
                 .bind_input(self.input_name.as_str(), &self.input)

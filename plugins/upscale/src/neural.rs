@@ -27,8 +27,6 @@ struct Placed {
 pub struct Neural {
     /// The session, this element's own or its batch group's (taken for each inference).
     model: SharedModel,
-    /// Whether the session runs on the CPU (see `BoundInput::new`).
-    on_cpu: bool,
     /// Pixels each tile reads beyond its sides: the network's receptive border.
     margin: usize,
     /// Input pixels per tile side.
@@ -45,14 +43,13 @@ pub struct Neural {
 }
 
 impl Neural {
-    /// For `model` (run on the CPU: `on_cpu`), whose network reads `margin` pixels around
+    /// For `model`, whose network reads `margin` pixels around
     /// each output pixel's source; up to `per_inference` tiles per inference; batches of up to
     /// `frames` frames of `width`x`height` (the 2x intermediates of a 4x run are allocated here
     /// when `scale` is 4).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         model: SharedModel,
-        on_cpu: bool,
         margin: usize,
         tile: usize,
         per_inference: usize,
@@ -72,7 +69,6 @@ impl Neural {
         };
         Neural {
             model,
-            on_cpu,
             margin,
             tile,
             per_inference,
@@ -136,6 +132,10 @@ impl Neural {
         let m = self.margin;
         let (sw, sh) = (tw + 2 * m, th + 2 * m);
         let tile_len = 3 * sw * sh;
+        // The pass's tiles in runs of equal size, none over `per_inference`: every inference
+        // but perhaps the last has one shape, and a device provider pads the last to it.
+        let total = inputs.len() * w.div_ceil(tw) * h.div_ceil(th);
+        let size = total.div_ceil(total.div_ceil(self.per_inference).max(1));
         self.placed.clear();
         for (frame, input) in inputs.iter().enumerate() {
             let input = input.as_ref();
@@ -161,39 +161,47 @@ impl Neural {
                         w: tw.min(w - tx),
                         h: th.min(h - ty),
                     });
-                    if self.placed.len() == self.per_inference {
-                        self.infer((sw, sh), w, h, outputs)?;
+                    if self.placed.len() == size {
+                        self.infer((sw, sh), size, w, h, outputs)?;
                     }
                 }
             }
         }
         if !self.placed.is_empty() {
-            self.infer((sw, sh), w, h, outputs)?;
+            self.infer((sw, sh), size, w, h, outputs)?;
         }
         Ok(())
     }
 
     /// Runs the tiles placed so far and puts their centres into `outputs` (the 2x frames of
-    /// `w`x`h` inputs).
+    /// `w`x`h` inputs). On a device provider the inference has `size` tiles however many are
+    /// placed: the rest are left-overs whose results are not read. A shape that changes from
+    /// one run to the next costs a device far more than the padding (CUDA on the H200: runs of
+    /// 32 tiles alternating with 16 went at a quarter of the speed of one shape).
     fn infer<O: AsMut<[f32]>>(
         &mut self,
         (sw, sh): (usize, usize),
+        size: usize,
         w: usize,
         h: usize,
         outputs: &mut [O],
     ) -> Result<(), String> {
-        let n = self.placed.len();
         let m = self.margin;
         let tile_len = 3 * sw * sh;
-        let shape = [n, 3, sh, sw];
         // A batch group's streams take turns on the session; the lock is held while the
         // output is read.
         let mut loaded = self.model.lock().expect("session lock is never poisoned");
+        let placed = self.placed.len();
+        let n = if loaded.on_cpu() {
+            placed
+        } else {
+            size.max(placed)
+        };
+        let shape = [n, 3, sh, sw];
         let at = match self.bound.iter().position(|b| b.shape() == shape) {
             Some(at) => at,
             None => {
-                self.bound
-                    .push(BoundInput::new(&loaded.session, &shape, self.on_cpu)?);
+                self.bound.push(BoundInput::new(&loaded, &shape)?);
                 self.bound.len() - 1
             }
         };

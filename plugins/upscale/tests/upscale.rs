@@ -219,9 +219,8 @@ fn tiles_of_any_size_give_the_whole_frame_result() {
     // One tile holding the frame, then tiles of 40 and 25 pixels (partial ones at the ends).
     for tile in [128, 40, 25] {
         let loaded = inference::load_model(&model, Default::default(), 0, false).unwrap();
-        let on_cpu = loaded.on_cpu();
         let model = std::sync::Arc::new(std::sync::Mutex::new(loaded));
-        let mut n = Neural::new(model, on_cpu, 8, tile, 4, 1, w, h, 2);
+        let mut n = Neural::new(model, 8, tile, 4, 1, w, h, 2);
         let mut out = [vec![0f32; 12 * w * h]];
         n.run(&[&planar], w, h, 2, &mut out).unwrap();
         let [out] = out;

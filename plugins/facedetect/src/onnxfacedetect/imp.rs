@@ -261,7 +261,7 @@ impl ObjectImpl for OnnxFaceDetect {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("execution-provider", DEFAULT_EP)
                     .nick("Execution provider")
-                    .blurb("Where ONNX Runtime runs the model: auto takes the WebGPU execution provider on a hardware GPU, else the CPU; an unavailable provider asked for falls back to cpu with a warning. What ran is in the mediaai-inference element message. Read at start.")
+                    .blurb("Where ONNX Runtime runs the model: auto takes CUDA where the ONNX Runtime in use has it (make gpu-runtime) and it starts, else the WebGPU execution provider on a hardware GPU, else the CPU; an unavailable provider asked for falls back to cpu with a warning. What ran is in the mediaai-inference element message. Read at start.")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("threads")
@@ -478,7 +478,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
             && max_batch > 1)
             .then(|| {
                 let timeout = std::time::Duration::from_millis(settings.batch_timeout_ms.into());
-                let (group, same) = BatchGroup::join(&model, on_cpu, max_batch, timeout);
+                let (group, same) = BatchGroup::join(&model, max_batch, timeout);
                 if !same {
                     gst::warning!(
                         CAT,
@@ -599,7 +599,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
         let tensors = (0..count)
             .map(|_| {
                 let loaded = state.model.lock().expect("session lock is never poisoned");
-                BoundInput::new(&loaded.session, &shape, state.on_cpu)
+                BoundInput::new(&loaded, &shape)
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| gst::loggable_error!(CAT, "{tw}x{th} network input: {e}"))?;

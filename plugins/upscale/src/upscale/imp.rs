@@ -203,7 +203,7 @@ impl ObjectImpl for Upscale {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("execution-provider", ExecutionProvider::Auto)
                     .nick("Execution provider")
-                    .blurb("Where ONNX Runtime runs the network: auto takes the WebGPU execution provider on a hardware GPU, else the CPU; an unavailable provider asked for (webgpu, cuda, ...) falls back to the CPU with a warning. What ran is in the mediaai-inference element message. Default: auto")
+                    .blurb("Where ONNX Runtime runs the network: auto takes CUDA where the ONNX Runtime in use has it (make gpu-runtime) and it starts, else the WebGPU execution provider on a hardware GPU, else the CPU; an unavailable provider asked for (webgpu, cuda, ...) falls back to the CPU with a warning. What ran is in the mediaai-inference element message. Default: auto")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("sharpness")
@@ -655,7 +655,6 @@ impl Upscale {
         };
         let neural = Neural::new(
             model,
-            on_cpu,
             MODEL_MARGIN,
             crate::neural::TILE,
             per_inference,
