@@ -5,6 +5,8 @@
 //! in inferences of up to `per_inference` tiles, taken across the frames of a batch. Bounds
 //! the network's memory at any frame size: one inference of tiles is in flight at a time.
 
+use std::time::{Duration, Instant};
+
 use mediaai_common::inference::BoundInput;
 use mediaai_common::inference::SharedModel;
 
@@ -40,6 +42,20 @@ pub struct Neural {
     /// The session's bound input and outputs for each inference shape met so far (a full
     /// inference, the last one of a batch): made on first use, then no tensor is allocated.
     bound: Vec<BoundInput>,
+    timing: Timing,
+}
+
+/// Where the last [`Neural::run`] spent its time (for the element's debug log).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    /// Cutting the frames into tiles with their margins.
+    pub gathered: Duration,
+    /// ONNX Runtime's runs: the input's copy to the device, the network, the output's copy
+    /// back (a device provider's own transfers are inside).
+    pub network: Duration,
+    /// Putting the tiles' centres into the output frames.
+    pub placed: Duration,
+    pub inferences: usize,
 }
 
 impl Neural {
@@ -74,9 +90,15 @@ impl Neural {
             per_inference,
             tiles: vec![0.0; per_inference * 3 * side * side],
             placed: Vec::with_capacity(per_inference),
+            timing: Timing::default(),
             middle,
             bound: Vec::new(),
         }
+    }
+
+    /// Where the last [`Self::run`] spent its time.
+    pub fn timing(&self) -> Timing {
+        self.timing
     }
 
     /// The session back, for the next caps.
@@ -94,6 +116,7 @@ impl Neural {
         scale: usize,
         outputs: &mut [O],
     ) -> Result<(), String> {
+        self.timing = Timing::default();
         if scale == 4 {
             let n = inputs.len();
             if self.middle.len() < n {
@@ -137,6 +160,7 @@ impl Neural {
         let total = inputs.len() * w.div_ceil(tw) * h.div_ceil(th);
         let size = total.div_ceil(total.div_ceil(self.per_inference).max(1));
         self.placed.clear();
+        let mut since = Instant::now();
         for (frame, input) in inputs.iter().enumerate() {
             let input = input.as_ref();
             for ty in (0..h).step_by(th) {
@@ -162,11 +186,14 @@ impl Neural {
                         h: th.min(h - ty),
                     });
                     if self.placed.len() == size {
+                        self.timing.gathered += since.elapsed();
                         self.infer((sw, sh), size, w, h, outputs)?;
+                        since = Instant::now();
                     }
                 }
             }
         }
+        self.timing.gathered += since.elapsed();
         if !self.placed.is_empty() {
             self.infer((sw, sh), size, w, h, outputs)?;
         }
@@ -209,9 +236,13 @@ impl Neural {
         bound
             .data_mut()
             .copy_from_slice(&self.tiles[..n * tile_len]);
+        let started = Instant::now();
         let result = bound
             .run(&mut loaded.session)
             .map_err(|e| format!("inference failed: {e}"))?;
+        let placing = Instant::now();
+        self.timing.network += placing - started;
+        self.timing.inferences += 1;
         let (shape, data) = result[0]
             .try_extract_tensor::<f32>()
             .map_err(|e| format!("output is not a float tensor: {e}"))?;
@@ -241,6 +272,7 @@ impl Neural {
             }
         }
         self.placed.clear();
+        self.timing.placed += placing.elapsed();
         Ok(())
     }
 }

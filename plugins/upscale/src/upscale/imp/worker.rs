@@ -9,6 +9,8 @@ use super::*;
 pub(super) struct Batch {
     pub(super) buffers: Vec<gst::Buffer>,
     pub(super) inputs: Vec<Vec<f32>>,
+    /// The streaming thread's time converting these frames into `inputs`.
+    pub(super) converted: std::time::Duration,
 }
 
 /// What the streaming thread and the worker both see.
@@ -185,6 +187,7 @@ impl Upscale {
                 return;
             }
         }
+        let writing = std::time::Instant::now();
         for (i, inbuf) in batch.buffers.drain(..).enumerate() {
             if shared.stopped() {
                 continue;
@@ -213,6 +216,21 @@ impl Upscale {
                 Err(e) => shared.fail(e),
             }
         }
+        if let Upscaler::Neural(net) = &work.engine {
+            let t = net.timing();
+            gst::debug!(
+                CAT,
+                imp = self,
+                "batch of {n} frames: converted in {:?} (streaming thread), tiles cut {:?}, network {:?} in {} inferences, tiles placed {:?}, frames written and pushed {:?}",
+                batch.converted,
+                t.gathered,
+                t.network,
+                t.inferences,
+                t.placed,
+                writing.elapsed()
+            );
+        }
+        batch.converted = std::time::Duration::ZERO;
     }
 
     /// The GPU's batch: every frame uploaded as it came, one submission, and from its readback
