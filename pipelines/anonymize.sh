@@ -5,7 +5,8 @@
 #   pipelines/anonymize.sh INPUT OUTPUT
 #
 # Knobs (environment): DETECT_OPTS (onnxfacedetect properties), BLUR_OPTS (gpublur
-# properties), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s,
+# properties), KEEP_FACES (a folder of photographs of people to leave visible: onnxfacekeep
+# between the two), X264_OPTS (x264enc properties), AAC_BITRATE (bits/s,
 # default 192000).
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -17,4 +18,8 @@ BLUR_OPTS=${BLUR_OPTS:-}
 # Frames stay I420 from the decoder to the encoder (4:2:0, the H.264 profile every player
 # decodes): the detector samples it directly and the blur works on the planes, so no colour
 # conversion runs unless the decoder gives another format.
-video_to_mp4 "onnxfacedetect post-messages=false $DETECT_OPTS ! queue max-size-buffers=3 ! gpublur $BLUR_OPTS"
+KEEP=""
+if [ -n "${KEEP_FACES:-}" ]; then
+    KEEP="! onnxfacekeep keep-faces=\"$KEEP_FACES\" "
+fi
+video_to_mp4 "onnxfacedetect post-messages=false $DETECT_OPTS $KEEP! queue max-size-buffers=3 ! gpublur $BLUR_OPTS"

@@ -48,11 +48,11 @@ macro_rules! backend_enum {
 #[macro_export]
 macro_rules! execution_provider_enum {
     ($name:ident, $gtype:literal) => {
-        /// Where ONNX Runtime inference runs: `auto` (the WebGPU execution provider when it
-        /// finds a hardware GPU, else the CPU), `cpu`, `webgpu` (any GPU through Vulkan; the
-        /// CPU with a warning when there is none). CUDA, TensorRT, OpenVINO, Core ML and
-        /// DirectML need an ONNX Runtime build that has them; without them the session runs on
-        /// the CPU with a warning.
+        /// Where ONNX Runtime inference runs: `auto` (CUDA where the ONNX Runtime in use has
+        /// it and it starts, else the WebGPU execution provider when it finds a hardware GPU,
+        /// else the CPU), `cpu`, `webgpu` (any GPU through Vulkan; the CPU with a warning when
+        /// there is none). CUDA, TensorRT, OpenVINO, Core ML and DirectML need an ONNX Runtime
+        /// build that has them; without them the session runs on the CPU with a warning.
         #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
         #[repr(u32)]
         #[enum_type(name = $gtype)]

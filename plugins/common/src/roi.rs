@@ -147,6 +147,31 @@ pub fn collect_regions(buffer: &gst::BufferRef, types: &[String], out: &mut Vec<
     }
 }
 
+/// The five landmarks (eyes, nose, mouth corners) a detector gave a region, in the buffer's
+/// pixel coordinates.
+pub fn landmarks(meta: &VideoRegionOfInterestMeta) -> Option<[[f32; 2]; 5]> {
+    let lm = meta
+        .param(DETECTION_PARAM)?
+        .get::<gst::Array>("landmarks")
+        .ok()?;
+    let v: Vec<f64> = lm.iter().filter_map(|x| x.get::<f64>().ok()).collect();
+    (v.len() == 10).then(|| std::array::from_fn(|i| [v[2 * i] as f32, v[2 * i + 1] as f32]))
+}
+
+/// Gives a region another type (e.g. `face` to `face-kept`), keeping its box and parameters,
+/// without allocating: GStreamer has no setter for it, the meta's type is a quark field.
+pub fn set_roi_type<M>(
+    meta: &mut gst::MetaRefMut<'_, VideoRegionOfInterestMeta, M>,
+    roi_type: &str,
+) {
+    use gst::glib::translate::IntoGlib;
+    let quark = gst::glib::Quark::from_str(roi_type).into_glib();
+    // SAFETY: the meta is borrowed mutably from a writable buffer, and `roi_type` is a plain
+    // quark that readers look up by value (`gst_video_region_of_interest_meta` keeps no other
+    // copy of it).
+    unsafe { (*meta.as_mut_ptr()).roi_type = quark };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +198,7 @@ mod tests {
         assert_eq!(p.get::<u32>("track-id").unwrap(), 7);
         assert!((p.get::<f64>("confidence").unwrap() - 0.9).abs() < 1e-6);
         assert_eq!(p.get::<gst::Array>("landmarks").unwrap().len(), 10);
+        assert_eq!(landmarks(&meta), Some([[1.0, 2.0]; 5]));
 
         let mut out = Vec::new();
         collect_regions(&buf, &["face".to_string()], &mut out);

@@ -80,6 +80,76 @@ impl<'a> PixelSource<'a> {
     }
 }
 
+impl PixelSource<'_> {
+    /// The pixel at column `x`, row `y` as R, G, B (0..=255; `matrix` converts Y'CbCr, the
+    /// chroma sample covering the pixel taken). The caller keeps `x`, `y` inside the frame.
+    #[inline]
+    fn rgb_of(&self, matrix: &YuvMatrix, x: usize, y: usize) -> [f32; 3] {
+        match *self {
+            PixelSource::Packed {
+                data,
+                stride,
+                pixel_stride,
+                offsets,
+            } => {
+                let p = &data[y * stride + x * pixel_stride..];
+                offsets.map(|o| p[o] as f32)
+            }
+            PixelSource::Planar {
+                y: luma,
+                y_stride,
+                u,
+                u_stride,
+                v,
+                v_stride,
+                subsampling: (sx, sy),
+            } => {
+                let (cx, cy) = (x >> sx, y >> sy);
+                matrix.rgb(
+                    luma[y * y_stride + x] as f32,
+                    u[cy * u_stride + cx] as f32,
+                    v[cy * v_stride + cx] as f32,
+                )
+            }
+            PixelSource::Nv12 {
+                y: luma,
+                y_stride,
+                uv,
+                uv_stride,
+            } => {
+                let c = (y >> 1) * uv_stride + (x >> 1) * 2;
+                matrix.rgb(
+                    luma[y * y_stride + x] as f32,
+                    uv[c] as f32,
+                    uv[c + 1] as f32,
+                )
+            }
+        }
+    }
+
+    /// The colour at (`x`, `y`) of this `width`x`height` frame (pixel centres at half
+    /// units), bilinear between the four pixels around it, R, G, B 0..=255; a point outside
+    /// the frame takes its nearest edge. For sampling along any transform (a face turned
+    /// upright), where [`TensorSampler`]'s precomputed taps only scale.
+    pub fn rgb_at(&self, matrix: &YuvMatrix, width: u32, height: u32, x: f32, y: f32) -> [f32; 3] {
+        let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+        let x = (x - 0.5).clamp(0.0, w - 1.0);
+        let y = (y - 0.5).clamp(0.0, h - 1.0);
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (x0, y0) = (x0 as usize, y0 as usize);
+        let x1 = (x0 + 1).min(width as usize - 1);
+        let y1 = (y0 + 1).min(height as usize - 1);
+        let [a, b, c, d] =
+            [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(px, py)| self.rgb_of(matrix, px, py));
+        std::array::from_fn(|i| {
+            let top = a[i] + (b[i] - a[i]) * fx;
+            let bottom = c[i] + (d[i] - c[i]) * fx;
+            top + (bottom - top) * fy
+        })
+    }
+}
+
 /// Where the components of a packed 8-bit RGB pixel sit (RGB, BGR, RGBA, BGRx, xRGB, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackedLayout {

@@ -1,5 +1,6 @@
 //! GStreamer plugin `facedetect`: element `onnxfacedetect`, face detection through ONNX
-//! Runtime with the detections attached to each buffer as `GstVideoRegionOfInterestMeta`.
+//! Runtime with the detections attached to each buffer as `GstVideoRegionOfInterestMeta`, and
+//! `onnxfacekeep`, which recognises chosen people among them.
 //!
 //! The pure parts (CenterFace decoding, non-maximum suppression, track ids) live in their own
 //! modules without GStreamer types.
@@ -7,17 +8,20 @@
 
 use gst::glib;
 
+pub mod align;
 pub mod centerface;
 mod model;
 pub mod nms;
 mod onnxfacedetect;
+mod onnxfacekeep;
 pub mod tracker;
 pub mod yolo;
 
 /// Adds this crate's elements to `plugin` (the collection's plugin library, `mediaai`, calls
 /// this for every element crate).
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
-    onnxfacedetect::register(plugin)
+    onnxfacedetect::register(plugin)?;
+    onnxfacekeep::register(plugin)
 }
 
 /// Registers this crate's elements in a static plugin `facedetect`, for programs that link the

@@ -1,0 +1,142 @@
+//! onnxfacekeep after onnxfacedetect on a real photograph, with the real models: the person of
+//! the reference photographs is retyped `face-kept` in every frame, anyone else stays `face`,
+//! and a folder without a face is an error that says what to give.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use gst::prelude::*;
+use gst_video::VideoRegionOfInterestMeta;
+use mediaai_testing::media;
+
+fn init() {
+    gst::init().unwrap();
+    gstfacedetect::plugin_register_static().expect("plugin registers");
+}
+
+/// A fresh folder of this test's own.
+fn folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("onnxfacekeep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes `photo` into `dir` as a JPEG through `filters` (GStreamer elements).
+fn reference(photo: &str, filters: &str, dir: &Path) {
+    let out = dir.join(format!("{}.jpg", photo.replace('.', "-")));
+    let desc = format!(
+        "filesrc location={} ! decodebin ! videoconvert ! {filters} ! videoconvert ! jpegenc quality=70 ! filesink location={}",
+        media(photo).display(),
+        out.display()
+    );
+    let (pipeline, _) = mediaai_testing::run_to_end(&desc).expect("reference photograph written");
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+/// What left onnxfacekeep: each frame's region types, and its `facekeep` messages.
+struct Run {
+    types: Vec<Vec<String>>,
+    decisions: Vec<gst::Structure>,
+}
+
+fn run(keep: &Path) -> Result<Run, String> {
+    init();
+    let desc = format!(
+        "filesrc location={} ! pngdec ! videoconvert ! video/x-raw,format=I420 ! imagefreeze num-buffers=30 ! onnxfacedetect ! onnxfacekeep keep-faces={} refresh=10 ! fakesink name=sink signal-handoffs=true",
+        media("astronaut.png").display(),
+        keep.display()
+    );
+    let pipeline = gst::parse::launch(&desc)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let types: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    let into = types.clone();
+    pipeline
+        .by_name("sink")
+        .unwrap()
+        .connect("handoff", false, move |args| {
+            let buffer = args[1].get::<gst::Buffer>().unwrap();
+            into.lock().unwrap().push(
+                buffer
+                    .iter_meta::<VideoRegionOfInterestMeta>()
+                    .map(|m| m.roi_type().to_string())
+                    .collect(),
+            );
+            None
+        });
+    let bus = pipeline.bus().unwrap();
+    let _ = pipeline.set_state(gst::State::Playing);
+    let mut decisions = Vec::new();
+    let result = loop {
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(120)) else {
+            break Err("timed out".to_string());
+        };
+        match msg.view() {
+            gst::MessageView::Eos(_) => break Ok(()),
+            gst::MessageView::Error(e) => break Err(e.error().to_string()),
+            gst::MessageView::Element(e) => {
+                if let Some(s) = e.structure().filter(|s| s.name() == "facekeep") {
+                    decisions.push(s.to_owned());
+                }
+            }
+            // A start that failed has posted its error: read on to it.
+            _ => {}
+        }
+    };
+    let _ = pipeline.set_state(gst::State::Null);
+    result.map(|()| Run {
+        types: types.lock().unwrap().clone(),
+        decisions,
+    })
+}
+
+#[test]
+fn the_person_of_the_references_is_kept_in_every_frame_and_no_one_else() {
+    init();
+    // Her photograph mirrored, turned, smaller and recompressed: not the frames' pixels.
+    let astronaut = folder("astronaut");
+    reference(
+        "astronaut.png",
+        "videoflip method=horizontal-flip ! rotate angle=0.14 ! videoscale ! video/x-raw,width=360,height=360",
+        &astronaut,
+    );
+    let kept = run(&astronaut).expect("runs");
+    assert_eq!(kept.types.len(), 30, "every frame out");
+    assert!(
+        kept.types.iter().all(|t| t == &["face-kept"]),
+        "{:?}",
+        kept.types
+    );
+    let [decision] = kept.decisions.as_slice() else {
+        panic!("one decision for the one track: {:?}", kept.decisions);
+    };
+    assert!(decision.get::<bool>("kept").unwrap());
+    let similarity = decision.get::<f64>("similarity").unwrap();
+    assert!(similarity > 0.8, "{similarity}");
+
+    // Someone else's photograph: she stays a face to hide.
+    let other = folder("other");
+    reference("camera.png", "identity", &other);
+    let hidden = run(&other).expect("runs");
+    assert_eq!(hidden.types.len(), 30);
+    assert!(
+        hidden.types.iter().all(|t| t == &["face"]),
+        "{:?}",
+        hidden.types
+    );
+    let similarity = hidden.decisions[0].get::<f64>("similarity").unwrap();
+    assert!(similarity < 0.5, "{similarity}");
+}
+
+#[test]
+fn a_folder_without_a_face_is_an_error_that_says_what_to_give() {
+    let empty = folder("no-face");
+    reference("coffee.png", "identity", &empty);
+    let err = run(&empty).err().expect("an error");
+    assert!(err.contains("no face found"), "{err}");
+    let missing = std::env::temp_dir().join("onnxfacekeep-absent-folder");
+    let err = run(&missing).err().expect("an error");
+    assert!(err.contains("cannot read"), "{err}");
+}
