@@ -14,6 +14,10 @@
 #   ours int8           (pan) the INT8 CenterFace (make models-all)
 #   ours 640 input      (pan) max-input-size=640: the detector sees the frame halved (misses
 #                       faces under about 48 px, 3x less network work)
+#   ours keep-faces     the default with onnxfacekeep between detector and blur, her photograph
+#                       in KEEP_FACES (a face descriptor per track, refreshed every 25 frames):
+#                       the cost of keeping chosen people visible; she is kept, so "faces
+#                       left" counts her on the pan
 #   deface onnxrt       deface 1.5.0 --backend onnxrt, its defaults (full-frame detector input)
 #   decode+encode       (pan) the same decode and x264 encode without detection or blur
 # and "faces left": frames of the output in which onnxfacedetect (threshold 0.5) still finds
@@ -58,6 +62,11 @@ t_deface=$(timed "$DEFACE" "$CLIP" -o "$WORK/deface.mp4" --backend onnxrt --exec
 
 c_ours=$(timed pipelines/anonymize.sh "$CROWD" "$WORK/crowd-ours.mp4")
 c_int1=$(DETECT_OPTS="interval=1" timed pipelines/anonymize.sh "$CROWD" "$WORK/crowd-ours-int1.mp4")
+KEEP=$WORK/keep
+mkdir -p "$KEEP"
+cp .deps/media/astronaut.png "$KEEP/"
+t_keep=$(KEEP_FACES="$KEEP" timed pipelines/anonymize.sh "$CLIP" "$WORK/ours-keep.mp4")
+c_keep=$(KEEP_FACES="$KEEP" timed pipelines/anonymize.sh "$CROWD" "$WORK/crowd-ours-keep.mp4")
 c_deface=$(timed "$DEFACE" "$CROWD" -o "$WORK/crowd-deface.mp4" --backend onnxrt --execution-provider CPUExecutionProvider)
 
 # The detector alone, network every frame vs the default interval (tracker predicts between).
@@ -76,12 +85,14 @@ row "ours default" "$(fps "$t_ours")" "$f_deface" "$(faces_left "$WORK/ours.mp4"
 row "ours interval=1" "$(fps "$t_int1")" "$f_deface"
 row "ours int8" "$(fps "$t_int8")" "$f_deface"
 row "ours 640 input" "$(fps "$t_640")" "$f_deface"
+row "ours keep-faces" "$(fps "$t_keep")" "$f_deface" "$(faces_left "$WORK/ours-keep.mp4") (kept)"
 row "deface onnxrt" "$f_deface" "$f_deface" "$(faces_left "$WORK/deface.mp4")"
 row "decode+encode only" "$(fps "$t_floor")" "$f_deface" "of $(faces_left "$CLIP") in the input"
 f_deface=$(fps "$c_deface")
 printf '\n%-22s %8s %10s %s\n' "crowd: pipeline" "fps" "vs deface" "faces left"
 row "ours default" "$(fps "$c_ours")" "$f_deface" "$(faces_left "$WORK/crowd-ours.mp4")"
 row "ours interval=1" "$(fps "$c_int1")" "$f_deface" "$(faces_left "$WORK/crowd-ours-int1.mp4")"
+row "ours keep-faces" "$(fps "$c_keep")" "$f_deface" "$(faces_left "$WORK/crowd-ours-keep.mp4") (all four are her: kept)"
 row "deface onnxrt" "$f_deface" "$f_deface" "$(faces_left "$WORK/crowd-deface.mp4") (of $(faces_left "$CROWD") in the input)"
 f_det1=$(fps "$t_det1")
 printf '\n%-22s %8s %10s\n' "detector alone" "fps" "vs int=1"

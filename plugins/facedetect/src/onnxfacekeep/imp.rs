@@ -59,6 +59,8 @@ const FORGET_AFTER: u64 = 250;
 #[derive(Debug, Clone)]
 struct Settings {
     keep_faces: Option<String>,
+    post_descriptors: bool,
+    thumbnails: Option<String>,
     threshold: f64,
     refresh: u32,
     model_location: Option<String>,
@@ -69,6 +71,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             keep_faces: None,
+            post_descriptors: false,
+            thumbnails: None,
             threshold: DEFAULT_THRESHOLD,
             refresh: DEFAULT_REFRESH,
             model_location: None,
@@ -128,6 +132,8 @@ impl Network {
 
 struct State {
     network: Network,
+    post_descriptors: bool,
+    thumbnails: Option<PathBuf>,
     /// The descriptors of the faces in `keep-faces`, L2-normalised.
     references: Vec<Vec<f32>>,
     descriptor: Vec<f32>,
@@ -158,6 +164,17 @@ impl ObjectImpl for OnnxFaceKeep {
                 glib::ParamSpecString::builder("keep-faces")
                     .nick("Faces to keep")
                     .blurb("Folder of photographs (JPEG or PNG) of the people to keep visible, one face each (the largest in a photograph counts). Unset: nobody is kept. Read at start.")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecBoolean::builder("post-descriptors")
+                    .nick("Post descriptors")
+                    .blurb("Post a facekeep-descriptor element message with each descriptor computed (track-id, pts, the box, descriptor): for grouping the faces of a video by person (pipelines/face-groups.sh)")
+                    .default_value(false)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("thumbnails")
+                    .nick("Thumbnail folder")
+                    .blurb("Folder where the face crop of each track's first descriptor is written (track-ID.ppm, 224x224, upright); unset: none. Read at start.")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("threshold")
@@ -200,6 +217,8 @@ impl ObjectImpl for OnnxFaceKeep {
             .expect("settings lock is never poisoned");
         match pspec.name() {
             "keep-faces" => s.keep_faces = value.get().expect("type checked upstream"),
+            "post-descriptors" => s.post_descriptors = value.get().expect("type checked upstream"),
+            "thumbnails" => s.thumbnails = value.get().expect("type checked upstream"),
             "threshold" => s.threshold = value.get().expect("type checked upstream"),
             "refresh" => s.refresh = value.get().expect("type checked upstream"),
             "model-location" => s.model_location = value.get().expect("type checked upstream"),
@@ -217,6 +236,8 @@ impl ObjectImpl for OnnxFaceKeep {
             .expect("settings lock is never poisoned");
         match pspec.name() {
             "keep-faces" => s.keep_faces.to_value(),
+            "post-descriptors" => s.post_descriptors.to_value(),
+            "thumbnails" => s.thumbnails.to_value(),
             "threshold" => s.threshold.to_value(),
             "refresh" => s.refresh.to_value(),
             "model-location" => s.model_location.to_value(),
@@ -299,8 +320,22 @@ impl BaseTransformImpl for OnnxFaceKeep {
             _ => Vec::new(),
         };
         gst::info!(CAT, imp = self, "{} faces to keep", references.len());
+        let thumbnails = settings
+            .thumbnails
+            .filter(|t| !t.is_empty())
+            .map(PathBuf::from);
+        if let Some(dir) = &thumbnails {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                gst::error_msg!(
+                    gst::ResourceError::OpenWrite,
+                    ("thumbnails: cannot make {}: {e}", dir.display())
+                )
+            })?;
+        }
         *self.state.lock().expect("state lock") = Some(State {
             network,
+            post_descriptors: settings.post_descriptors,
+            thumbnails,
             descriptor: vec![0.0; references.first().map_or(1024, Vec::len)],
             references,
             tracks: HashMap::with_capacity(64),
@@ -337,7 +372,7 @@ impl BaseTransformImpl for OnnxFaceKeep {
         };
         let mut guard = self.state.lock().expect("state lock");
         let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
-        if state.references.is_empty() {
+        if state.references.is_empty() && !state.post_descriptors && state.thumbnails.is_none() {
             return Ok(gst::FlowSuccess::Ok);
         }
         state.frame += 1;
@@ -396,11 +431,30 @@ impl BaseTransformImpl for OnnxFaceKeep {
                     );
                     return Err(gst::FlowError::Error);
                 }
-                let similarity = best_match(&state.descriptor, &state.references);
                 let track = state
                     .tracks
                     .get_mut(&due.track)
                     .expect("tracks hold every due face");
+                if track.checked.is_none() {
+                    if let Some(dir) = &state.thumbnails {
+                        let path = dir.join(format!("track-{}.ppm", due.track));
+                        if let Err(e) = write_ppm(&path, state.network.input.data_mut(), SIDE) {
+                            gst::element_imp_warning!(
+                                self,
+                                gst::ResourceError::Write,
+                                ["thumbnails: cannot write {}: {e}", path.display()]
+                            );
+                        }
+                    }
+                }
+                if state.post_descriptors {
+                    self.post_descriptor(due.track, buf.pts(), due.bx, &state.descriptor);
+                }
+                let similarity = if state.references.is_empty() {
+                    0.0
+                } else {
+                    best_match(&state.descriptor, &state.references)
+                };
                 let kept = similarity >= threshold;
                 let changed = track.checked.is_none() || track.kept != kept;
                 *track = Track {
@@ -408,7 +462,7 @@ impl BaseTransformImpl for OnnxFaceKeep {
                     checked: Some(frame_no),
                     seen: frame_no,
                 };
-                if changed {
+                if changed && !state.references.is_empty() {
                     self.post_decision(due.track, similarity, kept);
                 }
             }
@@ -435,6 +489,16 @@ impl BaseTransformImpl for OnnxFaceKeep {
     }
 }
 
+/// Writes planar RGB (0-255) `side`x`side` `planes` as a binary PPM image.
+fn write_ppm(path: &Path, planes: &[f32], side: usize) -> std::io::Result<()> {
+    let n = side * side;
+    let mut bytes = format!("P6\n{side} {side}\n255\n").into_bytes();
+    bytes.extend(
+        (0..n).flat_map(|i| (0..3).map(move |c| planes[c * n + i].round().clamp(0.0, 255.0) as u8)),
+    );
+    std::fs::write(path, bytes)
+}
+
 /// The highest cosine similarity of `descriptor` to any of `references` (all L2-normalised).
 fn best_match(descriptor: &[f32], references: &[Vec<f32>]) -> f32 {
     references
@@ -444,6 +508,24 @@ fn best_match(descriptor: &[f32], references: &[Vec<f32>]) -> f32 {
 }
 
 impl OnnxFaceKeep {
+    fn post_descriptor(&self, track: u32, pts: Option<gst::ClockTime>, bx: [f32; 4], d: &[f32]) {
+        let mut s = gst::Structure::builder("facekeep-descriptor")
+            .field("track-id", track)
+            .field("x", bx[0] as f64)
+            .field("y", bx[1] as f64)
+            .field("width", bx[2] as f64)
+            .field("height", bx[3] as f64)
+            .field("descriptor", gst::Array::new(d.iter().copied()));
+        if let Some(pts) = pts {
+            s = s.field("pts", pts.nseconds());
+        }
+        let _ = self.obj().post_message(
+            gst::message::Element::builder(s.build())
+                .src(&*self.obj())
+                .build(),
+        );
+    }
+
     fn post_decision(&self, track: u32, similarity: f32, kept: bool) {
         gst::debug!(
             CAT,
