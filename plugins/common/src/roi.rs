@@ -128,21 +128,32 @@ pub fn collect_regions(buffer: &gst::BufferRef, types: &[String], out: &mut Vec<
                 y,
                 w,
                 h,
-                exact: [x as f32, y as f32, w as f32, h as f32],
+                exact: exact_box(&meta),
                 track_id: 0,
                 predicted_frames: 0,
             };
             if let Some(p) = meta.param(DETECTION_PARAM) {
                 region.track_id = p.get::<u32>("track-id").unwrap_or(0);
                 region.predicted_frames = p.get::<u32>("predicted-frames").unwrap_or(0);
-                let exact = ["x", "y", "width", "height"].map(|f| p.get::<f64>(f).ok());
-                if let [Some(x), Some(y), Some(w), Some(h)] = exact {
-                    if w > 0.0 && h > 0.0 {
-                        region.exact = [x as f32, y as f32, w as f32, h as f32];
-                    }
-                }
             }
             out.push(region);
+        }
+    }
+}
+
+/// A region's box before clamping and rounding (x, y, width, height) as its detector gave it,
+/// else its integer box.
+pub fn exact_box(meta: &VideoRegionOfInterestMeta) -> [f32; 4] {
+    let given = meta
+        .param(DETECTION_PARAM)
+        .map(|p| ["x", "y", "width", "height"].map(|f| p.get::<f64>(f).ok()));
+    match given {
+        Some([Some(x), Some(y), Some(w), Some(h)]) if w > 0.0 && h > 0.0 => {
+            [x as f32, y as f32, w as f32, h as f32]
+        }
+        _ => {
+            let (x, y, w, h) = meta.rect();
+            [x as f32, y as f32, w as f32, h as f32]
         }
     }
 }
@@ -216,6 +227,21 @@ mod tests {
         );
         assert!(!out[0].measures_track(), "a predicted box");
         collect_regions(&buf, &["person".to_string()], &mut out);
+        assert!(out.is_empty());
+
+        // Retyped in place: the same box and parameters under the new type.
+        for mut meta in buf
+            .get_mut()
+            .unwrap()
+            .iter_meta_mut::<VideoRegionOfInterestMeta>()
+        {
+            set_roi_type(&mut meta, "face-kept");
+        }
+        let meta = buf.meta::<VideoRegionOfInterestMeta>().unwrap();
+        assert_eq!(meta.roi_type(), "face-kept");
+        assert_eq!(exact_box(&meta), [10.4, -3.0, 50.0, 40.0]);
+        assert_eq!(landmarks(&meta), Some([[1.0, 2.0]; 5]));
+        collect_regions(&buf, &["face".to_string()], &mut out);
         assert!(out.is_empty());
     }
 }

@@ -400,11 +400,9 @@ impl BaseTransformImpl for OnnxFaceKeep {
             let due = track.checked.is_none_or(|c| frame_no - c >= refresh);
             let measured = p.get::<u32>("predicted-frames").unwrap_or(0) == 0;
             if let (true, true, Some(landmarks)) = (due, measured, roi::landmarks(&meta)) {
-                let exact =
-                    ["x", "y", "width", "height"].map(|f| p.get::<f64>(f).unwrap_or(0.0) as f32);
                 state.due.push(Due {
                     track: track_id,
-                    bx: exact,
+                    bx: roi::exact_box(&meta),
                     landmarks,
                 });
             }
@@ -658,10 +656,10 @@ fn reference_face(
     let info = gst_video::VideoInfo::from_caps(&caps).map_err(|e| e.to_string())?;
     let mut best: Option<([f32; 4], [[f32; 2]; 5])> = None;
     for meta in buffer.iter_meta::<VideoRegionOfInterestMeta>() {
-        let (Some(p), Some(lm)) = (meta.param(DETECTION_PARAM), roi::landmarks(&meta)) else {
+        let Some(lm) = roi::landmarks(&meta) else {
             continue;
         };
-        let bx = ["x", "y", "width", "height"].map(|f| p.get::<f64>(f).unwrap_or(0.0) as f32);
+        let bx = roi::exact_box(&meta);
         if best.is_none_or(|(b, _)| b[2] * b[3] < bx[2] * bx[3]) {
             best = Some((bx, lm));
         }
