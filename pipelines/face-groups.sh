@@ -10,7 +10,7 @@
 #   KEEP_FACES=keep pipelines/anonymize.sh INPUT OUTPUT
 #
 # Knobs (environment): DETECT_OPTS (onnxfacedetect properties), THRESHOLD (cosine similarity
-# at which two tracks are one person; default onnxfacekeep's, 0.65).
+# at which two tracks are one person; default onnxfacekeep's, 0.70).
 set -eu
 . "$(dirname "$0")/common.sh"
 case "$INFO" in
@@ -26,7 +26,7 @@ if ! gst-launch-1.0 -m filesrc location="$IN" ! decodebin ! videoconvert ! video
     echo "$NAME: the pipeline failed: $(grep -m1 -i error "$OUT/errors.txt" "$OUT/messages.txt" || true)" >&2
     exit 1
 fi
-python3 "$(dirname "$0")/face-groups.py" "$OUT" "${THRESHOLD:-0.65}"
+python3 "$(dirname "$0")/face-groups.py" "$OUT" "${THRESHOLD:-0.70}"
 # The thumbnails as PNG.
 for ppm in "$OUT"/person-*.ppm; do
     [ -e "$ppm" ] || continue
