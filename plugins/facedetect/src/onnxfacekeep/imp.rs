@@ -363,8 +363,23 @@ impl BaseTransformImpl for OnnxFaceKeep {
         if let Some(state) = self.state.lock().expect("state lock").as_mut() {
             state.matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
             state.info = Some(info);
+            state.tracks.clear();
         }
         Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        // A new stream or a flush may start the detector's track ids again: a decision must
+        // not pass to whoever gets a kept track's id next.
+        if matches!(
+            event.view(),
+            gst::EventView::FlushStop(_) | gst::EventView::StreamStart(_)
+        ) {
+            if let Some(state) = self.state.lock().expect("state lock").as_mut() {
+                state.tracks.clear();
+            }
+        }
+        self.parent_sink_event(event)
     }
 
     fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
