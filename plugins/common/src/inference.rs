@@ -4,13 +4,13 @@
 //!
 //! GPUs are reached through ONNX Runtime's CUDA execution provider where the ONNX Runtime in
 //! use has it and CUDA starts (the `onnxruntime-gpu` build, fetched by `make gpu-runtime`,
-//! installed by `meson install` or named by `ORT_DYLIB_PATH`), or
-//! through its WebGPU execution provider, a plugin library (`libonnxruntime_providers_webgpu.so`,
-//! from the PyPI package `onnxruntime-ep-webgpu`, fetched by `make models`) registered once per
-//! process and run on Vulkan. `auto`, the default, takes CUDA, else WebGPU on a hardware GPU,
-//! else the CPU. Inputs and outputs are bound to the
-//! session ([`BoundInput`]), so an inference allocates no tensor. Elements of one process
-//! that name the same group share one session ([`load_shared`]): the model is loaded once.
+//! installed by `meson install` or named by `ORT_DYLIB_PATH`), or through its WebGPU execution
+//! provider, a plugin library (`libonnxruntime_providers_webgpu.so`, from the PyPI package
+//! `onnxruntime-ep-webgpu`, fetched by `make models`) registered once per process and run on
+//! Vulkan. `auto`, the default, takes CUDA, else WebGPU on a hardware GPU, else the CPU. Inputs
+//! and outputs are bound to the session ([`BoundInput`]), so an inference allocates no tensor.
+//! Elements of one process that name the same group share one session ([`load_shared`]): the
+//! model is loaded once.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -334,6 +334,21 @@ fn provider_dispatch(ep: ExecutionProvider) -> Option<(ort::ep::ExecutionProvide
     })
 }
 
+/// `builder` with `dispatch`'s provider appended, or `builder` as it was and why the provider
+/// cannot be used (its library missing, or one it needs).
+fn with_provider(
+    builder: ort::session::builder::SessionBuilder,
+    dispatch: ort::ep::ExecutionProviderDispatch,
+) -> (ort::session::builder::SessionBuilder, Option<String>) {
+    match builder.with_execution_providers([dispatch.error_on_failure()]) {
+        Ok(b) => (b, None),
+        Err(e) => {
+            let why = reason(&e);
+            (e.recover(), Some(why))
+        }
+    }
+}
+
 /// What an ONNX Runtime error says, without the source location and status code it starts
 /// with: for a provider library that cannot load, the loader's reason (e.g.
 /// "libcublasLt.so.13: cannot open shared object file: No such file or directory").
@@ -358,9 +373,9 @@ pub fn half_precision_copy(model: &Path) -> Option<PathBuf> {
 
 /// Held while anything of this process works on the WebGPU provider's GPU (a session made,
 /// an input bound, a run). That provider shares one device among its sessions and does not
-/// take concurrent work (CUDA's does: each session has its own stream): two detectors running at once in one process failed
-/// on the GPU machine ("CommandEncoder is already finished", 8 streams of 1080p, H200) where
-/// they now take turns — as one batch group's streams do anyway.
+/// take concurrent work (CUDA's does: each session has its own stream): two detectors running
+/// at once in one process failed on the GPU machine ("CommandEncoder is already finished", 8
+/// streams of 1080p, H200) where they now take turns — as one batch group's streams do anyway.
 static DEVICE_WORK: Mutex<()> = Mutex::new(());
 
 fn device_work() -> std::sync::MutexGuard<'static, ()> {
@@ -456,16 +471,14 @@ pub fn load_model(
     let mut cuda_why = None;
     if ep == ExecutionProvider::Auto {
         if let Some((dispatch, true)) = provider_dispatch(ExecutionProvider::Cuda) {
-            match builder.with_execution_providers([dispatch.error_on_failure()]) {
-                Ok(b) => {
-                    builder = b;
+            let (b, failed) = with_provider(builder, dispatch);
+            builder = b;
+            match failed {
+                None => {
                     provider = ExecutionProvider::Cuda;
                     runs_on = "CUDA".to_string();
                 }
-                Err(e) => {
-                    cuda_why = Some(format!("CUDA could not be used: {}", reason(&e)));
-                    builder = e.recover();
-                }
+                Some(why) => cuda_why = Some(format!("CUDA could not be used: {why}")),
             }
         }
     }
@@ -502,18 +515,17 @@ pub fn load_model(
     } else if let Some((dispatch, available)) = provider_dispatch(ep) {
         let name = dispatch.name();
         if available {
-            match builder.with_execution_providers([dispatch.error_on_failure()]) {
-                Ok(b) => {
-                    builder = b;
+            let (b, failed) = with_provider(builder, dispatch);
+            builder = b;
+            match failed {
+                None => {
                     provider = ep;
                     runs_on = name.to_string();
                 }
-                Err(e) => {
+                Some(why) => {
                     fallback_warning = Some(format!(
-                        "{name} could not be used ({}); running on the CPU",
-                        reason(&e)
-                    ));
-                    builder = e.recover();
+                        "{name} could not be used ({why}); running on the CPU"
+                    ))
                 }
             }
         } else {
