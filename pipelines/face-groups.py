@@ -40,21 +40,29 @@ def dot(a, b):
 
 
 # Each track's mean descriptor; groups merged, most similar pair first, down to the threshold.
+# Average linkage kept up to date as groups merge (a merged group's similarity to another is
+# the size-weighted mean of its parts'), so each track pair is compared once.
 ids = sorted(tracks)
 mean = {i: unit([sum(c) / len(c) for c in zip(*tracks[i]["descriptors"])]) for i in ids}
-groups = [[i] for i in ids]
+groups = {i: [i] for i in ids}
+sim = {(a, b): dot(mean[a], mean[b]) for n, a in enumerate(ids) for b in ids[n + 1:]}
 
 
-def link(a, b):
-    return sum(dot(mean[i], mean[j]) for i in a for j in b) / (len(a) * len(b))
+def pair(a, b):
+    return (a, b) if a < b else (b, a)
 
 
-while len(groups) > 1:
-    score, x, y = max((link(a, b), x, y) for x, a in enumerate(groups)
-                      for y, b in enumerate(groups) if x < y)
+while sim:
+    (a, b), score = max(sim.items(), key=lambda kv: kv[1])
     if score < threshold:
         break
-    groups[x] += groups.pop(y)
+    na, nb = len(groups[a]), len(groups[b])
+    for c in groups:
+        if c not in (a, b):
+            sim[pair(a, c)] = (na * sim[pair(a, c)] + nb * sim.pop(pair(b, c))) / (na + nb)
+    del sim[(a, b)]
+    groups[a] += groups.pop(b)
+groups = list(groups.values())
 
 people = []
 for n, group in enumerate(sorted(groups, key=lambda g: min(min(tracks[i]["times"], default=0) for i in g)), 1):
