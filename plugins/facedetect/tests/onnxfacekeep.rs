@@ -140,3 +140,74 @@ fn a_folder_without_a_face_is_an_error_that_says_what_to_give() {
     let err = run(&missing).err().expect("an error");
     assert!(err.contains("cannot read"), "{err}");
 }
+
+#[test]
+fn a_flush_forgets_who_was_kept_so_a_reused_track_id_is_hidden_until_described() {
+    use gst_check::Harness;
+    use mediaai_common::roi::{self, Detection};
+    init();
+    let astronaut = folder("flush");
+    reference(
+        "astronaut.png",
+        "videoflip method=horizontal-flip",
+        &astronaut,
+    );
+    let frame = mediaai_testing::load_frame(&media("astronaut.png"), "I420", None);
+    let caps = frame.caps().unwrap().to_owned();
+
+    // The detector's own measurement of her face (track 1, landmarks).
+    let mut detect = Harness::new("onnxfacedetect");
+    detect.set_src_caps(caps.clone());
+    detect.play();
+    let measured = detect
+        .push_and_pull(frame.buffer().unwrap().copy())
+        .unwrap();
+    // The same face as a prediction (no measurement in this frame: nothing to describe).
+    let predicted = {
+        let meta = measured.meta::<VideoRegionOfInterestMeta>().unwrap();
+        let [x, y, w, h] = roi::exact_box(&meta);
+        let det = Detection {
+            x,
+            y,
+            w,
+            h,
+            confidence: 0.9,
+            track_id: 1,
+            predicted_frames: 2,
+            landmarks: roi::landmarks(&meta),
+        };
+        let mut b = frame.buffer().unwrap().copy();
+        roi::attach_detection(b.get_mut().unwrap(), "face", &det, 512, 512);
+        b
+    };
+    let types = |b: &gst::Buffer| -> Vec<String> {
+        b.iter_meta::<VideoRegionOfInterestMeta>()
+            .map(|m| m.roi_type().to_string())
+            .collect()
+    };
+
+    // Made with its folder set: a harness starts the element it makes at once.
+    let element = gst::ElementFactory::make("onnxfacekeep")
+        .property("keep-faces", astronaut.to_str().unwrap())
+        .build()
+        .unwrap();
+    let mut keep = Harness::with_element(&element, Some("sink"), Some("src"));
+    keep.set_src_caps(caps);
+    keep.play();
+    let out = keep.push_and_pull(measured.clone()).unwrap();
+    assert_eq!(types(&out), ["face-kept"], "measured and recognised");
+    let out = keep.push_and_pull(predicted.clone()).unwrap();
+    assert_eq!(types(&out), ["face-kept"], "the track's decision holds");
+
+    assert!(keep.push_event(gst::event::FlushStart::new()));
+    assert!(keep.push_event(gst::event::FlushStop::new(true)));
+    assert!(
+        keep.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
+            gst::ClockTime,
+        >::new()))
+    );
+    let out = keep.push_and_pull(predicted).unwrap();
+    assert_eq!(types(&out), ["face"], "after a flush track 1 may be anyone");
+    let out = keep.push_and_pull(measured).unwrap();
+    assert_eq!(types(&out), ["face-kept"], "described again");
+}

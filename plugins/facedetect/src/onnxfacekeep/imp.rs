@@ -189,7 +189,7 @@ impl ObjectImpl for OnnxFaceKeep {
                     .build(),
                 glib::ParamSpecUInt::builder("refresh")
                     .nick("Refresh interval")
-                    .blurb("Frames between two descriptors of one tracked face (it is described when it appears, then every this many frames it is measured)")
+                    .blurb("Frames between two descriptors of one tracked face: it is described when it appears, then again at the first frame the detector measures it after this many")
                     .minimum(1)
                     .default_value(DEFAULT_REFRESH)
                     .mutable_playing()
