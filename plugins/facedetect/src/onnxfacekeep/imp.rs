@@ -106,15 +106,17 @@ struct Network {
 }
 
 impl Network {
-    /// The descriptor of `crop` of `src` (a `width`x`height` frame) into `out`.
+    /// The descriptor of the face of `src` (a `width`x`height` frame) boxed at `bx` with
+    /// `landmarks`, from its upright crop, into `out`.
     fn describe(
         &mut self,
-        crop: &Crop,
+        (bx, landmarks): ([f32; 4], &[[f32; 2]; 5]),
         src: &PixelSource,
         matrix: &YuvMatrix,
         (width, height): (u32, u32),
         out: &mut [f32],
     ) -> Result<(), String> {
+        let crop = Crop::upright(bx, landmarks, SIDE, MARGIN);
         crop.fill(src, matrix, width, height, self.input.data_mut());
         let outputs = self.input.run(&mut self.model.session)?;
         let (_, data) = outputs[0]
@@ -433,12 +435,13 @@ impl BaseTransformImpl for OnnxFaceKeep {
             let size = (info.width(), info.height());
             for i in 0..state.due.len() {
                 let due = state.due[i];
-                let crop = Crop::upright(due.bx, &due.landmarks, SIDE, MARGIN);
-                if let Err(e) =
-                    state
-                        .network
-                        .describe(&crop, &src, &state.matrix, size, &mut state.descriptor)
-                {
+                if let Err(e) = state.network.describe(
+                    (due.bx, &due.landmarks),
+                    &src,
+                    &state.matrix,
+                    size,
+                    &mut state.descriptor,
+                ) {
                     gst::element_imp_error!(
                         self,
                         gst::LibraryError::Failed,
@@ -579,12 +582,11 @@ impl OnnxFaceKeep {
                             .map_err(|_| format!("{}: unreadable frame", photo.display()))?;
                     let src = PixelSource::from_frame(&frame)
                         .ok_or_else(|| format!("{}: unreadable frame", photo.display()))?;
-                    let crop = Crop::upright(bx, &landmarks, SIDE, MARGIN);
                     let mut d = vec![0.0; 1024];
                     network.describe(
-                        &crop,
+                        (bx, &landmarks),
                         &src,
-                        &YuvMatrix::new(0.2126, 0.0722, false),
+                        &YuvMatrix::from_colorimetry(&info.colorimetry()),
                         (info.width(), info.height()),
                         &mut d,
                     )?;
