@@ -2,6 +2,7 @@
 //! commands with the plugins on the path, and probing the files they write.
 
 pub mod fuzzing;
+pub mod privacy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

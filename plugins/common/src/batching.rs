@@ -36,6 +36,10 @@ pub struct Request {
 pub struct BatchGroup {
     model: SharedModel,
     max_batch: usize,
+    /// Every batch runs `max_batch` images, a partial one padded: on a GPU provider each new
+    /// input shape costs a first run of seconds (see [`crate::inference::warm_up`]), so the
+    /// group keeps one, warmed before the first frame.
+    padded: bool,
     timeout: Duration,
     state: Mutex<Batches>,
     changed: Condvar,
@@ -95,9 +99,14 @@ impl BatchGroup {
             return (g, same);
         }
         let max_batch = max_batch.max(1);
+        let padded = !model
+            .lock()
+            .expect("session lock is never poisoned")
+            .on_cpu();
         let g = Arc::new(BatchGroup {
             model: model.clone(),
             max_batch,
+            padded,
             timeout,
             state: Mutex::new(Batches {
                 open: Vec::with_capacity(max_batch),
@@ -121,6 +130,22 @@ impl BatchGroup {
 
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// Warms the group's session for batches of images of `shape` (see
+    /// [`crate::inference::warm_up`]): the padded batch on a GPU provider, the full one on the
+    /// CPU.
+    pub fn warm_up(&self, shape: [usize; 3]) -> Result<crate::inference::Warmup, String> {
+        crate::inference::warm_up(&self.model, &self.batch_shape(shape))
+    }
+
+    /// The steady run of the group's batches of images of `shape`, once warmed.
+    pub fn warmed(&self, shape: [usize; 3]) -> Option<Duration> {
+        crate::inference::warmed(&self.model, &self.batch_shape(shape))
+    }
+
+    fn batch_shape(&self, shape: [usize; 3]) -> [usize; 4] {
+        [self.max_batch, shape[0], shape[1], shape[2]]
     }
 
     /// A stream's request for images of `shape`, its input allocated once.
@@ -223,17 +248,25 @@ impl BatchGroup {
     /// One inference of `batch`'s images; each request gets its image's part of every output.
     fn run(&self, batch: &mut [Request]) -> Result<(), String> {
         let k = batch.len();
+        let size = if self.padded {
+            self.max_batch.max(k)
+        } else {
+            k
+        };
         let shape = batch[0].shape;
         let len: usize = shape.iter().product();
         let mut runner = self.runner.lock().expect("runner lock is never poisoned");
-        let at = match runner.iter().position(|b| b.shape == shape && b.size == k) {
+        let at = match runner
+            .iter()
+            .position(|b| b.shape == shape && b.size == size)
+        {
             Some(i) => i,
             None => {
                 let loaded = self.model.lock().expect("session lock is never poisoned");
-                let full = [k, shape[0], shape[1], shape[2]];
+                let full = [size, shape[0], shape[1], shape[2]];
                 runner.push(BatchInput {
                     shape,
-                    size: k,
+                    size,
                     bound: BoundInput::new(&loaded, &full)?,
                 });
                 runner.len() - 1
@@ -250,12 +283,12 @@ impl BatchGroup {
             let (dims, values) = value
                 .try_extract_tensor::<f32>()
                 .map_err(|e| format!("output {name}: {e}"))?;
-            if dims.first() != Some(&(k as i64)) || values.len() % k != 0 {
+            if dims.first() != Some(&(size as i64)) || values.len() % size != 0 {
                 return Err(format!(
-                    "output {name} has shape {dims:?} for a batch of {k}"
+                    "output {name} has shape {dims:?} for a batch of {size}"
                 ));
             }
-            let per = values.len() / k;
+            let per = values.len() / size;
             for (i, r) in batch.iter_mut().enumerate() {
                 if r.outputs.len() <= o {
                     r.outputs.push(Vec::with_capacity(per));

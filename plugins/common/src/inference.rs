@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use ort::ep::ExecutionProvider as _;
 
@@ -240,6 +241,8 @@ pub struct LoadedModel {
     pub runs_on: String,
     /// The file loaded: the model asked for, or its half-precision copy on a GPU.
     pub model: PathBuf,
+    /// Input shapes run already ([`warm_up`]), each with the worst of its steady runs.
+    warmed: Vec<(Vec<usize>, Duration)>,
 }
 
 impl LoadedModel {
@@ -553,6 +556,7 @@ pub fn load_model(
                 provider,
                 runs_on: format!("{runs_on}, half precision"),
                 model: half,
+                warmed: Vec::new(),
             });
         }
     }
@@ -584,6 +588,77 @@ pub fn load_model(
         provider,
         runs_on,
         model: model.to_path_buf(),
+        warmed: Vec::new(),
+    })
+}
+
+/// What running a model's input shape for the first time cost, and what a run of it costs
+/// after that.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warmup {
+    pub shape: Vec<usize>,
+    /// The first run: on a GPU provider its lazy work (CUDA modules loaded, cuDNN's
+    /// convolution algorithms searched, arenas grown for the shape). Zero when another element
+    /// of the session had run the shape already.
+    pub first: Duration,
+    /// The worst of the runs after the first.
+    pub steady: Duration,
+}
+
+/// Runs done after the first on a GPU provider, the worst of which is the steady cost (the
+/// second can still grow an arena). None on the CPU, whose first run costs about what later
+/// ones do: its time (an overestimate, if anything) stands for them, and a detector's start
+/// on a 1080p stream pays one run, not several.
+const STEADY_RUNS_GPU: usize = 3;
+const STEADY_RUNS_CPU: usize = 0;
+
+/// The steady run of `shape` on `model`'s session, when [`warm_up`] has run it.
+pub fn warmed(model: &SharedModel, shape: &[usize]) -> Option<Duration> {
+    let loaded = model.lock().expect("session lock is never poisoned");
+    loaded
+        .warmed
+        .iter()
+        .find(|(s, _)| s == shape)
+        .map(|(_, steady)| *steady)
+}
+
+/// Runs `model` on an input of `shape` (zeros) until its lazy first-run work is done, so that
+/// no frame waits for it (DESIGN.md, Live operation), and measures a steady run. Once per
+/// shape and session: elements sharing a session (a batch group) warm each shape once, and a
+/// later call answers what the first measured with `first` zero.
+pub fn warm_up(model: &SharedModel, shape: &[usize]) -> Result<Warmup, String> {
+    let mut loaded = model.lock().expect("session lock is never poisoned");
+    if let Some((_, steady)) = loaded.warmed.iter().find(|(s, _)| s == shape) {
+        return Ok(Warmup {
+            shape: shape.to_vec(),
+            first: Duration::ZERO,
+            steady: *steady,
+        });
+    }
+    let mut input = BoundInput::new(&loaded, shape)?;
+    let steady_runs = if loaded.on_cpu() {
+        STEADY_RUNS_CPU
+    } else {
+        STEADY_RUNS_GPU
+    };
+    let mut first = Duration::ZERO;
+    let mut steady = Duration::ZERO;
+    for run in 0..=steady_runs {
+        let started = Instant::now();
+        input.run(&mut loaded.session)?;
+        let took = started.elapsed();
+        if run == 0 {
+            first = took;
+        }
+        if run > 0 || steady_runs == 0 {
+            steady = steady.max(took);
+        }
+    }
+    loaded.warmed.push((shape.to_vec(), steady));
+    Ok(Warmup {
+        shape: shape.to_vec(),
+        first,
+        steady,
     })
 }
 

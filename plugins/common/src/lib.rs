@@ -28,6 +28,7 @@ pub mod gpumemory;
 pub mod gpusampler;
 pub mod held;
 pub mod inference;
+pub mod live;
 pub mod lockfree;
 pub mod pixels;
 pub mod planes;

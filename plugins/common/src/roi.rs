@@ -92,6 +92,36 @@ pub fn attach_detection(
     meta.add_param(s.build());
 }
 
+/// Field of the `detection` structure of a region that covers a whole frame no measurement
+/// covered (a live detector shedding work, or its network not ready yet): hide all of it.
+pub const UNMEASURED_FIELD: &str = "unmeasured";
+
+/// Marks all of a `width`x`height` frame as a region of type `roi_type` that no tracker
+/// follows (track id 0), its `detection` structure saying [`UNMEASURED_FIELD`]: an element
+/// that hides regions hides the frame, and (holding frames back) the frames around it.
+pub fn attach_unmeasured_frame(
+    buffer: &mut gst::BufferRef,
+    roi_type: &str,
+    width: u32,
+    height: u32,
+) {
+    let mut meta = VideoRegionOfInterestMeta::add(buffer, roi_type, (0, 0, width, height));
+    meta.add_param(
+        gst::Structure::builder(DETECTION_PARAM)
+            .field("confidence", 0.0f64)
+            .field("track-id", 0u32)
+            .field("predicted-frames", 0u32)
+            .field(UNMEASURED_FIELD, true)
+            .build(),
+    );
+}
+
+/// Whether `meta` is a whole frame a detector could not measure ([`attach_unmeasured_frame`]).
+pub fn is_unmeasured_frame(meta: &VideoRegionOfInterestMeta) -> bool {
+    meta.param(DETECTION_PARAM)
+        .is_some_and(|s| s.get::<bool>(UNMEASURED_FIELD).unwrap_or(false))
+}
+
 /// A region read back from a buffer: its integer pixel box, and what a detector's `detection`
 /// structure says of it (defaults where a region has none).
 #[derive(Debug, Clone, Copy, PartialEq)]

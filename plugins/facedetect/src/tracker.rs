@@ -218,7 +218,14 @@ impl FaceTracker {
             t.uncertain = t.measured >= 2
                 && (measured.cx - t.state.cx).hypot(measured.cy - t.state.cy) > SURPRISE * side;
             // A face seen once moved to where it was measured: its first box was a single view.
-            let box_gain = if t.measured < 2 { 1.0 } else { BOX_GAIN };
+            // A face found far from its prediction (after frames the detector shed, a turn)
+            // is where it was measured: a box smoothed towards the prediction would lag it,
+            // and what hides it must not.
+            let box_gain = if t.measured < 2 || t.uncertain {
+                1.0
+            } else {
+                BOX_GAIN
+            };
             t.state = t.state.lerp(measured, box_gain);
             t.unseen = 0;
             t.measured = t.measured.saturating_add(1);

@@ -108,6 +108,11 @@ impl MaskRegion {
         }
     }
 
+    /// Whether the mask's box is all of a `width`x`height` frame.
+    pub fn covers(&self, width: u32, height: u32) -> bool {
+        self.bbox == [0, 0, width as i32, height as i32]
+    }
+
     pub fn width(&self) -> u32 {
         (self.bbox[2] - self.bbox[0]) as u32
     }

@@ -16,8 +16,9 @@
  */
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, LazyLock, Mutex};
+use std::time::Duration;
 
 use gst::glib;
 use gst::prelude::*;
@@ -25,12 +26,13 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use super::ExecutionProvider;
+use super::{ExecutionProvider, Overload};
 use mediaai_common::batching::{BatchGroup, Request};
 use mediaai_common::gpumemory;
 use mediaai_common::gpusampler::GpuTensorSampler;
 use mediaai_common::held;
-use mediaai_common::inference::{self, BoundInput, SharedModel};
+use mediaai_common::inference::{self, BoundInput, SharedModel, Warmup};
+use mediaai_common::live::{self, Shedder};
 use mediaai_common::roi::{self, Detection};
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
 use mediaai_common::scenecut::SceneCuts;
@@ -90,6 +92,16 @@ const DEFAULT_POST_MESSAGES: bool = true;
 const DEFAULT_MAX_BATCH: u32 = 1;
 /// A frame waits at most this long for other streams' frames before a batch runs partly full.
 const DEFAULT_BATCH_TIMEOUT_MS: u32 = 20;
+const DEFAULT_OVERLOAD: Overload = Overload::Hide;
+/// The element message saying what a network's first run at a shape cost (see `warm_up`).
+const WARM_UP_MESSAGE: &str = "mediaai-warm-up";
+/// What the detector does less of while it sheds work, for `mediaai-overload` messages.
+const SHEDDING: &str = "the network skips late frames; the tracker carries the faces";
+/// The network input run at start when the stream's size is not known yet: it pays what a
+/// GPU provider does once whatever the shape (its libraries, context and kernels).
+const UNKNOWN_SHAPE: [usize; 4] = [1, 3, 32, 32];
+/// How often a frame waiting for the network's first run looks at the clock.
+const WAIT_STEP: Duration = Duration::from_millis(5);
 const ROI_TYPE: &str = "face";
 /// Tensor sides are multiples of this (the network's total stride).
 const NET_ALIGN: u32 = 32;
@@ -111,6 +123,7 @@ struct Settings {
     batch_group: Option<String>,
     max_batch: u32,
     batch_timeout_ms: u32,
+    overload: Overload,
 }
 
 impl Default for Settings {
@@ -129,6 +142,7 @@ impl Default for Settings {
             batch_group: None,
             max_batch: DEFAULT_MAX_BATCH,
             batch_timeout_ms: DEFAULT_BATCH_TIMEOUT_MS,
+            overload: DEFAULT_OVERLOAD,
         }
     }
 }
@@ -150,6 +164,33 @@ struct Geometry {
     /// In a batching group: this stream's image for the group's batches (then `tensors` is
     /// empty).
     request: Option<Request>,
+    /// The network's first run at this input shape, under way off the streaming thread
+    /// (`set_caps`): until it reports, frames wait for it no later than they may be.
+    warming: Option<mpsc::Receiver<Result<Warmup, String>>>,
+    /// A frame's duration (40 ms where the rate is unknown).
+    frame_duration: Duration,
+}
+
+/// The network's input for frames of a size: the sampler into it, the batch, and how the
+/// batch is laid out in tensors.
+struct Plan {
+    sampler: TensorSampler,
+    batch: usize,
+    /// Tensors to bind, each of `images_per_tensor` images (see `set_caps`).
+    count: usize,
+    images_per_tensor: usize,
+}
+
+impl Plan {
+    /// One image of the network's input: channels, height, width.
+    fn image(&self) -> [usize; 3] {
+        [3, self.sampler.dst_h as usize, self.sampler.dst_w as usize]
+    }
+
+    fn tensor_shape(&self) -> [usize; 4] {
+        let [c, h, w] = self.image();
+        [self.images_per_tensor, c, h, w]
+    }
 }
 
 impl Geometry {
@@ -201,6 +242,10 @@ struct State {
     pending: VecDeque<Pending>,
     filled: usize,
     ready: VecDeque<gst::Buffer>,
+    /// The minimum latency of a live upstream (`None`: upstream is not live, and no frame
+    /// is late: nothing is shed in a file's processing, however slow).
+    live_upstream: Option<gst::ClockTime>,
+    shedder: Shedder,
 }
 
 #[derive(Default)]
@@ -209,6 +254,10 @@ pub struct OnnxFaceDetect {
     state: Mutex<Option<State>>,
     /// The detection gap last announced downstream (`u32::MAX`: none since start).
     gap_sent: AtomicU32,
+    /// The latency of the frames held back (batches) and of the network's work on a frame
+    /// (ns): outside the state, so that a latency query never waits for a frame's inference.
+    held_ns: AtomicU64,
+    processing_ns: AtomicU64,
 }
 
 #[glib::object_subclass]
@@ -314,6 +363,11 @@ impl ObjectImpl for OnnxFaceDetect {
                     .default_value(DEFAULT_POST_MESSAGES)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("overload", DEFAULT_OVERLOAD)
+                    .nick("Overload")
+                    .blurb("In a live pipeline, what happens to a frame that reaches the detector later than its latency allows (more streams than the GPU holds, a CPU too slow for the interval): hide skips the network on it, the tracker carries the faces, and a frame no measurement covers is marked whole as a face (gpublur hides it); track does the same but marks no whole frame (a face new since the last measurement can show); wait never sheds (the delay grows). Frames are never dropped. mediaai-overload element messages say when shedding starts and ends. Files and other pipelines without a live source never shed.")
+                    .mutable_playing()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -340,6 +394,7 @@ impl ObjectImpl for OnnxFaceDetect {
             "batch-group" => s.batch_group = value.get().expect("type checked upstream"),
             "max-batch" => s.max_batch = value.get().expect("type checked upstream"),
             "batch-timeout" => s.batch_timeout_ms = value.get().expect("type checked upstream"),
+            "overload" => s.overload = value.get().expect("type checked upstream"),
             other => unreachable!("unknown property {other}"),
         }
         gst::debug!(CAT, imp = self, "set {} = {:?}", pspec.name(), value);
@@ -364,6 +419,7 @@ impl ObjectImpl for OnnxFaceDetect {
             "batch-group" => s.batch_group.to_value(),
             "max-batch" => s.max_batch.to_value(),
             "batch-timeout" => s.batch_timeout_ms.to_value(),
+            "overload" => s.overload.to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -429,6 +485,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 .map_err(|e| gst::error_msg!(gst::ResourceError::NotFound, ["{}", e]))?;
         // The default model runs in half precision on a GPU; a model the user names runs as
         // it is.
+        let loading = std::time::Instant::now();
         let (model, joined) = inference::load_shared(
             settings.batch_group.as_deref(),
             &model_path,
@@ -437,6 +494,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
             settings.model_location.is_none(),
         )
         .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ["{}", e]))?;
+        gst::info!(CAT, imp = self, "session ready in {:?}", loading.elapsed());
         if joined {
             gst::info!(
                 CAT,
@@ -492,6 +550,37 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 group
             });
         let host_frames_on_gpu = !on_cpu && !mediaai_common::gpu::Backend::Auto.auto_on_software();
+        // The network's first run is paid here, going to PAUSED, before any frame can wait
+        // for it: a live pipeline does not preroll, and its first frame comes in PLAYING.
+        // Where upstream's caps say the frames' size already (a capsfilter after a camera),
+        // at the shape the stream will run; else at a tiny shape, which pays what a GPU
+        // provider does once whatever the shape (set_caps warms the stream's own shape).
+        self.processing_ns.store(0, Ordering::Relaxed);
+        self.held_ns.store(0, Ordering::Relaxed);
+        let planned = self.upstream_size().map(|(w, h)| {
+            plan(
+                spec,
+                on_cpu,
+                w,
+                h,
+                YuvMatrix::new(0.299, 0.114, false),
+                settings.max_input_size,
+                settings.batch_size.max(1) as usize,
+            )
+        });
+        let grouped = group.is_some() && settings.batch_size <= 1 && spec.fixed_batch.is_none();
+        let warmed = match (&planned, &group) {
+            (Some(p), Some(g)) if grouped => g.warm_up(p.image()),
+            (Some(p), _) => inference::warm_up(&model, &p.tensor_shape()),
+            (None, _) => inference::warm_up(&model, &UNKNOWN_SHAPE),
+        }
+        .map_err(|e| {
+            gst::error_msg!(
+                gst::LibraryError::Failed,
+                ["the first run of {} failed: {}", model_path.display(), e]
+            )
+        })?;
+        self.post([self.warm_up_message(&warmed, "start")]);
         *self.state.lock().expect("state lock is never poisoned") = Some(State {
             model,
             group,
@@ -506,10 +595,12 @@ impl BaseTransformImpl for OnnxFaceDetect {
             frames_in: 0,
             since_due_in: 0,
             frames_out: 0,
-            since_detection_out: 0,
+            since_detection_out: 1,
             pending: VecDeque::new(),
             filled: 0,
             ready: VecDeque::new(),
+            live_upstream: None,
+            shedder: Shedder::new(Duration::ZERO),
         });
         Ok(())
     }
@@ -530,36 +621,22 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 info.height()
             ));
         }
-        let (max_side, batch) = {
+        let (max_side, batch, interval) = {
             let s = self
                 .settings
                 .lock()
                 .expect("settings lock is never poisoned");
-            (s.max_input_size, s.batch_size.max(1) as usize)
+            (s.max_input_size, s.batch_size.max(1) as usize, s.interval)
         };
-        let mut state = self.state.lock().expect("state lock is never poisoned");
-        let state = state
+        // Asked before the state lock: upstream answers without this element.
+        let live_upstream = live::upstream_live_latency(self.obj().sink_pad());
+        let mut guard = self.state.lock().expect("state lock is never poisoned");
+        let state = guard
             .as_mut()
             .ok_or_else(|| gst::loggable_error!(CAT, "caps set before start"))?;
         let spec = state.spec;
         let matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
         let (w, h) = (info.width(), info.height());
-        let sampler = match spec.fixed_size {
-            // A model built for one input size sees the frame letterboxed, as it was trained.
-            Some((tw, th)) => TensorSampler::letterboxed(w, h, tw, th, matrix),
-            None => {
-                let (tw, th) = network_size(w, h, max_side);
-                TensorSampler::new(w, h, tw, th, matrix)
-            }
-        };
-        // In levels: GPU frames are sampled on the GPU, which gives 8-bit levels back, and a
-        // frame gives the same detections whichever memory it came in.
-        let sampler = match spec.kind {
-            ModelKind::CenterFace => sampler,
-            ModelKind::Yolo(_) => sampler.with_gain(1.0 / 255.0),
-        }
-        .in_levels();
-        let (tw, th) = (sampler.dst_w, sampler.dst_h);
         let model_batch = spec.fixed_batch.unwrap_or(batch);
         if batch > model_batch {
             gst::warning!(
@@ -569,21 +646,12 @@ impl BaseTransformImpl for OnnxFaceDetect {
                 state.model_path.display()
             );
         }
-        let batch = batch.min(model_batch);
-        // On the CPU a batch axis buys nothing: `make bench` at 1280x736 ran 12.6 fps with
-        // batch 1 and 12.0 / 10.4 with batches of 4 / 8 in one inference, the larger
-        // activations falling out of cache. There the frames of a batch (same holding and
-        // latency) are inferred one by one; GPU providers take the whole batch at once.
-        let (count, images_per_tensor) = if state.on_cpu && spec.fixed_batch.is_none() {
-            (batch, 1)
-        } else {
-            (1, model_batch)
-        };
+        let plan = plan(spec, state.on_cpu, w, h, matrix, max_side, batch);
+        let (tw, th) = (plan.sampler.dst_w, plan.sampler.dst_h);
+        let batch = plan.batch;
         // In a batching group the group holds the batch input; this stream only its image.
         let request = match &state.group {
-            Some(g) if batch == 1 && spec.fixed_batch.is_none() => {
-                Some(g.request([3, th as usize, tw as usize]))
-            }
+            Some(g) if batch == 1 && spec.fixed_batch.is_none() => Some(g.request(plan.image())),
             Some(_) => {
                 gst::warning!(
                     CAT,
@@ -594,8 +662,8 @@ impl BaseTransformImpl for OnnxFaceDetect {
             }
             None => None,
         };
-        let count = if request.is_some() { 0 } else { count };
-        let shape = [images_per_tensor, 3, th as usize, tw as usize];
+        let count = if request.is_some() { 0 } else { plan.count };
+        let shape = plan.tensor_shape();
         let tensors = (0..count)
             .map(|_| {
                 let loaded = state.model.lock().expect("session lock is never poisoned");
@@ -610,18 +678,52 @@ impl BaseTransformImpl for OnnxFaceDetect {
             info.width(),
             info.height()
         );
+        // The GPU sampler's pipelines are made now, not on the first frame.
+        let gpu_sampler = (state.host_frames_on_gpu || gpumemory::caps_on_gpu(incaps))
+            .then(|| self.gpu_sampler(&plan.sampler, &info));
+        let frame_duration = match held::frames_duration(&info, 1) {
+            gst::ClockTime::ZERO => Duration::from_millis(40),
+            d => Duration::from_nanos(d.nseconds()),
+        };
+        let group = state.group.clone().filter(|_| request.is_some());
+        let warmed = match &group {
+            Some(g) => g.warmed(plan.image()),
+            None => inference::warmed(&state.model, &shape),
+        };
+        // A shape not run yet is run off the streaming thread: frames wait for it no later
+        // than they may be, in a live pipeline (see `network_ready`).
+        let warming = match warmed {
+            Some(_) => None,
+            None => Some(self.warm_in_background(&state.model, group, &plan)?),
+        };
         state.slot_faces = (0..batch).map(|_| Vec::with_capacity(MAX_FACES)).collect();
+        let waits = state
+            .group
+            .as_ref()
+            .map_or(Duration::ZERO, |group| group.timeout());
+        let held = held::frames_duration(&info, (batch as u64).saturating_sub(1) * interval as u64);
+        self.held_ns
+            .store(held.nseconds() + waits.as_nanos() as u64, Ordering::Relaxed);
+        state.live_upstream = live_upstream;
+        state.shedder = Shedder::new(frame_duration);
         state.geometry = Some(Geometry {
             info,
-            sampler,
-            gpu_sampler: None,
+            sampler: plan.sampler,
+            gpu_sampler,
             tensors,
             batch,
-            images_per_tensor,
+            images_per_tensor: plan.images_per_tensor,
             cuts: SceneCuts::new(w, h, matrix),
             request,
+            warming,
+            frame_duration,
         });
+        let changed = warmed.is_some_and(|steady| self.set_inference_time(state, steady));
         state.reset_tracking();
+        drop(guard);
+        if changed {
+            self.post_latency();
+        }
         Ok(())
     }
 
@@ -635,7 +737,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
         let parent = |q: &mut gst::QueryRef| BaseTransformImplExt::parent_query(self, direction, q);
-        held::query(direction, query, parent, || self.batch_latency())
+        held::query(direction, query, parent, || self.latency())
     }
 
     fn submit_input_buffer(
@@ -663,6 +765,10 @@ impl BaseTransformImpl for OnnxFaceDetect {
         let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
         let wanted = interval > 1 && self.wants_detection(state, &inbuf);
         let slot = if state.take_due(interval, wanted) {
+            // Batches hold frames anyway: they wait for the network's first run.
+            let mut posts = Vec::new();
+            self.network_ready(state, &inbuf, Overload::Wait, &mut posts)?;
+            self.post(posts);
             let slot = state.filled;
             self.fill_slot(state, &inbuf, slot)?;
             state.filled += 1;
@@ -704,27 +810,37 @@ impl BaseTransformImpl for OnnxFaceDetect {
     }
 
     fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let interval = self
-            .settings
-            .lock()
-            .expect("settings lock is never poisoned")
-            .interval;
+        let (interval, overload) = {
+            let s = self
+                .settings
+                .lock()
+                .expect("settings lock is never poisoned");
+            (s.interval, s.overload)
+        };
+        let mut posts = Vec::new();
         let mut guard = self.state.lock().expect("state lock is never poisoned");
         let Some(state) = guard.as_mut() else {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ["buffer before start"]);
             return Err(gst::FlowError::Flushing);
         };
         let wanted = interval > 1 && self.wants_detection(state, buf);
-        let slot = if state.take_due(interval, wanted) {
+        let due = state.take_due(interval, wanted);
+        let ready = due && self.network_ready(state, buf, overload, &mut posts)?;
+        let measure = self.shed_when_late(state, buf, overload, ready, &mut posts);
+        if due && !measure {
+            // Owed: the next frame is due.
+            state.since_due_in = interval.max(1);
+        }
+        let slot = if measure {
             self.fill_slot(state, buf, 0)?;
             self.infer(state, 1)?;
             Some(0)
         } else {
             None
         };
-        let message = self.finish_frame(state, buf, slot);
+        posts.extend(self.finish_frame(state, buf, slot));
         drop(guard);
-        self.post(message);
+        self.post(posts);
         Ok(gst::FlowSuccess::Ok)
     }
 }
@@ -741,7 +857,9 @@ impl State {
         self.frames_in = 0;
         self.since_due_in = 0;
         self.frames_out = 0;
-        self.since_detection_out = 0;
+        // As if the frame before the first had been measured: the first frame is one after.
+        self.since_detection_out = 1;
+        self.shedder.reset();
     }
 
     /// Counts a frame coming in and says whether the network looks at it: the first frame,
@@ -806,12 +924,13 @@ impl OnnxFaceDetect {
         buf: &mut gst::BufferRef,
         slot: Option<usize>,
     ) -> Option<gst::Message> {
-        let (hold, post) = {
+        let (hold, post, gap, overload) = {
             let s = self
                 .settings
                 .lock()
                 .expect("settings lock is never poisoned");
-            (s.hold_frames, s.post_messages)
+            let gap = detection_gap(s.interval, s.batch_size);
+            (s.hold_frames, s.post_messages, gap, s.overload)
         };
         state.tracker.hold_frames = hold;
         if state.frames_out > 0 {
@@ -824,7 +943,12 @@ impl OnnxFaceDetect {
                 .update(&state.slot_faces[slot], state.since_detection_out.max(1));
             state.since_detection_out = 0;
         }
+        // Frames since the network last looked (0: at this one). Downstream holds `gap`
+        // frames back and hides each face found in them, so a frame further than that from
+        // a measurement is covered by none: with `overload=hide` it is hidden whole.
+        let unmeasured_for = state.since_detection_out;
         state.since_detection_out += 1;
+        let hidden = overload == Overload::Hide && unmeasured_for > gap;
         state.tracker.current(&mut state.faces);
         let (width, height) = state
             .geometry
@@ -833,7 +957,16 @@ impl OnnxFaceDetect {
         for f in &state.faces {
             roi::attach_detection(buf, ROI_TYPE, f, width, height);
         }
-        post.then(|| self.faces_message(buf, &state.faces, width, height))
+        if hidden {
+            gst::log!(
+                CAT,
+                imp = self,
+                "{}: {unmeasured_for} frames from a measurement, hidden whole",
+                buf.pts().display()
+            );
+            roi::attach_unmeasured_frame(buf, ROI_TYPE, width, height);
+        }
+        post.then(|| self.faces_message(buf, &state.faces, width, height, hidden))
     }
 
     /// Infers the filled slots of the pending batch and finishes every pending frame, in
@@ -870,25 +1003,177 @@ impl OnnxFaceDetect {
         Ok(())
     }
 
-    /// How much later than it came in a frame leaves: a batch of due frames `interval` apart.
-    fn batch_latency(&self) -> gst::ClockTime {
-        let interval = self
-            .settings
-            .lock()
-            .expect("settings lock is never poisoned")
-            .interval
-            .max(1) as u64;
-        let state = self.state.lock().expect("state lock is never poisoned");
-        let Some(g) = state.as_ref().and_then(|s| s.geometry.as_ref()) else {
-            return gst::ClockTime::ZERO;
-        };
-        let waits = state
+    /// How much later than it came in a frame leaves: a batch of due frames `interval` apart
+    /// (and the group's wait for other streams), then the network's work on it — twice its
+    /// steady run at the stream's shape, measured when that shape was first run, at least a
+    /// frame: a frame that comes later than that less one run is shed (`shed_when_late`), so
+    /// one that is not leaves within it while the load is as measured.
+    fn latency(&self) -> gst::ClockTime {
+        gst::ClockTime::from_nseconds(
+            self.held_ns.load(Ordering::Relaxed) + self.processing_ns.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Sets the network's work per frame from its steady run, `steady`: the latency it adds
+    /// (two runs: a frame's own and the one before it, at least a frame) and how late a frame
+    /// may come and still be measured within it. Returns whether the latency changed (to be
+    /// posted).
+    fn set_inference_time(&self, state: &mut State, steady: Duration) -> bool {
+        let frame = state
+            .geometry
             .as_ref()
-            .and_then(|s| s.group.as_ref())
-            .map_or(gst::ClockTime::ZERO, |group| {
-                gst::ClockTime::from_nseconds(group.timeout().as_nanos() as u64)
-            });
-        held::frames_duration(&g.info, (g.batch as u64).saturating_sub(1) * interval) + waits
+            .map_or(Duration::from_millis(40), |g| g.frame_duration);
+        let processing = (2 * steady).max(frame);
+        state.shedder.set_threshold(processing - steady);
+        let ns = processing.as_nanos() as u64;
+        self.processing_ns.swap(ns, Ordering::Relaxed) != ns
+    }
+
+    /// Tells the pipeline the latency changed (a network warmed after caps).
+    fn post_latency(&self) {
+        let obj = self.obj();
+        let _ = obj.post_message(gst::message::Latency::builder().src(&*obj).build());
+    }
+
+    /// The frames' size upstream offers already (a live source behind a capsfilter answers it
+    /// before any frame), when it is fixed.
+    fn upstream_size(&self) -> Option<(u32, u32)> {
+        let caps = self.obj().sink_pad().peer_query_caps(None);
+        let s = caps.structure(0)?;
+        let w = s.get::<i32>("width").ok()?;
+        let h = s.get::<i32>("height").ok()?;
+        (w > 0 && h > 0).then_some((w as u32, h as u32))
+    }
+
+    /// The `mediaai-warm-up` element message: the shape run, what its first run and a steady
+    /// run took (ns; a first run of 0: the session had run it), and `when`: `start` (going to
+    /// PAUSED) or `caps` (a shape first seen in the caps, run off the streaming thread).
+    fn warm_up_message(&self, w: &Warmup, when: &str) -> gst::Message {
+        let shape = w
+            .shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("x");
+        gst::info!(
+            CAT,
+            imp = self,
+            "network input {shape}: first run {:?}, steady {:?} ({when})",
+            w.first,
+            w.steady
+        );
+        let s = gst::Structure::builder(WARM_UP_MESSAGE)
+            .field("shape", shape)
+            .field("first-run", w.first.as_nanos() as u64)
+            .field("steady-run", w.steady.as_nanos() as u64)
+            .field("when", when)
+            .build();
+        gst::message::Element::builder(s).src(&*self.obj()).build()
+    }
+
+    /// Runs the network's first run at `plan`'s shape on a thread of its own, the group's
+    /// batch shape for a stream in a batching group.
+    fn warm_in_background(
+        &self,
+        model: &SharedModel,
+        group: Option<Arc<BatchGroup>>,
+        plan: &Plan,
+    ) -> Result<mpsc::Receiver<Result<Warmup, String>>, gst::LoggableError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let (image, tensor, model) = (plan.image(), plan.tensor_shape(), model.clone());
+        std::thread::Builder::new()
+            .name("onnxfacedetect-warm-up".into())
+            .spawn(move || {
+                let warmed = match group {
+                    Some(g) => g.warm_up(image),
+                    None => inference::warm_up(&model, &tensor),
+                };
+                let _ = tx.send(warmed);
+            })
+            .map_err(|e| gst::loggable_error!(CAT, "no thread for the network's first run: {e}"))?;
+        Ok(rx)
+    }
+
+    /// Whether the network can look at `buf` now. While its first run at the stream's shape
+    /// is under way, the frame waits for it: in a live pipeline only while it is not later
+    /// than it may be (then `false`: the frame goes on unmeasured, hidden whole with
+    /// `overload=hide`), otherwise (files, `overload=wait`, batches) until it is done.
+    fn network_ready(
+        &self,
+        state: &mut State,
+        buf: &gst::BufferRef,
+        overload: Overload,
+        posts: &mut Vec<gst::Message>,
+    ) -> Result<bool, gst::FlowError> {
+        let Some(rx) = state.geometry.as_ref().and_then(|g| g.warming.as_ref()) else {
+            return Ok(true);
+        };
+        let bounded = state.live_upstream.filter(|_| overload != Overload::Wait);
+        let received = match bounded {
+            None => rx.recv().ok(),
+            Some(upstream) => {
+                let obj = self.obj();
+                loop {
+                    match rx.try_recv() {
+                        Ok(r) => break Some(r),
+                        Err(mpsc::TryRecvError::Disconnected) => break None,
+                        Err(mpsc::TryRecvError::Empty) => {}
+                    }
+                    let late =
+                        live::lateness(obj.upcast_ref(), &obj.segment(), buf.pts(), upstream);
+                    let allowed = state.shedder.threshold();
+                    if late.is_some_and(|l| l > allowed.as_nanos() as i64) {
+                        return Ok(false);
+                    }
+                    match rx.recv_timeout(WAIT_STEP) {
+                        Ok(r) => break Some(r),
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break None,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    }
+                }
+            }
+        };
+        if let Some(g) = state.geometry.as_mut() {
+            g.warming = None;
+        }
+        let warmed = match received {
+            Some(Ok(w)) => w,
+            Some(Err(e)) => return Err(self.inference_failed(&state.model_path, &e)),
+            None => {
+                let e = "the thread running it stopped";
+                return Err(self.inference_failed(&state.model_path, e));
+            }
+        };
+        posts.push(self.warm_up_message(&warmed, "caps"));
+        if self.set_inference_time(state, warmed.steady) {
+            let obj = self.obj();
+            posts.push(gst::message::Latency::builder().src(&*obj).build());
+        }
+        Ok(true)
+    }
+
+    /// In a live pipeline (unless `overload=wait`), whether the network still looks at `buf`
+    /// (`measure`: it would) when the frame came later than it may: judged by the element's
+    /// `Shedder`, whose start and end of shedding are posted as `mediaai-overload`.
+    fn shed_when_late(
+        &self,
+        state: &mut State,
+        buf: &gst::BufferRef,
+        overload: Overload,
+        measure: bool,
+        posts: &mut Vec<gst::Message>,
+    ) -> bool {
+        let Some(upstream) = state.live_upstream.filter(|_| overload != Overload::Wait) else {
+            return measure;
+        };
+        let obj = self.obj();
+        let late = live::lateness(obj.upcast_ref(), &obj.segment(), buf.pts(), upstream);
+        let (shed, episode) = state.shedder.judge(measure, late);
+        if let Some(s) = state.shedder.message(episode, SHEDDING) {
+            gst::info!(CAT, imp = self, "{s}");
+            posts.push(gst::message::Element::builder(s).src(&*obj).build());
+        }
+        measure && !shed
     }
 
     fn post(&self, messages: impl IntoIterator<Item = gst::Message>) {
@@ -913,11 +1198,7 @@ impl OnnxFaceDetect {
                 .expect("settings lock is never poisoned");
             (s.interval, s.batch_size.max(1))
         };
-        let gap = if interval > 1 {
-            interval.saturating_mul(batch)
-        } else {
-            0
-        };
+        let gap = detection_gap(interval, batch);
         if self.gap_sent.swap(gap, Ordering::Relaxed) != gap {
             gst::debug!(CAT, imp = self, "detection gap {gap} frames");
             let _ = self
@@ -935,6 +1216,7 @@ impl OnnxFaceDetect {
         faces: &[Detection],
         width: u32,
         height: u32,
+        hidden: bool,
     ) -> gst::Message {
         let obj = self.obj();
         let segment = obj.segment();
@@ -961,8 +1243,64 @@ impl OnnxFaceDetect {
             .field("running-time", running)
             .field("duration", buf.duration())
             .field("faces", list)
+            .field("hidden", hidden)
             .build();
         gst::message::Element::builder(s).src(&*obj).build()
+    }
+}
+
+/// Frames after a face enters the picture until the network has measured it twice, as
+/// announced downstream (see `announce_gap`): `interval` x `batch` (0 at `interval=1`).
+fn detection_gap(interval: u32, batch: u32) -> u32 {
+    if interval > 1 {
+        interval.saturating_mul(batch.max(1))
+    } else {
+        0
+    }
+}
+
+/// The network's input for `w`x`h` frames: scaled to `max_side` (a model of one fixed size
+/// sees them letterboxed), in the model's levels, and the batch laid out in tensors.
+fn plan(
+    spec: ModelSpec,
+    on_cpu: bool,
+    w: u32,
+    h: u32,
+    matrix: YuvMatrix,
+    max_side: u32,
+    batch: usize,
+) -> Plan {
+    let sampler = match spec.fixed_size {
+        // A model built for one input size sees the frame letterboxed, as it was trained.
+        Some((tw, th)) => TensorSampler::letterboxed(w, h, tw, th, matrix),
+        None => {
+            let (tw, th) = network_size(w, h, max_side);
+            TensorSampler::new(w, h, tw, th, matrix)
+        }
+    };
+    // In levels: GPU frames are sampled on the GPU, which gives 8-bit levels back, and a
+    // frame gives the same detections whichever memory it came in.
+    let sampler = match spec.kind {
+        ModelKind::CenterFace => sampler,
+        ModelKind::Yolo(_) => sampler.with_gain(1.0 / 255.0),
+    }
+    .in_levels();
+    let model_batch = spec.fixed_batch.unwrap_or(batch);
+    let batch = batch.min(model_batch);
+    // On the CPU a batch axis buys nothing: `make bench` at 1280x736 ran 12.6 fps with
+    // batch 1 and 12.0 / 10.4 with batches of 4 / 8 in one inference, the larger
+    // activations falling out of cache. There the frames of a batch (same holding and
+    // latency) are inferred one by one; GPU providers take the whole batch at once.
+    let (count, images_per_tensor) = if on_cpu && spec.fixed_batch.is_none() {
+        (batch, 1)
+    } else {
+        (1, model_batch)
+    };
+    Plan {
+        sampler,
+        batch,
+        count,
+        images_per_tensor,
     }
 }
 

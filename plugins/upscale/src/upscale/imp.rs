@@ -35,6 +35,7 @@ use crate::gpu::GpuSpatial;
 use crate::neural::Neural;
 use crate::spatial::Spatial;
 use mediaai_common::frames;
+use mediaai_common::live::{self, Shedder};
 use mediaai_common::sampler::{write_rgb_planes, PixelSource, TensorSampler, YuvMatrix};
 use mediaai_common::{gpumemory, held, inference};
 
@@ -142,7 +143,14 @@ struct State {
     filling: Option<Batch>,
     spare: Option<Batch>,
     worker: Worker,
+    /// The minimum latency of a live upstream (`None`: not live: nothing is shed).
+    live_upstream: Option<gst::ClockTime>,
+    /// Late batches go through the spatial path instead of the network (neural engine only).
+    shedder: Option<Shedder>,
 }
+
+/// What the upscaler does less of while it sheds work, for `mediaai-overload` messages.
+const SHEDDING: &str = "late frames take the spatial path instead of the network";
 
 #[derive(Default)]
 pub struct Upscale {
@@ -417,6 +425,7 @@ impl BaseTransformImpl for Upscale {
             return Err(gst::loggable_error!(CAT, "zero-sized frames"));
         }
         let s = self.settings.lock().expect("settings lock").clone();
+        let live_upstream = live::upstream_live_latency(self.obj().sink_pad());
         let running = self.running.lock().expect("running lock");
         // The frames of the caps before went out before this caps event (sink_event); the
         // network is kept for these if it is the same.
@@ -445,6 +454,10 @@ impl BaseTransformImpl for Upscale {
         let sampler = TensorSampler::new(w as u32, h as u32, w as u32, h as u32, matrix)
             .with_gain(1.0 / 255.0);
         let convert = !matches!(engine, Upscaler::Gpu(_));
+        // In a live pipeline a network that falls behind sheds late frames to the spatial
+        // path on the CPU (EASU + CAS from the same planar RGB: made now, not when late).
+        let neural = matches!(engine, Upscaler::Neural(_));
+        let fallback = neural.then(|| Spatial::new(w, h, s.scale as usize, s.sharpness as f32));
         let in_len = 3 * w * h;
         let out_len = in_len * scale * scale;
         // The spatial path takes frames one by one whatever batch-size says: on the CPU
@@ -481,6 +494,7 @@ impl BaseTransformImpl for Upscale {
             ready: Vec::with_capacity(batch),
             pool,
             out_gpu,
+            fallback,
         };
         let new_batch = || Batch {
             buffers: Vec::with_capacity(batch),
@@ -488,7 +502,12 @@ impl BaseTransformImpl for Upscale {
                 .map(|_| vec![0.0; in_len])
                 .collect(),
             converted: std::time::Duration::ZERO,
+            shed: false,
         };
+        let latency = held::frames_duration(&in_info, 2 * batch as u64 - 1);
+        // A frame later than the latency answered is shed: its batch takes the spatial path.
+        let shedder =
+            neural.then(|| Shedder::new(std::time::Duration::from_nanos(latency.nseconds())));
         let worker = self.spawn(work).map_err(|e| {
             gst::element_imp_error!(self, gst::CoreError::Thread, ["{e}"]);
             gst::loggable_error!(CAT, "{e}")
@@ -501,9 +520,10 @@ impl BaseTransformImpl for Upscale {
             filling: Some(new_batch()),
             spare: Some(new_batch()),
             worker,
+            live_upstream,
+            shedder,
         };
-        *self.latency.lock().expect("latency lock") =
-            held::frames_duration(&state.in_info, 2 * batch as u64 - 1);
+        *self.latency.lock().expect("latency lock") = latency;
         *self.state.lock().expect("state lock") = Some(state);
         Ok(())
     }
@@ -561,9 +581,16 @@ impl BaseTransformImpl for Upscale {
             }
             batch.converted += started.elapsed();
         }
+        let message = self.judge_lateness(state, &inbuf);
+        let batch = state.filling.as_mut().ok_or(gst::FlowError::Flushing)?;
         batch.buffers.push(inbuf);
-        if batch.buffers.len() == state.batch {
+        let full = batch.buffers.len() == state.batch;
+        if full {
             self.send(state)?;
+        }
+        drop(guard);
+        if let Some(m) = message {
+            let _ = self.obj().post_message(m);
         }
         Ok(gst::FlowSuccess::Ok)
     }
@@ -672,6 +699,25 @@ impl Upscale {
         );
         let group = s.batch_group.clone();
         Ok((neural, (path, s.execution_provider, group, on_cpu)))
+    }
+
+    /// In a live pipeline with the network upscaling, whether `inbuf` came later than the
+    /// latency answered: then the batch it joins is shed to the spatial path (its `shed`).
+    /// Returns the `mediaai-overload` message to post when shedding starts or ends.
+    fn judge_lateness(&self, state: &mut State, inbuf: &gst::Buffer) -> Option<gst::Message> {
+        let upstream = state.live_upstream?;
+        let shedder = state.shedder.as_mut()?;
+        let obj = self.obj();
+        let late = live::lateness(obj.upcast_ref(), &obj.segment(), inbuf.pts(), upstream);
+        let (shed, episode) = shedder.judge(true, late);
+        if shed {
+            if let Some(b) = state.filling.as_mut() {
+                b.shed = true;
+            }
+        }
+        let s = shedder.message(episode, SHEDDING)?;
+        gst::info!(CAT, imp = self, "{s}");
+        Some(gst::message::Element::builder(s).src(&*obj).build())
     }
 
     /// Hands the filled batch to the worker and takes the other one to fill, waiting for the

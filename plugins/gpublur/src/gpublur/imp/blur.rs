@@ -107,7 +107,16 @@ impl GpuBlur {
     /// as it is (no masks, or a strength that changes nothing).
     pub(super) fn job(&self, state: &mut State, fs: &FrameSettings) -> Option<Job> {
         let (width, height) = (state.info.width(), state.info.height());
-        let shape = if fs.region == BlurRegion::Frame || fs.shape == BlurShape::Box {
+        // A region over all of the frame (a live detector's frame that no measurement
+        // covered) hides it whole as `region=frame` does: one box to its corners, not an
+        // ellipse, and one blur instead of one per frame of the window that carries it.
+        let whole =
+            fs.region == BlurRegion::Frame || state.masks.iter().any(|m| m.covers(width, height));
+        if whole && state.masks.len() > 1 {
+            state.masks.clear();
+            state.masks.push(MaskRegion::whole_frame(width, height));
+        }
+        let shape = if whole || fs.shape == BlurShape::Box {
             MaskShape::Box
         } else {
             MaskShape::Ellipse
@@ -178,11 +187,7 @@ impl GpuBlur {
             return None;
         }
 
-        let feather = if fs.region == BlurRegion::Frame {
-            0.0
-        } else {
-            fs.feather as f32
-        };
+        let feather = if whole { 0.0 } else { fs.feather as f32 };
         Some(Job { op, shape, feather })
     }
 

@@ -11,6 +11,9 @@ pub(super) struct Batch {
     pub(super) inputs: Vec<Vec<f32>>,
     /// The streaming thread's time converting these frames into `inputs`.
     pub(super) converted: std::time::Duration,
+    /// A frame of the batch came late in a live pipeline: the network is skipped for it
+    /// (`Work::fallback`).
+    pub(super) shed: bool,
 }
 
 /// What the streaming thread and the worker both see.
@@ -57,6 +60,8 @@ pub(super) struct Work {
     pub(super) pool: gst::BufferPool,
     /// Output frames stay on the GPU (`memory:WgpuBuffer`): `pool` holds GPU buffers.
     pub(super) out_gpu: bool,
+    /// The spatial path on the CPU that late batches take instead of the network.
+    pub(super) fallback: Option<Spatial>,
 }
 
 /// The worker of one caps, and the streaming thread's side of it. The worker is the source
@@ -176,9 +181,10 @@ impl Upscale {
             }
         }
         let n = batch.buffers.len();
-        // The CPU's spatial path upscales frame by frame into one output; the network takes the
-        // batch at once.
-        let one_by_one = matches!(work.engine, Upscaler::Spatial(_));
+        // The CPU's spatial path upscales frame by frame into one output (so does a late
+        // batch's, shed from the network); the network takes the batch at once.
+        let shed = std::mem::take(&mut batch.shed) && work.fallback.is_some();
+        let one_by_one = shed || matches!(work.engine, Upscaler::Spatial(_));
         if !one_by_one {
             if let Err(e) = self.upscale(work, batch, n) {
                 gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
@@ -192,7 +198,12 @@ impl Upscale {
             if shared.stopped() {
                 continue;
             }
-            if let Upscaler::Spatial(sp) = &mut work.engine {
+            let spatial = match (&mut work.engine, &mut work.fallback) {
+                (_, Some(fallback)) if shed => Some(fallback),
+                (Upscaler::Spatial(sp), _) => Some(sp),
+                _ => None,
+            };
+            if let Some(sp) = spatial {
                 let input = match batch.inputs.get(i) {
                     Some(input) => input,
                     // Frames the streaming thread left as they came (for the GPU).
@@ -216,7 +227,7 @@ impl Upscale {
                 Err(e) => shared.fail(e),
             }
         }
-        if let Upscaler::Neural(net) = &work.engine {
+        if let (Upscaler::Neural(net), false) = (&work.engine, shed) {
             let t = net.timing();
             gst::debug!(
                 CAT,

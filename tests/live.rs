@@ -1,0 +1,368 @@
+//! Live pipelines (DESIGN.md, Live operation): the detector pays its network's first run
+//! before a frame can wait for it, answers a latency that covers what it does to a frame, and
+//! when frames come faster than it can measure them it sheds work — never a frame, never
+//! privacy — so the delay does not pile up.
+//!
+//! These tests time real pipelines against the clock: they run one at a time, so that they do
+//! not share the cores with each other.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gst::prelude::*;
+use mediaai_pipelines::privacy::PrivacyClip;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn register() {
+    gst::init().unwrap();
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| gstmediaai::plugin_register_static().expect("plugin registers"));
+}
+
+/// A frame as it left the detector: how long after it was due (the clock's running time less
+/// the frame's and the latency upstream), and whether the detector hid it whole.
+#[derive(Debug, Clone, Copy)]
+struct Left {
+    delay: Duration,
+    hidden: bool,
+}
+
+/// Records every frame leaving element `name` of `pipeline`.
+fn watch(pipeline: &gst::Pipeline, name: &str) -> Arc<Mutex<Vec<Left>>> {
+    let left = Arc::new(Mutex::new(Vec::new()));
+    let element = pipeline
+        .by_name(name)
+        .expect("element named in the launch line");
+    let upstream = Arc::new(Mutex::new(None::<gst::ClockTime>));
+    let (record, weak) = (left.clone(), pipeline.downgrade());
+    let sink_pad = element.static_pad("sink").unwrap();
+    element
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let (Some(p), Some(buffer)) = (weak.upgrade(), info.buffer()) else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let up = *upstream.lock().unwrap().get_or_insert_with(|| {
+                let mut q = gst::query::Latency::new();
+                sink_pad.peer_query(&mut q);
+                q.result().1
+            });
+            let hidden = buffer
+                .iter_meta::<gst_video::VideoRegionOfInterestMeta>()
+                .any(|m| mediaai_common::roi::is_unmeasured_frame(&m));
+            if let (Some(now), Some(pts)) = (p.current_running_time(), buffer.pts()) {
+                let delay = now.saturating_sub(pts).saturating_sub(up);
+                record.lock().unwrap().push(Left {
+                    delay: Duration::from_nanos(delay.nseconds()),
+                    hidden,
+                });
+            }
+            gst::PadProbeReturn::Ok
+        });
+    left
+}
+
+/// The latency `element` adds itself: what its source pad answers less what upstream does.
+fn own_latency(element: &gst::Element) -> Duration {
+    let mut below = gst::query::Latency::new();
+    assert!(element.static_pad("sink").unwrap().peer_query(&mut below));
+    let mut at = gst::query::Latency::new();
+    assert!(element.static_pad("src").unwrap().query(&mut at));
+    assert!(at.result().0, "the pipeline is live");
+    Duration::from_nanos((at.result().1 - below.result().1).nseconds())
+}
+
+/// The element messages `pipeline` posts from now on, as they are posted (waiting for EOS
+/// takes the others off the bus).
+fn record_messages(pipeline: &gst::Pipeline) -> Arc<Mutex<Vec<gst::Structure>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    pipeline.bus().unwrap().set_sync_handler(move |_, msg| {
+        if let (gst::MessageView::Element(_), Some(s)) = (msg.view(), msg.structure()) {
+            record.lock().unwrap().push(s.to_owned());
+        }
+        gst::BusSyncReply::Pass
+    });
+    seen
+}
+
+/// Those of `seen` named `name`, taken out.
+fn messages(seen: &Mutex<Vec<gst::Structure>>, name: &str) -> Vec<gst::Structure> {
+    let mut all = seen.lock().unwrap();
+    let (named, rest) = all.drain(..).partition(|s| s.name() == name);
+    *all = rest;
+    named
+}
+
+fn launch(desc: &str) -> gst::Pipeline {
+    gst::parse::launch(desc)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap()
+}
+
+/// A live source behind a capsfilter (as a camera is): the detector runs its network at the
+/// stream's shape while it goes to PAUSED, before the pipeline plays (a live pipeline does not
+/// preroll: without it the first frame would wait for the first run), and every frame then
+/// leaves within the latency the detector answers — its measured inference, twice, at least a
+/// frame.
+#[test]
+fn a_live_pipeline_runs_the_network_before_its_first_frame_and_each_frame_leaves_in_time() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    register();
+    let pipeline = launch(
+        "videotestsrc is-live=true num-buffers=50 pattern=ball \
+         ! video/x-raw,format=I420,width=640,height=360,framerate=25/1 \
+         ! onnxfacedetect name=detect interval=1 ! fakesink",
+    );
+    let bus = record_messages(&pipeline);
+    let left = watch(&pipeline, "detect");
+    assert_eq!(
+        pipeline.set_state(gst::State::Paused).unwrap(),
+        gst::StateChangeSuccess::NoPreroll,
+        "the pipeline is live"
+    );
+    let warmed = messages(&bus, "mediaai-warm-up");
+    assert_eq!(warmed.len(), 1, "one first run before playing: {warmed:?}");
+    assert_eq!(warmed[0].get::<&str>("when").unwrap(), "start");
+    assert_eq!(warmed[0].get::<&str>("shape").unwrap(), "1x3x384x640");
+    pipeline.set_state(gst::State::Playing).unwrap();
+    mediaai_pipelines::wait_for_eos(&pipeline, 60).unwrap();
+    let latency = own_latency(&pipeline.by_name("detect").unwrap());
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(
+        messages(&bus, "mediaai-warm-up").is_empty(),
+        "no shape was run for the first time on a frame"
+    );
+    let left = left.lock().unwrap().clone();
+    assert_eq!(left.len(), 50, "every frame comes out");
+    assert!(latency >= Duration::from_millis(40), "at least a frame");
+    // The clock is read after the frame left: a few milliseconds of scheduling on top.
+    let tolerance = Duration::from_millis(10);
+    let worst = left.iter().map(|l| l.delay).max().unwrap();
+    assert!(
+        worst <= latency + tolerance,
+        "a frame left {worst:?} after it was due, beyond the latency answered ({latency:?}); first frames: {:?}",
+        &left[..5]
+    );
+}
+
+/// A stream whose frames change size mid-stream (a new shape for the network): its first run
+/// at the new shape is made off the streaming thread, and frames go on meanwhile — each no
+/// later than a frame behind, hidden whole once no measurement covers it — until the network
+/// takes over. Run on a waiting frame, the first run at 1080p (hundreds of milliseconds on a
+/// CPU) would hold that frame as long.
+#[test]
+fn a_new_shape_is_first_run_while_frames_go_on() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    register();
+    let pipeline = launch(
+        "appsrc name=src format=time max-bytes=0 block=false ! identity sync=true \
+         ! onnxfacedetect name=detect ! fakesink",
+    );
+    let bus = record_messages(&pipeline);
+    let src = pipeline.by_name("src").unwrap();
+    let caps = |w: i32, h: i32| {
+        gst::Caps::builder("video/x-raw")
+            .field("format", "I420")
+            .field("width", w)
+            .field("height", h)
+            .field("framerate", gst::Fraction::new(25, 1))
+            .build()
+    };
+    src.set_property("caps", caps(640, 360));
+    let left = watch(&pipeline, "detect");
+    let push = |k: u64, w: usize, h: usize| {
+        let mut b = gst::Buffer::from_slice(vec![96u8; w * h * 3 / 2]);
+        let b_ = b.get_mut().unwrap();
+        b_.set_pts(gst::ClockTime::from_mseconds(40 * k));
+        b_.set_duration(gst::ClockTime::from_mseconds(40));
+        assert_eq!(
+            src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]),
+            gst::FlowReturn::Ok
+        );
+    };
+    for k in 0..10 {
+        push(k, 640, 360);
+    }
+    src.set_property("caps", caps(1920, 1080));
+    for k in 10..50 {
+        push(k, 1920, 1080);
+    }
+    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
+    pipeline.set_state(gst::State::Playing).unwrap();
+    mediaai_pipelines::wait_for_eos(&pipeline, 120).unwrap();
+    pipeline.set_state(gst::State::Null).unwrap();
+    let shapes: Vec<(String, String, u64)> = messages(&bus, "mediaai-warm-up")
+        .iter()
+        .map(|s| {
+            (
+                s.get::<String>("shape").unwrap(),
+                s.get::<String>("when").unwrap(),
+                s.get::<u64>("first-run").unwrap(),
+            )
+        })
+        .collect();
+    // At start, the 640x360 shape where upstream says it, else a tiny one (then 640x360 in
+    // the caps); the new shape in the caps.
+    assert_eq!(shapes[0].1, "start", "{shapes:?}");
+    let last = shapes.last().unwrap();
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str()),
+        ("1x3x1088x1920", "caps"),
+        "{shapes:?}"
+    );
+    let first_run = Duration::from_nanos(last.2);
+    assert!(
+        first_run > Duration::from_millis(150),
+        "the 1080p network's first run took {first_run:?}: too short here for this test to tell a frame that waited for it"
+    );
+    let left = left.lock().unwrap().clone();
+    assert_eq!(left.len(), 50, "every frame comes out");
+    let first = left[10].delay;
+    assert!(
+        first < Duration::from_millis(120),
+        "the first 1080p frame left {first:?} after it was due: it waited for the network's first run ({first_run:?})"
+    );
+    assert!(
+        left[10..].iter().any(|l| l.hidden),
+        "frames no measurement covered are hidden whole"
+    );
+}
+
+/// A paced 1080p clip through `onnxfacedetect interval=1 ! gpublur` on a CPU that measures a
+/// few frames a second: the detector sheds work (says so), so the clip ends about when it
+/// would live, not seconds later as a backlog would; every frame comes out, in order; and no
+/// face in any frame keeps more than 10% of its detail.
+#[test]
+fn a_paced_clip_the_cpu_cannot_keep_up_with_keeps_its_pace_every_frame_and_every_face_hidden() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    register();
+    let clip = PrivacyClip::new(3);
+    let pipeline = launch(
+        "appsrc name=src format=time max-bytes=0 block=false ! identity sync=true \
+         ! onnxfacedetect name=detect interval=1 ! gpublur \
+         ! fakesink name=sink sync=false signal-handoffs=true",
+    );
+    let bus = record_messages(&pipeline);
+    let src = pipeline.by_name("src").unwrap();
+    src.set_property("caps", clip.caps());
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let record = out.clone();
+    pipeline
+        .by_name("sink")
+        .unwrap()
+        .connect("handoff", false, move |args| {
+            let buffer = args[1]
+                .get::<gst::Buffer>()
+                .expect("handoff carries the buffer");
+            record.lock().unwrap().push(buffer);
+            None
+        });
+    for (k, data) in clip.frames.iter().enumerate() {
+        let mut b = gst::Buffer::from_slice(data.clone());
+        let b_ = b.get_mut().unwrap();
+        b_.set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+        b_.set_duration(gst::ClockTime::from_mseconds(40));
+        let pushed = src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]);
+        assert_eq!(pushed, gst::FlowReturn::Ok);
+    }
+    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
+    // The network's first run happens going to PAUSED, before the clock starts.
+    pipeline.set_state(gst::State::Paused).unwrap();
+    let started = Instant::now();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    mediaai_pipelines::wait_for_eos(&pipeline, 120).unwrap();
+    let wall = started.elapsed();
+    pipeline.set_state(gst::State::Null).unwrap();
+    let clip_lasts = Duration::from_millis(40 * clip.frames.len() as u64);
+    let out = out.lock().unwrap().clone();
+    assert_eq!(out.len(), clip.frames.len(), "every frame comes out");
+    let pts: Vec<_> = out.iter().map(|b| b.pts().unwrap().mseconds()).collect();
+    let expected: Vec<_> = (0..clip.frames.len() as u64).map(|k| 40 * k).collect();
+    assert_eq!(pts, expected, "in order, with their timestamps");
+    let overload = messages(&bus, "mediaai-overload");
+    assert!(
+        overload
+            .iter()
+            .any(|s| s.get::<bool>("shedding").unwrap_or(false)),
+        "the detector says it sheds work: {overload:?}"
+    );
+    // At most the clip, the latency answered (two inferences at 1080p) and a second more;
+    // without shedding, every frame's inference one after another takes many times the clip.
+    let bound = clip_lasts + Duration::from_millis(2500);
+    assert!(
+        wall <= bound,
+        "the clip of {clip_lasts:?} took {wall:?} to its end (bound {bound:?}): a backlog piled up"
+    );
+    let exposed = clip.exposed(&out);
+    assert!(exposed.is_empty(), "faces shown:\n{}", exposed.join("\n"));
+}
+
+/// A live stream the network cannot upscale in time on these cores: frames that come later
+/// than the upscaler's latency take the spatial path instead (it says so), every frame comes
+/// out at twice the size with its timestamp, and the clip ends about when it would live
+/// instead of a backlog later.
+#[test]
+fn a_live_upscale_that_falls_behind_sheds_late_frames_to_the_spatial_path() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    register();
+    const FRAMES: u64 = 50;
+    let pipeline = launch(
+        "appsrc name=src format=time max-bytes=0 block=false \
+         caps=video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
+         ! identity sync=true ! upscale method=neural \
+         ! fakesink name=sink sync=false signal-handoffs=true",
+    );
+    let bus = record_messages(&pipeline);
+    let src = pipeline.by_name("src").unwrap();
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let record = out.clone();
+    pipeline
+        .by_name("sink")
+        .unwrap()
+        .connect("handoff", false, move |args| {
+            let buffer = args[1]
+                .get::<gst::Buffer>()
+                .expect("handoff carries the buffer");
+            record
+                .lock()
+                .unwrap()
+                .push((buffer.pts().unwrap().mseconds(), buffer.size()));
+            None
+        });
+    for k in 0..FRAMES {
+        let mut b = gst::Buffer::from_slice(vec![(k * 5) as u8; 320 * 240 * 3 / 2]);
+        let b_ = b.get_mut().unwrap();
+        b_.set_pts(gst::ClockTime::from_mseconds(40 * k));
+        b_.set_duration(gst::ClockTime::from_mseconds(40));
+        assert_eq!(
+            src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]),
+            gst::FlowReturn::Ok
+        );
+    }
+    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
+    pipeline.set_state(gst::State::Paused).unwrap();
+    let started = Instant::now();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    mediaai_pipelines::wait_for_eos(&pipeline, 300).unwrap();
+    let wall = started.elapsed();
+    pipeline.set_state(gst::State::Null).unwrap();
+    let out = out.lock().unwrap().clone();
+    let expected: Vec<_> = (0..FRAMES).map(|k| (40 * k, 640 * 480 * 3 / 2)).collect();
+    assert_eq!(out, expected, "every frame, in order, at twice the size");
+    let overload = messages(&bus, "mediaai-overload");
+    assert!(
+        overload
+            .iter()
+            .any(|s| s.get::<bool>("shedding").unwrap_or(false)),
+        "the upscaler says it sheds work: {overload:?}"
+    );
+    let bound = Duration::from_millis(40 * FRAMES + 2500);
+    assert!(
+        wall <= bound,
+        "the clip took {wall:?} to its end (bound {bound:?}): a backlog piled up"
+    );
+}
