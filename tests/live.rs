@@ -96,6 +96,47 @@ fn messages(seen: &Mutex<Vec<gst::Structure>>, name: &str) -> Vec<gst::Structure
     named
 }
 
+/// The buffers reaching the fakesink named `sink` (`signal-handoffs=true`) of `pipeline`.
+fn collect_at_sink(pipeline: &gst::Pipeline) -> Arc<Mutex<Vec<gst::Buffer>>> {
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let record = out.clone();
+    pipeline
+        .by_name("sink")
+        .unwrap()
+        .connect("handoff", false, move |args| {
+            let buffer = args[1]
+                .get::<gst::Buffer>()
+                .expect("handoff carries the buffer");
+            record.lock().unwrap().push(buffer);
+            None
+        });
+    out
+}
+
+/// Frame `k` of a 25 fps stream into the appsrc `src`.
+fn push_frame(src: &gst::Element, k: u64, data: Vec<u8>) {
+    let mut b = gst::Buffer::from_mut_slice(data);
+    let b_ = b.get_mut().unwrap();
+    b_.set_pts(gst::ClockTime::from_mseconds(40 * k));
+    b_.set_duration(gst::ClockTime::from_mseconds(40));
+    assert_eq!(
+        src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]),
+        gst::FlowReturn::Ok
+    );
+}
+
+/// Plays `pipeline` to its end (PAUSED first: a detector's first run is made then, before the
+/// clock starts) and stops it; the wall time from PLAYING to EOS.
+fn play_to_end(pipeline: &gst::Pipeline) -> Duration {
+    pipeline.set_state(gst::State::Paused).unwrap();
+    let started = Instant::now();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    mediaai_pipelines::wait_for_eos(pipeline, 300).unwrap();
+    let wall = started.elapsed();
+    pipeline.set_state(gst::State::Null).unwrap();
+    wall
+}
+
 fn launch(desc: &str) -> gst::Pipeline {
     gst::parse::launch(desc)
         .unwrap()
@@ -158,6 +199,7 @@ fn a_live_pipeline_runs_the_network_before_its_first_frame_and_each_frame_leaves
 fn a_new_shape_is_first_run_while_frames_go_on() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     register();
+    const FRAMES: u64 = 100;
     let pipeline = launch(
         "appsrc name=src format=time max-bytes=0 block=false ! identity sync=true \
          ! onnxfacedetect name=detect ! fakesink",
@@ -174,27 +216,17 @@ fn a_new_shape_is_first_run_while_frames_go_on() {
     };
     src.set_property("caps", caps(640, 360));
     let left = watch(&pipeline, "detect");
-    let push = |k: u64, w: usize, h: usize| {
-        let mut b = gst::Buffer::from_slice(vec![96u8; w * h * 3 / 2]);
-        let b_ = b.get_mut().unwrap();
-        b_.set_pts(gst::ClockTime::from_mseconds(40 * k));
-        b_.set_duration(gst::ClockTime::from_mseconds(40));
-        assert_eq!(
-            src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]),
-            gst::FlowReturn::Ok
-        );
-    };
+    let push = |k: u64, w: usize, h: usize| push_frame(&src, k, vec![96u8; w * h * 3 / 2]);
     for k in 0..10 {
         push(k, 640, 360);
     }
     src.set_property("caps", caps(1920, 1080));
-    for k in 10..50 {
+    // Long enough for the first run at the new shape to end within the clip.
+    for k in 10..FRAMES {
         push(k, 1920, 1080);
     }
     let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
-    pipeline.set_state(gst::State::Playing).unwrap();
-    mediaai_pipelines::wait_for_eos(&pipeline, 120).unwrap();
-    pipeline.set_state(gst::State::Null).unwrap();
+    play_to_end(&pipeline);
     let shapes: Vec<(String, String, u64)> = messages(&bus, "mediaai-warm-up")
         .iter()
         .map(|s| {
@@ -220,7 +252,7 @@ fn a_new_shape_is_first_run_while_frames_go_on() {
         "the 1080p network's first run took {first_run:?}: too short here for this test to tell a frame that waited for it"
     );
     let left = left.lock().unwrap().clone();
-    assert_eq!(left.len(), 50, "every frame comes out");
+    assert_eq!(left.len(), FRAMES as usize, "every frame comes out");
     let first = left[10].delay;
     assert!(
         first < Duration::from_millis(120),
@@ -241,42 +273,22 @@ fn a_paced_clip_the_cpu_cannot_keep_up_with_keeps_its_pace_every_frame_and_every
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     register();
     let clip = PrivacyClip::new(3);
+    // The capsfilter says the size before the first frame, as one after a camera does.
     let pipeline = launch(
-        "appsrc name=src format=time max-bytes=0 block=false ! identity sync=true \
+        "appsrc name=src format=time max-bytes=0 block=false \
+         ! video/x-raw,format=I420,width=1920,height=1080,framerate=25/1 ! identity sync=true \
          ! onnxfacedetect name=detect interval=1 ! gpublur \
          ! fakesink name=sink sync=false signal-handoffs=true",
     );
     let bus = record_messages(&pipeline);
     let src = pipeline.by_name("src").unwrap();
     src.set_property("caps", clip.caps());
-    let out = Arc::new(Mutex::new(Vec::new()));
-    let record = out.clone();
-    pipeline
-        .by_name("sink")
-        .unwrap()
-        .connect("handoff", false, move |args| {
-            let buffer = args[1]
-                .get::<gst::Buffer>()
-                .expect("handoff carries the buffer");
-            record.lock().unwrap().push(buffer);
-            None
-        });
+    let out = collect_at_sink(&pipeline);
     for (k, data) in clip.frames.iter().enumerate() {
-        let mut b = gst::Buffer::from_slice(data.clone());
-        let b_ = b.get_mut().unwrap();
-        b_.set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
-        b_.set_duration(gst::ClockTime::from_mseconds(40));
-        let pushed = src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]);
-        assert_eq!(pushed, gst::FlowReturn::Ok);
+        push_frame(&src, k as u64, data.clone());
     }
     let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
-    // The network's first run happens going to PAUSED, before the clock starts.
-    pipeline.set_state(gst::State::Paused).unwrap();
-    let started = Instant::now();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    mediaai_pipelines::wait_for_eos(&pipeline, 120).unwrap();
-    let wall = started.elapsed();
-    pipeline.set_state(gst::State::Null).unwrap();
+    let wall = play_to_end(&pipeline);
     let clip_lasts = Duration::from_millis(40 * clip.frames.len() as u64);
     let out = out.lock().unwrap().clone();
     assert_eq!(out.len(), clip.frames.len(), "every frame comes out");
@@ -318,39 +330,18 @@ fn a_live_upscale_that_falls_behind_sheds_late_frames_to_the_spatial_path() {
     );
     let bus = record_messages(&pipeline);
     let src = pipeline.by_name("src").unwrap();
-    let out = Arc::new(Mutex::new(Vec::new()));
-    let record = out.clone();
-    pipeline
-        .by_name("sink")
-        .unwrap()
-        .connect("handoff", false, move |args| {
-            let buffer = args[1]
-                .get::<gst::Buffer>()
-                .expect("handoff carries the buffer");
-            record
-                .lock()
-                .unwrap()
-                .push((buffer.pts().unwrap().mseconds(), buffer.size()));
-            None
-        });
+    let out = collect_at_sink(&pipeline);
     for k in 0..FRAMES {
-        let mut b = gst::Buffer::from_slice(vec![(k * 5) as u8; 320 * 240 * 3 / 2]);
-        let b_ = b.get_mut().unwrap();
-        b_.set_pts(gst::ClockTime::from_mseconds(40 * k));
-        b_.set_duration(gst::ClockTime::from_mseconds(40));
-        assert_eq!(
-            src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]),
-            gst::FlowReturn::Ok
-        );
+        push_frame(&src, k, vec![(k * 5) as u8; 320 * 240 * 3 / 2]);
     }
     let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
-    pipeline.set_state(gst::State::Paused).unwrap();
-    let started = Instant::now();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    mediaai_pipelines::wait_for_eos(&pipeline, 300).unwrap();
-    let wall = started.elapsed();
-    pipeline.set_state(gst::State::Null).unwrap();
-    let out = out.lock().unwrap().clone();
+    let wall = play_to_end(&pipeline);
+    let out: Vec<_> = out
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| (b.pts().unwrap().mseconds(), b.size()))
+        .collect();
     let expected: Vec<_> = (0..FRAMES).map(|k| (40 * k, 640 * 480 * 3 / 2)).collect();
     assert_eq!(out, expected, "every frame, in order, at twice the size");
     let overload = messages(&bus, "mediaai-overload");

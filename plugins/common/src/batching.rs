@@ -135,13 +135,18 @@ impl BatchGroup {
     /// Warms the group's session for batches of images of `shape` (see
     /// [`crate::inference::warm_up`]): the padded batch on a GPU provider, the full one on the
     /// CPU.
+    /// The batch input the group runs for these images is made and run once too.
     pub fn warm_up(&self, shape: [usize; 3]) -> Result<crate::inference::Warmup, String> {
-        crate::inference::warm_up(&self.model, &self.batch_shape(shape))
-    }
-
-    /// The steady run of the group's batches of images of `shape`, once warmed.
-    pub fn warmed(&self, shape: [usize; 3]) -> Option<Duration> {
-        crate::inference::warmed(&self.model, &self.batch_shape(shape))
+        let warmed = crate::inference::warm_up(&self.model, &self.batch_shape(shape))?;
+        let mut runner = self.runner.lock().expect("runner lock is never poisoned");
+        let size = self.max_batch;
+        if !runner.iter().any(|b| b.shape == shape && b.size == size) {
+            let mut loaded = self.model.lock().expect("session lock is never poisoned");
+            let mut bound = BoundInput::new(&loaded, &self.batch_shape(shape))?;
+            bound.prime(&mut loaded.session)?;
+            runner.push(BatchInput { shape, size, bound });
+        }
+        Ok(warmed)
     }
 
     fn batch_shape(&self, shape: [usize; 3]) -> [usize; 4] {

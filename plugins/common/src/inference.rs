@@ -612,16 +612,6 @@ pub struct Warmup {
 const STEADY_RUNS_GPU: usize = 3;
 const STEADY_RUNS_CPU: usize = 0;
 
-/// The steady run of `shape` on `model`'s session, when [`warm_up`] has run it.
-pub fn warmed(model: &SharedModel, shape: &[usize]) -> Option<Duration> {
-    let loaded = model.lock().expect("session lock is never poisoned");
-    loaded
-        .warmed
-        .iter()
-        .find(|(s, _)| s == shape)
-        .map(|(_, steady)| *steady)
-}
-
 /// Runs `model` on an input of `shape` (zeros) until its lazy first-run work is done, so that
 /// no frame waits for it (DESIGN.md, Live operation), and measures a steady run. Once per
 /// shape and session: elements sharing a session (a batch group) warm each shape once, and a
@@ -713,6 +703,12 @@ impl BoundInput {
             rebind: !model.on_cpu(),
             turns,
         })
+    }
+
+    /// One run of the input as it is, outputs dropped: a new binding's own first-run work
+    /// (its outputs allocated, its input's place on the device) done before a frame needs it.
+    pub fn prime(&mut self, session: &mut ort::session::Session) -> Result<(), String> {
+        self.run(session).map(drop)
     }
 
     /// The input's shape.

@@ -29,10 +29,11 @@ use gst_base::subclass::prelude::*;
 use super::{ExecutionProvider, Overload};
 use mediaai_common::batching::{BatchGroup, Request};
 use mediaai_common::gpumemory;
-use mediaai_common::gpusampler::GpuTensorSampler;
+use mediaai_common::gpusampler::{FrameSource, GpuTensorSampler};
 use mediaai_common::held;
 use mediaai_common::inference::{self, BoundInput, SharedModel, Warmup};
 use mediaai_common::live::{self, Shedder};
+use mediaai_common::planes::FramePlanes;
 use mediaai_common::roi::{self, Detection};
 use mediaai_common::sampler::{PixelSource, TensorSampler, YuvMatrix};
 use mediaai_common::scenecut::SceneCuts;
@@ -166,9 +167,68 @@ struct Geometry {
     request: Option<Request>,
     /// The network's first run at this input shape, under way off the streaming thread
     /// (`set_caps`): until it reports, frames wait for it no later than they may be.
-    warming: Option<mpsc::Receiver<Result<Warmup, String>>>,
+    warming: Option<mpsc::Receiver<Result<Prepared, String>>>,
+    /// Whether frames are sampled on the GPU (the sampler comes with the prepared inputs).
+    gpu_wanted: bool,
     /// A frame's duration (40 ms where the rate is unknown).
     frame_duration: Duration,
+}
+
+/// The network's inputs for one shape with every first run done before a frame needs them: the
+/// session's at the shape (`inference::warm_up`; a batch group's batch input), each bound
+/// input's own, and the GPU sampler's (made and run once on a blank frame) where frames will be
+/// sampled on the GPU.
+struct Prepared {
+    shape: [usize; 4],
+    tensors: Vec<BoundInput>,
+    /// The frames the GPU sampler was made for, and it (or why not).
+    gpu_info: Option<gst_video::VideoInfo>,
+    gpu_sampler: Result<Option<GpuTensorSampler>, String>,
+    warmup: Warmup,
+}
+
+/// Prepares `plan`'s inputs on `model` (or in `group`, which holds the batch input), the GPU
+/// sampler for `gpu` frames when given. Seconds on a GPU provider: made going to PAUSED, or on
+/// a thread of its own.
+fn prepare(
+    model: &SharedModel,
+    group: Option<&BatchGroup>,
+    plan: &Plan,
+    gpu: Option<&gst_video::VideoInfo>,
+) -> Result<Prepared, String> {
+    let shape = plan.tensor_shape();
+    let warmup = match group {
+        Some(g) => g.warm_up(plan.image())?,
+        None => inference::warm_up(model, &shape)?,
+    };
+    let count = if group.is_some() { 0 } else { plan.count };
+    let tensors = (0..count)
+        .map(|_| {
+            let mut loaded = model.lock().expect("session lock is never poisoned");
+            let mut t = BoundInput::new(&loaded, &shape)?;
+            t.prime(&mut loaded.session)?;
+            Ok(t)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let gpu_sampler = match gpu {
+        None => Ok(None),
+        Some(info) => FramePlanes::of(info)
+            .ok_or_else(|| format!("no GPU sampling of {:?}", info.format()))
+            .and_then(|planes| GpuTensorSampler::new(&plan.sampler, planes, info.size()))
+            .and_then(|g| {
+                let blank = vec![0u8; info.size()];
+                let mut out = vec![0.0; plan.sampler.tensor_len()];
+                g.sample(FrameSource::Host(&blank), &mut out)
+                    .map(|()| Some(g))
+            }),
+    };
+    Ok(Prepared {
+        shape,
+        tensors,
+        gpu_info: gpu.cloned(),
+        gpu_sampler,
+        warmup,
+    })
 }
 
 /// The network's input for frames of a size: the sampler into it, the batch, and how the
@@ -246,6 +306,9 @@ struct State {
     /// is late: nothing is shed in a file's processing, however slow).
     live_upstream: Option<gst::ClockTime>,
     shedder: Shedder,
+    /// The network's inputs prepared at start for the caps upstream announced, taken by
+    /// `set_caps` when the stream's caps are those.
+    prepared: Option<Prepared>,
 }
 
 #[derive(Default)]
@@ -557,29 +620,42 @@ impl BaseTransformImpl for OnnxFaceDetect {
         // provider does once whatever the shape (set_caps warms the stream's own shape).
         self.processing_ns.store(0, Ordering::Relaxed);
         self.held_ns.store(0, Ordering::Relaxed);
-        let planned = self.upstream_size().map(|(w, h)| {
+        let upstream = self.upstream_info();
+        let planned = upstream.as_ref().map(|(info, _)| {
             plan(
                 spec,
                 on_cpu,
-                w,
-                h,
-                YuvMatrix::new(0.299, 0.114, false),
+                info.width(),
+                info.height(),
+                YuvMatrix::from_colorimetry(&info.colorimetry()),
                 settings.max_input_size,
                 settings.batch_size.max(1) as usize,
             )
         });
         let grouped = group.is_some() && settings.batch_size <= 1 && spec.fixed_batch.is_none();
-        let warmed = match (&planned, &group) {
-            (Some(p), Some(g)) if grouped => g.warm_up(p.image()),
-            (Some(p), _) => inference::warm_up(&model, &p.tensor_shape()),
-            (None, _) => inference::warm_up(&model, &UNKNOWN_SHAPE),
-        }
-        .map_err(|e| {
+        let failed = |e: String| {
             gst::error_msg!(
                 gst::LibraryError::Failed,
                 ["the first run of {} failed: {}", model_path.display(), e]
             )
-        })?;
+        };
+        let prepared = match (&planned, &upstream) {
+            (Some(p), Some((info, fixed))) => {
+                // The GPU sampler too, where frames will be sampled on the GPU and the caps
+                // are known whole (its passes follow the format).
+                let gpu = fixed
+                    .as_ref()
+                    .filter(|c| host_frames_on_gpu || gpumemory::caps_on_gpu(c))
+                    .map(|_| info);
+                let group = group.as_deref().filter(|_| grouped);
+                Some(prepare(&model, group, p, gpu).map_err(failed)?)
+            }
+            _ => None,
+        };
+        let warmed = match &prepared {
+            Some(p) => p.warmup.clone(),
+            None => inference::warm_up(&model, &UNKNOWN_SHAPE).map_err(failed)?,
+        };
         self.post([self.warm_up_message(&warmed, "start")]);
         *self.state.lock().expect("state lock is never poisoned") = Some(State {
             model,
@@ -601,6 +677,7 @@ impl BaseTransformImpl for OnnxFaceDetect {
             ready: VecDeque::new(),
             live_upstream: None,
             shedder: Shedder::new(Duration::ZERO),
+            prepared,
         });
         Ok(())
     }
@@ -664,13 +741,6 @@ impl BaseTransformImpl for OnnxFaceDetect {
         };
         let count = if request.is_some() { 0 } else { plan.count };
         let shape = plan.tensor_shape();
-        let tensors = (0..count)
-            .map(|_| {
-                let loaded = state.model.lock().expect("session lock is never poisoned");
-                BoundInput::new(&loaded, &shape)
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| gst::loggable_error!(CAT, "{tw}x{th} network input: {e}"))?;
         gst::debug!(
             CAT,
             imp = self,
@@ -678,23 +748,30 @@ impl BaseTransformImpl for OnnxFaceDetect {
             info.width(),
             info.height()
         );
-        // The GPU sampler's pipelines are made now, not on the first frame.
-        let gpu_sampler = (state.host_frames_on_gpu || gpumemory::caps_on_gpu(incaps))
-            .then(|| self.gpu_sampler(&plan.sampler, &info));
+        let gpu_wanted = state.host_frames_on_gpu || gpumemory::caps_on_gpu(incaps);
         let frame_duration = match held::frames_duration(&info, 1) {
             gst::ClockTime::ZERO => Duration::from_millis(40),
             d => Duration::from_nanos(d.nseconds()),
         };
         let group = state.group.clone().filter(|_| request.is_some());
-        let warmed = match &group {
-            Some(g) => g.warmed(plan.image()),
-            None => inference::warmed(&state.model, &shape),
-        };
-        // A shape not run yet is run off the streaming thread: frames wait for it no later
-        // than they may be, in a live pipeline (see `network_ready`).
-        let warming = match warmed {
-            Some(_) => None,
-            None => Some(self.warm_in_background(&state.model, group, &plan)?),
+        // The inputs prepared at start when these are the caps upstream announced; else they
+        // are prepared off the streaming thread, frames waiting for them no later than they
+        // may be in a live pipeline (see `network_ready`).
+        let ready = state.prepared.take().filter(|p| {
+            p.shape == shape
+                && p.tensors.len() == count
+                && (!gpu_wanted || p.gpu_info.as_ref() == Some(&info))
+        });
+        let (tensors, gpu_sampler, steady, warming) = match ready {
+            Some(p) => {
+                let gpu = gpu_wanted.then(|| self.gpu_sampler_from(p.gpu_sampler));
+                (p.tensors, gpu, Some(p.warmup.steady), None)
+            }
+            None => {
+                let gpu = gpu_wanted.then(|| info.clone());
+                let rx = self.prepare_in_background(&state.model, group, &plan, gpu)?;
+                (Vec::new(), None, None, Some(rx))
+            }
         };
         state.slot_faces = (0..batch).map(|_| Vec::with_capacity(MAX_FACES)).collect();
         let waits = state
@@ -716,9 +793,10 @@ impl BaseTransformImpl for OnnxFaceDetect {
             cuts: SceneCuts::new(w, h, matrix),
             request,
             warming,
+            gpu_wanted,
             frame_duration,
         });
-        let changed = warmed.is_some_and(|steady| self.set_inference_time(state, steady));
+        let changed = steady.is_some_and(|steady| self.set_inference_time(state, steady));
         state.reset_tracking();
         drop(guard);
         if changed {
@@ -1035,14 +1113,23 @@ impl OnnxFaceDetect {
         let _ = obj.post_message(gst::message::Latency::builder().src(&*obj).build());
     }
 
-    /// The frames' size upstream offers already (a live source behind a capsfilter answers it
-    /// before any frame), when it is fixed.
-    fn upstream_size(&self) -> Option<(u32, u32)> {
+    /// The frames upstream offers already (a live source behind a capsfilter answers before
+    /// any frame), when their size is fixed: their description (I420 where the format is not
+    /// fixed yet), and the caps where they are fixed whole.
+    fn upstream_info(&self) -> Option<(gst_video::VideoInfo, Option<gst::Caps>)> {
         let caps = self.obj().sink_pad().peer_query_caps(None);
+        if caps.is_fixed() {
+            if let Ok(info) = gst_video::VideoInfo::from_caps(&caps) {
+                return Some((info, Some(caps)));
+            }
+        }
         let s = caps.structure(0)?;
-        let w = s.get::<i32>("width").ok()?;
-        let h = s.get::<i32>("height").ok()?;
-        (w > 0 && h > 0).then_some((w as u32, h as u32))
+        let w = s.get::<i32>("width").ok().filter(|&w| w > 0)?;
+        let h = s.get::<i32>("height").ok().filter(|&h| h > 0)?;
+        let info = gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, w as u32, h as u32)
+            .build()
+            .ok()?;
+        Some((info, None))
     }
 
     /// The `mediaai-warm-up` element message: the shape run, what its first run and a steady
@@ -1071,27 +1158,46 @@ impl OnnxFaceDetect {
         gst::message::Element::builder(s).src(&*self.obj()).build()
     }
 
-    /// Runs the network's first run at `plan`'s shape on a thread of its own, the group's
-    /// batch shape for a stream in a batching group.
-    fn warm_in_background(
+    /// Prepares `plan`'s inputs (see `prepare`) on a thread of its own.
+    fn prepare_in_background(
         &self,
         model: &SharedModel,
         group: Option<Arc<BatchGroup>>,
         plan: &Plan,
-    ) -> Result<mpsc::Receiver<Result<Warmup, String>>, gst::LoggableError> {
+        gpu: Option<gst_video::VideoInfo>,
+    ) -> Result<mpsc::Receiver<Result<Prepared, String>>, gst::LoggableError> {
         let (tx, rx) = mpsc::sync_channel(1);
-        let (image, tensor, model) = (plan.image(), plan.tensor_shape(), model.clone());
+        let model = model.clone();
+        let plan = Plan {
+            sampler: plan.sampler.clone(),
+            ..*plan
+        };
         std::thread::Builder::new()
             .name("onnxfacedetect-warm-up".into())
             .spawn(move || {
-                let warmed = match group {
-                    Some(g) => g.warm_up(image),
-                    None => inference::warm_up(&model, &tensor),
-                };
-                let _ = tx.send(warmed);
+                let _ = tx.send(prepare(&model, group.as_deref(), &plan, gpu.as_ref()));
             })
             .map_err(|e| gst::loggable_error!(CAT, "no thread for the network's first run: {e}"))?;
         Ok(rx)
+    }
+
+    /// The prepared GPU sampler, or `None` (said in the log) where it could not be made:
+    /// frames are then sampled on the CPU.
+    fn gpu_sampler_from(
+        &self,
+        made: Result<Option<GpuTensorSampler>, String>,
+    ) -> Option<GpuTensorSampler> {
+        match made {
+            Ok(Some(gpu)) => {
+                gst::debug!(CAT, imp = self, "frames are sampled on the GPU");
+                Some(gpu)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                gst::warning!(CAT, imp = self, "frames are sampled on the CPU: {e}");
+                None
+            }
+        }
     }
 
     /// Whether the network can look at `buf` now. While its first run at the stream's shape
@@ -1133,19 +1239,24 @@ impl OnnxFaceDetect {
                 }
             }
         };
-        if let Some(g) = state.geometry.as_mut() {
-            g.warming = None;
-        }
-        let warmed = match received {
-            Some(Ok(w)) => w,
+        let prepared = match received {
+            Some(Ok(p)) => p,
             Some(Err(e)) => return Err(self.inference_failed(&state.model_path, &e)),
             None => {
                 let e = "the thread running it stopped";
                 return Err(self.inference_failed(&state.model_path, e));
             }
         };
-        posts.push(self.warm_up_message(&warmed, "caps"));
-        if self.set_inference_time(state, warmed.steady) {
+        posts.push(self.warm_up_message(&prepared.warmup, "caps"));
+        let steady = prepared.warmup.steady;
+        if let Some(g) = state.geometry.as_mut() {
+            g.warming = None;
+            g.tensors = prepared.tensors;
+            if g.gpu_wanted {
+                g.gpu_sampler = Some(self.gpu_sampler_from(prepared.gpu_sampler));
+            }
+        }
+        if self.set_inference_time(state, steady) {
             let obj = self.obj();
             posts.push(gst::message::Latency::builder().src(&*obj).build());
         }
