@@ -100,6 +100,17 @@ impl GpuTensorSampler {
     /// made) or one upload (a frame in system memory), one pass on the GPU, one submission,
     /// one readback of the samples.
     pub fn sample(&self, frame: FrameSource, out: &mut [f32]) -> Result<(), String> {
+        self.run(Some(frame), out)
+    }
+
+    /// One pass over whatever the sampler's frame buffer holds, read back into `out`: the
+    /// first submission, mapping and readback done before a frame needs them, with no frame
+    /// copied in.
+    pub fn prime(&self, out: &mut [f32]) -> Result<(), String> {
+        self.run(None, out)
+    }
+
+    fn run(&self, frame: Option<FrameSource>, out: &mut [f32]) -> Result<(), String> {
         if out.len() != 3 * self.dst_w * self.dst_h {
             return Err(format!(
                 "tensor of {} values for a {}x{} input",
@@ -116,12 +127,13 @@ impl GpuTensorSampler {
                     label: Some("tensor sample"),
                 });
             match frame {
-                FrameSource::Gpu(frame) => {
+                Some(FrameSource::Gpu(frame)) => {
                     let frame = frame.gpu_buffer(ctx);
                     let len = self.frame_len.min(frame.size());
                     enc.copy_buffer_to_buffer(frame, 0, &self.frame, 0, len);
                 }
-                FrameSource::Host(bytes) => staging::upload_bytes(ctx, &self.frame, bytes),
+                Some(FrameSource::Host(bytes)) => staging::upload_bytes(ctx, &self.frame, bytes),
+                None => {}
             }
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {

@@ -29,7 +29,7 @@ use gst_base::subclass::prelude::*;
 use super::{ExecutionProvider, Overload};
 use mediaai_common::batching::{BatchGroup, Request};
 use mediaai_common::gpumemory;
-use mediaai_common::gpusampler::{FrameSource, GpuTensorSampler};
+use mediaai_common::gpusampler::GpuTensorSampler;
 use mediaai_common::held;
 use mediaai_common::inference::{self, BoundInput, SharedModel, Warmup};
 use mediaai_common::live::{self, Shedder};
@@ -176,8 +176,8 @@ struct Geometry {
 
 /// The network's inputs for one shape with every first run done before a frame needs them: the
 /// session's at the shape (`inference::warm_up`; a batch group's batch input), each bound
-/// input's own, and the GPU sampler's (made and run once on a blank frame) where frames will be
-/// sampled on the GPU.
+/// input's own, and the GPU sampler's (made, and its pass run and read back once) where frames
+/// will be sampled on the GPU.
 struct Prepared {
     shape: [usize; 4],
     tensors: Vec<BoundInput>,
@@ -216,10 +216,8 @@ fn prepare(
             .ok_or_else(|| format!("no GPU sampling of {:?}", info.format()))
             .and_then(|planes| GpuTensorSampler::new(&plan.sampler, planes, info.size()))
             .and_then(|g| {
-                let blank = vec![0u8; info.size()];
                 let mut out = vec![0.0; plan.sampler.tensor_len()];
-                g.sample(FrameSource::Host(&blank), &mut out)
-                    .map(|()| Some(g))
+                g.prime(&mut out).map(|()| Some(g))
             }),
     };
     Ok(Prepared {
@@ -916,9 +914,12 @@ impl BaseTransformImpl for OnnxFaceDetect {
         } else {
             None
         };
-        posts.extend(self.finish_frame(state, buf, slot));
+        let faces = self.finish_frame(state, buf, slot);
         drop(guard);
+        // `posts` holds what is rare (a first run, shedding starting or ending): it allocates
+        // only then, not per frame.
         self.post(posts);
+        self.post(faces);
         Ok(gst::FlowSuccess::Ok)
     }
 }
