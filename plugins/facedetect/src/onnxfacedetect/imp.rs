@@ -426,7 +426,7 @@ impl ObjectImpl for OnnxFaceDetect {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("overload", DEFAULT_OVERLOAD)
                     .nick("Overload")
-                    .blurb("In a live pipeline, what happens to a frame that reaches the detector later than its latency allows (more streams than the GPU holds, a CPU too slow for the interval): hide skips the network on it, the tracker carries the faces, and a frame no measurement covers is marked whole as a face (gpublur hides it); track does the same but marks no whole frame (a face new since the last measurement can show); wait never sheds (the delay grows). Frames are never dropped. mediaai-overload element messages say when shedding starts and ends. Files and other pipelines without a live source never shed.")
+                    .blurb("In a live pipeline, what happens to a frame that reaches the detector later than its latency allows (more streams than the GPU holds, a CPU too slow for the interval): hide skips the network on it, the tracker carries the faces, and a frame no measurement covers is marked whole as a face (gpublur hides it); track does the same but marks no whole frame (a face new since the last measurement can show); wait never sheds (the delay grows). Frames are never dropped. mediaai-overload element messages say when shedding starts and ends. Files and other pipelines without a live source never shed. Default: hide")
                     .mutable_playing()
                     .build(),
             ]
