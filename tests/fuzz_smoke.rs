@@ -118,8 +118,29 @@ fn damaged_deepfilter_archives_are_refused_without_panicking() {
         Vec::new(),
         b"not an archive".to_vec(),
     ];
+    // What the checker is for: damaged archives refused, the real one taken.
+    for (k, seed) in seeds.iter().enumerate() {
+        assert!(
+            mediaai_common::deepfilter::check_model_archive(seed.as_slice()).is_err(),
+            "damaged archive {k} ({} bytes) accepted",
+            seed.len()
+        );
+    }
     let mut rounds = 2000;
     if let Some(real) = real {
+        assert_eq!(
+            mediaai_common::deepfilter::check_model_archive(real.as_slice()),
+            Ok(()),
+            "the real archive"
+        );
+        // Cut anywhere its members' bytes are (only the gzip trailer's last byte missing,
+        // every model file is whole: that one is taken).
+        for cut in [10, 100, 1000, 5000, real.len() / 2] {
+            assert!(
+                mediaai_common::deepfilter::check_model_archive(&real[..cut]).is_err(),
+                "the archive cut at {cut} bytes accepted"
+            );
+        }
         // Whole-archive mutations decompress megabytes each: fewer of them, and the archive's
         // first kilobytes (headers, the first member's start) mutated more often.
         for cut in [10, 100, 1000, 5000, real.len() / 2, real.len() - 1] {

@@ -131,6 +131,11 @@ fn deepfilter_engine_raises_si_sdr_more_and_keeps_every_sample() {
         );
         eprintln!("{snr} dB: SI-SDR {before:.2}, rnnoise {r:.2}, deepfilter {d:.2}");
         assert!(d > before + 1.0, "{snr} dB: {before:.2} -> {d:.2}");
+        // More than RNNoise, as the name says: measured 4.3 to 6.1 dB more at 0 to 10 dB.
+        assert!(
+            d > r + 2.0,
+            "{snr} dB: deepfilter {d:.2} against rnnoise {r:.2}"
+        );
     }
 }
 
@@ -194,17 +199,19 @@ fn other_rates_and_channels_keep_length_alignment_and_quality() {
 #[test]
 fn latency_is_reported_and_matches_the_rate() {
     init();
-    for (rate, expected_ms) in [(48_000u32, 20u64), (16_000, 20)] {
+    // RNNoise's 10 ms frame and its 10 ms of look-back at its own rate; at 16 kHz the
+    // resamplers to 48 kHz and back add their 10 ms.
+    for (rate, expected_ms) in [(48_000u32, 20u64), (16_000, 30)] {
         let mut h = Harness::new("audiodenoise");
         h.set_src_caps(caps(rate, 1));
         h.play();
         h.push(buffer(&vec![0.0; 480], gst::ClockTime::ZERO))
             .unwrap();
         let latency = h.query_latency().expect("latency answered");
-        assert!(
-            latency >= gst::ClockTime::from_mseconds(expected_ms)
-                && latency <= gst::ClockTime::from_mseconds(expected_ms + 30),
-            "{rate} Hz: {latency}"
+        assert_eq!(
+            latency,
+            gst::ClockTime::from_mseconds(expected_ms),
+            "{rate} Hz"
         );
     }
 }
