@@ -101,6 +101,7 @@ fn interval_reuses_boxes_and_track_ids_stay() {
     h.set_src_caps(sample.caps().unwrap().to_owned());
     h.play();
     let mut ids = Vec::new();
+    let mut predicted = Vec::new();
     for i in 0..6u64 {
         let mut buf = sample.buffer().unwrap().copy();
         buf.get_mut()
@@ -114,15 +115,18 @@ fn interval_reuses_boxes_and_track_ids_stay() {
         );
         let metas: Vec<_> = out.iter_meta::<VideoRegionOfInterestMeta>().collect();
         assert_eq!(metas.len(), 1, "frame {i}");
-        ids.push(
-            metas[0]
-                .param("detection")
-                .unwrap()
-                .get::<u32>("track-id")
-                .unwrap(),
-        );
+        let detection = metas[0].param("detection").unwrap();
+        ids.push(detection.get::<u32>("track-id").unwrap());
+        predicted.push(detection.get::<u32>("predicted-frames").unwrap());
     }
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    // The network skips frames (the tracker predicts them), but never more than
+    // interval - 1 in a row.
+    assert!(
+        predicted.iter().filter(|&&p| p > 0).count() >= 2,
+        "frames predicted, not measured: {predicted:?}"
+    );
+    assert!(predicted.iter().all(|&p| p < 3), "{predicted:?}");
 }
 
 #[test]
