@@ -79,16 +79,27 @@ struct Track {
     confidence: f32,
     /// Offsets from the box centre.
     landmarks: Option<[[f32; 2]; 5]>,
+    /// This frame's measurement, until the track moves on: the box reported for the frame
+    /// covers it as well as the smoothed one, so what hides the face never lags it.
+    measured_box: Option<CenterBox>,
 }
 
 impl Track {
     fn detection(&self) -> Detection {
         let s = self.state;
+        let (x0, y0) = (s.cx - s.w / 2.0, s.cy - s.h / 2.0);
+        let (mut x1, mut y1, mut x2, mut y2) = (x0, y0, x0 + s.w, y0 + s.h);
+        if let Some(m) = self.measured_box {
+            x1 = x1.min(m.cx - m.w / 2.0);
+            y1 = y1.min(m.cy - m.h / 2.0);
+            x2 = x2.max(m.cx + m.w / 2.0);
+            y2 = y2.max(m.cy + m.h / 2.0);
+        }
         Detection {
-            x: s.cx - s.w / 2.0,
-            y: s.cy - s.h / 2.0,
-            w: s.w,
-            h: s.h,
+            x: x1,
+            y: y1,
+            w: x2 - x1,
+            h: y2 - y1,
             confidence: self.confidence,
             track_id: self.id,
             predicted_frames: self.unseen,
@@ -142,6 +153,7 @@ impl FaceTracker {
         for t in &mut self.tracks {
             t.state = t.state.advanced(t.velocity, f);
             t.unseen = t.unseen.saturating_add(frames);
+            t.measured_box = None;
         }
     }
 
@@ -227,6 +239,7 @@ impl FaceTracker {
                 BOX_GAIN
             };
             t.state = t.state.lerp(measured, box_gain);
+            t.measured_box = Some(measured);
             t.unseen = 0;
             t.measured = t.measured.saturating_add(1);
             t.confidence = detections[di].confidence;
@@ -258,6 +271,7 @@ impl FaceTracker {
                 unseen: 0,
                 measured: 1,
                 uncertain: false,
+                measured_box: None,
                 confidence: d.confidence,
                 landmarks: relative_landmarks(d),
             });
