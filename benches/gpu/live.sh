@@ -1,0 +1,7 @@
+# Usage: live.sh "N MODE [live] [CHAIN] [PROPS]" ... : one line per configuration.
+. benches/gpu/env.sh
+for c in "$@"; do
+  echo "== $c"
+  # shellcheck disable=SC2086
+  timeout 150 $S $(echo $c | cut -d' ' -f1-2) $RAW 1920x1080 $(echo $c | cut -d' ' -f3-) 2>&1 | grep -v "^$" | tail -2
+done
