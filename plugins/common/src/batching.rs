@@ -132,25 +132,46 @@ impl BatchGroup {
         self.timeout
     }
 
-    /// Warms the group's session for batches of images of `shape` (see
-    /// [`crate::inference::warm_up`]): the padded batch on a GPU provider, the full one on the
-    /// CPU.
-    /// The batch input the group runs for these images is made and run once too.
+    /// Warms the group's session for full batches of images of `shape` (see
+    /// [`crate::inference::warm_up`]; every batch on a GPU provider, padded), and makes and
+    /// runs once the batch input the group runs them with.
     pub fn warm_up(&self, shape: [usize; 3]) -> Result<crate::inference::Warmup, String> {
-        let warmed = crate::inference::warm_up(&self.model, &self.batch_shape(shape))?;
-        let mut runner = self.runner.lock().expect("runner lock is never poisoned");
         let size = self.max_batch;
-        if !runner.iter().any(|b| b.shape == shape && b.size == size) {
+        let full = [size, shape[0], shape[1], shape[2]];
+        let warmed = crate::inference::warm_up(&self.model, &full)?;
+        let mut runner = self.runner.lock().expect("runner lock is never poisoned");
+        let made = runner.len();
+        let at = self.batch_input(&mut runner, shape, size)?;
+        if at == made {
+            // New: its own first run (another stream's warm-up primed an existing one).
             let mut loaded = self.model.lock().expect("session lock is never poisoned");
-            let mut bound = BoundInput::new(&loaded, &self.batch_shape(shape))?;
-            bound.prime(&mut loaded.session)?;
-            runner.push(BatchInput { shape, size, bound });
+            runner[at].bound.prime(&mut loaded.session)?;
         }
         Ok(warmed)
     }
 
-    fn batch_shape(&self, shape: [usize; 3]) -> [usize; 4] {
-        [self.max_batch, shape[0], shape[1], shape[2]]
+    /// Where in `runner` the batch input for `size` images of `shape` is, made and bound
+    /// the first time.
+    fn batch_input(
+        &self,
+        runner: &mut Vec<BatchInput>,
+        shape: [usize; 3],
+        size: usize,
+    ) -> Result<usize, String> {
+        if let Some(i) = runner
+            .iter()
+            .position(|b| b.shape == shape && b.size == size)
+        {
+            return Ok(i);
+        }
+        let loaded = self.model.lock().expect("session lock is never poisoned");
+        let full = [size, shape[0], shape[1], shape[2]];
+        runner.push(BatchInput {
+            shape,
+            size,
+            bound: BoundInput::new(&loaded, &full)?,
+        });
+        Ok(runner.len() - 1)
     }
 
     /// A stream's request for images of `shape`, its input allocated once.
@@ -261,22 +282,7 @@ impl BatchGroup {
         let shape = batch[0].shape;
         let len: usize = shape.iter().product();
         let mut runner = self.runner.lock().expect("runner lock is never poisoned");
-        let at = match runner
-            .iter()
-            .position(|b| b.shape == shape && b.size == size)
-        {
-            Some(i) => i,
-            None => {
-                let loaded = self.model.lock().expect("session lock is never poisoned");
-                let full = [size, shape[0], shape[1], shape[2]];
-                runner.push(BatchInput {
-                    shape,
-                    size,
-                    bound: BoundInput::new(&loaded, &full)?,
-                });
-                runner.len() - 1
-            }
-        };
+        let at = self.batch_input(&mut runner, shape, size)?;
         let bound = &mut runner[at].bound;
         let data = bound.data_mut();
         for (i, r) in batch.iter().enumerate() {

@@ -153,6 +153,28 @@ impl Shedder {
         Some(s.build())
     }
 
+    /// Judges the frame `pts` that `element` (whose input segment is `segment`, behind a live
+    /// upstream of latency `upstream`) would do its costly work on when `work`: how late it
+    /// came ([`lateness`]), whether to shed that work ([`Self::judge`]), and the
+    /// `mediaai-overload` message from `element` to post when shedding starts or ends, `what`
+    /// saying what it does less of.
+    pub fn judge_frame(
+        &mut self,
+        element: &gst::Element,
+        segment: &gst::Segment,
+        pts: Option<gst::ClockTime>,
+        upstream: gst::ClockTime,
+        work: bool,
+        what: &str,
+    ) -> (bool, Option<gst::Message>) {
+        let late = lateness(element, segment, pts, upstream);
+        let (shed, episode) = self.judge(work, late);
+        let message = self
+            .message(episode, what)
+            .map(|s| gst::message::Element::builder(s).src(element).build());
+        (shed, message)
+    }
+
     /// Forgets the episode under way (a flush, new caps).
     pub fn reset(&mut self) {
         self.shed_now = 0;

@@ -1279,11 +1279,17 @@ impl OnnxFaceDetect {
             return measure;
         };
         let obj = self.obj();
-        let late = live::lateness(obj.upcast_ref(), &obj.segment(), buf.pts(), upstream);
-        let (shed, episode) = state.shedder.judge(measure, late);
-        if let Some(s) = state.shedder.message(episode, SHEDDING) {
-            gst::info!(CAT, imp = self, "{s}");
-            posts.push(gst::message::Element::builder(s).src(&*obj).build());
+        let (shed, message) = state.shedder.judge_frame(
+            obj.upcast_ref(),
+            &obj.segment(),
+            buf.pts(),
+            upstream,
+            measure,
+            SHEDDING,
+        );
+        if let Some(m) = message {
+            gst::info!(CAT, imp = self, "{:?}", m.structure());
+            posts.push(m);
         }
         measure && !shed
     }

@@ -708,16 +708,22 @@ impl Upscale {
         let upstream = state.live_upstream?;
         let shedder = state.shedder.as_mut()?;
         let obj = self.obj();
-        let late = live::lateness(obj.upcast_ref(), &obj.segment(), inbuf.pts(), upstream);
-        let (shed, episode) = shedder.judge(true, late);
+        let (shed, message) = shedder.judge_frame(
+            obj.upcast_ref(),
+            &obj.segment(),
+            inbuf.pts(),
+            upstream,
+            true,
+            SHEDDING,
+        );
         if shed {
             if let Some(b) = state.filling.as_mut() {
                 b.shed = true;
             }
         }
-        let s = shedder.message(episode, SHEDDING)?;
-        gst::info!(CAT, imp = self, "{s}");
-        Some(gst::message::Element::builder(s).src(&*obj).build())
+        let m = message?;
+        gst::info!(CAT, imp = self, "{:?}", m.structure());
+        Some(m)
     }
 
     /// Hands the filled batch to the worker and takes the other one to fill, waiting for the
