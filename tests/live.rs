@@ -319,7 +319,6 @@ fn a_paced_clip_the_cpu_cannot_keep_up_with_keeps_its_pace_and_every_frame() {
 
 /// The same paced clip: no face in any frame keeps more than 10% of its detail.
 #[test]
-#[ignore = "fails in some full-suite runs (twice in clean-clone CI runs: frame 12, where the fast face crosses behind the standing one, kept 14-15% of its detail), never alone: a face the detector misses on a measured frame (occluded, suppressed) is carried by a tracker whose velocity comes from sparse measurements under shedding, and its mask does not grow with its speed; to be fixed under issue 33"]
 fn a_paced_clip_the_cpu_cannot_keep_up_with_hides_every_face_in_every_frame() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     register();
@@ -328,6 +327,79 @@ fn a_paced_clip_the_cpu_cannot_keep_up_with_hides_every_face_in_every_frame() {
     assert_eq!(out.len(), clip.frames.len(), "every frame comes out");
     let exposed = clip.exposed(&out);
     assert!(exposed.is_empty(), "faces shown:\n{}", exposed.join("\n"));
+}
+
+/// The privacy clip live through `onnxfacedetect interval=1 ! gpublur` on a test clock, each
+/// frame coming in time to be measured where `measured(k)` says so and otherwise so late that
+/// the detector sheds it: the frames that came out, in order.
+fn scheduled_privacy_clip(
+    clip: &PrivacyClip,
+    measured: impl Fn(usize) -> bool,
+) -> Vec<gst::Buffer> {
+    let pipeline = launch(
+        "appsrc name=src is-live=true format=time max-bytes=0 block=false \
+         ! onnxfacedetect name=detect interval=1 ! gpublur \
+         ! fakesink name=sink sync=false signal-handoffs=true",
+    );
+    let clock = gst_check::TestClock::new();
+    pipeline.use_clock(Some(&clock));
+    pipeline.set_start_time(gst::ClockTime::NONE);
+    pipeline.set_base_time(gst::ClockTime::ZERO);
+    let src = pipeline.by_name("src").unwrap();
+    src.set_property("caps", clip.caps());
+    let out = collect_at_sink(&pipeline);
+    pipeline.set_state(gst::State::Playing).unwrap();
+    // Ten seconds of clock a frame: a frame due now is on time, one due 5 s ago is late by
+    // more than any threshold the detector answers, and both clock and timestamps go forward.
+    const STEP: u64 = 10_000;
+    for (k, data) in clip.frames.iter().enumerate() {
+        let now = STEP * (k as u64 + 1);
+        clock.set_time(gst::ClockTime::from_mseconds(now));
+        let pts = if measured(k) { now } else { now - STEP / 2 };
+        let mut b = gst::Buffer::from_mut_slice(data.clone());
+        let b_ = b.get_mut().unwrap();
+        b_.set_pts(gst::ClockTime::from_mseconds(pts));
+        b_.set_duration(gst::ClockTime::from_mseconds(40));
+        assert_eq!(
+            src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&b]),
+            gst::FlowReturn::Ok
+        );
+        // The frame through before the clock moves on.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while out.lock().unwrap().len() <= k && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
+    mediaai_pipelines::wait_for_eos(&pipeline, 60).unwrap();
+    pipeline.set_state(gst::State::Null).unwrap();
+    let out = out.lock().unwrap().clone();
+    out
+}
+
+/// Faces missed on a measured frame while the detector sheds (the fast face behind the standing
+/// one, seen once before) stay hidden, whichever frames the detector had time to measure.
+#[test]
+fn whichever_frames_are_shed_no_face_shows() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    register();
+    let clip = PrivacyClip::new(3);
+    let schedules: [(&str, fn(usize) -> bool); 3] = [
+        ("10 and 12", |k| k % 7 == 3 || k == 10 || k == 12),
+        ("every other", |k| k % 2 == 0),
+        ("every third", |k| k % 3 == 0),
+    ];
+    let mut shown = Vec::new();
+    for (name, measured) in schedules {
+        let out = scheduled_privacy_clip(&clip, measured);
+        assert_eq!(out.len(), clip.frames.len(), "every frame comes out");
+        shown.extend(
+            clip.exposed(&out)
+                .into_iter()
+                .map(|e| format!("{name}: {e}")),
+        );
+    }
+    assert!(shown.is_empty(), "faces shown:\n{}", shown.join("\n"));
 }
 
 /// A live stream the network cannot upscale in time on these cores: frames that come later

@@ -76,6 +76,9 @@ struct Track {
     /// Whether the last detection missed it, or found it further from the prediction than
     /// [`SURPRISE`]: its prediction is not to be trusted.
     uncertain: bool,
+    /// Whether its motion is known: measured at least twice, the last time where predicted
+    /// (not [`SURPRISE`]d). A face lost without it could be anywhere near where it was seen.
+    motion_known: bool,
     confidence: f32,
     /// Offsets from the box centre.
     landmarks: Option<[[f32; 2]; 5]>,
@@ -164,6 +167,15 @@ impl FaceTracker {
         self.tracks.iter().any(|t| t.measured < 2 || t.uncertain)
     }
 
+    /// Whether a face the detector lost is held where it cannot be placed: its motion was not
+    /// known when it was lost (seen once, or last found away from its prediction), so its box
+    /// follows where it was, not where it went. Between dense measurements the next one finds
+    /// it; while a live detector sheds work there may be none for a while, and the frame is
+    /// hidden whole instead.
+    pub fn lost_unplaced(&self) -> bool {
+        self.tracks.iter().any(|t| t.unseen > 0 && !t.motion_known)
+    }
+
     /// Takes this frame's detections (already predicted forward to this frame with
     /// [`Self::predict`]): matched tracks are corrected, new faces start tracks, tracks unseen
     /// for more than `hold_frames` frames end. `frames_since_last` is the number of frames
@@ -242,6 +254,7 @@ impl FaceTracker {
             t.measured_box = Some(measured);
             t.unseen = 0;
             t.measured = t.measured.saturating_add(1);
+            t.motion_known = t.measured >= 2 && !t.uncertain;
             t.confidence = detections[di].confidence;
             t.landmarks = relative_landmarks(&detections[di]);
         }
@@ -271,6 +284,7 @@ impl FaceTracker {
                 unseen: 0,
                 measured: 1,
                 uncertain: false,
+                motion_known: false,
                 measured_box: None,
                 confidence: d.confidence,
                 landmarks: relative_landmarks(d),
@@ -345,6 +359,36 @@ mod tests {
         assert!(iou(&out[0], &face(240.0, 20.0)) > 0.9, "{:?}", out[0]);
         t.update(&[], 3);
         assert!(t.needs_detection(), "missed");
+    }
+
+    /// A face lost before its motion was known cannot be placed; one lost while followed can
+    /// (it is predicted along its motion); a surprising turn makes its motion unknown again.
+    #[test]
+    fn a_face_lost_before_its_motion_was_known_cannot_be_placed() {
+        let mut t = FaceTracker::new(8, 4);
+        t.update(&[face(0.0, 20.0)], 1);
+        assert!(!t.lost_unplaced(), "seen, not lost");
+        t.predict(2);
+        t.update(&[], 2);
+        assert!(t.lost_unplaced(), "lost after one sighting");
+
+        let mut t = FaceTracker::new(8, 4);
+        for k in 0..3 {
+            t.predict(1);
+            t.update(&[face(10.0 * k as f32, 20.0)], 1);
+        }
+        t.predict(2);
+        t.update(&[], 2);
+        assert!(!t.lost_unplaced(), "lost while followed");
+
+        let mut t = FaceTracker::new(8, 4);
+        for x in [0.0, 10.0, 20.0, 90.0] {
+            t.predict(1);
+            t.update(&[face(x, 20.0)], 1);
+        }
+        t.predict(1);
+        t.update(&[], 1);
+        assert!(t.lost_unplaced(), "lost just after a turn");
     }
 
     #[test]

@@ -426,7 +426,7 @@ impl ObjectImpl for OnnxFaceDetect {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("overload", DEFAULT_OVERLOAD)
                     .nick("Overload")
-                    .blurb("In a live pipeline, what happens to a frame that reaches the detector later than its latency allows (more streams than the GPU holds, a CPU too slow for the interval): hide skips the network on it, the tracker carries the faces, and a frame no measurement covers is marked whole as a face (gpublur hides it); track does the same but marks no whole frame (a face new since the last measurement can show); wait never sheds (the delay grows). Frames are never dropped. mediaai-overload element messages say when shedding starts and ends. Files and other pipelines without a live source never shed. Default: hide")
+                    .blurb("In a live pipeline, what happens to a frame that reaches the detector later than its latency allows (more streams than the GPU holds, a CPU too slow for the interval): hide skips the network on it, the tracker carries the faces, and a frame no measurement covers, or one where a face was lost that the tracker cannot place, is marked whole as a face (gpublur hides it); track does the same but marks no whole frame (a face new since the last measurement can show); wait never sheds (the delay grows). Frames are never dropped. mediaai-overload element messages say when shedding starts and ends. Files and other pipelines without a live source never shed. Default: hide")
                     .mutable_playing()
                     .build(),
             ]
@@ -1027,7 +1027,10 @@ impl OnnxFaceDetect {
         // a measurement is covered by none: with `overload=hide` it is hidden whole.
         let unmeasured_for = state.since_detection_out;
         state.since_detection_out += 1;
-        let hidden = overload == Overload::Hide && unmeasured_for > gap;
+        // So is one where a face was lost that the tracker cannot place, while measurements
+        // are too sparse for the next one to find it soon.
+        let unplaced = state.shedder.shedding() && state.tracker.lost_unplaced();
+        let hidden = overload == Overload::Hide && (unmeasured_for > gap || unplaced);
         state.tracker.current(&mut state.faces);
         let (width, height) = state
             .geometry
@@ -1040,7 +1043,8 @@ impl OnnxFaceDetect {
             gst::log!(
                 CAT,
                 imp = self,
-                "{}: {unmeasured_for} frames from a measurement, hidden whole",
+                "{}: {unmeasured_for} frames from a measurement (a lost face unplaced: \
+                 {unplaced}), hidden whole",
                 buf.pts().display()
             );
             roi::attach_unmeasured_frame(buf, ROI_TYPE, width, height);
