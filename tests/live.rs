@@ -384,7 +384,9 @@ fn whichever_frames_are_shed_no_face_shows() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     register();
     let clip = PrivacyClip::new(3);
-    let schedules: [(&str, fn(usize) -> bool); 3] = [
+    /// Which frames come in time to be measured, by name.
+    type Schedule = (&'static str, fn(usize) -> bool);
+    let schedules: [Schedule; 3] = [
         ("10 and 12", |k| k % 7 == 3 || k == 10 || k == 12),
         ("every other", |k| k % 2 == 0),
         ("every third", |k| k % 3 == 0),
