@@ -15,13 +15,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use crate::inference::{BoundInput, SharedModel};
+use crate::inference::{BoundInput, InputBuffer, InputKind, SharedModel};
 
 /// One stream's image and, after [`BatchGroup::infer`], its outputs.
 #[derive(Debug, Default)]
 pub struct Request {
     /// The image, `shape` (channels, height, width) in the network's layout.
-    pub input: Vec<f32>,
+    pub input: InputBuffer,
     pub shape: [usize; 3],
     /// Each output of the network for this image alone, in the session's order, and its
     /// shape with a batch of 1.
@@ -174,13 +174,22 @@ impl BatchGroup {
         Ok(runner.len() - 1)
     }
 
-    /// A stream's request for images of `shape`, its input allocated once.
-    pub fn request(&self, shape: [usize; 3]) -> Request {
+    /// What the group's network takes as input values.
+    pub fn input_kind(&self) -> Result<InputKind, String> {
+        let loaded = self.model.lock().expect("session lock is never poisoned");
+        let [input] = loaded.session.inputs() else {
+            return Err("the model has not one input".into());
+        };
+        InputKind::of(input.dtype().tensor_type())
+    }
+
+    /// A stream's request for images of `shape` (values of `kind`), its input allocated once.
+    pub fn request(&self, shape: [usize; 3], kind: InputKind) -> Request {
         let mut s = self.lock();
         let id = s.next_id;
         s.next_id += 1;
         Request {
-            input: vec![0.0; shape.iter().product()],
+            input: InputBuffer::zeros(kind, shape.iter().product()),
             shape,
             id,
             ..Default::default()
@@ -284,9 +293,9 @@ impl BatchGroup {
         let mut runner = self.runner.lock().expect("runner lock is never poisoned");
         let at = self.batch_input(&mut runner, shape, size)?;
         let bound = &mut runner[at].bound;
-        let data = bound.data_mut();
+        let mut data = bound.data_mut();
         for (i, r) in batch.iter().enumerate() {
-            data[i * len..(i + 1) * len].copy_from_slice(&r.input);
+            data.copy_from(i * len, &r.input)?;
         }
         let mut loaded = self.model.lock().expect("session lock is never poisoned");
         let outputs = bound.run(&mut loaded.session)?;

@@ -5,8 +5,9 @@
 
 use crate::gpu::{self, GpuContext};
 use crate::gpumemory::GpuFrame;
+use crate::inference::InputValues;
 use crate::planes::{self, FramePlanes};
-use crate::sampler::{TensorSampler, LETTERBOX_GREY};
+use crate::sampler::{TensorSampler, TensorValue, LETTERBOX_GREY};
 use crate::staging::{self, ReadbackRing};
 
 /// Where a frame to sample lies: on the GPU (copied there), or in system memory (uploaded:
@@ -99,18 +100,29 @@ impl GpuTensorSampler {
     /// sampler's tensor length): one copy (a GPU frame, whose host copy is neither read nor
     /// made) or one upload (a frame in system memory), one pass on the GPU, one submission,
     /// one readback of the samples.
-    pub fn sample(&self, frame: FrameSource, out: &mut [f32]) -> Result<(), String> {
+    pub fn sample<T: TensorValue>(&self, frame: FrameSource, out: &mut [T]) -> Result<(), String> {
         self.run(Some(frame), out)
+    }
+
+    /// [`Self::sample`] into a network input of either kind.
+    pub fn sample_values(&self, frame: FrameSource, out: InputValues) -> Result<(), String> {
+        match out {
+            InputValues::F32(v) => self.sample(frame, v),
+            InputValues::U8(v) => self.sample(frame, v),
+        }
     }
 
     /// One pass over whatever the sampler's frame buffer holds, read back into `out`: the
     /// first submission, mapping and readback done before a frame needs them, with no frame
     /// copied in.
-    pub fn prime(&self, out: &mut [f32]) -> Result<(), String> {
-        self.run(None, out)
+    pub fn prime(&self, out: InputValues) -> Result<(), String> {
+        match out {
+            InputValues::F32(v) => self.run(None, v),
+            InputValues::U8(v) => self.run(None, v),
+        }
     }
 
-    fn run(&self, frame: Option<FrameSource>, out: &mut [f32]) -> Result<(), String> {
+    fn run<T: TensorValue>(&self, frame: Option<FrameSource>, out: &mut [T]) -> Result<(), String> {
         if out.len() != 3 * self.dst_w * self.dst_h {
             return Err(format!(
                 "tensor of {} values for a {}x{} input",
@@ -153,7 +165,7 @@ impl GpuTensorSampler {
                 .read_now(self.samples_len, submission, |bytes| {
                     for (dst, src) in out.chunks_exact_mut(w).zip(bytes.chunks_exact(row)) {
                         for (d, &s) in dst.iter_mut().zip(src) {
-                            *d = s as f32 * gain;
+                            *d = T::from_level(s, gain);
                         }
                     }
                 })
@@ -244,6 +256,20 @@ mod tests {
                     "{format:?} {sw}x{sh}->{dw}x{dh}: {off} of {} values differ",
                     on_cpu.len()
                 );
+
+                // A network taking 8-bit levels gets the levels themselves, from either side.
+                let mut levels_gpu = vec![0u8; sampler.tensor_len()];
+                gpu.sample_values(
+                    FrameSource::Gpu(gpu_side),
+                    crate::inference::InputValues::U8(&mut levels_gpu),
+                )
+                .unwrap();
+                let expected: Vec<u8> = on_gpu.iter().map(|g| (g / step).round() as u8).collect();
+                assert_eq!(levels_gpu, expected, "{format:?} {sw}x{sh}: GPU levels");
+                let mut levels_cpu = vec![0u8; sampler.tensor_len()];
+                assert!(sampler.fill(&PixelSource::from_frame(&frame).unwrap(), &mut levels_cpu));
+                let expected: Vec<u8> = on_cpu.iter().map(|c| (c / step).round() as u8).collect();
+                assert_eq!(levels_cpu, expected, "{format:?} {sw}x{sh}: CPU levels");
             }
         }
     }

@@ -657,7 +657,7 @@ pub fn warm_up(model: &SharedModel, shape: &[usize]) -> Result<Warmup, String> {
 /// the first run and reused by every later run of the same shape, so an inference allocates
 /// no tensor. Outputs are bound to host memory: a device provider copies its results there.
 pub struct BoundInput {
-    input: ort::value::Tensor<f32>,
+    input: HostInput,
     input_name: String,
     binding: ort::session::IoBinding,
     shape: Vec<usize>,
@@ -678,9 +678,17 @@ impl BoundInput {
                 session.inputs().len()
             ));
         };
-        let tensor =
-            ort::value::Tensor::<f32>::new(&ort::memory::Allocator::default(), shape.to_vec())
-                .map_err(|e| format!("cannot allocate the {shape:?} input tensor: {e}"))?;
+        let kind = InputKind::of(input.dtype().tensor_type())?;
+        let allocator = ort::memory::Allocator::default();
+        let not_made = |e: ort::Error| format!("cannot allocate the {shape:?} input tensor: {e}");
+        let tensor = match kind {
+            InputKind::F32 => HostInput::F32(
+                ort::value::Tensor::<f32>::new(&allocator, shape.to_vec()).map_err(not_made)?,
+            ),
+            InputKind::U8 => HostInput::U8(
+                ort::value::Tensor::<u8>::new(&allocator, shape.to_vec()).map_err(not_made)?,
+            ),
+        };
         let turns = model.provider.takes_turns();
         let _device = turns.then(device_work);
         let mut binding = session
@@ -692,8 +700,8 @@ impl BoundInput {
                 .bind_output_to_device(output.name(), &host)
                 .map_err(|e| format!("ONNX Runtime binding of {}: {e}", output.name()))?;
         }
-        binding
-            .bind_input(input.name(), &tensor)
+        tensor
+            .bind(&mut binding, input.name())
             .map_err(|e| format!("ONNX Runtime input binding: {e}"))?;
         Ok(BoundInput {
             input: tensor,
@@ -716,9 +724,31 @@ impl BoundInput {
         &self.shape
     }
 
+    /// What the input's values are.
+    pub fn kind(&self) -> InputKind {
+        match self.input {
+            HostInput::F32(_) => InputKind::F32,
+            HostInput::U8(_) => InputKind::U8,
+        }
+    }
+
     /// The input's values, to fill before [`Self::run`].
-    pub fn data_mut(&mut self) -> &mut [f32] {
-        self.input.extract_tensor_mut().1
+    pub fn data_mut(&mut self) -> InputValues<'_> {
+        match &mut self.input {
+            HostInput::F32(t) => InputValues::F32(t.extract_tensor_mut().1),
+            HostInput::U8(t) => InputValues::U8(t.extract_tensor_mut().1),
+        }
+    }
+
+    /// The input's values as floats, for an element whose networks take floats only; an error
+    /// that says so for a model taking another type.
+    pub fn floats_mut(&mut self) -> Result<&mut [f32], String> {
+        match self.data_mut() {
+            InputValues::F32(v) => Ok(v),
+            InputValues::U8(_) => {
+                Err("the model's input is uint8; this element's models take float32".into())
+            }
+        }
     }
 
     /// Runs `session` (the one this was made for) on the input as it is now (bound again for
@@ -729,12 +759,142 @@ impl BoundInput {
     ) -> Result<ort::session::SessionOutputs<'a>, String> {
         let _device = self.turns.then(device_work);
         if self.rebind {
-            self.binding
-                .bind_input(self.input_name.as_str(), &self.input)
+            self.input
+                .bind(&mut self.binding, &self.input_name)
                 .map_err(|e| format!("ONNX Runtime input binding: {e}"))?;
         }
         session
             .run_binding(&self.binding)
             .map_err(|e| e.to_string())
+    }
+}
+
+/// What a network's input values are: floats, or 8-bit levels that the network scales itself
+/// (a model whose input is uint8, as `centerface-fp16.onnx`: a quarter of the bytes a frame
+/// moves to a GPU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputKind {
+    #[default]
+    F32,
+    U8,
+}
+
+impl InputKind {
+    /// The kind of a model input of element type `ty`; an error naming it for another.
+    pub fn of(ty: Option<ort::value::TensorElementType>) -> Result<Self, String> {
+        use ort::value::TensorElementType as T;
+        match ty {
+            Some(T::Float32) => Ok(InputKind::F32),
+            Some(T::Uint8) => Ok(InputKind::U8),
+            other => Err(format!(
+                "the model's input is {other:?}; float32 or uint8 (8-bit levels) was expected"
+            )),
+        }
+    }
+}
+
+/// A host input tensor of either kind.
+enum HostInput {
+    F32(ort::value::Tensor<f32>),
+    U8(ort::value::Tensor<u8>),
+}
+
+impl HostInput {
+    fn bind(&self, binding: &mut ort::session::IoBinding, name: &str) -> ort::Result<()> {
+        match self {
+            HostInput::F32(t) => binding.bind_input(name, t),
+            HostInput::U8(t) => binding.bind_input(name, t),
+        }
+    }
+}
+
+/// The values of (part of) a network input, to fill: see [`InputKind`].
+#[derive(Debug)]
+pub enum InputValues<'a> {
+    F32(&'a mut [f32]),
+    U8(&'a mut [u8]),
+}
+
+impl<'a> InputValues<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            InputValues::F32(v) => v.len(),
+            InputValues::U8(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Values `range` of these (panics outside them, as slicing does).
+    pub fn slice(self, range: std::ops::Range<usize>) -> InputValues<'a> {
+        match self {
+            InputValues::F32(v) => InputValues::F32(&mut v[range]),
+            InputValues::U8(v) => InputValues::U8(&mut v[range]),
+        }
+    }
+
+    /// Copies `src` into the first values; an error when the kinds differ or it does not fit.
+    pub fn copy_from(&mut self, at: usize, src: &InputBuffer) -> Result<(), String> {
+        let len = src.len();
+        if at + len > self.len() {
+            return Err(format!("{len} values at {at} do not fit {}", self.len()));
+        }
+        match (self, src) {
+            (InputValues::F32(d), InputBuffer::F32(s)) => d[at..at + len].copy_from_slice(s),
+            (InputValues::U8(d), InputBuffer::U8(s)) => d[at..at + len].copy_from_slice(s),
+            _ => return Err("an image of another input type than the batch's".into()),
+        }
+        Ok(())
+    }
+}
+
+/// An input image owned by a stream (a batch group's request): see [`InputKind`].
+#[derive(Debug, Clone)]
+pub enum InputBuffer {
+    F32(Vec<f32>),
+    U8(Vec<u8>),
+}
+
+impl Default for InputBuffer {
+    fn default() -> Self {
+        InputBuffer::F32(Vec::new())
+    }
+}
+
+impl InputBuffer {
+    /// `len` zero values of `kind`.
+    pub fn zeros(kind: InputKind, len: usize) -> Self {
+        match kind {
+            InputKind::F32 => InputBuffer::F32(vec![0.0; len]),
+            InputKind::U8 => InputBuffer::U8(vec![0; len]),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            InputBuffer::F32(v) => v.len(),
+            InputBuffer::U8(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn kind(&self) -> InputKind {
+        match self {
+            InputBuffer::F32(_) => InputKind::F32,
+            InputBuffer::U8(_) => InputKind::U8,
+        }
+    }
+
+    /// The values, to fill.
+    pub fn values(&mut self) -> InputValues<'_> {
+        match self {
+            InputBuffer::F32(v) => InputValues::F32(v),
+            InputBuffer::U8(v) => InputValues::U8(v),
+        }
     }
 }

@@ -449,9 +449,18 @@ impl TensorSampler {
         3 * self.dst_w as usize * self.dst_h as usize
     }
 
+    /// Fills `out` (a network input of either kind, length [`Self::tensor_len`]) with the
+    /// resampled frame: see [`Self::fill`].
+    pub fn fill_values(&self, src: &PixelSource, out: crate::inference::InputValues) -> bool {
+        match out {
+            crate::inference::InputValues::F32(v) => self.fill(src, v),
+            crate::inference::InputValues::U8(v) => self.fill(src, v),
+        }
+    }
+
     /// Fills `out` (length [`Self::tensor_len`]) with the resampled frame, planes R, G, B.
     /// Returns `false` when the planes are too small for the sizes given at construction.
-    pub fn fill(&self, src: &PixelSource, out: &mut [f32]) -> bool {
+    pub fn fill<T: TensorValue>(&self, src: &PixelSource, out: &mut [T]) -> bool {
         if out.len() != self.tensor_len() || !self.planes_fit(src) {
             return false;
         }
@@ -497,7 +506,7 @@ impl TensorSampler {
     }
 
     #[inline(always)]
-    fn fill_with(&self, out: &mut [f32], sample: impl Fn(&Tap, &Tap) -> [f32; 3]) {
+    fn fill_with<T: TensorValue>(&self, out: &mut [T], sample: impl Fn(&Tap, &Tap) -> [f32; 3]) {
         let plane = self.dst_w as usize * self.dst_h as usize;
         let (r_out, rest) = out.split_at_mut(plane);
         let (g_out, b_out) = rest.split_at_mut(plane);
@@ -510,7 +519,7 @@ impl TensorSampler {
             self.inner_y as usize,
             (self.inner_y + self.inner_h) as usize,
         );
-        let grey = LETTERBOX_GREY * self.gain;
+        let grey = T::from_sample(LETTERBOX_GREY, self.gain);
         let gain = self.gain;
         for ty in 0..self.dst_h as usize {
             let row = ty * w..(ty + 1) * w;
@@ -536,9 +545,9 @@ impl TensorSampler {
                 if self.levels {
                     rgb = rgb.map(level);
                 }
-                *r = rgb[0] * gain;
-                *g = rgb[1] * gain;
-                *b = rgb[2] * gain;
+                *r = T::from_sample(rgb[0], gain);
+                *g = T::from_sample(rgb[1], gain);
+                *b = T::from_sample(rgb[2], gain);
             }
         }
     }
@@ -582,6 +591,39 @@ impl TensorSampler {
                 fits(y.len(), y_stride, w, h) && fits(uv.len(), uv_stride, cw * 2, ch)
             }
         }
+    }
+}
+
+/// A value of a network input as the samplers write it (see [`crate::inference::InputKind`]):
+/// a float, the sample times the sampler's gain, or the 8-bit level itself for a network that
+/// scales its input (the gain is then not applied).
+pub trait TensorValue: Copy + Send + Sync + 'static {
+    /// From a sample (0..=255) and the sampler's gain.
+    fn from_sample(v: f32, gain: f32) -> Self;
+    /// From an 8-bit level and the sampler's gain.
+    fn from_level(level: u8, gain: f32) -> Self;
+}
+
+impl TensorValue for f32 {
+    #[inline(always)]
+    fn from_sample(v: f32, gain: f32) -> Self {
+        v * gain
+    }
+    #[inline(always)]
+    fn from_level(level: u8, gain: f32) -> Self {
+        level as f32 * gain
+    }
+}
+
+impl TensorValue for u8 {
+    /// Rounded to the nearest level (a truncating, saturating cast, as [`level`]).
+    #[inline(always)]
+    fn from_sample(v: f32, _gain: f32) -> Self {
+        (v + 0.5) as u8
+    }
+    #[inline(always)]
+    fn from_level(level: u8, _gain: f32) -> Self {
+        level
     }
 }
 

@@ -2,6 +2,7 @@
 //! dimensions it fixes, found from the session at start ([`model_spec`]), and the decoding of
 //! its outputs into detections in network-input pixels, slot by slot of a batch.
 
+use mediaai_common::inference::InputKind;
 use mediaai_common::roi::Detection;
 
 use crate::centerface::CenterFaceMaps;
@@ -17,10 +18,13 @@ pub(crate) enum ModelKind {
     Yolo(YoloLayout),
 }
 
-/// What start learnt about the model: its kind and the input dimensions it fixes.
+/// What start learnt about the model: its kind, its input values and the input dimensions it
+/// fixes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ModelSpec {
     pub kind: ModelKind,
+    /// Floats, or 8-bit levels the network scales itself (the kind's gain not applied).
+    pub input: InputKind,
     pub fixed_batch: Option<usize>,
     pub fixed_size: Option<(u32, u32)>,
 }
@@ -162,6 +166,7 @@ pub(crate) fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, S
     if c != 3 && c >= 0 {
         return Err(format!("expected 3 input channels, found {c}"));
     }
+    let input_kind = InputKind::of(input.dtype().tensor_type())?;
     let kind = match session.outputs() {
         [_, _, _, _] => ModelKind::CenterFace,
         [out] => {
@@ -179,6 +184,7 @@ pub(crate) fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, S
     };
     Ok(ModelSpec {
         kind,
+        input: input_kind,
         fixed_batch: fixed_dim(n).map(|n| n as usize),
         fixed_size: fixed_dim(w).zip(fixed_dim(h)),
     })

@@ -12,6 +12,9 @@ use gst::prelude::*;
 /// One frame's timestamp and face boxes (x, y, width, height), from a `facedetect` message.
 type Frame = (gst::ClockTime, Vec<[u32; 4]>);
 
+/// The tests count sessions built and batches run process-wide: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn init() {
     gst::init().unwrap();
     gstfacedetect::plugin_register_static().expect("plugin registers");
@@ -179,6 +182,7 @@ fn assert_same(script: Script, got: &[Frame], reference: &[Frame]) {
 
 #[test]
 fn four_streams_share_one_session_and_each_gets_its_own_detections_in_order() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     init();
     let reference = run(Script::Plain, "");
     assert_eq!(reference.len(), 50);
@@ -229,4 +233,32 @@ fn four_streams_share_one_session_and_each_gets_its_own_detections_in_order() {
         run(Script::EndsEarly, props);
         assert_eq!(mediaai_common::inference::sessions_built() - before, 2);
     }
+}
+
+/// A group whose model takes 8-bit levels (the half-precision model a GPU provider loads) puts
+/// each stream's uint8 image into its batches: every frame, in order, the faces the float
+/// model finds alone.
+#[test]
+fn a_group_on_the_8_bit_level_model_batches_uint8_images() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    init();
+    let reference = run(Script::Plain, "");
+    let half = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/centerface-fp16.onnx");
+    let props = format!(
+        "batch-group=levels max-batch=2 batch-timeout=50 model-location=\"{}\"",
+        half.display()
+    );
+    let (batches, _) = mediaai_common::batching::batches_run();
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let props = props.clone();
+            thread::spawn(move || run(Script::Plain, &props))
+        })
+        .collect();
+    for r in runs {
+        let frames = r.join().expect("a stream's thread panicked");
+        assert_same(Script::Plain, &frames, &reference);
+    }
+    let (after, _) = mediaai_common::batching::batches_run();
+    assert!(after > batches, "the images went in batches");
 }

@@ -178,6 +178,33 @@ fn yolo_layout_model_finds_the_astronaut_face() {
     }
 }
 
+/// The half-precision model (what a GPU provider loads) takes 8-bit levels: the same face as
+/// the float model, in every layout, sampled into its uint8 input.
+#[test]
+fn the_half_model_taking_8_bit_levels_finds_what_the_float_model_does() {
+    let half = model("centerface-fp16.onnx");
+    for format in ["RGB", "I420", "NV12"] {
+        let float = detect("astronaut.png", format, &[]);
+        let levels = detect(
+            "astronaut.png",
+            format,
+            &[("model-location", &half.as_str())],
+        );
+        assert_eq!(
+            (float.len(), levels.len()),
+            (1, 1),
+            "{format}: {float:?} {levels:?}"
+        );
+        let (a, b) = (float[0], levels[0]);
+        let v = iou((a.0, a.1, a.2, a.3), (b.0, b.1, b.2, b.3));
+        assert!(v > 0.95, "{format}: IoU {v}: {a:?} vs {b:?}");
+        assert!(
+            (a.4 - b.4).abs() < 0.01,
+            "{format}: confidence {a:?} vs {b:?}"
+        );
+    }
+}
+
 /// Runs the detector over the astronaut scaled to `size` and returns the boxes.
 fn detect_scaled(size: (u32, u32), model_location: &str) -> Vec<(u32, u32, u32, u32)> {
     init();

@@ -234,7 +234,7 @@ impl Neural {
         };
         let bound = &mut self.bound[at];
         bound
-            .data_mut()
+            .floats_mut()?
             .copy_from_slice(&self.tiles[..n * tile_len]);
         let started = Instant::now();
         let result = bound

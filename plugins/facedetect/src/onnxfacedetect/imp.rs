@@ -31,7 +31,7 @@ use mediaai_common::batching::{BatchGroup, Request};
 use mediaai_common::gpumemory;
 use mediaai_common::gpusampler::GpuTensorSampler;
 use mediaai_common::held;
-use mediaai_common::inference::{self, BoundInput, SharedModel, Warmup};
+use mediaai_common::inference::{self, BoundInput, InputBuffer, InputKind, SharedModel, Warmup};
 use mediaai_common::live::{self, Shedder};
 use mediaai_common::planes::FramePlanes;
 use mediaai_common::roi::{self, Detection};
@@ -216,8 +216,8 @@ fn prepare(
             .ok_or_else(|| format!("no GPU sampling of {:?}", info.format()))
             .and_then(|planes| GpuTensorSampler::new(&plan.sampler, planes, info.size()))
             .and_then(|g| {
-                let mut out = vec![0.0; plan.sampler.tensor_len()];
-                g.prime(&mut out).map(|()| Some(g))
+                let mut out = InputBuffer::zeros(plan.input, plan.sampler.tensor_len());
+                g.prime(out.values()).map(|()| Some(g))
             }),
     };
     Ok(Prepared {
@@ -233,6 +233,8 @@ fn prepare(
 /// batch is laid out in tensors.
 struct Plan {
     sampler: TensorSampler,
+    /// What the network's input values are.
+    input: InputKind,
     batch: usize,
     /// Tensors to bind, each of `images_per_tensor` images (see `set_caps`).
     count: usize,
@@ -726,7 +728,9 @@ impl BaseTransformImpl for OnnxFaceDetect {
         let batch = plan.batch;
         // In a batching group the group holds the batch input; this stream only its image.
         let request = match &state.group {
-            Some(g) if batch == 1 && spec.fixed_batch.is_none() => Some(g.request(plan.image())),
+            Some(g) if batch == 1 && spec.fixed_batch.is_none() => {
+                Some(g.request(plan.image(), spec.input))
+            }
             Some(_) => {
                 gst::warning!(
                     CAT,
@@ -1420,6 +1424,7 @@ fn plan(
     };
     Plan {
         sampler,
+        input: spec.input,
         batch,
         count,
         images_per_tensor,

@@ -117,7 +117,7 @@ impl Network {
         out: &mut [f32],
     ) -> Result<(), String> {
         let crop = Crop::upright(bx, landmarks, SIDE, MARGIN);
-        crop.fill(src, matrix, width, height, self.input.data_mut());
+        crop.fill(src, matrix, width, height, self.input.floats_mut()?);
         let outputs = self.input.run(&mut self.model.session)?;
         let (_, data) = outputs[0]
             .try_extract_tensor::<f32>()
@@ -314,7 +314,10 @@ impl BaseTransformImpl for OnnxFaceKeep {
             *CAT,
             settings.execution_provider.into(),
         );
-        let input = BoundInput::new(&model, &[1, 3, SIDE, SIDE])
+        let mut input = BoundInput::new(&model, &[1, 3, SIDE, SIDE])
+            .map_err(|e| gst::error_msg!(gst::LibraryError::Init, ("{e}")))?;
+        input
+            .floats_mut()
             .map_err(|e| gst::error_msg!(gst::LibraryError::Init, ("{e}")))?;
         let mut network = Network { model, input };
         let references = match &settings.keep_faces {
@@ -456,7 +459,8 @@ impl BaseTransformImpl for OnnxFaceKeep {
                 if track.checked.is_none() {
                     if let Some(dir) = &state.thumbnails {
                         let path = dir.join(format!("track-{}.ppm", due.track));
-                        if let Err(e) = write_ppm(&path, state.network.input.data_mut(), SIDE) {
+                        let crop = state.network.input.floats_mut().unwrap_or_default();
+                        if let Err(e) = write_ppm(&path, crop, SIDE) {
                             gst::element_imp_warning!(
                                 self,
                                 gst::ResourceError::Write,

@@ -9,7 +9,7 @@ use mediaai_common::batching::Request;
 use mediaai_common::frames;
 use mediaai_common::gpumemory;
 use mediaai_common::gpusampler::{FrameSource, GpuTensorSampler};
-use mediaai_common::inference::BoundInput;
+use mediaai_common::inference::{BoundInput, InputValues};
 use mediaai_common::planes::FramePlanes;
 use mediaai_common::roi::Detection;
 use mediaai_common::sampler::{PixelSource, TensorSampler};
@@ -64,7 +64,7 @@ impl OnnxFaceDetect {
             } = geometry;
             if let Some(gpu) = gpu_sampler.get_or_insert_with(|| self.gpu_sampler(sampler, info)) {
                 let input = slot_input(tensors, request, index, start, len);
-                match gpu.sample(frame, input) {
+                match gpu.sample_values(frame, input) {
                     Ok(()) => return Ok(()),
                     Err(e) => {
                         gst::warning!(
@@ -93,7 +93,7 @@ impl OnnxFaceDetect {
             start,
             len,
         );
-        if !geometry.sampler.fill(&source, input) {
+        if !geometry.sampler.fill_values(&source, input) {
             gst::element_imp_error!(
                 self,
                 gst::StreamError::Format,
@@ -270,10 +270,10 @@ fn slot_input<'a>(
     index: usize,
     start: usize,
     len: usize,
-) -> &'a mut [f32] {
+) -> InputValues<'a> {
     match request {
-        Some(r) => &mut r.input,
-        None => &mut tensors[index].data_mut()[start..start + len],
+        Some(r) => r.input.values(),
+        None => tensors[index].data_mut().slice(start..start + len),
     }
 }
 
