@@ -22,15 +22,12 @@ const W: u32 = 320;
 const H: u32 = 240;
 const FRAMES: u64 = 24;
 
-fn init() -> Option<std::sync::MutexGuard<'static, ()>> {
+fn init() -> std::sync::MutexGuard<'static, ()> {
     gst::init().unwrap();
     static REGISTERED: std::sync::Once = std::sync::Once::new();
     REGISTERED.call_once(|| gstmediaai::plugin_register_static().expect("plugin registers"));
-    if let Err(e) = gpu::context() {
-        eprintln!("no GPU adapter ({e}): skipped");
-        return None;
-    }
-    Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
+    mediaai_testing::gpu();
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn source(caps: &str) -> String {
@@ -89,7 +86,7 @@ fn sink_caps(description: &str, element: &str) -> gst::Caps {
 #[test]
 fn a_chain_of_every_gpu_element_on_gpu_frames_gives_the_system_memory_bytes_with_one_transfer_each_way(
 ) {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     let chain = |between: &str| {
         format!(
             "{} ! vhsrestore name=v backend=gpu {between} ! upscale method=spatial backend=gpu {between} \
@@ -133,7 +130,7 @@ fn a_chain_of_every_gpu_element_on_gpu_frames_gives_the_system_memory_bytes_with
 
 #[test]
 fn gpu_frames_written_on_the_host_give_the_same_bytes() {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     // Head-switching repair and chroma bleed run on the CPU after the GPU pass, so vhsrestore
     // writes its GPU output frames through a map; gpublur then takes them up again.
     let chain = |between: &str| {
@@ -153,7 +150,7 @@ fn gpu_frames_written_on_the_host_give_the_same_bytes() {
 
 #[test]
 fn onnxfacedetect_samples_gpu_frames_on_the_gpu_and_gpublur_hides_the_face_it_marked() {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     let photo = mediaai_testing::media("astronaut.png");
     let chain = |between: &str| {
         format!(
@@ -188,7 +185,7 @@ fn onnxfacedetect_samples_gpu_frames_on_the_gpu_and_gpublur_hides_the_face_it_ma
 
 #[test]
 fn stock_elements_that_map_gpu_frames_read_the_right_pixels() {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     let expected = frames(&format!(
         "{} ! gpublur region=frame backend=gpu ! video/x-raw ! videoconvert ! video/x-raw,format=RGBA ! fakesink name=sink",
         source(&i420())
@@ -221,7 +218,7 @@ fn stock_elements_that_map_gpu_frames_read_the_right_pixels() {
 
 #[test]
 fn a_foreign_element_between_makes_the_chain_fall_back_to_system_memory_with_the_same_output() {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     let chain = |between: &str| {
         format!(
             "{} ! vhsrestore backend=gpu {between} ! videoflip method=horizontal-flip ! gpublur name=b region=frame backend=gpu ! qcfingerprint backend=gpu ! fakesink name=sink",
@@ -289,7 +286,7 @@ fn count_since_flush(pad: &gst::Pad) -> std::sync::Arc<Mutex<Vec<(u64, usize)>>>
 
 #[test]
 fn eos_flushes_and_caps_changes_with_gpu_frames_held_lose_nothing() {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     // gpublur holds two GPU frames for its lookahead, vhsrestore one.
     let description = format!(
         "videotestsrc name=src num-buffers=90 pattern=ball ! capsfilter name=cf caps={} ! vhsrestore backend=gpu \
@@ -349,7 +346,7 @@ fn eos_flushes_and_caps_changes_with_gpu_frames_held_lose_nothing() {
 
 #[test]
 fn gpu_frames_make_no_gpu_object_per_frame() {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     let description = format!(
         "videotestsrc name=src num-buffers=-1 pattern=ball ! {} ! vhsrestore backend=gpu \
          ! onnxfacedetect max-input-size=160 ! gpublur region=frame backend=gpu \
@@ -374,7 +371,7 @@ fn gpu_frames_make_no_gpu_object_per_frame() {
 
 #[test]
 fn gpu_frame_chains_survive_state_cycles_with_frames_flowing() {
-    let Some(_serial) = init() else { return };
+    let _serial = init();
     let description = format!(
         "videotestsrc pattern=ball ! {} ! wgpuupload ! gpublur lookahead=1 region=frame backend=gpu \
          ! qcfingerprint backend=gpu ! wgpudownload ! fakesink name=sink sync=false",

@@ -62,6 +62,18 @@ fn record_error(e: wgpu::Error) {
     LAST_ERROR.with(|m| *m.borrow_mut() = e.to_string());
 }
 
+/// Why a test whose subject is the GPU path fails without an adapter: it must not pass without
+/// running its subject, and CI has one (lavapipe).
+pub const TESTS_NEED_AN_ADAPTER: &str = "this test checks the GPU path and needs a GPU adapter \
+(install mesa-vulkan-drivers for lavapipe, the CPU Vulkan driver CI runs on)";
+
+/// The process-wide context for a test of the GPU path: a test without an adapter fails,
+/// saying what to install ([`TESTS_NEED_AN_ADAPTER`]).
+#[cfg(test)]
+pub(crate) fn test_context() -> &'static GpuContext {
+    context().unwrap_or_else(|e| panic!("{TESTS_NEED_AN_ADAPTER}: {e}"))
+}
+
 /// The process-wide GPU context, created on the first call.
 ///
 /// Errors say why no device exists (no adapter, adapter disabled, device refused) in words a

@@ -1,14 +1,9 @@
 //! A wgpu validation error on the shared device comes back as `Err` from `checked` instead of
 //! wgpu's default panic, which would take a streaming thread down.
 
-use mediaai_common::gpu;
-
 #[test]
 fn validation_errors_are_returned_not_panicked() {
-    let Ok(ctx) = gpu::context() else {
-        eprintln!("no GPU adapter here; nothing to check");
-        return;
-    };
+    let ctx = mediaai_testing::gpu();
     let small = ctx.create_buffer("small", 16, wgpu::BufferUsages::COPY_SRC);
     let other = ctx.create_buffer("other", 16, wgpu::BufferUsages::COPY_DST);
     let err = ctx

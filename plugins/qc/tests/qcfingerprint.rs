@@ -102,10 +102,7 @@ fn report_events(report: &str) -> Vec<(String, f64, f64)> {
 /// the picture moves) is the CPU path's, byte for byte.
 #[test]
 fn the_gpu_path_one_frame_behind_writes_the_cpu_report() {
-    if mediaai_common::gpu::context().is_err() {
-        eprintln!("no GPU adapter: nothing to compare");
-        return;
-    }
+    mediaai_testing::gpu();
     let dir = std::env::temp_dir().join(format!("qc-gpu-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let raw = dir.join("clip.yuv");

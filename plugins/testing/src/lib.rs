@@ -8,6 +8,13 @@ use gst::prelude::*;
 
 pub mod bench;
 
+/// The process-wide GPU context for a test whose subject is the GPU path: without an adapter
+/// the test fails, saying what to install — it never passes without running its subject.
+pub fn gpu() -> &'static mediaai_common::gpu::GpuContext {
+    use mediaai_common::gpu;
+    gpu::context().unwrap_or_else(|e| panic!("{}: {e}", gpu::TESTS_NEED_AN_ADAPTER))
+}
+
 /// The source tree (models/, .deps/): two levels above this crate.
 const SOURCE_TREE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 

@@ -108,10 +108,7 @@ fn batch_size_and_tiles_per_inference_change_no_byte_nor_the_order() {
 #[test]
 fn the_gpu_spatial_path_upscales_as_the_cpu_path_does() {
     init();
-    if mediaai_common::gpu::context().is_err() {
-        eprintln!("no GPU adapter: nothing to compare");
-        return;
-    }
+    mediaai_testing::gpu();
     for (format, scale, (w, h)) in [
         ("RGBx", 2, (90, 60)),
         ("I420", 4, (90, 60)),
@@ -277,10 +274,7 @@ fn a_missing_model_is_an_error_for_neural_and_a_fallback_for_auto() {
 fn the_gpu_engine_gives_the_same_bytes_for_a_batch_as_frame_by_frame() {
     use gstupscale::gpu::GpuSpatial;
     use mediaai_common::sampler::YuvMatrix;
-    if mediaai_common::gpu::context().is_err() {
-        eprintln!("no GPU adapter: nothing to compare");
-        return;
-    }
+    mediaai_testing::gpu();
     let (frames, _) = five_frames("I420", 46, 30);
     let matrix = YuvMatrix::new(0.299, 0.114, false);
     let (w, h) = (46usize, 30usize);
@@ -330,10 +324,7 @@ fn the_spatial_shader_is_valid_wgsl() {
 #[test]
 fn the_gpu_path_makes_no_gpu_objects_per_frame() {
     init();
-    if mediaai_common::gpu::context().is_err() {
-        eprintln!("no GPU adapter: nothing to count");
-        return;
-    }
+    mediaai_testing::gpu();
     let (frames, caps) = five_frames("RGBx", 40, 30);
     let mut h = Harness::new_parse("upscale method=spatial backend=gpu");
     h.set_src_caps(caps);
