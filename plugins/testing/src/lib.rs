@@ -80,6 +80,21 @@ pub fn watch(element: &gst::Element) -> gst::Bus {
     bus
 }
 
+/// The warnings and errors waiting on `bus` (see [`watch`]), in words: a GPU path that failed
+/// and fell back to the CPU says so in a warning, so a test comparing the two asserts there is
+/// none, or it would compare the CPU with itself.
+pub fn warnings(bus: &gst::Bus) -> Vec<String> {
+    bus.iter()
+        .filter_map(|m| match m.view() {
+            gst::MessageView::Warning(w) => {
+                Some(format!("warning: {} ({:?})", w.error(), w.debug()))
+            }
+            gst::MessageView::Error(e) => Some(format!("error: {} ({:?})", e.error(), e.debug())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The structures of the element messages named `name` waiting on `bus`, in order.
 pub fn element_messages(bus: &gst::Bus, name: &str) -> Vec<gst::Structure> {
     bus.iter()
