@@ -109,14 +109,21 @@ fn the_gpu_path_one_frame_behind_writes_the_cpu_report() {
     std::fs::write(&raw, clip()).unwrap();
     let report = |backend: &str| {
         let path = dir.join(format!("{backend}.json"));
-        run(&format!(
+        gstqc::plugin_register_static().expect("plugin registers");
+        let launch = format!(
             "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={W} height={H} \
              framerate={FPS}/1 ! qcfingerprint backend={backend} freeze-min-duration=0.5 \
              black-min-duration=0.5 report-location={} ! fakesink",
             raw.display(),
             W * H * 3 / 2,
             path.display()
-        ));
+        );
+        let (pipeline, _, warned) =
+            mediaai_testing::run_to_end_warned(&launch).unwrap_or_else(|e| panic!("{launch}: {e}"));
+        pipeline.set_state(gst::State::Null).unwrap();
+        // A GPU path that failed goes on on the CPU with a warning: then the reports would
+        // both be the CPU's.
+        assert!(warned.is_empty(), "{backend}: {warned:?}");
         std::fs::read_to_string(&path).unwrap()
     };
     let (cpu, gpu) = (report("cpu"), report("gpu"));

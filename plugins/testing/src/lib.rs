@@ -32,9 +32,24 @@ pub fn media(name: &str) -> PathBuf {
 }
 
 /// Pushes `frames` (40 ms apart, each 40 ms long) through `launch` (gst-launch syntax) on
-/// `caps` in a `gst_check::Harness`, then EOS; the output buffers in the order they came.
+/// `caps` in a `gst_check::Harness`, then EOS; the output buffers in the order they came. A
+/// warning or error posted on the way fails the caller (a GPU path that fell back to the CPU
+/// warns: a comparison of the two would compare the CPU with itself); see
+/// [`push_frames_warned`] for a run that expects one.
 pub fn push_frames(launch: &str, caps: &gst::Caps, frames: &[Vec<u8>]) -> Vec<gst::Buffer> {
+    let (out, warned) = push_frames_warned(launch, caps, frames);
+    assert!(warned.is_empty(), "{launch}: {warned:?}");
+    out
+}
+
+/// [`push_frames`], with the warnings and errors posted on the way (see [`warnings`]).
+pub fn push_frames_warned(
+    launch: &str,
+    caps: &gst::Caps,
+    frames: &[Vec<u8>],
+) -> (Vec<gst::Buffer>, Vec<String>) {
     let mut h = gst_check::Harness::new_parse(launch);
+    let bus = watch(&h.element().expect("the harness holds the parsed bin"));
     h.set_src_caps(caps.clone());
     h.play();
     for (k, data) in frames.iter().enumerate() {
@@ -45,7 +60,8 @@ pub fn push_frames(launch: &str, caps: &gst::Caps, frames: &[Vec<u8>]) -> Vec<gs
         h.push(b).expect("the element takes the frame");
     }
     h.push_event(gst::event::Eos::new());
-    std::iter::from_fn(|| h.try_pull()).collect()
+    let out = std::iter::from_fn(|| h.try_pull()).collect();
+    (out, warnings(&bus))
 }
 
 /// Decodes an image file into one video frame of `format` (e.g. "RGBA"), optionally scaled
@@ -108,10 +124,18 @@ pub fn element_messages(bus: &gst::Bus, name: &str) -> Vec<gst::Structure> {
         .collect()
 }
 
+/// A pipeline run to its end: the pipeline, its element messages, its warnings in words.
+pub type RunToEnd = (gst::Pipeline, Vec<gst::Structure>, Vec<String>);
+
 /// Runs a `gst-launch` style description to EOS and returns the pipeline (still PLAYING, for
 /// inspection) with the structures of the element messages posted on the way, or the first
 /// error message's text and debug string.
 pub fn run_to_end(desc: &str) -> Result<(gst::Pipeline, Vec<gst::Structure>), String> {
+    run_to_end_warned(desc).map(|(p, elements, _)| (p, elements))
+}
+
+/// [`run_to_end`], with the warnings posted on the way, in words (see [`warnings`]).
+pub fn run_to_end_warned(desc: &str) -> Result<RunToEnd, String> {
     gst::init().expect("GStreamer initialises");
     let pipeline = gst::parse::launch(desc)
         .map_err(|e| format!("parse: {e}"))?
@@ -119,6 +143,7 @@ pub fn run_to_end(desc: &str) -> Result<(gst::Pipeline, Vec<gst::Structure>), St
         .map_err(|_| "not a pipeline".to_string())?;
     let bus = pipeline.bus().expect("pipelines have a bus");
     let mut elements = Vec::new();
+    let mut warned = Vec::new();
     let result = match pipeline.set_state(gst::State::Playing) {
         Err(_) => {
             Err(first_error(&bus).unwrap_or_else(|| "state change failed without a message".into()))
@@ -137,12 +162,15 @@ pub fn run_to_end(desc: &str) -> Result<(gst::Pipeline, Vec<gst::Structure>), St
                         elements.push(s.to_owned());
                     }
                 }
+                gst::MessageView::Warning(w) => {
+                    warned.push(format!("warning: {} ({:?})", w.error(), w.debug()))
+                }
                 _ => {}
             }
         },
     };
     match result {
-        Ok(()) => Ok((pipeline, elements)),
+        Ok(()) => Ok((pipeline, elements, warned)),
         Err(e) => {
             let _ = pipeline.set_state(gst::State::Null);
             Err(e)

@@ -259,8 +259,26 @@ fn timestamps_order_and_formats_are_kept() {
 fn a_missing_model_is_an_error_for_neural_and_a_fallback_for_auto() {
     init();
     let (small, caps) = astronaut("RGBx", 32, 32);
-    let out = run("upscale model-location=/nonexistent.onnx", &caps, &small, 1);
-    assert_eq!(out.len(), 1, "auto falls back to the spatial path");
+    let frames = vec![small.clone(); 2];
+    let (auto, warned) = mediaai_testing::push_frames_warned(
+        "upscale model-location=/nonexistent.onnx",
+        &caps,
+        &frames,
+    );
+    assert!(
+        warned.len() == 1 && warned[0].contains("/nonexistent.onnx"),
+        "auto says once which model is missing: {warned:?}"
+    );
+    let spatial = push_frames("upscale method=spatial", &caps, &frames);
+    assert_eq!(auto.len(), 2);
+    for (a, s) in auto.iter().zip(&spatial) {
+        assert_eq!(a.size(), 64 * 64 * 4, "upscaled");
+        let (a, s) = (a.map_readable().unwrap(), s.map_readable().unwrap());
+        assert!(
+            a.as_slice() == s.as_slice(),
+            "auto without its model is the spatial path"
+        );
+    }
     let mut h = Harness::new_parse("upscale method=neural model-location=/nonexistent.onnx");
     h.set_src_caps(caps.clone());
     h.play();
