@@ -408,18 +408,31 @@ mod tests {
         }
     }
 
+    /// Two faces moving past each other keep their own ids, and each box follows its face.
     #[test]
     fn two_faces_keep_separate_ids() {
         let mut t = FaceTracker::new(3, 4);
         let mut out = Vec::new();
         for frame in 0..30 {
             let f = frame as f32;
+            let (top, bottom) = (face(200.0 - 3.0 * f, 0.0), face(3.0 * f, 100.0));
+            // Given in either order: association, not the list's order, decides.
+            let given = if frame % 2 == 0 {
+                [top, bottom]
+            } else {
+                [bottom, top]
+            };
             t.predict(1);
-            t.update(&[face(200.0 - 3.0 * f, 0.0), face(3.0 * f, 100.0)], 1);
+            t.update(&given, 1);
             t.current(&mut out);
-            assert_eq!(out.len(), 2);
-            let top = out.iter().find(|d| d.y < 50.0).unwrap();
-            assert_eq!(top.track_id, 1);
+            assert_eq!(out.len(), 2, "frame {frame}");
+            for (id, truth) in [(1, top), (2, bottom)] {
+                let d = out.iter().find(|d| d.track_id == id).unwrap();
+                assert!(
+                    iou(d, &truth) > 0.8,
+                    "frame {frame}: track {id} {d:?} vs {truth:?}"
+                );
+            }
         }
     }
 }

@@ -86,10 +86,38 @@ fn finds_no_face_in_photographs_without_people() {
     }
 }
 
+/// The network input shapes the detector ran (its `mediaai-warm-up` messages) on one frame of
+/// the astronaut scaled to `size`, and the faces it found, with `props`.
+fn network_shapes(size: (u32, u32), props: &[(&str, &dyn ToValue)]) -> (Vec<String>, usize) {
+    init();
+    let sample = load_frame(&media("astronaut.png"), "RGB", Some(size));
+    let mut h = Harness::new("onnxfacedetect");
+    let element = h.element().unwrap();
+    for (k, v) in props {
+        element.set_property_from_value(k, &v.to_value());
+    }
+    let bus = mediaai_testing::watch(&element);
+    h.set_src_caps(sample.caps().unwrap().to_owned());
+    h.play();
+    let out = h.push_and_pull(sample.buffer().unwrap().copy()).unwrap();
+    let shapes = mediaai_testing::element_messages(&bus, "mediaai-warm-up")
+        .iter()
+        .map(|s| s.get::<String>("shape").unwrap())
+        .collect();
+    (shapes, out.iter_meta::<VideoRegionOfInterestMeta>().count())
+}
+
+/// A frame wider than the default limit (1920) is scaled down to it for the network, and
+/// `max-input-size=0` runs it at its own size; the face is found either way.
 #[test]
 fn max_input_size_zero_runs_at_full_resolution() {
-    let faces = detect("astronaut.png", "RGB", &[("max-input-size", &0u32)]);
-    assert_eq!(faces.len(), 1, "{faces:?}");
+    let (shapes, faces) = network_shapes((2048, 1024), &[]);
+    assert!(shapes.iter().any(|s| s == "1x3x960x1920"), "{shapes:?}");
+    assert_eq!(faces, 1);
+    let (shapes, faces) = network_shapes((2048, 1024), &[("max-input-size", &0u32)]);
+    assert!(shapes.iter().any(|s| s == "1x3x1024x2048"), "{shapes:?}");
+    assert!(!shapes.iter().any(|s| s == "1x3x960x1920"), "{shapes:?}");
+    assert_eq!(faces, 1);
 }
 
 #[test]
@@ -284,8 +312,14 @@ fn non_video_caps_are_refused() {
 fn one_pixel_frames_pass_without_faces() {
     init();
     let desc = "videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=1,height=1 ! onnxfacedetect ! fakesink";
-    let (pipeline, _) = run_to_end(desc).expect("1x1 frames flow");
+    let (pipeline, messages) = run_to_end(desc).expect("1x1 frames flow");
     pipeline.set_state(gst::State::Null).unwrap();
+    let faces: Vec<usize> = messages
+        .iter()
+        .filter(|s| s.name() == "facedetect")
+        .map(|s| s.get::<gst::List>("faces").unwrap().len())
+        .collect();
+    assert_eq!(faces, [0, 0, 0], "each frame reported, with no face");
 }
 
 /// The astronaut portrait scaled so its face box is `face_px` wide, pasted into a grey
