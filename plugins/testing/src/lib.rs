@@ -124,6 +124,60 @@ pub fn element_messages(bus: &gst::Bus, name: &str) -> Vec<gst::Structure> {
         .collect()
 }
 
+/// Runs `launch` (an endless source into a `fakesink name=sink`) and changes its state while
+/// buffers flow through it, `cycles` times: PLAYING until three more buffers reached the sink,
+/// PAUSED and PLAYING again mid-stream, two more buffers, then NULL with buffers still coming.
+/// Panics on an error message or when buffers stop (10 s); returns the buffers seen.
+pub fn cycle_while_flowing(launch: &str, cycles: usize) -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    gst::init().expect("GStreamer initialises");
+    let pipeline = gst::parse::launch(launch)
+        .expect("the launch line parses")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+    let count = std::sync::Arc::new(AtomicU64::new(0));
+    let sink = pipeline.by_name("sink").expect("a fakesink named sink");
+    sink.set_property("signal-handoffs", true);
+    let c = count.clone();
+    sink.connect("handoff", false, move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+        None
+    });
+    let bus = pipeline.bus().expect("pipelines have a bus");
+    let wait_for = |more: u64, what: &str| {
+        let until = count.load(Ordering::Relaxed) + more;
+        let started = std::time::Instant::now();
+        while count.load(Ordering::Relaxed) < until {
+            if let Some(m) =
+                bus.timed_pop_filtered(gst::ClockTime::from_mseconds(5), &[gst::MessageType::Error])
+            {
+                if let gst::MessageView::Error(e) = m.view() {
+                    panic!("{launch}: {what}: {} ({:?})", e.error(), e.debug());
+                }
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{launch}: {what}: buffers stopped"
+            );
+        }
+    };
+    for cycle in 0..cycles {
+        pipeline.set_state(gst::State::Playing).expect("to PLAYING");
+        wait_for(3, &format!("cycle {cycle}, playing"));
+        pipeline
+            .set_state(gst::State::Paused)
+            .expect("to PAUSED mid-stream");
+        pipeline
+            .set_state(gst::State::Playing)
+            .expect("back to PLAYING");
+        wait_for(2, &format!("cycle {cycle}, after a pause"));
+        pipeline
+            .set_state(gst::State::Null)
+            .expect("to NULL mid-stream");
+    }
+    count.load(Ordering::Relaxed)
+}
+
 /// A pipeline run to its end: the pipeline, its element messages, its warnings in words.
 pub type RunToEnd = (gst::Pipeline, Vec<gst::Structure>, Vec<String>);
 
