@@ -5,7 +5,7 @@
 use mediaai_common::inference::InputKind;
 use mediaai_common::roi::Detection;
 
-use crate::centerface::CenterFaceMaps;
+use crate::centerface::{CenterFaceMaps, CenterFacePeaks, STRIDE};
 use crate::yolo::{YoloLayout, YoloOutput};
 
 /// Which output decoder a model needs, found from its output shapes at start.
@@ -13,6 +13,10 @@ use crate::yolo::{YoloLayout, YoloOutput};
 pub(crate) enum ModelKind {
     /// Four maps: heatmap, scale, offset, landmarks; input 0–255 RGB of any 32-aligned size.
     CenterFace,
+    /// CenterFace giving back the heatmap's best cells and the values there instead of the
+    /// maps (five outputs: scores, cells, scale, offset, landmarks; see `CenterFacePeaks`), as
+    /// `make models` builds it for GPU providers.
+    CenterFacePeaks,
     /// One `[N, C, anchors]` tensor (or its transpose); input 0–1 RGB, letterboxed when the
     /// model's input size is fixed.
     Yolo(YoloLayout),
@@ -63,6 +67,7 @@ pub(crate) fn decode<'a>(
 ) -> Result<(), String> {
     match kind {
         ModelKind::CenterFace => decode_centerface(output, batch, threshold, size, slots),
+        ModelKind::CenterFacePeaks => decode_peaks(output, batch, threshold, size, slots),
         ModelKind::Yolo(layout) => decode_yolo(output, layout, batch, threshold, size, slots),
     }
 }
@@ -100,6 +105,44 @@ fn decode_centerface<'a>(
         };
         faces.clear();
         maps.decode(threshold, tw, th, faces);
+    }
+    Ok(())
+}
+
+/// Decodes the best cells of every slot (`slots.len()` of a `batch`-image output): see
+/// [`ModelKind::CenterFacePeaks`]; the maps are `size` / [`STRIDE`] cells.
+fn decode_peaks<'a>(
+    output: impl Fn(usize) -> OutputPart<'a>,
+    batch: usize,
+    threshold: f32,
+    (tw, th): (f32, f32),
+    slots: &mut [Vec<Detection>],
+) -> Result<(), String> {
+    let (Some((ss, scores)), Some((_, cells)), Some((_, scale)), Some((_, offset)), Some((_, lms))) =
+        (output(0), output(1), output(2), output(3), output(4))
+    else {
+        return Err("gave outputs that are not float tensors".into());
+    };
+    let k = match *ss {
+        [n, k] if n as usize == batch && k >= 0 => k as usize,
+        _ => {
+            return Err(format!(
+                "gave scores of shape {ss:?}, expected [{batch}, K]"
+            ))
+        }
+    };
+    let map_w = (tw / STRIDE).round() as usize;
+    for (slot, faces) in slots.iter_mut().enumerate() {
+        let peaks = CenterFacePeaks {
+            scores: slot_part(scores, slot, k),
+            cells: slot_part(cells, slot, k),
+            scale: slot_part(scale, slot, 2 * k),
+            offset: slot_part(offset, slot, 2 * k),
+            landmarks: slot_part(lms, slot, 10 * k),
+            map_w,
+        };
+        faces.clear();
+        peaks.decode(threshold, tw, th, faces);
     }
     Ok(())
 }
@@ -169,6 +212,7 @@ pub(crate) fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, S
     let input_kind = InputKind::of(input.dtype().tensor_type())?;
     let kind = match session.outputs() {
         [_, _, _, _] => ModelKind::CenterFace,
+        [_, _, _, _, _] => ModelKind::CenterFacePeaks,
         [out] => {
             let dims = shape(out);
             ModelKind::Yolo(YoloLayout::from_shape(&dims).ok_or_else(|| {
@@ -177,7 +221,7 @@ pub(crate) fn model_spec(session: &ort::session::Session) -> Result<ModelSpec, S
         }
         other => {
             return Err(format!(
-                "expected the four CenterFace outputs or one YOLO face output, found {} outputs",
+                "expected the four CenterFace outputs (or their five best-cell outputs) or one YOLO face output, found {} outputs",
                 other.len()
             ))
         }

@@ -206,11 +206,15 @@ fn yolo_layout_model_finds_the_astronaut_face() {
     }
 }
 
-/// The half-precision model (what a GPU provider loads) takes 8-bit levels: the same face as
-/// the float model, in every layout, sampled into its uint8 input.
+/// The half-precision model (what a GPU provider loads) takes 8-bit levels and gives back the
+/// heatmap's best cells instead of its maps: the same face as the float model, in every layout,
+/// sampled into its uint8 input; and a frame with fewer cells than it keeps (32x32 input, 64
+/// cells) runs too.
 #[test]
-fn the_half_model_taking_8_bit_levels_finds_what_the_float_model_does() {
+fn the_half_model_taking_8_bit_levels_and_giving_its_best_cells_finds_what_the_float_model_does() {
     let half = model("centerface-fp16.onnx");
+    let (shapes, faces) = network_shapes((24, 24), &[("model-location", &half.as_str())]);
+    assert_eq!((shapes.len(), faces), (1, 0), "{shapes:?}");
     for format in ["RGB", "I420", "NV12"] {
         let float = detect("astronaut.png", format, &[]);
         let levels = detect(

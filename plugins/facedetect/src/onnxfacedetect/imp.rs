@@ -1407,7 +1407,7 @@ fn plan(
     // In levels: GPU frames are sampled on the GPU, which gives 8-bit levels back, and a
     // frame gives the same detections whichever memory it came in.
     let sampler = match spec.kind {
-        ModelKind::CenterFace => sampler,
+        ModelKind::CenterFace | ModelKind::CenterFacePeaks => sampler,
         ModelKind::Yolo(_) => sampler.with_gain(1.0 / 255.0),
     }
     .in_levels();
