@@ -319,6 +319,38 @@ fn eos_flushes_and_caps_changes_with_gpu_frames_held_lose_nothing() {
         .unwrap(),
     );
     wait_until(out_frames, 20, "after the caps change");
+    // Once frames of the new size come out, every frame of the old size that went in came out
+    // before them, in order; and the new size's first frame is the first that went in.
+    let big = (W * H * 3 / 2) as usize;
+    let wait = std::time::Instant::now();
+    while !output.lock().unwrap().iter().any(|(_, size)| *size != big) {
+        assert!(
+            wait.elapsed() < std::time::Duration::from_secs(20),
+            "no frame of the new size"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    {
+        let (input, output) = (input.lock().unwrap(), output.lock().unwrap());
+        let old = |v: &[(u64, usize)]| -> Vec<u64> {
+            v.iter()
+                .filter(|(_, s)| *s == big)
+                .map(|(t, _)| *t)
+                .collect()
+        };
+        assert!(old(&input).len() >= 10, "frames of the old size went in");
+        assert_eq!(
+            old(&output),
+            old(&input),
+            "the old size's frames, all, in order"
+        );
+        let first_new = |v: &[(u64, usize)]| v.iter().find(|(_, s)| *s != big).map(|f| f.0);
+        assert_eq!(
+            first_new(&output),
+            first_new(&input),
+            "the new size from its first frame"
+        );
+    }
     // A flushing seek with GPU frames in flight, then the stream to its end.
     assert!(pipeline
         .seek_simple(gst::SeekFlags::FLUSH, gst::ClockTime::from_seconds(1))
