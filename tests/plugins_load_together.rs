@@ -46,3 +46,45 @@ fn every_plugin_loads_beside_the_others() {
         );
     }
 }
+
+/// Plain `gst-launch-1.0` on a headless machine, as a new user first runs the collection: no
+/// `NODEVICE_SELECT`, no `XDG_RUNTIME_DIR` (no display session). Every element that touches the
+/// GPU code, at its defaults, prints no `error:` line (Mesa's device-select layer would print
+/// "error: XDG_RUNTIME_DIR is invalid" unless the plugin switches it off) and exits 0.
+#[test]
+fn plain_gst_launch_on_a_headless_machine_prints_no_error_line() {
+    let registry = work_dir("headless").join("registry.bin");
+    let video = "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=64,height=48";
+    for chain in [
+        "gpublur region=frame",
+        "vhsrestore",
+        "upscale method=spatial",
+        "qcfingerprint",
+        "wgpuupload ! gpublur region=frame ! wgpudownload",
+        "onnxfacedetect ! gpublur",
+    ] {
+        let line = format!("{video} ! {chain} ! fakesink");
+        let out = Command::new("gst-launch-1.0")
+            .env_remove("NODEVICE_SELECT")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("MESA_VK_DEVICE_SELECT")
+            .env("GST_PLUGIN_PATH", plugin_dir())
+            .env("GST_REGISTRY", &registry)
+            .arg("-q")
+            .args(line.split_whitespace())
+            .output()
+            .expect("gst-launch-1.0 runs");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{line}: failed\n{printed}");
+        assert!(
+            !printed
+                .lines()
+                .any(|l| l.to_ascii_lowercase().contains("error:")),
+            "{line}: printed an error line\n{printed}"
+        );
+    }
+}

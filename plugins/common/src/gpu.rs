@@ -106,6 +106,21 @@ pub fn probe_adapter() -> Result<wgpu::AdapterInfo, String> {
         .clone()
 }
 
+/// Switches Mesa's Vulkan device-select layer off for this process (`NODEVICE_SELECT=1`) unless
+/// the user set `NODEVICE_SELECT` or chooses a device with the layer (`MESA_VK_DEVICE_SELECT`).
+/// The layer would only probe for a display and, on a headless machine (no
+/// `XDG_RUNTIME_DIR`), print `error: XDG_RUNTIME_DIR is invalid or not set in the environment.`
+/// from plain `gst-launch-1.0` — an "error" a broadcast operator would act on — while the
+/// plugins pick their adapter themselves (`MEDIAAI_GPU_ADAPTER`). Called when the plugin
+/// registers, before any Vulkan instance exists and before streaming threads run: the
+/// environment is changed while no other thread reads it.
+pub fn quiet_device_select_layer() {
+    let set = |name: &str| std::env::var_os(name).is_some();
+    if !set("NODEVICE_SELECT") && !set("MESA_VK_DEVICE_SELECT") {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
 /// The adapter `MEDIAAI_GPU_ADAPTER` names, or the platform's default one.
 fn select_adapter() -> Result<wgpu::Adapter, String> {
     let wanted = std::env::var("MEDIAAI_GPU_ADAPTER").ok();

@@ -92,6 +92,7 @@ pub fn register_static_plugin(
         }
     }
 
+    gpu::quiet_device_select_layer();
     let version = env!("CARGO_PKG_VERSION");
     let package = "gst-media-ai";
     // SAFETY: every string is NUL-terminated for the call's duration (GStreamer copies them);

@@ -21,6 +21,7 @@ mod wgpudownload;
 mod wgpuupload;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    mediaai_common::gpu::quiet_device_select_layer();
     gstfacedetect::register(plugin)?;
     gstgpublur::register(plugin)?;
     gstaudiodenoise::register(plugin)?;
