@@ -25,6 +25,9 @@ pub enum Kind {
     RedFlash,
     /// More than the tolerated share of a frame's pixels outside the legal range (EBU R103).
     Gamut,
+    /// The stream ended before its container said it would (`start`: where it ended, `end`:
+    /// where it should have): a truncated file or a cut stream. Fails under every profile.
+    Truncated,
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Flash => "flash",
             Kind::RedFlash => "red-flash",
             Kind::Gamut => "gamut",
+            Kind::Truncated => "truncated",
         }
     }
 }

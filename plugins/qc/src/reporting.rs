@@ -62,6 +62,47 @@ fn event_structure(kind: &str, phase: &str, start: Ns, end: Option<Ns>) -> gst::
     s
 }
 
+/// Where a programme that reached its end of stream at `end` (its last buffer's end, in the
+/// buffers' timestamps) should have ended instead: the stop of its segment (`segment`, as the
+/// demuxer sets it from the container's duration of the stream) when the stream ended more
+/// than three buffers (`unit` each) and at least 100 ms before it — a truncated file, or a
+/// stream cut on its way.
+pub fn truncation(segment: &gst::Segment, end: Ns, unit: Ns) -> Option<Event> {
+    let stop = segment.downcast_ref::<gst::ClockTime>()?.stop()?.nseconds();
+    let tolerance = (3 * unit).max(100_000_000);
+    (end + tolerance < stop).then_some(Event {
+        kind: crate::events::Kind::Truncated,
+        start: end,
+        end: stop,
+    })
+}
+
+/// At the end of stream: a programme that ended before its segment's stop ([`truncation`])
+/// becomes a `truncated` event (a failure under every profile) and a warning that says so.
+pub fn record_truncation(
+    element: &gst::Element,
+    report: Option<&mut Report>,
+    verdict: &mut Verdict,
+    segment: &gst::Segment,
+    end: Ns,
+    unit: Ns,
+) {
+    let Some(e) = truncation(segment, end, unit) else {
+        return;
+    };
+    gst::element_warning!(
+        element,
+        gst::StreamError::Demux,
+        [
+            "the stream ended at {:.3} s, {:.3} s before its container says it ends ({:.3} s): the file is truncated or the stream was cut",
+            secs(e.start),
+            secs(e.end - e.start),
+            secs(e.end)
+        ]
+    );
+    record_event(element, report, verdict, e);
+}
+
 /// A finished run: its `qc-event` message and its report entry, and noted for the verdict.
 pub fn record_event(
     element: &gst::Element,

@@ -102,9 +102,10 @@ impl Verdict {
         }
     }
 
-    /// A run as it was reported: a failure when the profile fails its kind.
+    /// A run as it was reported: a failure when the profile fails its kind (a truncated
+    /// programme fails every profile, `none` included: nothing can be said of what is missing).
     pub fn note(&mut self, e: &Event) {
-        if self.limits.fails.contains(&e.kind) {
+        if self.limits.fails.contains(&e.kind) || e.kind == Kind::Truncated {
             self.fail(Failure {
                 item: e.kind.name(),
                 start: e.start,

@@ -577,6 +577,16 @@ impl QcAudio {
             let true_peak = 20.0 * (state.true_peak.max() as f64).max(1e-10).log10();
             let (start, end) = (time(state, 0), time(state, n));
             state.verdict.sound(start, end, integrated, true_peak);
+            // A buffer's worth of tolerance: 100 ms (the least `truncation` allows).
+            let segment = gst_base::prelude::BaseTransformExtManual::segment(&*self.obj());
+            reporting::record_truncation(
+                self.obj().upcast_ref(),
+                state.report.as_mut(),
+                &mut state.verdict,
+                &segment,
+                end,
+                0,
+            );
             let duration = n * 1_000_000_000 / state.rate.max(1);
             reporting::conclude(
                 self.obj().upcast_ref(),

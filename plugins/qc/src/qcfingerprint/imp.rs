@@ -880,6 +880,21 @@ impl QcFingerprint {
         if std::mem::replace(&mut state.concluded, true) {
             return;
         }
+        let fps = state.info.fps();
+        let frame = if fps.numer() > 0 && fps.denom() > 0 {
+            1_000_000_000 * fps.denom() as u64 / fps.numer() as u64
+        } else {
+            40_000_000
+        };
+        let segment = gst_base::prelude::BaseTransformExtManual::segment(&*self.obj());
+        reporting::record_truncation(
+            self.obj().upcast_ref(),
+            state.report.as_mut(),
+            &mut state.verdict,
+            &segment,
+            end,
+            frame,
+        );
         let duration = end.saturating_sub(state.first.unwrap_or(end));
         reporting::conclude(
             self.obj().upcast_ref(),
