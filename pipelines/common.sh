@@ -28,22 +28,29 @@ INFO=$(gst-discoverer-1.0 "$IN" 2>&1) || {
     exit 1
 }
 
+# A file being written, removed if the script ends before it is complete (see run_pipeline).
+PARTIAL=""
+
 # Decodes IN, runs its video (I420) through FILTERS (a gst-launch fragment, split on spaces),
 # encodes H.264 (X264_OPTS, default speed-preset=veryfast) into MP4 at OUT, and re-encodes the
 # audio track, when there is one, to AAC (AAC_BITRATE, default 192000). Queues give decoding,
-# the filters and encoding threads of their own.
+# the filters and encoding threads of their own. The MP4 is written under a temporary name
+# beside OUT and renamed once complete: a failure, an interrupt or an input that ends before
+# its container says it should (a truncated file, which plays to where its bytes stop without
+# an error) leaves no OUT that looks done.
 #   video_to_mp4 FILTERS
 video_to_mp4() {
     case "$INFO" in
         *"video #"*) ;;
         *) echo "$NAME: $IN has no video stream" >&2; exit 1 ;;
     esac
+    PARTIAL=$(dirname "$OUT")/.$(basename "$OUT").part
     # shellcheck disable=SC2086
     set -- filesrc location="$IN" ! decodebin name=dec \
         dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
         ! videoconvert ! video/x-raw,format=I420 ! $PROGRESS ! $1 ! queue max-size-buffers=3 \
         ! x264enc ${X264_OPTS:-speed-preset=veryfast} ! h264parse ! queue ! mp4mux name=mux \
-        ! filesink location="$OUT"
+        ! filesink location="$PARTIAL"
     case "$INFO" in
         *"audio #"*)
             set -- "$@" dec. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
@@ -52,6 +59,24 @@ video_to_mp4() {
             ;;
     esac
     run_pipeline "$@"
+    complete_or_fail "$PARTIAL"
+    mv -f "$PARTIAL" "$OUT"
+    PARTIAL=""
+}
+
+# Fails (one line, exit 1) when WRITTEN, the output of a whole run over IN, lasts less than
+# the duration IN's container declares, by more than three frames and 0.2 s: IN is truncated
+# or damaged, and its output would look like the whole programme.
+complete_or_fail() {
+    declared=$(duration_s)
+    written=$(INFO=$(gst-discoverer-1.0 "$1" 2>&1) && duration_s) || written=0
+    short=$(awk -v d="${declared:-0}" -v w="${written:-0}" -v r="$(frame_rate)" 'BEGIN {
+        tol = (r > 0 ? 3 / r : 0.12); if (tol < 0.2) tol = 0.2
+        if (d > 0 && w + tol < d) printf "%.2f", w }')
+    if [ -n "$short" ]; then
+        echo "$NAME: failed: $IN ends after ${short} s of the ${declared} s its container declares: the file is truncated or damaged" >&2
+        exit 1
+    fi
 }
 
 # Media seconds of "H:MM:SS.fraction" as gst-discoverer-1.0 prints a duration, and the frame
@@ -67,7 +92,8 @@ frame_rate() {
 # with EOS on interrupt, and exits with its status.
 run_pipeline() {
     err=$(mktemp)
-    trap 'rm -f "$err"' EXIT
+    # shellcheck disable=SC2016
+    trap 'rm -f "$err" ${PARTIAL:+"$PARTIAL"}' EXIT
     if [ -t 2 ] && [ -z "${QUIET:-}" ]; then
         # gst-launch's messages go to the progress line, a line at a time (stdbuf: its stdout
         # is a pipe); its status comes out on fd 3.

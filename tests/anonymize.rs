@@ -79,6 +79,53 @@ fn anonymize_rejects_unreadable_input_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
 
+/// An MP4 indexed at its start and cut short (an interrupted copy) plays to where its bytes
+/// stop with no error: the script says the input is truncated in one line, exits non-zero, and
+/// leaves no output file (nor its temporary) that would look like the whole programme.
+#[test]
+fn a_truncated_input_fails_in_one_line_and_leaves_no_output() {
+    let dir = work_dir("truncated");
+    let clip = dir.join("clip.mp4");
+    sh(Command::new(root().join("scripts/make-clip.sh"))
+        .arg(&clip)
+        .args(["320x240", "3", "audio"]));
+    let indexed = dir.join("indexed.mp4");
+    sh(Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(&clip)
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&indexed));
+    let bytes = std::fs::read(&indexed).unwrap();
+    let cut = dir.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let result = dir.join("anonymized.mp4");
+    let _ = std::fs::remove_file(&result);
+    let out = Command::new(root().join("pipelines/anonymize.sh"))
+        .arg(&cut)
+        .arg(&result)
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "exit status 0:\n{stderr}");
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.is_empty()).collect();
+    assert!(
+        lines.len() == 1 && lines[0].contains("truncated"),
+        "one line saying why:\n{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("anonymized"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // The whole file goes through.
+    sh(Command::new(root().join("pipelines/anonymize.sh"))
+        .arg(&indexed)
+        .arg(&result));
+    assert!(result.is_file());
+}
+
 /// `anonymize.sh` as a user at a terminal runs it (under `script`, which gives it one): a
 /// progress line and a last line on stderr, no `error:` line even where the Vulkan loader's
 /// device-select layer would print one; `QUIET=1` says nothing; a pipeline that fails says so
