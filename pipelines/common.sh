@@ -27,6 +27,19 @@ INFO=$(gst-discoverer-1.0 "$IN" 2>&1) || {
     echo "$INFO" >&2
     exit 1
 }
+# gst-discoverer-1.0 exits 0 when it could not read the file, and says why on the line after
+# "An error was encountered" (a text file: "Could not determine type of stream."; an MP4
+# whose index at its end was cut off: "This file contains no playable streams.").
+case "$INFO" in
+    *"An error was encountered"*)
+        why=$(printf '%s\n' "$INFO" | awk 'found && NF { sub(/^ +/, ""); print; exit } /An error was encountered/ { found = 1 }')
+        case "$why" in
+            *"no playable streams"*) why="$why An MP4 or MOV cut short loses its index where that is written at its end: the file may be truncated." ;;
+        esac
+        echo "$NAME: $IN is not a media file GStreamer can read: ${why:-no reason given}" >&2
+        exit 1
+        ;;
+esac
 
 # A file being written, removed if the script ends before it is complete (see run_pipeline).
 PARTIAL=""

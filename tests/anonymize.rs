@@ -126,6 +126,45 @@ fn a_truncated_input_fails_in_one_line_and_leaves_no_output() {
     assert!(result.is_file());
 }
 
+/// Files GStreamer cannot read at all — a text file named `.mp4`, an MP4 whose index (at its
+/// end) was cut off — fail with the real cause in one line, not as "has no video stream".
+#[test]
+fn unreadable_inputs_fail_with_the_real_cause() {
+    let dir = work_dir("unreadable");
+    let text = dir.join("notes.mp4");
+    std::fs::write(
+        &text,
+        "minutes of the meeting
+",
+    )
+    .unwrap();
+    let clip = dir.join("clip.mp4");
+    sh(Command::new(root().join("scripts/make-clip.sh"))
+        .arg(&clip)
+        .args(["320x240", "2", "noaudio"]));
+    let bytes = std::fs::read(&clip).unwrap();
+    let cut = dir.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    for (input, why) in [
+        (&text, "Could not determine type of stream"),
+        (&cut, "may be truncated"),
+    ] {
+        let out = Command::new(root().join("pipelines/anonymize.sh"))
+            .arg(input)
+            .arg(dir.join("out.mp4"))
+            .env("GST_PLUGIN_PATH", plugin_dir())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{input:?}: exit status 0");
+        let lines: Vec<_> = stderr.lines().filter(|l| !l.is_empty()).collect();
+        assert!(
+            lines.len() == 1 && lines[0].contains("not a media file") && lines[0].contains(why),
+            "{input:?}: {stderr}"
+        );
+    }
+}
+
 /// `anonymize.sh` as a user at a terminal runs it (under `script`, which gives it one): a
 /// progress line and a last line on stderr, no `error:` line even where the Vulkan loader's
 /// device-select layer would print one; `QUIET=1` says nothing; a pipeline that fails says so
