@@ -41,6 +41,54 @@ case "$INFO" in
         ;;
 esac
 
+# Checks each KEY=VALUE of OPTIONS (an *_OPTS knob, split on spaces) against ELEMENT's property
+# as gst-inspect-1.0 describes it: a number within its range, one of an enum's values, true or
+# false. Otherwise says what is allowed and exits 2 before anything runs (gst-launch-1.0 would
+# only warn and take the default, or fail without listing the values).
+#   check_options ELEMENT OPTIONS
+check_options() {
+    [ -n "$2" ] || return 0
+    spec=$(gst-inspect-1.0 "$1" 2>/dev/null) || return 0
+    for kv in $2; do
+        case "$kv" in *=*) ;; *) continue ;; esac
+        key=${kv%%=*}
+        value=${kv#*=}
+        problem=$(printf '%s\n' "$spec" | awk -v key="$key" -v value="$value" '
+            function number(s) { return s ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/ }
+            $0 ~ "^  " key " +:" { inside = 1; next }
+            inside && /^  [^ ]/ { inside = 0 }
+            !inside { next }
+            /Range:/ {
+                s = $0; sub(/.*Range: */, "", s); split(s, r, / +/); lo = r[1]; hi = r[3]
+                if (!number(value)) problem = "not a number (" lo " to " hi ")"
+                else if (value + 0 < lo + 0 || value + 0 > hi + 0) problem = "out of range (allowed: " lo " to " hi ")"
+            }
+            /Boolean/ && value !~ /^(true|false|TRUE|FALSE|yes|no|1|0)$/ { problem = "not true or false" }
+            /Enum "/ { enum = 1 }
+            enum && /^ +\([-0-9]+\): / {
+                n = substr($1, 2, length($1) - 3); values = values sep $2; sep = ", "
+                if (value == $2 || value == n) ok = 1
+            }
+            END {
+                if (enum && !ok) problem = "not one of the allowed values: " values
+                if (problem != "") print problem
+            }')
+        if [ -n "$problem" ]; then
+            echo "$NAME: $1 $key=$value: $problem" >&2
+            exit 2
+        fi
+    done
+}
+check_options onnxfacedetect "${DETECT_OPTS:-}"
+check_options gpublur "${BLUR_OPTS:-}"
+check_options vhsrestore "${RESTORE_OPTS:-}"
+check_options upscale "${UPSCALE_OPTS:-}"
+check_options audiodenoise "${DENOISE_OPTS:-}"
+check_options qcfingerprint "${QC_OPTS:-}"
+check_options qcaudio "${QC_AUDIO_OPTS:-}"
+check_options x264enc "${X264_OPTS:-}"
+[ -z "${QC_PROFILE:-}" ] || check_options qcfingerprint "profile=$QC_PROFILE"
+
 # A file being written, removed if the script ends before it is complete (see run_pipeline).
 PARTIAL=""
 

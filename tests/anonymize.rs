@@ -126,6 +126,61 @@ fn a_truncated_input_fails_in_one_line_and_leaves_no_output() {
     assert!(result.is_file());
 }
 
+/// Values out of an element's range or an enum's values, given through the scripts' knobs,
+/// are refused before anything runs, saying what is allowed (gst-launch-1.0 itself would warn
+/// and take the default, or fail without the list), exit status 2, no output.
+#[test]
+fn out_of_range_options_are_refused_with_what_is_allowed() {
+    let dir = work_dir("options");
+    let out_file = dir.join("never.mp4");
+    let _ = std::fs::remove_file(&out_file);
+    for (knob, value, said) in [
+        (
+            "BLUR_OPTS",
+            "strength=500",
+            "gpublur strength=500: out of range (allowed: 0 to 100)",
+        ),
+        (
+            "DETECT_OPTS",
+            "threshold=2",
+            "onnxfacedetect threshold=2: out of range (allowed: 0 to 1)",
+        ),
+        (
+            "BLUR_OPTS",
+            "strength=10 mode=foo",
+            "not one of the allowed values: gaussian, mosaic, solid, bokeh",
+        ),
+        (
+            "QC_PROFILE",
+            "bogus",
+            "profile=bogus: not one of the allowed values: none, ebu-r128",
+        ),
+    ] {
+        let out = Command::new(root().join("pipelines/anonymize.sh"))
+            .arg(media_clip())
+            .arg(&out_file)
+            .env(knob, value)
+            .env("GST_PLUGIN_PATH", plugin_dir())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{knob}={value}: {stderr}");
+        assert!(stderr.contains(said), "{knob}={value}: {stderr}");
+        assert!(!out_file.exists(), "{knob}={value}: an output was written");
+    }
+}
+
+/// A short clip for runs that must stop before they start.
+fn media_clip() -> std::path::PathBuf {
+    let clip = work_dir("options").join("clip.mp4");
+    if !clip.is_file() {
+        sh(Command::new(root().join("scripts/make-clip.sh"))
+            .arg(&clip)
+            .args(["320x240", "1", "noaudio"]));
+    }
+    clip
+}
+
 /// Files GStreamer cannot read at all — a text file named `.mp4`, an MP4 whose index (at its
 /// end) was cut off — fail with the real cause in one line, not as "has no video stream".
 #[test]
