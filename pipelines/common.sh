@@ -171,7 +171,9 @@ run_pipeline() {
             grep -v 'XDG_RUNTIME_DIR' "$err" >&2 || true
         fi
         # The first error: "ERROR: from element /GstPipeline:pipeline0/GstFileSrc:filesrc0:
-        # MESSAGE", then "Additional debug info:", the source location and the details.
+        # MESSAGE", then "Additional debug info:", the source location and the details, if
+        # any (not gst-launch's own lines after it, as "ERROR: pipeline doesn't want to
+        # preroll.").
         why=$(awk '
             /^ERROR: from element / && msg == "" {
                 s = $0; sub(/^ERROR: from element /, "", s); i = index(s, ": ")
@@ -180,7 +182,7 @@ run_pipeline() {
             }
             msg != "" && /^Additional debug info:/ { debug = 1; next }
             debug == 1 { debug = 2; next }
-            debug == 2 { detail = " " $0; exit }
+            debug == 2 { if ($0 !~ /^(ERROR|WARNING|Failed|Setting|Execution|Got)/) detail = " " $0; exit }
             END { if (msg != "") print msg detail " (" element ")" }' "$err")
         [ -n "$why" ] || why=$(grep -v 'XDG_RUNTIME_DIR' "$err" | grep -m 1 . || echo "gst-launch-1.0 exit status $status")
         hint="; VERBOSE=1 shows GStreamer's report"

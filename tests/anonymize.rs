@@ -170,6 +170,38 @@ fn out_of_range_options_are_refused_with_what_is_allowed() {
     }
 }
 
+/// A run that fails at start (no face in the `KEEP_FACES` photographs) says why in one line,
+/// without gst-launch-1.0's own "pipeline doesn't want to preroll", and leaves no output.
+#[test]
+fn a_failing_start_says_why_alone_and_leaves_no_output() {
+    let dir = work_dir("failing-start");
+    let keep = dir.join("keep");
+    let _ = std::fs::remove_dir_all(&keep);
+    std::fs::create_dir_all(&keep).unwrap();
+    let out_file = dir.join("never.mp4");
+    let _ = std::fs::remove_file(&out_file);
+    let out = Command::new(root().join("pipelines/anonymize.sh"))
+        .arg(media_clip())
+        .arg(&out_file)
+        .env("KEEP_FACES", &keep)
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.is_empty()).collect();
+    assert!(
+        lines.len() == 1 && lines[0].contains("no face found") && !lines[0].contains("preroll"),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("never"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 /// A short clip for runs that must stop before they start.
 fn media_clip() -> std::path::PathBuf {
     let clip = work_dir("options").join("clip.mp4");
