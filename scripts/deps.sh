@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-mesa-vulkan-drivers libvulkan1 ffmpeg"
+mesa-vulkan-drivers libvulkan1 ffmpeg meson"
 # `deps.sh test`: what the test suite needs besides: a real browser (headless) that renders the
 # QC report page, and ONNX Runtime's CUDA build (below).
 if [ "${1:-}" = test ]; then

@@ -55,6 +55,8 @@ fn runtime_candidates() -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
         v.push(PathBuf::from(p));
     }
+    // Where `meson install` put it, under the installed plugin's own prefix.
+    v.extend(crate::installed_paths("lib/gst-media-ai/libonnxruntime.so"));
     v.push(Path::new(crate::SOURCE_TREE_ROOT).join(".deps/onnxruntime/libonnxruntime.so"));
     // Where `meson install` puts the copy it ships beside the plugins.
     v.push(PathBuf::from(
@@ -196,7 +198,8 @@ pub fn webgpu_available() -> Result<String, String> {
 }
 
 /// Finds a model file: an explicit path wins; otherwise `name` is looked up in
-/// `$MEDIAAI_MODEL_DIR`, the source tree's `models/`, and the installed data directory.
+/// `$MEDIAAI_MODEL_DIR`, the installed plugin's own prefix (`PREFIX/share/gst-media-ai/models`),
+/// the source tree's `models/`, and the system's data directories.
 pub fn locate_model(explicit: Option<&str>, name: &str) -> Result<PathBuf, String> {
     if let Some(p) = explicit.filter(|p| !p.is_empty()) {
         let path = PathBuf::from(p);
@@ -212,13 +215,15 @@ pub fn locate_model(explicit: Option<&str>, name: &str) -> Result<PathBuf, Strin
     if let Some(d) = std::env::var_os("MEDIAAI_MODEL_DIR").filter(|d| !d.is_empty()) {
         dirs.push(PathBuf::from(d));
     }
+    dirs.extend(crate::installed_paths("share/gst-media-ai/models"));
     dirs.push(Path::new(crate::SOURCE_TREE_ROOT).join("models"));
     dirs.push(PathBuf::from("/usr/local/share/gst-media-ai/models"));
     dirs.push(PathBuf::from("/usr/share/gst-media-ai/models"));
     for d in &dirs {
         let candidate = d.join(name);
         if candidate.is_file() {
-            return Ok(candidate);
+            // Said as a plain path in messages, not `.../plugins/common/../../models/...`.
+            return Ok(candidate.canonicalize().unwrap_or(candidate));
         }
     }
     Err(format!(

@@ -40,8 +40,34 @@ pub mod staging;
 pub mod templates;
 
 /// Where `make deps` / `make models` put ONNX Runtime and the models of a source checkout.
-/// Used as the last fallback only, so installed plugins never depend on it.
+/// Tried after the installed plugin's own prefix ([`installed_paths`]), so an installed plugin
+/// never depends on the tree it was built from.
 pub(crate) const SOURCE_TREE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// The plugin library's file, as GStreamer loaded it (see [`set_plugin_file`]).
+static PLUGIN_FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Records the file the plugin library was loaded from (`gst::Plugin::filename`), so that an
+/// installed plugin finds what `meson install` put beside it under its own prefix.
+pub fn set_plugin_file(file: std::path::PathBuf) {
+    let _ = PLUGIN_FILE.set(file);
+}
+
+/// `relative` (e.g. `share/gst-media-ai/models`) under each directory above the plugin
+/// library's own, nearest first: the plugin installed as
+/// `PREFIX/lib/x86_64-linux-gnu/gstreamer-1.0/libgstmediaai.so` (or `PREFIX/lib/gstreamer-1.0`,
+/// `PREFIX/lib64/...`) finds `PREFIX/relative` among them, wherever PREFIX is. Empty where
+/// the plugin was not loaded from a file (registered statically).
+pub(crate) fn installed_paths(relative: &str) -> Vec<std::path::PathBuf> {
+    let Some(file) = PLUGIN_FILE.get() else {
+        return Vec::new();
+    };
+    file.ancestors()
+        .skip(2)
+        .take(3)
+        .map(|dir| dir.join(relative))
+        .collect()
+}
 
 /// Defines the collection's plugin library: `plugin!(name, init)` is `gst::plugin_define!` with
 /// the crate's description, version, licence and origin. Only `plugins/mediaai` uses it: every

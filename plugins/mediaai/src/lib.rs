@@ -22,6 +22,9 @@ mod wgpuupload;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediaai_common::gpu::quiet_device_select_layer();
+    if let Some(file) = plugin.filename() {
+        mediaai_common::set_plugin_file(file);
+    }
     gstfacedetect::register(plugin)?;
     gstgpublur::register(plugin)?;
     gstaudiodenoise::register(plugin)?;
