@@ -2,10 +2,12 @@
 """The quality-control report as a page to look at: one self-contained HTML file (no network,
 no script needed) from the JSON reports qcfingerprint and qcaudio wrote.
 
-    qc-html.py VIDEO.json AUDIO.json|- THUMBS_DIR|- OUT.html
+    qc-html.py VIDEO.json AUDIO.json|- THUMBS_DIR|- OUT.html [INPUT]
 
-It shows the verdict (each failing item with its time range, the audio and video durations
-compared: they must agree within one frame), plots of luma and chroma statistics and of the
+It shows the input's name, the verdict against the delivery profile (each failing item with
+its time range, measured value, unit and what the profile allows; the audio and video durations
+compared: they must agree within one frame) — or, without a profile (`none`), what was found
+and no verdict — plots of luma and chroma statistics and of the
 share out of the legal range per frame, momentary and short-term loudness and true peak over
 time, an events timeline, and a thumbnail at each event (THUMBS_DIR holds one JPEG a second,
 numbered from 0: 000000.jpg, ...). Every plot carries its data's length (`data-count`) and the
@@ -95,6 +97,14 @@ def plot(title: str, unit: str, t0: float, t1: float, series: list, lo=None, hi=
             f"<div class=legend>{' '.join(legend)}</div>" + "".join(parts))
 
 
+def timecode(t: float, fps: float) -> str:
+    """Programme seconds as HH:MM:SS:FF at `fps` frames a second."""
+    frames = int(round(t * fps))
+    per = max(int(round(fps)), 1)
+    s, f = divmod(frames, per)
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{f:02d}"
+
+
 def timeline(events: list, t0: float, t1: float) -> str:
     """Events as bars on one row per kind."""
     kinds = sorted({e["event"] for e in events})
@@ -116,7 +126,7 @@ def timeline(events: list, t0: float, t1: float) -> str:
             parts.append(f'<rect class=event data-kind="{k}" x="{x0:.1f}" y="{top + 3}" '
                          f'width="{max(x1 - x0, 2):.1f}" height="14" '
                          f'fill="{KIND_COLOURS.get(k, "#57606a")}"><title>{k} '
-                         f'{e["start"]:.2f}-{e["end"]:.2f} s</title></rect>')
+                         f'{e["start"] - t0:.2f}-{e["end"] - t0:.2f} s</title></rect>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -135,7 +145,7 @@ def thumbnail(thumbs, t: float, t0: float) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     try:
@@ -144,39 +154,70 @@ def main() -> int:
         print(f"qc-html: cannot read a report: {e}", file=sys.stderr)
         return 1
     thumbs = None if sys.argv[3] == "-" else Path(sys.argv[3])
+    source = sys.argv[5] if len(sys.argv) == 6 else ""
     head, entries = video
     frames = [e for e in entries if "pts" in e]
-    events = [e for e in entries if "event" in e]
-    failures = [e for e in entries if "failure" in e]
-    verdicts = [e for e in entries if "verdict" in e]
     a_entries = audio[1] if audio else []
     levels = [e for e in a_entries if "momentary" in e]
-    events += [e for e in a_entries if "event" in e]
-    failures += [e for e in a_entries if "failure" in e]
-    verdicts += [e for e in a_entries if "verdict" in e]
-    events.sort(key=lambda e: e["start"])
+    # Each report's programme start (its verdict's `start`: the first frame's or sample's
+    # timestamp), so that times are shown from it whatever the container's offsets.
     t0 = frames[0]["pts"] if frames else 0.0
+    origin = lambda es, default: next((v["start"] for v in es if "verdict" in v and "start" in v),
+                                      default)
+    events, failures, verdicts = [], [], []
+    for es, zero in ((entries, origin(entries, t0)), (a_entries, origin(a_entries, 0.0))):
+        for e in es:
+            if "event" in e or "failure" in e:
+                e["zero"] = zero
+        events += [e for e in es if "event" in e]
+        failures += [e for e in es if "failure" in e]
+        verdicts += [e for e in es if "verdict" in e]
+    t0 = origin(entries, t0)
+    events.sort(key=lambda e: e["start"] - e["zero"])
     ends = [frames[-1]["pts"] if frames else 0.0] + [e["time"] for e in levels]
     t1 = max(ends + [e["end"] for e in events] + [t0 + 1e-3])
 
-    # Audio and video durations within one frame of each other.
+    # Times are shown from the programme's first frame (as FFmpeg's detectors give them), in
+    # seconds and as timecode at the video's rate.
     rate = head.get("framerate", "25/1").split("/")
     frame = float(rate[1]) / float(rate[0]) if len(rate) == 2 and float(rate[0]) > 0 else 0.04
+    fps = 1 / frame
+    span = lambda e: f'{e["start"] - e.get("zero", t0):.2f}-{e["end"] - e.get("zero", t0):.2f} s'
+
+    # Audio and video durations within one frame of each other.
+    profile = verdicts[0].get("profile", "none") if verdicts else "none"
     durations = [v.get("duration") for v in verdicts]
     checks = []
     if audio and len(durations) == 2 and None not in durations:
         dv, da = durations
         ok = abs(dv - da) <= frame + 1e-6
         checks.append(("audio and video durations", ok,
-                       f"video {dv:.3f} s, audio {da:.3f} s (within one frame, {frame:.3f} s)"))
-        if not ok and verdicts[0].get("profile", "none") != "none":
+                       f"video {dv:.3f} s, audio {da:.3f} s: "
+                       + ("the same" if abs(dv - da) < 5e-4 else f"{abs(dv - da):.3f} s apart")
+                       + f" (allowed: one frame, {frame:.3f} s)"))
+        if not ok and profile != "none":
             failures.append({"failure": "av-duration", "start": t0, "end": t0 + max(dv, da),
-                             "value": dv - da})
-    profile = verdicts[0].get("profile", "none") if verdicts else "none"
+                             "value": dv - da, "unit": "s", "limit": f"at most {frame:.3f} s"})
+    if not audio and profile == "dpp":
+        # A DPP delivery carries its sound.
+        failures.append({"failure": "no-audio", "start": t0, "end": t1})
     passed = not failures
-    verdict = "PASS" if passed else "FAIL"
-    summary = (f"{verdict} ({profile})" + ("" if passed else ": " + "; ".join(
-        f'{f["failure"]} {f["start"]:.2f}-{f["end"]:.2f} s' for f in failures)))
+    described = lambda f: f'{f["failure"]} {span(f)}' + (
+        f' ({f["value"]:.1f} {f["unit"]}; allowed {f["limit"]})'
+        if isinstance(f.get("value"), (int, float)) and f.get("unit") else "")
+    if profile == "none" and passed:
+        # No delivery profile, no verdict: what was found.
+        verdict = "FINDINGS"
+        kinds = sorted({e["event"] for e in events}, key=[e["event"] for e in events].index)
+        runs = lambda k: [e for e in events if e["event"] == k]
+        found = "; ".join(
+            f'{k} {span(runs(k)[0])}' if len(runs(k)) == 1
+            else f'{k}: {len(runs(k))} runs, the first {span(runs(k)[0])}' for k in kinds)
+        summary = (f"findings (no delivery profile, no verdict): {found or 'nothing found'}")
+    else:
+        verdict = "PASS" if passed else "FAIL"
+        summary = (f"{verdict} ({profile})" + ("" if passed else ": " + "; ".join(
+            described(f) for f in failures)))
 
     ts = [f["pts"] for f in frames]
     column = lambda key, i=None: [(f.get(key) if i is None else f[key][i])
@@ -199,45 +240,50 @@ def main() -> int:
                                               ("short-term", at, loud("short_term"))]),
             plot("True peak", "dBTP", t0, t1, [("true peak", at, loud("true_peak"))]),
         ]
+    measured = lambda e: ", ".join(
+        f"{k} {100 * v:.2f}% of the pixels" if k == "share" else f"{k} {v:.3g}"
+        for k, v in e.items() if k in ("share", "rate", "area", "channel"))
     rows = "".join(
-        f'<tr><td>{html.escape(e["event"])}</td><td>{e["start"]:.2f}</td><td>{e["end"]:.2f}</td>'
-        f'<td>{html.escape(", ".join(f"{k} {v:.3g}" for k, v in e.items() if k in ("share", "rate", "area", "channel")))}</td>'
+        f'<tr><td>{html.escape(e["event"])}</td>'
+        f'<td>{e["start"] - e["zero"]:.2f}</td><td>{timecode(e["start"] - e["zero"], fps)}</td>'
+        f'<td>{e["end"] - e["zero"]:.2f}</td><td>{timecode(e["end"] - e["zero"], fps)}</td>'
+        f'<td>{html.escape(measured(e))}</td>'
         f'<td>{thumbnail(thumbs, e["start"], t0)}</td></tr>' for e in events)
-    failing = "".join(
-        f'<li><b>{html.escape(f["failure"])}</b> {f["start"]:.2f}-{f["end"]:.2f} s'
-        + (f' ({f["value"]:.2f})' if isinstance(f.get("value"), (int, float)) else "") + "</li>"
-        for f in failures)
+    failing = "".join(f'<li>{html.escape(described(f))}</li>' for f in failures)
     check_rows = "".join(f'<li>{"&#10003;" if ok else "&#10007;"} {html.escape(name)}: '
                          f'{html.escape(text)}</li>' for name, ok, text in checks)
     data = {"frames": len(frames), "levels": len(levels), "events": len(events),
             "failures": len(failures), "verdict": verdict, "profile": profile,
+            "input": source,
             "duration": durations}
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>QC report: {verdict}</title>
 <style>
 body {{ font: 14px system-ui, sans-serif; margin: 24px; color: #24292f; }}
 .verdict {{ font-size: 22px; font-weight: 600; }}
-.pass {{ color: #1a7f37; }} .fail {{ color: #cf222e; }}
+.pass {{ color: #1a7f37; }} .fail {{ color: #cf222e; }} .findings {{ color: #24292f; }}
 svg text {{ font: 11px system-ui, sans-serif; fill: #57606a; }}
 table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #d0d7de; padding: 4px 8px; text-align: left; }}
 .thumb {{ width: 160px; }} .none {{ color: #57606a; }} .legend span {{ margin-right: 12px; }}
 </style></head><body>
-<h1>Quality control</h1>
+<h1>Quality control{html.escape(f": {Path(source).name}" if source else "")}</h1>
 <p>{html.escape(head.get("width", "") and f'{head["width"]}x{head["height"]} at {head.get("framerate", "?")} fps')},
 {len(frames)} frames{f", {len(levels)} loudness readings" if levels else ", no audio report"}; profile <b>{html.escape(profile)}</b>.</p>
-<p class="verdict {'pass' if passed else 'fail'}" id="verdict">{html.escape(summary)}</p>
+<p class="verdict {'pass' if passed and profile != 'none' else 'findings' if passed else 'fail'}" id="verdict">{html.escape(summary)}</p>
 <ul id="failures">{failing}</ul>
 <ul id="checks">{check_rows}</ul>
 <h2>Over time</h2>
 {"".join(plots)}
 <h2>Events</h2>
 {timeline(events, t0, t1)}
-<table id="events"><tr><th>event</th><th>start (s)</th><th>end (s)</th><th>measured</th><th>picture</th></tr>{rows}</table>
+<p>Times from the programme's first frame, in seconds and as timecode at {fps:g} fps.</p>
+<table id="events"><tr><th>event</th><th>start (s)</th><th>start</th><th>end (s)</th><th>end</th><th>measured</th><th>picture</th></tr>{rows}</table>
 <script type="application/json" id="qc-data">{json.dumps(data)}</script>
 </body></html>
 """
     Path(sys.argv[4]).write_text(page, encoding="utf-8")
     print(f"qc-report: {summary}")
+    print(f"qc-report: written to {sys.argv[4]}")
     return 0
 
 

@@ -3,7 +3,8 @@
 # it has one) through qcaudio, each writing a JSON report as it goes (REPORT.json and
 # REPORT-audio.json), then REPORT.html beside them: a self-contained page (no network) with the
 # verdict, plots of the picture's and the sound's measures over time, an events timeline and
-# a thumbnail at each event. Prints the verdict; exits 0 whatever it is.
+# a thumbnail at each event. Prints the verdict (under the default profile none, what was found:
+# no verdict without a delivery profile) and where the page went; exits 0 whatever it is.
 #
 #   pipelines/qc-report.sh INPUT REPORT.json
 #
@@ -40,5 +41,5 @@ case "$INFO" in
         ;;
 esac
 run_pipeline "$@"
-python3 "$(dirname "$0")/qc-html.py" "$OUT" "$AUDIO_REPORT" "$THUMBS" "$base.html"
+python3 "$(dirname "$0")/qc-html.py" "$OUT" "$AUDIO_REPORT" "$THUMBS" "$base.html" "$IN"
 rm -rf "$THUMBS"

@@ -21,10 +21,12 @@ fn qc_report_finds_the_black_run_and_writes_every_frame() {
         .split_whitespace(),
     ));
     let report = dir.join("report.json");
-    sh(Command::new(root().join("pipelines/qc-report.sh"))
+    let out = sh(Command::new(root().join("pipelines/qc-report.sh"))
         .env("QC_OPTS", "black-min-duration=0.5")
         .arg(&clip)
         .arg(&report));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("written to"), "where the page went: {said}");
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.ends_with("\n]}\n"), "a finished report is complete");
     assert_eq!(text.matches("\"pts\":").count(), 75, "an entry per frame");
@@ -46,6 +48,70 @@ fn qc_report_finds_the_black_run_and_writes_every_frame() {
         "black from 1 s: {start} (first frame {first})"
     );
     assert!((end - start - 1.0).abs() < 0.05, "for 1 s: {start}..{end}");
+}
+
+/// Without a delivery profile the report says what it found and gives no verdict, with times
+/// from the programme's first frame as FFmpeg's blackdetect gives them on the same file, within
+/// a frame: an MP4 of 1 s of grey ramp, 1.2 s of black, 0.8 s of ramp.
+#[test]
+fn without_a_profile_the_report_gives_findings_at_ffmpegs_times() {
+    let dir = work_dir("qc-findings");
+    let (w, h) = (320usize, 240usize);
+    let mut raw = Vec::with_capacity(75 * w * h * 3 / 2);
+    for k in 0..75 {
+        let black = (25..55).contains(&k);
+        raw.extend((0..w * h).map(|i| if black { 16 } else { (40 + (i % w) / 2) as u8 }));
+        raw.extend(std::iter::repeat_n(128u8, w * h / 2));
+    }
+    let frames = dir.join("frames.yuv");
+    std::fs::write(&frames, raw).unwrap();
+    let clip = dir.join("clip.mp4");
+    sh(Command::new("gst-launch-1.0").args(["-q", "-e"]).args(
+        format!(
+            "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={w} height={h} \
+             framerate=25/1 ! x264enc ! h264parse ! mp4mux ! filesink location={}",
+            frames.display(),
+            w * h * 3 / 2,
+            clip.display()
+        )
+        .split_whitespace(),
+    ));
+    let out = sh(Command::new(root().join("pipelines/qc-report.sh"))
+        .env("QC_OPTS", "black-min-duration=0.5")
+        .arg(&clip)
+        .arg(dir.join("report.json")));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("qc-report: findings (no delivery profile, no verdict): ")
+            && !said.contains("PASS"),
+        "{said}"
+    );
+    let ours: Vec<f64> = said
+        .split("black ")
+        .nth(1)
+        .and_then(|r| r.split(" s").next())
+        .map(|r| r.split('-').filter_map(|v| v.parse().ok()).collect())
+        .unwrap_or_default();
+    let ffmpeg = Command::new("ffmpeg")
+        .args(["-hide_banner", "-i"])
+        .arg(&clip)
+        .args(["-vf", "blackdetect=d=0.5", "-an", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&ffmpeg.stderr);
+    let theirs: Vec<f64> = ["black_start:", "black_end:"]
+        .iter()
+        .filter_map(|k| log.split(k).nth(1)?.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert!(
+        ours.len() == 2
+            && theirs.len() == 2
+            && ours
+                .iter()
+                .zip(&theirs)
+                .all(|(a, b)| (a - b).abs() <= 0.04 + 1e-6),
+        "black {ours:?} here, {theirs:?} by FFmpeg\n{said}"
+    );
 }
 
 /// pipelines/qc-report.sh with the DPP profile on a clip with sound: a second of gray, a second
@@ -135,9 +201,20 @@ fn the_qc_page_renders_in_a_browser_with_the_reports_data() {
         .nth(1)
         .and_then(|s| s.split('<').next())
         .expect("the page states its verdict");
-    for item in ["FAIL (dpp)", "flash", "gamut", "loudness"] {
+    for item in [
+        "FAIL (dpp)",
+        "flash",
+        "gamut",
+        "loudness",
+        "LUFS; allowed -23 ± 0.5 LU",
+    ] {
         assert!(verdict.contains(item), "{item} in {verdict}");
     }
+    assert!(
+        dom.contains("Quality control: clip.mp4"),
+        "the input's name"
+    );
+    assert!(dom.contains("00:00:01:00"), "timecode beside seconds");
     assert!(
         dom.contains(&format!(
             "data-series=\"mean\" data-count=\"{frames_reported}\""

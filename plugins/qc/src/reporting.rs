@@ -152,26 +152,31 @@ pub fn record_measured_event(
     }
 }
 
-/// The end of a stream: the verdict recorded and the report written.
+/// The end of a stream: the verdict recorded (the programme starting at `start`, lasting
+/// `duration`) and the report written.
 pub fn conclude(
     element: &gst::Element,
     mut report: Option<&mut Report>,
     verdict: &Verdict,
+    start: Ns,
     duration: Ns,
 ) {
-    record_verdict(element, report.as_deref_mut(), verdict, duration);
+    record_verdict(element, report.as_deref_mut(), verdict, start, duration);
     write_report(element, report);
 }
 
 /// The verdict that ends a report: an entry per failing item (`failure`, `start`, `end`,
-/// seconds, `value` where measured), then `verdict` (`pass` or `fail`), `profile`, `failures`
-/// and the programme's `duration` (seconds); and a `qc-verdict` element message (`profile`,
+/// seconds, `value` where measured, with its `unit` and the profile's `limit` in words), then
+/// `verdict` (`pass` or `fail`), `profile`, `failures`, the programme's `start` (its first
+/// frame's or sample's timestamp: times from the programme's start are those less it) and
+/// `duration` (seconds); and a `qc-verdict` element message (`profile`,
 /// `pass`, `failures`, `duration`, `summary`: the failing items and their times). A failing
 /// verdict is also a warning on the bus, for the operator.
 fn record_verdict(
     element: &gst::Element,
     report: Option<&mut Report>,
     verdict: &Verdict,
+    start: Ns,
     duration: Ns,
 ) {
     let summary = verdict.summary();
@@ -193,12 +198,18 @@ fn record_verdict(
     }
     if let Some(r) = report {
         for f in verdict.failures() {
-            r.entry(&[
+            let limit = verdict.limit(f);
+            let mut fields = vec![
                 ("failure", Value::Str(f.item)),
                 ("start", Value::Num(secs(f.start))),
                 ("end", Value::Num(secs(f.end))),
                 ("value", Value::Num(f.value)),
-            ]);
+            ];
+            if let Some((unit, limit)) = &limit {
+                fields.push(("unit", Value::Str(unit)));
+                fields.push(("limit", Value::Str(limit.as_str())));
+            }
+            r.entry(&fields);
         }
         r.entry(&[
             (
@@ -207,6 +218,7 @@ fn record_verdict(
             ),
             ("profile", Value::Str(verdict.profile.name())),
             ("failures", Value::Int(verdict.count())),
+            ("start", Value::Num(secs(start))),
             ("duration", Value::Num(secs(duration))),
         ]);
     }

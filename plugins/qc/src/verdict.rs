@@ -154,6 +154,22 @@ impl Verdict {
         self.count() == 0
     }
 
+    /// A measured failure's unit and what the profile allows, in words (`LUFS`, `-23 ± 1 LU`;
+    /// `dBTP`, `at most -1 dBTP`); none for a run, which fails where it is.
+    pub fn limit(&self, f: &Failure) -> Option<(&'static str, String)> {
+        match f.item {
+            "loudness" => self
+                .limits
+                .loudness
+                .map(|(target, tolerance)| ("LUFS", format!("{target} ± {tolerance} LU"))),
+            "true-peak" => self
+                .limits
+                .true_peak
+                .map(|ceiling| ("dBTP", format!("at most {ceiling} dBTP"))),
+            _ => None,
+        }
+    }
+
     /// One line per failure, for the message and the log: `item start–end s (value)`.
     pub fn summary(&self) -> String {
         let mut s = String::new();
@@ -167,8 +183,13 @@ impl Verdict {
                 f.start as f64 / 1e9,
                 f.end as f64 / 1e9
             ));
-            if !f.value.is_nan() {
-                s.push_str(&format!(" ({:.1})", f.value));
+            match self.limit(f) {
+                Some((unit, limit)) if f.value.is_finite() => {
+                    s.push_str(&format!(" ({:.1} {unit}; allowed {limit})", f.value))
+                }
+                Some((_, limit)) => s.push_str(&format!(" (silence; allowed {limit})")),
+                None if !f.value.is_nan() => s.push_str(&format!(" ({:.1})", f.value)),
+                None => {}
             }
         }
         if self.more > 0 {
@@ -197,6 +218,12 @@ mod tests {
         assert_eq!(
             r128.failures().iter().map(|f| f.item).collect::<Vec<_>>(),
             ["loudness", "true-peak"]
+        );
+        // Measured failures say their unit and what was allowed.
+        assert_eq!(
+            r128.summary(),
+            "loudness 0.00-0.00 s (-21.5 LUFS; allowed -23 ± 1 LU); \
+             true-peak 0.00-0.00 s (-0.4 dBTP; allowed at most -1 dBTP)"
         );
         let mut dpp = Verdict::new(Profile::Dpp);
         dpp.note(&flash);

@@ -592,6 +592,7 @@ impl QcAudio {
                 self.obj().upcast_ref(),
                 state.report.as_mut(),
                 &state.verdict,
+                start,
                 duration,
             );
         });

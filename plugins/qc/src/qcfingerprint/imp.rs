@@ -900,6 +900,7 @@ impl QcFingerprint {
             self.obj().upcast_ref(),
             state.report.as_mut(),
             &state.verdict,
+            state.first.unwrap_or(end),
             duration,
         );
     }
