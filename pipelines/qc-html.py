@@ -61,9 +61,19 @@ def reduce(xs: list, ys: list) -> tuple:
     return rx, ry
 
 
-def plot(title: str, unit: str, t0: float, t1: float, series: list, lo=None, hi=None) -> str:
-    """An SVG line plot of `series` [(name, times, values)] over t0..t1 (seconds)."""
+def number(v: float) -> str:
+    """An axis label: one decimal, a true minus sign."""
+    return f"{v:.1f}".replace("-", "\u2212")
+
+
+def plot(title: str, unit: str, t0: float, t1: float, series: list, lo=None, hi=None,
+         floor=None) -> str:
+    """An SVG line plot of `series` [(name, times, values)] over t0..t1 (seconds from the
+    programme's start at t0); values below `floor` (silence on a loudness scale) are drawn at
+    it rather than stretching the axis."""
     values = [v for _, _, ys in series for v in ys if v is not None and math.isfinite(v)]
+    if floor is not None:
+        values = [max(v, floor) for v in values]
     if not values:
         return f"<h3>{html.escape(title)}</h3><p class=none>no data</p>"
     lo = min(values) if lo is None else lo
@@ -78,10 +88,11 @@ def plot(title: str, unit: str, t0: float, t1: float, series: list, lo=None, hi=
              f'<rect x="{PAD}" y="{PAD / 2}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - PAD}" '
              'fill="#f6f8fa" stroke="#d0d7de"/>']
     for v in (lo, (lo + hi) / 2, hi):
-        parts.append(f'<text x="{PAD - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
+        parts.append(f'<text x="{PAD - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{number(v)}</text>')
     for frac in (0, 0.5, 1):
         t = t0 + frac * span
-        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 2}" text-anchor="middle">{t:.1f} s</text>')
+        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 2}" text-anchor="middle">'
+                     f'{t - t0:.1f} s</text>')
     legend = []
     for i, (name, ts, ys) in enumerate(series):
         pts = [(t, v) for t, v in zip(ts, ys) if v is not None and math.isfinite(v)]
@@ -111,7 +122,7 @@ def timeline(events: list, t0: float, t1: float) -> str:
     if not kinds:
         return "<p class=none>no events</p>"
     row = 22
-    height = PAD + row * len(kinds)
+    height = PAD * 3 // 2 + row * len(kinds)
     span = max(t1 - t0, 1e-9)
     x = lambda t: PAD * 3 + (min(max(t, t0), t1) - t0) / span * (WIDTH - 4 * PAD)
     parts = [f'<svg class=timeline width="{WIDTH}" height="{height}" '
@@ -127,6 +138,11 @@ def timeline(events: list, t0: float, t1: float) -> str:
                          f'width="{max(x1 - x0, 2):.1f}" height="14" '
                          f'fill="{KIND_COLOURS.get(k, "#57606a")}"><title>{k} '
                          f'{e["start"] - t0:.2f}-{e["end"] - t0:.2f} s</title></rect>')
+    # A time axis: seconds from the programme's start.
+    axis = PAD / 2 + row * len(kinds) + 12
+    for frac in (0, 0.25, 0.5, 0.75, 1):
+        t = t0 + frac * span
+        parts.append(f'<text x="{x(t):.1f}" y="{axis}" text-anchor="middle">{t - t0:.1f} s</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -237,8 +253,10 @@ def main() -> int:
     if levels:
         plots += [
             plot("Loudness", "LUFS", t0, t1, [("momentary", at, loud("momentary")),
-                                              ("short-term", at, loud("short_term"))]),
-            plot("True peak", "dBTP", t0, t1, [("true peak", at, loud("true_peak"))]),
+                                              ("short-term", at, loud("short_term"))],
+                 floor=-60),
+            plot("True peak", "dBTP", t0, t1, [("true peak", at, loud("true_peak"))],
+                 floor=-60),
         ]
     measured = lambda e: ", ".join(
         f"{k} {100 * v:.2f}% of the pixels" if k == "share" else f"{k} {v:.3g}"

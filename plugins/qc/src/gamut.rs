@@ -175,12 +175,18 @@ impl Gamut {
 }
 
 /// Runs of frames with more than `tolerance` of their pixels out of range, each reported when
-/// it ends with the largest share a frame of it had.
+/// it ends with the largest share a frame of it had. Dips back into range shorter than
+/// [`GAMUT_MERGE`] do not end a run: a noisy source hovering at the tolerance is one event
+/// with its worst share, not a dozen of a few frames each.
 #[derive(Clone, Debug)]
 pub struct GamutRuns {
     pub tolerance: f64,
-    run: Option<(Ns, f64)>,
+    /// The open run: its start, its worst share, and since when it has been back in range.
+    run: Option<(Ns, f64, Option<Ns>)>,
 }
+
+/// How long frames must stay in range for a gamut run to end: a second.
+pub const GAMUT_MERGE: Ns = 1_000_000_000;
 
 impl GamutRuns {
     pub fn new(tolerance: f64) -> Self {
@@ -190,25 +196,31 @@ impl GamutRuns {
         }
     }
 
-    /// One frame at `pts` with `share` of its pixels out of range: a run that ended.
+    /// One frame at `pts` with `share` of its pixels out of range: a run that ended (where it
+    /// went back in range, a second of range later).
     pub fn frame(&mut self, pts: Ns, share: f64) -> Option<(Event, f64)> {
         if share > self.tolerance {
-            let run = self.run.get_or_insert((pts, share));
+            let run = self.run.get_or_insert((pts, share, None));
             run.1 = run.1.max(share);
-            None
-        } else {
-            self.finish(pts)
+            run.2 = None;
+            return None;
         }
+        let run = self.run.as_mut()?;
+        let clear = *run.2.get_or_insert(pts);
+        if pts.saturating_sub(clear) >= GAMUT_MERGE {
+            return self.finish(pts);
+        }
+        None
     }
 
-    /// The stream ended at `end`: a run still open.
+    /// The stream ended at `end`: a run still open, ending where it went back in range.
     pub fn finish(&mut self, end: Ns) -> Option<(Event, f64)> {
-        self.run.take().map(|(start, share)| {
+        self.run.take().map(|(start, share, clear)| {
             (
                 Event {
                     kind: Kind::Gamut,
                     start,
-                    end,
+                    end: clear.unwrap_or(end),
                 },
                 share,
             )
@@ -271,16 +283,30 @@ mod tests {
 
     #[test]
     fn runs_of_frames_beyond_the_tolerance_are_events() {
+        const MS: Ns = 1_000_000;
         let mut runs = GamutRuns::new(0.01);
         assert_eq!(runs.frame(0, 0.005), None);
-        assert_eq!(runs.frame(40, 0.02), None);
-        assert_eq!(runs.frame(80, 0.3), None);
-        let (e, share) = runs.frame(120, 0.01).expect("the run ends");
-        assert_eq!((e.kind, e.start, e.end, share), (Kind::Gamut, 40, 120, 0.3));
-        assert_eq!(runs.frame(160, 0.5), None);
+        assert_eq!(runs.frame(40 * MS, 0.02), None);
+        assert_eq!(runs.frame(80 * MS, 0.3), None);
+        // Back in range for 120 ms, out again: the same run.
+        for t in [120, 160, 200] {
+            assert_eq!(runs.frame(t * MS, 0.01), None);
+        }
+        assert_eq!(runs.frame(240 * MS, 0.05), None);
+        // In range for a second: the run ended where it went back in range, its worst share.
+        let mut ended = None;
+        for k in 0..=25 {
+            ended = ended.or(runs.frame((280 + 40 * k) * MS, 0.0));
+        }
+        let (e, share) = ended.expect("the run ends after a second in range");
         assert_eq!(
-            runs.finish(200).map(|(e, _)| (e.start, e.end)),
-            Some((160, 200))
+            (e.kind, e.start, e.end, share),
+            (Kind::Gamut, 40 * MS, 280 * MS, 0.3)
+        );
+        assert_eq!(runs.frame(2000 * MS, 0.5), None);
+        assert_eq!(
+            runs.finish(2040 * MS).map(|(e, _)| (e.start, e.end)),
+            Some((2000 * MS, 2040 * MS))
         );
     }
 
