@@ -148,10 +148,12 @@ def timeline(events: list, t0: float, t1: float) -> str:
 
 
 def thumbnail(thumbs, t: float, t0: float) -> str:
-    """The JPEG of second `t` (from the stream's start) as an inline image, if there is one."""
+    """The JPEG of the second `t` falls in (from the stream's start: an event's middle, so
+    that the picture is of the event, not of the second before it) as an inline image, if
+    there is one."""
     if thumbs is None:
         return ""
-    index = max(0, int(round(t - t0)))
+    index = max(0, int(t - t0))
     for i in (index, index - 1, 0):
         p = thumbs / f"{i:06d}.jpg"
         if p.is_file():
@@ -266,7 +268,8 @@ def main() -> int:
         f'<td>{e["start"] - e["zero"]:.2f}</td><td>{timecode(e["start"] - e["zero"], fps)}</td>'
         f'<td>{e["end"] - e["zero"]:.2f}</td><td>{timecode(e["end"] - e["zero"], fps)}</td>'
         f'<td>{html.escape(measured(e))}</td>'
-        f'<td>{thumbnail(thumbs, e["start"], t0)}</td></tr>' for e in events)
+        f'<td>{thumbnail(thumbs, (e["start"] + e["end"]) / 2 - e["zero"] + t0, t0)}</td></tr>'
+        for e in events)
     failing = "".join(f'<li>{html.escape(described(f))}</li>' for f in failures)
     check_rows = "".join(f'<li>{"&#10003;" if ok else "&#10007;"} {html.escape(name)}: '
                          f'{html.escape(text)}</li>' for name, ok, text in checks)
