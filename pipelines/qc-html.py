@@ -153,7 +153,7 @@ def thumbnail(thumbs, t: float, t0: float) -> str:
     there is one."""
     if thumbs is None:
         return ""
-    index = max(0, int(t - t0))
+    index = max(0, int(round(t - t0)))
     for i in (index, index - 1, 0):
         p = thumbs / f"{i:06d}.jpg"
         if p.is_file():

@@ -114,8 +114,8 @@ fn without_a_profile_the_report_gives_findings_at_ffmpegs_times() {
     );
 }
 
-/// pipelines/qc-report.sh with the DPP profile on a clip with sound: a second of gray, a second
-/// flashing black and white, a second of a colour no RGB can make. The reports fail it for the
+/// pipelines/qc-report.sh with the DPP profile on a clip with sound: 1.4 s of gray, 1.2 s
+/// flashing black and white, 0.4 s of a colour no RGB can make. The reports fail it for the
 /// flashes, the colour and the loudness, and the page beside them, opened in a real browser
 /// (headless Chromium), renders with no console error: its verdict names those items, its luma
 /// plot holds every frame of the report, its timeline every event, and the events have
@@ -126,10 +126,12 @@ fn the_qc_page_renders_in_a_browser_with_the_reports_data() {
     let (w, h) = (320usize, 240usize);
     let mut raw = Vec::with_capacity(75 * w * h * 3 / 2);
     for k in 0..75 {
-        let (luma, cb, cr) = match k / 25 {
-            0 => (128, 128, 128),
-            1 if k % 2 == 0 => (235, 128, 128),
-            1 => (16, 128, 128),
+        // Grey to 1.4 s, flashing to 2.6 s (mid-second: the page's picture of it must be of
+        // the flashing), then the impossible colour.
+        let (luma, cb, cr) = match k {
+            0..35 => (128, 128, 128),
+            35..65 if k % 2 == 0 => (235, 128, 128),
+            35..65 => (16, 128, 128),
             _ => (128, 250, 250),
         };
         raw.extend(std::iter::repeat_n(luma, w * h));
@@ -214,7 +216,7 @@ fn the_qc_page_renders_in_a_browser_with_the_reports_data() {
         dom.contains("Quality control: clip.mp4"),
         "the input's name"
     );
-    assert!(dom.contains("00:00:01:00"), "timecode beside seconds");
+    assert!(dom.contains("00:00:01:10"), "timecode beside seconds (the flashing from 1.40 s)");
     assert!(
         dom.contains(&format!(
             "data-series=\"mean\" data-count=\"{frames_reported}\""
@@ -242,4 +244,43 @@ fn the_qc_page_renders_in_a_browser_with_the_reports_data() {
         dom.contains("audio and video durations"),
         "the durations compared"
     );
+    // The flash event's picture is of the flashing (black or white frames), not of the grey
+    // second before it.
+    let flash_row = dom
+        .split("<tr>")
+        .find(|r| r.starts_with("<td>flash</td>"))
+        .expect("a flash row");
+    let jpeg = flash_row
+        .split("base64,")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(base64)
+        .expect("the flash row has a picture");
+    let path = dir.join("flash-thumb.jpg");
+    std::fs::write(&path, jpeg).unwrap();
+    let sample = mediaai_testing::load_frame(&path, "GRAY8", None);
+    let map = sample.buffer().unwrap().map_readable().unwrap();
+    let mean = map.iter().map(|&v| v as f64).sum::<f64>() / map.len() as f64;
+    assert!(
+        !(90.0..170.0).contains(&mean),
+        "the flash thumbnail is grey (mean luma {mean:.0}): a picture from before the flashing"
+    );
+}
+
+/// Standard base64 (as the page embeds its pictures), decoded.
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    } as u32;
+    let bytes: Vec<u8> = text.bytes().filter(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().fold(0u32, |n, &c| n << 6 | value(c)) << (6 * (4 - chunk.len()));
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
 }
