@@ -51,33 +51,58 @@ fn qc_report_finds_the_black_run_and_writes_every_frame() {
 }
 
 /// Without a delivery profile the report says what it found and gives no verdict, with times
-/// from the programme's first frame as FFmpeg's blackdetect gives them on the same file, within
-/// a frame: an MP4 of 1 s of grey ramp, 1.2 s of black, 0.8 s of ramp.
+/// from the programme's first frame as FFmpeg's blackdetect, freezedetect and silencedetect give
+/// them on the same file, within a frame: an MP4 of 5 s — a moving ramp, black from 1.0 to
+/// 2.2 s, the ramp, frozen from 3.2 to 4.6 s, moving again — with a tone silent from 1.5 to
+/// 3.5 s.
 #[test]
 fn without_a_profile_the_report_gives_findings_at_ffmpegs_times() {
     let dir = work_dir("qc-findings");
     let (w, h) = (320usize, 240usize);
-    let mut raw = Vec::with_capacity(75 * w * h * 3 / 2);
-    for k in 0..75 {
+    let mut raw = Vec::with_capacity(125 * w * h * 3 / 2);
+    for k in 0..125usize {
+        let shift = if (80..115).contains(&k) { 80 } else { k };
         let black = (25..55).contains(&k);
-        raw.extend((0..w * h).map(|i| if black { 16 } else { (40 + (i % w) / 2) as u8 }));
+        raw.extend((0..w * h).map(|i| {
+            if black {
+                16
+            } else {
+                (40 + ((i % w) + 3 * shift) % w / 2) as u8
+            }
+        }));
         raw.extend(std::iter::repeat_n(128u8, w * h / 2));
     }
     let frames = dir.join("frames.yuv");
     std::fs::write(&frames, raw).unwrap();
+    let rate = 48_000;
+    let tone: Vec<f32> = (0..5 * rate)
+        .map(|n| {
+            let t = n as f32 / rate as f32;
+            if (1.5..3.5).contains(&t) {
+                0.0
+            } else {
+                0.3 * (2.0 * std::f32::consts::PI * 440.0 * t).sin()
+            }
+        })
+        .collect();
+    let wav = dir.join("tone.wav");
+    mediaai_testing::write_wav(&wav, rate as u32, 1, &tone);
     let clip = dir.join("clip.mp4");
     sh(Command::new("gst-launch-1.0").args(["-q", "-e"]).args(
         format!(
             "filesrc location={} blocksize={} ! rawvideoparse format=i420 width={w} height={h} \
-             framerate=25/1 ! x264enc ! h264parse ! mp4mux ! filesink location={}",
+             framerate=25/1 ! x264enc ! h264parse ! mp4mux name=m ! filesink location={} \
+             filesrc location={} ! wavparse ! audioconvert ! avenc_aac ! aacparse ! m.",
             frames.display(),
             w * h * 3 / 2,
-            clip.display()
+            clip.display(),
+            wav.display()
         )
         .split_whitespace(),
     ));
     let out = sh(Command::new(root().join("pipelines/qc-report.sh"))
-        .env("QC_OPTS", "black-min-duration=0.5")
+        .env("QC_OPTS", "black-min-duration=0.5 freeze-min-duration=0.5")
+        .env("QC_AUDIO_OPTS", "silence-min-duration=0.5")
         .arg(&clip)
         .arg(dir.join("report.json")));
     let said = String::from_utf8_lossy(&out.stdout);
@@ -86,32 +111,64 @@ fn without_a_profile_the_report_gives_findings_at_ffmpegs_times() {
             && !said.contains("PASS"),
         "{said}"
     );
-    let ours: Vec<f64> = said
-        .split("black ")
-        .nth(1)
-        .and_then(|r| r.split(" s").next())
-        .map(|r| r.split('-').filter_map(|v| v.parse().ok()).collect())
-        .unwrap_or_default();
-    let ffmpeg = Command::new("ffmpeg")
-        .args(["-hide_banner", "-i"])
-        .arg(&clip)
-        .args(["-vf", "blackdetect=d=0.5", "-an", "-f", "null", "-"])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&ffmpeg.stderr);
-    let theirs: Vec<f64> = ["black_start:", "black_end:"]
-        .iter()
-        .filter_map(|k| log.split(k).nth(1)?.split_whitespace().next()?.parse().ok())
-        .collect();
-    assert!(
-        ours.len() == 2
-            && theirs.len() == 2
-            && ours
-                .iter()
-                .zip(&theirs)
-                .all(|(a, b)| (a - b).abs() <= 0.04 + 1e-6),
-        "black {ours:?} here, {theirs:?} by FFmpeg\n{said}"
-    );
+    // Each kind's first run: "black 1.00-2.20 s" or "freeze: 2 runs, the first 1.00-2.20 s"
+    // (the black stretch is frozen too, for FFmpeg as here).
+    let ours = |kind: &str| -> Vec<f64> {
+        let after = said
+            .split(&format!("{kind}: "))
+            .nth(1)
+            .and_then(|r| r.split("the first ").nth(1))
+            .or_else(|| said.split(&format!("{kind} ")).nth(1));
+        after
+            .and_then(|r| r.split(" s").next())
+            .map(|r| r.split('-').filter_map(|v| v.parse().ok()).collect())
+            .unwrap_or_default()
+    };
+    let ffmpeg = |filter: &str, stream: &str| -> String {
+        let out = Command::new("ffmpeg")
+            .args(["-hide_banner", "-i"])
+            .arg(&clip)
+            .args([stream, filter, "-f", "null", "-"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let theirs = |log: &str, keys: [&str; 2]| -> Vec<f64> {
+        keys.iter()
+            .filter_map(|k| log.split(k).nth(1)?.split_whitespace().next()?.parse().ok())
+            .collect()
+    };
+    for (kind, filter, stream, keys) in [
+        (
+            "black",
+            "blackdetect=d=0.5",
+            "-vf",
+            ["black_start:", "black_end:"],
+        ),
+        (
+            "freeze",
+            "freezedetect=d=0.5",
+            "-vf",
+            ["freeze_start:", "freeze_end:"],
+        ),
+        (
+            "silence",
+            "silencedetect=d=0.5",
+            "-af",
+            ["silence_start:", "silence_end:"],
+        ),
+    ] {
+        let (ours, theirs) = (ours(kind), theirs(&ffmpeg(filter, stream), keys));
+        assert!(
+            ours.len() == 2
+                && theirs.len() == 2
+                && ours
+                    .iter()
+                    .zip(&theirs)
+                    .all(|(a, b)| (a - b).abs() <= 0.04 + 1e-6),
+            "{kind} {ours:?} here, {theirs:?} by FFmpeg\n{said}"
+        );
+    }
 }
 
 /// pipelines/qc-report.sh with the DPP profile on a clip with sound: 1.4 s of gray, 1.2 s
@@ -216,7 +273,10 @@ fn the_qc_page_renders_in_a_browser_with_the_reports_data() {
         dom.contains("Quality control: clip.mp4"),
         "the input's name"
     );
-    assert!(dom.contains("00:00:01:10"), "timecode beside seconds (the flashing from 1.40 s)");
+    assert!(
+        dom.contains("00:00:01:10"),
+        "timecode beside seconds (the flashing from 1.40 s)"
+    );
     assert!(
         dom.contains(&format!(
             "data-series=\"mean\" data-count=\"{frames_reported}\""
