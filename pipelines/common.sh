@@ -212,7 +212,8 @@ progress_line() {
             match($0, /current=\(gint64\)[0-9]+/)
             at = substr($0, RSTART + 16, RLENGTH - 16) + 0
             spent = now() - start
-            line = name ": " hms(at) (duration > 0 ? " / " hms(duration) sprintf(" (%d%%)", 100 * at / duration) : "")
+            # (A single picture or a clip under a second has no useful position to show.)
+            line = name ": " hms(at) (duration >= 1 ? " / " hms(duration) sprintf(" (%d%%)", 100 * at / duration) : "")
             if (spent > 0 && at > 0) {
                 speed = at / spent
                 line = line (rate > 0 ? sprintf(", %.1f fps", speed * rate) : sprintf(", %.1fx real time", speed))

@@ -31,6 +31,9 @@ if [ "$has_video" = true ] && [ "$video" = false ]; then
     echo "denoise-audio: $OUT holds audio only; the video track is left out" >&2
 fi
 
+# Written under a temporary name beside OUT, renamed once complete (see video_to_mp4).
+PARTIAL=$(dirname "$OUT")/.$(basename "$OUT").part
+
 # parsebin splits the input into parsed elementary streams: the audio branch decodes it, the
 # video branch goes to the muxer untouched. Queues let both branches run in their own threads.
 AUDIO_CAPS="audio/mpeg;audio/x-raw;audio/x-opus;audio/x-vorbis;audio/x-flac;audio/x-ac3;audio/x-eac3;audio/x-alac;audio/x-wma"
@@ -40,13 +43,13 @@ audio="queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 ! deco
 # shellcheck disable=SC2086
 if [ -z "$mux" ]; then
     set -- filesrc location="$IN" ! parsebin name=p p. ! "$AUDIO_CAPS" ! $audio ! $enc \
-        ! filesink location="$OUT"
+        ! filesink location="$PARTIAL"
 elif [ -z "$enc" ]; then
     set -- filesrc location="$IN" ! parsebin name=p p. ! "$AUDIO_CAPS" ! $audio ! $mux \
-        ! filesink location="$OUT"
+        ! filesink location="$PARTIAL"
 else
     set -- filesrc location="$IN" ! parsebin name=p p. ! "$AUDIO_CAPS" ! $audio ! $enc \
-        ! queue ! $mux name=mux ! filesink location="$OUT"
+        ! queue ! $mux name=mux ! filesink location="$PARTIAL"
     if [ "$video" = true ]; then
         # A second parsebin plugs the codec's own parser, which mp4mux needs to see.
         set -- "$@" p. ! "$VIDEO_CAPS" ! queue max-size-time=2000000000 max-size-buffers=0 \
@@ -57,3 +60,6 @@ if [ "$has_video" = true ] && [ "$video" = false ]; then
     set -- "$@" p. ! "$VIDEO_CAPS" ! queue ! fakesink sync=false
 fi
 run_pipeline "$@"
+complete_or_fail "$PARTIAL"
+mv -f "$PARTIAL" "$OUT"
+PARTIAL=""
