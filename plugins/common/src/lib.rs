@@ -84,7 +84,8 @@ macro_rules! plugin {
             "MIT/X11",
             env!("CARGO_PKG_NAME"),
             env!("CARGO_PKG_NAME"),
-            env!("CARGO_PKG_REPOSITORY"),
+            // No public home yet: GStreamer's own words for that, rather than a made-up URL.
+            "Unknown package origin",
             env!("BUILD_REL_DATE")
         );
     };
@@ -134,7 +135,7 @@ pub fn register_static_plugin(
             "MIT/X11".to_glib_none().0,
             package.to_glib_none().0,
             package.to_glib_none().0,
-            env!("CARGO_PKG_REPOSITORY").to_glib_none().0,
+            "Unknown package origin".to_glib_none().0,
             register as *const () as gst::glib::ffi::gpointer,
         )
     };
