@@ -271,6 +271,15 @@ def main() -> int:
         f'<td>{thumbnail(thumbs, (e["start"] + e["end"]) / 2 - e["zero"] + t0, t0)}</td></tr>'
         for e in events)
     failing = "".join(f'<li>{html.escape(described(f))}</li>' for f in failures)
+    # The programme's sound in three figures, from qcaudio's last reading.
+    final = next((e for e in reversed(levels) if e.get("final")), levels[-1] if levels else None)
+    sound = ""
+    if final is not None:
+        figure = lambda key, unit: (f"{final[key]:.1f} {unit}".replace("-", "\u2212")
+                                    if isinstance(final.get(key), (int, float)) else "none")
+        sound = (f'<p id="sound">Sound: integrated loudness {figure("integrated", "LUFS")}, '
+                 f'loudness range {figure("loudness_range", "LU")}, '
+                 f'maximum true peak {figure("max_true_peak", "dBTP")}.</p>')
     check_rows = "".join(f'<li>{"&#10003;" if ok else "&#10007;"} {html.escape(name)}: '
                          f'{html.escape(text)}</li>' for name, ok, text in checks)
     data = {"frames": len(frames), "levels": len(levels), "events": len(events),
@@ -292,6 +301,7 @@ table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #d0d7d
 {len(frames)} frames{f", {len(levels)} loudness readings" if levels else ", no audio report"}; profile <b>{html.escape(profile)}</b>.</p>
 <p class="verdict {'pass' if passed and profile != 'none' else 'findings' if passed else 'fail'}" id="verdict">{html.escape(summary)}</p>
 <ul id="failures">{failing}</ul>
+{sound}
 <ul id="checks">{check_rows}</ul>
 <h2>Over time</h2>
 {"".join(plots)}

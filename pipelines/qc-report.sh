@@ -4,7 +4,8 @@
 # REPORT-audio.json), then REPORT.html beside them: a self-contained page (no network) with the
 # verdict, plots of the picture's and the sound's measures over time, an events timeline and
 # a thumbnail at each event. Prints the verdict (under the default profile none, what was found:
-# no verdict without a delivery profile) and where the page went; exits 0 whatever it is.
+# no verdict without a delivery profile) and where the page went; exits 0 whatever the verdict
+# is, 1 when the input is truncated (the report still written).
 #
 #   pipelines/qc-report.sh INPUT REPORT.json
 #
@@ -43,3 +44,11 @@ esac
 run_pipeline "$@"
 python3 "$(dirname "$0")/qc-html.py" "$OUT" "$AUDIO_REPORT" "$THUMBS" "$base.html" "$IN"
 rm -rf "$THUMBS"
+# A truncated input is a broken file as well as a failing programme: the report is written,
+# and the exit status says the input is not whole.
+set -- "$OUT"
+[ "$AUDIO_REPORT" = - ] || set -- "$@" "$AUDIO_REPORT"
+if grep -q '"event":"truncated"' "$@" 2>/dev/null; then
+    echo "$NAME: failed: $IN ends before its container says it should: the file is truncated (see $base.html)" >&2
+    exit 1
+fi

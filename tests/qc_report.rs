@@ -304,6 +304,12 @@ fn the_qc_page_renders_in_a_browser_with_the_reports_data() {
         dom.contains("audio and video durations"),
         "the durations compared"
     );
+    assert!(
+        dom.contains("Sound: integrated loudness \u{2212}")
+            && dom.contains("LUFS, loudness range")
+            && dom.contains("maximum true peak"),
+        "the sound in three figures"
+    );
     // The flash event's picture is of the flashing (black or white frames), not of the grey
     // second before it.
     let flash_row = dom
@@ -343,4 +349,41 @@ fn base64(text: &str) -> Vec<u8> {
         out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
     out
+}
+
+/// A truncated input (an MP4 indexed at its start, cut in half): the report is written and
+/// fails it under the default profile, and the script exits 1 saying the file is truncated.
+#[test]
+fn a_truncated_input_is_reported_and_the_script_fails() {
+    let dir = work_dir("qc-truncated");
+    let clip = dir.join("clip.mp4");
+    sh(Command::new(root().join("scripts/make-clip.sh"))
+        .arg(&clip)
+        .args(["320x240", "3", "audio"]));
+    let indexed = dir.join("indexed.mp4");
+    sh(Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(&clip)
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&indexed));
+    let bytes = std::fs::read(&indexed).unwrap();
+    let cut = dir.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = Command::new(root().join("pipelines/qc-report.sh"))
+        .arg(&cut)
+        .arg(dir.join("report.json"))
+        .env("GST_PLUGIN_PATH", mediaai_pipelines::plugin_dir())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("qc-report: FAIL (none): truncated"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("the file is truncated"), "{stderr}");
+    assert!(dir.join("report.html").is_file(), "the report is written");
 }

@@ -495,6 +495,7 @@ impl BaseTransformImpl for Upscale {
             pool,
             out_gpu,
             fallback,
+            slow_said: false,
         };
         let new_batch = || Batch {
             buffers: Vec::with_capacity(batch),

@@ -62,7 +62,13 @@ pub(super) struct Work {
     pub(super) out_gpu: bool,
     /// The spatial path on the CPU that late batches take instead of the network.
     pub(super) fallback: Option<Spatial>,
+    /// Whether the user was told that the network takes seconds a frame here.
+    pub(super) slow_said: bool,
 }
+
+/// Network time a frame past which the user is told once what it costs and what is faster
+/// (a UHD frame on a few CPU cores: about 50 s).
+const SLOW_FRAME: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The worker of one caps, and the streaming thread's side of it. The worker is the source
 /// pad's task: a thread GStreamer owns (it posts the stream-status messages an application sets
@@ -229,6 +235,18 @@ impl Upscale {
         }
         if let (Upscaler::Neural(net), false) = (&work.engine, shed) {
             let t = net.timing();
+            let per_frame = t.network / n.max(1) as u32;
+            if per_frame > SLOW_FRAME && !std::mem::replace(&mut work.slow_said, true) {
+                let (w, h) = (work.in_info.width(), work.in_info.height());
+                gst::element_imp_warning!(
+                    self,
+                    gst::CoreError::Failed,
+                    [
+                        "the network takes {:.1} s a frame of {w}x{h} here: method=spatial runs in real time, and a GPU provider (execution-provider=auto with ONNX Runtime's CUDA build, see README) runs the network many times faster",
+                        per_frame.as_secs_f64()
+                    ]
+                );
+            }
             gst::debug!(
                 CAT,
                 imp = self,
