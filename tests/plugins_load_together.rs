@@ -55,16 +55,21 @@ fn every_plugin_loads_beside_the_others() {
 fn plain_gst_launch_on_a_headless_machine_prints_no_error_line() {
     let registry = work_dir("headless").join("registry.bin");
     let video = "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=64,height=48";
-    for chain in [
-        "gpublur region=frame",
-        "vhsrestore",
-        "upscale method=spatial",
-        "qcfingerprint",
-        "wgpuupload ! gpublur region=frame ! wgpudownload",
-        "onnxfacedetect ! gpublur",
-    ] {
+    // At the defaults, and with the GPU switched off (the elements then run on the CPU).
+    let chains = [
+        ("", "gpublur region=frame"),
+        ("", "vhsrestore"),
+        ("", "upscale method=spatial"),
+        ("", "qcfingerprint"),
+        ("", "wgpuupload ! gpublur region=frame ! wgpudownload"),
+        ("", "onnxfacedetect ! gpublur"),
+        ("none", "gpublur region=frame"),
+        ("none", "vhsrestore ! qcfingerprint"),
+    ];
+    for (adapter, chain) in chains {
         let line = format!("{video} ! {chain} ! fakesink");
         let out = Command::new("gst-launch-1.0")
+            .env("MEDIAAI_GPU_ADAPTER", adapter)
             .env_remove("NODEVICE_SELECT")
             .env_remove("XDG_RUNTIME_DIR")
             .env_remove("MESA_VK_DEVICE_SELECT")
