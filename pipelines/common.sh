@@ -89,8 +89,11 @@ check_options qcaudio "${QC_AUDIO_OPTS:-}"
 check_options x264enc "${X264_OPTS:-}"
 [ -z "${QC_PROFILE:-}" ] || check_options qcfingerprint "profile=$QC_PROFILE"
 
-# A file being written, removed if the script ends before it is complete (see run_pipeline).
+# A file being written, removed if the script ends before it is complete (see run_pipeline),
+# killed included: a signal ends the script through its EXIT trap.
 PARTIAL=""
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # Decodes IN, runs its video (I420) through FILTERS (a gst-launch fragment, split on spaces),
 # encodes H.264 (X264_OPTS, default speed-preset=veryfast) into MP4 at OUT, and re-encodes the
