@@ -14,6 +14,9 @@
 # re-run skips it (resumable), and a killed or requeued task leaves nothing that looks done.
 # Each file's messages go to OUTDIR/logs/NAME.log.
 #
+# A task killed by a signal removes its temporary output itself; one killed outright (SIGKILL, as
+# `scancel` does to a batch task) leaves it for `gather` to remove.
+#
 # OUTDIR/manifest.csv accounts for every input exactly once: index, input, output, status
 # (done, skipped: complete before, failed, missing: no task reported it), seconds, video frames
 # in and out (packets counted by ffprobe; empty without video), the script's exit status and
@@ -47,6 +50,10 @@ gather() {
                 cat "$line"
             else
                 printf '%s,"%s",,missing,,,,,"no task reported it"\n' "$i" "$input"
+                # A task killed outright (a scheduler's SIGKILL) cannot remove its temporary
+                # output: no half file stays behind a missing entry.
+                name=$(basename "$input")
+                rm -f "$out/.${name%.*}".*.part
             fi
             i=$((i + 1))
         done <"$list"

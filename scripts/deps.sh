@@ -10,9 +10,10 @@ gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstr
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 mesa-vulkan-drivers libvulkan1 ffmpeg meson"
 # `deps.sh test`: what the test suite needs besides: a real browser (headless) that renders the
-# QC report page, and ONNX Runtime's CUDA build (below).
+# QC report page, Slurm (a two-node cluster on this host runs the batch script's job arrays),
+# and ONNX Runtime's CUDA build (below).
 if [ "${1:-}" = test ]; then
-    PACKAGES="$PACKAGES chromium"
+    PACKAGES="$PACKAGES chromium slurmctld slurmd slurm-client munge"
 fi
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     PACKAGES="$PACKAGES python3-venv"
