@@ -23,7 +23,8 @@
 # the first line of its error. Exit status 1 when any file failed or is missing, listing them.
 #
 # Knobs: JOBS (files at once, default 1: a pipeline already uses every core it can);
-# BATCH_INDEX (or SLURM_ARRAY_TASK_ID): run only the file at that index (from 0, in the order
+# BATCH_INDEX (or Slurm's SLURM_ARRAY_TASK_ID, or a Kubernetes Indexed Job's
+# JOB_COMPLETION_INDEX): run only the file at that index (from 0, in the order
 # the manifest lists them) and write its manifest line, for job arrays, whose last step is
 # `batch.sh gather OUTDIR`.
 set -eu
@@ -143,7 +144,7 @@ run_one() {
     return "$code"
 }
 
-index=${BATCH_INDEX:-${SLURM_ARRAY_TASK_ID:-}}
+index=${BATCH_INDEX:-${SLURM_ARRAY_TASK_ID:-${JOB_COMPLETION_INDEX:-}}}
 if [ -n "$index" ]; then
     # The task's status is the file's: a scheduler can requeue the index that failed.
     code=0

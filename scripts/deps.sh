@@ -39,7 +39,13 @@ if [ -n "$missing" ]; then
 fi
 
 python3 models/fetch.py runtime models media
-# The tests also run ONNX Runtime's CUDA build where CUDA is absent (it must fall back).
+# The tests also run ONNX Runtime's CUDA build where CUDA is absent (it must fall back), and
+# check the Kubernetes manifests in deploy/ against the API's schemas (PyPI
+# kubernetes-validate, which carries them: nothing fetched while it runs).
 if [ "${1:-}" = test ]; then
     python3 models/fetch.py runtime-gpu
+    if [ ! -x .deps/k8s-venv/bin/kubernetes-validate ]; then
+        python3 -m venv .deps/k8s-venv
+        .deps/k8s-venv/bin/pip install -q kubernetes-validate==1.37.0
+    fi
 fi
