@@ -44,7 +44,11 @@ fn the_manifests_are_valid_kubernetes_objects() {
     // A broken manifest is refused (the checker can fail).
     let broken = work_dir("kubernetes").join("broken.yaml");
     let job = std::fs::read_to_string(root().join("deploy/kubernetes/batch-job.yaml")).unwrap();
-    std::fs::write(&broken, job.replacen("completionMode:", "completionMod:", 1)).unwrap();
+    std::fs::write(
+        &broken,
+        job.replacen("completionMode:", "completionMod:", 1),
+    )
+    .unwrap();
     let out = Command::new(&validate)
         .args(["--strict", "-k", "1.30.0"])
         .arg(&broken)
