@@ -19,10 +19,11 @@
 #
 # OUTDIR/manifest.csv accounts for every input exactly once: index, input, output, status
 # (done, skipped: complete before, failed, missing: no task reported it), seconds, video frames
-# in and out (packets counted by ffprobe; empty without video), the script's exit status and
-# the first line of its error. Exit status 1 when any file failed or is missing, listing them.
+# in and out (packets counted by ffprobe; empty without video), the script's exit status, the
+# first line of its error, and the attempts made. Exit status 1 when any file failed or is missing, listing them.
 #
 # Knobs: JOBS (files at once, default 1: a pipeline already uses every core it can);
+# BATCH_RETRIES (default 0): a file that fails is tried again at most that many times;
 # BATCH_INDEX (or Slurm's SLURM_ARRAY_TASK_ID, or a Kubernetes Indexed Job's
 # JOB_COMPLETION_INDEX): run only the file at that index (from 0, in the order
 # the manifest lists them) and write its manifest line, for job arrays, whose last step is
@@ -43,14 +44,14 @@ gather() {
     [ -r "$list" ] || { echo "batch: $out holds no batch (no $list)" >&2; exit 2; }
     manifest="$out/manifest.csv"
     {
-        echo "index,input,output,status,seconds,frames_in,frames_out,exit,error"
+        echo "index,input,output,status,seconds,frames_in,frames_out,exit,error,attempts"
         i=0
         while IFS= read -r input; do
             line="$out/.batch/done/$i.csv"
             if [ -r "$line" ]; then
                 cat "$line"
             else
-                printf '%s,"%s",,missing,,,,,"no task reported it"\n' "$i" "$input"
+                printf '%s,"%s",,missing,,,,,"no task reported it",0\n' "$i" "$input"
                 # A task killed outright (a scheduler's SIGKILL) cannot remove its temporary
                 # output: no half file stays behind a missing entry.
                 name=$(basename "$input")
@@ -125,10 +126,20 @@ run_one() {
     log="$OUTDIR/logs/$name.log"
     started=$(date +%s.%N)
     status=done code=0
+    attempts=0
     if [ -e "$done_when" ]; then
         status=skipped
     else
-        QUIET=1 "$HERE/$PIPELINE.sh" "$input" "$output" >"$log" 2>&1 || code=$?
+        # A failed file is tried again, BATCH_RETRIES times at most (a node's passing trouble:
+        # a GPU reset, a full scratch disk); each attempt's messages are kept in the log.
+        : >"$log"
+        while :; do
+            attempts=$((attempts + 1))
+            code=0
+            QUIET=1 "$HERE/$PIPELINE.sh" "$input" "$output" >>"$log" 2>&1 || code=$?
+            [ "$code" -ne 0 ] && [ "$attempts" -le "${BATCH_RETRIES:-0}" ] || break
+            echo "batch: attempt $attempts failed (exit $code); trying again" >>"$log"
+        done
         [ "$code" -eq 0 ] || status=failed
     fi
     seconds=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
@@ -137,8 +148,8 @@ run_one() {
     [ "$status" = failed ] || [ "$PIPELINE" = qc-report ] || fout=$(frames "$output")
     error=""
     [ "$status" != failed ] || error=$(grep -m 1 . "$log" | tr -d '"' | cut -c1-300)
-    printf '%s,"%s","%s",%s,%s,%s,%s,%s,"%s"\n' "$i" "$input" "$output" "$status" "$seconds" \
-        "$fin" "$fout" "$code" "$error" >"$OUTDIR/.batch/done/$i.csv.part"
+    printf '%s,"%s","%s",%s,%s,%s,%s,%s,"%s",%s\n' "$i" "$input" "$output" "$status" "$seconds" \
+        "$fin" "$fout" "$code" "$error" "$attempts" >"$OUTDIR/.batch/done/$i.csv.part"
     mv -f "$OUTDIR/.batch/done/$i.csv.part" "$OUTDIR/.batch/done/$i.csv"
     echo "batch: $name: $status" >&2
     return "$code"

@@ -109,11 +109,21 @@ fn a_batch_accounts_for_every_file_once_and_resumes() {
     );
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
 
-    // A re-run does only what is not complete.
-    let (code, _, _) = batch(&[&input, &out], &[]);
+    // A re-run does only what is not complete; a failing file is tried BATCH_RETRIES more
+    // times.
+    let (code, _, _) = batch(&[&input, &out], &[("BATCH_RETRIES", "2")]);
     assert_eq!(code, 1);
     let statuses: Vec<_> = manifest(&out).into_iter().map(|r| r.1).collect();
     assert_eq!(statuses, ["skipped", "skipped", "skipped", "failed"]);
+    let text = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    let attempts: Vec<_> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(attempts, ["0", "0", "0", "3"], "{text}");
+    let log = std::fs::read_to_string(out.join("logs/d.log")).unwrap();
+    assert_eq!(log.matches("trying again").count(), 2, "{log}");
 }
 
 /// One task of an array runs its own file; the gathering step reports the others missing.
