@@ -85,19 +85,7 @@ fn anonymize_rejects_unreadable_input_clearly() {
 #[test]
 fn a_truncated_input_fails_in_one_line_and_leaves_no_output() {
     let dir = work_dir("truncated");
-    let clip = dir.join("clip.mp4");
-    sh(Command::new(root().join("scripts/make-clip.sh"))
-        .arg(&clip)
-        .args(["320x240", "3", "audio"]));
-    let indexed = dir.join("indexed.mp4");
-    sh(Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-i"])
-        .arg(&clip)
-        .args(["-c", "copy", "-movflags", "+faststart"])
-        .arg(&indexed));
-    let bytes = std::fs::read(&indexed).unwrap();
-    let cut = dir.join("cut.mp4");
-    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (indexed, cut) = mediaai_pipelines::truncated_clip(&dir);
     let result = dir.join("anonymized.mp4");
     let _ = std::fs::remove_file(&result);
     let out = Command::new(root().join("pipelines/anonymize.sh"))

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mediaai_pipelines::{plugin_dir, root, sh, work_dir};
+use mediaai_pipelines::{manifest_rows, plugin_dir, root, sh, work_dir};
 
 /// Three one-second clips and a text file named like a clip, in `dir/in`.
 fn inputs(dir: &Path) -> PathBuf {
@@ -39,25 +39,6 @@ fn batch(args: &[&Path], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
-/// The manifest's rows after its header: (input file name, status, frames in, frames out).
-fn manifest(out: &Path) -> Vec<(String, String, String, String)> {
-    std::fs::read_to_string(out.join("manifest.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            let name = f[1]
-                .trim_matches('"')
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string();
-            (name, f[3].into(), f[5].into(), f[6].into())
-        })
-        .collect()
-}
-
 fn leftovers(out: &Path) -> Vec<String> {
     std::fs::read_dir(out)
         .unwrap()
@@ -78,7 +59,7 @@ fn a_batch_accounts_for_every_file_once_and_resumes() {
         err.contains("1 of 4 files failed") && err.contains("d.mp4"),
         "{err}"
     );
-    let rows = manifest(&out);
+    let rows = manifest_rows(&out);
     let expected: Vec<_> = ["a", "b", "c"]
         .iter()
         .map(|n| {
@@ -113,7 +94,7 @@ fn a_batch_accounts_for_every_file_once_and_resumes() {
     // times.
     let (code, _, _) = batch(&[&input, &out], &[("BATCH_RETRIES", "2")]);
     assert_eq!(code, 1);
-    let statuses: Vec<_> = manifest(&out).into_iter().map(|r| r.1).collect();
+    let statuses: Vec<_> = manifest_rows(&out).into_iter().map(|r| r.1).collect();
     assert_eq!(statuses, ["skipped", "skipped", "skipped", "failed"]);
     let text = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
     let attempts: Vec<_> = text
@@ -142,7 +123,7 @@ fn an_array_task_runs_one_file_and_gathering_reports_the_rest() {
         .output()
         .unwrap();
     assert_eq!(gathered.status.code(), Some(1));
-    let statuses: Vec<_> = manifest(&out).into_iter().map(|r| r.1).collect();
+    let statuses: Vec<_> = manifest_rows(&out).into_iter().map(|r| r.1).collect();
     assert_eq!(statuses, ["missing", "done", "missing", "missing"]);
     // The broken file's task fails, so a scheduler can requeue it.
     let (code, _, _) = batch(&[&input, &out], &[("BATCH_INDEX", "3")]);
@@ -203,5 +184,5 @@ fn a_killed_task_leaves_no_output() {
         .output()
         .unwrap();
     assert_eq!(gathered.status.code(), Some(1));
-    assert_eq!(manifest(&out)[0].1, "missing");
+    assert_eq!(manifest_rows(&out)[0].1, "missing");
 }

@@ -104,3 +104,44 @@ pub fn assert_same_streams(a: &[(String, u64, f64)], b: &[(String, u64, f64)]) {
         );
     }
 }
+
+/// A 3 s 320x240 clip with sound in `dir`, remuxed with its index at its start (as
+/// `faststart` writes delivery files) and that file cut to half its bytes, as an interrupted
+/// copy leaves it: (the whole indexed file, the cut one). A cut file plays to where its bytes
+/// stop without an error.
+pub fn truncated_clip(dir: &Path) -> (PathBuf, PathBuf) {
+    let clip = dir.join("clip.mp4");
+    sh(Command::new(root().join("scripts/make-clip.sh"))
+        .arg(&clip)
+        .args(["320x240", "3", "audio"]));
+    let indexed = dir.join("indexed.mp4");
+    sh(Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(&clip)
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&indexed));
+    let bytes = std::fs::read(&indexed).unwrap();
+    let cut = dir.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    (indexed, cut)
+}
+
+/// The rows of a `pipelines/batch.sh` manifest after its header: (input file name, status,
+/// frames in, frames out).
+pub fn manifest_rows(outdir: &Path) -> Vec<(String, String, String, String)> {
+    std::fs::read_to_string(outdir.join("manifest.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let name = f[1]
+                .trim_matches('"')
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            (name, f[3].into(), f[5].into(), f[6].into())
+        })
+        .collect()
+}

@@ -356,19 +356,7 @@ fn base64(text: &str) -> Vec<u8> {
 #[test]
 fn a_truncated_input_is_reported_and_the_script_fails() {
     let dir = work_dir("qc-truncated");
-    let clip = dir.join("clip.mp4");
-    sh(Command::new(root().join("scripts/make-clip.sh"))
-        .arg(&clip)
-        .args(["320x240", "3", "audio"]));
-    let indexed = dir.join("indexed.mp4");
-    sh(Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-i"])
-        .arg(&clip)
-        .args(["-c", "copy", "-movflags", "+faststart"])
-        .arg(&indexed));
-    let bytes = std::fs::read(&indexed).unwrap();
-    let cut = dir.join("cut.mp4");
-    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (_, cut) = mediaai_pipelines::truncated_clip(&dir);
     let out = Command::new(root().join("pipelines/qc-report.sh"))
         .arg(&cut)
         .arg(dir.join("report.json"))

@@ -117,22 +117,10 @@ fn gather(out: &Path) -> (i32, Vec<(String, String, String, String)>) {
         .arg(out)
         .status()
         .unwrap();
-    let rows = std::fs::read_to_string(out.join("manifest.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            let name = f[1]
-                .trim_matches('"')
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string();
-            (name, f[3].into(), f[5].into(), f[6].into())
-        })
-        .collect();
-    (status.code().unwrap_or(-1), rows)
+    (
+        status.code().unwrap_or(-1),
+        mediaai_pipelines::manifest_rows(out),
+    )
 }
 
 #[test]
