@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mediaai_pipelines::{manifest_rows, plugin_dir, root, sh, work_dir};
+use mediaai_pipelines::{gather_batch, manifest_rows, plugin_dir, root, sh, work_dir};
 
 /// Three one-second clips and a text file named like a clip, in `dir/in`.
 fn inputs(dir: &Path) -> PathBuf {
@@ -117,13 +117,9 @@ fn an_array_task_runs_one_file_and_gathering_reports_the_rest() {
     let (code, _, err) = batch(&[&input, &out], &[("SLURM_ARRAY_TASK_ID", "1")]);
     assert_eq!(code, 0, "{err}");
     assert!(out.join("b.mp4").is_file() && !out.join("a.mp4").exists());
-    let gathered = Command::new(root().join("pipelines/batch.sh"))
-        .arg("gather")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(gathered.status.code(), Some(1));
-    let statuses: Vec<_> = manifest_rows(&out).into_iter().map(|r| r.1).collect();
+    let (code, rows) = gather_batch(&out);
+    assert_eq!(code, 1);
+    let statuses: Vec<_> = rows.into_iter().map(|r| r.1).collect();
     assert_eq!(statuses, ["missing", "done", "missing", "missing"]);
     // The broken file's task fails, so a scheduler can requeue it.
     let (code, _, _) = batch(&[&input, &out], &[("BATCH_INDEX", "3")]);
@@ -178,11 +174,7 @@ fn a_killed_task_leaves_no_output() {
         "a killed task's output looks done"
     );
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
-    let gathered = Command::new(root().join("pipelines/batch.sh"))
-        .arg("gather")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(gathered.status.code(), Some(1));
-    assert_eq!(manifest_rows(&out)[0].1, "missing");
+    let (code, rows) = gather_batch(&out);
+    assert_eq!(code, 1);
+    assert_eq!(rows[0].1, "missing");
 }

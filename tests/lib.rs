@@ -126,6 +126,17 @@ pub fn truncated_clip(dir: &Path) -> (PathBuf, PathBuf) {
     (indexed, cut)
 }
 
+/// `pipelines/batch.sh gather OUTDIR`: its exit status and the manifest's rows
+/// ([`manifest_rows`]).
+pub fn gather_batch(outdir: &Path) -> (i32, Vec<(String, String, String, String)>) {
+    let status = Command::new(root().join("pipelines/batch.sh"))
+        .arg("gather")
+        .arg(outdir)
+        .output()
+        .expect("batch.sh runs");
+    (status.status.code().unwrap_or(-1), manifest_rows(outdir))
+}
+
 /// The rows of a `pipelines/batch.sh` manifest after its header: (input file name, status,
 /// frames in, frames out).
 pub fn manifest_rows(outdir: &Path) -> Vec<(String, String, String, String)> {

@@ -111,18 +111,6 @@ impl Drop for Cluster {
     }
 }
 
-fn gather(out: &Path) -> (i32, Vec<(String, String, String, String)>) {
-    let status = Command::new(root().join("pipelines/batch.sh"))
-        .arg("gather")
-        .arg(out)
-        .status()
-        .unwrap();
-    (
-        status.code().unwrap_or(-1),
-        mediaai_pipelines::manifest_rows(out),
-    )
-}
-
 #[test]
 fn a_job_array_runs_a_batch_across_two_slurm_nodes() {
     let dir = work_dir("slurm");
@@ -156,7 +144,7 @@ fn a_job_array_runs_a_batch_across_two_slurm_nodes() {
         1,
         "the broken clip's task failed, the others did not: {tasks:?}"
     );
-    let (code, rows) = gather(&out);
+    let (code, rows) = mediaai_pipelines::gather_batch(&out);
     assert_eq!(code, 1, "the job fails for the broken clip");
     assert_eq!(rows.len(), 7, "every input once: {rows:?}");
     for (name, status, fin, fout) in &rows[..6] {
@@ -220,7 +208,7 @@ fn a_job_array_runs_a_batch_across_two_slurm_nodes() {
     );
     // scancel kills a batch task outright (SIGKILL): its temporary file stays until the
     // gathering step, which removes it and reports the file missing.
-    let (code, rows) = gather(&cancelled);
+    let (code, rows) = mediaai_pipelines::gather_batch(&cancelled);
     assert_eq!(code, 1);
     assert_eq!(rows[0].1, "missing");
     assert_eq!(rows[1].1, "done");
