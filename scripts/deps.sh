@@ -11,9 +11,10 @@ gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 mesa-vulkan-drivers libvulkan1 ffmpeg meson"
 # `deps.sh test`: what the test suite needs besides: a real browser (headless) that renders the
 # QC report page, Slurm (a two-node cluster on this host runs the batch script's job arrays),
-# and ONNX Runtime's CUDA build (below).
+# podman and debootstrap (the runtime image is built and run), and ONNX Runtime's CUDA build
+# (below).
 if [ "${1:-}" = test ]; then
-    PACKAGES="$PACKAGES chromium slurmctld slurmd slurm-client munge"
+    PACKAGES="$PACKAGES chromium slurmctld slurmd slurm-client munge podman runc debootstrap"
 fi
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     PACKAGES="$PACKAGES python3-venv"

@@ -6,30 +6,9 @@ use std::path::Path;
 use std::process::Command;
 
 use mediaai_pipelines::privacy::PrivacyClip;
-use mediaai_pipelines::{assert_same_streams, plugin_dir, root, sh, streams, work_dir};
-
-/// Frames of `file` in which onnxfacedetect finds a face with confidence above 0.5. The
-/// astronaut's face scores above 0.8; what the blur leaves is a head-shaped blob that scores
-/// at most about 0.35, which is not a face anyone can recognise.
-fn frames_with_faces(file: &Path) -> usize {
-    let out = sh(Command::new("gst-launch-1.0").arg("-m").args([
-        "filesrc",
-        &format!("location={}", file.display()),
-        "!",
-        "decodebin",
-        "!",
-        "videoconvert",
-        "!",
-        "onnxfacedetect",
-        "threshold=0.5",
-        "!",
-        "fakesink",
-    ]));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains("facedetect") && l.contains("track-id"))
-        .count()
-}
+use mediaai_pipelines::{
+    assert_same_streams, frames_with_faces, plugin_dir, root, sh, streams, work_dir,
+};
 
 fn anonymize_clip(name: &str, audio: &str) {
     let dir = work_dir(name);
