@@ -19,7 +19,11 @@ every one interlaces (frame k: top field from source frame 2k, bottom from 2k+1,
   soft      luma softened (horizontal gaussian, sigma 1 px), levels 26..220, saturation x0.92,
             noise 3/6, chroma delay 4 px
 (noise: gaussian sigma on luma/chroma; chroma delays in chroma pixels, fractional ones by
-interpolation.)
+interpolation.) Those six film each photograph sweeping across it while zooming in. Ten more
+film it as a camera moves (CAMERA): steady pans of 2, 5 and 8 px per frame, a slow zoom and a
+hand-held shake, each at two noise strengths (-n4: luma 4, chroma 6; -n8: luma 8, chroma 10,
+horizontally correlated) of one damage: levels 28..222, saturation x0.88, chroma blur 5 + delay
+2 px, head switching, dropouts 0.4/frame.
 
 vhsrestore runs at its defaults three ways: on the clip alone ("no bars": it has to find the
 levels, noise and chroma delay from the pictures); on the same clip after half a second of
@@ -33,8 +37,10 @@ leaves.
 FFmpeg gets what a careful user who knew the damage would set: `eq` with the true levels (its
 contrast and brightness measured on a ramp of every level, since eq's brightness moves in steps
 and truncates) and the true saturation, `chromashift` by the true delay (rounded to whole
-chroma pixels, all it can do), and the best of yadif/bwdif x hqdn3d strengths 2..12 chosen per
-clip by PSNR-Y against the clean frames (an oracle: a user cannot do better). Output frame k is
+chroma pixels, all it can do), and the best chain chosen per clip by PSNR-Y against the clean
+frames (an oracle: a user cannot do better): yadif, bwdif, w3fdif and estdif each with hqdn3d
+at strengths 2..12, then the winning deinterlacer with nlmeans (three strengths) and
+atadenoise (two). Output frame k is
 compared with source frame 2k (the first field's time): PSNR-Y, PSNR over all planes, SSIM-Y.
 Speed: frames per second over the squeeze/tuning clip repeated 5 times, output discarded, best
 of 3 runs, vhsrestore against FFmpeg's yadif,hqdn3d,eq.
@@ -90,6 +96,9 @@ class Model:
     head_lines: int = 0
     dropouts: float = 0.0
     bars: str = "ebu"
+    # Camera motion of the clean clip (see CAMERA): "sweep" pans across each photograph
+    # while zooming in (the first models').
+    motion: str = "sweep"
 
 
 MODELS = {
@@ -107,6 +116,26 @@ MODELS = {
     "soft": Model(black=26, white=220, saturation=0.92, luma_noise=3, chroma_noise=6, soft=1.0,
                   chroma_blur=5, delay=4, head_lines=8, dropouts=0.3, bars="smpte"),
 }
+
+# Camera motion, in luma pixels per frame (25 per second; half of it between two fields):
+# steady pans, a slow zoom, a hand-held shake. Each runs at two strengths of the same tape
+# damage: horizontally correlated luma noise, lifted black and lowered white, weaker
+# saturation, late and blurred chroma, head switching and dropouts.
+CAMERA = {
+    "pan2": (2.0, 0.0, 0.0, 0.0),
+    "pan5": (4.0, 3.0, 0.0, 0.0),
+    "pan8": (-8.0, 0.0, 0.0, 0.0),
+    # Scale grows 0.5% a frame about the centre.
+    "zoom": (0.0, 0.0, 0.005, 0.0),
+    # A smoothed random walk of about 3 px and 0.3 degrees.
+    "shake": (0.0, 0.0, 0.0, 3.0),
+}
+for cam in CAMERA:
+    for level, (luma, chroma) in {"n4": (4, 6), "n8": (8, 10)}.items():
+        MODELS[f"{cam}-{level}"] = Model(
+            black=28, white=222, saturation=0.88, luma_noise=luma, chroma_noise=chroma,
+            noise_corr=1.2, chroma_blur=5, delay=2.0, head_lines=8, dropouts=0.4,
+            bars="ebu" if level == "n4" else "smpte", motion=cam)
 
 
 def studio(r: float, g: float, b: float) -> tuple:
@@ -154,20 +183,39 @@ def bar_frame(kind: str) -> list:
 
 
 
-def source_frames(photos: list, n: int) -> list:
-    """`n` clean 50p frames (I420 planes as float arrays): each photograph pans and zooms."""
+def source_frames(photos: list, n: int, motion: str = "sweep") -> list:
+    """`n` clean 50p frames (I420 planes as float arrays): each photograph in turn, filmed with
+    `motion` ("sweep" or a CAMERA entry)."""
     out = []
     per = max(1, n // len(photos))
+    shake = np.random.default_rng(5)
+    jitter = np.zeros(3)
     for i in range(n):
         img = cv2.imread(str(MEDIA / photos[min(i // per, len(photos) - 1)]))
-        t = (i % per) / per
-        scale = 1.4 + 0.3 * t
         ih, iw = img.shape[:2]
-        s = max(W / iw, H / ih) * scale
-        # Pan across the scaled photograph, a few pixels per field.
-        tx = -(iw * s - W) * t
-        ty = -(ih * s - H) * (0.5 - 0.3 * t)
-        m = np.float32([[s, 0, tx], [0, s, ty]])
+        t = (i % per) / per
+        if motion == "sweep":
+            scale = 1.4 + 0.3 * t
+            s = max(W / iw, H / ih) * scale
+            # Pan across the scaled photograph, a few pixels per field.
+            tx = -(iw * s - W) * t
+            ty = -(ih * s - H) * (0.5 - 0.3 * t)
+            m = np.float32([[s, 0, tx], [0, s, ty]])
+        else:
+            vx, vy, zoom, amp = CAMERA[motion]
+            f = (i % per) / 2  # frames (25 per second) since the shot began
+            s = max(W / iw, H / ih) * 1.35 * (1 + zoom) ** f
+            if i % per == 0:
+                jitter[:] = 0
+            # A hand-held camera: each field's offset drifts back towards the centre.
+            jitter = 0.85 * jitter + shake.normal(0, [amp * 0.55, amp * 0.55, 0.16]) * (amp > 0)
+            a = np.deg2rad(jitter[2])
+            # The photograph's centre, moved by the pan since the shot began.
+            cx = W / 2 + vx * f + jitter[0] - vx * per / 4
+            cy = H / 2 + vy * f + jitter[1] - vy * per / 4
+            c, sn = s * np.cos(a), s * np.sin(a)
+            m = np.float32([[c, -sn, cx - (c * iw / 2 - sn * ih / 2)],
+                            [sn, c, cy - (sn * iw / 2 + c * ih / 2)]])
         frame = cv2.warpAffine(img, m, (W, H), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REFLECT)
         # OpenCV's Y'CbCr is full range; video (and a tape) carries studio range.
@@ -241,6 +289,17 @@ REPEAT = 5
 # hqdn3d luma spatial strengths tried (its other three strengths follow its own defaults'
 # ratios); 4 is hqdn3d's default.
 HQDN3D = [2, 4, 6, 8, 12]
+# FFmpeg's deinterlacers (one frame per frame, the first field's time), as a chain and a label.
+# mcdeint is not in Debian 12's FFmpeg (it needs the snow encoder's motion search).
+DEINTERLACERS = [("yadif", "yadif"), ("bwdif=mode=send_frame", "bwdif"),
+                 ("w3fdif=mode=frame", "w3fdif"), ("estdif=mode=frame", "estdif")]
+# Denoisers slower than hqdn3d, tried after the best deinterlacer: non-local means at three
+# strengths, the adaptive temporal averager at its defaults and twice its thresholds.
+SLOW_DENOISERS = [("nlmeans=s=2:r=9", "nlmeans=2"), ("nlmeans=s=4:r=9", "nlmeans=4"),
+                  ("nlmeans=s=6:r=9", "nlmeans=6"), ("atadenoise", "atadenoise"),
+                  ("atadenoise=0a=0.04:0b=0.08:1a=0.04:1b=0.08", "atadenoise x2")]
+# Names the comparison set in EVAL_FFMPEG_CACHE's keys: a cache of another set is not used.
+FFMPEG_SET = "4deint+nlmeans+atadenoise"
 
 
 def read_raw(path: Path, n: int) -> list:
@@ -295,7 +354,7 @@ def main() -> None:
             told = [f"black-level={m.black}", f"white-level={m.white}",
                     f"saturation={1 / m.saturation:.4f}"]
             for (si, (set_name, photos)) in enumerate(SETS.items()):
-                src = source_frames(photos, 2 * n)
+                src = source_frames(photos, 2 * n, m.motion)
                 bad = degrade(src, m, np.random.default_rng(11 + 7 * mi + si))
                 raw = tmp / "degraded.yuv"
                 raw.write_bytes(b"".join(join(f) for f in bad))
@@ -321,16 +380,28 @@ def main() -> None:
                 b = score(out, src, n, BAR_FRAMES)
                 subprocess.run(ours(out, told), check=True, env=env)
                 t = score(out, src, n)
-                key = f"{name}/{set_name}/{n}"
+                key = f"{name}/{set_name}/{n}/{FFMPEG_SET}"
                 best = cache.get(key)
-                for deint in [] if best else ["yadif", "bwdif=mode=send_frame"]:
-                    for s in HQDN3D:
-                        chain = f"setfield=tff,{deint},hqdn3d={s},{fix}{eq}"
-                        subprocess.run(ff(chain, out), check=True)
-                        f = score(out, src, n)
-                        if best is None or f[0] > best[0][0]:
-                            best = (f, f"{deint.split('=')[0]} hqdn3d={s}")
-                f, label = best
+
+                def trial(deint: str, denoise: str, label: str):
+                    nonlocal best
+                    chain = f"setfield=tff,{deint},{denoise},{fix}{eq}"
+                    subprocess.run(ff(chain, out), check=True)
+                    f = score(out, src, n)
+                    if best is None or f[0] > best[0][0]:
+                        best = (f, label, deint)
+
+                if best is None:
+                    # Every deinterlacer with hqdn3d at each strength, then the slower
+                    # denoisers after the deinterlacer that won.
+                    for deint, dname in DEINTERLACERS:
+                        for st in HQDN3D:
+                            trial(deint, f"hqdn3d={st}", f"{dname} hqdn3d={st}")
+                    deint = best[2]
+                    dname = dict(DEINTERLACERS)[deint]
+                    for denoise, label in SLOW_DENOISERS:
+                        trial(deint, denoise, f"{dname} {label}")
+                f, label = best[0], best[1]
                 cache[key] = best
                 base = np.mean([psnr(bad[k][0], src[2 * k][0]) for k in range(2, n)])
                 rows[set_name].append((v, b, t, f))
