@@ -409,7 +409,10 @@ static GROUPS: LazyLock<Mutex<HashMap<String, Weak<Mutex<LoadedModel>>>>> =
 /// (`true` in the answer: joined rather than loaded). One model in memory for many streams,
 /// and on the CPU one set of inference threads rather than one per stream fighting over the
 /// cores. Elements that name a group with other arguments (another model, provider or
-/// thread count) get a session of their own, as an ungrouped element does.
+/// thread count) get a session of their own, as an ungrouped element does on the CPU.
+///
+/// Ungrouped elements whose sessions run on a GPU share a few ([`gpu_sessions`], see
+/// [`GpuSessions`]).
 pub fn load_shared(
     group: Option<&str>,
     model: &Path,
@@ -417,15 +420,17 @@ pub fn load_shared(
     intra_threads: usize,
     half_on_gpu: bool,
 ) -> Result<(SharedModel, bool), String> {
-    let Some(group) = group.filter(|g| !g.is_empty()) else {
-        let loaded = load_model(model, ep, intra_threads, half_on_gpu)?;
-        return Ok((Arc::new(Mutex::new(loaded)), false));
-    };
     let key = format!(
-        "{group}\n{}\n{}\n{intra_threads}\n{half_on_gpu}",
+        "{}\n{}\n{intra_threads}\n{half_on_gpu}",
         model.display(),
         ep.nick()
     );
+    let Some(group) = group.filter(|g| !g.is_empty()) else {
+        return GPU_SESSIONS.load(&key, ep, gpu_sessions(), || {
+            load_model(model, ep, intra_threads, half_on_gpu)
+        });
+    };
+    let key = format!("{group}\n{key}");
     // Held while loading: two elements starting together load the model once.
     let mut groups = GROUPS.lock().expect("group lock is never poisoned");
     groups.retain(|_, g| g.strong_count() > 0);
@@ -440,6 +445,115 @@ pub fn load_shared(
     )?));
     groups.insert(key, Arc::downgrade(&shared));
     Ok((shared, false))
+}
+
+/// How many sessions of one model (and load arguments) the ungrouped elements of a process
+/// share on a GPU: `MEDIAAI_GPU_SESSIONS`, default [`DEFAULT_GPU_SESSIONS`]; 0 gives every
+/// element a session of its own.
+pub fn gpu_sessions() -> usize {
+    std::env::var("MEDIAAI_GPU_SESSIONS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_GPU_SESSIONS)
+}
+
+/// Measured on the GPU machine with 48 live 1080p detectors (README, Live streams): sessions
+/// beyond a few add start-up (each builds its CUDA provider, cuDNN and cuBLAS handles and
+/// searches its convolution algorithms, one after another) and memory, not throughput.
+pub const DEFAULT_GPU_SESSIONS: usize = 8;
+
+/// The GPU sessions ungrouped elements share ([`load_shared`]). A session on a GPU provider
+/// costs seconds to build and warm (and processes build them one at a time: 48 detectors
+/// started together took 130 s on an H100) and a copy of the model in device memory, while
+/// the device runs a few sessions' work at once as well as many. So the first `limit`
+/// elements of a model each build one, in parallel, and later ones join the session fewest
+/// elements hold (the answer's `true`), running in turns with them as a batch group's
+/// elements do. Sessions that end up on the CPU are not shared: each element keeps its own,
+/// as before. With `limit` 0 every element builds its own.
+pub struct GpuSessions {
+    pools: Mutex<HashMap<String, Pool>>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Pool {
+    sessions: Vec<Weak<Mutex<LoadedModel>>>,
+    /// Sessions being built now.
+    loading: usize,
+    /// A session of this key ended up on the CPU: later elements load their own at once.
+    on_cpu: bool,
+}
+
+static GPU_SESSIONS: LazyLock<GpuSessions> = LazyLock::new(GpuSessions::new);
+
+impl Default for GpuSessions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GpuSessions {
+    pub fn new() -> Self {
+        GpuSessions {
+            pools: Mutex::new(HashMap::new()),
+            changed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// A session for `key`: shared, or built by `load` (see the type).
+    pub fn load(
+        &self,
+        key: &str,
+        ep: ExecutionProvider,
+        limit: usize,
+        load: impl FnOnce() -> Result<LoadedModel, String>,
+    ) -> Result<(SharedModel, bool), String> {
+        if limit == 0 || ep == ExecutionProvider::Cpu {
+            return Ok((Arc::new(Mutex::new(load()?)), false));
+        }
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let pool = pools.entry(key.to_string()).or_default();
+            pool.sessions.retain(|s| s.strong_count() > 0);
+            if pool.on_cpu {
+                drop(pools);
+                return Ok((Arc::new(Mutex::new(load()?)), false));
+            }
+            if pool.sessions.len() + pool.loading < limit {
+                pool.loading += 1;
+                break;
+            }
+            // Join once every session of the limit is built, so that elements starting
+            // together spread over them all.
+            let least_held = pool
+                .sessions
+                .iter()
+                .filter_map(Weak::upgrade)
+                .min_by_key(Arc::strong_count)
+                .filter(|_| pool.loading == 0);
+            if let Some(shared) = least_held {
+                return Ok((shared, true));
+            }
+            pools = self.changed.wait(pools).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(pools);
+        let loaded = load();
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = pools.entry(key.to_string()).or_default();
+        pool.loading -= 1;
+        let answer = loaded.map(|loaded| {
+            let on_cpu = loaded.on_cpu();
+            let shared = Arc::new(Mutex::new(loaded));
+            if on_cpu {
+                pool.on_cpu = true;
+            } else {
+                pool.sessions.push(Arc::downgrade(&shared));
+            }
+            (shared, false)
+        });
+        self.changed.notify_all();
+        answer
+    }
 }
 
 /// Builds a session for `model` on `ep` with `intra_threads` (0: ONNX Runtime's choice).

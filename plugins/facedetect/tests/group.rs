@@ -262,3 +262,76 @@ fn a_group_on_the_8_bit_level_model_batches_uint8_images() {
     let (after, _) = mediaai_common::batching::batches_run();
     assert!(after > batches, "the images went in batches");
 }
+
+/// Ungrouped elements whose sessions run on a GPU share a few (`GpuSessions`): of six elements
+/// starting together with a limit of two, two build a session (at once, not one after the
+/// other) and four join, three holding each; once all let go, the next builds again. Sessions
+/// on the CPU are never shared. Real sessions of the detector's model, built on the CPU here
+/// and labelled as the CUDA provider's for the GPU case (there is no GPU in CI).
+#[test]
+fn ungrouped_gpu_sessions_are_shared_up_to_a_limit() {
+    use mediaai_common::inference::{self, ExecutionProvider, GpuSessions, SharedModel};
+    use std::sync::Arc;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    init();
+    let model = inference::locate_model(None, "centerface.onnx").unwrap();
+    let pools = GpuSessions::new();
+    let start = |label: ExecutionProvider| -> Vec<(SharedModel, bool)> {
+        let barrier = std::sync::Barrier::new(6);
+        thread::scope(|s| {
+            let started: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        pools
+                            .load("centerface", ExecutionProvider::Auto, 2, || {
+                                let mut loaded = inference::load_model(
+                                    &model,
+                                    ExecutionProvider::Cpu,
+                                    1,
+                                    false,
+                                )?;
+                                loaded.provider = label;
+                                Ok(loaded)
+                            })
+                            .unwrap()
+                    })
+                })
+                .collect();
+            started.into_iter().map(|t| t.join().unwrap()).collect()
+        })
+    };
+
+    let before = inference::sessions_built();
+    let held = start(ExecutionProvider::Cuda);
+    assert_eq!(
+        inference::sessions_built() - before,
+        2,
+        "two sessions for six"
+    );
+    assert_eq!(held.iter().filter(|(_, joined)| *joined).count(), 4);
+    let mut counts: Vec<_> = held
+        .iter()
+        .filter(|(_, joined)| !joined)
+        .map(|(s, _)| held.iter().filter(|(o, _)| Arc::ptr_eq(s, o)).count())
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [3, 3], "joined the session fewest held");
+    drop(held);
+    let again = pools
+        .load("centerface", ExecutionProvider::Auto, 2, || {
+            inference::load_model(&model, ExecutionProvider::Cpu, 1, false)
+        })
+        .unwrap();
+    assert!(!again.1, "nothing left to join once all let go");
+    drop(again);
+
+    let before = inference::sessions_built();
+    let held = start(ExecutionProvider::Cpu);
+    assert_eq!(
+        inference::sessions_built() - before,
+        6,
+        "CPU sessions are not shared"
+    );
+    assert!(held.iter().all(|(_, joined)| !joined));
+}

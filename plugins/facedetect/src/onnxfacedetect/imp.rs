@@ -559,12 +559,18 @@ impl BaseTransformImpl for OnnxFaceDetect {
         .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ["{}", e]))?;
         gst::info!(CAT, imp = self, "session ready in {:?}", loading.elapsed());
         if joined {
-            gst::info!(
-                CAT,
-                imp = self,
-                "batch group {:?}: its session is shared, not loaded again",
-                settings.batch_group.as_deref().unwrap_or_default()
-            );
+            match settings.batch_group.as_deref().filter(|g| !g.is_empty()) {
+                Some(group) => gst::info!(
+                    CAT,
+                    imp = self,
+                    "batch group {group:?}: its session is shared, not loaded again"
+                ),
+                None => gst::info!(
+                    CAT,
+                    imp = self,
+                    "shares a GPU session with other detectors of this process (MEDIAAI_GPU_SESSIONS)"
+                ),
+            }
         }
         let loaded = model.lock().expect("session lock is never poisoned");
         if let Some(w) = &loaded.fallback_warning {
