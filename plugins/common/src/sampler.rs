@@ -645,8 +645,8 @@ fn bilinear(plane: &[u8], stride: usize, step: usize, offset: usize, xt: &Tap, y
 }
 
 /// The planar RGB (0..1) frame `rgb` (a tensor as [`TensorSampler`] makes them, in reverse)
-/// into `frame` (packed RGB, alpha opaque, or I420 through
-/// `matrix`, chroma the mean of each 2x2 block), rows over the thread pool.
+/// into `frame` (packed RGB, alpha opaque, or 4:2:0 Y'CbCr through `matrix`, chroma the mean
+/// of each 2x2 block: I420, or 10-bit I420_10LE and P010_10LE), rows over the thread pool.
 pub fn write_rgb_planes(
     rgb: &[f32],
     frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
@@ -696,32 +696,115 @@ pub fn write_rgb_planes(
             });
         return;
     }
-    // I420: each pair of rows with its chroma row; each 2x2 block converted once, its luma
-    // written and its chroma averaged.
-    let strides: [usize; 3] = std::array::from_fn(|p| frame.plane_stride()[p] as usize);
+    // 4:2:0: each pair of rows with its chroma row(s); each 2x2 block converted once, its
+    // luma written and its chroma averaged.
+    let (ten, interleaved) = match frame.format() {
+        gst_video::VideoFormat::I42010le => (true, false),
+        gst_video::VideoFormat::P01010le => (true, true),
+        _ => (false, false),
+    };
+    // P010 has two planes.
+    let strides: [usize; 3] =
+        std::array::from_fn(|p| frame.plane_stride().get(p).map_or(0, |&s| s as usize));
     let [ys, us, vs, _] = frame.planes_data_mut();
-    let round = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
-    ys.par_chunks_mut(2 * strides[0])
-        .zip(us.par_chunks_mut(strides[1]))
-        .zip(vs.par_chunks_mut(strides[2]))
-        .take(h.div_ceil(2))
-        .enumerate()
-        .for_each(|(cy, ((yrows, urow), vrow))| {
-            for cx in 0..w.div_ceil(2) {
-                let (mut cb, mut cr, mut n) = (0.0, 0.0, 0.0);
-                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                    let (y, x) = (2 * cy + dy, 2 * cx + dx);
-                    if y < h && x < w {
-                        let i = y * w + x;
-                        let [l, u, v] = matrix.yuv(r[i] * 255.0, g[i] * 255.0, b[i] * 255.0);
-                        yrows[dy * strides[0] + x] = round(l);
-                        (cb, cr, n) = (cb + u, cr + v, n + 1.0);
-                    }
+    let planes = RgbPlanes {
+        r,
+        g,
+        b,
+        w,
+        h,
+        matrix,
+    };
+    let cw = w.div_ceil(2);
+    if !ten {
+        let round = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
+        ys.par_chunks_mut(2 * strides[0])
+            .zip(us.par_chunks_mut(strides[1]))
+            .zip(vs.par_chunks_mut(strides[2]))
+            .take(h.div_ceil(2))
+            .enumerate()
+            .for_each(|(cy, ((yrows, urow), vrow))| {
+                for cx in 0..cw {
+                    let (cb, cr) =
+                        planes.block(cy, cx, |dy, x, l| yrows[dy * strides[0] + x] = round(l));
+                    urow[cx] = round(cb);
+                    vrow[cx] = round(cr);
                 }
-                urow[cx] = round(cb / n);
-                vrow[cx] = round(cr / n);
+            });
+        return;
+    }
+    // 10 bits: the same levels four times finer (studio range 64..=940), little-endian words;
+    // P010 keeps them in a word's top bits and interleaves Cb and Cr in one plane.
+    let shift = if interleaved { 6 } else { 0 };
+    let word = move |v: f32| (((v * 4.0 + 0.5).clamp(0.0, 1023.0) as u16) << shift).to_le_bytes();
+    let put = |row: &mut [u8], i: usize, v: f32| row[2 * i..2 * i + 2].copy_from_slice(&word(v));
+    let luma_rows = ys.par_chunks_mut(2 * strides[0]).take(h.div_ceil(2));
+    if interleaved {
+        luma_rows
+            .zip(us.par_chunks_mut(strides[1]))
+            .enumerate()
+            .for_each(|(cy, (yrows, uvrow))| {
+                for cx in 0..cw {
+                    let (cb, cr) =
+                        planes.block(cy, cx, |dy, x, l| put(&mut yrows[dy * strides[0]..], x, l));
+                    put(uvrow, 2 * cx, cb);
+                    put(uvrow, 2 * cx + 1, cr);
+                }
+            });
+    } else {
+        luma_rows
+            .zip(us.par_chunks_mut(strides[1]))
+            .zip(vs.par_chunks_mut(strides[2]))
+            .enumerate()
+            .for_each(|(cy, ((yrows, urow), vrow))| {
+                for cx in 0..cw {
+                    let (cb, cr) =
+                        planes.block(cy, cx, |dy, x, l| put(&mut yrows[dy * strides[0]..], x, l));
+                    put(urow, cx, cb);
+                    put(vrow, cx, cr);
+                }
+            });
+    }
+}
+
+/// A planar RGB frame (0..1) as [`write_rgb_planes`] reads it.
+struct RgbPlanes<'a> {
+    r: &'a [f32],
+    g: &'a [f32],
+    b: &'a [f32],
+    w: usize,
+    h: usize,
+    matrix: YuvMatrix,
+}
+
+impl RgbPlanes<'_> {
+    /// The 2x2 block at chroma (`cx`, `cy`) converted: each pixel's luma (0..=255) handed to
+    /// `luma` with its row in the block and its column, the block's mean Cb and Cr returned.
+    #[inline(always)]
+    fn block(&self, cy: usize, cx: usize, mut luma: impl FnMut(usize, usize, f32)) -> (f32, f32) {
+        let (mut cb, mut cr, mut n) = (0.0, 0.0, 0.0);
+        for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            let (y, x) = (2 * cy + dy, 2 * cx + dx);
+            if y < self.h && x < self.w {
+                let i = y * self.w + x;
+                let [l, u, v] =
+                    self.matrix
+                        .yuv(self.r[i] * 255.0, self.g[i] * 255.0, self.b[i] * 255.0);
+                luma(dy, x, l);
+                (cb, cr, n) = (cb + u, cr + v, n + 1.0);
             }
-        });
+        }
+        (cb / n, cr / n)
+    }
+}
+
+/// Whether [`write_rgb_planes`] writes `format` as 10-bit 4:2:0 (what an upscaler may give
+/// for 8-bit I420 in: its network's output has finer levels than 8 bits keep).
+pub fn ten_bit_420(format: gst_video::VideoFormat) -> bool {
+    matches!(
+        format,
+        gst_video::VideoFormat::I42010le | gst_video::VideoFormat::P01010le
+    )
 }
 
 #[cfg(test)]

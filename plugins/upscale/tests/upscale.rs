@@ -362,3 +362,73 @@ fn the_gpu_path_makes_no_gpu_objects_per_frame() {
     }
     assert_eq!(mediaai_common::gpu::objects_created(), before);
 }
+
+/// I420 in, 10-bit out when downstream asks for it (I420_10LE or P010_10LE): the same picture
+/// as the 8-bit output at four times the levels (each 10-bit sample within two of four times
+/// the 8-bit one, which rounded it), P010 holding the same words in its top bits with Cb and
+/// Cr interleaved; and the network's finer levels kept (not every 10-bit sample a multiple of
+/// four). Without a 10-bit request the output stays I420.
+#[test]
+fn ten_bit_output_when_downstream_asks() {
+    init();
+    let (small, caps) = astronaut("I420", 64, 48);
+    for method in ["neural", "spatial"] {
+        let launch = |format: &str| {
+            format!("upscale method={method} ! capsfilter caps=video/x-raw,format={format}")
+        };
+        let eight = run(&launch("I420"), &caps, &small, 1);
+        let ten = run(&launch("I420_10LE"), &caps, &small, 1);
+        let p010 = run(&launch("P010_10LE"), &caps, &small, 1);
+        let (w, h) = (128usize, 96usize);
+        let info = |f| {
+            gst_video::VideoInfo::builder(f, w as u32, h as u32)
+                .build()
+                .unwrap()
+        };
+        let planes8 = visible(&eight[0], &info(gst_video::VideoFormat::I420));
+        let words = |b: Vec<u8>| -> Vec<u16> {
+            b.chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect()
+        };
+        let planes10 = words(visible(&ten[0], &info(gst_video::VideoFormat::I42010le)));
+        assert_eq!(planes10.len(), planes8.len(), "{method}: I420_10LE size");
+        let worst = planes8
+            .iter()
+            .zip(&planes10)
+            .map(|(&a, &b)| (4 * a as i32 - b as i32).abs())
+            .max()
+            .unwrap();
+        assert!(worst <= 2, "{method}: 10-bit off 4x the 8-bit by {worst}");
+        let finer = planes10.iter().filter(|&&v| v % 4 != 0).count();
+        assert!(
+            finer > planes10.len() / 4,
+            "{method}: {finer} of {} samples between 8-bit levels",
+            planes10.len()
+        );
+        // P010: Y, then Cb Cr pairs; the same samples shifted into the top bits.
+        let p = words(visible(&p010[0], &info(gst_video::VideoFormat::P01010le)));
+        let (luma, chroma) = (w * h, w * h / 4);
+        assert!(
+            p.iter().all(|v| v & 0x3f == 0),
+            "{method}: P010 low bits clear"
+        );
+        assert_eq!(
+            p[..luma].iter().map(|v| v >> 6).collect::<Vec<_>>(),
+            planes10[..luma],
+            "{method}: P010 luma"
+        );
+        for i in 0..chroma {
+            assert_eq!(
+                p[luma + 2 * i] >> 6,
+                planes10[luma + i],
+                "{method}: P010 Cb {i}"
+            );
+            assert_eq!(
+                p[luma + 2 * i + 1] >> 6,
+                planes10[luma + chroma + i],
+                "{method}: P010 Cr {i}"
+            );
+        }
+    }
+}

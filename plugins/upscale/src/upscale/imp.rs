@@ -11,7 +11,8 @@
  * `auto` when no model can be loaded) interpolates edge-adaptively (EASU) and sharpens with
  * contrast-adaptive sharpening, on the GPU (one submission per batch) or the CPU (`backend`).
  * Packed 8-bit RGB and I420 in and out (I420 through RGB: all three planes go through the
- * network). Tensors, frame buffers and output buffers are made once per caps. Latency: a
+ * network); I420 in may leave as 10-bit I420_10LE or P010_10LE when downstream asks for it
+ * (the network's output keeps finer levels than 8 bits; written on the CPU). Tensors, frame buffers and output buffers are made once per caps. Latency: a
  * frame leaves at most `2 · batch-size − 1` frame durations after it came in while the
  * element keeps up with the stream (reported in the latency query); EOS, new caps and every
  * other serialized event send a partial batch out first, a flush drops it.
@@ -36,7 +37,7 @@ use crate::neural::Neural;
 use crate::spatial::Spatial;
 use mediaai_common::frames;
 use mediaai_common::live::{self, Shedder};
-use mediaai_common::sampler::{write_rgb_planes, PixelSource, TensorSampler, YuvMatrix};
+use mediaai_common::sampler::{self, write_rgb_planes, PixelSource, TensorSampler, YuvMatrix};
 use mediaai_common::{gpumemory, held, inference};
 
 mod worker;
@@ -64,6 +65,30 @@ const FORMATS: [gst_video::VideoFormat; 11] = [
     gst_video::VideoFormat::Bgr,
     gst_video::VideoFormat::I420,
 ];
+/// What I420 in may also leave as, when downstream asks (UHD channels are 10-bit): the
+/// network's output has finer levels than 8 bits keep. Written on the CPU, in system memory.
+const TEN_BIT: [gst_video::VideoFormat; 2] = [
+    gst_video::VideoFormat::I42010le,
+    gst_video::VideoFormat::P01010le,
+];
+
+fn video(formats: &[gst_video::VideoFormat]) -> gst::Caps {
+    gst_video::VideoCapsBuilder::new()
+        .format_list(formats.iter().copied())
+        .build()
+}
+
+/// The formats a caps structure allows (`None`: any).
+fn formats_of(s: &gst::StructureRef) -> Option<Vec<String>> {
+    match s.value("format").ok()? {
+        v if v.type_() == String::static_type() => v.get::<String>().ok().map(|f| vec![f]),
+        v => v
+            .get::<gst::List>()
+            .ok()
+            .map(|l| l.iter().filter_map(|f| f.get::<String>().ok()).collect()),
+    }
+}
+
 /// The default network: waifu2x's upconv_7 photo model, 2x (see models/models.toml).
 const DEFAULT_MODEL: &str = "waifu2x-photo-x2.onnx";
 /// Input pixels the default network reads around each pixel it makes (its unpadded
@@ -288,10 +313,14 @@ impl ElementImpl for Upscale {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        // The same formats in and out, on the GPU or in system memory; the sizes are scaled
-        // by transform_caps.
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(|| mediaai_common::templates::gpu_or_system_video(&FORMATS));
+        // The same formats in and out, on the GPU or in system memory, and 10-bit 4:2:0 out of
+        // I420 in system memory; the sizes are scaled by transform_caps.
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let sink = gpumemory::gpu_and_system(&video(&FORMATS));
+            let mut src = sink.clone();
+            src.merge(video(&TEN_BIT));
+            mediaai_common::templates::src_and_sink(&src, &sink)
+        });
         TEMPLATES.as_ref()
     }
 
@@ -384,6 +413,7 @@ impl BaseTransformImpl for Upscale {
         };
         let up = direction == gst::PadDirection::Sink;
         let mut out = gst::Caps::new_empty();
+        let mut extra = gst::Caps::new_empty();
         for s in caps.iter() {
             let mut s = s.to_owned();
             let mut ok = true;
@@ -394,17 +424,50 @@ impl BaseTransformImpl for Upscale {
                     None => {}
                 }
             }
-            if ok {
-                out.make_mut().append_structure(s);
+            if !ok {
+                continue;
+            }
+            // I420 in may leave as 10-bit (after the same formats, so only when downstream
+            // asks); 10-bit out comes from I420 in.
+            let i420 = gst_video::VideoFormat::I420.to_str();
+            let ten: Vec<&str> = TEN_BIT.iter().map(|f| f.to_str().as_str()).collect();
+            let formats = formats_of(&s);
+            let other = match formats.as_deref() {
+                Some(f) if up && f.iter().any(|f| f == i420.as_str()) => Some(ten.clone()),
+                Some(f) if !up && f.iter().any(|f| ten.contains(&f.as_str())) => {
+                    Some(vec![i420.as_str()])
+                }
+                _ => None,
+            };
+            if let Some(formats) = formats.filter(|_| !up) {
+                // Only the formats that go through unchanged.
+                let same: Vec<&str> = formats
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|f| !ten.contains(f))
+                    .collect();
+                if !same.is_empty() {
+                    let mut s8 = s.clone();
+                    s8.set("format", gst::List::new(same));
+                    out.make_mut().append_structure(s8);
+                }
+            } else {
+                out.make_mut().append_structure(s.clone());
+            }
+            if let Some(formats) = other {
+                let mut st = s;
+                st.set("format", gst::List::new(formats));
+                extra.make_mut().append_structure(st);
             }
         }
         // Frames come in from either memory (GPU frames are copied on the GPU, or read on
         // map by the CPU paths).
-        let out = if !up || gpu_frames {
+        let mut out = if !up || gpu_frames {
             gpumemory::gpu_and_system(&out)
         } else {
             gpumemory::in_memory(&out, false)
         };
+        out.merge(gpumemory::in_memory(&extra, false));
         Some(mediaai_common::templates::filtered(out, filter))
     }
 
@@ -437,8 +500,10 @@ impl BaseTransformImpl for Upscale {
             return Ok(());
         }
         let scale = s.scale as usize;
+        let ten_bit = sampler::ten_bit_420(out_info.format())
+            && in_info.format() == gst_video::VideoFormat::I420;
         if (out_info.width() as usize, out_info.height() as usize) != (w * scale, h * scale)
-            || out_info.format() != in_info.format()
+            || (out_info.format() != in_info.format() && !ten_bit)
         {
             return Err(gst::loggable_error!(
                 CAT,
@@ -447,7 +512,8 @@ impl BaseTransformImpl for Upscale {
         }
         let batch = s.batch_size.max(1) as usize;
         let matrix = YuvMatrix::from_colorimetry(&in_info.colorimetry());
-        let (engine, network) = self.engine(&s, &in_info, batch).map_err(|e| {
+        // The GPU's spatial path writes 8-bit frames; 10-bit ones are written on the CPU.
+        let (engine, network) = self.engine(&s, &in_info, batch, !ten_bit).map_err(|e| {
             gst::element_imp_error!(self, gst::ResourceError::OpenRead, ["{e}"]);
             gst::loggable_error!(CAT, "{e}")
         })?;
@@ -611,11 +677,16 @@ impl Upscale {
         s: &Settings,
         info: &gst_video::VideoInfo,
         batch: usize,
+        gpu_allowed: bool,
     ) -> Result<(Upscaler, Option<Network>), String> {
         let (w, h) = (info.width() as usize, info.height() as usize);
         let scale = s.scale as usize;
         let spatial = || -> Result<Upscaler, String> {
-            let gpu = mediaai_common::gpu::Backend::from(s.backend).open(
+            let backend = match gpu_allowed {
+                true => s.backend.into(),
+                false => mediaai_common::gpu::Backend::Cpu,
+            };
+            let gpu = backend.open(
                 || {
                     let matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
                     GpuSpatial::new(w, h, scale, s.sharpness as f32, 1, info.format(), matrix)
