@@ -14,6 +14,7 @@ mod denoise;
 mod dropouts;
 mod levels;
 mod measure;
+mod motion;
 mod pass;
 
 use denoise::{low_pass, STRIPE};
@@ -29,6 +30,7 @@ pub use levels::{AutoLevels, Levels};
 pub use measure::{
     chroma_delay, field_order_evidence, head_switch_lines, luma_extremes, noise_sigma,
 };
+pub use motion::{MotionField, MotionSearch, BLOCK as MOTION_BLOCK};
 pub use pass::{restore, shift_row, Finish, Source, SHIFT_ONE};
 
 #[cfg(test)]
