@@ -411,8 +411,8 @@ static GROUPS: LazyLock<Mutex<HashMap<String, Weak<Mutex<LoadedModel>>>>> =
 /// cores. Elements that name a group with other arguments (another model, provider or
 /// thread count) get a session of their own, as an ungrouped element does on the CPU.
 ///
-/// Ungrouped elements whose sessions run on a GPU share a few ([`gpu_sessions`], see
-/// [`GpuSessions`]).
+/// Ungrouped elements whose sessions run on a GPU share a few when `MEDIAAI_GPU_SESSIONS` says
+/// how many ([`gpu_sessions`], see [`GpuSessions`]).
 pub fn load_shared(
     group: Option<&str>,
     model: &Path,
@@ -457,10 +457,11 @@ pub fn gpu_sessions() -> usize {
         .unwrap_or(DEFAULT_GPU_SESSIONS)
 }
 
-/// Measured on the GPU machine with 48 live 1080p detectors (README, Live streams): sessions
-/// beyond a few add start-up (each builds its CUDA provider, cuDNN and cuBLAS handles and
-/// searches its convolution algorithms, one after another) and memory, not throughput.
-pub const DEFAULT_GPU_SESSIONS: usize = 8;
+/// 0: a session per element, as measured for the delay bound (README, Live streams). Sharing
+/// measured on an H100 with 48 live 1080p detectors: 8 sessions started and ran the 8 s clip
+/// in 28 s against 120 s, in 10 GB of GPU memory against 33 GB, the GPU 86-90% busy either
+/// way; the delays under sharing are still to be measured, so it is opt-in until they are.
+pub const DEFAULT_GPU_SESSIONS: usize = 0;
 
 /// The GPU sessions ungrouped elements share ([`load_shared`]). A session on a GPU provider
 /// costs seconds to build and warm (and processes build them one at a time: 48 detectors
