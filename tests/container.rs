@@ -21,20 +21,11 @@ fn podman_opts() -> String {
 }
 
 fn image(args: &[&str]) -> Output {
-    let out = Command::new(root().join("deploy/image.sh"))
+    sh(Command::new(root().join("deploy/image.sh"))
         .env("PODMAN_OPTS", podman_opts())
         .env("BASE", "debootstrap")
         .env("PLUGIN", plugin_dir().join(PLUGIN))
-        .args(args)
-        .output()
-        .expect("deploy/image.sh starts");
-    assert!(
-        out.status.success(),
-        "deploy/image.sh {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+        .args(args))
 }
 
 /// Removes the test's image when dropped, a failing assertion included.

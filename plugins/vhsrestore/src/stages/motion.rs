@@ -125,22 +125,15 @@ impl MotionSearch {
             plane(&self.reference, w, h, LEVELS),
         );
         let side = BLOCK >> LEVELS;
-        self.coarse
-            .par_chunks_mut(cols)
-            .enumerate()
-            .for_each(|(by, row)| {
-                for (bx, v) in row.iter_mut().enumerate() {
-                    let (x0, y0) = (bx * side, by * side);
-                    let mut best = (u32::MAX, [0, 0]);
-                    for dy in -COARSE_RANGE..=COARSE_RANGE {
-                        for dx in -COARSE_RANGE..=COARSE_RANGE {
-                            let cost = sad(c, r, x0, y0, side, [dx, dy]);
-                            best = best.min((cost, [dx, dy]));
-                        }
-                    }
-                    *v = best.1;
+        each_block(&mut self.coarse, cols, side, |_, _, x0, y0| {
+            let mut best = (u32::MAX, [0, 0]);
+            for dy in -COARSE_RANGE..=COARSE_RANGE {
+                for dx in -COARSE_RANGE..=COARSE_RANGE {
+                    best = best.min((sad(c, r, x0, y0, side, [dx, dy]), [dx, dy]));
                 }
-            });
+            }
+            best.1
+        });
         // Finer levels: the best of the block's and its neighbours' vectors, refined by ±1.
         for l in (0..LEVELS).rev() {
             let (c, r) = if l == 0 {
@@ -150,33 +143,27 @@ impl MotionSearch {
             };
             let side = BLOCK >> l;
             let coarse = &self.coarse;
-            self.finer
-                .par_chunks_mut(cols)
-                .enumerate()
-                .for_each(|(by, row)| {
-                    for (bx, v) in row.iter_mut().enumerate() {
-                        let (x0, y0) = (bx * side, by * side);
-                        let mut best = (u32::MAX, [0, 0]);
-                        let neighbours = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)];
-                        for (nx, ny) in neighbours {
-                            let (cx, cy) = (bx as isize + nx, by as isize + ny);
-                            if cx < 0 || cy < 0 || cx >= cols as isize || cy >= rows as isize {
-                                continue;
-                            }
-                            let [vx, vy] = coarse[cy as usize * cols + cx as usize];
-                            let v = [2 * vx, 2 * vy];
-                            best = best.min((sad(c, r, x0, y0, side, v), v));
-                        }
-                        let centre = best.1;
-                        for dy in -1..=1 {
-                            for dx in -1..=1 {
-                                let v = [centre[0] + dx, centre[1] + dy];
-                                best = best.min((sad(c, r, x0, y0, side, v), v));
-                            }
-                        }
-                        *v = best.1;
+            each_block(&mut self.finer, cols, side, |bx, by, x0, y0| {
+                let mut best = (u32::MAX, [0, 0]);
+                let neighbours = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)];
+                for (nx, ny) in neighbours {
+                    let (cx, cy) = (bx as isize + nx, by as isize + ny);
+                    if cx < 0 || cy < 0 || cx >= cols as isize || cy >= rows as isize {
+                        continue;
                     }
-                });
+                    let [vx, vy] = coarse[cy as usize * cols + cx as usize];
+                    let v = [2 * vx, 2 * vy];
+                    best = best.min((sad(c, r, x0, y0, side, v), v));
+                }
+                let centre = best.1;
+                for dy in -1..=1 {
+                    for dx in -1..=1 {
+                        let v = [centre[0] + dx, centre[1] + dy];
+                        best = best.min((sad(c, r, x0, y0, side, v), v));
+                    }
+                }
+                best.1
+            });
             std::mem::swap(&mut self.coarse, &mut self.finer);
         }
         // Full size: a fraction of a pixel from the costs either side.
@@ -214,6 +201,21 @@ impl MotionSearch {
                 }
             });
     }
+}
+
+/// Each block's vector into `out` (blocks `cols` to a row): `find` of its column, row and top
+/// left corner at `side` pixels a block; block rows over the thread pool.
+fn each_block(
+    out: &mut [[i32; 2]],
+    cols: usize,
+    side: usize,
+    find: impl Fn(usize, usize, usize, usize) -> [i32; 2] + Sync,
+) {
+    out.par_chunks_mut(cols).enumerate().for_each(|(by, row)| {
+        for (bx, v) in row.iter_mut().enumerate() {
+            *v = find(bx, by, bx * side, by * side);
+        }
+    });
 }
 
 /// `src` smoothed by [1 2 1] / 4 across and down into `dst` (its size, tight), edges repeated.
