@@ -17,7 +17,7 @@ pub fn src_and_sink(src: &gst::Caps, sink: &gst::Caps) -> Vec<gst::PadTemplate> 
 }
 
 /// Raw video in `formats`, any size.
-fn video(formats: &[gst_video::VideoFormat]) -> gst::Caps {
+pub fn video(formats: &[gst_video::VideoFormat]) -> gst::Caps {
     gst_video::VideoCapsBuilder::new()
         .format_list(formats.iter().copied())
         .build()

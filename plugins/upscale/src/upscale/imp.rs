@@ -12,7 +12,8 @@
  * contrast-adaptive sharpening, on the GPU (one submission per batch) or the CPU (`backend`).
  * Packed 8-bit RGB and I420 in and out (I420 through RGB: all three planes go through the
  * network); I420 in may leave as 10-bit I420_10LE or P010_10LE when downstream asks for it
- * (the network's output keeps finer levels than 8 bits; written on the CPU). Tensors, frame buffers and output buffers are made once per caps. Latency: a
+ * (the network's output keeps finer levels than 8 bits; written on the CPU). Tensors, frame
+ * buffers and output buffers are made once per caps. Latency: a
  * frame leaves at most `2 · batch-size − 1` frame durations after it came in while the
  * element keeps up with the stream (reported in the latency query); EOS, new caps and every
  * other serialized event send a partial batch out first, a flush drops it.
@@ -38,7 +39,7 @@ use crate::spatial::Spatial;
 use mediaai_common::frames;
 use mediaai_common::live::{self, Shedder};
 use mediaai_common::sampler::{self, write_rgb_planes, PixelSource, TensorSampler, YuvMatrix};
-use mediaai_common::{gpumemory, held, inference};
+use mediaai_common::{gpumemory, held, inference, templates};
 
 mod worker;
 
@@ -71,12 +72,6 @@ const TEN_BIT: [gst_video::VideoFormat; 2] = [
     gst_video::VideoFormat::I42010le,
     gst_video::VideoFormat::P01010le,
 ];
-
-fn video(formats: &[gst_video::VideoFormat]) -> gst::Caps {
-    gst_video::VideoCapsBuilder::new()
-        .format_list(formats.iter().copied())
-        .build()
-}
 
 /// The formats a caps structure allows (`None`: any).
 fn formats_of(s: &gst::StructureRef) -> Option<Vec<String>> {
@@ -316,10 +311,10 @@ impl ElementImpl for Upscale {
         // The same formats in and out, on the GPU or in system memory, and 10-bit 4:2:0 out of
         // I420 in system memory; the sizes are scaled by transform_caps.
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let sink = gpumemory::gpu_and_system(&video(&FORMATS));
+            let sink = gpumemory::gpu_and_system(&templates::video(&FORMATS));
             let mut src = sink.clone();
-            src.merge(video(&TEN_BIT));
-            mediaai_common::templates::src_and_sink(&src, &sink)
+            src.merge(templates::video(&TEN_BIT));
+            templates::src_and_sink(&src, &sink)
         });
         TEMPLATES.as_ref()
     }
