@@ -7,7 +7,7 @@ use std::process::Command;
 
 use mediaai_pipelines::privacy::PrivacyClip;
 use mediaai_pipelines::{
-    assert_same_streams, frames_with_faces, plugin_dir, root, sh, streams, work_dir,
+    assert_same_streams, frames_with_faces, names_in, plugin_dir, root, sh, streams, work_dir,
 };
 
 fn anonymize_clip(name: &str, audio: &str) {
@@ -80,11 +80,7 @@ fn a_truncated_input_fails_in_one_line_and_leaves_no_output() {
         lines.len() == 1 && lines[0].contains("truncated"),
         "one line saying why:\n{stderr}"
     );
-    let left: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("anonymized"))
-        .collect();
+    let left = names_in(&dir, |n| n.contains("anonymized"));
     assert!(left.is_empty(), "left behind: {left:?}");
     // The whole file goes through.
     sh(Command::new(root().join("pipelines/anonymize.sh"))
@@ -161,11 +157,7 @@ fn a_failing_start_says_why_alone_and_leaves_no_output() {
         lines.len() == 1 && lines[0].contains("no face found") && !lines[0].contains("preroll"),
         "{stderr}"
     );
-    let left: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("never"))
-        .collect();
+    let left = names_in(&dir, |n| n.contains("never"));
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mediaai_pipelines::{gather_batch, manifest_rows, plugin_dir, root, sh, work_dir};
+use mediaai_pipelines::{gather_batch, manifest_rows, names_in, plugin_dir, root, sh, work_dir};
 
 /// Three one-second clips and a text file named like a clip, in `dir/in`.
 fn inputs(dir: &Path) -> PathBuf {
@@ -40,11 +40,7 @@ fn batch(args: &[&Path], env: &[(&str, &str)]) -> (i32, String, String) {
 }
 
 fn leftovers(out: &Path) -> Vec<String> {
-    std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".part"))
-        .collect()
+    names_in(out, |n| n.ends_with(".part"))
 }
 
 #[test]

@@ -179,3 +179,12 @@ pub fn frames_with_faces(file: &Path) -> usize {
         .filter(|l| l.contains("facedetect") && l.contains("track-id"))
         .count()
 }
+
+/// The names of the files in `dir` that `keep` accepts (what a script left behind).
+pub fn names_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| keep(n))
+        .collect()
+}
