@@ -7,7 +7,8 @@
 //!
 //! - RAW: a file of raw I420 frames of that size (decoded beforehand, so decoding is not what
 //!   is measured), read by N pipelines at once.
-//! - MODE: `separate` (a session per detector), `grouped` (one `batch-group`), or `procs` (one
+//! - MODE: `separate` (a session per detector), `grouped` (one `batch-group`), `grouped:K` (K
+//!   batch groups, the streams dealt over them in turn), or `procs` (one
 //!   process per stream, as a supervisor such as systemd or Kubernetes runs channels: this
 //!   program runs itself N times with N=1, `separate`, and gathers their figures).
 //! - `live`: each stream is paced at 25 fps as a camera sends it (`identity sync=true`, which
@@ -51,7 +52,7 @@ fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [n, mode, raw, size, rest @ ..] = args.as_slice() else {
         return Err(
-            "usage: streams N separate|grouped|procs RAW WIDTHxHEIGHT [live] [detect|blur|gpu-blur] [PROPERTIES...]".into(),
+            "usage: streams N separate|grouped[:K]|procs RAW WIDTHxHEIGHT [live] [detect|blur|gpu-blur] [PROPERTIES...]".into(),
         );
     };
     let (live, rest) = match rest {
@@ -81,14 +82,17 @@ fn main() -> Result<(), String> {
             let m = run_processes(n, raw, size, live, chain, props)?;
             (m, n, 0, 0)
         }
-        "grouped" | "separate" => {
-            let group = if mode == "grouped" {
-                "batch-group=streams"
-            } else {
-                ""
+        m if m == "separate" || m == "grouped" || m.starts_with("grouped:") => {
+            let groups = match m.strip_prefix("grouped:") {
+                Some(k) => k
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&k| k > 0)
+                    .ok_or("grouped:K takes a number of groups above 0")?,
+                None => usize::from(m == "grouped"),
             };
-            let props = format!("{group} {}", props.join(" "));
-            let m = run_pipelines(n, raw, (w, h), frame, live, chain, &props)?;
+            let props = props.join(" ");
+            let m = run_pipelines(n, raw, (w, h), frame, live, chain, groups, &props)?;
             let (batches, images) = mediaai_common::batching::batches_run();
             (
                 m,
@@ -97,7 +101,11 @@ fn main() -> Result<(), String> {
                 images,
             )
         }
-        other => return Err(format!("mode {other}: separate, grouped or procs")),
+        other => {
+            return Err(format!(
+                "mode {other}: separate, grouped, grouped:K or procs"
+            ))
+        }
     };
     let seconds = started.elapsed().as_secs_f64();
     print!(
@@ -131,7 +139,9 @@ fn main() -> Result<(), String> {
     Ok(())
 }
 
-/// N pipelines in this process, started together; returns what they measured.
+/// N pipelines in this process, started together, dealt over `groups` batch groups (0: none);
+/// returns what they measured.
+#[allow(clippy::too_many_arguments)]
 fn run_pipelines(
     n: usize,
     raw: &str,
@@ -139,21 +149,26 @@ fn run_pipelines(
     frame: usize,
     live: bool,
     chain: &str,
+    groups: usize,
     props: &str,
 ) -> Result<Measured, String> {
     gst::init().map_err(|e| e.to_string())?;
     gstmediaai::plugin_register_static().map_err(|e| e.to_string())?;
     let caps = format!("video/x-raw,format=I420,width={w},height={h},framerate=25/1");
     let pace = if live { "! identity sync=true " } else { "" };
-    let detect = format!("onnxfacedetect name=detect post-messages=false {props}");
-    let body = match chain {
-        "blur" => format!("{detect} ! gpublur"),
-        "gpu-blur" => format!("wgpuupload ! {detect} ! gpublur ! wgpudownload"),
-        _ => detect,
-    };
     let measured = Arc::new(Mutex::new(Measured::default()));
     let pipelines = (0..n)
-        .map(|_| {
+        .map(|i| {
+            let group = match groups {
+                0 => String::new(),
+                k => format!("batch-group=streams{}", i % k),
+            };
+            let detect = format!("onnxfacedetect name=detect post-messages=false {group} {props}");
+            let body = match chain {
+                "blur" => format!("{detect} ! gpublur"),
+                "gpu-blur" => format!("wgpuupload ! {detect} ! gpublur ! wgpudownload"),
+                _ => detect,
+            };
             let desc = format!(
                 "filesrc location=\"{raw}\" blocksize={frame} ! rawvideoparse format=i420 width={w} height={h} framerate=25/1 ! {caps} {pace}! {body} ! fakesink name=sink sync=false"
             );
