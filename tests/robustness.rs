@@ -730,3 +730,37 @@ fn every_element_renegotiates_size_format_and_rate_mid_stream_and_the_sink_sees_
     }
     eprintln!("{changes} caps changes while playing");
 }
+
+/// A panic on a thread an element owns is an element error, not a hang: `upscale`'s worker
+/// (its source pad's task) made to panic on its first batch (`MEDIAAI_FAULT=upscale-worker`)
+/// ends `gst-launch-1.0` with the panic's message, while the streaming thread that waits for
+/// that batch would otherwise wait forever.
+#[test]
+fn a_panic_on_a_worker_thread_is_an_error_not_a_hang() {
+    let registry = mediaai_pipelines::work_dir("robustness").join("fault-registry.bin");
+    let line = "videotestsrc num-buffers=8 ! video/x-raw,format=I420,width=64,height=48,framerate=25/1 ! upscale method=spatial backend=cpu ! fakesink";
+    let out = std::process::Command::new("timeout")
+        .args(["60", "gst-launch-1.0"])
+        .args(line.split_whitespace())
+        .env("MEDIAAI_FAULT", "upscale-worker")
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .env("GST_REGISTRY", &registry)
+        .output()
+        .expect("gst-launch-1.0 runs");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(
+        out.status.code(),
+        Some(124),
+        "the pipeline hung:\n{printed}"
+    );
+    assert!(!out.status.success(), "the pipeline succeeded:\n{printed}");
+    assert!(
+        printed.contains("internal error while upscaling a batch")
+            && printed.contains("MEDIAAI_FAULT=upscale-worker"),
+        "no message naming the panic:\n{printed}"
+    );
+}

@@ -12,6 +12,7 @@
 //!   every GPU pass (Rust and WGSL).
 //! * [`inference`]: the ONNX Runtime environment (loaded at run time), session building with
 //!   execution-provider fallback, and the model locator.
+//! * [`panics`]: a panic on a thread an element owns becomes an element error, not a hang.
 //! * [`pixels`]: float to 8-bit rounding of whole rows, vectorised; AVX2 builds of row
 //!   kernels where the CPU has it.
 //! * [`roi`]: detections as `GstVideoRegionOfInterestMeta` and back.
@@ -30,6 +31,7 @@ pub mod held;
 pub mod inference;
 pub mod live;
 pub mod lockfree;
+pub mod panics;
 pub mod pixels;
 pub mod planes;
 pub mod property_enums;

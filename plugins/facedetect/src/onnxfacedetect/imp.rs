@@ -1190,7 +1190,10 @@ impl OnnxFaceDetect {
         std::thread::Builder::new()
             .name("onnxfacedetect-warm-up".into())
             .spawn(move || {
-                let _ = tx.send(prepare(&model, group.as_deref(), &plan, gpu.as_ref()));
+                let prepared = mediaai_common::panics::caught("running the network first", || {
+                    prepare(&model, group.as_deref(), &plan, gpu.as_ref())
+                });
+                let _ = tx.send(prepared.and_then(|p| p));
             })
             .map_err(|e| gst::loggable_error!(CAT, "no thread for the network's first run: {e}"))?;
         Ok(rx)

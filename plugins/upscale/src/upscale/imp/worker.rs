@@ -122,6 +122,7 @@ impl Upscale {
         let weak_pad = pad.downgrade();
         let work = Arc::new(Mutex::new(Some(work)));
         let task_work = work.clone();
+        let fault = mediaai_common::panics::fault("upscale-worker");
         // One batch per call: GStreamer calls the function again until it is paused.
         let task = move || {
             let mut batch = match inbox.recv() {
@@ -136,7 +137,19 @@ impl Upscale {
             };
             let mut work = task_work.lock().unwrap_or_else(|e| e.into_inner());
             match (element.upgrade(), work.as_mut()) {
-                (Some(e), Some(w)) => e.imp().process(w, &mut batch, &shared),
+                (Some(e), Some(w)) => {
+                    // A panic here must not end the task with the streaming thread waiting
+                    // for this batch: it becomes an element error, and the batch goes back.
+                    let done = mediaai_common::panics::caught("upscaling a batch", || {
+                        assert!(!fault, "MEDIAAI_FAULT=upscale-worker");
+                        e.imp().process(w, &mut batch, &shared)
+                    });
+                    if let Err(why) = done {
+                        gst::element_error!(e, gst::LibraryError::Failed, ["{why}"]);
+                        shared.fail(gst::FlowError::Error);
+                        batch.buffers.clear();
+                    }
+                }
                 _ => batch.buffers.clear(),
             }
             drop(work);
