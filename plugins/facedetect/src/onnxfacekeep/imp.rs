@@ -2,9 +2,9 @@
  * element-onnxfacekeep:
  *
  * Keeps chosen people visible in an anonymised picture. For each face an upstream detector
- * (`onnxfacedetect`) marked and tracked, it computes a face descriptor (the `faceres` network
- * through ONNX Runtime, on a crop turned upright by the detector's eye landmarks) when the
- * track appears and every `refresh` frames after, and compares it with the faces in the
+ * (`onnxfacedetect`) marked and tracked, it computes an identity descriptor (dlib's face
+ * recognition ResNet through ONNX Runtime, on the face chip dlib aligns it with, fitted to the
+ * detector's five landmarks) when the track appears and every `refresh` frames after, and compares it with the faces in the
  * photographs of `keep-faces`. A track that resembles one of them at least `threshold` has its
  * regions' type changed from `face` to `face-kept`, which `gpublur`'s default `roi-types=face`
  * leaves alone; every other face, and a face not yet recognised, stays `face` and is hidden:
@@ -27,7 +27,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::VideoRegionOfInterestMeta;
 
 use super::ExecutionProvider;
-use crate::align::Crop;
+use crate::align::Alignment;
 use mediaai_common::inference::{self, BoundInput, LoadedModel};
 use mediaai_common::roi::{self, DETECTION_PARAM};
 use mediaai_common::sampler::{PixelSource, YuvMatrix};
@@ -40,20 +40,19 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const DEFAULT_MODEL_NAME: &str = "faceres.onnx";
-/// The network's input side.
-const SIDE: usize = 224;
-/// The crop: the detector's box (CenterFace's, about brow to chin) times this.
+const DEFAULT_MODEL_NAME: &str = "dlibface.onnx";
+/// A box crop (models without an alignment of their own): the detector's box (CenterFace's,
+/// about brow to chin) times this.
 const MARGIN: f32 = 1.2;
-/// Cosine similarity of two descriptors at or above which they are taken for one person, set
-/// so that a stranger is not kept (no registry package holds photographs labelled by person,
-/// so this is not a verification benchmark). Different people score at most 0.63: 253 pairs of
-/// the 23 faces in the six group photographs of the npm package `@vladmandic/face-api`
-/// (different people within a photograph: at most 0.632, mean 0.41), and 100 LFW faces (25 px,
-/// enlarged) against the astronaut at most 0.46. Her own photograph mirrored and turned,
-/// darkened, in grey, turned 20 degrees or cropped close scores 0.88-0.98 against the demo
-/// clip; a poor reference less (160 px wide 0.68, blurred 0.50), and stays hidden.
-const DEFAULT_THRESHOLD: f64 = 0.70;
+/// Cosine similarity of two descriptors (dlib's network) at or above which they are taken for
+/// one person: chosen by `make eval-keep` on its tuning part, between the highest impostor
+/// (0.921: two women of one face-api demo photograph) and the lowest genuine pair across
+/// photographs (0.946, Obama's first two); on the held-out part Obama's third photograph scores
+/// 0.935 and 0.972 against the first two, and no impostor of 226 pairs (highest 0.922) reaches
+/// it. No registry package holds photographs labelled by person in any number, so the genuine
+/// pairs are few (three); a stranger is never to be kept, so the threshold sits nearer the
+/// impostors' top than dlib's own 0.6 Euclidean distance (about 0.91 here) does.
+const DEFAULT_THRESHOLD: f64 = 0.93;
 const DEFAULT_REFRESH: u32 = 25;
 /// Tracks not seen for this many frames are forgotten.
 const FORGET_AFTER: u64 = 250;
@@ -103,9 +102,61 @@ struct Due {
 struct Network {
     model: LoadedModel,
     input: BoundInput,
+    /// The network's input side, the crop it wants, and its descriptor's length.
+    side: usize,
+    alignment: Alignment,
+    dims: usize,
 }
 
 impl Network {
+    /// A descriptor network: input [N, 3, S, S] RGB 0-255, first output [N, D] L2-normalised;
+    /// its crop from the model's `mediaai.alignment` metadata (`dlib-chip`; none: a box crop).
+    fn new(model: LoadedModel) -> Result<Network, String> {
+        let shape = |o: &ort::value::Outlet| {
+            o.dtype()
+                .tensor_shape()
+                .map(|s| s.to_vec())
+                .unwrap_or_default()
+        };
+        let (inputs, outputs) = (model.session.inputs(), model.session.outputs());
+        let side =
+            match (inputs, outputs.first().map(shape).as_deref()) {
+                ([input], Some([_, d])) if *d > 0 => match shape(input)[..] {
+                    [_, 3, h, w] if h == w && h > 0 => h as usize,
+                    ref other => {
+                        return Err(format!(
+                            "expected a square RGB input [N, 3, S, S], found {other:?}"
+                        ))
+                    }
+                },
+                _ => return Err(
+                    "expected one image input [N, 3, S, S] and a descriptor output [N, D] first"
+                        .into(),
+                ),
+            };
+        let dims = outputs.first().map(shape).unwrap_or_default()[1] as usize;
+        let alignment = match model
+            .session
+            .metadata()
+            .ok()
+            .and_then(|m| m.custom("mediaai.alignment"))
+            .as_deref()
+        {
+            Some("dlib-chip") => Alignment::DlibChip,
+            None => Alignment::Box,
+            Some(other) => return Err(format!("unknown face alignment {other:?} in its metadata")),
+        };
+        let mut input = BoundInput::new(&model, &[1, 3, side, side])?;
+        input.floats_mut()?;
+        Ok(Network {
+            model,
+            input,
+            side,
+            alignment,
+            dims,
+        })
+    }
+
     /// The descriptor of the face of `src` (a `width`x`height` frame) boxed at `bx` with
     /// `landmarks`, from its upright crop, into `out`.
     fn describe(
@@ -116,7 +167,7 @@ impl Network {
         (width, height): (u32, u32),
         out: &mut [f32],
     ) -> Result<(), String> {
-        let crop = Crop::upright(bx, landmarks, SIDE, MARGIN);
+        let crop = self.alignment.crop(bx, landmarks, self.side, MARGIN);
         crop.fill(src, matrix, width, height, self.input.floats_mut()?);
         let outputs = self.input.run(&mut self.model.session)?;
         let (_, data) = outputs[0]
@@ -178,7 +229,7 @@ impl ObjectImpl for OnnxFaceKeep {
                     .build(),
                 glib::ParamSpecString::builder("thumbnails")
                     .nick("Thumbnail folder")
-                    .blurb("Folder where the face crop of each track's first descriptor is written (track-ID.ppm, 224x224, upright); unset: none. Read at start.")
+                    .blurb("Folder where the face crop of each track's first descriptor is written (track-ID.ppm, the network's input crop: 150x150 aligned for the default model); unset: none. Read at start.")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("threshold")
@@ -198,7 +249,7 @@ impl ObjectImpl for OnnxFaceKeep {
                     .build(),
                 glib::ParamSpecString::builder("model-location")
                     .nick("Model location")
-                    .blurb("Path of the face descriptor ONNX model (input [N, 3, 224, 224] RGB 0-255, output [N, D] L2-normalised). Default: faceres.onnx from MEDIAAI_MODEL_DIR, the source tree's models/ (make models) or the installed data dir. Read at start.")
+                    .blurb("Path of the face descriptor ONNX model (input [N, 3, S, S] RGB 0-255, first output [N, D] L2-normalised; a crop around the detector's box unless the model's metadata mediaai.alignment says dlib-chip; faceres.onnx is the earlier default). Default: dlibface.onnx from MEDIAAI_MODEL_DIR, the source tree's models/ (make models) or the installed data dir. Read at start.")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default(
@@ -314,12 +365,24 @@ impl BaseTransformImpl for OnnxFaceKeep {
             *CAT,
             settings.execution_provider.into(),
         );
-        let mut input = BoundInput::new(&model, &[1, 3, SIDE, SIDE])
-            .map_err(|e| gst::error_msg!(gst::LibraryError::Init, ("{e}")))?;
-        input
-            .floats_mut()
-            .map_err(|e| gst::error_msg!(gst::LibraryError::Init, ("{e}")))?;
-        let mut network = Network { model, input };
+        let mut network = Network::new(model).map_err(|e| {
+            gst::error_msg!(
+                gst::LibraryError::Settings,
+                (
+                    "model {} is not a face descriptor this element understands: {e}",
+                    model_path.display()
+                )
+            )
+        })?;
+        gst::info!(
+            CAT,
+            imp = self,
+            "descriptor of {} values from {}x{} crops ({:?})",
+            network.dims,
+            network.side,
+            network.side,
+            network.alignment
+        );
         let references = match &settings.keep_faces {
             Some(dir) if !dir.is_empty() => self
                 .references(Path::new(dir), &mut network)
@@ -339,11 +402,12 @@ impl BaseTransformImpl for OnnxFaceKeep {
                 )
             })?;
         }
+        let dims = network.dims;
         *self.state.lock().expect("state lock") = Some(State {
             network,
             post_descriptors: settings.post_descriptors,
             thumbnails,
-            descriptor: vec![0.0; references.first().map_or(1024, Vec::len)],
+            descriptor: vec![0.0; dims],
             references,
             tracks: HashMap::with_capacity(64),
             due: Vec::with_capacity(16),
@@ -460,7 +524,7 @@ impl BaseTransformImpl for OnnxFaceKeep {
                     if let Some(dir) = &state.thumbnails {
                         let path = dir.join(format!("track-{}.ppm", due.track));
                         let crop = state.network.input.floats_mut().unwrap_or_default();
-                        if let Err(e) = write_ppm(&path, crop, SIDE) {
+                        if let Err(e) = write_ppm(&path, crop, state.network.side) {
                             gst::element_imp_warning!(
                                 self,
                                 gst::ResourceError::Write,
@@ -586,7 +650,7 @@ impl OnnxFaceKeep {
                             .map_err(|_| format!("{}: unreadable frame", photo.display()))?;
                     let src = PixelSource::from_frame(&frame)
                         .ok_or_else(|| format!("{}: unreadable frame", photo.display()))?;
-                    let mut d = vec![0.0; 1024];
+                    let mut d = vec![0.0; network.dims];
                     network.describe(
                         (bx, &landmarks),
                         &src,
