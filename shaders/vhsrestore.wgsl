@@ -1,9 +1,11 @@
 // vhsrestore: the GPU path of the restoring pass (plugins/vhsrestore/src/stages.rs), the same
-// arithmetic in the same order, one plane per z. Three passes per output frame:
+// arithmetic in the same order, one plane per z. Four passes per output frame:
 //   source  — each pixel taken from its frame or rebuilt by the deinterlacer, dropouts filled;
+//   remember — the filtered past copied aside, to be read along the camera's motion;
 //   columns — one thread per column and stripe of 32 rows: the edge-preserving horizontal
 //             step, the vertical recursion down the stripe (one row of warm-up above it, as the
-//             CPU's tasks do), the temporal step against the filtered past, levels and rounding;
+//             CPU's tasks do), the temporal step against the filtered past (along the motion
+//             where the picture moved), levels and rounding;
 //   pack    — the rounded bytes, shifted (chroma delay), four to a word for the readback.
 // Integer stages give the CPU's bytes exactly; float stages may differ by one level where the
 // driver fuses a multiply and an add.
@@ -42,8 +44,10 @@ struct Params {
     // Where the plane's rows go in the packed output, in 32-bit words.
     out_word: u32,
     out_words: u32,
-    pad0: u32,
-    pad1: u32,
+    // The camera's motion since the output before, in this plane's pixels: the content at
+    // (x, y) was at (x + motion_x, y + motion_y) in the past.
+    motion_x: f32,
+    motion_y: f32,
 }
 
 @group(0) @binding(0) var<storage, read> params: array<Params, 3>;
@@ -52,6 +56,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
 @group(0) @binding(4) var<storage, read_write> result: array<u32>;
 @group(0) @binding(5) var<storage, read_write> packed: array<u32>;
+@group(0) @binding(6) var<storage, read_write> past: array<f32>;
 
 const STRIPE: u32 = 32u;
 
@@ -256,6 +261,36 @@ fn mapped(p: Params, v: f32) -> u32 {
     return quantize(v * p.gain + p.offset);
 }
 
+@compute @workgroup_size(16, 16)
+fn remember(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = params[id.z];
+    if (id.x >= p.width || id.y >= p.height || p.denoise == 0u) {
+        return;
+    }
+    let at = p.work + id.y * p.width + id.x;
+    past[at] = state[at];
+}
+
+// The past at (x + motion_x, y + motion_y), bilinear between its four neighbours, the edges
+// repeated (stages::pass's Past::row, the same arithmetic in the same order).
+fn along(p: Params, x: i32, y: u32) -> f32 {
+    let w = i32(p.width);
+    let h = i32(p.height);
+    let fy0 = floor(f32(y) + p.motion_y);
+    let fx0 = floor(p.motion_x);
+    let fy = f32(y) + p.motion_y - fy0;
+    let fx = p.motion_x - fx0;
+    let y0 = i32(fy0);
+    let dx = i32(fx0);
+    let r0 = p.work + u32(clamp(y0, 0, h - 1)) * p.width;
+    let r1 = p.work + u32(clamp(y0 + 1, 0, h - 1)) * p.width;
+    let i0 = u32(clamp(x + dx, 0, w - 1));
+    let i1 = u32(clamp(x + dx + 1, 0, w - 1));
+    let top = past[r0 + i0] * (1.0 - fx) + past[r0 + i1] * fx;
+    let bottom = past[r1 + i0] * (1.0 - fx) + past[r1 + i1] * fx;
+    return top * (1.0 - fy) + bottom * fy;
+}
+
 @compute @workgroup_size(64)
 fn columns(@builtin(global_invocation_id) id: vec3<u32>) {
     let p = params[id.z];
@@ -283,7 +318,11 @@ fn columns(@builtin(global_invocation_id) id: vec3<u32>) {
         }
         var st = line;
         if (p.primed != 0u) {
-            st = low_pass(state[at], line, p.temporal);
+            var old = state[at];
+            if (p.motion_x != 0.0 || p.motion_y != 0.0) {
+                old = along(p, x, y);
+            }
+            st = low_pass(old, line, p.temporal);
         }
         state[at] = st;
         result[at] = mapped(p, st);

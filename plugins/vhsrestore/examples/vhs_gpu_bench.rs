@@ -86,6 +86,7 @@ fn main() {
                     source,
                     denoise: strength(p),
                     finish: finish(p),
+                    motion: [0.0; 2],
                 })];
                 gpu.run(&jobs, |_, p, plane| {
                     for y in 0..plane.height {

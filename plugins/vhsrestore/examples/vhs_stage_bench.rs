@@ -50,17 +50,23 @@ fn main() {
         keep: 1,
     };
     let di = time(frames, || stages::deinterlace(fields, &mut out, w));
-    let mut row = |source: Source<Plane>, strength: f64, map: Linear| {
+    let mut row = |source: Source<Plane>, strength: f64, map: Linear, motion: [f32; 2]| {
         let mut dn = Denoise::new(strength, w, h);
         let finish = Finish {
             map,
             ..Finish::default()
         };
         time(frames, || {
+            dn.set_motion(motion);
             stages::restore(source, &mut out, w, &mut dn, finish)
         })
     };
-    let dn_ms = row(Source::Copy(p(0)), 8.0, Linear::default());
+    let dn_ms = row(Source::Copy(p(0)), 8.0, Linear::default(), [0.0; 2]);
+    let dn_moved = row(Source::Copy(p(0)), 8.0, Linear::default(), [-3.3, 1.6]);
+    let mut global = stages::GlobalMotion::new();
+    let gm = time(frames, || {
+        global.next(p(0), 0, 2);
+    });
     let all = row(
         Source::Fields(fields),
         8.0,
@@ -68,6 +74,7 @@ fn main() {
             black: 30.0,
             white: 215.0,
         }),
+        [0.0; 2],
     );
     println!(
         "{w}x{h} luma, ms per call (median of {frames}), {} threads",
@@ -80,5 +87,6 @@ fn main() {
     let mut bleed = stages::Bleed::new(10.0, cw, ch, (2, 2));
     let bl = time(frames, || bleed.apply(p(0), &mut u, &mut v, cw));
     println!("deinterlace {di:.3}  denoise {dn_ms:.3}  deinterlace+denoise+levels {all:.3}");
+    println!("denoise along a motion {dn_moved:.3}  global motion (one field) {gm:.3}");
     println!("chroma bleed (both 4:2:0 chroma planes) {bl:.3}");
 }

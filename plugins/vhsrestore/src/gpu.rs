@@ -29,16 +29,20 @@ pub struct PlaneJob {
     /// Denoise strength, as `stages::Denoise::new` takes it.
     pub denoise: f64,
     pub finish: Finish,
+    /// The camera's motion since the output before, in this plane's pixels (see
+    /// `stages::Denoise::set_motion`).
+    pub motion: [f32; 2],
 }
 
 /// Buffers, pipelines and bind groups for frames of one size.
 pub struct GpuRestore {
     ctx: &'static GpuContext,
     source: wgpu::ComputePipeline,
+    remember: wgpu::ComputePipeline,
     columns: wgpu::ComputePipeline,
     pack: wgpu::ComputePipeline,
-    /// Per output (first, second field): the bind groups of the three pipelines.
-    binds: [[wgpu::BindGroup; 3]; 2],
+    /// Per output (first, second field): the bind groups of the four pipelines.
+    binds: [[wgpu::BindGroup; 4]; 2],
     params: [wgpu::Buffer; 2],
     frames: wgpu::Buffer,
     packed: wgpu::Buffer,
@@ -85,10 +89,12 @@ impl GpuRestore {
         let frames = storage("vhs frames", 3 * slot_bytes);
         let source_px = storage("vhs source", pixels * 4);
         let state = storage("vhs state", pixels * 4);
+        let past = storage("vhs past", pixels * 4);
         let result = storage("vhs result", pixels * 4);
         let packed = storage("vhs packed", 2 * slot_bytes);
         let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, 1);
         let source = ctx.create_compute_pipeline("vhs source", WGSL, "source");
+        let remember = ctx.create_compute_pipeline("vhs remember", WGSL, "remember");
         let columns = ctx.create_compute_pipeline("vhs columns", WGSL, "columns");
         let pack = ctx.create_compute_pipeline("vhs pack", WGSL, "pack");
         let binds = [0, 1].map(|k| {
@@ -100,9 +106,20 @@ impl GpuRestore {
                     &[(0, params), (1, &frames), (2, &source_px)],
                 ),
                 ctx.create_bind_group(
+                    "vhs remember",
+                    &remember,
+                    &[(0, params), (3, &state), (6, &past)],
+                ),
+                ctx.create_bind_group(
                     "vhs columns",
                     &columns,
-                    &[(0, params), (2, &source_px), (3, &state), (4, &result)],
+                    &[
+                        (0, params),
+                        (2, &source_px),
+                        (3, &state),
+                        (4, &result),
+                        (6, &past),
+                    ],
                 ),
                 ctx.create_bind_group(
                     "vhs pack",
@@ -114,6 +131,7 @@ impl GpuRestore {
         Ok(GpuRestore {
             ctx,
             source,
+            remember,
             columns,
             pack,
             binds,
@@ -243,8 +261,8 @@ impl GpuRestore {
             job.finish.shift as u32,
             ((k * self.slot_bytes + self.places[p].offset) / 4) as u32,
             (self.places[p].stride / 4) as u32,
-            0,
-            0,
+            job.motion[0].to_bits(),
+            job.motion[1].to_bits(),
         ];
         let mut bytes = [0u8; PARAMS_BYTES];
         for (b, w) in bytes.chunks_exact_mut(4).zip(words) {
@@ -353,11 +371,15 @@ impl GpuRestore {
                 pass.set_pipeline(&self.source);
                 pass.set_bind_group(0, &binds[0], &[]);
                 pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
-                pass.set_pipeline(&self.columns);
+                // The past kept aside before the columns write the new state over it.
+                pass.set_pipeline(&self.remember);
                 pass.set_bind_group(0, &binds[1], &[]);
+                pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
+                pass.set_pipeline(&self.columns);
+                pass.set_bind_group(0, &binds[2], &[]);
                 pass.dispatch_workgroups(width.div_ceil(64), height.div_ceil(STRIPE), 3);
                 pass.set_pipeline(&self.pack);
-                pass.set_bind_group(0, &binds[2], &[]);
+                pass.set_bind_group(0, &binds[3], &[]);
                 pass.dispatch_workgroups(words.div_ceil(64), height, 3);
             }
         }

@@ -5,6 +5,10 @@
 /// both cores busy on SD chroma.
 pub(super) const STRIPE: usize = 32;
 
+/// Scratch floats per pixel of a row, per task (plus 12): the past along the motion, the row
+/// above, the row with its margins and two rows of steps.
+pub(super) const SCRATCH_PER_PIXEL: usize = 5;
+
 /// How much a filtered value keeps against a new one: `(1 − |old − new| · fall)²`, floored at
 /// 0 — 1 for equal values, a quarter at the strength (`fall = 1 / (2 · strength)`), nothing
 /// past twice the strength. Arithmetic rather than a table so that whole rows vectorise.
@@ -44,8 +48,14 @@ pub struct Denoise {
     pub(super) spatial: f32,
     pub(super) temporal: f32,
     pub(super) state: Vec<f32>,
-    /// Per task: the filtered row above (`width`), the row being filtered with two pixels of
-    /// margin either side (`width + 4`).
+    /// The filtered past of the frame before, read along the motion while `state` takes the
+    /// new frame (swapped with it when the picture moved).
+    pub(super) past: Vec<f32>,
+    /// The camera's motion since the frame before, in this plane's pixels: the content at
+    /// (x, y) now was at (x + motion.x, y + motion.y) in the past (see [`Denoise::set_motion`]).
+    pub(super) motion: [f32; 2],
+    /// Per task: the past's row along the motion (`width`), the filtered row above (`width`),
+    /// the row being filtered with two pixels of margin either side and its steps.
     pub(super) scratch: Vec<f32>,
     /// Per task: the row above its first, for the vertical recursion.
     pub(super) above: Vec<u8>,
@@ -63,6 +73,8 @@ impl Denoise {
             spatial,
             temporal,
             state: Vec::new(),
+            past: Vec::new(),
+            motion: [0.0; 2],
             scratch: Vec::new(),
             above: Vec::new(),
             width: usize::MAX,
@@ -79,7 +91,8 @@ impl Denoise {
         if (self.width, self.height) != (width, height) {
             let tasks = height.div_ceil(STRIPE).max(1);
             self.state = vec![0.0; width * height];
-            self.scratch = vec![0.0; (4 * width + 12) * tasks];
+            self.past = vec![0.0; width * height];
+            self.scratch = vec![0.0; (SCRATCH_PER_PIXEL * width + 12) * tasks];
             self.above = vec![0; width * tasks];
             (self.width, self.height, self.primed) = (width, height, false);
         }
@@ -93,6 +106,13 @@ impl Denoise {
             self.primed = false;
         }
         (self.spatial, self.temporal) = (spatial, temporal);
+    }
+
+    /// The camera's motion before the next frame, in this plane's pixels (see
+    /// [`GlobalMotion`](super::GlobalMotion)): the temporal step then averages each pixel with
+    /// the past where its content was, not where it is. Zero: the past where it is.
+    pub fn set_motion(&mut self, motion: [f32; 2]) {
+        self.motion = motion;
     }
 
     /// Forgets the past (a scene that does not follow from the last one).

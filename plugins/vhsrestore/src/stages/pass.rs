@@ -92,13 +92,27 @@ pub fn restore(
     let filter = denoise.enabled();
     let primed = filter && std::mem::replace(&mut denoise.primed, true);
     let (spatial, temporal) = (denoise.spatial, denoise.temporal);
+    // Where the picture moved, the past is read along the motion from its own copy while the
+    // state takes the new frame.
+    let motion = std::mem::take(&mut denoise.motion);
+    let moved = primed && motion != [0.0; 2];
+    if moved {
+        std::mem::swap(&mut denoise.state, &mut denoise.past);
+    }
+    let past = Past {
+        data: &denoise.past,
+        width: w,
+        height: h,
+        motion,
+    };
     out[..stride * (h - 1) + w]
         .par_chunks_mut(stride * STRIPE)
         .zip(denoise.state.par_chunks_mut(w * STRIPE))
-        .zip(denoise.scratch.par_chunks_mut(4 * w + 12))
+        .zip(denoise.scratch.par_chunks_mut(SCRATCH_PER_PIXEL * w + 12))
         .zip(denoise.above.par_chunks_mut(w))
         .enumerate()
         .for_each(|(task, (((rows, state), scratch), above))| {
+            let (along, scratch) = scratch.split_at_mut(w);
             let top = task * STRIPE;
             if filter && top > 0 {
                 // The row above the stripe, filtered only to start the vertical recursion.
@@ -109,6 +123,7 @@ pub fn restore(
                         Row {
                             pixels: above,
                             state: None,
+                            past: None,
                             scratch: &mut *scratch,
                             first: true,
                             primed: false,
@@ -122,12 +137,16 @@ pub fn restore(
                 source.row(top + i, row, finish.dropouts);
                 if filter {
                     let first = top + i == 0;
+                    if moved {
+                        past.row(top + i, along);
+                    }
                     wide(
                         #[inline(always)]
                         || {
                             Row {
                                 pixels: row,
                                 state: Some(st),
+                                past: moved.then_some(&*along),
                                 scratch: &mut *scratch,
                                 first,
                                 primed,
@@ -152,11 +171,71 @@ pub fn restore(
         });
 }
 
+/// The filtered past of a plane and the motion since: rows of it read along the motion.
+struct Past<'a> {
+    data: &'a [f32],
+    width: usize,
+    height: usize,
+    motion: [f32; 2],
+}
+
+impl Past<'_> {
+    /// Row `y` of the past moved along the motion into `out`: pixel x reads the past at
+    /// (x + motion.x, y + motion.y), bilinear between its four neighbours, the edges repeated
+    /// (the GPU pass's `along`, the same arithmetic in the same order).
+    #[allow(clippy::needless_range_loop)]
+    fn row(&self, y: usize, out: &mut [f32]) {
+        let (w, h) = (self.width, self.height as i32);
+        let [mx, my] = self.motion;
+        let (fy0, fx0) = ((y as f32 + my).floor(), mx.floor());
+        let (fy, fx) = (y as f32 + my - fy0, mx - fx0);
+        let (y0, dx) = (fy0 as i32, fx0 as isize);
+        let rows = [y0.clamp(0, h - 1), (y0 + 1).clamp(0, h - 1)]
+            .map(|r| &self.data[r as usize * w..][..w]);
+        let out = &mut out[..w];
+        let blend = |a0: f32, a1: f32, b0: f32, b1: f32| {
+            let top = a0 * (1.0 - fx) + a1 * fx;
+            let bottom = b0 * (1.0 - fx) + b1 * fx;
+            top * (1.0 - fy) + bottom * fy
+        };
+        let at = |x: isize| (x + dx).clamp(0, w as isize - 1) as usize;
+        // Pixels whose two columns both lie inside the row read straight slices (vectorised);
+        // the few at the ends clamp.
+        let lo = (-dx).clamp(0, w as isize) as usize;
+        let hi = (w as isize - 1 - dx).clamp(lo as isize, w as isize) as usize;
+        for x in (0..lo).chain(hi..w) {
+            let (i0, i1) = (at(x as isize), at(x as isize + 1));
+            out[x] = blend(rows[0][i0], rows[0][i1], rows[1][i0], rows[1][i1]);
+        }
+        if hi > lo {
+            let from = (lo as isize + dx) as usize;
+            let n = hi - lo;
+            // Views `n` long, so that the loop indexes without bounds checks and vectorises.
+            let (a0, a1) = (&rows[0][from..from + n], &rows[0][from + 1..from + n + 1]);
+            let (b0, b1) = (&rows[1][from..from + n], &rows[1][from + 1..from + n + 1]);
+            let o = &mut out[lo..hi];
+            wide(
+                #[inline(always)]
+                || {
+                    for i in 0..n {
+                        let top = a0[i] * (1.0 - fx) + a1[i] * fx;
+                        let bottom = b0[i] * (1.0 - fx) + b1[i] * fx;
+                        o[i] = top * (1.0 - fy) + bottom * fy;
+                    }
+                },
+            );
+        }
+    }
+}
+
 /// One row of a [`Denoise`] pass and its scratch.
 struct Row<'a> {
     pixels: &'a mut [u8],
     /// The filtered past, `f32` per pixel; `None`: only `line` is wanted.
     state: Option<&'a mut [f32]>,
+    /// The past along the motion, where the picture moved (`None`: `state` holds the past
+    /// where it is).
+    past: Option<&'a [f32]>,
     /// The task's scratch: the row above, filtered (horizontally and vertically; `len`
     /// floats), this row with two pixels of margin either side (`len + 4`), and the weighted
     /// steps to the next pixel and the one after (`len + 4` each).
@@ -239,7 +318,12 @@ impl Row<'_> {
             return;
         };
         let st = &mut st[..w];
-        if self.primed {
+        if let (true, Some(past)) = (self.primed, self.past) {
+            let past = &past[..w];
+            for x in 0..w {
+                st[x] = low_pass(past[x], line[x], temporal);
+            }
+        } else if self.primed {
             for x in 0..w {
                 st[x] = low_pass(st[x], line[x], temporal);
             }

@@ -29,8 +29,8 @@ use gst_video::prelude::*;
 use super::{Backend, Deinterlace, FieldOrder, Rate};
 use crate::gpu::{GpuRestore, PlaneJob, Slots};
 use crate::stages::{
-    self, AutoLevels, BarPatterns, BarsLock, BarsReading, Bleed, Denoise, Dropouts, Finish, Levels,
-    Linear, Plane, Source, SHIFT_ONE,
+    self, AutoLevels, BarPatterns, BarsLock, BarsReading, Bleed, Denoise, Dropouts, Finish,
+    GlobalMotion, Levels, Linear, Plane, Source, SHIFT_ONE,
 };
 use mediaai_common::frames;
 use mediaai_common::gpumemory;
@@ -106,6 +106,8 @@ struct Settings {
     dropout_threshold: u32,
     /// Luma contrast (8-bit levels) chroma follows; 0: bleed reduction off.
     chroma_bleed: f64,
+    /// Temporal denoising along the camera's motion.
+    motion: bool,
     backend: Backend,
 }
 
@@ -126,6 +128,7 @@ impl Default for Settings {
             lock_to_bars: true,
             dropout_threshold: 40,
             chroma_bleed: DEFAULT_CHROMA_BLEED,
+            motion: true,
             backend: Backend::Auto,
         }
     }
@@ -166,6 +169,8 @@ struct State {
     pending: VecDeque<gst::Buffer>,
     prev: Option<gst::Buffer>,
     denoise: [Denoise; 3],
+    /// The camera's motion from frame to frame, for denoising along it.
+    global: GlobalMotion,
     /// The noise measured in the picture (luma, chroma; standard deviations, 8-bit levels),
     /// smoothed over time; `None` until measured.
     noise: [Option<f64>; 2],
@@ -296,6 +301,12 @@ impl ObjectImpl for VhsRestore {
                     .default_value(DEFAULT_CHROMA_BLEED)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecBoolean::builder("motion-compensation")
+                    .nick("Motion compensation")
+                    .blurb("Temporal denoising along the camera's motion: each frame's pan or shake (one translation, found to a fraction of a pixel from the picture's row and column profiles) is followed, so the filtered past is averaged in where the content was, not where it is, and a moving picture is denoised as a still one is. Motion that is not the camera's passes as before (the temporal step gives way where the past differs). Default: true")
+                    .default_value(true)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("backend", Backend::Auto)
                     .nick("Backend")
                     .blurb("Where the restoring pass runs: auto (a hardware GPU when there is one, else the CPU), gpu (any adapter, software ones included), cpu; the results are the same within a level of rounding. Applies at the next caps. Default: auto")
@@ -331,6 +342,7 @@ impl ObjectImpl for VhsRestore {
             "lock-to-bars" => s.lock_to_bars = value.get().expect("type checked upstream"),
             "backend" => s.backend = value.get().expect("type checked upstream"),
             "chroma-bleed" => s.chroma_bleed = value.get().expect("type checked upstream"),
+            "motion-compensation" => s.motion = value.get().expect("type checked upstream"),
             "head-switch-lines" => {
                 s.head_switch_lines = value.get().expect("type checked upstream")
             }
@@ -358,6 +370,7 @@ impl ObjectImpl for VhsRestore {
             "auto-levels" => s.auto_levels.to_value(),
             "lock-to-bars" => s.lock_to_bars.to_value(),
             "backend" => s.backend.to_value(),
+            "motion-compensation" => s.motion.to_value(),
             "chroma-bleed" => s.chroma_bleed.to_value(),
             other => unreachable!("unknown property {other}"),
         }
@@ -583,6 +596,7 @@ impl BaseTransformImpl for VhsRestore {
             bleed: bleed(&work_info, s.chroma_bleed),
             bleed_level: s.chroma_bleed,
             denoise: denoisers(&work_info),
+            global: GlobalMotion::new(),
             noise: [None; 2],
             in_info,
             out_info,
@@ -738,6 +752,7 @@ impl VhsRestore {
             s.prev = None;
             s.ready.clear();
             s.denoise.iter_mut().for_each(Denoise::reset);
+            s.global.reset();
             if let Some(g) = &mut s.gpu {
                 g.reset();
             }

@@ -54,6 +54,27 @@ impl VhsRestore {
         for (d, strength) in state.denoise.iter_mut().zip(strengths) {
             d.set_strength(strength);
         }
+        // The camera's motion since the last frame (from one field of interlaced frames, rows
+        // counted in it), followed by each output's temporal step in each plane's pixels: a
+        // field-rate output is half a frame after the one before.
+        let luma = plane(&fc, 0);
+        let step = if deinterlace { 2 } else { 1 };
+        let found = state
+            .global
+            .next(luma, if deinterlace { first } else { 0 }, step);
+        let motions: [[[f32; 2]; 3]; 2] = {
+            let [dx, dy] = found.filter(|_| s.motion).unwrap_or_default();
+            let per_output = if outputs == 2 { 0.5 } else { 1.0 };
+            let (w0, h0) = (luma.width as f32, luma.height as f32);
+            let scaled = std::array::from_fn(|p| {
+                let q = plane(&fc, p as u32);
+                [
+                    dx * per_output * q.width as f32 / w0,
+                    dy * step as f32 * per_output * q.height as f32 / h0,
+                ]
+            });
+            [scaled, scaled]
+        };
         let lines = u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
         let height = fc.height();
         // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
@@ -92,6 +113,7 @@ impl VhsRestore {
                     source,
                     denoise: strengths[p],
                     finish: finishes[p],
+                    motion: motions[k][p],
                 })
             })
         };
@@ -195,6 +217,7 @@ impl VhsRestore {
                     let frames = [&fp, &fc, &fn_].map(|f| plane(f, p as u32));
                     let stride = strides[p];
                     let source = Source::of(frames, deinterlace, roles(k));
+                    denoise.set_motion(motions[k][p]);
                     stages::restore(source, dst, stride, denoise, finishes[p]);
                     repair_head_switching(dst, stride, frames[1], lines, height);
                 };
