@@ -10,7 +10,7 @@ OUT ?= out
 # Tests build optimised without LTO (profile `ci`); the demo and installs use `release`.
 TEST_PROFILE ?= ci
 
-.PHONY: all deps models models-all media gpu-runtime build demo test lint bench eval-faces eval-keep eval-denoise eval-vhs eval-qc eval-upscale fuzz soak clean
+.PHONY: all deps models models-all media gpu-runtime build demo test lint bench eval-faces eval-keep check-dlibface eval-denoise eval-vhs eval-qc eval-upscale fuzz soak clean
 
 all: build
 
@@ -93,6 +93,10 @@ eval-faces: build models-all
 # models through the element, the threshold from the tuning part, checked on the held-out part.
 eval-keep: build models-all media
 	"$$(benches/venv.sh)" benches/eval_keep.py $(CURDIR)/target/release
+
+# onnxfacekeep's descriptor model against face-api's own network under TensorFlow.js (npm).
+check-dlibface: models media
+	benches/check_dlibface.sh
 
 # libFuzzer over every fuzz target (fuzz/, bodies in tests/fuzzing.rs) for FUZZ_SECONDS each;
 # `make test` runs the same bodies briefly. cargo-fuzz comes from crates.io; the stable
