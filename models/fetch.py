@@ -13,6 +13,7 @@ second run does nothing slow. Only the package registry is contacted (pip downlo
 """
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -92,6 +93,15 @@ def wheel(package: str) -> Path:
     return found[0]
 
 
+def download(url: str, dest: Path) -> None:
+    """`url` into `dest`, under a temporary name until it is whole."""
+    tmp = dest.with_suffix(".part")
+    with urllib.request.urlopen(url, timeout=300) as r, open(tmp, "wb") as out:
+        while chunk := r.read(1 << 20):
+            out.write(chunk)
+    tmp.replace(dest)
+
+
 def npm_package(package: str) -> Path:
     """The tarball of `npm:NAME@VERSION`, downloaded once from the npm registry (npm's
     configured registry when npm is installed, else registry.npmjs.org)."""
@@ -110,11 +120,7 @@ def npm_package(package: str) -> Path:
         pass
     url = f"{registry.rstrip('/')}/{name}/-/{base}-{version}.tgz"
     print(f"fetch.py: downloading {name}@{version} from npm", flush=True)
-    tmp = dest.with_suffix(".part")
-    with urllib.request.urlopen(url, timeout=300) as r, open(tmp, "wb") as out:
-        while chunk := r.read(1 << 20):
-            out.write(chunk)
-    tmp.replace(dest)
+    download(url, dest)
     return dest
 
 
@@ -135,7 +141,6 @@ def sdist(package: str) -> Path:
     except OSError:
         pass
     page = urllib.request.urlopen(f"{index.rstrip('/')}/{name}/", timeout=120).read().decode()
-    import re
     want = {f"{name}-{version}.tar.gz".lower(), f"{name.replace('-', '_')}-{version}.tar.gz".lower()}
     links = [u for u in re.findall(r'href="([^"]+)"', page)
              if u.split("#")[0].rsplit("/", 1)[-1].lower() in want]
@@ -143,11 +148,7 @@ def sdist(package: str) -> Path:
         sys.exit(f"fetch.py: {index} lists no source archive of {name} {version}")
     url = urllib.parse.urljoin(f"{index.rstrip('/')}/{name}/", links[0].split("#")[0])
     print(f"fetch.py: downloading {name} {version} (source) from PyPI", flush=True)
-    tmp = dest.with_suffix(".part")
-    with urllib.request.urlopen(url, timeout=300) as r, open(tmp, "wb") as out:
-        while chunk := r.read(1 << 20):
-            out.write(chunk)
-    tmp.replace(dest)
+    download(url, dest)
     return dest
 
 
@@ -511,19 +512,25 @@ onnx.checker.check_model(m, full_check=True)
 onnx.save(m, sys.argv[2])
 """)
 
-# A TensorFlow.js graph model (model.json and its weights file) rewritten as ONNX, NCHW: the
-# ops of a MobileNet-style network (convolutions, depthwise ones, per-channel Add/Mul, ReLU,
-# clipping, a mean) up to one named output, L2-normalised. The weights are read as the
-# manifest lays them out, float16-quantised ones widened to float32.
-TFJS_TO_ONNX = r'''
+# What both TensorFlow.js rewrites start with: the tools, and the JSON (a model.json or a
+# weights manifest) with its weights file (the transform's extra member).
+TFJS_PREAMBLE = r'''
 import json, sys
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
 src, dst = sys.argv[1], sys.argv[2]
 extras = sys.argv[4:]  # the weights file
-model = json.load(open(src))
+manifest = json.load(open(src))
 blob = open(extras[0], "rb").read()
+'''
+
+# A TensorFlow.js graph model (model.json and its weights file) rewritten as ONNX, NCHW: the
+# ops of a MobileNet-style network (convolutions, depthwise ones, per-channel Add/Mul, ReLU,
+# clipping, a mean) up to one named output, L2-normalised. The weights are read as the
+# manifest lays them out, float16-quantised ones widened to float32.
+TFJS_TO_ONNX = TFJS_PREAMBLE + r'''
+model = manifest
 # Weights: the manifest's tensors one after another; float16-quantised ones widened.
 weights, at = {}, 0
 for w in model["weightsManifest"][0]["weights"]:
@@ -607,15 +614,7 @@ onnx.save(m, dst)
 # the fully connected layer. Input [N, 3, 150, 150] RGB 0-255 (dlib's 150x150 face chip);
 # outputs `embedding` (L2-normalised) and `descriptor` (as dlib gives it). The model says in
 # its metadata which alignment it was trained on (`mediaai.alignment` = `dlib-chip`).
-FACEAPI_RESNET = r'''
-import json, sys
-import numpy as np
-import onnx
-from onnx import helper, numpy_helper, TensorProto
-src, dst = sys.argv[1], sys.argv[2]
-extras = sys.argv[4:]  # the weights file
-manifest = json.load(open(src))
-blob = open(extras[0], "rb").read()
+FACEAPI_RESNET = TFJS_PREAMBLE + r'''
 # Weights: the manifest's tensors one after another, float32 or uint8-quantised
 # (value = q * scale + min).
 w, at = {}, 0

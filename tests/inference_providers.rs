@@ -60,11 +60,7 @@ fn detect_with(provider: &str, library: Option<&PathBuf>, runtime: Option<&PathB
         cmd.env("ORT_DYLIB_PATH", runtime);
     }
     let out = cmd.output().expect("gst-launch-1.0 runs");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let output = mediaai_pipelines::printed(&out);
     assert!(
         out.status.success(),
         "{provider}: pipeline failed ({:?})\n{output}",

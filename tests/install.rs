@@ -10,11 +10,7 @@ use mediaai_pipelines::{plugin_dir, root, work_dir, PLUGIN};
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("the command starts");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = mediaai_pipelines::printed(&out);
     assert!(out.status.success(), "{cmd:?} failed:\n{text}");
     text
 }

@@ -25,11 +25,7 @@ fn the_manifests_are_valid_kubernetes_objects() {
         .args(&manifests)
         .output()
         .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = mediaai_pipelines::printed(&out);
     assert!(out.status.success(), "{said}");
     for kind in [
         "job/anonymize-batch ",

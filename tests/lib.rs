@@ -49,6 +49,15 @@ pub fn work_dir(name: &str) -> PathBuf {
     d
 }
 
+/// What a finished command printed: its standard output, then its standard error.
+pub fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn sh(cmd: &mut Command) -> std::process::Output {
     let out = cmd
         .env("GST_PLUGIN_PATH", plugin_dir())

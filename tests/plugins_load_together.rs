@@ -79,11 +79,7 @@ fn plain_gst_launch_on_a_headless_machine_prints_no_error_line() {
             .args(line.split_whitespace())
             .output()
             .expect("gst-launch-1.0 runs");
-        let printed = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let printed = mediaai_pipelines::printed(&out);
         assert!(out.status.success(), "{line}: failed\n{printed}");
         assert!(
             !printed

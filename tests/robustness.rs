@@ -747,11 +747,7 @@ fn a_panic_on_a_worker_thread_is_an_error_not_a_hang() {
         .env("GST_REGISTRY", &registry)
         .output()
         .expect("gst-launch-1.0 runs");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let printed = mediaai_pipelines::printed(&out);
     assert_ne!(
         out.status.code(),
         Some(124),

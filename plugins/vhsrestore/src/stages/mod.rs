@@ -39,6 +39,17 @@ pub use pass::{restore, shift_row, Finish, Source, SHIFT_ONE};
 mod tests {
     use super::*;
 
+    /// Noise of about σ 6 levels from `seed`: a sum of four uniforms, near-gaussian.
+    fn noise6(seed: &mut u32) -> f64 {
+        (0..4)
+            .map(|_| {
+                *seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (*seed >> 8) as f64 / (1u32 << 24) as f64 - 0.5
+            })
+            .sum::<f64>()
+            * 10.4
+    }
+
     /// The fields of a still picture: every frame is `p`, the top field kept.
     fn still(p: Plane) -> Fields<Plane> {
         Fields {
@@ -96,15 +107,7 @@ mod tests {
             out
         };
         let mut seed = 5u32;
-        let mut noise = || {
-            (0..4)
-                .map(|_| {
-                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-                })
-                .sum::<f32>()
-                * 10.4
-        };
+        let mut noise = || noise6(&mut seed) as f32;
         let clips: Vec<(Vec<f32>, Vec<u8>)> = (0..12)
             .map(|t| {
                 let clean = frame(t);
@@ -197,16 +200,7 @@ mod tests {
             .map(|i| luma[(i / cw) * 2 * w + (i % cw) * 2])
             .collect();
         let mut seed = 7u32;
-        let mut noise = || {
-            // Sum of four uniforms: near-gaussian, sigma about 6 levels.
-            (0..4)
-                .map(|_| {
-                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (seed >> 8) as f64 / (1u32 << 24) as f64 - 0.5
-                })
-                .sum::<f64>()
-                * 10.4
-        };
+        let mut noise = || noise6(&mut seed);
         let mut late = |chroma: &[u8], delay: f64| {
             let mut tape = vec![0u8; cw * ch];
             for y in 0..ch {
