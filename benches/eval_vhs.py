@@ -403,6 +403,9 @@ def main() -> None:
                         trial(deint, denoise, f"{dname} {label}")
                 f, label = best[0], best[1]
                 cache[key] = best
+                if cache_file:
+                    # After every clip: a run stopped part way keeps what it found.
+                    Path(cache_file).write_text(json.dumps(cache))
                 base = np.mean([psnr(bad[k][0], src[2 * k][0]) for k in range(2, n)])
                 rows[set_name].append((v, b, t, f))
                 print(f"{name:<8} {set_name:<9} {base:>6.2f} | {row(v, b, t, f, label)}",

@@ -48,6 +48,10 @@ struct Params {
     // (x, y) was at (x + motion_x, y + motion_y) in the past.
     motion_x: f32,
     motion_y: f32,
+    // Whole pixels the content moved left over half a frame and over a frame: the fields
+    // before and after, and the frames before and after, are read there (stages::Fields).
+    half_shift: i32,
+    full_shift: i32,
 }
 
 @group(0) @binding(0) var<storage, read> params: array<Params, 3>;
@@ -105,20 +109,24 @@ fn rebuild(p: Params, x: i32, y: u32) -> i32 {
     let e = px(p, p.cur, x, down_row);
     let up3 = px(p, p.cur, x, up3_row);
     let down3 = px(p, p.cur, x, down3_row);
-    let pu = px(p, p.prev, x, up_row);
-    let pd = px(p, p.prev, x, down_row);
-    let nu = px(p, p.next, x, up_row);
-    let nd = px(p, p.next, x, down_row);
-    let ab = px(p, p.before, x, y);
-    let aa = px(p, p.after, x, y);
-    let bu = px(p, p.before, x, u32(m_up));
-    let bd = px(p, p.before, x, u32(m_down));
-    let au = px(p, p.after, x, u32(m_up));
-    let ad = px(p, p.after, x, u32(m_down));
-    let bu4 = px(p, p.before, x, u32(m_up4));
-    let bd4 = px(p, p.before, x, u32(m_down4));
-    let au4 = px(p, p.after, x, u32(m_up4));
-    let ad4 = px(p, p.after, x, u32(m_down4));
+    let xp = x + p.full_shift;
+    let xn = x - p.full_shift;
+    let xb = x + p.half_shift;
+    let xa = x - p.half_shift;
+    let pu = px(p, p.prev, xp, up_row);
+    let pd = px(p, p.prev, xp, down_row);
+    let nu = px(p, p.next, xn, up_row);
+    let nd = px(p, p.next, xn, down_row);
+    let ab = px(p, p.before, xb, y);
+    let aa = px(p, p.after, xa, y);
+    let bu = px(p, p.before, xb, u32(m_up));
+    let bd = px(p, p.before, xb, u32(m_down));
+    let au = px(p, p.after, xa, u32(m_up));
+    let ad = px(p, p.after, xa, u32(m_down));
+    let bu4 = px(p, p.before, xb, u32(m_up4));
+    let bd4 = px(p, p.before, xb, u32(m_down4));
+    let au4 = px(p, p.after, xa, u32(m_up4));
+    let ad4 = px(p, p.after, xa, u32(m_down4));
     var u: array<i32, 7>;
     var v: array<i32, 7>;
     for (var k = 0; k < 7; k++) {

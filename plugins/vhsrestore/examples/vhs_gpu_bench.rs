@@ -81,7 +81,7 @@ fn main() {
                     ])
                     .unwrap();
                 // Top field kept: the missing one lies in the frame before and this one.
-                let source = Slots::of(slots, true, (0, 0, 1));
+                let source = Slots::of(slots, true, (0, 0, 1), [0; 2]);
                 let jobs = [std::array::from_fn(|p| PlaneJob {
                     source,
                     denoise: strength(p),
@@ -109,7 +109,7 @@ fn main() {
                 .zip(denoise.par_iter_mut())
                 .enumerate()
                 .for_each(|(p, (out, dn))| {
-                    let source = Source::of([pv[p], c[p], nx[p]], true, (0, 0, 1));
+                    let source = Source::of([pv[p], c[p], nx[p]], true, (0, 0, 1), [0; 2]);
                     stages::restore(source, out, sizes[p].0, dn, finish(p));
                 });
             cpu_ms.push(t.elapsed().as_secs_f64() * 1e3);

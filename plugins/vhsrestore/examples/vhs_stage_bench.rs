@@ -48,6 +48,7 @@ fn main() {
         prev: p(1),
         next: p(2),
         keep: 1,
+        shift: [0; 2],
     };
     let di = time(frames, || stages::deinterlace(fields, &mut out, w));
     let mut row = |source: Source<Plane>, strength: f64, map: Linear, motion: [f32; 2]| {

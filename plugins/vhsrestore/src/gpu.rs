@@ -14,7 +14,7 @@ use crate::stages::{falls, Fields, Finish, Plane, Source};
 
 const WGSL: &str = include_str!("../../../shaders/vhsrestore.wgsl");
 /// `Params` in the shader: 24 words.
-const PARAMS_BYTES: usize = 96;
+const PARAMS_BYTES: usize = 104;
 /// Rows per thread of the column pass: the CPU path's stripe, which the results depend on.
 const STRIPE: u32 = 32;
 
@@ -213,8 +213,8 @@ impl GpuRestore {
     fn params(&mut self, k: usize, p: usize, job: &PlaneJob) -> [u8; PARAMS_BYTES] {
         let (w, h) = self.size(p);
         let base = |slot: usize| (slot * self.slot_bytes + self.places[p].offset) as u32;
-        let (cur, before, after, prev, next, keep) = match job.source {
-            Source::Copy(s) => (s, s, s, s, s, 2),
+        let (cur, before, after, prev, next, keep, shift) = match job.source {
+            Source::Copy(s) => (s, s, s, s, s, 2, [0; 2]),
             Source::Fields(Fields {
                 cur,
                 before,
@@ -222,7 +222,8 @@ impl GpuRestore {
                 prev,
                 next,
                 keep,
-            }) => (cur, before, after, prev, next, keep as u32),
+                shift,
+            }) => (cur, before, after, prev, next, keep as u32, shift),
         };
         let (spatial, temporal) = falls(job.denoise);
         let filter = temporal > 0.0;
@@ -263,6 +264,8 @@ impl GpuRestore {
             (self.places[p].stride / 4) as u32,
             job.motion[0].to_bits(),
             job.motion[1].to_bits(),
+            shift[0] as u32,
+            shift[1] as u32,
         ];
         let mut bytes = [0u8; PARAMS_BYTES];
         for (b, w) in bytes.chunks_exact_mut(4).zip(words) {

@@ -445,14 +445,18 @@ fn packed_rgb_restores_like_planar() {
             .sum::<f64>()
             / (FRAMES - 2) as f64
     };
-    let planar = luma_psnr("vhsrestore");
+    // The planar restoration through the same conversions as the packed one (I420 to BGRx and
+    // back loses about 1.8 dB at this quality on its own): what packed input can reach.
+    let planar = luma_psnr(
+        "vhsrestore ! videoconvert ! capsfilter caps=video/x-raw,format=BGRx ! videoconvert ! capsfilter caps=video/x-raw,format=I420",
+    );
     let packed = luma_psnr(
         "videoconvert ! capsfilter caps=video/x-raw,format=BGRx ! vhsrestore ! capsfilter caps=video/x-raw,format=BGRx ! videoconvert ! capsfilter caps=video/x-raw,format=I420",
     );
-    eprintln!("PSNR luma: I420 {planar:.2} dB, BGRx {packed:.2} dB");
+    eprintln!("PSNR luma: I420 then to BGRx and back {planar:.2} dB, BGRx {packed:.2} dB");
     assert!(
         packed > planar - 1.0,
-        "BGRx {packed:.2} vs I420 {planar:.2}"
+        "BGRx {packed:.2} vs I420 then to BGRx and back {planar:.2}"
     );
 }
 

@@ -12,6 +12,11 @@ use super::*;
 /// kept parity lie one frame before and after (for the motion check). Top field first,
 /// keeping the first field: (prev, cur, prev, next); keeping the second: (cur, next, prev,
 /// next).
+///
+/// `shift` follows the camera (see [`super::GlobalMotion`]): `[half, full]` whole pixels the
+/// content moved left over half a frame and over a frame (content at x now was at x + half in
+/// `before`, x − half in `after`, x + full in `prev`, x − full in `next`), so that the temporal
+/// check and the fields' own pixels are read where the content was. `[0, 0]`: where it is.
 #[derive(Clone, Copy, Debug)]
 pub struct Fields<T> {
     pub cur: T,
@@ -20,6 +25,7 @@ pub struct Fields<T> {
     pub prev: T,
     pub next: T,
     pub keep: usize,
+    pub shift: [i32; 2],
 }
 
 impl Fields<Plane<'_>> {
@@ -57,7 +63,10 @@ impl Fields<Plane<'_>> {
         let (au, ad) = (f.after.row(missing(-2)), f.after.row(missing(2)));
         let (bu4, bd4) = (f.before.row(missing(-4)), f.before.row(missing(4)));
         let (au4, ad4) = (f.after.row(missing(-4)), f.after.row(missing(4)));
+        let [dh, df] = f.shift.map(|s| s as isize);
         let rows = Rows {
+            dh,
+            df,
             bu4,
             bd4,
             au4,
@@ -77,16 +86,22 @@ impl Fields<Plane<'_>> {
             au,
             ad,
         };
-        // The edge search reads three pixels either side: the middle runs as one
-        // straight, vectorisable pass; the few pixels at the ends clamp.
-        let inner = if w > 2 * EDGE { EDGE..w - EDGE } else { w..w };
+        // The edge search reads three pixels either side, the other frames' pixels as far as the
+        // motion: the middle runs as one straight, vectorisable pass; the pixels at the ends
+        // clamp.
+        let margin = EDGE.max(dh.unsigned_abs()).max(df.unsigned_abs());
+        let inner = if w > 2 * margin {
+            margin..w - margin
+        } else {
+            w..w
+        };
         for x in (0..inner.start).chain(inner.end..w) {
             dst[x] = rows.pixel_clamped(x);
         }
         if !inner.is_empty() {
             wide(
                 #[inline(always)]
-                || rows.inner(&mut dst[inner]),
+                || rows.inner(inner.start, &mut dst[inner]),
             );
         }
     }
@@ -110,6 +125,9 @@ const EDGE: usize = 3;
 /// after (`ab`, `aa`) and the missing rows two and four above and below in them (`bu`, `bd`,
 /// `au`, `ad`; `bu4`, `bd4`, `au4`, `ad4`).
 struct Rows<'a> {
+    /// Whole pixels the content moved over half a frame and a frame (see [`Fields`]).
+    dh: isize,
+    df: isize,
     up: &'a [u8],
     down: &'a [u8],
     up3: &'a [u8],
@@ -212,69 +230,85 @@ fn rebuild(t: Taps) -> u8 {
 }
 
 impl<'a> Rows<'a> {
-    /// The taps at `x`, horizontal neighbours read through `at` (which may clamp).
+    /// The taps at `x`: the kept rows' horizontal neighbours read through `at`, the other
+    /// frames' pixels at `x` moved by their offset through `moved` (either may clamp).
     #[inline(always)]
-    fn taps(&self, x: usize, at: impl Fn(&[u8], isize) -> u8) -> Taps {
+    fn taps(
+        &self,
+        x: usize,
+        at: impl Fn(&[u8], isize) -> u8,
+        moved: impl Fn(&[u8], isize) -> u8,
+    ) -> Taps {
         let v = |r: &[u8]| r[x] as i16;
+        let (dh, df) = (self.dh, self.df);
+        let m = |r: &[u8], d: isize| moved(r, d) as i16;
         Taps {
             c: v(self.up),
             e: v(self.down),
             up3: v(self.up3),
             down3: v(self.down3),
-            pu: v(self.pu),
-            pd: v(self.pd),
-            nu: v(self.nu),
-            nd: v(self.nd),
-            ab: v(self.ab),
-            aa: v(self.aa),
-            bu: v(self.bu),
-            bd: v(self.bd),
-            au: v(self.au),
-            ad: v(self.ad),
-            bu4: v(self.bu4),
-            bd4: v(self.bd4),
-            au4: v(self.au4),
-            ad4: v(self.ad4),
+            pu: m(self.pu, df),
+            pd: m(self.pd, df),
+            nu: m(self.nu, -df),
+            nd: m(self.nd, -df),
+            ab: m(self.ab, dh),
+            aa: m(self.aa, -dh),
+            bu: m(self.bu, dh),
+            bd: m(self.bd, dh),
+            au: m(self.au, -dh),
+            ad: m(self.ad, -dh),
+            bu4: m(self.bu4, dh),
+            bd4: m(self.bd4, dh),
+            au4: m(self.au4, -dh),
+            ad4: m(self.ad4, -dh),
             up: std::array::from_fn(|k| at(self.up, k as isize - 3) as i16),
             down: std::array::from_fn(|k| at(self.down, k as isize - 3) as i16),
         }
     }
 
-    /// The pixel at `x` with neighbours past the row's ends repeated.
+    /// The pixel at `x` with pixels past the row's ends repeated.
     fn pixel_clamped(&self, x: usize) -> u8 {
         let w = self.up.len() as isize;
-        rebuild(self.taps(x, |r, dx| r[(x as isize + dx).clamp(0, w - 1) as usize]))
+        let at = |r: &[u8], dx: isize| r[(x as isize + dx).clamp(0, w - 1) as usize];
+        rebuild(self.taps(x, at, at))
     }
 
-    /// Pixels `EDGE..EDGE + out.len()`, where every neighbour is inside the row.
+    /// Pixels `start..start + out.len()`, where every pixel read is inside its row.
     #[inline(always)]
-    fn inner(&self, out: &mut [u8]) {
+    fn inner(&self, start: usize, out: &mut [u8]) {
         let n = out.len();
-        let w = n + 2 * EDGE;
-        let r = |s: &'a [u8]| -> &'a [u8] { &s[..w] };
+        // Views of the rows from where pixel `start` reads them (the kept rows three pixels
+        // left of it, the other frames' at its offset), so that pixel i reads each at a fixed
+        // place past i: straight passes without bounds checks.
+        let kept = |s: &'a [u8]| -> &'a [u8] { &s[start - EDGE..][..n + 2 * EDGE] };
+        let moved =
+            |s: &'a [u8], d: isize| -> &'a [u8] { &s[(start as isize + d) as usize..][..n] };
+        let (dh, df) = (self.dh, self.df);
         let rows = Rows {
-            up: r(self.up),
-            down: r(self.down),
-            up3: r(self.up3),
-            down3: r(self.down3),
-            pu: r(self.pu),
-            pd: r(self.pd),
-            nu: r(self.nu),
-            nd: r(self.nd),
-            ab: r(self.ab),
-            aa: r(self.aa),
-            bu: r(self.bu),
-            bd: r(self.bd),
-            au: r(self.au),
-            ad: r(self.ad),
-            bu4: r(self.bu4),
-            bd4: r(self.bd4),
-            au4: r(self.au4),
-            ad4: r(self.ad4),
+            dh: 0,
+            df: 0,
+            up: kept(self.up),
+            down: kept(self.down),
+            up3: kept(self.up3),
+            down3: kept(self.down3),
+            pu: moved(self.pu, df),
+            pd: moved(self.pd, df),
+            nu: moved(self.nu, -df),
+            nd: moved(self.nd, -df),
+            ab: moved(self.ab, dh),
+            aa: moved(self.aa, -dh),
+            bu: moved(self.bu, dh),
+            bd: moved(self.bd, dh),
+            au: moved(self.au, -dh),
+            ad: moved(self.ad, -dh),
+            bu4: moved(self.bu4, dh),
+            bd4: moved(self.bd4, dh),
+            au4: moved(self.au4, -dh),
+            ad4: moved(self.ad4, -dh),
         };
         for (i, o) in out.iter_mut().enumerate() {
             let x = i + EDGE;
-            *o = rebuild(rows.taps(x, |r, dx| r[(x as isize + dx) as usize]));
+            *o = rebuild(rows.taps(x, |r, dx| r[(x as isize + dx) as usize], |r, _| r[i]));
         }
     }
 }
@@ -303,6 +337,8 @@ mod tests {
         };
         let r: Vec<Vec<u8>> = (0..18).map(|_| row()).collect();
         let rows = Rows {
+            dh: 0,
+            df: 0,
             up: &r[0],
             down: &r[1],
             up3: &r[2],
@@ -323,8 +359,21 @@ mod tests {
             ad4: &r[17],
         };
         let mut fast = vec![0u8; w - 2 * EDGE];
-        wide(|| rows.inner(&mut fast));
+        wide(|| rows.inner(EDGE, &mut fast));
         let reference: Vec<u8> = (EDGE..w - EDGE).map(|x| rows.pixel_clamped(x)).collect();
         assert_eq!(fast, reference);
+        // The other frames read along a motion: 3 and 7 pixels.
+        let moved = Rows {
+            dh: 3,
+            df: -7,
+            ..rows
+        };
+        let margin = 7;
+        let mut fast = vec![0u8; w - 2 * margin];
+        wide(|| moved.inner(margin, &mut fast));
+        let reference: Vec<u8> = (margin..w - margin)
+            .map(|x| moved.pixel_clamped(x))
+            .collect();
+        assert_eq!(fast, reference, "along a motion");
     }
 }

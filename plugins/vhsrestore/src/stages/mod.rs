@@ -59,6 +59,7 @@ mod tests {
             prev: p,
             next: p,
             keep: 0,
+            shift: [0; 2],
         }
     }
 

@@ -15,11 +15,13 @@ pub enum Source<T> {
 impl<T: Copy> Source<T> {
     /// Output `k`'s source from the previous, current and next frames: the current frame as
     /// it is, or deinterlaced keeping the field `roles` says (kept parity, and which frames
-    /// hold the missing field before and after it; see [`Fields`]).
+    /// hold the missing field before and after it), the other frames read along `shift` (see
+    /// [`Fields`]).
     pub fn of(
         [prev, cur, next]: [T; 3],
         deinterlace: bool,
         (keep, before, after): (usize, usize, usize),
+        shift: [i32; 2],
     ) -> Self {
         if !deinterlace {
             return Source::Copy(cur);
@@ -32,6 +34,7 @@ impl<T: Copy> Source<T> {
             prev,
             next,
             keep,
+            shift,
         })
     }
 }

@@ -75,6 +75,16 @@ impl VhsRestore {
             });
             [scaled, scaled]
         };
+        // The deinterlacer reads the other fields and frames where the content was: whole
+        // pixels over half a frame and a frame, in each plane (horizontal motion only: the
+        // other field's rows lie between the kept ones).
+        let shifts: [[i32; 2]; 3] = {
+            let dx = found.filter(|_| s.motion).unwrap_or_default()[0];
+            std::array::from_fn(|p| {
+                let k = plane(&fc, p as u32).width as f32 / luma.width as f32;
+                [(dx * k * 0.5).round() as i32, (dx * k).round() as i32]
+            })
+        };
         let lines = u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
         let height = fc.height();
         // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
@@ -108,9 +118,8 @@ impl VhsRestore {
         }
         let jobs_for = |slots: [usize; 3]| -> [[PlaneJob; 3]; 2] {
             std::array::from_fn(|k| {
-                let source = Slots::of(slots, deinterlace, roles(k));
                 std::array::from_fn(|p| PlaneJob {
-                    source,
+                    source: Slots::of(slots, deinterlace, roles(k), shifts[p]),
                     denoise: strengths[p],
                     finish: finishes[p],
                     motion: motions[k][p],
@@ -216,7 +225,7 @@ impl VhsRestore {
                 let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
                     let frames = [&fp, &fc, &fn_].map(|f| plane(f, p as u32));
                     let stride = strides[p];
-                    let source = Source::of(frames, deinterlace, roles(k));
+                    let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
                     denoise.set_motion(motions[k][p]);
                     stages::restore(source, dst, stride, denoise, finishes[p]);
                     repair_head_switching(dst, stride, frames[1], lines, height);
