@@ -62,29 +62,21 @@ impl VhsRestore {
         let found = state
             .global
             .next(luma, if deinterlace { first } else { 0 }, step);
-        let motions: [[[f32; 2]; 3]; 2] = {
-            let [dx, dy] = found.filter(|_| s.motion).unwrap_or_default();
-            let per_output = if outputs == 2 { 0.5 } else { 1.0 };
-            let (w0, h0) = (luma.width as f32, luma.height as f32);
-            let scaled = std::array::from_fn(|p| {
-                let q = plane(&fc, p as u32);
-                [
-                    dx * per_output * q.width as f32 / w0,
-                    dy * step as f32 * per_output * q.height as f32 / h0,
-                ]
-            });
-            [scaled, scaled]
-        };
-        // The deinterlacer reads the other fields and frames where the content was: whole
-        // pixels over half a frame and a frame, in each plane (horizontal motion only: the
-        // other field's rows lie between the kept ones).
-        let shifts: [[i32; 2]; 3] = {
-            let dx = found.filter(|_| s.motion).unwrap_or_default()[0];
-            std::array::from_fn(|p| {
-                let k = plane(&fc, p as u32).width as f32 / luma.width as f32;
-                [(dx * k * 0.5).round() as i32, (dx * k).round() as i32]
-            })
-        };
+        let [dx, dy] = found.filter(|_| s.motion).unwrap_or_default();
+        let per_output = if outputs == 2 { 0.5 } else { 1.0 };
+        let (w0, h0) = (luma.width as f32, luma.height as f32);
+        // Each plane's share of the motion, for the denoiser (per output) and the deinterlacer:
+        // it reads the other fields and frames where the content was, in whole pixels over half
+        // a frame and a frame (horizontal motion only: the other field's rows lie between the
+        // kept ones).
+        let scale: [[f32; 2]; 3] = std::array::from_fn(|p| {
+            let q = plane(&fc, p as u32);
+            [q.width as f32 / w0, q.height as f32 / h0]
+        });
+        let motions =
+            scale.map(|[kx, ky]| [dx * per_output * kx, dy * step as f32 * per_output * ky]);
+        let shifts =
+            scale.map(|[kx, _]| [(dx * kx * 0.5).round() as i32, (dx * kx).round() as i32]);
         let lines = u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
         let height = fc.height();
         // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
@@ -122,7 +114,7 @@ impl VhsRestore {
                     source: Slots::of(slots, deinterlace, roles(k), shifts[p]),
                     denoise: strengths[p],
                     finish: finishes[p],
-                    motion: motions[k][p],
+                    motion: motions[p],
                 })
             })
         };
@@ -226,7 +218,7 @@ impl VhsRestore {
                     let frames = [&fp, &fc, &fn_].map(|f| plane(f, p as u32));
                     let stride = strides[p];
                     let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
-                    denoise.set_motion(motions[k][p]);
+                    denoise.set_motion(motions[p]);
                     stages::restore(source, dst, stride, denoise, finishes[p]);
                     repair_head_switching(dst, stride, frames[1], lines, height);
                 };
