@@ -51,6 +51,16 @@ fn main() {
         shift: [0; 2],
     };
     let di = time(frames, || stages::deinterlace(fields, &mut out, w));
+    let moved = Fields {
+        shift: [2, 4],
+        ..fields
+    };
+    let di_moved = time(frames, || stages::deinterlace(moved, &mut out, w));
+    let far = Fields {
+        shift: [15, 30],
+        ..fields
+    };
+    let di_far = time(frames, || stages::deinterlace(far, &mut out, w));
     let mut row = |source: Source<Plane>, strength: f64, map: Linear, motion: [f32; 2]| {
         let mut dn = Denoise::new(strength, w, h);
         let finish = Finish {
@@ -89,5 +99,6 @@ fn main() {
     let bl = time(frames, || bleed.apply(p(0), &mut u, &mut v, cw));
     println!("deinterlace {di:.3}  denoise {dn_ms:.3}  deinterlace+denoise+levels {all:.3}");
     println!("denoise along a motion {dn_moved:.3}  global motion (one field) {gm:.3}");
+    println!("deinterlace along a motion of 8 px {di_moved:.3}, of 30 px {di_far:.3}");
     println!("chroma bleed (both 4:2:0 chroma planes) {bl:.3}");
 }

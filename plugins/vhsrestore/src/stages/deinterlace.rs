@@ -87,23 +87,29 @@ impl Fields<Plane<'_>> {
             ad,
         };
         // The edge search reads three pixels either side, the other frames' pixels as far as the
-        // motion: the middle runs as one straight, vectorisable pass; the pixels at the ends
-        // clamp.
+        // motion: the middle runs as one straight, vectorisable pass; next to it, as far as the
+        // motion reaches past the row, the other frames' pixels are copied into windows for
+        // the same pass; the three pixels at each end clamp.
         let margin = EDGE.max(dh.unsigned_abs()).max(df.unsigned_abs());
-        let inner = if w > 2 * margin {
-            margin..w - margin
-        } else {
-            w..w
-        };
-        for x in (0..inner.start).chain(inner.end..w) {
+        if w <= 2 * margin || margin > EDGE + ENDS {
+            for (x, d) in dst.iter_mut().enumerate() {
+                *d = rows.pixel_clamped(x);
+            }
+            return;
+        }
+        for x in (0..EDGE).chain(w - EDGE..w) {
             dst[x] = rows.pixel_clamped(x);
         }
-        if !inner.is_empty() {
-            wide(
-                #[inline(always)]
-                || rows.inner(inner.start, &mut dst[inner]),
-            );
-        }
+        wide(
+            #[inline(always)]
+            || {
+                rows.inner(margin, &mut dst[margin..w - margin]);
+                if margin > EDGE {
+                    rows.end(EDGE, &mut dst[EDGE..margin]);
+                    rows.end(w - margin, &mut dst[w - margin..w - EDGE]);
+                }
+            },
+        );
     }
 }
 
@@ -273,17 +279,39 @@ impl<'a> Rows<'a> {
         rebuild(self.taps(x, at, at))
     }
 
-    /// Pixels `start..start + out.len()`, where every pixel read is inside its row.
-    #[inline(always)]
-    fn inner(&self, start: usize, out: &mut [u8]) {
-        let n = out.len();
-        // Views of the rows from where pixel `start` reads them (the kept rows three pixels
-        // left of it, the other frames' at its offset), so that pixel i reads each at a fixed
-        // place past i: straight passes without bounds checks.
-        let kept = |s: &'a [u8]| -> &'a [u8] { &s[start - EDGE..][..n + 2 * EDGE] };
-        let moved =
-            |s: &'a [u8], d: isize| -> &'a [u8] { &s[(start as isize + d) as usize..][..n] };
+    /// The other frames' rows (in the order `with_moved` takes them) and the offset each is
+    /// read at.
+    fn moved(&self) -> [(&'a [u8], isize); 14] {
         let (dh, df) = (self.dh, self.df);
+        [
+            (self.pu, df),
+            (self.pd, df),
+            (self.nu, -df),
+            (self.nd, -df),
+            (self.ab, dh),
+            (self.aa, -dh),
+            (self.bu, dh),
+            (self.bd, dh),
+            (self.au, -dh),
+            (self.ad, -dh),
+            (self.bu4, dh),
+            (self.bd4, dh),
+            (self.au4, -dh),
+            (self.ad4, -dh),
+        ]
+    }
+
+    /// Pixels `start..start + out.len()`, where the kept rows' neighbours are inside the row
+    /// (`EDGE <= start`, `start + out.len() + EDGE <= width`): the other frames' pixels are read
+    /// from `moved`, each the values its row gives pixels `start..` at its offset.
+    #[inline(always)]
+    fn pass(&self, start: usize, moved: [&[u8]; 14], out: &mut [u8]) {
+        let n = out.len();
+        // Views from where pixel `start` reads each row (the kept rows three pixels left of
+        // it), so that pixel i reads each at a fixed place past i: straight passes without
+        // bounds checks.
+        let kept = |s: &'a [u8]| -> &'a [u8] { &s[start - EDGE..][..n + 2 * EDGE] };
+        let [pu, pd, nu, nd, ab, aa, bu, bd, au, ad, bu4, bd4, au4, ad4] = moved.map(|m| &m[..n]);
         let rows = Rows {
             dh: 0,
             df: 0,
@@ -291,27 +319,59 @@ impl<'a> Rows<'a> {
             down: kept(self.down),
             up3: kept(self.up3),
             down3: kept(self.down3),
-            pu: moved(self.pu, df),
-            pd: moved(self.pd, df),
-            nu: moved(self.nu, -df),
-            nd: moved(self.nd, -df),
-            ab: moved(self.ab, dh),
-            aa: moved(self.aa, -dh),
-            bu: moved(self.bu, dh),
-            bd: moved(self.bd, dh),
-            au: moved(self.au, -dh),
-            ad: moved(self.ad, -dh),
-            bu4: moved(self.bu4, dh),
-            bd4: moved(self.bd4, dh),
-            au4: moved(self.au4, -dh),
-            ad4: moved(self.ad4, -dh),
+            pu,
+            pd,
+            nu,
+            nd,
+            ab,
+            aa,
+            bu,
+            bd,
+            au,
+            ad,
+            bu4,
+            bd4,
+            au4,
+            ad4,
         };
         for (i, o) in out.iter_mut().enumerate() {
             let x = i + EDGE;
             *o = rebuild(rows.taps(x, |r, dx| r[(x as isize + dx) as usize], |r, _| r[i]));
         }
     }
+
+    /// Pixels `start..start + out.len()`, where every pixel read is inside its row.
+    #[inline(always)]
+    fn inner(&self, start: usize, out: &mut [u8]) {
+        let n = out.len();
+        let moved = self
+            .moved()
+            .map(|(r, d)| &r[(start as isize + d) as usize..][..n]);
+        self.pass(start, moved, out);
+    }
+
+    /// Pixels `start..start + out.len()` (at most [`ENDS`]), where the kept rows' neighbours are
+    /// inside the row but the other frames' pixels may lie past its ends: those repeat the end
+    /// pixel, as `pixel_clamped` reads them, copied into windows first so the pass stays
+    /// straight.
+    #[inline(always)]
+    fn end(&self, start: usize, out: &mut [u8]) {
+        let n = out.len().min(ENDS);
+        let mut windows = [[0u8; ENDS]; 14];
+        for (win, (r, d)) in windows.iter_mut().zip(self.moved()) {
+            let last = r.len() as isize - 1;
+            for (i, v) in win[..n].iter_mut().enumerate() {
+                *v = r[(start as isize + i as isize + d).clamp(0, last) as usize];
+            }
+        }
+        let moved: [&[u8]; 14] = std::array::from_fn(|k| &windows[k][..n]);
+        self.pass(start, moved, &mut out[..n]);
+    }
 }
+
+/// The most pixels at one end of a row whose other-frame reads may lie past the row: a
+/// motion's whole pixels over a frame (at most the global search's range).
+const ENDS: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -375,5 +435,14 @@ mod tests {
             .map(|x| moved.pixel_clamped(x))
             .collect();
         assert_eq!(fast, reference, "along a motion");
+        // Beside it, where the other frames' pixels lie past the row's ends.
+        for start in [EDGE, w - margin] {
+            let mut ends = vec![0u8; margin - EDGE];
+            wide(|| moved.end(start, &mut ends));
+            let reference: Vec<u8> = (start..start + margin - EDGE)
+                .map(|x| moved.pixel_clamped(x))
+                .collect();
+            assert_eq!(ends, reference, "the pixels from {start} along a motion");
+        }
     }
 }
