@@ -52,7 +52,7 @@ fn main() {
     };
     let di = time(frames, || stages::deinterlace(fields, &mut out, w));
     let moved = Fields {
-        shift: [2, 4],
+        shift: [4, 8],
         ..fields
     };
     let di_moved = time(frames, || stages::deinterlace(moved, &mut out, w));

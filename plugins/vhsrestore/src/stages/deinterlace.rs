@@ -359,10 +359,17 @@ impl<'a> Rows<'a> {
         let n = out.len().min(ENDS);
         let mut windows = [[0u8; ENDS]; 14];
         for (win, (r, d)) in windows.iter_mut().zip(self.moved()) {
-            let last = r.len() as isize - 1;
-            for (i, v) in win[..n].iter_mut().enumerate() {
-                *v = r[(start as isize + i as isize + d).clamp(0, last) as usize];
+            // Pixel i reads r[start + d + i]: the end pixel repeated before the row and after
+            // it, the row itself between.
+            let (from, len) = (start as isize + d, r.len() as isize);
+            let before = (-from).clamp(0, n as isize) as usize;
+            let inside = (len - from).clamp(before as isize, n as isize) as usize;
+            win[..before].fill(r[0]);
+            if inside > before {
+                let at = (from + before as isize) as usize;
+                win[before..inside].copy_from_slice(&r[at..at + inside - before]);
             }
+            win[inside..n].fill(r[r.len() - 1]);
         }
         let moved: [&[u8]; 14] = std::array::from_fn(|k| &windows[k][..n]);
         self.pass(start, moved, &mut out[..n]);
