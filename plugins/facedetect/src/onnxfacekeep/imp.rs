@@ -4,8 +4,8 @@
  * Keeps chosen people visible in an anonymised picture. For each face an upstream detector
  * (`onnxfacedetect`) marked and tracked, it computes an identity descriptor (dlib's face
  * recognition ResNet through ONNX Runtime, on the face chip dlib aligns it with, fitted to the
- * detector's five landmarks) when the track appears and every `refresh` frames after, and compares it with the faces in the
- * photographs of `keep-faces`. A track that resembles one of them at least `threshold` has its
+ * detector's five landmarks) when the track appears and every `refresh` frames after, and
+ * compares it with the faces in the photographs of `keep-faces`. A track that resembles one of them at least `threshold` has its
  * regions' type changed from `face` to `face-kept`, which `gpublur`'s default `roi-types=face`
  * leaves alone; every other face, and a face not yet recognised, stays `face` and is hidden:
  * when in doubt the element hides. A `facekeep` element message says what it decided for each
@@ -119,10 +119,10 @@ impl Network {
                 .unwrap_or_default()
         };
         let (inputs, outputs) = (model.session.inputs(), model.session.outputs());
-        let side =
+        let (side, dims) =
             match (inputs, outputs.first().map(shape).as_deref()) {
-                ([input], Some([_, d])) if *d > 0 => match shape(input)[..] {
-                    [_, 3, h, w] if h == w && h > 0 => h as usize,
+                ([input], Some(&[_, d])) if d > 0 => match shape(input)[..] {
+                    [_, 3, h, w] if h == w && h > 0 => (h as usize, d as usize),
                     ref other => {
                         return Err(format!(
                             "expected a square RGB input [N, 3, S, S], found {other:?}"
@@ -134,7 +134,6 @@ impl Network {
                         .into(),
                 ),
             };
-        let dims = outputs.first().map(shape).unwrap_or_default()[1] as usize;
         let alignment = match model
             .session
             .metadata()
@@ -158,7 +157,7 @@ impl Network {
     }
 
     /// The descriptor of the face of `src` (a `width`x`height` frame) boxed at `bx` with
-    /// `landmarks`, from its upright crop, into `out`.
+    /// `landmarks`, from the crop the network wants, into `out`.
     fn describe(
         &mut self,
         (bx, landmarks): ([f32; 4], &[[f32; 2]; 5]),
