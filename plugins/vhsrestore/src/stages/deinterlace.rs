@@ -64,28 +64,11 @@ impl Fields<Plane<'_>> {
         let (bu4, bd4) = (f.before.row(missing(-4)), f.before.row(missing(4)));
         let (au4, ad4) = (f.after.row(missing(-4)), f.after.row(missing(4)));
         let [dh, df] = f.shift.map(|s| s as isize);
-        let rows = Rows {
-            dh,
-            df,
-            bu4,
-            bd4,
-            au4,
-            ad4,
-            up,
-            down,
-            up3,
-            down3,
-            pu,
-            pd,
-            nu,
-            nd,
-            ab,
-            aa,
-            bu,
-            bd,
-            au,
-            ad,
-        };
+        let rows = Rows::new(
+            (dh, df),
+            [up, down, up3, down3],
+            [pu, pd, nu, nd, ab, aa, bu, bd, au, ad, bu4, bd4, au4, ad4],
+        );
         // The edge search reads three pixels either side, the other frames' pixels as far as the
         // motion: the middle runs as one straight, vectorisable pass; next to it, as far as the
         // motion reaches past the row, the other frames' pixels are copied into windows for
@@ -279,7 +262,36 @@ impl<'a> Rows<'a> {
         rebuild(self.taps(x, at, at))
     }
 
-    /// The other frames' rows (in the order `with_moved` takes them) and the offset each is
+    /// The rows of a missing row: the kept rows `[up, down, up3, down3]`, the other frames'
+    /// in the order [`Rows::moved`] gives them, and the motion's whole pixels `(dh, df)`.
+    fn new((dh, df): (isize, isize), kept: [&'a [u8]; 4], moved: [&'a [u8]; 14]) -> Self {
+        let [up, down, up3, down3] = kept;
+        let [pu, pd, nu, nd, ab, aa, bu, bd, au, ad, bu4, bd4, au4, ad4] = moved;
+        Rows {
+            dh,
+            df,
+            up,
+            down,
+            up3,
+            down3,
+            pu,
+            pd,
+            nu,
+            nd,
+            ab,
+            aa,
+            bu,
+            bd,
+            au,
+            ad,
+            bu4,
+            bd4,
+            au4,
+            ad4,
+        }
+    }
+
+    /// The other frames' rows (in the order [`Rows::new`] takes them) and the offset each is
     /// read at.
     fn moved(&self) -> [(&'a [u8], isize); 14] {
         let (dh, df) = (self.dh, self.df);
@@ -311,29 +323,11 @@ impl<'a> Rows<'a> {
         // it), so that pixel i reads each at a fixed place past i: straight passes without
         // bounds checks.
         let kept = |s: &'a [u8]| -> &'a [u8] { &s[start - EDGE..][..n + 2 * EDGE] };
-        let [pu, pd, nu, nd, ab, aa, bu, bd, au, ad, bu4, bd4, au4, ad4] = moved.map(|m| &m[..n]);
-        let rows = Rows {
-            dh: 0,
-            df: 0,
-            up: kept(self.up),
-            down: kept(self.down),
-            up3: kept(self.up3),
-            down3: kept(self.down3),
-            pu,
-            pd,
-            nu,
-            nd,
-            ab,
-            aa,
-            bu,
-            bd,
-            au,
-            ad,
-            bu4,
-            bd4,
-            au4,
-            ad4,
-        };
+        let rows = Rows::new(
+            (0, 0),
+            [self.up, self.down, self.up3, self.down3].map(kept),
+            moved.map(|m| &m[..n]),
+        );
         for (i, o) in out.iter_mut().enumerate() {
             let x = i + EDGE;
             *o = rebuild(rows.taps(x, |r, dx| r[(x as isize + dx) as usize], |r, _| r[i]));

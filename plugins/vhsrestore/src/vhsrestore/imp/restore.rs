@@ -59,10 +59,15 @@ impl VhsRestore {
         // field-rate output is half a frame after the one before.
         let luma = plane(&fc, 0);
         let step = if deinterlace { 2 } else { 1 };
-        let found = state
-            .global
-            .next(luma, if deinterlace { first } else { 0 }, step);
-        let [dx, dy] = found.filter(|_| s.motion).unwrap_or_default();
+        // Off, nothing is estimated, and the estimator starts afresh when it is switched on.
+        let found = if s.motion {
+            let from = if deinterlace { first } else { 0 };
+            state.global.next(luma, from, step)
+        } else {
+            state.global.reset();
+            None
+        };
+        let [dx, dy] = found.unwrap_or_default();
         let per_output = if outputs == 2 { 0.5 } else { 1.0 };
         let (w0, h0) = (luma.width as f32, luma.height as f32);
         // Each plane's share of the motion, for the denoiser (per output) and the deinterlacer:
