@@ -42,20 +42,42 @@ fn quantize_simd(_out: &mut [u8], _values: &[f32]) -> usize {
     0
 }
 
-/// One 8-bit plane, read-only: `height` rows of `width` bytes, `stride` bytes apart.
+/// One 8-bit plane, read-only: `height` rows of `width` bytes, `stride` bytes apart. A padded
+/// plane (see [`Padded`]) can also be read `pad` bytes past either end of every row, where the
+/// row's end pixels repeat: its `data` starts `pad` bytes before the first row's first pixel.
 #[derive(Clone, Copy, Debug)]
 pub struct Plane<'a> {
     pub data: &'a [u8],
     pub stride: usize,
     pub width: usize,
     pub height: usize,
+    pub pad: usize,
 }
 
 impl<'a> Plane<'a> {
     /// Row `y`.
     #[inline]
     pub fn row(&self, y: usize) -> &'a [u8] {
-        &self.data[y * self.stride..y * self.stride + self.width]
+        let at = self.pad + y * self.stride;
+        &self.data[at..at + self.width]
+    }
+
+    /// Row `y` with `reach` more pixels at either end: the end pixels repeated (`reach` at most
+    /// `pad`).
+    #[inline]
+    pub fn reach(&self, y: usize, reach: usize) -> &'a [u8] {
+        debug_assert!(
+            reach <= self.pad,
+            "{reach} pixels past a row padded by {}",
+            self.pad
+        );
+        let at = self.pad + y * self.stride - reach;
+        &self.data[at..at + self.width + 2 * reach]
+    }
+
+    /// The bytes from the first row's first pixel on (rows `stride` apart).
+    pub fn pixels(&self) -> &'a [u8] {
+        &self.data[self.pad..]
     }
 
     /// `width`×`height` bytes with no padding between rows.
@@ -65,6 +87,7 @@ impl<'a> Plane<'a> {
             stride: width,
             width,
             height,
+            pad: 0,
         }
     }
 
@@ -76,7 +99,53 @@ impl<'a> Plane<'a> {
             stride: *frame.plane_stride().get(p as usize)? as usize,
             width: frame.comp_width(p) as usize,
             height: frame.comp_height(p) as usize,
+            pad: 0,
         })
+    }
+}
+
+/// An owned copy of a plane padded at both ends of every row (the end pixels repeated), for
+/// passes that read rows past their ends (along a motion) in straight loops. The buffer is
+/// kept between frames of one size.
+#[derive(Default)]
+pub struct Padded {
+    buf: Vec<u8>,
+    stride: usize,
+    width: usize,
+    height: usize,
+    pad: usize,
+}
+
+impl Padded {
+    /// Copies `p` with `pad` pixels repeated at both ends of each row.
+    pub fn fill(&mut self, p: Plane, pad: usize) {
+        let (w, h) = (p.width, p.height);
+        let stride = w + 2 * pad;
+        (self.stride, self.width, self.height, self.pad) = (stride, w, h, pad);
+        // Allocates only when the size changes.
+        self.buf.resize(stride * h, 0);
+        if w == 0 {
+            return;
+        }
+        for (y, row) in self.buf.chunks_exact_mut(stride).enumerate() {
+            let src = p.row(y);
+            let (left, rest) = row.split_at_mut(pad);
+            let (middle, right) = rest.split_at_mut(w);
+            left.fill(src[0]);
+            middle.copy_from_slice(src);
+            right.fill(src[w - 1]);
+        }
+    }
+
+    /// The copy as a plane readable `pad` pixels past its rows' ends.
+    pub fn plane(&self) -> Plane<'_> {
+        Plane {
+            data: &self.buf,
+            stride: self.stride,
+            width: self.width,
+            height: self.height,
+            pad: self.pad,
+        }
     }
 }
 
@@ -103,6 +172,32 @@ fn avx2_build<R>(f: impl FnOnce() -> R) -> R {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_padded_plane_reads_past_its_rows_as_the_end_pixels() {
+        // 5x3, rows 7 bytes apart (the last two bytes of each row not the plane's).
+        let data: Vec<u8> = (0..21).map(|i| (i * 10) as u8).collect();
+        let p = super::Plane {
+            data: &data,
+            stride: 7,
+            width: 5,
+            height: 3,
+            pad: 0,
+        };
+        let mut padded = super::Padded::default();
+        padded.fill(p, 3);
+        let q = padded.plane();
+        for y in 0..3 {
+            assert_eq!(q.row(y), p.row(y));
+            let row = p.row(y);
+            let mut wanted = vec![row[0]; 3];
+            wanted.extend_from_slice(row);
+            wanted.extend([row[4]; 3]);
+            assert_eq!(q.reach(y, 3), &wanted[..]);
+            assert_eq!(q.reach(y, 1), &wanted[2..9]);
+        }
+        assert_eq!(&q.pixels()[..5], p.row(0));
+    }
+
     #[test]
     fn vector_and_scalar_rounding_agree() {
         let mut values: Vec<f32> = (-2000..2000).map(|i| i as f32 * 0.173).collect();

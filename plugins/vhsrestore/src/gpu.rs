@@ -10,6 +10,7 @@ use mediaai_common::gpu::{self, GpuContext};
 use mediaai_common::planes::PlaneRows;
 use mediaai_common::staging::{self, ReadbackRing};
 
+use crate::slots::FrameSlots;
 use crate::stages::{falls, Fields, Finish, Plane, Source};
 
 const WGSL: &str = include_str!("../../../shaders/vhsrestore.wgsl");
@@ -54,7 +55,7 @@ pub struct GpuRestore {
     slot_bytes: usize,
     work: [usize; 3],
     /// The caller's key of the frame in each slot.
-    slots: [Option<usize>; 3],
+    slots: FrameSlots,
     /// Per plane: the past holds a frame, made with this strength.
     primed: [bool; 3],
     strength: [f64; 3],
@@ -142,7 +143,7 @@ impl GpuRestore {
             places,
             slot_bytes,
             work,
-            slots: [None; 3],
+            slots: FrameSlots::default(),
             primed: [false; 3],
             strength: [f64::NAN; 3],
         })
@@ -153,35 +154,21 @@ impl GpuRestore {
     /// slots. The caller must [`Self::retain`] only the frames it still holds once it lets
     /// one go, so that a key reused for another frame never finds stale pixels.
     pub fn frames(&mut self, frames: [(usize, [Plane; 3]); 3]) -> Result<[usize; 3], String> {
-        let mut out = [0; 3];
-        for (i, (key, planes)) in frames.iter().enumerate() {
-            if let Some(slot) = self.slots.iter().position(|s| *s == Some(*key)) {
-                out[i] = slot;
-                continue;
-            }
-            let wanted = |s: &Option<usize>| s.is_some_and(|k| frames.iter().any(|f| f.0 == k));
-            let slot = (0..3)
-                .find(|&s| !wanted(&self.slots[s]))
-                .ok_or("no free frame slot")?;
-            self.upload(slot, planes)?;
-            self.slots[slot] = Some(*key);
-            out[i] = slot;
-        }
-        Ok(out)
+        let keys = frames.each_ref().map(|f| f.0);
+        let mut slots = std::mem::take(&mut self.slots);
+        let found = slots.assign(keys, |slot, i| self.upload(slot, &frames[i].1));
+        self.slots = slots;
+        found
     }
 
     /// Forgets every slot whose key is not in `keys`.
     pub fn retain(&mut self, keys: &[usize]) {
-        for s in &mut self.slots {
-            if s.is_some_and(|k| !keys.contains(&k)) {
-                *s = None;
-            }
-        }
+        self.slots.retain(keys);
     }
 
     /// Forgets the frames and the denoiser's past (flush, discontinuity).
     pub fn reset(&mut self) {
-        self.slots = [None; 3];
+        self.slots.reset();
         self.primed = [false; 3];
     }
 
@@ -198,7 +185,7 @@ impl GpuRestore {
             }
         }
         let at = (slot * self.slot_bytes) as u64;
-        let planes = planes.each_ref().map(|p| (p.data, p.stride));
+        let planes = planes.each_ref().map(|p| (p.pixels(), p.stride));
         staging::upload_rows(
             ctx,
             &self.frames,
@@ -304,6 +291,7 @@ impl GpuRestore {
                                 stride: places[p].stride,
                                 width: w,
                                 height: h,
+                                pad: 0,
                             },
                         );
                     }

@@ -8,6 +8,7 @@
 use gst::glib;
 
 pub mod gpu;
+pub mod slots;
 pub mod stages;
 mod vhsrestore;
 

@@ -28,7 +28,7 @@ pub struct Fields<T> {
     pub shift: [i32; 2],
 }
 
-impl Fields<Plane<'_>> {
+impl<'a> Fields<Plane<'a>> {
     /// Row `y` of the deinterlaced plane into `dst`: yadif-class motion adaptation, with a
     /// cubic vertical interpolation where no edge direction fits better, and bwdif's blend of
     /// the kept field's low frequencies with the other fields' high ones where those fields
@@ -54,26 +54,40 @@ impl Fields<Plane<'_>> {
                 r as usize
             }
         };
-        let (up, down) = (f.cur.row(kept(-1)), f.cur.row(kept(1)));
-        let (up3, down3) = (f.cur.row(kept(-3)), f.cur.row(kept(3)));
-        let (pu, pd) = (f.prev.row(kept(-1)), f.prev.row(kept(1)));
-        let (nu, nd) = (f.next.row(kept(-1)), f.next.row(kept(1)));
-        let (ab, aa) = (f.before.row(y), f.after.row(y));
-        let (bu, bd) = (f.before.row(missing(-2)), f.before.row(missing(2)));
-        let (au, ad) = (f.after.row(missing(-2)), f.after.row(missing(2)));
-        let (bu4, bd4) = (f.before.row(missing(-4)), f.before.row(missing(4)));
-        let (au4, ad4) = (f.after.row(missing(-4)), f.after.row(missing(4)));
         let [dh, df] = f.shift.map(|s| s as isize);
+        // The edge search reads three pixels either side, the other frames' pixels as far as the
+        // motion.
+        let margin = EDGE.max(dh.unsigned_abs()).max(df.unsigned_abs());
+        // Planes padded that far (see `Padded`) are read past their rows' ends as they are:
+        // every pixel of the row in one straight, vectorised pass.
+        let padded = [f.cur, f.prev, f.next, f.before, f.after]
+            .iter()
+            .all(|p| p.pad >= margin);
+        let row = |p: Plane<'a>, y: usize| if padded { p.reach(y, margin) } else { p.row(y) };
+        let (up, down) = (row(f.cur, kept(-1)), row(f.cur, kept(1)));
+        let (up3, down3) = (row(f.cur, kept(-3)), row(f.cur, kept(3)));
+        let (pu, pd) = (row(f.prev, kept(-1)), row(f.prev, kept(1)));
+        let (nu, nd) = (row(f.next, kept(-1)), row(f.next, kept(1)));
+        let (ab, aa) = (row(f.before, y), row(f.after, y));
+        let (bu, bd) = (row(f.before, missing(-2)), row(f.before, missing(2)));
+        let (au, ad) = (row(f.after, missing(-2)), row(f.after, missing(2)));
+        let (bu4, bd4) = (row(f.before, missing(-4)), row(f.before, missing(4)));
+        let (au4, ad4) = (row(f.after, missing(-4)), row(f.after, missing(4)));
         let rows = Rows::new(
             (dh, df),
             [up, down, up3, down3],
             [pu, pd, nu, nd, ab, aa, bu, bd, au, ad, bu4, bd4, au4, ad4],
         );
-        // The edge search reads three pixels either side, the other frames' pixels as far as the
-        // motion: the middle runs as one straight, vectorisable pass; next to it, as far as the
-        // motion reaches past the row, the other frames' pixels are copied into windows for
-        // the same pass; the three pixels at each end clamp.
-        let margin = EDGE.max(dh.unsigned_abs()).max(df.unsigned_abs());
+        if padded {
+            wide(
+                #[inline(always)]
+                || rows.inner(margin, dst),
+            );
+            return;
+        }
+        // Unpadded: the middle runs as one straight pass; next to it, as far as the motion
+        // reaches past the row, the other frames' pixels are copied into windows for the same
+        // pass; the three pixels at each end clamp.
         if w <= 2 * margin || margin > EDGE + ENDS {
             for (x, d) in dst.iter_mut().enumerate() {
                 *d = rows.pixel_clamped(x);
@@ -374,6 +388,10 @@ impl<'a> Rows<'a> {
 /// motion's whole pixels over a frame (at most the global search's range).
 const ENDS: usize = 64;
 
+/// The padding (see `Padded`) with which a plane is read in one straight pass along any motion
+/// the global search finds.
+pub const PAD: usize = EDGE + ENDS;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +462,57 @@ mod tests {
                 .map(|x| moved.pixel_clamped(x))
                 .collect();
             assert_eq!(ends, reference, "the pixels from {start} along a motion");
+        }
+    }
+
+    #[test]
+    fn padded_planes_deinterlace_as_the_planes_do() {
+        // Three frames of noise with runs; deinterlaced along motions up to the search's
+        // farthest, from the planes and from padded copies (one straight pass per row).
+        let (w, h) = (203, 24);
+        let mut seed = 777u32;
+        let frames: Vec<Vec<u8>> = (0..3)
+            .map(|_| {
+                (0..w * h)
+                    .map(|i| {
+                        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        if i % 29 < 7 {
+                            (i * 5) as u8
+                        } else {
+                            (seed >> 24) as u8
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let copies: Vec<Padded> = frames
+            .iter()
+            .map(|f| {
+                let mut c = Padded::default();
+                c.fill(Plane::tight(f, w, h), PAD);
+                c
+            })
+            .collect();
+        fn fields(p: [Plane; 3], shift: [i32; 2], keep: usize) -> Fields<Plane> {
+            Fields {
+                cur: p[1],
+                before: p[0],
+                after: p[1],
+                prev: p[0],
+                next: p[2],
+                keep,
+                shift,
+            }
+        }
+        let plain = [0, 1, 2].map(|k| Plane::tight(&frames[k], w, h));
+        let padded = [0, 1, 2].map(|k| copies[k].plane());
+        for shift in [[0, 0], [2, 5], [-4, -9], [16, 32], [-32, -64]] {
+            for keep in [0, 1] {
+                let (mut a, mut b) = (vec![0u8; w * h], vec![0u8; w * h]);
+                deinterlace(fields(plain, shift, keep), &mut a, w);
+                deinterlace(fields(padded, shift, keep), &mut b, w);
+                assert_eq!(a, b, "shift {shift:?}, keeping parity {keep}");
+            }
         }
     }
 }

@@ -67,19 +67,25 @@ impl GlobalMotion {
         // One pass over the rows taken: column sums, and each row's mean's step from the last.
         self.sums.fill(0.0);
         let mut last = 0.0;
-        for j in 0..rows {
-            let row = &p.data[(first + j * step) * p.stride..][..w];
-            let mut total = 0u32;
-            for (s, &v) in self.sums.iter_mut().zip(row) {
-                *s += v as f32;
-                total += v as u32;
-            }
-            let mean = total as f32 / w as f32;
-            if j > 0 {
-                current.rows[j - 1] = mean - last;
-            }
-            last = mean;
-        }
+        let sums = &mut self.sums;
+        wide(
+            #[inline(always)]
+            || {
+                for j in 0..rows {
+                    let row = p.row(first + j * step);
+                    let mut total = 0u32;
+                    for (s, &v) in sums.iter_mut().zip(row) {
+                        *s += v as f32;
+                        total += v as u32;
+                    }
+                    let mean = total as f32 / w as f32;
+                    if j > 0 {
+                        current.rows[j - 1] = mean - last;
+                    }
+                    last = mean;
+                }
+            },
+        );
         let k = 1.0 / rows as f32;
         for (c, s) in current.cols.iter_mut().zip(self.sums.windows(2)) {
             *c = (s[1] - s[0]) * k;
@@ -104,11 +110,11 @@ fn best_shift(current: &[f32], previous: &[f32], range: usize) -> f32 {
     let range = range.min(n / 2) as isize;
     let cost = |s: isize| {
         let (from, to) = ((-s).max(0) as usize, (n as isize - s.max(0)) as usize);
-        let total: f32 = current[from..to]
-            .iter()
-            .zip(&previous[(from as isize + s) as usize..])
-            .map(|(a, b)| (a - b).abs())
-            .sum();
+        let at = (from as isize + s) as usize;
+        let total = wide(
+            #[inline(always)]
+            || absolute_differences(&current[from..to], &previous[at..at + to - from]),
+        );
         total / (to - from) as f32
     };
     let (mut best, mut best_cost) = (0isize, cost(0));
@@ -140,6 +146,26 @@ fn best_shift(current: &[f32], previous: &[f32], range: usize) -> f32 {
         }
     };
     best as f32 + fraction.clamp(-0.5, 0.5)
+}
+
+/// The sum of `|a - b|` over the two slices (as long as each other), in eight running sums
+/// so that it vectorises (one running sum waits on every addition).
+#[inline(always)]
+fn absolute_differences(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ea, eb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ea
+        .remainder()
+        .iter()
+        .zip(eb.remainder())
+        .map(|(x, y)| (x - y).abs())
+        .sum();
+    for (x, y) in ea.zip(eb) {
+        for (l, (x, y)) in lanes.iter_mut().zip(x.iter().zip(y)) {
+            *l += (x - y).abs();
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use mediaai_common::pixels::{quantize, wide};
 use rayon::prelude::*;
 
-pub use mediaai_common::pixels::Plane;
+pub use mediaai_common::pixels::{Padded, Plane};
 
 mod bars;
 mod bleed;
@@ -22,7 +22,7 @@ use denoise::{low_pass, SCRATCH_PER_PIXEL, STRIPE};
 
 pub use bars::{BarPatterns, BarsLock, BarsReading};
 pub use bleed::Bleed;
-pub use deinterlace::{deinterlace, Fields};
+pub use deinterlace::{deinterlace, Fields, PAD};
 pub(crate) use denoise::falls;
 pub use denoise::Denoise;
 pub use dropouts::Dropouts;

@@ -363,25 +363,35 @@ pub fn shift_row(row: &mut [u8], shift: i32) {
     // straight, vectorisable pass; the pixels at the end the move uncovers clamp.
     const CHUNK: usize = 64;
     let (lo, hi) = ((-d).clamp(0, w) as usize, (w - 1 - d).clamp(0, w) as usize);
-    let chunk = |row: &mut [u8], start: usize| {
+    let run = |row: &mut [u8], start: usize| {
         let n = CHUNK.min(hi - start);
         let from = (start as isize + d as isize) as usize;
         let mut src = [0u8; CHUNK + 1];
-        src[..=n].copy_from_slice(&row[from..=from + n]);
+        if n == CHUNK {
+            // A whole chunk's copy is of a known size: moves in registers, not a call.
+            src.copy_from_slice(&row[from..=from + CHUNK]);
+        } else {
+            src[..=n].copy_from_slice(&row[from..=from + n]);
+        }
         for (o, ab) in row[start..start + n].iter_mut().zip(src[..=n].windows(2)) {
             *o = blend(ab[0], ab[1]);
         }
     };
     let inner = (lo..hi.max(lo)).step_by(CHUNK);
-    if d >= 0 {
-        inner.for_each(|start| chunk(row, start));
-        for x in hi.max(lo)..w as usize {
-            row[x] = at(row, x as i32);
-        }
-    } else {
-        inner.rev().for_each(|start| chunk(row, start));
-        for x in (0..lo).rev() {
-            row[x] = at(row, x as i32);
-        }
-    }
+    wide(
+        #[inline(always)]
+        || {
+            if d >= 0 {
+                inner.for_each(|start| run(row, start));
+                for x in hi.max(lo)..w as usize {
+                    row[x] = at(row, x as i32);
+                }
+            } else {
+                inner.rev().for_each(|start| run(row, start));
+                for x in (0..lo).rev() {
+                    row[x] = at(row, x as i32);
+                }
+            }
+        },
+    );
 }

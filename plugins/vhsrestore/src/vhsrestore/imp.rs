@@ -28,9 +28,10 @@ use gst_video::prelude::*;
 
 use super::{Backend, Deinterlace, FieldOrder, Rate};
 use crate::gpu::{GpuRestore, PlaneJob, Slots};
+use crate::slots::FrameSlots;
 use crate::stages::{
     self, AutoLevels, BarPatterns, BarsLock, BarsReading, Bleed, Denoise, Dropouts, Finish,
-    GlobalMotion, Levels, Linear, Plane, Source, SHIFT_ONE,
+    GlobalMotion, Levels, Linear, Padded, Plane, Source, SHIFT_ONE,
 };
 use mediaai_common::frames;
 use mediaai_common::gpumemory;
@@ -174,6 +175,10 @@ struct State {
     /// The noise measured in the picture (luma, chroma; standard deviations, 8-bit levels),
     /// smoothed over time; `None` until measured.
     noise: [Option<f64>; 2],
+    /// The CPU path's padded copies of the frames it deinterlaces (see `stages::PAD`), by slot,
+    /// and which frame each slot holds.
+    padded: [[Padded; 3]; 3],
+    padded_slots: FrameSlots,
     /// The GPU path, when the backend chose it; the denoisers above then stay unused.
     gpu: Option<GpuRestore>,
     /// Chroma bleed reduction on the restored frame (either path), and its level.
@@ -593,6 +598,8 @@ impl BaseTransformImpl for VhsRestore {
         );
         let state = State {
             gpu,
+            padded: Default::default(),
+            padded_slots: FrameSlots::default(),
             bleed: bleed(&work_info, s.chroma_bleed),
             bleed_level: s.chroma_bleed,
             denoise: denoisers(&work_info),
@@ -753,6 +760,7 @@ impl VhsRestore {
             s.ready.clear();
             s.denoise.iter_mut().for_each(Denoise::reset);
             s.global.reset();
+            s.padded_slots.reset();
             if let Some(g) = &mut s.gpu {
                 g.reset();
             }
@@ -771,7 +779,7 @@ impl VhsRestore {
                 self.restore_oldest(state, &s)?;
             }
             state.prev = None;
-            state.forget_released_gpu_frames();
+            state.forget_released_frames();
             (std::mem::take(&mut state.ready), state.message.take())
         };
         self.post(message);
@@ -797,15 +805,16 @@ impl VhsRestore {
 }
 
 impl State {
-    /// Forgets the GPU's copies of frames no longer held (`prev` and `pending` are): a
-    /// released buffer's address may come back as another frame's key.
-    fn forget_released_gpu_frames(&mut self) {
+    /// Forgets the copies of frames no longer held (`prev` and `pending` are), on the GPU and
+    /// padded on the CPU: a released buffer's address may come back as another frame's key.
+    fn forget_released_frames(&mut self) {
+        let mut held = [0usize; 4];
+        let frames = self.prev.iter().chain(self.pending.iter());
+        for (k, b) in held.iter_mut().zip(frames) {
+            *k = b.as_ptr() as usize;
+        }
+        self.padded_slots.retain(&held);
         if let Some(gpu) = &mut self.gpu {
-            let mut held = [0usize; 4];
-            let frames = self.prev.iter().chain(self.pending.iter());
-            for (k, b) in held.iter_mut().zip(frames) {
-                *k = b.as_ptr() as usize;
-            }
             gpu.retain(&held);
         }
     }

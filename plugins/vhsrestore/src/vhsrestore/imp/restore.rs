@@ -12,6 +12,17 @@ impl VhsRestore {
         state: &mut State,
         s: &Settings,
     ) -> Result<(), gst::FlowError> {
+        // Handed to the thread pool once per frame: the frame's parallel passes then split
+        // their work among the pool's threads, instead of each waking them from the
+        // streaming thread and waiting.
+        rayon::scope(|_| self.restore_oldest_in_pool(state, s))
+    }
+
+    fn restore_oldest_in_pool(
+        &self,
+        state: &mut State,
+        s: &Settings,
+    ) -> Result<(), gst::FlowError> {
         let Some(cur) = state.pending.pop_front() else {
             return Ok(());
         };
@@ -215,12 +226,31 @@ impl VhsRestore {
             };
             // The CPU path, unless the GPU restored the frames (all mapped: checked above).
             let on_cpu = if on_gpu { 0 } else { outputs };
+            // Deinterlacing reads the frames around along the motion, past their rows' ends:
+            // from copies padded for it, each input frame copied once.
+            let padded = (deinterlace && on_cpu > 0).then(|| {
+                let keys = [&prev, &cur, &next].map(|b| b.as_ptr() as usize);
+                let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
+                let copies = &mut state.padded;
+                let filled = state.padded_slots.assign(keys, |slot, i| {
+                    copies[slot]
+                        .par_iter_mut()
+                        .zip(planes[i])
+                        .for_each(|(copy, p)| copy.fill(p, stages::PAD));
+                    Ok::<_, std::convert::Infallible>(())
+                });
+                filled.unwrap_or_else(|never| match never {})
+            });
             for (k, vf) in frames.iter_mut().take(on_cpu).flatten().enumerate() {
                 let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
                 let [d0, d1, d2, _] = vf.planes_data_mut();
                 let [n0, n1, n2] = &mut state.denoise;
+                let copies = &state.padded;
                 let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
-                    let frames = [&fp, &fc, &fn_].map(|f| plane(f, p as u32));
+                    let frames = match padded {
+                        Some(slots) => slots.map(|slot| copies[slot][p].plane()),
+                        None => [&fp, &fc, &fn_].map(|f| plane(f, p as u32)),
+                    };
                     let stride = strides[p];
                     let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
                     denoise.set_motion(motions[p]);
@@ -256,7 +286,7 @@ impl VhsRestore {
         drop((fp, fc, fn_));
         state.prev = Some(cur);
         state.frames += 1;
-        state.forget_released_gpu_frames();
+        state.forget_released_frames();
         Ok(())
     }
 }
@@ -363,6 +393,7 @@ fn refit_chroma(bleed: &mut Bleed, vf: &mut gst_video::VideoFrameRef<&mut gst::B
         stride: luma_stride,
         width,
         height,
+        pad: 0,
     };
     bleed.apply(luma, d1, d2, chroma_stride);
 }
