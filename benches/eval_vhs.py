@@ -42,7 +42,7 @@ frames (an oracle: a user cannot do better): yadif, bwdif, w3fdif and estdif eac
 at strengths 2..12, then the winning deinterlacer with nlmeans (three strengths) and
 atadenoise (two). Output frame k is
 compared with source frame 2k (the first field's time): PSNR-Y, PSNR over all planes, SSIM-Y.
-Speed: frames per second over the squeeze/tuning clip repeated 5 times, output discarded, best
+Speed: frames per second over the squeeze/tuning clip repeated 20 times (1,000 frames, so that start-up, about 75 ms for either tool, counts for little), output discarded, best
 of 3 runs, vhsrestore against FFmpeg's yadif,hqdn3d,eq.
 
     eval_vhs.py PLUGIN_DIR [SECONDS]
@@ -285,7 +285,7 @@ def degrade(src: list, m: Model, rng) -> list:
 
 
 # Times the clip is repeated for the speed runs.
-REPEAT = 5
+REPEAT = 20
 # hqdn3d luma spatial strengths tried (its other three strengths follow its own defaults'
 # ratios); 4 is hqdn3d's default.
 HQDN3D = [2, 4, 6, 8, 12]
