@@ -106,6 +106,29 @@ fn batch_size_and_tiles_per_inference_change_no_byte_nor_the_order() {
 }
 
 #[test]
+fn the_tile_size_changes_the_tiles_not_the_picture() {
+    init();
+    let (frames, caps) = five_frames("RGBx", 300, 200);
+    let reference = push_frames("upscale method=neural", &caps, &frames);
+    // Tiles of 48 (many, partial ones at the ends), and one tile holding each frame.
+    for launch in [
+        "upscale method=neural tile-size=48",
+        "upscale method=neural tile-size=320",
+    ] {
+        let out = push_frames(launch, &caps, &frames);
+        assert_eq!(out.len(), 5, "{launch}: every frame out");
+        for (k, (a, b)) in out.iter().zip(&reference).enumerate() {
+            let most = bytes(a)
+                .iter()
+                .zip(bytes(b).iter())
+                .map(|(x, y)| x.abs_diff(*y))
+                .max();
+            assert!(most <= Some(1), "{launch}: frame {k} off by {most:?}");
+        }
+    }
+}
+
+#[test]
 fn the_gpu_spatial_path_upscales_as_the_cpu_path_does() {
     init();
     mediaai_testing::gpu();

@@ -111,6 +111,7 @@ struct Settings {
     method: Method,
     batch_size: u32,
     tiles_per_inference: u32,
+    tile_size: u32,
     model_location: Option<String>,
     execution_provider: ExecutionProvider,
     sharpness: f64,
@@ -125,6 +126,7 @@ impl Default for Settings {
             method: Method::Auto,
             batch_size: DEFAULT_BATCH,
             tiles_per_inference: 0,
+            tile_size: 0,
             model_location: None,
             execution_provider: ExecutionProvider::Auto,
             sharpness: DEFAULT_SHARPNESS,
@@ -218,8 +220,15 @@ impl ObjectImpl for Upscale {
                     .build(),
                 glib::ParamSpecUInt::builder("tiles-per-inference")
                     .nick("Tiles per inference")
-                    .blurb("Tiles of 128x128 input pixels the network takes in one inference, across the frames of a batch; 0: 1 on the CPU, 16 on a GPU provider. Default: 0")
+                    .blurb("Tiles (tile-size, 128x128 input pixels by default) the network takes in one inference, across the frames of a batch; 0: 1 on the CPU, 16 on a GPU provider. Default: 0")
                     .maximum(1024)
+                    .default_value(0)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("tile-size")
+                    .nick("Tile size")
+                    .blurb("Input pixels per side of the network's tiles (each read with the network's margin of 8 pixels beyond it); larger tiles waste less on margins and take more memory (tiles-per-inference x 3 x (size + 16)^2 floats in, four times that out). 0: 128. Default: 0")
+                    .maximum(4096)
                     .default_value(0)
                     .mutable_ready()
                     .build(),
@@ -265,6 +274,7 @@ impl ObjectImpl for Upscale {
             "tiles-per-inference" => {
                 s.tiles_per_inference = value.get().expect("type checked upstream")
             }
+            "tile-size" => s.tile_size = value.get().expect("type checked upstream"),
             "backend" => s.backend = value.get().expect("type checked upstream"),
             "model-location" => s.model_location = value.get().expect("type checked upstream"),
             "execution-provider" => {
@@ -283,6 +293,7 @@ impl ObjectImpl for Upscale {
             "method" => s.method.to_value(),
             "batch-size" => s.batch_size.to_value(),
             "tiles-per-inference" => s.tiles_per_inference.to_value(),
+            "tile-size" => s.tile_size.to_value(),
             "backend" => s.backend.to_value(),
             "model-location" => s.model_location.to_value(),
             "execution-provider" => s.execution_provider.to_value(),
@@ -757,7 +768,10 @@ impl Upscale {
         let neural = Neural::new(
             model,
             MODEL_MARGIN,
-            crate::neural::TILE,
+            match s.tile_size {
+                0 => crate::neural::TILE,
+                n => n as usize,
+            },
             per_inference,
             batch,
             w,
