@@ -506,7 +506,12 @@ impl TensorSampler {
     }
 
     #[inline(always)]
-    fn fill_with<T: TensorValue>(&self, out: &mut [T], sample: impl Fn(&Tap, &Tap) -> [f32; 3]) {
+    fn fill_with<T: TensorValue>(
+        &self,
+        out: &mut [T],
+        sample: impl Fn(&Tap, &Tap) -> [f32; 3] + Sync,
+    ) {
+        use rayon::prelude::*;
         let plane = self.dst_w as usize * self.dst_h as usize;
         let (r_out, rest) = out.split_at_mut(plane);
         let (g_out, b_out) = rest.split_at_mut(plane);
@@ -521,35 +526,39 @@ impl TensorSampler {
         );
         let grey = T::from_sample(LETTERBOX_GREY, self.gain);
         let gain = self.gain;
-        for ty in 0..self.dst_h as usize {
-            let row = ty * w..(ty + 1) * w;
-            let (r, g, b) = (
-                &mut r_out[row.clone()],
-                &mut g_out[row.clone()],
-                &mut b_out[row],
-            );
-            if ty < y0 || ty >= y1 {
-                for p in [r, g, b] {
-                    p.fill(grey);
+        // Rows over the thread pool, in bands so that each task has work worth its hand-over.
+        const BAND: usize = 16;
+        let bands = r_out
+            .par_chunks_mut(w * BAND)
+            .zip(g_out.par_chunks_mut(w * BAND))
+            .zip(b_out.par_chunks_mut(w * BAND));
+        bands.enumerate().for_each(|(band, ((rb, gb), bb))| {
+            let rows = rb.chunks_mut(w).zip(gb.chunks_mut(w)).zip(bb.chunks_mut(w));
+            for (i, ((r, g), b)) in rows.enumerate() {
+                let ty = band * BAND + i;
+                if ty < y0 || ty >= y1 {
+                    for p in [r, g, b] {
+                        p.fill(grey);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            for p in [&mut *r, &mut *g, &mut *b] {
-                p[..x0].fill(grey);
-                p[x1..].fill(grey);
-            }
-            let yt = &self.ys[ty - y0];
-            let pixels = r[x0..x1].iter_mut().zip(&mut g[x0..x1]).zip(&mut b[x0..x1]);
-            for (((r, g), b), xt) in pixels.zip(&self.xs) {
-                let mut rgb = sample(xt, yt);
-                if self.levels {
-                    rgb = rgb.map(level);
+                for p in [&mut *r, &mut *g, &mut *b] {
+                    p[..x0].fill(grey);
+                    p[x1..].fill(grey);
                 }
-                *r = T::from_sample(rgb[0], gain);
-                *g = T::from_sample(rgb[1], gain);
-                *b = T::from_sample(rgb[2], gain);
+                let yt = &self.ys[ty - y0];
+                let pixels = r[x0..x1].iter_mut().zip(&mut g[x0..x1]).zip(&mut b[x0..x1]);
+                for (((r, g), b), xt) in pixels.zip(&self.xs) {
+                    let mut rgb = sample(xt, yt);
+                    if self.levels {
+                        rgb = rgb.map(level);
+                    }
+                    *r = T::from_sample(rgb[0], gain);
+                    *g = T::from_sample(rgb[1], gain);
+                    *b = T::from_sample(rgb[2], gain);
+                }
             }
-        }
+        });
     }
 
     fn planes_fit(&self, src: &PixelSource) -> bool {

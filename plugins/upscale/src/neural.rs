@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use mediaai_common::inference::BoundInput;
 use mediaai_common::inference::SharedModel;
 
@@ -34,7 +36,8 @@ pub struct Neural {
     /// Input pixels per tile side.
     tile: usize,
     per_inference: usize,
-    /// The inference's input tiles, `per_inference · 3 · side²` with `side = tile + 2 · margin`.
+    /// The inference's input tiles, `per_inference · 3 · (tile + 2 · margin)²` at most (tiles
+    /// are clipped to the frame).
     tiles: Vec<f32>,
     placed: Vec<Placed>,
     /// 4x: each frame's 2x result between the two passes (3 planes).
@@ -75,7 +78,9 @@ impl Neural {
         scale: usize,
     ) -> Self {
         let (per_inference, tile) = (per_inference.max(1), tile.max(1));
-        let side = tile + 2 * margin;
+        // Tiles are clipped to the frame (the 2x frame for a 4x run's second pass).
+        let most = if scale == 4 { 2 } else { 1 };
+        let sides = [width, height].map(|n| tile.min(most * n.max(1)) + 2 * margin);
         let middle = if scale == 4 {
             (0..frames.max(1))
                 .map(|_| vec![0.0; 3 * 4 * width * height])
@@ -88,7 +93,7 @@ impl Neural {
             margin,
             tile,
             per_inference,
-            tiles: vec![0.0; per_inference * 3 * side * side],
+            tiles: vec![0.0; per_inference * 3 * sides[0] * sides[1]],
             placed: Vec::with_capacity(per_inference),
             timing: Timing::default(),
             middle,
@@ -108,7 +113,7 @@ impl Neural {
 
     /// Each of `inputs` (3 planes of `width`x`height`, 0..1) upscaled by `scale` (2 or 4) into
     /// the output of the same index.
-    pub fn run<I: AsRef<[f32]>, O: AsMut<[f32]>>(
+    pub fn run<I: AsRef<[f32]> + Sync, O: AsMut<[f32]>>(
         &mut self,
         inputs: &[I],
         width: usize,
@@ -137,7 +142,7 @@ impl Neural {
     }
 
     /// One 2x pass of the network over the tiles of `width`x`height` frames.
-    fn pass<I: AsRef<[f32]>, O: AsMut<[f32]>>(
+    fn pass<I: AsRef<[f32]> + Sync, O: AsMut<[f32]>>(
         &mut self,
         inputs: &[I],
         w: usize,
@@ -154,30 +159,15 @@ impl Neural {
         let (tw, th) = (self.tile.min(w), self.tile.min(h));
         let m = self.margin;
         let (sw, sh) = (tw + 2 * m, th + 2 * m);
-        let tile_len = 3 * sw * sh;
         // The pass's tiles in runs of equal size, none over `per_inference`: every inference
         // but perhaps the last has one shape, and a device provider pads the last to it.
         let total = inputs.len() * w.div_ceil(tw) * h.div_ceil(th);
         let size = total.div_ceil(total.div_ceil(self.per_inference).max(1));
         self.placed.clear();
         let mut since = Instant::now();
-        for (frame, input) in inputs.iter().enumerate() {
-            let input = input.as_ref();
+        for frame in 0..inputs.len() {
             for ty in (0..h).step_by(th) {
                 for tx in (0..w).step_by(tw) {
-                    let slot = self.placed.len();
-                    let tile = &mut self.tiles[slot * tile_len..(slot + 1) * tile_len];
-                    for c in 0..3 {
-                        let plane = &input[c * w * h..(c + 1) * w * h];
-                        for y in 0..sh {
-                            let sy = (ty + y).saturating_sub(m).min(h - 1);
-                            let row = &plane[sy * w..(sy + 1) * w];
-                            let dst = &mut tile[(c * sh + y) * sw..][..sw];
-                            for (x, d) in dst.iter_mut().enumerate() {
-                                *d = row[(tx + x).saturating_sub(m).min(w - 1)];
-                            }
-                        }
-                    }
                     self.placed.push(Placed {
                         frame,
                         x: tx,
@@ -186,6 +176,7 @@ impl Neural {
                         h: th.min(h - ty),
                     });
                     if self.placed.len() == size {
+                        self.gather(inputs, (w, h), (sw, sh));
                         self.timing.gathered += since.elapsed();
                         self.infer((sw, sh), size, w, h, outputs)?;
                         since = Instant::now();
@@ -193,11 +184,46 @@ impl Neural {
                 }
             }
         }
-        self.timing.gathered += since.elapsed();
         if !self.placed.is_empty() {
+            self.gather(inputs, (w, h), (sw, sh));
+            self.timing.gathered += since.elapsed();
             self.infer((sw, sh), size, w, h, outputs)?;
         }
         Ok(())
+    }
+
+    /// Cuts the tiles placed so far out of their frames (`w`x`h`), each `sw`x`sh` with the
+    /// margin (edges repeated at the frame's borders), one tile per task of the thread pool.
+    fn gather<I: AsRef<[f32]> + Sync>(
+        &mut self,
+        inputs: &[I],
+        (w, h): (usize, usize),
+        (sw, sh): (usize, usize),
+    ) {
+        let m = self.margin;
+        let tile_len = 3 * sw * sh;
+        let tiles = &mut self.tiles[..self.placed.len() * tile_len];
+        tiles
+            .par_chunks_mut(tile_len)
+            .zip(&self.placed)
+            .for_each(|(tile, p)| {
+                let input = inputs[p.frame].as_ref();
+                // Columns x of the tile read the frame's column tx + x − m: those before
+                // `first` and from `last` on lie past the frame's sides and repeat its edge.
+                let first = m.saturating_sub(p.x);
+                let last = (w + m - p.x).min(sw);
+                for c in 0..3 {
+                    let plane = &input[c * w * h..(c + 1) * w * h];
+                    for y in 0..sh {
+                        let sy = (p.y + y).saturating_sub(m).min(h - 1);
+                        let row = &plane[sy * w..(sy + 1) * w];
+                        let dst = &mut tile[(c * sh + y) * sw..][..sw];
+                        dst[..first].fill(row[0]);
+                        dst[first..last].copy_from_slice(&row[p.x + first - m..p.x + last - m]);
+                        dst[last..].fill(row[w - 1]);
+                    }
+                }
+            });
     }
 
     /// Runs the tiles placed so far and puts their centres into `outputs` (the 2x frames of
@@ -258,17 +284,34 @@ impl Neural {
             ));
         }
         let out_len = 3 * osw * osh;
-        for (i, p) in self.placed.iter().enumerate() {
-            let tile = &data[i * out_len..(i + 1) * out_len];
-            let out = outputs[p.frame].as_mut();
+        // Each output row the tiles cover, over the thread pool: a row takes the part of every
+        // tile of its frame that crosses it.
+        let placed = &self.placed;
+        // Tiles are placed frame by frame: the run's frames are one range.
+        let frames = match (placed.first(), placed.last()) {
+            (Some(a), Some(b)) => a.frame..b.frame + 1,
+            _ => 0..0,
+        };
+        for f in frames {
+            let of_frame = || placed.iter().enumerate().filter(move |(_, p)| p.frame == f);
+            let top = of_frame().map(|(_, p)| 2 * p.y).min().unwrap_or(0);
+            let bottom = of_frame().map(|(_, p)| 2 * (p.y + p.h)).max().unwrap_or(0);
+            let out = outputs[f].as_mut();
             for c in 0..3 {
-                for y in 0..2 * p.h {
-                    let src = &tile[(c * osh + 2 * m + y) * osw + 2 * m..][..2 * p.w];
-                    let dst = &mut out[c * ow2 * oh2 + (2 * p.y + y) * ow2 + 2 * p.x..][..2 * p.w];
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d = s.clamp(0.0, 1.0);
+                let rows = &mut out[(c * oh2 + top) * ow2..(c * oh2 + bottom) * ow2];
+                rows.par_chunks_mut(ow2).enumerate().for_each(|(r, row)| {
+                    let oy = top + r;
+                    for (i, p) in
+                        of_frame().filter(|(_, p)| (2 * p.y..2 * (p.y + p.h)).contains(&oy))
+                    {
+                        let y = oy - 2 * p.y;
+                        let src =
+                            &data[i * out_len + (c * osh + 2 * m + y) * osw + 2 * m..][..2 * p.w];
+                        for (d, s) in row[2 * p.x..][..2 * p.w].iter_mut().zip(src) {
+                            *d = s.clamp(0.0, 1.0);
+                        }
                     }
-                }
+                });
             }
         }
         self.placed.clear();
