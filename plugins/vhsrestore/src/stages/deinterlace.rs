@@ -396,25 +396,34 @@ pub const PAD: usize = EDGE + ENDS;
 mod tests {
     use super::*;
 
+    /// `n` bytes of noise from `seed`, with runs: where `i % period < run`, the ramp `i · step`
+    /// (flat stretches and edges among the noise).
+    fn noise_with_runs(
+        n: usize,
+        seed: &mut u32,
+        (period, run, step): (usize, usize, usize),
+    ) -> Vec<u8> {
+        (0..n)
+            .map(|i| {
+                *seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                if i % period < run {
+                    (i * step) as u8
+                } else {
+                    (*seed >> 24) as u8
+                }
+            })
+            .collect()
+    }
+
     #[test]
     fn the_vector_pass_rebuilds_pixels_as_the_reference_does() {
         // Rows of noise with runs and edges; the pass over the middle of a row (vector code,
         // AVX2 where the CPU has it) against the clamped per-pixel reference.
         let w = 203;
         let mut seed = 12345u32;
-        let mut row = || -> Vec<u8> {
-            (0..w)
-                .map(|x| {
-                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    if x % 37 < 9 {
-                        (x * 7) as u8
-                    } else {
-                        (seed >> 24) as u8
-                    }
-                })
-                .collect()
-        };
-        let r: Vec<Vec<u8>> = (0..18).map(|_| row()).collect();
+        let r: Vec<Vec<u8>> = (0..18)
+            .map(|_| noise_with_runs(w, &mut seed, (37, 9, 7)))
+            .collect();
         let rows = Rows {
             dh: 0,
             df: 0,
@@ -472,18 +481,7 @@ mod tests {
         let (w, h) = (203, 24);
         let mut seed = 777u32;
         let frames: Vec<Vec<u8>> = (0..3)
-            .map(|_| {
-                (0..w * h)
-                    .map(|i| {
-                        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                        if i % 29 < 7 {
-                            (i * 5) as u8
-                        } else {
-                            (seed >> 24) as u8
-                        }
-                    })
-                    .collect()
-            })
+            .map(|_| noise_with_runs(w * h, &mut seed, (29, 7, 5)))
             .collect();
         let copies: Vec<Padded> = frames
             .iter()
