@@ -42,8 +42,9 @@ frames (an oracle: a user cannot do better): yadif, bwdif, w3fdif and estdif eac
 at strengths 2..12, then the winning deinterlacer with nlmeans (three strengths) and
 atadenoise (two). Output frame k is
 compared with source frame 2k (the first field's time): PSNR-Y, PSNR over all planes, SSIM-Y.
-Speed: frames per second over the squeeze/tuning clip repeated 20 times (1,000 frames, so that start-up, about 75 ms for either tool, counts for little), output discarded, best
-of 3 runs, vhsrestore against FFmpeg's yadif,hqdn3d,eq.
+Speed: frames per second over the squeeze/tuning clip repeated 20 times (so that start-up,
+about 75 ms for either tool, counts for little), output discarded, best of 5 runs each, the
+two taking turns, vhsrestore against FFmpeg's yadif,hqdn3d,eq.
 
     eval_vhs.py PLUGIN_DIR [SECONDS]
     EVAL_OPTS: extra vhsrestore properties; EVAL_MODELS: models to run (comma-separated);
@@ -417,7 +418,7 @@ def main() -> None:
                         [a.replace(str(raw), str(long)) for a in ours(out)[:-4]] + ["fakesink"],
                         [a.replace(str(raw), str(long)) for a in
                          ff(f"setfield=tff,yadif,hqdn3d,{eq}", out)[:-3]] + ["-f", "null", "-"])
-                    fps = [speed(c, REPEAT * n, env) for c in speed_cmds]
+                    fps = speeds(speed_cmds, REPEAT * n, env)
         if cache_file:
             Path(cache_file).write_text(json.dumps(cache))
         for set_name, r in rows.items():
@@ -428,7 +429,7 @@ def main() -> None:
                       f"Y: no bars {least[0]:+.2f}, bars {least[1]:+.2f}, told {least[2]:+.2f})")
         if speed_cmds:
             print(f"speed ({chosen[0]}, tuning set, {REPEAT * n} frames, output discarded, best "
-                  f"of 3): vhsrestore {fps[0]:.1f} fps, ffmpeg yadif,hqdn3d,eq {fps[1]:.1f} fps: "
+                  f"of 5 alternating runs): vhsrestore {fps[0]:.1f} fps, ffmpeg yadif,hqdn3d,eq {fps[1]:.1f} fps: "
                   f"{fps[0] / fps[1]:.2f}x")
 
 
@@ -476,16 +477,18 @@ def ffmpeg_levels(tmp: Path, black: float, white: float) -> tuple:
     return best
 
 
-def speed(argv, frames: int, env) -> float:
-    """Frames per second over the clip repeated REPEAT times, output thrown away, so that
-    start-up counts for little and every tool pays the same reading cost; the best of three
-    runs, as the machines are noisy."""
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run(argv, check=True, env=env)
-        best = min(best, time.perf_counter() - t)
-    return frames / best
+def speeds(commands, frames: int, env, runs: int = 5) -> list:
+    """Frames per second of each command over the clip repeated REPEAT times, output thrown
+    away, so that start-up counts for little and every tool pays the same reading cost; the
+    best of `runs` runs each, the commands taking turns run by run, so that a slow spell of
+    the (noisy, shared) machine falls on both rather than on one."""
+    best = [float("inf")] * len(commands)
+    for _ in range(runs):
+        for i, argv in enumerate(commands):
+            t = time.perf_counter()
+            subprocess.run(argv, check=True, env=env)
+            best[i] = min(best[i], time.perf_counter() - t)
+    return [frames / b for b in best]
 
 
 if __name__ == "__main__":

@@ -201,15 +201,14 @@ impl Past<'_> {
             let bottom = b0 * (1.0 - fx) + b1 * fx;
             top * (1.0 - fy) + bottom * fy
         };
-        let at = |x: isize| (x + dx).clamp(0, w as isize - 1) as usize;
         // Pixels whose two columns both lie inside the row read straight slices (vectorised);
-        // the few at the ends clamp.
+        // those before `lo` read both columns clamped to the row's first, those from `hi` on to
+        // its last: one value each end.
         let lo = (-dx).clamp(0, w as isize) as usize;
         let hi = (w as isize - 1 - dx).clamp(lo as isize, w as isize) as usize;
-        for x in (0..lo).chain(hi..w) {
-            let (i0, i1) = (at(x as isize), at(x as isize + 1));
-            out[x] = blend(rows[0][i0], rows[0][i1], rows[1][i0], rows[1][i1]);
-        }
+        let end = |i: usize| blend(rows[0][i], rows[0][i], rows[1][i], rows[1][i]);
+        out[..lo].fill(end(0));
+        out[hi..].fill(end(w - 1));
         if hi > lo {
             let from = (lo as isize + dx) as usize;
             let n = hi - lo;
@@ -352,46 +351,59 @@ pub fn shift_row(row: &mut [u8], shift: i32) {
     // Pixel x reads x + d and x + d + 1 (clamped into the row) at weight f, the same for every
     // pixel.
     let (d, f) = ((-shift) >> 8, ((-shift) & 255) as u32);
-    let blend = |a: u8, b: u8| ((a as u32 * (256 - f) + b as u32 * f + 128) >> 8) as u8;
     let at = |row: &[u8], x: i32| {
         let (i, j) = ((x + d).clamp(0, w - 1), (x + d + 1).clamp(0, w - 1));
-        blend(row[i as usize], row[j as usize])
+        blend(row[i as usize], row[j as usize], f)
     };
     // In place: moving left (d ≥ 0) pixels read at or after themselves, so they are written
     // first to last; moving right, last to first: none is overwritten before it is read. The
     // inner pixels (both sources inside the row) go in chunks copied out first, each a
     // straight, vectorisable pass; the pixels at the end the move uncovers clamp.
-    const CHUNK: usize = 64;
     let (lo, hi) = ((-d).clamp(0, w) as usize, (w - 1 - d).clamp(0, w) as usize);
-    let run = |row: &mut [u8], start: usize| {
-        let n = CHUNK.min(hi - start);
-        let from = (start as isize + d as isize) as usize;
-        let mut src = [0u8; CHUNK + 1];
-        if n == CHUNK {
-            // A whole chunk's copy is of a known size: moves in registers, not a call.
-            src.copy_from_slice(&row[from..=from + CHUNK]);
-        } else {
-            src[..=n].copy_from_slice(&row[from..=from + n]);
-        }
-        for (o, ab) in row[start..start + n].iter_mut().zip(src[..=n].windows(2)) {
-            *o = blend(ab[0], ab[1]);
-        }
-    };
     let inner = (lo..hi.max(lo)).step_by(CHUNK);
     wide(
         #[inline(always)]
         || {
             if d >= 0 {
-                inner.for_each(|start| run(row, start));
+                inner.for_each(|start| shift_chunk(row, start, hi, d, f));
                 for x in hi.max(lo)..w as usize {
                     row[x] = at(row, x as i32);
                 }
             } else {
-                inner.rev().for_each(|start| run(row, start));
+                inner
+                    .rev()
+                    .for_each(|start| shift_chunk(row, start, hi, d, f));
                 for x in (0..lo).rev() {
                     row[x] = at(row, x as i32);
                 }
             }
         },
     );
+}
+
+/// Pixels [`shift_row`] moves in one chunk.
+const CHUNK: usize = 64;
+
+/// `a` and `b` mixed at weight `f` (256ths), rounded.
+#[inline(always)]
+fn blend(a: u8, b: u8, f: u32) -> u8 {
+    ((a as u32 * (256 - f) + b as u32 * f + 128) >> 8) as u8
+}
+
+/// The chunk of [`shift_row`] from `start` (at most [`CHUNK`] pixels, none from `hi` on): its
+/// sources copied out first, then mixed (inlined into the caller's AVX2 build).
+#[inline(always)]
+fn shift_chunk(row: &mut [u8], start: usize, hi: usize, d: i32, f: u32) {
+    let n = CHUNK.min(hi - start);
+    let from = (start as isize + d as isize) as usize;
+    let mut src = [0u8; CHUNK + 1];
+    if n == CHUNK {
+        // A whole chunk's copy is of a known size: moves in registers, not a call.
+        src.copy_from_slice(&row[from..=from + CHUNK]);
+    } else {
+        src[..=n].copy_from_slice(&row[from..=from + n]);
+    }
+    for (o, ab) in row[start..start + n].iter_mut().zip(src[..=n].windows(2)) {
+        *o = blend(ab[0], ab[1], f);
+    }
 }
