@@ -308,7 +308,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecBoolean::builder("motion-compensation")
                     .nick("Motion compensation")
-                    .blurb("Restoration along the camera's motion: each frame's pan or shake (one translation, found to a fraction of a pixel from the picture's row and column profiles) is followed by the temporal denoiser (the filtered past averaged in where the content was, not where it is) and by the deinterlacer (the other fields and frames read where the content was, in whole pixels, horizontally), so a moving picture is restored as a still one is. Motion that is not the camera's passes as before (the temporal steps give way where the past differs). Costs about 30% of the CPU path's frame rate. Default: true")
+                    .blurb("Restoration along the camera's motion: each frame's pan or shake (one translation, found to a fraction of a pixel from the picture's row and column profiles) is followed by the temporal denoiser (the filtered past averaged in where the content was, not where it is) and by the deinterlacer (the other fields and frames read where the content was, in whole pixels, horizontally), so a moving picture is restored as a still one is. Motion that is not the camera's passes as before (the temporal steps give way where the past differs). Costs about 3% of the CPU path's frame rate (a panning SD clip on 2 cores: 845 against 867 fps). Default: true")
                     .default_value(true)
                     .mutable_playing()
                     .build(),
