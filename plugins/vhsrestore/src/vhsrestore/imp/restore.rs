@@ -59,25 +59,43 @@ impl VhsRestore {
             }
         };
         let first = if tff { 0 } else { 1 };
-        self.measure(state, s, &fc);
-        let (pts, duration) = (cur.pts(), cur.duration());
-        let (finishes, strengths) = plane_settings(state, s, &fc);
-        for (d, strength) in state.denoise.iter_mut().zip(strengths) {
-            d.set_strength(strength);
-        }
         // The camera's motion since the last frame (from one field of interlaced frames, rows
         // counted in it), followed by each output's temporal step in each plane's pixels: a
         // field-rate output is half a frame after the one before.
         let luma = plane(&fc, 0);
         let step = if deinterlace { 2 } else { 1 };
-        // Off, nothing is estimated, and the estimator starts afresh when it is switched on.
-        let found = if s.motion {
-            let from = if deinterlace { first } else { 0 };
-            state.global.next(luma, from, step)
-        } else {
-            state.global.reset();
-            None
-        };
+        // Beside the measurements (which need the state), on the pool's other threads: the
+        // motion, and the CPU path's padded copies of frames new to it (made again below, if
+        // still missing, when the GPU path fails).
+        let mut global = std::mem::take(&mut state.global);
+        let mut copies = std::mem::take(&mut state.padded);
+        let mut slots = std::mem::take(&mut state.padded_slots);
+        let keys = [&prev, &cur, &next].map(|b| b.as_ptr() as usize);
+        let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
+        let pad_now = deinterlace && state.gpu.is_none();
+        let ((), found) = rayon::join(
+            || self.measure(state, s, &fc),
+            || {
+                if pad_now {
+                    fill_padded(&mut slots, &mut copies, keys, &planes);
+                }
+                // Off, nothing is estimated, and the estimator starts afresh when it is
+                // switched on.
+                if s.motion {
+                    let from = if deinterlace { first } else { 0 };
+                    global.next(luma, from, step)
+                } else {
+                    global.reset();
+                    None
+                }
+            },
+        );
+        (state.global, state.padded, state.padded_slots) = (global, copies, slots);
+        let (pts, duration) = (cur.pts(), cur.duration());
+        let (finishes, strengths) = plane_settings(state, s, &fc);
+        for (d, strength) in state.denoise.iter_mut().zip(strengths) {
+            d.set_strength(strength);
+        }
         let [dx, dy] = found.unwrap_or_default();
         let per_output = if outputs == 2 { 0.5 } else { 1.0 };
         let (w0, h0) = (luma.width as f32, luma.height as f32);
@@ -228,19 +246,8 @@ impl VhsRestore {
             let on_cpu = if on_gpu { 0 } else { outputs };
             // Deinterlacing reads the frames around along the motion, past their rows' ends:
             // from copies padded for it, each input frame copied once.
-            let padded = (deinterlace && on_cpu > 0).then(|| {
-                let keys = [&prev, &cur, &next].map(|b| b.as_ptr() as usize);
-                let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
-                let copies = &mut state.padded;
-                let filled = state.padded_slots.assign(keys, |slot, i| {
-                    copies[slot]
-                        .par_iter_mut()
-                        .zip(planes[i])
-                        .for_each(|(copy, p)| copy.fill(p, stages::PAD));
-                    Ok::<_, std::convert::Infallible>(())
-                });
-                filled.unwrap_or_else(|never| match never {})
-            });
+            let padded = (deinterlace && on_cpu > 0)
+                .then(|| fill_padded(&mut state.padded_slots, &mut state.padded, keys, &planes));
             for (k, vf) in frames.iter_mut().take(on_cpu).flatten().enumerate() {
                 let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
                 let [d0, d1, d2, _] = vf.planes_data_mut();
@@ -289,6 +296,24 @@ impl VhsRestore {
         state.forget_released_frames();
         Ok(())
     }
+}
+
+/// The slots of the frames keyed `keys` among the CPU path's padded copies (see
+/// `stages::PAD`), copying those not yet there from `planes`, a plane per task.
+fn fill_padded(
+    slots: &mut FrameSlots,
+    copies: &mut [[Padded; 3]; 3],
+    keys: [usize; 3],
+    planes: &[[Plane; 3]; 3],
+) -> [usize; 3] {
+    let filled = slots.assign(keys, |slot, i| {
+        copies[slot]
+            .par_iter_mut()
+            .zip(planes[i])
+            .for_each(|(copy, p)| copy.fill(p, stages::PAD));
+        Ok::<_, std::convert::Infallible>(())
+    });
+    filled.unwrap_or_else(|never| match never {})
 }
 
 /// Each plane's finishing (dropouts, chroma shift, levels or saturation) and denoising
