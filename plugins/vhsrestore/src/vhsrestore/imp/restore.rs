@@ -47,18 +47,13 @@ impl VhsRestore {
         );
         // Mixed streams: each buffer says whether it is interlaced and which field is first.
         let deinterlace = state.deinterlace && (!state.mixed || flags.contains(interlaced_flag));
-        let tff = match state.tff {
-            Some(tff) => tff,
-            None if state.mixed => flags.contains(tff_flag),
-            None => {
-                if state.prev.is_some() {
-                    let e = stages::field_order_evidence(plane(&fp, 0), plane(&fc, 0));
-                    state.order_votes = 0.95 * state.order_votes + e;
-                }
-                state.order_votes >= 0.0
-            }
+        // The field order: set, from each buffer, or from the picture (the running votes
+        // updated on the pool's other thread below).
+        let order = match state.tff {
+            Some(tff) => Ok(tff),
+            None if state.mixed => Ok(flags.contains(tff_flag)),
+            None => Err((state.order_votes, state.prev.is_some())),
         };
-        let first = if tff { 0 } else { 1 };
         // The camera's motion since the last frame (from one field of interlaced frames, rows
         // counted in it), followed by each output's temporal step in each plane's pixels: a
         // field-rate output is half a frame after the one before.
@@ -73,24 +68,39 @@ impl VhsRestore {
         let keys = [&prev, &cur, &next].map(|b| b.as_ptr() as usize);
         let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
         let pad_now = deinterlace && state.gpu.is_none();
-        let ((), found) = rayon::join(
+        let ((), (found, tff, votes)) = rayon::join(
             || self.measure(state, s, &fc),
             || {
+                let (tff, votes) = match order {
+                    Ok(tff) => (tff, None),
+                    Err((mut votes, held)) => {
+                        if held {
+                            let e = stages::field_order_evidence(planes[0][0], planes[1][0]);
+                            votes = 0.95 * votes + e;
+                        }
+                        (votes >= 0.0, Some(votes))
+                    }
+                };
                 if pad_now {
                     fill_padded(&mut slots, &mut copies, keys, &planes);
                 }
                 // Off, nothing is estimated, and the estimator starts afresh when it is
                 // switched on.
-                if s.motion {
-                    let from = if deinterlace { first } else { 0 };
+                let found = if s.motion {
+                    let from = if deinterlace && !tff { 1 } else { 0 };
                     global.next(luma, from, step)
                 } else {
                     global.reset();
                     None
-                }
+                };
+                (found, tff, votes)
             },
         );
         (state.global, state.padded, state.padded_slots) = (global, copies, slots);
+        if let Some(votes) = votes {
+            state.order_votes = votes;
+        }
+        let first = if tff { 0 } else { 1 };
         let (pts, duration) = (cur.pts(), cur.duration());
         let (finishes, strengths) = plane_settings(state, s, &fc);
         for (d, strength) in state.denoise.iter_mut().zip(strengths) {
