@@ -204,24 +204,29 @@ pub fn luma_extremes(luma: Plane, bottom: usize) -> Option<(f32, f32)> {
     let mut hist = [0u32; 1024];
     // Up to 512 blocks of a block row at a time (2,048 pixels), on the stack.
     let mut sums = [0u16; 512];
-    for by in 0..bh {
-        let y = y0 + by * B;
-        for first in (0..bw).step_by(sums.len()) {
-            let n = (bw - first).min(sums.len());
-            let sums = &mut sums[..n];
-            sums.fill(0);
-            let x = x0 + first * B;
-            for r in 0..B {
-                let row = &luma.row(y + r)[x..x + n * B];
-                for (sum, px) in sums.iter_mut().zip(row.chunks_exact(B)) {
-                    *sum += px.iter().map(|&v| v as u16).sum::<u16>();
+    wide(
+        #[inline(always)]
+        || {
+            for by in 0..bh {
+                let y = y0 + by * B;
+                for first in (0..bw).step_by(sums.len()) {
+                    let n = (bw - first).min(sums.len());
+                    let sums = &mut sums[..n];
+                    sums.fill(0);
+                    let x = x0 + first * B;
+                    for r in 0..B {
+                        let row = &luma.row(y + r)[x..x + n * B];
+                        for (sum, px) in sums.iter_mut().zip(row.chunks_exact(B)) {
+                            *sum += px.iter().map(|&v| v as u16).sum::<u16>();
+                        }
+                    }
+                    for &sum in sums.iter() {
+                        hist[(sum >> 2) as usize] += 1;
+                    }
                 }
             }
-            for &sum in sums.iter() {
-                hist[(sum >> 2) as usize] += 1;
-            }
-        }
-    }
+        },
+    );
     let total: u32 = hist.iter().sum();
     let want = ((total as f64 * EXTREME_SHARE).ceil() as u32).max(1);
     let level = |bin: usize| (bin as f32 + 0.5) / 4.0;
