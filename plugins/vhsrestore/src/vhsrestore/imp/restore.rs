@@ -114,7 +114,7 @@ impl VhsRestore {
         // a frame and a frame (horizontal motion only: the other field's rows lie between the
         // kept ones).
         let scale: [[f32; 2]; 3] = std::array::from_fn(|p| {
-            let q = plane(&fc, p as u32);
+            let q = planes[1][p];
             [q.width as f32 / w0, q.height as f32 / h0]
         });
         let motions =
@@ -162,7 +162,8 @@ impl VhsRestore {
                 })
             })
         };
-        let frame_key = |b: &gst::Buffer, f| (b.as_ptr() as usize, [0, 1, 2].map(|p| plane(f, p)));
+        // The three frames as the GPU path's slots take them: each with its key.
+        let keyed: [(usize, [Plane; 3]); 3] = std::array::from_fn(|i| (keys[i], planes[i]));
         // Output frames that stay on the GPU (memory:WgpuBuffer downstream) are restored
         // straight into their GPU buffers when nothing after the GPU pass touches them on the
         // CPU; otherwise the mapped path below writes them (and they go up again when used).
@@ -187,15 +188,9 @@ impl VhsRestore {
                     first_target.overwrite_on_gpu(),
                     targets[1].unwrap_or(first_target).overwrite_on_gpu(),
                 ];
-                let ran = gpu
-                    .frames([
-                        frame_key(&prev, &fp),
-                        frame_key(&cur, &fc),
-                        frame_key(&next, &fn_),
-                    ])
-                    .and_then(|slots| {
-                        gpu.run_into(&jobs_for(slots)[..outputs], &buffers[..outputs])
-                    });
+                let ran = gpu.frames(keyed).and_then(|slots| {
+                    gpu.run_into(&jobs_for(slots)[..outputs], &buffers[..outputs])
+                });
                 restored_on_gpu = self.gpu_ran(state, ran);
             }
         }
@@ -227,28 +222,22 @@ impl VhsRestore {
             let on_gpu = match state.gpu.as_mut() {
                 None => false,
                 Some(gpu) => {
-                    let ran = gpu
-                        .frames([
-                            frame_key(&prev, &fp),
-                            frame_key(&cur, &fc),
-                            frame_key(&next, &fn_),
-                        ])
-                        .and_then(|slots| {
-                            let jobs = jobs_for(slots);
-                            gpu.run(&jobs[..outputs], |k, p, restored| {
-                                let Some(vf) = frames[k].as_mut() else {
-                                    return;
-                                };
-                                let stride = vf.plane_stride()[p] as usize;
-                                if let Ok(data) = vf.plane_data_mut(p as u32) {
-                                    for y in 0..restored.height {
-                                        data[y * stride..y * stride + restored.width]
-                                            .copy_from_slice(restored.row(y));
-                                    }
-                                    repair_head_switching(data, stride, restored, lines, height);
+                    let ran = gpu.frames(keyed).and_then(|slots| {
+                        let jobs = jobs_for(slots);
+                        gpu.run(&jobs[..outputs], |k, p, restored| {
+                            let Some(vf) = frames[k].as_mut() else {
+                                return;
+                            };
+                            let stride = vf.plane_stride()[p] as usize;
+                            if let Ok(data) = vf.plane_data_mut(p as u32) {
+                                for y in 0..restored.height {
+                                    data[y * stride..y * stride + restored.width]
+                                        .copy_from_slice(restored.row(y));
                                 }
-                            })
-                        });
+                                repair_head_switching(data, stride, restored, lines, height);
+                            }
+                        })
+                    });
                     self.gpu_ran(state, ran)
                 }
             };
@@ -266,7 +255,7 @@ impl VhsRestore {
                 let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
                     let frames = match padded {
                         Some(slots) => slots.map(|slot| copies[slot][p].plane()),
-                        None => [&fp, &fc, &fn_].map(|f| plane(f, p as u32)),
+                        None => planes.map(|f| f[p]),
                     };
                     let stride = strides[p];
                     let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
