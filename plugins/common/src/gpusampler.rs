@@ -108,6 +108,7 @@ impl GpuTensorSampler {
     pub fn sample_values(&self, frame: FrameSource, out: InputValues) -> Result<(), String> {
         match out {
             InputValues::F32(v) => self.sample(frame, v),
+            InputValues::F16(v) => self.sample(frame, v),
             InputValues::U8(v) => self.sample(frame, v),
         }
     }
@@ -118,6 +119,7 @@ impl GpuTensorSampler {
     pub fn prime(&self, out: InputValues) -> Result<(), String> {
         match out {
             InputValues::F32(v) => self.run(None, v),
+            InputValues::F16(v) => self.run(None, v),
             InputValues::U8(v) => self.run(None, v),
         }
     }

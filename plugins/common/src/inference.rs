@@ -178,6 +178,13 @@ fn options_from_env(var: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The CUDA provider's options unless `MEDIAAI_CUDA_OPTIONS` sets them. `prefer_nhwc`: cuDNN's
+/// channels-last layout, which half-precision convolutions on tensor cores run in (without
+/// it each convolution's input and output are transposed). Measured on an H100: upscale's
+/// 1080p network in one inference 24.5 ms against 31 ms; the detector at 48 live 1080p
+/// streams the same (p99 214 ms either way).
+const CUDA_DEFAULTS: [(&str, &str); 1] = [("prefer_nhwc", "1")];
+
 /// The WebGPU provider's session options: `MEDIAAI_WEBGPU_OPTIONS` (e.g.
 /// `validationMode=disabled`).
 fn webgpu_options() -> Vec<(String, String)> {
@@ -315,8 +322,14 @@ fn provider_dispatch(ep: ExecutionProvider) -> Option<(ort::ep::ExecutionProvide
         ExecutionProvider::Cuda => {
             use ort::ep::ArbitrarilyConfigurableExecutionProvider as _;
             // `MEDIAAI_CUDA_OPTIONS`: the CUDA provider's options (e.g.
-            // `cudnn_conv_algo_search=HEURISTIC,prefer_nhwc=1`).
-            let cuda = options_from_env("MEDIAAI_CUDA_OPTIONS")
+            // `cudnn_conv_algo_search=HEURISTIC,prefer_nhwc=0`), over `CUDA_DEFAULTS`.
+            let mut options = options_from_env("MEDIAAI_CUDA_OPTIONS");
+            for (key, value) in CUDA_DEFAULTS {
+                if !options.iter().any(|(k, _)| k == key) {
+                    options.push((key.to_string(), value.to_string()));
+                }
+            }
+            let cuda = options
                 .into_iter()
                 .fold(ep::CUDA::default(), |cuda, (k, v)| {
                     cuda.with_arbitrary_config(k, v)
@@ -801,14 +814,41 @@ impl BoundInput {
             ));
         };
         let kind = InputKind::of(input.dtype().tensor_type())?;
-        let allocator = ort::memory::Allocator::default();
+        // On CUDA the input and outputs live in page-locked host memory, which the device
+        // copies to and from directly (pageable memory goes through a staging copy); where
+        // the provider offers none, ordinary host memory.
+        let pinned = |memory| {
+            use ort::memory::{AllocationDevice, AllocatorType, MemoryInfo};
+            let info = MemoryInfo::new(
+                AllocationDevice::CUDA_PINNED,
+                0,
+                AllocatorType::Device,
+                memory,
+            )
+            .ok()?;
+            let allocator = ort::memory::Allocator::new(session, info.clone()).ok()?;
+            Some((allocator, info))
+        };
+        let on_cuda = model.provider == ExecutionProvider::Cuda;
+        let input_pinned = on_cuda
+            .then(|| pinned(ort::memory::MemoryType::CPUInput))
+            .flatten();
+        let output_pinned = on_cuda
+            .then(|| pinned(ort::memory::MemoryType::CPUOutput))
+            .flatten();
+        let default_allocator = ort::memory::Allocator::default();
+        let allocator = input_pinned.as_ref().map_or(&default_allocator, |(a, _)| a);
         let not_made = |e: ort::Error| format!("cannot allocate the {shape:?} input tensor: {e}");
         let tensor = match kind {
             InputKind::F32 => HostInput::F32(
-                ort::value::Tensor::<f32>::new(&allocator, shape.to_vec()).map_err(not_made)?,
+                ort::value::Tensor::<f32>::new(allocator, shape.to_vec()).map_err(not_made)?,
+            ),
+            InputKind::F16 => HostInput::F16(
+                ort::value::Tensor::<half::f16>::new(allocator, shape.to_vec())
+                    .map_err(not_made)?,
             ),
             InputKind::U8 => HostInput::U8(
-                ort::value::Tensor::<u8>::new(&allocator, shape.to_vec()).map_err(not_made)?,
+                ort::value::Tensor::<u8>::new(allocator, shape.to_vec()).map_err(not_made)?,
             ),
         };
         let turns = model.provider.takes_turns();
@@ -816,7 +856,7 @@ impl BoundInput {
         let mut binding = session
             .create_binding()
             .map_err(|e| format!("ONNX Runtime binding: {e}"))?;
-        let host = ort::memory::MemoryInfo::default();
+        let host = output_pinned.map_or_else(ort::memory::MemoryInfo::default, |(_, info)| info);
         for output in session.outputs() {
             binding
                 .bind_output_to_device(output.name(), &host)
@@ -850,6 +890,7 @@ impl BoundInput {
     pub fn kind(&self) -> InputKind {
         match self.input {
             HostInput::F32(_) => InputKind::F32,
+            HostInput::F16(_) => InputKind::F16,
             HostInput::U8(_) => InputKind::U8,
         }
     }
@@ -858,6 +899,7 @@ impl BoundInput {
     pub fn data_mut(&mut self) -> InputValues<'_> {
         match &mut self.input {
             HostInput::F32(t) => InputValues::F32(t.extract_tensor_mut().1),
+            HostInput::F16(t) => InputValues::F16(t.extract_tensor_mut().1),
             HostInput::U8(t) => InputValues::U8(t.extract_tensor_mut().1),
         }
     }
@@ -867,6 +909,9 @@ impl BoundInput {
     pub fn floats_mut(&mut self) -> Result<&mut [f32], String> {
         match self.data_mut() {
             InputValues::F32(v) => Ok(v),
+            InputValues::F16(_) => {
+                Err("the model's input is float16; this element's models take float32".into())
+            }
             InputValues::U8(_) => {
                 Err("the model's input is uint8; this element's models take float32".into())
             }
@@ -898,6 +943,10 @@ impl BoundInput {
 pub enum InputKind {
     #[default]
     F32,
+    /// Half-precision floats: a half-precision model without casts at its ends (half the
+    /// bytes of float32 to and from a GPU, and the same values, which it casts to half
+    /// precision itself).
+    F16,
     U8,
 }
 
@@ -907,9 +956,10 @@ impl InputKind {
         use ort::value::TensorElementType as T;
         match ty {
             Some(T::Float32) => Ok(InputKind::F32),
+            Some(T::Float16) => Ok(InputKind::F16),
             Some(T::Uint8) => Ok(InputKind::U8),
             other => Err(format!(
-                "the model's input is {other:?}; float32 or uint8 (8-bit levels) was expected"
+                "the model's input is {other:?}; float32, float16 or uint8 (8-bit levels) was expected"
             )),
         }
     }
@@ -918,6 +968,7 @@ impl InputKind {
 /// A host input tensor of either kind.
 enum HostInput {
     F32(ort::value::Tensor<f32>),
+    F16(ort::value::Tensor<half::f16>),
     U8(ort::value::Tensor<u8>),
 }
 
@@ -925,6 +976,7 @@ impl HostInput {
     fn bind(&self, binding: &mut ort::session::IoBinding, name: &str) -> ort::Result<()> {
         match self {
             HostInput::F32(t) => binding.bind_input(name, t),
+            HostInput::F16(t) => binding.bind_input(name, t),
             HostInput::U8(t) => binding.bind_input(name, t),
         }
     }
@@ -934,6 +986,7 @@ impl HostInput {
 #[derive(Debug)]
 pub enum InputValues<'a> {
     F32(&'a mut [f32]),
+    F16(&'a mut [half::f16]),
     U8(&'a mut [u8]),
 }
 
@@ -941,6 +994,7 @@ impl<'a> InputValues<'a> {
     pub fn len(&self) -> usize {
         match self {
             InputValues::F32(v) => v.len(),
+            InputValues::F16(v) => v.len(),
             InputValues::U8(v) => v.len(),
         }
     }
@@ -953,6 +1007,7 @@ impl<'a> InputValues<'a> {
     pub fn slice(self, range: std::ops::Range<usize>) -> InputValues<'a> {
         match self {
             InputValues::F32(v) => InputValues::F32(&mut v[range]),
+            InputValues::F16(v) => InputValues::F16(&mut v[range]),
             InputValues::U8(v) => InputValues::U8(&mut v[range]),
         }
     }
@@ -965,6 +1020,7 @@ impl<'a> InputValues<'a> {
         }
         match (self, src) {
             (InputValues::F32(d), InputBuffer::F32(s)) => d[at..at + len].copy_from_slice(s),
+            (InputValues::F16(d), InputBuffer::F16(s)) => d[at..at + len].copy_from_slice(s),
             (InputValues::U8(d), InputBuffer::U8(s)) => d[at..at + len].copy_from_slice(s),
             _ => return Err("an image of another input type than the batch's".into()),
         }
@@ -976,6 +1032,7 @@ impl<'a> InputValues<'a> {
 #[derive(Debug, Clone)]
 pub enum InputBuffer {
     F32(Vec<f32>),
+    F16(Vec<half::f16>),
     U8(Vec<u8>),
 }
 
@@ -990,6 +1047,7 @@ impl InputBuffer {
     pub fn zeros(kind: InputKind, len: usize) -> Self {
         match kind {
             InputKind::F32 => InputBuffer::F32(vec![0.0; len]),
+            InputKind::F16 => InputBuffer::F16(vec![half::f16::ZERO; len]),
             InputKind::U8 => InputBuffer::U8(vec![0; len]),
         }
     }
@@ -997,6 +1055,7 @@ impl InputBuffer {
     pub fn len(&self) -> usize {
         match self {
             InputBuffer::F32(v) => v.len(),
+            InputBuffer::F16(v) => v.len(),
             InputBuffer::U8(v) => v.len(),
         }
     }
@@ -1008,6 +1067,7 @@ impl InputBuffer {
     pub fn kind(&self) -> InputKind {
         match self {
             InputBuffer::F32(_) => InputKind::F32,
+            InputBuffer::F16(_) => InputKind::F16,
             InputBuffer::U8(_) => InputKind::U8,
         }
     }
@@ -1016,6 +1076,7 @@ impl InputBuffer {
     pub fn values(&mut self) -> InputValues<'_> {
         match self {
             InputBuffer::F32(v) => InputValues::F32(v),
+            InputBuffer::F16(v) => InputValues::F16(v),
             InputBuffer::U8(v) => InputValues::U8(v),
         }
     }

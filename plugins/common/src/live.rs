@@ -108,16 +108,7 @@ impl Shedder {
             .map(|l| Duration::from_nanos(l as u64));
         let shed = work && late.is_some_and(|l| l > self.threshold);
         if shed {
-            self.shed_total += 1;
-            self.since_shed = 0;
-            self.worst = self.worst.max(late.unwrap_or_default());
-            self.shed_now += 1;
-            let episode = if self.shed_now == 1 {
-                Episode::Started
-            } else {
-                Episode::Unchanged
-            };
-            return (true, episode);
+            return (true, self.shed_one(late.unwrap_or_default()));
         }
         if self.shed_now == 0 {
             return (false, Episode::Unchanged);
@@ -127,6 +118,33 @@ impl Shedder {
             return (false, Episode::Ended);
         }
         (false, Episode::Unchanged)
+    }
+
+    /// Counts a frame shed `late` after it was due, in the episode under way or a new one.
+    fn shed_one(&mut self, late: Duration) -> Episode {
+        self.shed_total += 1;
+        self.since_shed = 0;
+        self.worst = self.worst.max(late);
+        self.shed_now += 1;
+        if self.shed_now == 1 {
+            Episode::Started
+        } else {
+            Episode::Unchanged
+        }
+    }
+
+    /// Counts work shed by the element's own later judgement (e.g. once a queue it waited in
+    /// is behind it), `late` ns after the frame was due; the message to post when that starts
+    /// an episode.
+    pub fn record_shed(
+        &mut self,
+        element: &gst::Element,
+        late: i64,
+        what: &str,
+    ) -> Option<gst::Message> {
+        let episode = self.shed_one(Duration::from_nanos(late.max(0) as u64));
+        self.message(episode, what)
+            .map(|s| gst::message::Element::builder(s).src(element).build())
     }
 
     /// The `mediaai-overload` structure for `episode` (`None` for [`Episode::Unchanged`]):

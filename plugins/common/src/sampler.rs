@@ -454,6 +454,7 @@ impl TensorSampler {
     pub fn fill_values(&self, src: &PixelSource, out: crate::inference::InputValues) -> bool {
         match out {
             crate::inference::InputValues::F32(v) => self.fill(src, v),
+            crate::inference::InputValues::F16(v) => self.fill(src, v),
             crate::inference::InputValues::U8(v) => self.fill(src, v),
         }
     }
@@ -621,6 +622,17 @@ impl TensorValue for f32 {
     #[inline(always)]
     fn from_level(level: u8, gain: f32) -> Self {
         level as f32 * gain
+    }
+}
+
+impl TensorValue for half::f16 {
+    #[inline(always)]
+    fn from_sample(v: f32, gain: f32) -> Self {
+        half::f16::from_f32(v * gain)
+    }
+    #[inline(always)]
+    fn from_level(level: u8, gain: f32) -> Self {
+        half::f16::from_f32(level as f32 * gain)
     }
 }
 

@@ -16,8 +16,9 @@
 //!   capsfilter that says the frames' size, as one after a camera would.
 //! - CHAIN: `detect` (the detector alone, the default), `blur` (`onnxfacedetect ! gpublur`,
 //!   frames in system memory) or `gpu-blur` (`wgpuupload ! onnxfacedetect ! gpublur !
-//!   wgpudownload`: frames on the GPU between the two).
-//! - PROPERTIES go to every detector (e.g. `interval=1`).
+//!   wgpudownload`: frames on the GPU between the two), or `upscale` (`upscale method=neural`
+//!   instead of the detector, the delay counted as frames leave it: HD to UHD live).
+//! - PROPERTIES go to every detector, or upscaler (e.g. `interval=1`).
 //!
 //! Pipelines start together (each on a thread of its own, as independent channels would), and
 //! the clock of each starts when it reaches PLAYING. Prints one line: `streams=N mode=...
@@ -52,7 +53,7 @@ fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [n, mode, raw, size, rest @ ..] = args.as_slice() else {
         return Err(
-            "usage: streams N separate|grouped[:K]|procs RAW WIDTHxHEIGHT [live] [detect|blur|gpu-blur] [PROPERTIES...]".into(),
+            "usage: streams N separate|grouped[:K]|procs RAW WIDTHxHEIGHT [live] [detect|blur|gpu-blur|upscale] [PROPERTIES...]".into(),
         );
     };
     let (live, rest) = match rest {
@@ -60,7 +61,9 @@ fn main() -> Result<(), String> {
         rest => (false, rest),
     };
     let (chain, props) = match rest {
-        [first, rest @ ..] if ["detect", "blur", "gpu-blur"].contains(&first.as_str()) => {
+        [first, rest @ ..]
+            if ["detect", "blur", "gpu-blur", "upscale"].contains(&first.as_str()) =>
+        {
             (first.as_str(), rest)
         }
         rest => ("detect", rest),
@@ -167,6 +170,7 @@ fn run_pipelines(
             let body = match chain {
                 "blur" => format!("{detect} ! gpublur"),
                 "gpu-blur" => format!("wgpuupload ! {detect} ! gpublur ! wgpudownload"),
+                "upscale" => format!("upscale name=detect method=neural {group} {props}"),
                 _ => detect,
             };
             let desc = format!(

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use mediaai_common::inference::BoundInput;
-use mediaai_common::inference::SharedModel;
+use mediaai_common::inference::{BoundInput, InputValues, LoadedModel, SharedModel};
+use mediaai_common::sampler::TensorValue;
 
 /// Input pixels per tile side (before the margin), by default.
 pub const TILE: usize = 128;
@@ -36,9 +36,6 @@ pub struct Neural {
     /// Input pixels per tile side.
     tile: usize,
     per_inference: usize,
-    /// The inference's input tiles, `per_inference · 3 · (tile + 2 · margin)²` at most (tiles
-    /// are clipped to the frame).
-    tiles: Vec<f32>,
     placed: Vec<Placed>,
     /// 4x: each frame's 2x result between the two passes (3 planes).
     middle: Vec<Vec<f32>>,
@@ -78,9 +75,6 @@ impl Neural {
         scale: usize,
     ) -> Self {
         let (per_inference, tile) = (per_inference.max(1), tile.max(1));
-        // Tiles are clipped to the frame (the 2x frame for a 4x run's second pass).
-        let most = if scale == 4 { 2 } else { 1 };
-        let sides = [width, height].map(|n| tile.min(most * n.max(1)) + 2 * margin);
         let middle = if scale == 4 {
             (0..frames.max(1))
                 .map(|_| vec![0.0; 3 * 4 * width * height])
@@ -93,12 +87,40 @@ impl Neural {
             margin,
             tile,
             per_inference,
-            tiles: vec![0.0; per_inference * 3 * sides[0] * sides[1]],
             placed: Vec::with_capacity(per_inference),
             timing: Timing::default(),
             middle,
             bound: Vec::new(),
         }
+    }
+
+    /// Runs a batch of `frames` blank `width`x`height` frames through the network before a
+    /// frame has to wait for it — a device provider's set-up, algorithm search and first run
+    /// at each shape the batches will meet (seconds on CUDA) — and returns the steady time of
+    /// such a batch: the second run on a device, the only one on CPU cores (whose first run
+    /// is their steady one). The frames are allocated here, at caps, not per frame.
+    pub fn prime(
+        &mut self,
+        frames: usize,
+        width: usize,
+        height: usize,
+        scale: usize,
+    ) -> Result<Duration, String> {
+        let frames = frames.max(1);
+        let inputs = vec![vec![0.0f32; 3 * width * height]; frames];
+        let mut outputs = vec![vec![0.0f32; 3 * width * height * scale * scale]; frames];
+        let on_cpu = self
+            .model
+            .lock()
+            .expect("session lock is never poisoned")
+            .on_cpu();
+        let mut steady = Duration::ZERO;
+        for _ in 0..if on_cpu { 1 } else { 2 } {
+            let started = Instant::now();
+            self.run(&inputs, width, height, scale, &mut outputs)?;
+            steady = started.elapsed();
+        }
+        Ok(steady)
     }
 
     /// Where the last [`Self::run`] spent its time.
@@ -164,7 +186,6 @@ impl Neural {
         let total = inputs.len() * w.div_ceil(tw) * h.div_ceil(th);
         let size = total.div_ceil(total.div_ceil(self.per_inference).max(1));
         self.placed.clear();
-        let mut since = Instant::now();
         for frame in 0..inputs.len() {
             for ty in (0..h).step_by(th) {
                 for tx in (0..w).step_by(tw) {
@@ -176,63 +197,77 @@ impl Neural {
                         h: th.min(h - ty),
                     });
                     if self.placed.len() == size {
-                        self.gather(inputs, (w, h), (sw, sh));
-                        self.timing.gathered += since.elapsed();
-                        self.infer((sw, sh), size, w, h, outputs)?;
-                        since = Instant::now();
+                        self.infer(inputs, (sw, sh), size, w, h, outputs)?;
                     }
                 }
             }
         }
         if !self.placed.is_empty() {
-            self.gather(inputs, (w, h), (sw, sh));
-            self.timing.gathered += since.elapsed();
-            self.infer((sw, sh), size, w, h, outputs)?;
+            self.infer(inputs, (sw, sh), size, w, h, outputs)?;
         }
         Ok(())
     }
 
-    /// Cuts the tiles placed so far out of their frames (`w`x`h`), each `sw`x`sh` with the
+    /// Which of `bound` has the input and outputs for inferences of `shape`, made on first use
+    /// (under the session's lock, which `loaded` is).
+    fn bound_for(
+        bound: &mut Vec<BoundInput>,
+        loaded: &LoadedModel,
+        shape: [usize; 4],
+    ) -> Result<usize, String> {
+        if let Some(at) = bound.iter().position(|b| b.shape() == shape) {
+            return Ok(at);
+        }
+        bound.push(BoundInput::new(loaded, &shape)?);
+        Ok(bound.len() - 1)
+    }
+
+    /// Cuts `placed` tiles out of their frames (`w`x`h`) into `tiles`, each `sw`x`sh` with the
     /// margin (edges repeated at the frame's borders), one tile per task of the thread pool.
-    fn gather<I: AsRef<[f32]> + Sync>(
-        &mut self,
+    fn gather<I: AsRef<[f32]> + Sync, T: TensorValue>(
+        tiles: &mut [T],
+        placed: &[Placed],
+        margin: usize,
         inputs: &[I],
         (w, h): (usize, usize),
         (sw, sh): (usize, usize),
     ) {
-        let m = self.margin;
-        let tile_len = 3 * sw * sh;
-        let tiles = &mut self.tiles[..self.placed.len() * tile_len];
-        tiles
-            .par_chunks_mut(tile_len)
-            .zip(&self.placed)
-            .for_each(|(tile, p)| {
+        let m = margin;
+        // Row by row over the thread pool (a tile may be the whole frame): row r of the
+        // tiles is row y of channel c of tile r / (3 · sh).
+        tiles[..placed.len() * 3 * sw * sh]
+            .par_chunks_mut(sw)
+            .enumerate()
+            .for_each(|(r, dst)| {
+                let (p, c, y) = (&placed[r / (3 * sh)], (r / sh) % 3, r % sh);
                 let input = inputs[p.frame].as_ref();
                 // Columns x of the tile read the frame's column tx + x − m: those before
                 // `first` and from `last` on lie past the frame's sides and repeat its edge.
                 let first = m.saturating_sub(p.x);
                 let last = (w + m - p.x).min(sw);
-                for c in 0..3 {
-                    let plane = &input[c * w * h..(c + 1) * w * h];
-                    for y in 0..sh {
-                        let sy = (p.y + y).saturating_sub(m).min(h - 1);
-                        let row = &plane[sy * w..(sy + 1) * w];
-                        let dst = &mut tile[(c * sh + y) * sw..][..sw];
-                        dst[..first].fill(row[0]);
-                        dst[first..last].copy_from_slice(&row[p.x + first - m..p.x + last - m]);
-                        dst[last..].fill(row[w - 1]);
-                    }
+                let sy = (p.y + y).saturating_sub(m).min(h - 1);
+                let row = &input[c * w * h + sy * w..][..w];
+                let value = |v: f32| T::from_sample(v, 1.0);
+                dst[..first].fill(value(row[0]));
+                for (d, &v) in dst[first..last]
+                    .iter_mut()
+                    .zip(&row[p.x + first - m..p.x + last - m])
+                {
+                    *d = value(v);
                 }
+                dst[last..].fill(value(row[w - 1]));
             });
     }
 
-    /// Runs the tiles placed so far and puts their centres into `outputs` (the 2x frames of
-    /// `w`x`h` inputs). On a device provider the inference has `size` tiles however many are
-    /// placed: the rest are left-overs whose results are not read. A shape that changes from
-    /// one run to the next costs a device far more than the padding (CUDA on the H200: runs of
-    /// 32 tiles alternating with 16 went at a quarter of the speed of one shape).
-    fn infer<O: AsMut<[f32]>>(
+    /// Cuts the tiles placed so far out of `inputs` straight into the session's bound input,
+    /// runs them and puts their centres into `outputs` (the 2x frames of `w`x`h` inputs). On a
+    /// device provider the inference has `size` tiles however many are placed: the rest are
+    /// left-overs whose results are not read. A shape that changes from one run to the next
+    /// costs a device far more than the padding (CUDA on the H200: runs of 32 tiles
+    /// alternating with 16 went at a quarter of the speed of one shape).
+    fn infer<I: AsRef<[f32]> + Sync, O: AsMut<[f32]>>(
         &mut self,
+        inputs: &[I],
         (sw, sh): (usize, usize),
         size: usize,
         w: usize,
@@ -240,28 +275,33 @@ impl Neural {
         outputs: &mut [O],
     ) -> Result<(), String> {
         let m = self.margin;
-        let tile_len = 3 * sw * sh;
+        let cutting = Instant::now();
+        let placed = self.placed.len();
+        // The bound input for this shape (made under the session's lock the first time), cut
+        // into while the session is free for a batch group's other streams.
+        let at = {
+            let loaded = self.model.lock().expect("session lock is never poisoned");
+            let n = if loaded.on_cpu() {
+                placed
+            } else {
+                size.max(placed)
+            };
+            Self::bound_for(&mut self.bound, &loaded, [n, 3, sh, sw])?
+        };
+        let n = self.bound[at].shape()[0];
+        let (placed, size) = (&self.placed, (w, h));
+        match self.bound[at].data_mut() {
+            InputValues::F32(v) => Self::gather(v, placed, m, inputs, size, (sw, sh)),
+            InputValues::F16(v) => Self::gather(v, placed, m, inputs, size, (sw, sh)),
+            InputValues::U8(_) => {
+                return Err("the model's input is uint8; upscale's networks take floats".into())
+            }
+        }
+        self.timing.gathered += cutting.elapsed();
         // A batch group's streams take turns on the session; the lock is held while the
         // output is read.
         let mut loaded = self.model.lock().expect("session lock is never poisoned");
-        let placed = self.placed.len();
-        let n = if loaded.on_cpu() {
-            placed
-        } else {
-            size.max(placed)
-        };
-        let shape = [n, 3, sh, sw];
-        let at = match self.bound.iter().position(|b| b.shape() == shape) {
-            Some(at) => at,
-            None => {
-                self.bound.push(BoundInput::new(&loaded, &shape)?);
-                self.bound.len() - 1
-            }
-        };
         let bound = &mut self.bound[at];
-        bound
-            .floats_mut()?
-            .copy_from_slice(&self.tiles[..n * tile_len]);
         let started = Instant::now();
         let result = bound
             .run(&mut loaded.session)
@@ -269,10 +309,15 @@ impl Neural {
         let placing = Instant::now();
         self.timing.network += placing - started;
         self.timing.inferences += 1;
-        let (shape, data) = result[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| format!("output is not a float tensor: {e}"))?;
-        let (osw, osh, ow2, oh2) = (2 * sw, 2 * sh, 2 * w, 2 * h);
+        // Float32, or float16 from a half-precision model without casts at its ends.
+        let (shape, data) = match result[0].try_extract_tensor::<f32>() {
+            Ok((shape, data)) => (shape, Output::F32(data)),
+            Err(_) => result[0]
+                .try_extract_tensor::<half::f16>()
+                .map(|(shape, data)| (shape, Output::F16(data)))
+                .map_err(|e| format!("output is not a float tensor: {e}"))?,
+        };
+        let (osw, osh) = (2 * sw, 2 * sh);
         if shape.len() != 4
             || shape[0] as usize != n
             || shape[1] != 3
@@ -283,10 +328,43 @@ impl Neural {
                 "output shape {shape:?}, expected [{n}, 3, {osh}, {osw}] (a 2x network)"
             ));
         }
+        match data {
+            Output::F32(d) => Self::place(&self.placed, m, d, (sw, sh), w, h, outputs, |v| v),
+            Output::F16(d) => Self::place(
+                &self.placed,
+                m,
+                d,
+                (sw, sh),
+                w,
+                h,
+                outputs,
+                half::f16::to_f32,
+            ),
+        }
+        self.placed.clear();
+        self.timing.placed += placing.elapsed();
+        Ok(())
+    }
+
+    /// Puts the centres of the `placed` tiles' outputs (`data`, `[n, 3, 2·sh, 2·sw]` with
+    /// `margin` pixels around each input tile, read as floats by `float`) into `outputs`,
+    /// clamped to 0..1.
+    #[allow(clippy::too_many_arguments)]
+    fn place<S: Copy + Sync, O: AsMut<[f32]>>(
+        placed: &[Placed],
+        margin: usize,
+        data: &[S],
+        (sw, sh): (usize, usize),
+        w: usize,
+        h: usize,
+        outputs: &mut [O],
+        float: impl Fn(S) -> f32 + Sync,
+    ) {
+        let m = margin;
+        let (osw, osh, ow2, oh2) = (2 * sw, 2 * sh, 2 * w, 2 * h);
         let out_len = 3 * osw * osh;
         // Each output row the tiles cover, over the thread pool: a row takes the part of every
         // tile of its frame that crosses it.
-        let placed = &self.placed;
         // Tiles are placed frame by frame: the run's frames are one range.
         let frames = match (placed.first(), placed.last()) {
             (Some(a), Some(b)) => a.frame..b.frame + 1,
@@ -307,15 +385,18 @@ impl Neural {
                         let y = oy - 2 * p.y;
                         let src =
                             &data[i * out_len + (c * osh + 2 * m + y) * osw + 2 * m..][..2 * p.w];
-                        for (d, s) in row[2 * p.x..][..2 * p.w].iter_mut().zip(src) {
-                            *d = s.clamp(0.0, 1.0);
+                        for (d, &s) in row[2 * p.x..][..2 * p.w].iter_mut().zip(src) {
+                            *d = float(s).clamp(0.0, 1.0);
                         }
                     }
                 });
             }
         }
-        self.placed.clear();
-        self.timing.placed += placing.elapsed();
-        Ok(())
     }
+}
+
+/// A network's output values.
+enum Output<'a> {
+    F32(&'a [f32]),
+    F16(&'a [half::f16]),
 }

@@ -128,6 +128,37 @@ fn the_tile_size_changes_the_tiles_not_the_picture() {
     }
 }
 
+/// The half-precision copy a GPU provider loads takes and gives float16 (no casts at its
+/// ends): run here on the CPU, it upscales as the float model does, within half precision's
+/// rounding (measured: 65 dB, at most a level apart), on several tiles (48) and on one tile
+/// per frame.
+#[test]
+fn the_half_precision_model_with_float16_at_its_ends_upscales_as_the_float_model() {
+    init();
+    let half = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/waifu2x-photo-x2-fp16.onnx");
+    assert!(
+        std::path::Path::new(half).is_file(),
+        "{half} missing: make models"
+    );
+    let (frames, caps) = five_frames("RGBx", 120, 80);
+    let frames = &frames[..2];
+    for tiles in ["tile-size=48", "tile-size=120"] {
+        let float = push_frames(&format!("upscale method=neural {tiles}"), &caps, frames);
+        let launch = format!("upscale method=neural {tiles} model-location={half}");
+        let halves = push_frames(&launch, &caps, frames);
+        assert_eq!(halves.len(), 2, "{launch}: every frame out");
+        for (k, (a, b)) in halves.iter().zip(&float).enumerate() {
+            let (a, b) = (bytes(a), bytes(b));
+            let p = psnr(&a, &b);
+            let most = a.iter().zip(b.iter()).map(|(x, y)| x.abs_diff(*y)).max();
+            assert!(
+                p > 55.0 && most <= Some(1),
+                "{tiles} frame {k}: {p:.1} dB, off by {most:?} at most"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_gpu_spatial_path_upscales_as_the_cpu_path_does() {
     init();
@@ -176,7 +207,8 @@ fn latency_is_reported_for_the_batch_and_frames_wait_for_it() {
         (4, "spatial backend=cpu", 1),
     ] {
         // What the element adds to upstream's latency: the rest of a batch coming in, and the
-        // batch upscaled.
+        // batch upscaled (for the network: its duration, or a frame and the network's steady
+        // run when that is longer).
         let pipeline = gst::parse::launch(&format!(
             "videotestsrc is-live=true ! video/x-raw,format=RGBx,width=32,height=24,framerate=25/1 ! upscale name=u method={method} batch-size={batch} ! fakesink"
         ))
@@ -195,11 +227,25 @@ fn latency_is_reported_for_the_batch_and_frames_wait_for_it() {
         let upstream = min(u.static_pad("sink").unwrap().peer().unwrap());
         let ours = min(u.static_pad("src").unwrap());
         pipeline.set_state(gst::State::Null).unwrap();
-        assert_eq!(
-            ours - upstream,
-            gst::ClockTime::from_mseconds(40 * frames),
-            "{method} batch {batch}"
-        );
+        let ours = ours - upstream;
+        let frames = gst::ClockTime::from_mseconds(40 * frames);
+        if method == "neural" && batch == 1 {
+            // A frame and the network's steady run, measured when the caps came: more than
+            // the frame alone.
+            assert!(
+                ours > frames && ours < frames + gst::ClockTime::from_seconds(1),
+                "{method} batch {batch}: {ours}"
+            );
+        } else if method == "neural" {
+            // The rest of the batch, then the batch's duration or a frame and the run, if
+            // longer.
+            assert!(
+                ours >= frames && ours < frames + gst::ClockTime::from_seconds(1),
+                "{method} batch {batch}: {ours}"
+            );
+        } else {
+            assert_eq!(ours, frames, "{method} batch {batch}");
+        }
     }
     // Three frames of a batch of four are held until EOS, then all come out.
     let (frames, caps) = five_frames("RGBx", 32, 24);

@@ -919,8 +919,13 @@ impl BaseTransformImpl for OnnxFaceDetect {
         }
         let slot = if measure {
             self.fill_slot(state, buf, 0)?;
-            self.infer(state, 1)?;
-            Some(0)
+            match self.infer_live(state, buf, overload, &mut posts)? {
+                true => Some(0),
+                false => {
+                    state.since_due_in = interval.max(1);
+                    None
+                }
+            }
         } else {
             None
         };
@@ -1309,6 +1314,46 @@ impl OnnxFaceDetect {
             posts.push(m);
         }
         measure && !shed
+    }
+
+    /// Runs the network on slot 0 (`buf`, filled) and says whether it ran. In a live pipeline
+    /// (unless `overload=wait`) the frame is judged again once its session is free: one that
+    /// has become later than the shedding threshold while streams sharing the session ran
+    /// before it is shed there (counted, and posted, as any shed frame), so that a queue at
+    /// the session cannot push the delay past the latency answered.
+    fn infer_live(
+        &self,
+        state: &mut State,
+        buf: &gst::BufferRef,
+        overload: Overload,
+        posts: &mut Vec<gst::Message>,
+    ) -> Result<bool, gst::FlowError> {
+        let Some(upstream) = state.live_upstream.filter(|_| overload != Overload::Wait) else {
+            self.infer(state, 1)?;
+            return Ok(true);
+        };
+        let obj = self.obj();
+        let allowed = state.shedder.threshold().as_nanos() as i64;
+        let pts = buf.pts();
+        let give_up = || {
+            let late = live::lateness(obj.upcast_ref(), &obj.segment(), pts, upstream)?;
+            (late > allowed).then_some(late)
+        };
+        let Some(late) = self.infer_unless_late(state, &give_up)? else {
+            return Ok(true);
+        };
+        gst::log!(
+            CAT,
+            imp = self,
+            "{}: {} ms late once the session was free, shed",
+            pts.display(),
+            late / 1_000_000
+        );
+        if let Some(m) = state.shedder.record_shed(obj.upcast_ref(), late, SHEDDING) {
+            gst::info!(CAT, imp = self, "{:?}", m.structure());
+            posts.push(m);
+        }
+        Ok(false)
     }
 
     fn post(&self, messages: impl IntoIterator<Item = gst::Message>) {

@@ -135,21 +135,45 @@ impl OnnxFaceDetect {
         let tensors = state.geometry.as_ref().map_or(0, |g| g.tensors.len());
         if tensors > 1 {
             for slot in 0..used {
-                self.infer_tensor(state, slot, slot..slot + 1)?;
+                self.infer_tensor(state, slot, slot..slot + 1, &|| None)?;
             }
             Ok(())
         } else {
-            self.infer_tensor(state, 0, 0..used)
+            self.infer_tensor(state, 0, 0..used, &|| None).map(drop)
         }
     }
 
-    /// Runs tensor `index` and decodes its images into `state.slot_faces[slots]`.
+    /// One frame in slot 0 through this stream's own session (not a group's), unless by the
+    /// time the session is free the frame is later than `give_up` allows: then the network
+    /// is not run and `give_up`'s lateness comes back. Streams sharing a session queue for it,
+    /// so a frame that came in on time can still wait past its budget there; judged again
+    /// once the wait is over, it leaves at once for the tracker to carry instead of adding a
+    /// run to the queue's delay.
+    pub(super) fn infer_unless_late(
+        &self,
+        state: &mut State,
+        give_up: &dyn Fn() -> Option<i64>,
+    ) -> Result<Option<i64>, gst::FlowError> {
+        let own = state
+            .geometry
+            .as_ref()
+            .is_some_and(|g| g.request.is_none() && g.tensors.len() == 1);
+        if !own {
+            return self.infer(state, 1).map(|()| None);
+        }
+        self.infer_tensor(state, 0, 0..1, give_up)
+    }
+
+    /// Runs tensor `index` and decodes its images into `state.slot_faces[slots]`; unless
+    /// `give_up`, asked once the session is this stream's, says how late the frame has become
+    /// (then nothing runs and that lateness comes back).
     pub(super) fn infer_tensor(
         &self,
         state: &mut State,
         index: usize,
         slots: std::ops::Range<usize>,
-    ) -> Result<(), gst::FlowError> {
+        give_up: &dyn Fn() -> Option<i64>,
+    ) -> Result<Option<i64>, gst::FlowError> {
         let (threshold, nms_threshold) = self.thresholds();
         let State {
             model,
@@ -165,6 +189,9 @@ impl OnnxFaceDetect {
         let images_per_tensor = geometry.images_per_tensor;
         // A batch group's streams take turns here; the lock is held while the outputs are read.
         let mut loaded = model.lock().expect("session lock is never poisoned");
+        if let Some(late) = give_up() {
+            return Ok(Some(late));
+        }
         let outputs = geometry.tensors[index]
             .run(&mut loaded.session)
             .map_err(|e| self.inference_failed(model_path, &e))?;
@@ -178,6 +205,7 @@ impl OnnxFaceDetect {
             slots,
         );
         self.finish_slots(decoded, model_path, slots, nms_threshold, to_frame)
+            .map(|()| None)
     }
 
     /// This stream's frame in its group's next batch (see `mediaai_common::batching`), decoded

@@ -14,6 +14,9 @@ pub(super) struct Batch {
     /// A frame of the batch came late in a live pipeline: the network is skipped for it
     /// (`Work::fallback`).
     pub(super) shed: bool,
+    /// In a live pipeline, the running time at which the batch's last frame was due (its
+    /// timestamp's running time plus upstream's latency): judged again by the worker.
+    pub(super) due: Option<gst::ClockTime>,
 }
 
 /// What the streaming thread and the worker both see.
@@ -24,6 +27,9 @@ pub(super) struct Shared {
     /// The first flow error the worker met pushing (or an error it posted), returned to
     /// upstream by the next buffer.
     pub(super) flow: Mutex<Option<gst::FlowError>>,
+    /// The lateness (ns) of the last batch the worker shed itself, not yet told to the
+    /// streaming thread's `Shedder` (`i64::MIN`, or 0 before the first: none).
+    pub(super) shed_by_worker: std::sync::atomic::AtomicI64,
 }
 
 impl Shared {
@@ -34,6 +40,11 @@ impl Shared {
     /// Whether the worker should drop what it has rather than push it.
     pub(super) fn stopped(&self) -> bool {
         self.flushing.load(Ordering::SeqCst) || self.flow.lock().expect("flow lock").is_some()
+    }
+
+    /// The lateness of a batch the worker shed since the last call, if any.
+    pub(super) fn take_shed_by_worker(&self) -> Option<i64> {
+        Some(self.shed_by_worker.swap(i64::MIN, Ordering::SeqCst)).filter(|&l| l > 0)
     }
 }
 
@@ -58,6 +69,10 @@ pub(super) struct Work {
     /// Output buffers of a GPU batch, filled from its readback, pushed after it.
     pub(super) ready: Vec<gst::Buffer>,
     pub(super) pool: gst::BufferPool,
+    /// In a live pipeline with the network upscaling, how late a batch's last frame may be
+    /// when the worker takes it and still go through the network (a frame: it then leaves
+    /// within the latency answered).
+    pub(super) slack: Option<gst::ClockTime>,
     /// Output frames stay on the GPU (`memory:WgpuBuffer`): `pool` holds GPU buffers.
     pub(super) out_gpu: bool,
     /// The spatial path on the CPU that late batches take instead of the network.
@@ -200,6 +215,18 @@ impl Upscale {
             }
         }
         let n = batch.buffers.len();
+        // Judged again now that the worker takes it: a batch that waited here behind the one
+        // before it (a network slower than the stream) past its slack is shed too.
+        let due = batch.due.take();
+        if let (Some(slack), Some(due), false) = (work.slack, due, batch.shed) {
+            let now = self.obj().current_running_time();
+            let late = now.map_or(0, |now| now.nseconds() as i64 - due.nseconds() as i64);
+            if late > slack.nseconds() as i64 {
+                gst::log!(CAT, imp = self, "batch {late} ns late at the worker: shed");
+                batch.shed = true;
+                shared.shed_by_worker.store(late, Ordering::SeqCst);
+            }
+        }
         // The CPU's spatial path upscales frame by frame into one output (so does a late
         // batch's, shed from the network); the network takes the batch at once.
         let shed = std::mem::take(&mut batch.shed) && work.fallback.is_some();
