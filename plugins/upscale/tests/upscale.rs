@@ -135,7 +135,10 @@ fn the_tile_size_changes_the_tiles_not_the_picture() {
 #[test]
 fn the_half_precision_model_with_float16_at_its_ends_upscales_as_the_float_model() {
     init();
-    let half = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/waifu2x-photo-x2-fp16.onnx");
+    let half = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/waifu2x-photo-x2-fp16.onnx"
+    );
     assert!(
         std::path::Path::new(half).is_file(),
         "{half} missing: make models"
