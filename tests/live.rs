@@ -456,8 +456,9 @@ fn whichever_frames_are_shed_no_face_shows() {
 /// A live stream the network cannot upscale in time on these cores: frames that come later
 /// than the upscaler's latency allows, or wait behind the network's run past a frame, take
 /// the spatial path instead (it says so), every frame comes out at twice the size with its
-/// timestamp, within the latency answered (a frame and the network's run, measured at caps),
-/// and the clip ends about when it would live instead of a backlog later.
+/// timestamp, within the latency answered (a frame and the network's run, measured when it
+/// was primed going to PAUSED), and the clip ends about when it would live instead of a
+/// backlog later.
 #[test]
 fn a_live_upscale_that_falls_behind_sheds_late_frames_to_the_spatial_path() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -466,6 +467,7 @@ fn a_live_upscale_that_falls_behind_sheds_late_frames_to_the_spatial_path() {
     let pipeline = launch(
         "appsrc name=src format=time max-bytes=0 block=false \
          caps=video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
+         ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
          ! identity sync=true ! upscale name=up method=neural \
          ! fakesink name=sink sync=false signal-handoffs=true",
     );
@@ -478,6 +480,12 @@ fn a_live_upscale_that_falls_behind_sheds_late_frames_to_the_spatial_path() {
     }
     let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
     pipeline.set_state(gst::State::Paused).unwrap();
+    // The capsfilter upstream says the frames (as one after a camera does): the network's
+    // first runs are made going to PAUSED.
+    let warmed = messages(&bus, "mediaai-warm-up");
+    assert_eq!(warmed.len(), 1, "one first run before playing: {warmed:?}");
+    assert_eq!(warmed[0].get::<&str>("when").unwrap(), "start");
+    assert_eq!(warmed[0].get::<&str>("shape").unwrap(), "1x3x240x320");
     let started = Instant::now();
     pipeline.set_state(gst::State::Playing).unwrap();
     mediaai_pipelines::wait_for_eos(&pipeline, 300).unwrap();
@@ -498,6 +506,10 @@ fn a_live_upscale_that_falls_behind_sheds_late_frames_to_the_spatial_path() {
             .iter()
             .any(|s| s.get::<bool>("shedding").unwrap_or(false)),
         "the upscaler says it sheds work: {overload:?}"
+    );
+    assert!(
+        messages(&bus, "mediaai-warm-up").is_empty(),
+        "the caps found the network primed"
     );
     let bound = Duration::from_millis(40 * FRAMES + 2500);
     assert!(

@@ -14,6 +14,29 @@ use std::time::Duration;
 /// The element message posted when an element starts (`shedding` true) and stops shedding.
 pub const OVERLOAD_MESSAGE: &str = "mediaai-overload";
 
+/// The element message an element posts when its network's first runs are made before frames
+/// wait for them ([`warm_up_message`]).
+pub const WARM_UP_MESSAGE: &str = "mediaai-warm-up";
+
+/// The `mediaai-warm-up` message of `element`: the network input `shape` run (dimensions
+/// joined by `x`), what its first run and a steady run took (ns; a first run of 0: the
+/// session had run it), and `when`: `start` (going to PAUSED) or `caps`.
+pub fn warm_up_message(
+    element: &gst::Element,
+    shape: &str,
+    first: Duration,
+    steady: Duration,
+    when: &str,
+) -> gst::Message {
+    let s = gst::Structure::builder(WARM_UP_MESSAGE)
+        .field("shape", shape)
+        .field("first-run", first.as_nanos() as u64)
+        .field("steady-run", steady.as_nanos() as u64)
+        .field("when", when)
+        .build();
+    gst::message::Element::builder(s).src(element).build()
+}
+
 /// Frames in a row without shedding before an element says it is on time again: a second at
 /// 25 fps, so that a load at the edge gives one pair of messages, not one per frame.
 pub const RECOVERY_FRAMES: u64 = 25;

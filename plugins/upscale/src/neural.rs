@@ -43,7 +43,13 @@ pub struct Neural {
     /// inference, the last one of a batch): made on first use, then no tensor is allocated.
     bound: Vec<BoundInput>,
     timing: Timing,
+    /// What [`Self::prime`] ran last on this session: frames, width, height, scale, tile side
+    /// and tiles per inference, and the batch's steady time.
+    primed: Option<Primed>,
 }
+
+/// A batch shape primed on a session ([`Neural::prime`]) and its steady time.
+pub type Primed = ([usize; 6], Duration);
 
 /// Where the last [`Neural::run`] spent its time (for the element's debug log).
 #[derive(Clone, Copy, Debug, Default)]
@@ -91,22 +97,39 @@ impl Neural {
             timing: Timing::default(),
             middle,
             bound: Vec::new(),
+            primed: None,
         }
+    }
+
+    /// With `primed`: what the session this was made from was primed for already.
+    pub fn with_primed(mut self, primed: Option<Primed>) -> Self {
+        self.primed = primed;
+        self
+    }
+
+    /// What the session was primed for, to keep with it.
+    pub fn primed(&self) -> Option<Primed> {
+        self.primed
     }
 
     /// Runs a batch of `frames` blank `width`x`height` frames through the network before a
     /// frame has to wait for it — a device provider's set-up, algorithm search and first run
     /// at each shape the batches will meet (seconds on CUDA) — and returns the steady time of
-    /// such a batch: the second run on a device, the only one on CPU cores (whose first run
-    /// is their steady one). The frames are allocated here, at caps, not per frame.
+    /// such a batch — the second run on a device, the only one on CPU cores (whose first run
+    /// is their steady one) — and the first run's time (`None`: primed for it already). The frames are allocated here, at caps, not per frame. A shape
+    /// the session was primed for already (going to PAUSED) is not run again.
     pub fn prime(
         &mut self,
         frames: usize,
         width: usize,
         height: usize,
         scale: usize,
-    ) -> Result<Duration, String> {
+    ) -> Result<(Duration, Option<Duration>), String> {
         let frames = frames.max(1);
+        let key = [frames, width, height, scale, self.tile, self.per_inference];
+        if let Some((_, steady)) = self.primed.filter(|(k, _)| *k == key) {
+            return Ok((steady, None));
+        }
         let inputs = vec![vec![0.0f32; 3 * width * height]; frames];
         let mut outputs = vec![vec![0.0f32; 3 * width * height * scale * scale]; frames];
         let on_cpu = self
@@ -114,13 +137,15 @@ impl Neural {
             .lock()
             .expect("session lock is never poisoned")
             .on_cpu();
-        let mut steady = Duration::ZERO;
-        for _ in 0..if on_cpu { 1 } else { 2 } {
+        let mut runs = [Duration::ZERO; 2];
+        for run in &mut runs[..if on_cpu { 1 } else { 2 }] {
             let started = Instant::now();
             self.run(&inputs, width, height, scale, &mut outputs)?;
-            steady = started.elapsed();
+            *run = started.elapsed();
         }
-        Ok(steady)
+        let steady = if on_cpu { runs[0] } else { runs[1] };
+        self.primed = Some((key, steady));
+        Ok((steady, Some(runs[0])))
     }
 
     /// Where the last [`Self::run`] spent its time.

@@ -94,8 +94,6 @@ const DEFAULT_MAX_BATCH: u32 = 1;
 /// A frame waits at most this long for other streams' frames before a batch runs partly full.
 const DEFAULT_BATCH_TIMEOUT_MS: u32 = 20;
 const DEFAULT_OVERLOAD: Overload = Overload::Hide;
-/// The element message saying what a network's first run at a shape cost (see `warm_up`).
-const WARM_UP_MESSAGE: &str = "mediaai-warm-up";
 /// What the detector does less of while it sheds work, for `mediaai-overload` messages.
 const SHEDDING: &str = "the network skips late frames; the tracker carries the faces";
 /// The network input run at start when the stream's size is not known yet: it pays what a
@@ -1169,13 +1167,7 @@ impl OnnxFaceDetect {
             w.first,
             w.steady
         );
-        let s = gst::Structure::builder(WARM_UP_MESSAGE)
-            .field("shape", shape)
-            .field("first-run", w.first.as_nanos() as u64)
-            .field("steady-run", w.steady.as_nanos() as u64)
-            .field("when", when)
-            .build();
-        gst::message::Element::builder(s).src(&*self.obj()).build()
+        live::warm_up_message(self.obj().upcast_ref(), &shape, w.first, w.steady, when)
     }
 
     /// Prepares `plan`'s inputs (see `prepare`) on a thread of its own.

@@ -177,6 +177,8 @@ struct Loaded {
     group: Option<String>,
     on_cpu: bool,
     model: inference::SharedModel,
+    /// The batch shape the session was primed for, and its steady time.
+    primed: Option<crate::neural::Primed>,
 }
 
 struct State {
@@ -360,7 +362,10 @@ impl ElementImpl for Upscale {
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         match transition {
-            gst::StateChange::ReadyToPaused => *self.running.lock().expect("running lock") = true,
+            gst::StateChange::ReadyToPaused => {
+                self.prime_for_upstream();
+                *self.running.lock().expect("running lock") = true;
+            }
             gst::StateChange::PausedToReady => {
                 // The source pad is deactivated first, and that waits for its stream lock,
                 // which the worker task holds while it waits for a batch: the task is stopped
@@ -550,19 +555,20 @@ impl BaseTransformImpl for Upscale {
         })?;
         // The network's first runs, before a frame waits for them; and its steady time per
         // batch, which the latency answered covers.
+        let mut warmed = None;
         let steady = match &mut engine {
             Upscaler::Neural(n) => {
-                let started = std::time::Instant::now();
-                let steady = n.prime(batch, w, h, scale).map_err(|e| {
+                let (steady, first) = n.prime(batch, w, h, scale).map_err(|e| {
                     gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
                     gst::loggable_error!(CAT, "{e}")
                 })?;
                 gst::info!(
                     CAT,
                     imp = self,
-                    "network ready for {w}x{h} in {:?}: a batch of {batch} takes {steady:?}",
-                    started.elapsed()
+                    "network ready for {w}x{h}: first run {first:?} (none: primed going to PAUSED), a batch of {batch} takes {steady:?}"
                 );
+                let shape = format!("{batch}x3x{h}x{w}");
+                warmed = first.map(|first| (shape, first, steady));
                 steady
             }
             _ => std::time::Duration::ZERO,
@@ -657,6 +663,11 @@ impl BaseTransformImpl for Upscale {
             std::mem::replace(&mut *self.latency.lock().expect("latency lock"), latency) != latency;
         *self.state.lock().expect("state lock") = Some(state);
         drop(running);
+        if let Some((shape, first, steady)) = warmed {
+            let obj = self.obj();
+            let message = live::warm_up_message(obj.upcast_ref(), &shape, first, steady, "caps");
+            let _ = obj.post_message(message);
+        }
         if changed {
             // The pipeline asks again (the network measured, or new caps).
             let obj = self.obj();
@@ -801,13 +812,13 @@ impl Upscale {
     ) -> Result<(Neural, Network), String> {
         let path = inference::locate_model(s.model_location.as_deref(), DEFAULT_MODEL)?;
         let kept = self.loaded.lock().expect("loaded lock").take();
-        let (model, on_cpu) = match kept {
+        let (model, on_cpu, primed) = match kept {
             Some(l)
                 if l.path == path
                     && l.provider == s.execution_provider
                     && l.group == s.batch_group =>
             {
-                (l.model, l.on_cpu)
+                (l.model, l.on_cpu, l.primed)
             }
             _ => {
                 // The default network runs in half precision on a GPU (7.5 -> 11 fps on the
@@ -827,7 +838,7 @@ impl Upscale {
                 loaded.announce(self.obj().upcast_ref(), *CAT, requested);
                 let on_cpu = loaded.on_cpu();
                 drop(loaded);
-                (model, on_cpu)
+                (model, on_cpu, None)
             }
         };
         let provider = model
@@ -844,9 +855,65 @@ impl Upscale {
             w,
             h,
             s.scale as usize,
-        );
+        )
+        .with_primed(primed);
         let group = s.batch_group.clone();
         Ok((neural, (path, s.execution_provider, group, on_cpu)))
+    }
+
+    /// Going to PAUSED, when upstream's caps say the frames already (a live source behind a
+    /// capsfilter, as a camera is), the network is loaded and primed at their shape now, so
+    /// that a live pipeline's first frame, which comes in PLAYING with the caps, does not wait
+    /// for a GPU provider's first runs (seconds on CUDA). Without such caps, or on a failure
+    /// (reported when the caps come), the caps prime it.
+    fn prime_for_upstream(&self) {
+        let s = self.settings.lock().expect("settings lock").clone();
+        if s.method == Method::Spatial {
+            return;
+        }
+        let caps = self.obj().sink_pad().peer_query_caps(None);
+        gst::debug!(CAT, imp = self, "upstream caps going to PAUSED: {caps}");
+        let Some(info) = caps
+            .is_fixed()
+            .then(|| gst_video::VideoInfo::from_caps(&caps).ok())
+            .flatten()
+        else {
+            return;
+        };
+        let (w, h) = (info.width() as usize, info.height() as usize);
+        let batch = s.batch_size.max(1) as usize;
+        if w == 0 || h == 0 {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let primed = self
+            .load(&s, w, h, batch)
+            .and_then(|(mut n, network)| Ok((n.prime(batch, w, h, s.scale as usize)?, n, network)));
+        match primed {
+            Ok(((steady, first), n, (path, provider, group, on_cpu))) => {
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "network primed for {w}x{h} going to PAUSED in {:?}: a batch of {batch} takes {steady:?}",
+                    started.elapsed()
+                );
+                let obj = self.obj();
+                let shape = format!("{batch}x3x{h}x{w}");
+                let first = first.unwrap_or_default();
+                let message =
+                    live::warm_up_message(obj.upcast_ref(), &shape, first, steady, "start");
+                let _ = obj.post_message(message);
+                *self.loaded.lock().expect("loaded lock") = Some(Loaded {
+                    path,
+                    provider,
+                    group,
+                    on_cpu,
+                    primed: n.primed(),
+                    model: n.into_model(),
+                });
+            }
+            Err(e) => gst::debug!(CAT, imp = self, "not primed going to PAUSED: {e}"),
+        }
     }
 
     /// In a live pipeline with the network upscaling, whether `inbuf` came later than the
@@ -969,6 +1036,7 @@ impl Upscale {
                 provider,
                 group,
                 on_cpu,
+                primed: n.primed(),
                 model: n.into_model(),
             });
         }
