@@ -1,8 +1,8 @@
 #!/bin/sh
 # `make bench`, part 5: upscale's spatial path beside GStreamer's videoscale (lanczos) and
 # FFmpeg's scale (lanczos), and the network at batch-size 1, 8 and 16, on the same raw frames in
-# the same run. The frames are the real clip's, decoded once to a raw file so that decoding
-# costs nothing in the timed runs.
+# the same run; then both paced live at 25 fps (the delay of each frame). The frames are the
+# real clip's, decoded once to a raw file so that decoding costs nothing in the timed runs.
 #
 #   benches/upscale.sh [SECONDS]    (spatial clip length at 25 fps, default 2)
 #   UPSCALE_BACKENDS="cpu gpu"      which spatial backends to time (default: cpu, and gpu when
@@ -60,4 +60,20 @@ for batch in 1 8 16; do
         ! upscale method=neural batch-size=$batch ! fakesink)")
     first=${first:-$f}
     printf '%-34s %10.2f fps  %5.2fx batch 1\n' "upscale neural batch $batch" "$f" "$(rate "$f" "$first")"
+done
+
+# Live: the clip paced at 25 fps as a camera sends it (the pipeline live), through the network
+# (far more than these cores hold: it sheds late frames to the spatial path) and through the
+# spatial path: each frame's delay from its due time to its leaving the upscaler.
+cargo build -q --release -p gst-plugin-mediaai --example streams
+LIVE=$WORK/upscale-live-$neural_size.i420
+[ -s "$LIVE" ] || ffmpeg -loglevel error -y -i "$CLIP" -frames:v 75 \
+    -vf "scale=${neural_size%x*}:${neural_size#*x}" -f rawvideo -pix_fmt yuv420p "$LIVE"
+printf '\nupscale live, %s at 25 fps (75 frames), %s cores\n' "$neural_size" "$(nproc)"
+printf '%-34s %8s %8s %8s %8s %8s\n' configuration p50_ms p99_ms max_ms late shedding
+for method in neural spatial; do
+    r=$(target/release/examples/streams 1 separate "$LIVE" "$neural_size" live upscale method=$method)
+    field() { echo "$r" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+    printf '%-34s %8s %8s %8s %8s %8s\n' "upscale method=$method" "$(field p50_delay_ms)" \
+        "$(field p99_delay_ms)" "$(field max_delay_ms)" "$(field late)" "$(field shedding)"
 done
