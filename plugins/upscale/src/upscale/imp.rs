@@ -890,7 +890,7 @@ impl Upscale {
             .load(&s, w, h, batch)
             .and_then(|(mut n, network)| Ok((n.prime(batch, w, h, s.scale as usize)?, n, network)));
         match primed {
-            Ok(((steady, first), n, (path, provider, group, on_cpu))) => {
+            Ok(((steady, first), n, network)) => {
                 gst::info!(
                     CAT,
                     imp = self,
@@ -903,14 +903,7 @@ impl Upscale {
                 let message =
                     live::warm_up_message(obj.upcast_ref(), &shape, first, steady, "start");
                 let _ = obj.post_message(message);
-                *self.loaded.lock().expect("loaded lock") = Some(Loaded {
-                    path,
-                    provider,
-                    group,
-                    on_cpu,
-                    primed: n.primed(),
-                    model: n.into_model(),
-                });
+                self.keep(n, network);
             }
             Err(e) => gst::debug!(CAT, imp = self, "not primed going to PAUSED: {e}"),
         }
@@ -1028,18 +1021,21 @@ impl Upscale {
             gst::warning!(CAT, imp = self, "the worker task did not stop");
             return;
         };
-        if let (Upscaler::Neural(n), Some((path, provider, group, on_cpu))) =
-            (work.engine, work.network)
-        {
-            *self.loaded.lock().expect("loaded lock") = Some(Loaded {
-                path,
-                provider,
-                group,
-                on_cpu,
-                primed: n.primed(),
-                model: n.into_model(),
-            });
+        if let (Upscaler::Neural(n), Some(network)) = (work.engine, work.network) {
+            self.keep(*n, network);
         }
+    }
+
+    /// Keeps `n`'s session (and what it was primed for) for the next caps.
+    fn keep(&self, n: Neural, (path, provider, group, on_cpu): Network) {
+        *self.loaded.lock().expect("loaded lock") = Some(Loaded {
+            path,
+            provider,
+            group,
+            on_cpu,
+            primed: n.primed(),
+            model: n.into_model(),
+        });
     }
 
     /// How much later than it came in a frame leaves: the rest of its batch coming in, then
