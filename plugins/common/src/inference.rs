@@ -825,7 +825,10 @@ impl BoundInput {
                 AllocatorType::Device,
                 memory,
             )
-            .ok()?;
+            .ok()
+            // Only memory this process can read and write (the tensors are filled and read
+            // in place).
+            .filter(MemoryInfo::is_cpu_accessible)?;
             let allocator = ort::memory::Allocator::new(session, info.clone()).ok()?;
             Some((allocator, info))
         };
