@@ -51,9 +51,24 @@ pub fn lateness(
     pts: Option<gst::ClockTime>,
     upstream: gst::ClockTime,
 ) -> Option<i64> {
-    use gst::prelude::*;
+    late_since(element, due(segment, pts, upstream)?)
+}
+
+/// The running time at which a frame with timestamp `pts` in `segment` is due at an element
+/// whose upstream answers latency `upstream`; `None` without a time segment or a timestamp.
+pub fn due(
+    segment: &gst::Segment,
+    pts: Option<gst::ClockTime>,
+    upstream: gst::ClockTime,
+) -> Option<gst::ClockTime> {
     let segment = segment.downcast_ref::<gst::ClockTime>()?;
-    let due = segment.to_running_time(pts?)? + upstream;
+    Some(segment.to_running_time(pts?)? + upstream)
+}
+
+/// How late `element` is now for a frame [`due`] at running time `due` (ns; negative while
+/// early); `None` without a clock.
+pub fn late_since(element: &gst::Element, due: gst::ClockTime) -> Option<i64> {
+    use gst::prelude::*;
     let now = element.current_running_time()?;
     Some(now.nseconds() as i64 - due.nseconds() as i64)
 }

@@ -730,11 +730,9 @@ impl BaseTransformImpl for Upscale {
             batch.converted += started.elapsed();
         }
         let message = self.judge_lateness(state, &inbuf);
-        let due = state.live_upstream.and_then(|upstream| {
-            let segment = self.obj().segment();
-            let segment = segment.downcast_ref::<gst::ClockTime>()?;
-            Some(segment.to_running_time(inbuf.pts()?)? + upstream)
-        });
+        let due = state
+            .live_upstream
+            .and_then(|upstream| live::due(&self.obj().segment(), inbuf.pts(), upstream));
         let batch = state.filling.as_mut().ok_or(gst::FlowError::Flushing)?;
         batch.due = due;
         batch.buffers.push(inbuf);

@@ -219,8 +219,7 @@ impl Upscale {
         // before it (a network slower than the stream) past its slack is shed too.
         let due = batch.due.take();
         if let (Some(slack), Some(due), false) = (work.slack, due, batch.shed) {
-            let now = self.obj().current_running_time();
-            let late = now.map_or(0, |now| now.nseconds() as i64 - due.nseconds() as i64);
+            let late = live::late_since(self.obj().upcast_ref(), due).unwrap_or(0);
             if late > slack.nseconds() as i64 {
                 gst::log!(CAT, imp = self, "batch {late} ns late at the worker: shed");
                 batch.shed = true;
