@@ -515,6 +515,101 @@ onnx.checker.check_model(m, full_check=True)
 onnx.save(m, sys.argv[2])
 """)
 
+# A 2x network that takes and gives whole I420 frames (for a GPU provider that runs the
+# frame as one tile: ONNX Runtime's CUDA): the frame's conversion to RGB, the margin, the
+# conversion back and the chroma's averaging run on the device, so a 1080p frame moves 3 MB
+# to it and 12 MB back (12 MB and 50 MB as float16 RGB) and the CPU only copies planes.
+# Inputs: `frames` uint8 [N, 3H/2, W] (each frame's Y rows, then its U and V planes, H and W
+# even), `to_rgb` and `to_yuv` float [3, 4] (the caps' matrix: RGB 0..1 = to_rgb · (Y, U, V,
+# 1) on 8-bit levels; levels = to_yuv · (R, G, B, 1)). Output `upscaled` uint8 [N, 3H, 2W]:
+# the 2Hx2W I420 frames. The same arithmetic as the element's CPU path: chroma taken from the
+# sample covering each pixel, RGB clamped to 0..1, edges repeated over the network's margin,
+# the output clamped, each 2x2 block's chroma averaged, levels rounded half up.
+# I420_10_IO: the same giving I420_10LE (uint16 levels up to 1023; to_yuv then gives levels
+# four times finer, as the element's 10-bit writing does).
+I420_IO = """
+import sys, onnx
+from onnx import helper, TensorProto as T
+MARGIN = 8
+BITS = 8
+OUT_TYPE = {8: T.UINT8, 10: T.UINT16}[BITS]
+net = onnx.load(sys.argv[1])
+g = net.graph
+x_in, y_out = g.input[0].name, g.output[0].name
+nodes, inits = [], list(g.initializer)
+def const(name, vals, dtype=T.INT64):
+    inits.append(helper.make_tensor(name, dtype, [len(vals)], vals))
+    return name
+def n(op, ins, outs, **kw):
+    nodes.append(helper.make_node(op, ins, outs if isinstance(outs, list) else [outs], **kw))
+    return outs
+for k, v in {"i0": 0, "i1": 1, "i2": 2, "i3": 3, "i4": 4}.items():
+    const(k, [v])
+const("half", [0.5], T.FLOAT)
+const("pads", [0, 0, MARGIN, MARGIN, 0, 0, MARGIN, MARGIN])
+const("crop_start", [2 * MARGIN, 2 * MARGIN]); const("crop_end", [-2 * MARGIN, -2 * MARGIN])
+const("axes23", [2, 3])
+const("up2", [1.0, 1.0, 2.0, 2.0], T.FLOAT)
+const("col_shape", [1, 3, 1, 1]); const("col2_shape", [1, 2, 1, 1])
+scalar = lambda name, v: inits.append(helper.make_tensor(name, T.FLOAT, [], [v]))
+scalar("s0", 0.0); scalar("s1", 1.0); scalar("top", 2.0 ** BITS - 1)
+# Sizes from the input's shape: R = 3H/2 rows of W.
+n("Shape", ["frames"], "shape")
+n("Slice", ["shape", "i0", "i1"], "n_")
+n("Slice", ["shape", "i1", "i2"], "rows")
+n("Slice", ["shape", "i2", "i3"], "w_")
+n("Div", [n("Mul", ["rows", "i2"], "rows2"), "i3"], "h_")
+n("Div", ["h_", "i2"], "hc")
+n("Div", ["w_", "i2"], "wc")
+# Y [N, 1, H, W]; U, V [N, 2, H/2, W/2] from the rows after Y, each taken at its pixel's sample.
+n("Unsqueeze", [n("Cast", [n("Slice", ["frames", "i0", "h_", "i1"], "y8")], "yf", to=T.FLOAT), "i1"], "y")
+n("Concat", ["n_", "i2", "hc", "wc"], "c_shape", axis=0)
+n("Reshape", [n("Cast", [n("Slice", ["frames", "h_", "rows", "i1"], "c8")], "cf", to=T.FLOAT), "c_shape"], "c")
+n("Resize", ["c", "", "up2"], "c_up", mode="nearest", nearest_mode="floor",
+  coordinate_transformation_mode="asymmetric")
+n("Concat", ["y", "c_up"], "yuv", axis=1)
+# RGB 0..1 = to_rgb[:, :3] · YUV + to_rgb[:, 3], clamped; the margin repeats the edges.
+n("Slice", ["to_rgb", "i0", "i3", "i1"], "m_rgb")
+n("Reshape", [n("Slice", ["to_rgb", "i3", "i4", "i1"], "o_rgb"), "col_shape"], "o_rgb4")
+n("Einsum", ["m_rgb", "yuv"], "rgb_m", equation="kc,nchw->nkhw")
+n("Clip", [n("Add", ["rgb_m", "o_rgb4"], "rgb_o"), "s0", "s1"], "rgb")
+n("Pad", ["rgb", "pads"], "io_padded", mode="edge")
+n("Cast", ["io_padded"], x_in, to=T.FLOAT16)
+# The network's output, its margin cut off, clamped.
+n("Cast", [y_out], "out_f", to=T.FLOAT)
+n("Clip", [n("Slice", ["out_f", "crop_start", "crop_end", "axes23"], "out_c"), "s0", "s1"], "out")
+levels = lambda src, dst: n("Cast", [n("Clip", [n("Floor", [n("Add", [src, "half"], dst + "_h")], dst + "_f"), "s0", "top"], dst + "_c")], dst, to=OUT_TYPE)
+# Luma from each pixel, chroma from each 2x2 block's mean (the matrix is linear).
+n("Slice", ["to_yuv", "i0", "i3", "i1"], "m_yuv")
+n("Slice", ["to_yuv", "i3", "i4", "i1"], "o_yuv")
+n("Slice", ["m_yuv", "i0", "i1", "i0"], "m_y")
+n("Squeeze", ["m_y", "i0"], "m_y1")
+n("Squeeze", [n("Slice", ["o_yuv", "i0", "i1", "i0"], "o_y")], "o_y0")
+n("Einsum", ["m_y1", "out"], "y_m", equation="c,nchw->nhw")
+levels(n("Add", ["y_m", "o_y0"], "y_o"), "y_out")
+n("AveragePool", ["out"], "block", kernel_shape=[2, 2], strides=[2, 2])
+n("Slice", ["m_yuv", "i1", "i3", "i0"], "m_uv")
+n("Reshape", [n("Slice", ["o_yuv", "i1", "i3", "i0"], "o_uv"), "col2_shape"], "o_uv4")
+n("Einsum", ["m_uv", "block"], "uv_m", equation="kc,nchw->nkhw")
+levels(n("Add", ["uv_m", "o_uv4"], "uv_o"), "uv_out")
+# The 2Hx2W frame's I420 rows: Y, then U and V as H rows of 2W.
+n("Concat", ["n_", "h_", n("Mul", ["w_", "i2"], "w2")], "uv_rows", axis=0)
+n("Concat", ["y_out", n("Reshape", ["uv_out", "uv_rows"], "uv_flat")], "upscaled", axis=1)
+# The wrapper's nodes before and after the network's, in order.
+split = next(i for i, x in enumerate(nodes) if x.output[0] == x_in) + 1
+g2 = helper.make_graph(
+    nodes[:split] + list(g.node) + nodes[split:], "i420-" + g.name,
+    [helper.make_tensor_value_info("frames", T.UINT8, ["N", "R", "W"]),
+     helper.make_tensor_value_info("to_rgb", T.FLOAT, [3, 4]),
+     helper.make_tensor_value_info("to_yuv", T.FLOAT, [3, 4])],
+    [helper.make_tensor_value_info("upscaled", OUT_TYPE, ["N", "R_out", "W_out"])],
+    inits)
+m = helper.make_model(g2, opset_imports=net.opset_import, producer_name="gst-media-ai")
+m.ir_version = net.ir_version
+onnx.checker.check_model(m, full_check=True)
+onnx.save(m, sys.argv[2])
+"""
+
 # What both TensorFlow.js rewrites start with: the tools, and the JSON (a model.json or a
 # weights manifest) with its weights file (the transform's extra member).
 TFJS_PREAMBLE = r'''
@@ -723,6 +818,8 @@ TRANSFORMS = {
     "fp16": (FP16, "onnx-venv", ONNX_TOOLS),
     "fp16-io": (FP16_IO, "onnx-venv", ONNX_TOOLS),
     "centerface-gpu": (CENTERFACE_GPU, "onnx-venv", ONNX_TOOLS),
+    "i420-io": (I420_IO, "onnx-venv", ONNX_TOOLS),
+    "i420-10-io": (I420_IO.replace("BITS = 8", "BITS = 10"), "onnx-venv", ONNX_TOOLS),
     "tfjs-to-onnx": (TFJS_TO_ONNX, "onnx-venv", ONNX_TOOLS),
     "faceapi-resnet": (FACEAPI_RESNET, "onnx-venv", ONNX_TOOLS),
 }

@@ -313,6 +313,23 @@ impl ExecutionProvider {
     }
 }
 
+/// Whether a session asked for `ep` would run on NVIDIA's CUDA or TensorRT provider, as far as
+/// can be told without building one: that provider is asked for (`auto` asks for CUDA first)
+/// and this ONNX Runtime has it. A session can still fall back (no GPU, no CUDA libraries):
+/// its `provider` says. False where ONNX Runtime cannot be found.
+pub fn nvidia_provider_offered(ep: ExecutionProvider) -> bool {
+    // The providers are asked of the runtime this process loads (not of one found by name).
+    if environment().is_err() {
+        return false;
+    }
+    let ep = match ep {
+        ExecutionProvider::Auto => ExecutionProvider::Cuda,
+        ep => ep,
+    };
+    matches!(ep, ExecutionProvider::Cuda | ExecutionProvider::TensorRt)
+        && matches!(provider_dispatch(ep), Some((_, true)))
+}
+
 fn provider_dispatch(ep: ExecutionProvider) -> Option<(ort::ep::ExecutionProviderDispatch, bool)> {
     use ort::ep;
     Some(match ep {
@@ -796,6 +813,9 @@ pub struct BoundInput {
     input_name: String,
     binding: ort::session::IoBinding,
     shape: Vec<usize>,
+    /// The model's other inputs, bound once with their values (a device provider copies them
+    /// there then): kept alive with the binding.
+    _constants: Vec<ort::value::Tensor<f32>>,
     /// The input is bound again at each run: a device provider copies a host input when it
     /// is bound, while the CPU reads the bound tensor itself.
     rebind: bool,
@@ -806,11 +826,32 @@ pub struct BoundInput {
 impl BoundInput {
     /// An input of `shape` for `model`'s only input, and every output bound.
     pub fn new(model: &LoadedModel, shape: &[usize]) -> Result<Self, String> {
+        Self::with_constants(model, shape, &[])
+    }
+
+    /// An input of `shape` for the one input of `model` that `constants` does not name, the
+    /// inputs it names bound once to their values (name, shape, values: float32), and every
+    /// output bound.
+    pub fn with_constants(
+        model: &LoadedModel,
+        shape: &[usize],
+        constants: &[(&str, &[usize], &[f32])],
+    ) -> Result<Self, String> {
         let session = &model.session;
-        let [input] = session.inputs() else {
+        let named = |name: &str| constants.iter().any(|(n, ..)| *n == name);
+        let free: Vec<_> = session
+            .inputs()
+            .iter()
+            .filter(|i| !named(i.name()))
+            .collect();
+        let ([input], true) = (
+            free.as_slice(),
+            session.inputs().len() == free.len() + constants.len(),
+        ) else {
+            let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
             return Err(format!(
-                "the model has {} inputs, one was expected",
-                session.inputs().len()
+                "the model's inputs are {names:?}; one was expected besides {:?}",
+                constants.iter().map(|(n, ..)| *n).collect::<Vec<_>>()
             ));
         };
         let kind = InputKind::of(input.dtype().tensor_type())?;
@@ -868,11 +909,21 @@ impl BoundInput {
         tensor
             .bind(&mut binding, input.name())
             .map_err(|e| format!("ONNX Runtime input binding: {e}"))?;
+        let mut kept = Vec::with_capacity(constants.len());
+        for (name, dims, values) in constants {
+            let value = ort::value::Tensor::from_array((dims.to_vec(), values.to_vec()))
+                .map_err(|e| format!("the {name} input {dims:?}: {e}"))?;
+            binding
+                .bind_input(*name, &value)
+                .map_err(|e| format!("ONNX Runtime binding of {name}: {e}"))?;
+            kept.push(value);
+        }
         Ok(BoundInput {
             input: tensor,
             input_name: input.name().to_string(),
             binding,
             shape: shape.to_vec(),
+            _constants: kept,
             rebind: !model.on_cpu(),
             turns,
         })

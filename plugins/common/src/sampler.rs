@@ -185,6 +185,9 @@ fn round(v: f32) -> u8 {
     (v + 0.5).clamp(0.0, 255.0) as u8
 }
 
+/// Three rows of an affine map of three values: each row's weights, then its offset.
+pub type Affine = [[f32; 4]; 3];
+
 /// Y'CbCr to R'G'B' coefficients for one matrix and range.
 #[derive(Debug, Clone, Copy)]
 pub struct YuvMatrix {
@@ -248,6 +251,34 @@ impl YuvMatrix {
             self.g_cr,
             self.b_cb,
         ]
+    }
+
+    /// The matrix as two affine maps for a network that converts frames itself: `to_rgb`
+    /// takes 8-bit Y, Cb, Cr levels (and 1) to R, G, B in 0..1 (as [`Self::rgb`] then a gain of
+    /// 1/255, before the clamping), `to_yuv` takes R, G, B in 0..1 (and 1) to levels (as
+    /// [`Self::yuv`] of the values times 255). Rows are R, G, B and Y, Cb, Cr.
+    pub fn affine(&self) -> (Affine, Affine) {
+        let (ys, cs, yo) = (self.y_scale, self.c_scale, self.y_offset);
+        let rows = [[0.0, self.r_cr], [self.g_cb, self.g_cr], [self.b_cb, 0.0]];
+        let to_rgb = rows.map(|[cb, cr]| {
+            [
+                ys / 255.0,
+                cb * cs / 255.0,
+                cr * cs / 255.0,
+                (-yo * ys - 128.0 * (cb + cr) * cs) / 255.0,
+            ]
+        });
+        let (kr, kb) = (1.0 - self.r_cr / 2.0, 1.0 - self.b_cb / 2.0);
+        let kg = 1.0 - kr - kb;
+        // Cb = (B − luma) / b_cb / c_scale + 128, Cr = (R − luma) / r_cr / c_scale + 128.
+        let (cb, cr) = (self.b_cb * cs, self.r_cr * cs);
+        let to_yuv = [
+            [kr / ys, kg / ys, kb / ys, yo],
+            [-kr / cb, -kg / cb, (1.0 - kb) / cb, 128.0],
+            [(1.0 - kr) / cr, -kg / cr, -kb / cr, 128.0],
+        ]
+        .map(|[r, g, b, o]| [255.0 * r, 255.0 * g, 255.0 * b, o]);
+        (to_rgb, to_yuv)
     }
 
     /// R, G, B (0..=255) to Y, Cb, Cr in this matrix's range: the inverse of [`Self::rgb`]
@@ -831,6 +862,33 @@ pub fn ten_bit_420(format: gst_video::VideoFormat) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn affine_maps_are_the_matrix() {
+        for m in [
+            YuvMatrix::new(0.2126, 0.0722, false),
+            YuvMatrix::new(0.299, 0.114, true),
+        ] {
+            let (to_rgb, to_yuv) = m.affine();
+            for (y, u, v) in [
+                (16.0, 128.0, 128.0),
+                (200.0, 90.0, 170.0),
+                (120.0, 140.0, 60.0),
+            ] {
+                let want = m.rgb(y, u, v);
+                let got = to_rgb.map(|r| (r[0] * y + r[1] * u + r[2] * v + r[3]).clamp(0.0, 1.0));
+                for c in 0..3 {
+                    assert!((got[c] * 255.0 - want[c]).abs() < 1e-3, "{got:?} {want:?}");
+                }
+                let back = m.yuv(want[0], want[1], want[2]);
+                let rgb = want.map(|v| v / 255.0);
+                let got = to_yuv.map(|r| r[0] * rgb[0] + r[1] * rgb[1] + r[2] * rgb[2] + r[3]);
+                for c in 0..3 {
+                    assert!((got[c] - back[c]).abs() < 1e-3, "{got:?} {back:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn identity_size_copies_packed_pixels() {

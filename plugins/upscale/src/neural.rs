@@ -9,8 +9,16 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use mediaai_common::inference::{BoundInput, InputValues, LoadedModel, SharedModel};
-use mediaai_common::sampler::TensorValue;
+use mediaai_common::inference::{BoundInput, InputKind, InputValues, LoadedModel, SharedModel};
+use mediaai_common::sampler::{Affine, TensorValue, YuvMatrix};
+
+/// The input of a network that takes whole 8-bit I420 frames and gives them back upscaled
+/// (`waifu2x-photo-x2-fp16-i420.onnx`, models/fetch.py `I420_IO`): uint8 `[N, 3H/2, W]`, each
+/// frame's Y rows then its U and V planes, beside the caps' matrix as `to_rgb` and `to_yuv`
+/// (float `[3, 4]`, [`YuvMatrix::affine`]); its output uint8 `[N, 3H, 2W]`, the 2Hx2W frames
+/// laid out the same way. The conversions, the margin and the chroma's averaging run where the
+/// network runs.
+pub const FRAMES_INPUT: &str = "frames";
 
 /// Input pixels per tile side (before the margin), by default.
 pub const TILE: usize = 128;
@@ -46,6 +54,13 @@ pub struct Neural {
     /// What [`Self::prime`] ran last on this session: frames, width, height, scale, tile side
     /// and tiles per inference, and the batch's steady time.
     primed: Option<Primed>,
+    /// The network takes whole I420 frames ([`FRAMES_INPUT`]) ([`Self::run_frames`]) and
+    /// gives 8-bit or 10-bit levels (uint8 or uint16): the bits.
+    frames_bits: Option<u32>,
+    /// Frames per inference of such a network (the batch; a partial batch runs padded).
+    frames: usize,
+    /// The matrix `bound` was bound with (frames networks).
+    bound_matrix: Option<(Affine, Affine)>,
 }
 
 /// A batch shape primed on a session ([`Neural::prime`]) and its steady time.
@@ -81,7 +96,8 @@ impl Neural {
         scale: usize,
     ) -> Self {
         let (per_inference, tile) = (per_inference.max(1), tile.max(1));
-        let middle = if scale == 4 {
+        let frames_bits = frames_bits(&model.lock().expect("session lock is never poisoned"));
+        let middle = if scale == 4 && frames_bits.is_none() {
             (0..frames.max(1))
                 .map(|_| vec![0.0; 3 * 4 * width * height])
                 .collect()
@@ -98,7 +114,21 @@ impl Neural {
             middle,
             bound: Vec::new(),
             primed: None,
+            frames_bits,
+            frames: frames.max(1),
+            bound_matrix: None,
         }
+    }
+
+    /// Whether the network takes whole I420 frames ([`FRAMES_INPUT`]): then [`Self::run_frames`]
+    /// upscales, not [`Self::run`].
+    pub fn takes_frames(&self) -> bool {
+        self.frames_bits.is_some()
+    }
+
+    /// The bits of the levels such a network gives (8: I420, 10: I420_10LE).
+    pub fn frames_bits(&self) -> Option<u32> {
+        self.frames_bits
     }
 
     /// With `primed`: what the session this was made from was primed for already.
@@ -124,14 +154,21 @@ impl Neural {
         width: usize,
         height: usize,
         scale: usize,
+        matrix: YuvMatrix,
     ) -> Result<(Duration, Option<Duration>), String> {
         let frames = frames.max(1);
         let key = [frames, width, height, scale, self.tile, self.per_inference];
         if let Some((_, steady)) = self.primed.filter(|(k, _)| *k == key) {
             return Ok((steady, None));
         }
-        let inputs = vec![vec![0.0f32; 3 * width * height]; frames];
-        let mut outputs = vec![vec![0.0f32; 3 * width * height * scale * scale]; frames];
+        let (inputs, mut outputs) = if self.takes_frames() {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                vec![vec![0.0f32; 3 * width * height]; frames],
+                vec![vec![0.0f32; 3 * width * height * scale * scale]; frames],
+            )
+        };
         let on_cpu = self
             .model
             .lock()
@@ -140,7 +177,12 @@ impl Neural {
         let mut runs = [Duration::ZERO; 2];
         for run in &mut runs[..if on_cpu { 1 } else { 2 }] {
             let started = Instant::now();
-            self.run(&inputs, width, height, scale, &mut outputs)?;
+            if self.takes_frames() {
+                let blank = |_: usize, frame: &mut [u8]| frame.fill(0);
+                self.run_frames(frames, width, height, scale, matrix, blank, |_, _| {})?;
+            } else {
+                self.run(&inputs, width, height, scale, &mut outputs)?;
+            }
             *run = started.elapsed();
         }
         let steady = if on_cpu { runs[0] } else { runs[1] };
@@ -186,6 +228,88 @@ impl Neural {
         } else {
             self.pass(inputs, width, height, outputs)
         }
+    }
+
+    /// A network that takes whole frames ([`FRAMES_INPUT`]): `n` 8-bit I420 frames of
+    /// `w`x`h` (both even) upscaled 2x in one inference. `fill(k, planes)` writes frame `k`'s
+    /// planes into `planes` (its Y rows, then U, then V, contiguous: 3wh/2 bytes), on the
+    /// thread pool; `take(k, planes)` reads the upscaled frame laid out the same way (6wh
+    /// samples: bytes, or little-endian words of 10-bit levels). The inference takes the batch's frames however many `n` is (a partial batch
+    /// runs padded, one shape on the device).
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_frames(
+        &mut self,
+        n: usize,
+        w: usize,
+        h: usize,
+        scale: usize,
+        matrix: YuvMatrix,
+        fill: impl Fn(usize, &mut [u8]) + Sync,
+        mut take: impl FnMut(usize, &[u8]),
+    ) -> Result<(), String> {
+        self.timing = Timing::default();
+        if scale != 2 || w % 2 == 1 || h % 2 == 1 || n > self.frames {
+            return Err(format!(
+                "the network takes whole I420 frames and upscales by 2 frames of even sides, up to {} at once: {n} frames of {w}x{h} by {scale} cannot go through it",
+                self.frames
+            ));
+        }
+        let cutting = Instant::now();
+        let bits = self.frames_bits.unwrap_or(8);
+        // 10-bit levels are 8-bit ones four times finer.
+        let affine = matrix.affine();
+        let finer = (1u32 << (bits - 8)) as f32;
+        let affine = (affine.0, affine.1.map(|row| row.map(|v| v * finer)));
+        if self.bound_matrix != Some(affine) {
+            self.bound.clear();
+            self.bound_matrix = Some(affine);
+        }
+        let (to_rgb, to_yuv) = (affine.0.as_flattened(), affine.1.as_flattened());
+        let constants: [(&str, &[usize], &[f32]); 2] =
+            [("to_rgb", &[3, 4], to_rgb), ("to_yuv", &[3, 4], to_yuv)];
+        let sample = if bits > 8 { 2 } else { 1 };
+        let (in_len, out_len) = (3 * w * h / 2, 6 * w * h * sample);
+        let at = {
+            let loaded = self.model.lock().expect("session lock is never poisoned");
+            let shape = [self.frames, 3 * h / 2, w];
+            Self::bound_for(&mut self.bound, &loaded, &shape, &constants)?
+        };
+        let InputValues::U8(data) = self.bound[at].data_mut() else {
+            return Err("the frames network's input is not uint8".into());
+        };
+        data[..n * in_len]
+            .par_chunks_mut(in_len)
+            .enumerate()
+            .for_each(|(k, planes)| fill(k, planes));
+        self.timing.gathered = cutting.elapsed();
+        let mut loaded = self.model.lock().expect("session lock is never poisoned");
+        let started = Instant::now();
+        let result = self.bound[at]
+            .run(&mut loaded.session)
+            .map_err(|e| format!("inference failed: {e}"))?;
+        let placing = Instant::now();
+        self.timing.network = placing - started;
+        self.timing.inferences = 1;
+        let (shape, out): (_, &[u8]) = match result[0].try_extract_tensor::<u8>() {
+            Ok(got) => got,
+            Err(_) => result[0]
+                .try_extract_tensor::<u16>()
+                .map(|(shape, words)| (shape, bytemuck::cast_slice(words)))
+                .map_err(|e| format!("the frames network's output is not uint8 or uint16: {e}"))?,
+        };
+        if shape.len() != 3 || shape[1] as usize != 3 * h || shape[2] as usize != 2 * w {
+            return Err(format!(
+                "output shape {shape:?}, expected [{}, {}, {}] (2x I420 frames)",
+                self.frames,
+                3 * h,
+                2 * w
+            ));
+        }
+        for (k, planes) in out.chunks_exact(out_len).take(n).enumerate() {
+            take(k, planes);
+        }
+        self.timing.placed = placing.elapsed();
+        Ok(())
     }
 
     /// One 2x pass of the network over the tiles of `width`x`height` frames.
@@ -238,12 +362,13 @@ impl Neural {
     fn bound_for(
         bound: &mut Vec<BoundInput>,
         loaded: &LoadedModel,
-        shape: [usize; 4],
+        shape: &[usize],
+        constants: &[(&str, &[usize], &[f32])],
     ) -> Result<usize, String> {
         if let Some(at) = bound.iter().position(|b| b.shape() == shape) {
             return Ok(at);
         }
-        bound.push(BoundInput::new(loaded, &shape)?);
+        bound.push(BoundInput::with_constants(loaded, shape, constants)?);
         Ok(bound.len() - 1)
     }
 
@@ -311,7 +436,7 @@ impl Neural {
             } else {
                 size.max(placed)
             };
-            Self::bound_for(&mut self.bound, &loaded, [n, 3, sh, sw])?
+            Self::bound_for(&mut self.bound, &loaded, &[n, 3, sh, sw], &[])?
         };
         let n = self.bound[at].shape()[0];
         let (placed, size) = (&self.placed, (w, h));
@@ -424,4 +549,19 @@ impl Neural {
 enum Output<'a> {
     F32(&'a [f32]),
     F16(&'a [half::f16]),
+}
+
+/// Whether `loaded`'s network takes whole I420 frames ([`FRAMES_INPUT`]), and then the bits
+/// of the levels it gives (its output uint8: 8, uint16: 10).
+fn frames_bits(loaded: &LoadedModel) -> Option<u32> {
+    use ort::value::TensorElementType as T;
+    let session = &loaded.session;
+    let takes = session.inputs().iter().any(|i| {
+        i.name() == FRAMES_INPUT && InputKind::of(i.dtype().tensor_type()) == Ok(InputKind::U8)
+    });
+    match session.outputs().first().map(|o| o.dtype().tensor_type()) {
+        Some(Some(T::Uint8)) if takes => Some(8),
+        Some(Some(T::Uint16)) if takes => Some(10),
+        _ => None,
+    }
 }

@@ -12,7 +12,11 @@
  * contrast-adaptive sharpening, on the GPU (one submission per batch) or the CPU (`backend`).
  * Packed 8-bit RGB and I420 in and out (I420 through RGB: all three planes go through the
  * network); I420 in may leave as 10-bit I420_10LE or P010_10LE when downstream asks for it
- * (the network's output keeps finer levels than 8 bits; written on the CPU). Tensors, frame
+ * (the network's output keeps finer levels than 8 bits; written on the CPU). On CUDA (and
+ * TensorRT), 8-bit I420 frames up to 1920 a side go through the default network whole, in a
+ * copy of it that takes and gives I420 frames (`waifu2x-photo-x2-fp16-i420.onnx`): the
+ * conversions, the margin and the chroma's averaging run on the GPU, and the CPU only copies
+ * planes in and out (a 1080p frame moves 3 MB up and 12 MB down). Tensors, frame
  * buffers and output buffers are made once per caps. Latency: a
  * frame leaves at most `2 · batch-size − 1` frame durations after it came in while the
  * element keeps up with the stream (reported in the latency query); EOS, new caps and every
@@ -86,6 +90,10 @@ fn formats_of(s: &gst::StructureRef) -> Option<Vec<String>> {
 
 /// The default network: waifu2x's upconv_7 photo model, 2x (see models/models.toml).
 const DEFAULT_MODEL: &str = "waifu2x-photo-x2.onnx";
+/// Its half-precision copy that takes and gives whole I420 frames (see `Upscale::load`).
+const FRAMES_MODEL: &str = "waifu2x-photo-x2-fp16-i420.onnx";
+/// The same giving 10-bit I420_10LE.
+const FRAMES_MODEL_10: &str = "waifu2x-photo-x2-fp16-i420-10.onnx";
 /// Input pixels the default network reads around each pixel it makes (its unpadded
 /// convolutions lose 7 at each side); tiles read this much beyond their sides.
 const MODEL_MARGIN: usize = 8;
@@ -181,6 +189,15 @@ struct Loaded {
     primed: Option<crate::neural::Primed>,
 }
 
+/// A network's session for [`Upscale::load`]: kept from the caps before (with what it was
+/// primed for) or new.
+struct Session {
+    model: inference::SharedModel,
+    on_cpu: bool,
+    primed: Option<crate::neural::Primed>,
+    kept: bool,
+}
+
 struct State {
     in_info: gst_video::VideoInfo,
     sampler: TensorSampler,
@@ -266,7 +283,7 @@ impl ObjectImpl for Upscale {
                     .build(),
                 glib::ParamSpecString::builder("model-location")
                     .nick("Model location")
-                    .blurb("A 2x super-resolution ONNX model (input [N, 3, H, W] RGB 0-1, output [N, 3, 2H, 2W]); unset: waifu2x-photo-x2.onnx from `make models`")
+                    .blurb("A 2x super-resolution ONNX model (input [N, 3, H, W] RGB 0-1, output [N, 3, 2H, 2W]; or one taking whole I420 frames as waifu2x-photo-x2-fp16-i420.onnx does, for I420 at scale=2); unset: waifu2x-photo-x2.onnx from `make models` (on CUDA, its whole-frame copy for I420 up to 1920 a side)")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("execution-provider", ExecutionProvider::Auto)
@@ -549,16 +566,40 @@ impl BaseTransformImpl for Upscale {
         let batch = s.batch_size.max(1) as usize;
         let matrix = YuvMatrix::from_colorimetry(&in_info.colorimetry());
         // The GPU's spatial path writes 8-bit frames; 10-bit ones are written on the CPU.
-        let (mut engine, network) = self.engine(&s, &in_info, batch, !ten_bit).map_err(|e| {
-            gst::element_imp_error!(self, gst::ResourceError::OpenRead, ["{e}"]);
-            gst::loggable_error!(CAT, "{e}")
-        })?;
+        let (mut engine, network) = self
+            .engine(&s, &in_info, batch, out_info.format())
+            .map_err(|e| {
+                gst::element_imp_error!(self, gst::ResourceError::OpenRead, ["{e}"]);
+                gst::loggable_error!(CAT, "{e}")
+            })?;
+        // A network that takes whole frames copies their planes itself (the worker).
+        let frames_bits = match &engine {
+            Upscaler::Neural(n) => n.frames_bits(),
+            _ => None,
+        };
+        let frames_net = frames_bits.is_some();
+        let out_bits = if ten_bit { 10 } else { 8 };
+        if frames_net
+            && (in_info.format() != gst_video::VideoFormat::I420
+                || out_info.format() == gst_video::VideoFormat::P01010le
+                || frames_bits != Some(out_bits)
+                || scale != 2
+                || w % 2 == 1
+                || h % 2 == 1)
+        {
+            let e = format!(
+                "the model takes whole I420 frames and upscales them by 2 (even width and height) into {}: it cannot take {incaps} to {outcaps}; use it so, or unset model-location",
+                if frames_bits == Some(10) { "I420_10LE" } else { "I420" }
+            );
+            gst::element_imp_error!(self, gst::StreamError::Format, ["{e}"]);
+            return Err(gst::loggable_error!(CAT, "{e}"));
+        }
         // The network's first runs, before a frame waits for them; and its steady time per
         // batch, which the latency answered covers.
         let mut warmed = None;
         let steady = match &mut engine {
             Upscaler::Neural(n) => {
-                let (steady, first) = n.prime(batch, w, h, scale).map_err(|e| {
+                let (steady, first) = n.prime(batch, w, h, scale, matrix).map_err(|e| {
                     gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
                     gst::loggable_error!(CAT, "{e}")
                 })?;
@@ -575,7 +616,7 @@ impl BaseTransformImpl for Upscale {
         };
         let sampler = TensorSampler::new(w as u32, h as u32, w as u32, h as u32, matrix)
             .with_gain(1.0 / 255.0);
-        let convert = !matches!(engine, Upscaler::Gpu(_));
+        let convert = !matches!(engine, Upscaler::Gpu(_)) && !frames_net;
         // In a live pipeline a network that falls behind sheds late frames to the spatial
         // path on the CPU (EASU + CAS from the same planar RGB: made now, not when late).
         let neural = matches!(engine, Upscaler::Neural(_));
@@ -610,8 +651,13 @@ impl BaseTransformImpl for Upscale {
             matrix,
             sampler: sampler.clone(),
             scratch: Vec::new(),
-            // The GPU hands over frame bytes, the CPU engines planar RGB.
-            outputs: (0..if convert { batch } else { 0 })
+            // The GPU hands over frame bytes, the CPU engines planar RGB (a whole-frame
+            // network frames, and planar RGB only for a batch shed to the spatial path).
+            outputs: (0..match (convert, frames_net) {
+                (true, _) => batch,
+                (false, true) => 1,
+                (false, false) => 0,
+            })
                 .map(|_| vec![0.0; out_len])
                 .collect(),
             ready: Vec::with_capacity(batch),
@@ -762,12 +808,13 @@ impl Upscale {
         s: &Settings,
         info: &gst_video::VideoInfo,
         batch: usize,
-        gpu_allowed: bool,
+        out_format: gst_video::VideoFormat,
     ) -> Result<(Upscaler, Option<Network>), String> {
+        let eight_bit_out = !sampler::ten_bit_420(out_format);
         let (w, h) = (info.width() as usize, info.height() as usize);
         let scale = s.scale as usize;
         let spatial = || -> Result<Upscaler, String> {
-            let backend = match gpu_allowed {
+            let backend = match eight_bit_out {
                 true => s.backend.into(),
                 false => mediaai_common::gpu::Backend::Cpu,
             };
@@ -786,7 +833,7 @@ impl Upscale {
         if s.method == Method::Spatial {
             return Ok((spatial()?, None));
         }
-        match self.load(s, w, h, batch) {
+        match self.load(s, info, batch, out_format) {
             Ok((n, network)) => Ok((Upscaler::Neural(Box::new(n)), Some(network))),
             Err(e) if s.method == Method::Neural => Err(e),
             Err(e) => {
@@ -800,45 +847,80 @@ impl Upscale {
         }
     }
 
-    #[allow(clippy::type_complexity)]
+    /// The network for `info`'s frames: on CUDA (and TensorRT), I420 frames leaving as I420 or
+    /// I420_10LE (`out_format`) that fit one tile go through the default network's copy that
+    /// takes whole frames (`FRAMES_MODEL`, `FRAMES_MODEL_10`: the conversions, margin and
+    /// chroma on the device, the frame's planes copied in and out); else the network over
+    /// tiles of planar RGB.
     fn load(
         &self,
         s: &Settings,
-        w: usize,
-        h: usize,
+        info: &gst_video::VideoInfo,
         batch: usize,
+        out_format: gst_video::VideoFormat,
     ) -> Result<(Neural, Network), String> {
-        let path = inference::locate_model(s.model_location.as_deref(), DEFAULT_MODEL)?;
-        let kept = self.loaded.lock().expect("loaded lock").take();
-        let (model, on_cpu, primed) = match kept {
-            Some(l)
-                if l.path == path
-                    && l.provider == s.execution_provider
-                    && l.group == s.batch_group =>
-            {
-                (l.model, l.on_cpu, l.primed)
-            }
-            _ => {
-                // The default network runs in half precision on a GPU (7.5 -> 11 fps on the
-                // H200 at 720x576, within a level); a model the user names runs as it is.
-                let (model, _) = inference::load_shared(
-                    s.batch_group.as_deref(),
-                    &path,
-                    s.execution_provider.into(),
-                    0,
-                    s.model_location.is_none(),
-                )?;
-                let loaded = model.lock().expect("session lock is never poisoned");
-                if let Some(warning) = &loaded.fallback_warning {
-                    gst::element_imp_warning!(self, gst::LibraryError::Init, ["{warning}"]);
+        use inference::ExecutionProvider as Ep;
+        let (w, h) = (info.width() as usize, info.height() as usize);
+        let base = inference::locate_model(s.model_location.as_deref(), DEFAULT_MODEL)?;
+        let frames_model = match out_format {
+            gst_video::VideoFormat::I420 => Some(FRAMES_MODEL),
+            gst_video::VideoFormat::I42010le => Some(FRAMES_MODEL_10),
+            _ => None,
+        };
+        let frames_path = frames_model
+            .filter(|_| {
+                s.model_location.is_none()
+                    && s.scale == Scale::X2
+                    && info.format() == gst_video::VideoFormat::I420
+                    && w % 2 == 0
+                    && h % 2 == 0
+                    && tiling(s, Ep::Cuda).0 >= w.max(h)
+                    && inference::nvidia_provider_offered(s.execution_provider.into())
+            })
+            .map(|name| base.with_file_name(name))
+            .filter(|p| p.is_file());
+        // A session on another provider (CUDA offered but unusable here) is dropped for the
+        // tiled network, which runs anywhere.
+        let on_nvidia = |m: &inference::SharedModel| {
+            let provider = m.lock().expect("session lock is never poisoned").provider;
+            matches!(provider, Ep::Cuda | Ep::TensorRt)
+        };
+        let frames = match frames_path {
+            Some(path) => match self.session(s, &path, false) {
+                Ok(got) if on_nvidia(&got.model) => Some((path, got)),
+                Ok(_) => None,
+                Err(e) => {
+                    gst::debug!(CAT, imp = self, "whole-frame network not loaded: {e}");
+                    None
                 }
-                let requested = s.execution_provider.into();
-                loaded.announce(self.obj().upcast_ref(), *CAT, requested);
-                let on_cpu = loaded.on_cpu();
-                drop(loaded);
-                (model, on_cpu, None)
+            },
+            None => None,
+        };
+        let (path, got) = match frames {
+            Some(chosen) => chosen,
+            // The default network runs in half precision on a GPU (7.5 -> 11 fps on the H200
+            // at 720x576, within a level); a model the user names runs as it is.
+            None => {
+                let half = s.model_location.is_none();
+                let got = self.session(s, &base, half)?;
+                (base, got)
             }
         };
+        let Session {
+            model,
+            on_cpu,
+            primed,
+            kept,
+        } = got;
+        // A kept session was announced when it was loaded.
+        if !kept {
+            let loaded = model.lock().expect("session lock is never poisoned");
+            if let Some(warning) = &loaded.fallback_warning {
+                gst::element_imp_warning!(self, gst::LibraryError::Init, ["{warning}"]);
+            }
+            let requested = s.execution_provider.into();
+            loaded.announce(self.obj().upcast_ref(), *CAT, requested);
+        }
         let provider = model
             .lock()
             .expect("session lock is never poisoned")
@@ -857,6 +939,45 @@ impl Upscale {
         .with_primed(primed);
         let group = s.batch_group.clone();
         Ok((neural, (path, s.execution_provider, group, on_cpu)))
+    }
+
+    /// The session of the network at `path`: the one kept from the caps before when it is the
+    /// same (with what it was primed for), else a new one (`half_on_gpu`: its half-precision
+    /// copy on a GPU), shared as `load_shared` shares them.
+    fn session(
+        &self,
+        s: &Settings,
+        path: &std::path::Path,
+        half_on_gpu: bool,
+    ) -> Result<Session, String> {
+        let kept = self.loaded.lock().expect("loaded lock").take();
+        if let Some(l) = kept {
+            if l.path == path && l.provider == s.execution_provider && l.group == s.batch_group {
+                return Ok(Session {
+                    model: l.model,
+                    on_cpu: l.on_cpu,
+                    primed: l.primed,
+                    kept: true,
+                });
+            }
+        }
+        let (model, _) = inference::load_shared(
+            s.batch_group.as_deref(),
+            path,
+            s.execution_provider.into(),
+            0,
+            half_on_gpu,
+        )?;
+        let on_cpu = model
+            .lock()
+            .expect("session lock is never poisoned")
+            .on_cpu();
+        Ok(Session {
+            model,
+            on_cpu,
+            primed: None,
+            kept: false,
+        })
     }
 
     /// Going to PAUSED, when upstream's caps say the frames already (a live source behind a
@@ -884,9 +1005,14 @@ impl Upscale {
             return;
         }
         let started = std::time::Instant::now();
+        // Output as input (I420 leaves as I420 unless downstream asks for 10 bits: the caps
+        // then load the network for that).
+        let matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
         let primed = self
-            .load(&s, w, h, batch)
-            .and_then(|(mut n, network)| Ok((n.prime(batch, w, h, s.scale as usize)?, n, network)));
+            .load(&s, &info, batch, info.format())
+            .and_then(|(mut n, network)| {
+                Ok((n.prime(batch, w, h, s.scale as usize, matrix)?, n, network))
+            });
         match primed {
             Ok(((steady, first), n, network)) => {
                 gst::info!(

@@ -230,6 +230,24 @@ impl Upscale {
         // batch's, shed from the network); the network takes the batch at once.
         let shed = std::mem::take(&mut batch.shed) && work.fallback.is_some();
         let one_by_one = shed || matches!(work.engine, Upscaler::Spatial(_));
+        if !one_by_one && matches!(&work.engine, Upscaler::Neural(net) if net.takes_frames()) {
+            let writing = std::time::Instant::now();
+            match self.upscale_frames(work, batch, n) {
+                Ok(()) => {
+                    for buf in work.ready.drain(..) {
+                        self.push(&src, buf, shared);
+                    }
+                }
+                Err(e) => {
+                    work.ready.clear();
+                    gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
+                    shared.fail(gst::FlowError::Error);
+                }
+            }
+            batch.buffers.clear();
+            self.log_network(work, batch, n, writing);
+            return;
+        }
         if !one_by_one {
             if let Err(e) = self.upscale(work, batch, n) {
                 gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
@@ -272,7 +290,22 @@ impl Upscale {
                 Err(e) => shared.fail(e),
             }
         }
-        if let (Upscaler::Neural(net), false) = (&work.engine, shed) {
+        if !shed {
+            self.log_network(work, batch, n, writing);
+        }
+        batch.converted = std::time::Duration::ZERO;
+    }
+
+    /// After a batch through the network: its timing in the debug log, and once a warning
+    /// when the network takes seconds a frame.
+    fn log_network(
+        &self,
+        work: &mut Work,
+        batch: &mut Batch,
+        n: usize,
+        writing: std::time::Instant,
+    ) {
+        if let Upscaler::Neural(net) = &work.engine {
             let t = net.timing();
             let per_frame = t.network / n.max(1) as u32;
             if per_frame > SLOW_FRAME && !std::mem::replace(&mut work.slow_said, true) {
@@ -299,6 +332,61 @@ impl Upscale {
             );
         }
         batch.converted = std::time::Duration::ZERO;
+    }
+
+    /// The first `n` frames of `batch` through a network that takes whole I420 frames: output
+    /// buffers taken from the pool first (not while the session is held), the input planes
+    /// copied into the network's input, its output planes into the buffers, left in
+    /// `work.ready` to push.
+    fn upscale_frames(&self, work: &mut Work, batch: &Batch, n: usize) -> Result<(), String> {
+        for inbuf in &batch.buffers[..n] {
+            let buf = self
+                .output_buffer(work, inbuf, |_| {})
+                .map_err(|e| format!("no output buffer: {e:?}"))?;
+            work.ready.push(buf);
+        }
+        let Work {
+            engine: Upscaler::Neural(net),
+            in_info,
+            out_info,
+            matrix,
+            ready,
+            ..
+        } = work
+        else {
+            return Err("not the network".into());
+        };
+        let (w, h) = (in_info.width() as usize, in_info.height() as usize);
+        let unreadable = AtomicBool::new(false);
+        let fill = |k: usize, planes: &mut [u8]| {
+            let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(
+                batch.buffers[k].as_ref(),
+                in_info,
+            );
+            match frame {
+                Ok(frame) => frames::copy_planes(&frame, planes),
+                Err(_) => unreadable.store(true, Ordering::Relaxed),
+            }
+        };
+        let mut unwritable = false;
+        let take = |k: usize, planes: &[u8]| {
+            let Some(out) = ready[k].get_mut() else {
+                unwritable = true;
+                return;
+            };
+            match gst_video::VideoFrameRef::from_buffer_ref_writable(out, out_info) {
+                Ok(mut frame) => frames::copy_planes_into(planes, &mut frame),
+                Err(_) => unwritable = true,
+            }
+        };
+        net.run_frames(n, w, h, 2, *matrix, fill, take)?;
+        if unreadable.into_inner() {
+            return Err("an input buffer smaller than its caps".into());
+        }
+        if unwritable {
+            return Err("an output buffer that does not fit its caps".into());
+        }
+        Ok(())
     }
 
     /// The GPU's batch: every frame uploaded as it came, one submission, and from its readback
