@@ -232,7 +232,19 @@ impl Upscale {
         let one_by_one = shed || matches!(work.engine, Upscaler::Spatial(_));
         if !one_by_one && matches!(&work.engine, Upscaler::Neural(net) if net.takes_frames()) {
             let writing = std::time::Instant::now();
-            match self.upscale_frames(work, batch, n) {
+            // The output buffers first, not while the session is held (a flushing pool is
+            // no error).
+            for inbuf in &batch.buffers {
+                match self.output_buffer(work, inbuf, |_| {}) {
+                    Ok(buf) => work.ready.push(buf),
+                    Err(e) => shared.fail(e),
+                }
+            }
+            let ran = match shared.stopped() {
+                true => Ok(()),
+                false => self.upscale_frames(work, batch, n),
+            };
+            match ran {
                 Ok(()) => {
                     for buf in work.ready.drain(..) {
                         self.push(&src, buf, shared);
@@ -240,10 +252,18 @@ impl Upscale {
                 }
                 Err(e) => {
                     work.ready.clear();
-                    gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
-                    shared.fail(gst::FlowError::Error);
+                    match e {
+                        FramesFailed::Input => {
+                            shared.fail(frames::too_small(self.obj().upcast_ref()))
+                        }
+                        FramesFailed::Network(e) => {
+                            gst::element_imp_error!(self, gst::LibraryError::Failed, ["{e}"]);
+                            shared.fail(gst::FlowError::Error);
+                        }
+                    }
                 }
             }
+            work.ready.clear();
             batch.buffers.clear();
             self.log_network(work, batch, n, writing);
             return;
@@ -334,17 +354,10 @@ impl Upscale {
         batch.converted = std::time::Duration::ZERO;
     }
 
-    /// The first `n` frames of `batch` through a network that takes whole I420 frames: output
-    /// buffers taken from the pool first (not while the session is held), the input planes
-    /// copied into the network's input, its output planes into the buffers, left in
-    /// `work.ready` to push.
-    fn upscale_frames(&self, work: &mut Work, batch: &Batch, n: usize) -> Result<(), String> {
-        for inbuf in &batch.buffers[..n] {
-            let buf = self
-                .output_buffer(work, inbuf, |_| {})
-                .map_err(|e| format!("no output buffer: {e:?}"))?;
-            work.ready.push(buf);
-        }
+    /// The first `n` frames of `batch` through a network that takes whole I420 frames: the
+    /// input planes copied into the network's input, its output planes into the output buffers
+    /// waiting in `work.ready` (one per frame), to push.
+    fn upscale_frames(&self, work: &mut Work, batch: &Batch, n: usize) -> Result<(), FramesFailed> {
         let Work {
             engine: Upscaler::Neural(net),
             in_info,
@@ -354,7 +367,7 @@ impl Upscale {
             ..
         } = work
         else {
-            return Err("not the network".into());
+            return Err(FramesFailed::Network("not the network".into()));
         };
         let (w, h) = (in_info.width() as usize, in_info.height() as usize);
         let unreadable = AtomicBool::new(false);
@@ -379,12 +392,15 @@ impl Upscale {
                 Err(_) => unwritable = true,
             }
         };
-        net.run_frames(n, w, h, 2, *matrix, fill, take)?;
+        net.run_frames(n, w, h, 2, *matrix, fill, take)
+            .map_err(FramesFailed::Network)?;
         if unreadable.into_inner() {
-            return Err("an input buffer smaller than its caps".into());
+            return Err(FramesFailed::Input);
         }
         if unwritable {
-            return Err("an output buffer that does not fit its caps".into());
+            return Err(FramesFailed::Network(
+                "an output buffer that does not fit its caps".into(),
+            ));
         }
         Ok(())
     }
@@ -538,6 +554,14 @@ impl Upscale {
             _ => Err("not the network".into()),
         }
     }
+}
+
+/// Why a batch did not go through a whole-frame network.
+enum FramesFailed {
+    /// An input buffer smaller than its caps.
+    Input,
+    /// The network (or an output buffer) failed: the message.
+    Network(String),
 }
 
 /// `buf` (a `info` frame) as planar RGB (0..1) in `out`, sized here; `false` when the buffer
