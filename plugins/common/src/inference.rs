@@ -487,13 +487,15 @@ pub fn gpu_sessions() -> usize {
         .unwrap_or(DEFAULT_GPU_SESSIONS)
 }
 
-/// Four. Measured on an H100 with 48 live 1080p25 detectors at their defaults, one process, in
-/// one run (README, Live streams): 4 shared sessions held p99 219 ms, max 415 ms, 233 frames
-/// hidden whole, and started and ran the 8 s clip in 20 s in 7.4 GB of GPU memory; a session
-/// per element p99 281 ms, max 443 ms, 357 hidden, in 158 s (its sessions built one after
-/// another); 8 shared sessions p99 239 ms, max 363 ms, 642 hidden, 35 s. One stream on 4: max
-/// 28 ms, none late. 0 gives every element a session of its own.
-pub const DEFAULT_GPU_SESSIONS: usize = 4;
+/// Eight. Since a detector judges a live frame again once its session is free for it (and
+/// sheds it when it waited too long), fewer sessions mean more frames hidden whole rather than
+/// more delay: on an H200 with 48 live 1080p25 detectors at their defaults, one process, two
+/// runs each, 8 sessions held p99 59-63 ms, max 97-108 ms, 477-579 of 9,600 frames hidden
+/// whole, starting and running the 8 s clip in 32-33 s; 4 sessions p99 39-44 ms, max 65-75 ms,
+/// but 1,787-2,794 hidden, in 19-21 s (README, Live streams). Before that judgement (an H100),
+/// 4 held p99 219 ms and 8 p99 239 ms. One stream: max 10 ms, none late. 0 gives every element
+/// a session of its own.
+pub const DEFAULT_GPU_SESSIONS: usize = 8;
 
 /// The GPU sessions ungrouped elements share ([`load_shared`]). A session on a GPU provider
 /// costs seconds to build and warm (and processes build them one at a time: 48 detectors
@@ -873,7 +875,11 @@ impl BoundInput {
             let allocator = ort::memory::Allocator::new(session, info.clone()).ok()?;
             Some((allocator, info))
         };
-        let on_cuda = model.provider == ExecutionProvider::Cuda;
+        // Off by default: ONNX Runtime 1.31's CUDA provider refused runs with page-locked
+        // inputs and outputs bound on the H200 ("CopyTensorAsync: dst_data != src_data");
+        // `MEDIAAI_CUDA_PINNED=1` tries them.
+        let on_cuda = model.provider == ExecutionProvider::Cuda
+            && std::env::var("MEDIAAI_CUDA_PINNED").is_ok_and(|v| v.trim() == "1");
         let input_pinned = on_cuda
             .then(|| pinned(ort::memory::MemoryType::CPUInput))
             .flatten();

@@ -57,7 +57,7 @@ pub struct Neural {
     /// The network takes whole I420 frames ([`FRAMES_INPUT`]) ([`Self::run_frames`]) and
     /// gives 8-bit or 10-bit levels (uint8 or uint16): the bits.
     frames_bits: Option<u32>,
-    /// Frames per inference of such a network (the batch; a partial batch runs padded).
+    /// The batch's frames: such a network takes up to these per inference.
     frames: usize,
     /// The matrix `bound` was bound with (frames networks).
     bound_matrix: Option<(Affine, Affine)>,
@@ -231,11 +231,11 @@ impl Neural {
     }
 
     /// A network that takes whole frames ([`FRAMES_INPUT`]): `n` 8-bit I420 frames of
-    /// `w`x`h` (both even) upscaled 2x in one inference. `fill(k, planes)` writes frame `k`'s
-    /// planes into `planes` (its Y rows, then U, then V, contiguous: 3wh/2 bytes), on the
-    /// thread pool; `take(k, planes)` reads the upscaled frame laid out the same way (6wh
-    /// samples: bytes, or little-endian words of 10-bit levels). The inference takes the batch's frames however many `n` is (a partial batch
-    /// runs padded, one shape on the device).
+    /// `w`x`h` (both even) upscaled 2x. `fill(k, planes)` writes frame `k`'s planes into
+    /// `planes` (its Y rows, then U, then V, contiguous: 3wh/2 bytes), on the thread pool;
+    /// `take(k, planes)` reads the upscaled frame laid out the same way (6wh samples: bytes, or
+    /// little-endian words of 10-bit levels). Each inference takes [`frames_per_inference`]
+    /// frames, a partial one padded (one shape on the device).
     #[allow(clippy::too_many_arguments)]
     pub fn run_frames(
         &mut self,
@@ -254,7 +254,6 @@ impl Neural {
                 self.frames
             ));
         }
-        let cutting = Instant::now();
         let bits = self.frames_bits.unwrap_or(8);
         // 10-bit levels are 8-bit ones four times finer.
         let affine = matrix.affine();
@@ -269,46 +268,52 @@ impl Neural {
             [("to_rgb", &[3, 4], to_rgb), ("to_yuv", &[3, 4], to_yuv)];
         let sample = if bits > 8 { 2 } else { 1 };
         let (in_len, out_len) = (3 * w * h / 2, 6 * w * h * sample);
+        let per = frames_per_inference(self.frames, w, h, self.margin);
         let at = {
             let loaded = self.model.lock().expect("session lock is never poisoned");
-            let shape = [self.frames, 3 * h / 2, w];
+            let shape = [per, 3 * h / 2, w];
             Self::bound_for(&mut self.bound, &loaded, &shape, &constants)?
         };
-        let InputValues::U8(data) = self.bound[at].data_mut() else {
-            return Err("the frames network's input is not uint8".into());
-        };
-        data[..n * in_len]
-            .par_chunks_mut(in_len)
-            .enumerate()
-            .for_each(|(k, planes)| fill(k, planes));
-        self.timing.gathered = cutting.elapsed();
-        let mut loaded = self.model.lock().expect("session lock is never poisoned");
-        let started = Instant::now();
-        let result = self.bound[at]
-            .run(&mut loaded.session)
-            .map_err(|e| format!("inference failed: {e}"))?;
-        let placing = Instant::now();
-        self.timing.network = placing - started;
-        self.timing.inferences = 1;
-        let (shape, out): (_, &[u8]) = match result[0].try_extract_tensor::<u8>() {
-            Ok(got) => got,
-            Err(_) => result[0]
-                .try_extract_tensor::<u16>()
-                .map(|(shape, words)| (shape, bytemuck::cast_slice(words)))
-                .map_err(|e| format!("the frames network's output is not uint8 or uint16: {e}"))?,
-        };
-        if shape.len() != 3 || shape[1] as usize != 3 * h || shape[2] as usize != 2 * w {
-            return Err(format!(
-                "output shape {shape:?}, expected [{}, {}, {}] (2x I420 frames)",
-                self.frames,
-                3 * h,
-                2 * w
-            ));
+        for first in (0..n).step_by(per) {
+            let frames = per.min(n - first);
+            let cutting = Instant::now();
+            let InputValues::U8(data) = self.bound[at].data_mut() else {
+                return Err("the frames network's input is not uint8".into());
+            };
+            data[..frames * in_len]
+                .par_chunks_mut(in_len)
+                .enumerate()
+                .for_each(|(k, planes)| fill(first + k, planes));
+            self.timing.gathered += cutting.elapsed();
+            let mut loaded = self.model.lock().expect("session lock is never poisoned");
+            let started = Instant::now();
+            let result = self.bound[at]
+                .run(&mut loaded.session)
+                .map_err(|e| format!("inference failed: {e}"))?;
+            let placing = Instant::now();
+            self.timing.network += placing - started;
+            self.timing.inferences += 1;
+            let (shape, out): (_, &[u8]) = match result[0].try_extract_tensor::<u8>() {
+                Ok(got) => got,
+                Err(_) => result[0]
+                    .try_extract_tensor::<u16>()
+                    .map(|(shape, words)| (shape, bytemuck::cast_slice(words)))
+                    .map_err(|e| {
+                        format!("the frames network's output is not uint8 or uint16: {e}")
+                    })?,
+            };
+            if shape.len() != 3 || shape[1] as usize != 3 * h || shape[2] as usize != 2 * w {
+                return Err(format!(
+                    "output shape {shape:?}, expected [{per}, {}, {}] (2x I420 frames)",
+                    3 * h,
+                    2 * w
+                ));
+            }
+            for (k, planes) in out.chunks_exact(out_len).take(frames).enumerate() {
+                take(first + k, planes);
+            }
+            self.timing.placed += placing.elapsed();
         }
-        for (k, planes) in out.chunks_exact(out_len).take(n).enumerate() {
-            take(k, planes);
-        }
-        self.timing.placed = placing.elapsed();
         Ok(())
     }
 
@@ -551,6 +556,19 @@ enum Output<'a> {
     F16(&'a [half::f16]),
 }
 
+/// The channels of the default network's widest activation, at its input's size.
+const WIDEST_CHANNELS: usize = 256;
+
+/// Frames of `w`x`h` one inference of a whole-frame network takes, up to the batch's
+/// `frames`: its widest activation (256 channels at the frame's size with the margin and the
+/// network's own padding of 7) stays under 2^31 elements, cuDNN's limit (4 frames of 1080p
+/// went past it on an H200: CUDNN_STATUS_NOT_SUPPORTED; 3 fit).
+fn frames_per_inference(frames: usize, w: usize, h: usize, margin: usize) -> usize {
+    let side = |s: usize| s + 2 * margin + 14;
+    let per_frame = WIDEST_CHANNELS * side(w) * side(h);
+    (((1usize << 31) - 1) / per_frame.max(1)).clamp(1, frames.max(1))
+}
+
 /// Whether `loaded`'s network takes whole I420 frames ([`FRAMES_INPUT`]), and then the bits
 /// of the levels it gives (its output uint8: 8, uint16: 10).
 fn frames_bits(loaded: &LoadedModel) -> Option<u32> {
@@ -563,5 +581,20 @@ fn frames_bits(loaded: &LoadedModel) -> Option<u32> {
         Some(Some(T::Uint8)) if takes => Some(8),
         Some(Some(T::Uint16)) if takes => Some(10),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_frame_inferences_stay_under_cudnn_limit() {
+        // 1080p: 3 frames fit, the 4th went past 2^31 elements on the H200.
+        assert_eq!(frames_per_inference(4, 1920, 1080, 8), 3);
+        assert_eq!(frames_per_inference(2, 1920, 1080, 8), 2);
+        assert_eq!(frames_per_inference(16, 720, 576, 8), 16);
+        // Past the limit alone: one at a time (the provider says what it refuses).
+        assert_eq!(frames_per_inference(4, 8192, 4320, 8), 1);
     }
 }

@@ -400,7 +400,7 @@ impl ObjectImpl for OnnxFaceDetect {
                     .build(),
                 glib::ParamSpecString::builder("batch-group")
                     .nick("Batch group")
-                    .blurb("Name shared by detectors of this process that run one model session: it is loaded once, and the streams take turns on it (on the CPU one set of inference threads rather than one per stream fighting over the cores). Detectors that name the group with another model, provider or thread count get their own. Empty: a session of its own on the CPU; on a GPU the ungrouped detectors of a process share 4 sessions (MEDIAAI_GPU_SESSIONS sets how many, 0 one each). Read at start.")
+                    .blurb("Name shared by detectors of this process that run one model session: it is loaded once, and the streams take turns on it (on the CPU one set of inference threads rather than one per stream fighting over the cores). Detectors that name the group with another model, provider or thread count get their own. Empty: a session of its own on the CPU; on a GPU the ungrouped detectors of a process share 8 sessions (MEDIAAI_GPU_SESSIONS sets how many, 0 one each). Read at start.")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("max-batch")

@@ -278,7 +278,7 @@ impl ObjectImpl for Upscale {
                     .build(),
                 glib::ParamSpecString::builder("batch-group")
                     .nick("Batch group")
-                    .blurb("Name shared by upscalers of this process that run one network session: it is loaded once and the streams take turns on it. Upscalers that name it with another model or provider get their own. Empty: a session of its own on the CPU; on a GPU the ungrouped upscalers of a process share 4 sessions (MEDIAAI_GPU_SESSIONS sets how many, 0 one each)")
+                    .blurb("Name shared by upscalers of this process that run one network session: it is loaded once and the streams take turns on it. Upscalers that name it with another model or provider get their own. Empty: a session of its own on the CPU; on a GPU the ungrouped upscalers of a process share 8 sessions (MEDIAAI_GPU_SESSIONS sets how many, 0 one each)")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("model-location")
