@@ -981,6 +981,27 @@ impl Upscale {
         })
     }
 
+    /// What frames of `input` will most likely leave as, before the caps are negotiated: as
+    /// they came, but I420 as I420_10LE or P010_10LE where downstream takes only those (a
+    /// capsfilter asking for 10 bits), as negotiation will then choose.
+    fn likely_output(&self, input: gst_video::VideoFormat) -> gst_video::VideoFormat {
+        use gst_video::VideoFormat as F;
+        if input != F::I420 {
+            return input;
+        }
+        let caps = self.obj().src_pad().peer_query_caps(None);
+        let takes = |f: F| {
+            caps.is_any()
+                || caps.iter().any(|s| {
+                    formats_of(s).is_none_or(|l| l.iter().any(|x| x.as_str() == f.to_str()))
+                })
+        };
+        [F::I420, F::I42010le, F::P01010le]
+            .into_iter()
+            .find(|&f| takes(f))
+            .unwrap_or(F::I420)
+    }
+
     /// Going to PAUSED, when upstream's caps say the frames already (a live source behind a
     /// capsfilter, as a camera is), the network is loaded and primed at their shape now, so
     /// that a live pipeline's first frame, which comes in PLAYING with the caps, does not wait
@@ -1006,11 +1027,10 @@ impl Upscale {
             return;
         }
         let started = std::time::Instant::now();
-        // Output as input (I420 leaves as I420 unless downstream asks for 10 bits: the caps
-        // then load the network for that).
         let matrix = YuvMatrix::from_colorimetry(&info.colorimetry());
+        let out_format = self.likely_output(info.format());
         let primed = self
-            .load(&s, &info, batch, info.format())
+            .load(&s, &info, batch, out_format)
             .and_then(|(mut n, network)| {
                 Ok((n.prime(batch, w, h, s.scale as usize, matrix)?, n, network))
             });
