@@ -525,8 +525,8 @@ onnx.save(m, sys.argv[2])
 # the 2Hx2W I420 frames. The same arithmetic as the element's CPU path: chroma taken from the
 # sample covering each pixel, RGB clamped to 0..1, edges repeated over the network's margin,
 # the output clamped, each 2x2 block's chroma averaged, levels rounded half up.
-# I420_10_IO: the same giving I420_10LE (uint16 levels up to 1023; to_yuv then gives levels
-# four times finer, as the element's 10-bit writing does).
+# The `i420-10-io` transform is the same with BITS = 10: I420_10LE, uint16 levels up to 1023
+# (the element passes a to_yuv four times finer, as its own 10-bit writing is).
 I420_IO = """
 import sys, onnx
 from onnx import helper, TensorProto as T
