@@ -15,7 +15,9 @@
 //!   makes the pipeline live: no preroll, caps and the first frame come in PLAYING), behind a
 //!   capsfilter that says the frames' size, as one after a camera would.
 //! - CHAIN: `detect` (the detector alone, the default), `blur` (`onnxfacedetect ! gpublur`,
-//!   frames in system memory) or `gpu-blur` (`wgpuupload ! onnxfacedetect ! gpublur !
+//!   frames in system memory), `cpu-blur` (the same with `gpublur backend=cpu`: no GPU device
+//!   of wgpu's in the process, beside the detector's CUDA context) or `gpu-blur`
+//!   (`wgpuupload ! onnxfacedetect ! gpublur !
 //!   wgpudownload`: frames on the GPU between the two), or `upscale` (`upscale method=neural`
 //!   instead of the detector, the delay counted as frames leave it: HD to UHD live).
 //! - PROPERTIES go to every detector, or upscaler (e.g. `interval=1`).
@@ -53,7 +55,7 @@ fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [n, mode, raw, size, rest @ ..] = args.as_slice() else {
         return Err(
-            "usage: streams N separate|grouped[:K]|procs RAW WIDTHxHEIGHT [live] [detect|blur|gpu-blur|upscale] [PROPERTIES...]".into(),
+            "usage: streams N separate|grouped[:K]|procs RAW WIDTHxHEIGHT [live] [detect|blur|cpu-blur|gpu-blur|upscale] [PROPERTIES...]".into(),
         );
     };
     let (live, rest) = match rest {
@@ -62,7 +64,7 @@ fn main() -> Result<(), String> {
     };
     let (chain, props) = match rest {
         [first, rest @ ..]
-            if ["detect", "blur", "gpu-blur", "upscale"].contains(&first.as_str()) =>
+            if ["detect", "blur", "cpu-blur", "gpu-blur", "upscale"].contains(&first.as_str()) =>
         {
             (first.as_str(), rest)
         }
@@ -169,6 +171,7 @@ fn run_pipelines(
             let detect = format!("onnxfacedetect name=detect post-messages=false {group} {props}");
             let body = match chain {
                 "blur" => format!("{detect} ! gpublur"),
+                "cpu-blur" => format!("{detect} ! gpublur backend=cpu"),
                 "gpu-blur" => format!("wgpuupload ! {detect} ! gpublur ! wgpudownload"),
                 "upscale" => format!("upscale name=detect method=neural {group} {props}"),
                 _ => detect,
