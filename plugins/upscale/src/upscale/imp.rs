@@ -913,6 +913,8 @@ impl Upscale {
             primed,
             kept,
         } = got;
+        // A session kept for a path not taken is let go.
+        self.loaded.lock().expect("loaded lock").take();
         // A kept session was announced when it was loaded.
         if !kept {
             let loaded = model.lock().expect("session lock is never poisoned");
@@ -943,7 +945,7 @@ impl Upscale {
     }
 
     /// The session of the network at `path`: the one kept from the caps before when it is the
-    /// same (with what it was primed for), else a new one (`half_on_gpu`: its half-precision
+    /// same (with what it was primed for; another kept one is left in place), else a new one (`half_on_gpu`: its half-precision
     /// copy on a GPU), shared as `load_shared` shares them.
     fn session(
         &self,
@@ -951,16 +953,21 @@ impl Upscale {
         path: &std::path::Path,
         half_on_gpu: bool,
     ) -> Result<Session, String> {
-        let kept = self.loaded.lock().expect("loaded lock").take();
+        // Taken only when it is this one: another stays for the next path `load` tries.
+        let kept = {
+            let mut loaded = self.loaded.lock().expect("loaded lock");
+            let same = |l: &Loaded| {
+                l.path == path && l.provider == s.execution_provider && l.group == s.batch_group
+            };
+            loaded.take_if(|l| same(l))
+        };
         if let Some(l) = kept {
-            if l.path == path && l.provider == s.execution_provider && l.group == s.batch_group {
-                return Ok(Session {
-                    model: l.model,
-                    on_cpu: l.on_cpu,
-                    primed: l.primed,
-                    kept: true,
-                });
-            }
+            return Ok(Session {
+                model: l.model,
+                on_cpu: l.on_cpu,
+                primed: l.primed,
+                kept: true,
+            });
         }
         let (model, _) = inference::load_shared(
             s.batch_group.as_deref(),

@@ -263,7 +263,6 @@ impl Upscale {
                     }
                 }
             }
-            work.ready.clear();
             batch.buffers.clear();
             self.log_network(work, batch, n, writing);
             return;
