@@ -281,6 +281,12 @@ impl LoadedModel {
             self.runs_on,
             requested.nick()
         );
+        if matches!(
+            self.provider,
+            ExecutionProvider::Cuda | ExecutionProvider::TensorRt
+        ) {
+            gst::info!(cat, obj = element, "{}", crate::cudawait::set_once().said);
+        }
         let s = gst::Structure::builder("mediaai-inference")
             .field("model", model.display().to_string())
             .field("requested", requested.nick())
@@ -700,6 +706,18 @@ pub fn load_model(
         _ => None,
     };
     let _device = provider.takes_turns().then(device_work);
+    if matches!(
+        provider,
+        ExecutionProvider::Cuda | ExecutionProvider::TensorRt
+    ) {
+        // Before the session starts CUDA: how its runs wait for the GPU (see `cudawait`).
+        if let Some(warning) = &crate::cudawait::set_once().warning {
+            fallback_warning = Some(match fallback_warning {
+                Some(w) => format!("{w}; {warning}"),
+                None => warning.clone(),
+            });
+        }
+    }
     if let Some(half) = half {
         // A GPU without half-precision arithmetic refuses the session: the model as given
         // runs then.

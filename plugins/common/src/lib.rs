@@ -21,6 +21,7 @@
 //! Nothing here registers elements; plugins depend on this crate as an rlib.
 
 pub mod batching;
+pub mod cudawait;
 pub mod deepfilter;
 pub mod dylib;
 pub mod frames;
