@@ -354,17 +354,17 @@ fn plane_settings(
             },
         }
     });
-    let strength = |set: f64, noise: Option<f64>| {
+    let strength = |set: f64, noise: Option<f64>, per_sigma: fn(f64) -> f64| {
         if set >= 0.0 {
             set
         } else {
-            noise.map_or(0.0, |sigma| DENOISE_PER_SIGMA * sigma)
+            noise.map_or(0.0, |sigma| per_sigma(sigma) * sigma)
         }
     };
     let strengths = [
-        strength(s.luma_denoise, state.noise[0]),
-        strength(s.chroma_denoise, state.noise[1]),
-        strength(s.chroma_denoise, state.noise[1]),
+        strength(s.luma_denoise, state.noise[0], luma_denoise_per_sigma),
+        strength(s.chroma_denoise, state.noise[1], |_| DENOISE_PER_SIGMA),
+        strength(s.chroma_denoise, state.noise[1], |_| DENOISE_PER_SIGMA),
     ];
     (finishes, strengths)
 }
