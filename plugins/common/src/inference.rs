@@ -628,6 +628,17 @@ pub fn load_model(
     }
     let mut cpu_builder = builder.clone();
     let mut fallback_warning = None;
+    if matches!(
+        ep,
+        ExecutionProvider::Auto | ExecutionProvider::Cuda | ExecutionProvider::TensorRt
+    ) && nvidia_provider_offered(ep)
+    {
+        // Before CUDA starts (appending its provider starts the device's primary context):
+        // how runs wait for the GPU (see `cudawait`).
+        if let Some(warning) = &crate::cudawait::set_once().warning {
+            fallback_warning = Some(warning.clone());
+        }
+    }
     let (mut provider, mut runs_on) = (ExecutionProvider::Cpu, "CPU".to_string());
     // `auto` tries CUDA first, quietly: most ONNX Runtime builds have none, and one that has
     // it needs CUDA and cuDNN on the library path and an NVIDIA GPU.
@@ -706,18 +717,6 @@ pub fn load_model(
         _ => None,
     };
     let _device = provider.takes_turns().then(device_work);
-    if matches!(
-        provider,
-        ExecutionProvider::Cuda | ExecutionProvider::TensorRt
-    ) {
-        // Before the session starts CUDA: how its runs wait for the GPU (see `cudawait`).
-        if let Some(warning) = &crate::cudawait::set_once().warning {
-            fallback_warning = Some(match fallback_warning {
-                Some(w) => format!("{w}; {warning}"),
-                None => warning.clone(),
-            });
-        }
-    }
     if let Some(half) = half {
         // A GPU without half-precision arithmetic refuses the session: the model as given
         // runs then.
