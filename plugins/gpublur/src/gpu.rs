@@ -170,6 +170,20 @@ fn pipelines(ctx: &GpuContext) -> &'static Pipelines {
     })
 }
 
+/// Compiles the blur's passes on the process's GPU device, once (later calls return at once):
+/// what the first frame would otherwise wait for. On a driver whose shader cache is still
+/// empty that is the slowest part of starting, and in a live pipeline the caps come with the
+/// first frame, so the element does it going to PAUSED.
+pub fn prepare() -> Result<(), String> {
+    pipelines(gpu::context()?);
+    Ok(())
+}
+
+/// Whether the passes have been compiled in this process.
+pub fn prepared() -> bool {
+    PIPELINES.get().is_some()
+}
+
 /// GPU resources for one frame size.
 pub struct WgpuBlur {
     ctx: &'static GpuContext,

@@ -360,6 +360,24 @@ impl BaseTransformImpl for GpuBlur {
     const PASSTHROUGH_ON_SAME_CAPS: bool = false;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let backend = self
+            .settings
+            .lock()
+            .expect("settings lock is never poisoned")
+            .backend;
+        // The passes compiled before the first frame waits for them (a GPU that fails here is
+        // reported with the caps, where the path is chosen).
+        if mediaai_common::gpu::Backend::from(backend).gpu_frames_possible() {
+            let started = std::time::Instant::now();
+            match crate::gpu::prepare() {
+                Ok(()) => gst::debug!(CAT, imp = self, "passes ready in {:?}", started.elapsed()),
+                Err(e) => gst::debug!(CAT, imp = self, "passes not prepared: {e}"),
+            }
+        }
+        Ok(())
+    }
+
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
         *self.state.lock().expect("state lock is never poisoned") = None;
         Ok(())
