@@ -252,11 +252,33 @@ pub fn luma_extremes(luma: Plane, bottom: usize) -> Option<(f32, f32)> {
 /// way up (flat picture, where only noise is left) give the estimate. For independent noise
 /// of deviation σ the second difference has deviation √6·σ and mean magnitude √6·σ·√(2/π).
 pub fn noise_sigma(plane: Plane) -> Option<f32> {
+    second_difference_sigma(plane, false)
+}
+
+/// How much of the noise's deviation a plane shows along its rows against down its fields
+/// ([`noise_sigma`]'s estimate from the second difference along each row, over it): about 1
+/// for noise independent from pixel to pixel, well under 1 for noise that runs along the rows
+/// (tape noise smeared by the head's bandwidth), which neighbours along a row share and the
+/// spatial filter therefore cannot average out.
+pub fn noise_along_rows(plane: Plane) -> Option<f32> {
+    let down = second_difference_sigma(plane, false)?;
+    let along = second_difference_sigma(plane, true)?;
+    (down > 0.0).then(|| along / down)
+}
+
+/// [`noise_sigma`]'s estimate from second differences down each field (`along_rows` false) or
+/// along each row (true: pixels `x − 1`, `x`, `x + 1`).
+fn second_difference_sigma(plane: Plane, along_rows: bool) -> Option<f32> {
     const BW: usize = 32;
     const BH: usize = 8;
     let (w, h) = (plane.width, plane.height);
+    // Along rows the blocks start a pixel in, so that every pixel has both neighbours.
+    let shift = usize::from(along_rows);
     // Field rows 2.. h − 2, in blocks of BH field rows (2·BH frame rows).
-    let (bw, bh) = (w / BW, h.saturating_sub(4) / (2 * BH));
+    let (bw, bh) = (
+        w.saturating_sub(2 * shift) / BW,
+        h.saturating_sub(4) / (2 * BH),
+    );
     if bw == 0 || bh == 0 {
         return None;
     }
@@ -268,11 +290,20 @@ pub fn noise_sigma(plane: Plane) -> Option<f32> {
             let n = (bw - first).min(sums.len());
             let sums = &mut sums[..n];
             sums.fill(0);
-            let x = first * BW;
+            let x = shift + first * BW;
             for r in 0..BH {
                 let y = 2 + by * 2 * BH + 2 * r;
-                let (up, at, down) = (plane.row(y - 2), plane.row(y), plane.row(y + 2));
-                let (up, at, down) = (&up[x..x + n * BW], &at[x..x + n * BW], &down[x..x + n * BW]);
+                let (up, at, down) = if along_rows {
+                    let row = plane.row(y);
+                    (
+                        &row[x - 1..x - 1 + n * BW],
+                        &row[x..x + n * BW],
+                        &row[x + 1..x + 1 + n * BW],
+                    )
+                } else {
+                    let (up, at, down) = (plane.row(y - 2), plane.row(y), plane.row(y + 2));
+                    (&up[x..x + n * BW], &at[x..x + n * BW], &down[x..x + n * BW])
+                };
                 for (k, sum) in sums.iter_mut().enumerate() {
                     let span = k * BW..(k + 1) * BW;
                     *sum += up[span.clone()]

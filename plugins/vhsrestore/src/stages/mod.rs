@@ -30,7 +30,8 @@ pub use global::GlobalMotion;
 pub use levels::Linear;
 pub use levels::{AutoLevels, Levels};
 pub use measure::{
-    chroma_delay, field_order_evidence, head_switch_lines, luma_extremes, noise_sigma,
+    chroma_delay, field_order_evidence, head_switch_lines, luma_extremes, noise_along_rows,
+    noise_sigma,
 };
 pub use motion::{MotionField, MotionSearch, BLOCK as MOTION_BLOCK};
 pub use pass::{restore, shift_row, Finish, Source, SHIFT_ONE};
@@ -457,6 +458,37 @@ mod tests {
                 "sigma {sigma}: measured {got:.2}"
             );
         }
+    }
+
+    #[test]
+    fn noise_that_runs_along_the_rows_is_told_from_independent_noise() {
+        // Deviation 6 on a flat grey: independent from pixel to pixel, then the same smeared
+        // along each row (a running mean of 4, scaled back to deviation 6), as a tape head's
+        // bandwidth smears it.
+        let (w, h) = (320, 240);
+        let mut seed = 11u64;
+        let mut uniform = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        // Uniform on ±0.5 has deviation 1/√12.
+        let white: Vec<f64> = (0..w * h).map(|_| uniform() * 12f64.sqrt() * 6.0).collect();
+        let smeared: Vec<f64> = (0..w * h)
+            .map(|i| (0..4).map(|k| white[i - (i % w).min(k)]).sum::<f64>() / 2.0)
+            .collect();
+        let plane = |noise: &[f64]| -> Vec<u8> {
+            noise.iter().map(|n| (128.0 + n).round() as u8).collect()
+        };
+        let (independent, along) = (plane(&white), plane(&smeared));
+        let r_independent = noise_along_rows(Plane::tight(&independent, w, h)).unwrap();
+        let r_along = noise_along_rows(Plane::tight(&along, w, h)).unwrap();
+        assert!(
+            (0.85..1.15).contains(&r_independent),
+            "independent: {r_independent:.2}"
+        );
+        assert!(r_along < 0.5, "along the rows: {r_along:.2}");
     }
 
     #[test]

@@ -67,6 +67,9 @@ impl VhsRestore {
                 let extremes = levels
                     .then(|| stages::luma_extremes(luma, bottom))
                     .flatten();
+                let along_rows = (noise_now && s.luma_denoise < 0.0)
+                    .then(|| stages::noise_along_rows(luma))
+                    .flatten();
                 let noise = [
                     (noise_now && s.luma_denoise < 0.0)
                         .then(|| stages::noise_sigma(luma))
@@ -84,9 +87,10 @@ impl VhsRestore {
                 let delay = delay
                     .then(|| stages::chroma_delay(luma, chroma, factor))
                     .flatten();
-                (extremes, noise, delay)
+                (extremes, (noise, along_rows), delay)
             },
         );
+        let (noise, along_rows) = noise;
         if let Some(d) = delay {
             // Estimated every few frames: a faster follow.
             state.chroma_shift = if first {
@@ -107,7 +111,20 @@ impl VhsRestore {
                 *n = Some(n.map_or(sigma, |n| n + NOISE_FOLLOW * (sigma - n)));
             }
         }
-        gst::trace!(CAT, imp = self, "noise (luma, chroma) {:?}", state.noise);
+        if let Some(r) = along_rows.map(f64::from) {
+            state.noise_along_rows = Some(
+                state
+                    .noise_along_rows
+                    .map_or(r, |n| n + NOISE_FOLLOW * (r - n)),
+            );
+        }
+        gst::trace!(
+            CAT,
+            imp = self,
+            "noise (luma, chroma) {:?}, along rows {:?}",
+            state.noise,
+            state.noise_along_rows
+        );
         if levels {
             state.levels = state.auto_levels.update(extremes, cut);
             gst::trace!(

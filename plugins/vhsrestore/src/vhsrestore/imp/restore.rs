@@ -354,17 +354,20 @@ fn plane_settings(
             },
         }
     });
-    let strength = |set: f64, noise: Option<f64>, per_sigma: fn(f64) -> f64| {
+    let strength = |set: f64, noise: Option<f64>, per_sigma: f64| {
         if set >= 0.0 {
             set
         } else {
-            noise.map_or(0.0, |sigma| per_sigma(sigma) * sigma)
+            noise.map_or(0.0, |sigma| per_sigma * sigma)
         }
     };
+    let luma_per_sigma = state.noise[0].map_or(DENOISE_PER_SIGMA, |sigma| {
+        luma_denoise_per_sigma(sigma, state.noise_along_rows.unwrap_or(1.0))
+    });
     let strengths = [
-        strength(s.luma_denoise, state.noise[0], luma_denoise_per_sigma),
-        strength(s.chroma_denoise, state.noise[1], |_| DENOISE_PER_SIGMA),
-        strength(s.chroma_denoise, state.noise[1], |_| DENOISE_PER_SIGMA),
+        strength(s.luma_denoise, state.noise[0], luma_per_sigma),
+        strength(s.chroma_denoise, state.noise[1], DENOISE_PER_SIGMA),
+        strength(s.chroma_denoise, state.noise[1], DENOISE_PER_SIGMA),
     ];
     (finishes, strengths)
 }
