@@ -255,13 +255,12 @@ pub fn noise_sigma(plane: Plane) -> Option<f32> {
     second_difference_sigma(plane, false)
 }
 
-/// How much of the noise's deviation a plane shows along its rows against down its fields
-/// ([`noise_sigma`]'s estimate from the second difference along each row, over it): about 1
-/// for noise independent from pixel to pixel, well under 1 for noise that runs along the rows
-/// (tape noise smeared by the head's bandwidth), which neighbours along a row share and the
-/// spatial filter therefore cannot average out.
-pub fn noise_along_rows(plane: Plane) -> Option<f32> {
-    let down = second_difference_sigma(plane, false)?;
+/// How much of the noise's deviation a plane shows along its rows against `down`, what
+/// [`noise_sigma`] measured down its fields: about 1 for noise independent from pixel to
+/// pixel, well under 1 for noise that runs along the rows (tape noise smeared by the head's
+/// bandwidth), which neighbours along a row share and the spatial filter therefore cannot
+/// average out.
+pub fn noise_along_rows(plane: Plane, down: f32) -> Option<f32> {
     let along = second_difference_sigma(plane, true)?;
     (down > 0.0).then(|| along / down)
 }

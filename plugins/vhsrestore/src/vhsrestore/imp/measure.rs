@@ -67,13 +67,12 @@ impl VhsRestore {
                 let extremes = levels
                     .then(|| stages::luma_extremes(luma, bottom))
                     .flatten();
-                let along_rows = (noise_now && s.luma_denoise < 0.0)
-                    .then(|| stages::noise_along_rows(luma))
+                let luma_noise = (noise_now && s.luma_denoise < 0.0)
+                    .then(|| stages::noise_sigma(luma))
                     .flatten();
+                let along_rows = luma_noise.and_then(|down| stages::noise_along_rows(luma, down));
                 let noise = [
-                    (noise_now && s.luma_denoise < 0.0)
-                        .then(|| stages::noise_sigma(luma))
-                        .flatten(),
+                    luma_noise,
                     (noise_now && s.chroma_denoise < 0.0)
                         .then(|| {
                             Some(
