@@ -246,7 +246,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecDouble::builder("luma-denoise")
                     .nick("Luma denoise")
-                    .blurb("Denoising of luma: the frame-to-frame difference (0-255) still averaged at 25%; the spatial filter takes twice it (0: off; -1: from the noise measured in the picture, as a standard deviation in flat areas of each field, smoothed over frames: 1.5 times it up to 5 levels, rising to 2 times at 7 and above). Default: -1")
+                    .blurb("Denoising of luma: the frame-to-frame difference (0-255) still averaged at 25%; the spatial filter takes twice it (0: off; -1: from the noise measured in the picture, as a standard deviation in flat areas of each field, smoothed over frames: 1.5 times it, rising to 2 times for noise of 5 to 7 levels and more that runs along the rows as tape noise does). Default: -1")
                     .minimum(AUTO)
                     .maximum(100.0)
                     .default_value(AUTO)
