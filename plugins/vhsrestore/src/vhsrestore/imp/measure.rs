@@ -103,20 +103,17 @@ impl VhsRestore {
                 -state.chroma_shift
             );
         }
-        // Noise, for denoising strengths that follow it.
-        for (n, sigma) in state.noise.iter_mut().zip(noise) {
-            if let Some(sigma) = sigma.map(f64::from) {
-                // Measured every NOISE_EVERY frames: that many frames' share of the follow.
-                *n = Some(n.map_or(sigma, |n| n + NOISE_FOLLOW * (sigma - n)));
+        // Noise, for denoising strengths that follow it. Measured every NOISE_EVERY frames:
+        // that many frames' share of the follow.
+        let follow = |n: &mut Option<f64>, measured: Option<f32>| {
+            if let Some(v) = measured.map(f64::from) {
+                *n = Some(n.map_or(v, |n| n + NOISE_FOLLOW * (v - n)));
             }
+        };
+        for (n, sigma) in state.noise.iter_mut().zip(noise) {
+            follow(n, sigma);
         }
-        if let Some(r) = along_rows.map(f64::from) {
-            state.noise_along_rows = Some(
-                state
-                    .noise_along_rows
-                    .map_or(r, |n| n + NOISE_FOLLOW * (r - n)),
-            );
-        }
+        follow(&mut state.noise_along_rows, along_rows);
         gst::trace!(
             CAT,
             imp = self,
