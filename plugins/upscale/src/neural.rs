@@ -16,8 +16,8 @@ use mediaai_common::sampler::{Affine, TensorValue, YuvMatrix};
 /// (`waifu2x-photo-x2-fp16-i420.onnx`, models/fetch.py `I420_IO`): uint8 `[N, 3H/2, W]`, each
 /// frame's Y rows then its U and V planes, beside the caps' matrix as `to_rgb` and `to_yuv`
 /// (float `[3, 4]`, [`YuvMatrix::affine`]); its output `[N, 3H, 2W]`, the 2Hx2W frames laid
-/// out the same way in uint8 (I420), or uint16 10-bit levels (I420_10LE, `-i420-10.onnx`). The conversions, the margin and the chroma's averaging run where the
-/// network runs.
+/// out the same way in uint8 (I420), or uint16 10-bit levels (I420_10LE, `-i420-10.onnx`).
+/// The conversions, the margin and the chroma's averaging run where the network runs.
 pub const FRAMES_INPUT: &str = "frames";
 
 /// Input pixels per tile side (before the margin), by default.

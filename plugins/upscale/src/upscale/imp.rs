@@ -945,8 +945,8 @@ impl Upscale {
     }
 
     /// The session of the network at `path`: the one kept from the caps before when it is the
-    /// same (with what it was primed for; another kept one is left in place), else a new one (`half_on_gpu`: its half-precision
-    /// copy on a GPU), shared as `load_shared` shares them.
+    /// same (with what it was primed for; another kept one is left in place), else a new one
+    /// (`half_on_gpu`: its half-precision copy on a GPU), shared as `load_shared` shares them.
     fn session(
         &self,
         s: &Settings,
