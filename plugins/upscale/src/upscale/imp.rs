@@ -257,7 +257,7 @@ impl ObjectImpl for Upscale {
                     .build(),
                 glib::ParamSpecUInt::builder("batch-size")
                     .nick("Batch size")
-                    .blurb("Frames the network upscales together on the source pad's task (their tiles go through it together); the spatial path takes frames one by one. Latency: up to 2 x batch-size - 1 frames. Memory: batch-size output frames as floats. Default: 1 (the fastest measured, on CUDA, WebGPU and CPU cores alike)")
+                    .blurb("Frames the network upscales together on the source pad's task (their tiles go through it together); the spatial path takes frames one by one. Latency: up to 2 x batch-size - 1 frames. Memory: batch-size output frames as floats. Default: 1, the least latency (with tiles the fastest measured too; whole I420 frames on CUDA gain from a few: 1080p on an H100 60.8 fps with 4 against 46.1)")
                     .minimum(1)
                     .maximum(64)
                     .default_value(DEFAULT_BATCH)
