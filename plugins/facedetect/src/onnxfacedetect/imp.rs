@@ -77,6 +77,12 @@ const DEFAULT_MAX_INPUT_SIZE: u32 = 1920;
 /// crossing, shrinking to 24 px) holds up to interval 8 and fails at 12: 4 keeps that margin
 /// and 160 ms of latency.
 const DEFAULT_INTERVAL: u32 = 4;
+/// How late, in steady runs of the network, a frame may come and still be measured (later
+/// ones are shed), and so what the latency allows a frame beyond its own run. Half a run:
+/// measured on 2 cores (720p25, a 127 ms run), a whole run let a frame that came while the
+/// run before it was under way leave up to 2.1 runs late (p99 207-216 ms in three of four
+/// runs); where a run takes under a third of a frame (a GPU) the latency is a frame either way.
+const LATE_RUNS: f64 = 0.5;
 const DEFAULT_EP: ExecutionProvider = ExecutionProvider::Auto;
 const DEFAULT_THREADS: u32 = 0;
 const DEFAULT_BATCH_SIZE: u32 = 1;
@@ -1100,10 +1106,11 @@ impl OnnxFaceDetect {
     }
 
     /// How much later than it came in a frame leaves: a batch of due frames `interval` apart
-    /// (and the group's wait for other streams), then the network's work on it — twice its
-    /// steady run at the stream's shape, measured when that shape was first run, at least a
-    /// frame: a frame that comes later than that less one run is shed (`shed_when_late`), so
-    /// one that is not leaves within it while the load is as measured.
+    /// (and the group's wait for other streams), then the network's work on it — one and a
+    /// half times its steady run at the stream's shape ([`LATE_RUNS`]), measured when that
+    /// shape was first run, at least a frame: a frame that comes later than that less one run
+    /// is shed (`shed_when_late`), so one that is not leaves within it while the load is as
+    /// measured.
     fn latency(&self) -> gst::ClockTime {
         gst::ClockTime::from_nseconds(
             self.held_ns.load(Ordering::Relaxed) + self.processing_ns.load(Ordering::Relaxed),
@@ -1111,15 +1118,15 @@ impl OnnxFaceDetect {
     }
 
     /// Sets the network's work per frame from its steady run, `steady`: the latency it adds
-    /// (two runs: a frame's own and the one before it, at least a frame) and how late a frame
-    /// may come and still be measured within it. Returns whether the latency changed (to be
-    /// posted).
+    /// (a frame's own run and [`LATE_RUNS`] of the one before it, at least a frame) and how
+    /// late a frame may come and still be measured within it. Returns whether the latency
+    /// changed (to be posted).
     fn set_inference_time(&self, state: &mut State, steady: Duration) -> bool {
         let frame = state
             .geometry
             .as_ref()
             .map_or(Duration::from_millis(40), |g| g.frame_duration);
-        let processing = (2 * steady).max(frame);
+        let processing = (steady + steady.mul_f64(LATE_RUNS)).max(frame);
         state.shedder.set_threshold(processing - steady);
         let ns = processing.as_nanos() as u64;
         self.processing_ns.swap(ns, Ordering::Relaxed) != ns
