@@ -81,7 +81,7 @@ const DEFAULT_INTERVAL: u32 = 4;
 /// ones are shed), and so what the latency allows a frame beyond its own run. Half a run:
 /// measured on 2 cores (720p25, a 127 ms run), a whole run let a frame that came while the
 /// run before it was under way leave up to 2.1 runs late (p99 207-216 ms in three of four
-/// runs); where a run takes under a third of a frame (a GPU) the latency is a frame either way.
+/// runs); where a run takes at most half a frame (a GPU) the latency is a frame either way.
 const LATE_RUNS: f64 = 0.5;
 const DEFAULT_EP: ExecutionProvider = ExecutionProvider::Auto;
 const DEFAULT_THREADS: u32 = 0;
