@@ -628,11 +628,7 @@ pub fn load_model(
     }
     let mut cpu_builder = builder.clone();
     let mut fallback_warning = None;
-    if matches!(
-        ep,
-        ExecutionProvider::Auto | ExecutionProvider::Cuda | ExecutionProvider::TensorRt
-    ) && nvidia_provider_offered(ep)
-    {
+    if nvidia_provider_offered(ep) {
         // Before CUDA starts (appending its provider starts the device's primary context):
         // how runs wait for the GPU (see `cudawait`).
         if let Some(warning) = &crate::cudawait::set_once().warning {
