@@ -95,6 +95,23 @@ PARTIAL=""
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Returns when gst-discoverer-1.0's report of IN (INFO) has a video stream; else says why and
+# exits 1: the plugins GStreamer lacks to read it (the discoverer lists a container or codec
+# whose plugin is not installed, or failed to load), a discovery that timed out, or no video
+# stream in the file.
+need_video() {
+    case "$INFO" in
+        *"video #"*) return 0 ;;
+        *"Missing plugins"*)
+            missing=$(printf '%s\n' "$INFO" | awk -F'|' '/^ *\(gstreamer\|/ { printf "%s%s", sep, $4; sep = ", " }')
+            echo "$NAME: $IN needs GStreamer plugins that are not installed or did not load: ${missing:-not named} (gst-inspect-1.0 -b lists plugins that failed to load)" >&2
+            ;;
+        *"timed out"*) echo "$NAME: $IN could not be read in time: gst-discoverer-1.0 timed out on it" >&2 ;;
+        *) echo "$NAME: $IN has no video stream" >&2 ;;
+    esac
+    exit 1
+}
+
 # Decodes IN, runs its video (I420) through FILTERS (a gst-launch fragment, split on spaces),
 # encodes H.264 (X264_OPTS, default speed-preset=veryfast) into MP4 at OUT, and re-encodes the
 # audio track, when there is one, to AAC (AAC_BITRATE, default 192000). Queues give decoding,
@@ -104,10 +121,7 @@ trap 'exit 143' TERM
 # an error) leaves no OUT that looks done.
 #   video_to_mp4 FILTERS
 video_to_mp4() {
-    case "$INFO" in
-        *"video #"*) ;;
-        *) echo "$NAME: $IN has no video stream" >&2; exit 1 ;;
-    esac
+    need_video
     PARTIAL=$(dirname "$OUT")/.$(basename "$OUT").part
     # shellcheck disable=SC2086
     set -- filesrc location="$IN" ! decodebin name=dec \

@@ -13,10 +13,7 @@
 # at which two tracks are one person; default onnxfacekeep's, 0.93).
 set -eu
 . "$(dirname "$0")/common.sh"
-case "$INFO" in
-    *"video #"*) ;;
-    *) echo "$NAME: $IN has no video stream" >&2; exit 1 ;;
-esac
+need_video
 mkdir -p "$OUT/tracks"
 # shellcheck disable=SC2086
 if ! gst-launch-1.0 -m filesrc location="$IN" ! decodebin ! videoconvert ! video/x-raw,format=I420 \

@@ -13,10 +13,7 @@
 # (qcfingerprint properties, e.g. "black-min-duration=0.5"), QC_AUDIO_OPTS (qcaudio's).
 set -eu
 . "$(dirname "$0")/common.sh"
-case "$INFO" in
-    *"video #"*) ;;
-    *) echo "$NAME: $IN has no video stream" >&2; exit 1 ;;
-esac
+need_video
 base=${OUT%.json}
 AUDIO_REPORT=-
 PROFILE=${QC_PROFILE:-none}
