@@ -52,6 +52,16 @@ struct Params {
     // before and after, and the frames before and after, are read there (stages::Fields).
     half_shift: i32,
     full_shift: i32,
+    // Motion block by block (blocks != 0): vectors[y / block_h][x / block_w] (the last row
+    // and column of blocks reaching to the edges), each times (scale_x, scale_y), in place of
+    // (motion_x, motion_y).
+    blocks: u32,
+    block_w: u32,
+    block_h: u32,
+    cols: u32,
+    rows: u32,
+    scale_x: f32,
+    scale_y: f32,
 }
 
 @group(0) @binding(0) var<storage, read> params: array<Params, 3>;
@@ -61,6 +71,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> result: array<u32>;
 @group(0) @binding(5) var<storage, read_write> packed: array<u32>;
 @group(0) @binding(6) var<storage, read_write> past: array<f32>;
+@group(0) @binding(7) var<storage, read> vectors: array<vec2<f32>>;
 
 const STRIPE: u32 = 32u;
 
@@ -273,7 +284,7 @@ fn mapped(p: Params, v: f32) -> u32 {
 fn remember(@builtin(global_invocation_id) id: vec3<u32>) {
     let p = params[id.z];
     // Only a plane whose picture moved reads its past from here (columns' `along`).
-    let still = p.motion_x == 0.0 && p.motion_y == 0.0;
+    let still = p.motion_x == 0.0 && p.motion_y == 0.0 && p.blocks == 0u;
     if (id.x >= p.width || id.y >= p.height || p.denoise == 0u || still) {
         return;
     }
@@ -281,15 +292,27 @@ fn remember(@builtin(global_invocation_id) id: vec3<u32>) {
     past[at] = state[at];
 }
 
-// The past at (x + motion_x, y + motion_y), bilinear between its four neighbours, the edges
+// The motion at pixel (x, y): its block's, or the plane's.
+fn motion_at(p: Params, x: i32, y: u32) -> vec2<f32> {
+    if (p.blocks == 0u) {
+        return vec2<f32>(p.motion_x, p.motion_y);
+    }
+    let c = min(u32(x) / p.block_w, p.cols - 1u);
+    let r = min(y / p.block_h, p.rows - 1u);
+    let v = vectors[r * p.cols + c];
+    return vec2<f32>(v.x * p.scale_x, v.y * p.scale_y);
+}
+
+// The past at (x, y) moved along the motion, bilinear between its four neighbours, the edges
 // repeated (stages::pass's Past::row, the same arithmetic in the same order).
 fn along(p: Params, x: i32, y: u32) -> f32 {
     let w = i32(p.width);
     let h = i32(p.height);
-    let fy0 = floor(f32(y) + p.motion_y);
-    let fx0 = floor(p.motion_x);
-    let fy = f32(y) + p.motion_y - fy0;
-    let fx = p.motion_x - fx0;
+    let m = motion_at(p, x, y);
+    let fy0 = floor(f32(y) + m.y);
+    let fx0 = floor(m.x);
+    let fy = f32(y) + m.y - fy0;
+    let fx = m.x - fx0;
     let y0 = i32(fy0);
     let dx = i32(fx0);
     let r0 = p.work + u32(clamp(y0, 0, h - 1)) * p.width;
@@ -329,7 +352,7 @@ fn columns(@builtin(global_invocation_id) id: vec3<u32>) {
         var st = line;
         if (p.primed != 0u) {
             var old = state[at];
-            if (p.motion_x != 0.0 || p.motion_y != 0.0) {
+            if (p.motion_x != 0.0 || p.motion_y != 0.0 || p.blocks != 0u) {
                 old = along(p, x, y);
             }
             st = low_pass(old, line, p.temporal);

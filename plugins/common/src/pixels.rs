@@ -10,6 +10,82 @@ pub fn quantize(out: &mut [u8], values: &[f32]) {
     }
 }
 
+/// The sum of absolute differences of two rows of bytes, over the length both hold: SSE2's
+/// SAD instruction 16 and 8 bytes at a time (block matching's inner loop), the rest one by one.
+#[inline]
+pub fn sad(a: &[u8], b: &[u8]) -> u32 {
+    let n = a.len().min(b.len());
+    sad_rows((a, n), (b, n), n, 1)
+}
+
+/// The sum of absolute differences of two blocks of `width` x `rows` bytes, rows `stride`
+/// apart in each (`(bytes, stride)`): [`sad`] of each pair of rows, in one loop. Panics when a
+/// block reaches past its bytes.
+#[inline]
+pub fn sad_rows(a: (&[u8], usize), b: (&[u8], usize), width: usize, rows: usize) -> u32 {
+    if width == 0 || rows == 0 {
+        return 0;
+    }
+    let reach = |(data, stride): (&[u8], usize)| {
+        assert!(
+            (rows - 1) * stride + width <= data.len(),
+            "block past its plane"
+        );
+        (data.as_ptr(), stride)
+    };
+    sad_rows_simd(reach(a), reach(b), width, rows)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn sad_rows_simd(a: (*const u8, usize), b: (*const u8, usize), width: usize, rows: usize) -> u32 {
+    use std::arch::x86_64::*;
+    let wide = width / 8 * 8;
+    let mut tail = 0u32;
+    // SAFETY: SSE2 is in the x86-64 baseline, so these intrinsics exist on every CPU this code
+    // runs on. `sad_rows` checked that row `rows - 1` of each block ends inside its slice, so
+    // every byte read here, at `row · stride + i` with `i < width`, lies inside it: the 16-byte
+    // loads read i..i + 16 with i + 16 <= wide, the 8-byte loads i..i + 8 with i + 8 <= wide,
+    // `wide` at most `width`.
+    unsafe {
+        let mut acc = _mm_setzero_si128();
+        for row in 0..rows {
+            let (p, q) = (a.0.add(row * a.1), b.0.add(row * b.1));
+            let mut i = 0;
+            while i + 16 <= wide {
+                let x = _mm_loadu_si128(p.add(i).cast());
+                let y = _mm_loadu_si128(q.add(i).cast());
+                acc = _mm_add_epi64(acc, _mm_sad_epu8(x, y));
+                i += 16;
+            }
+            if i < wide {
+                let x = _mm_loadl_epi64(p.add(i).cast());
+                let y = _mm_loadl_epi64(q.add(i).cast());
+                acc = _mm_add_epi64(acc, _mm_sad_epu8(x, y));
+            }
+            for j in wide..width {
+                tail += (*p.add(j)).abs_diff(*q.add(j)) as u32;
+            }
+        }
+        let high = _mm_unpackhi_epi64(acc, acc);
+        _mm_cvtsi128_si32(_mm_add_epi64(acc, high)) as u32 + tail
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn sad_rows_simd(a: (*const u8, usize), b: (*const u8, usize), width: usize, rows: usize) -> u32 {
+    let mut total = 0u32;
+    for row in 0..rows {
+        for j in 0..width {
+            // SAFETY: as in the x86-64 version: `sad_rows` checked every byte read is inside
+            // its slice.
+            total += unsafe { (*a.0.add(row * a.1 + j)).abs_diff(*b.0.add(row * b.1 + j)) } as u32;
+        }
+    }
+    total
+}
+
 /// Sixteen values at a time with SSE2 (part of every x86-64): truncating `v + 0.5` and packing
 /// with signed then unsigned saturation gives exactly the scalar rounding above, NaN included
 /// (it converts to i32::MIN, which saturates to 0). Returns how many values it wrote.

@@ -85,10 +85,12 @@ fn main() {
                 let jobs = [std::array::from_fn(|p| PlaneJob {
                     source,
                     denoise: strength(p),
+                    spatial_share: stages::SPATIAL,
                     finish: finish(p),
                     motion: [0.0; 2],
+                    blocks: None,
                 })];
-                gpu.run(&jobs, |_, p, plane| {
+                gpu.run(&jobs, None, |_, p, plane| {
                     for y in 0..plane.height {
                         gpu_outs[p][y * plane.width..(y + 1) * plane.width]
                             .copy_from_slice(plane.row(y));

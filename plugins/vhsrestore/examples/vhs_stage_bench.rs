@@ -84,6 +84,22 @@ fn main() {
     let gm = time(frames, || {
         global.next(p(0), 0, 2);
     });
+    // Block motion between one field of two frames (the temporal denoiser's vectors).
+    let field = |i: usize| Plane {
+        stride: 2 * w,
+        height: h / 2,
+        ..p(i)
+    };
+    let mut search = stages::MotionSearch::new(w, h / 2);
+    let mut motion = stages::MotionField::default();
+    let bm = time(frames, || {
+        search.estimate(field(0), field(1), [0, 0], &mut motion)
+    });
+    let mut k = 0;
+    let bm_next = time(frames, || {
+        k += 1;
+        search.next(field(k % 2), [0, 0], &mut motion);
+    });
     let all = row(
         Source::Fields(fields),
         8.0,
@@ -93,6 +109,26 @@ fn main() {
         }),
         [0.0; 2],
     );
+    // Block motion: a zoom's vectors, different in every block.
+    let (bw, bh) = (stages::MOTION_BLOCK, stages::MOTION_BLOCK);
+    let zoom = stages::MotionField {
+        cols: w.div_ceil(bw),
+        rows: h.div_ceil(bh),
+        vectors: (0..h.div_ceil(bh))
+            .flat_map(|r| {
+                (0..w.div_ceil(bw))
+                    .map(move |c| [(c * bw) as f32 * 0.01 - 3.6, (r * bh) as f32 * 0.01 - 2.9])
+            })
+            .collect(),
+        cost: vec![0.0; w.div_ceil(bw) * h.div_ceil(bh)],
+    };
+    let dn_blocks = {
+        let mut dn = Denoise::new(8.0, w, h);
+        time(frames, || {
+            dn.set_motion_field(&zoom, [bw, bh], [1.0, 1.0]);
+            stages::restore(Source::Copy(p(0)), &mut out, w, &mut dn, Finish::default())
+        })
+    };
     println!(
         "{w}x{h} luma, ms per call (median of {frames}), {} threads",
         rayon::current_num_threads()
@@ -104,7 +140,8 @@ fn main() {
     let mut bleed = stages::Bleed::new(10.0, cw, ch, (2, 2));
     let bl = time(frames, || bleed.apply(p(0), &mut u, &mut v, cw));
     println!("deinterlace {di:.3}  denoise {dn_ms:.3}  deinterlace+denoise+levels {all:.3}");
-    println!("denoise along a motion {dn_moved:.3}  global motion (one field) {gm:.3}");
+    println!("denoise along a motion {dn_moved:.3}, along block motion {dn_blocks:.3}  global motion (one field) {gm:.3}");
+    println!("block motion (one field) {bm:.3}, from the last field read {bm_next:.3}");
     println!("deinterlace along a motion of 8 px {di_moved:.3}, of 30 px {di_far:.3}");
     println!("chroma bleed (both 4:2:0 chroma planes) {bl:.3}");
     println!("padded copy of a frame's luma (deinterlacing's input) {pad_ms:.3}");

@@ -11,11 +11,11 @@ use mediaai_common::planes::PlaneRows;
 use mediaai_common::staging::{self, ReadbackRing};
 
 use crate::slots::FrameSlots;
-use crate::stages::{falls, Fields, Finish, Plane, Source};
+use crate::stages::{falls, Fields, Finish, MotionField, Plane, Source, MOTION_BLOCK};
 
 const WGSL: &str = include_str!("../../../shaders/vhsrestore.wgsl");
-/// `Params` in the shader: 24 words.
-const PARAMS_BYTES: usize = 104;
+/// `Params` in the shader: 33 words.
+const PARAMS_BYTES: usize = 132;
 /// Rows per thread of the column pass: the CPU path's stripe, which the results depend on.
 const STRIPE: u32 = 32;
 
@@ -27,12 +27,25 @@ pub type Slots = Source<usize>;
 #[derive(Clone, Copy, Debug)]
 pub struct PlaneJob {
     pub source: Slots,
-    /// Denoise strength, as `stages::Denoise::new` takes it.
+    /// Denoise strength, as `stages::Denoise::new` takes it, and the spatial filter's share
+    /// of it (`stages::Denoise::spatial_share`).
     pub denoise: f64,
+    pub spatial_share: f64,
     pub finish: Finish,
     /// The camera's motion since the output before, in this plane's pixels (see
     /// `stages::Denoise::set_motion`).
     pub motion: [f32; 2],
+    /// The motion block by block in its place, where the frame's vectors are given (see
+    /// [`GpuRestore::run`]).
+    pub blocks: Option<BlockMotion>,
+}
+
+/// How a plane takes the frame's block vectors (`stages::Denoise::set_motion_field`): each
+/// for a block of `block` pixels of the plane, times `scale`.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockMotion {
+    pub block: [usize; 2],
+    pub scale: [f32; 2],
 }
 
 /// Buffers, pipelines and bind groups for frames of one size.
@@ -47,6 +60,9 @@ pub struct GpuRestore {
     params: [wgpu::Buffer; 2],
     frames: wgpu::Buffer,
     packed: wgpu::Buffer,
+    /// The frame's block vectors, and their bytes on the way up.
+    vectors: wgpu::Buffer,
+    vector_bytes: Vec<u8>,
     readback: ReadbackRing,
     /// Where each plane lies in a slot and in an output (rows padded to 4 bytes; its size is
     /// its bytes per row and rows); bytes of one slot; offset of each plane in the per-pixel
@@ -93,6 +109,9 @@ impl GpuRestore {
         let past = storage("vhs past", pixels * 4);
         let result = storage("vhs result", pixels * 4);
         let packed = storage("vhs packed", 2 * slot_bytes);
+        // At most one vector per block of the luma plane (a field's are half as many).
+        let blocks = sizes[0].0.div_ceil(MOTION_BLOCK) * sizes[0].1.div_ceil(MOTION_BLOCK);
+        let vectors = storage("vhs vectors", 8 * blocks.max(1));
         let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, 1);
         let source = ctx.create_compute_pipeline("vhs source", WGSL, "source");
         let remember = ctx.create_compute_pipeline("vhs remember", WGSL, "remember");
@@ -120,6 +139,7 @@ impl GpuRestore {
                         (3, &state),
                         (4, &result),
                         (6, &past),
+                        (7, &vectors),
                     ],
                 ),
                 ctx.create_bind_group(
@@ -139,6 +159,8 @@ impl GpuRestore {
             params,
             frames,
             packed,
+            vectors,
+            vector_bytes: vec![0; 8 * blocks.max(1)],
             readback,
             places,
             slot_bytes,
@@ -196,8 +218,15 @@ impl GpuRestore {
         )
     }
 
-    /// The `Params` of plane `p` of output `k`.
-    fn params(&mut self, k: usize, p: usize, job: &PlaneJob) -> [u8; PARAMS_BYTES] {
+    /// The `Params` of plane `p` of output `k`; `field`: the frame's block vectors (columns,
+    /// rows) where they are uploaded.
+    fn params(
+        &mut self,
+        k: usize,
+        p: usize,
+        job: &PlaneJob,
+        field: Option<(usize, usize)>,
+    ) -> [u8; PARAMS_BYTES] {
         let (w, h) = self.size(p);
         let base = |slot: usize| (slot * self.slot_bytes + self.places[p].offset) as u32;
         let (cur, before, after, prev, next, keep, shift) = match job.source {
@@ -212,7 +241,7 @@ impl GpuRestore {
                 shift,
             }) => (cur, before, after, prev, next, keep as u32, shift),
         };
-        let (spatial, temporal) = falls(job.denoise);
+        let (spatial, temporal) = falls(job.denoise, job.spatial_share);
         let filter = temporal > 0.0;
         // A strength that follows the measured noise changes every frame; the past is only
         // forgotten when the filter is switched on or off.
@@ -226,6 +255,10 @@ impl GpuRestore {
             _ => (0, 0),
         };
         let map = job.finish.map;
+        let (blocks, [bw, bh], (cols, rows), [sx, sy]) = match (job.blocks, field) {
+            (Some(b), Some(f)) => (1, b.block, f, b.scale),
+            _ => (0, [1, 1], (1, 1), [0.0; 2]),
+        };
         let words: [u32; PARAMS_BYTES / 4] = [
             w as u32,
             h as u32,
@@ -253,6 +286,13 @@ impl GpuRestore {
             job.motion[1].to_bits(),
             shift[0] as u32,
             shift[1] as u32,
+            blocks,
+            bw as u32,
+            bh as u32,
+            cols as u32,
+            rows as u32,
+            sx.to_bits(),
+            sy.to_bits(),
         ];
         let mut bytes = [0u8; PARAMS_BYTES];
         for (b, w) in bytes.chunks_exact_mut(4).zip(words) {
@@ -263,17 +303,19 @@ impl GpuRestore {
 
     /// Restores one output frame per entry of `jobs` (in time order: the denoiser's past
     /// runs through them) in one submission, and hands each plane of each to `write(output,
-    /// plane, pixels)`.
+    /// plane, pixels)`. `vectors`: the frame's block motion, for the planes whose jobs take
+    /// it (none of them move where every vector is zero, as on the CPU).
     pub fn run(
         &mut self,
         jobs: &[[PlaneJob; 3]],
+        vectors: Option<&MotionField>,
         mut write: impl FnMut(usize, usize, Plane),
     ) -> Result<(), String> {
         let ctx = self.ctx;
         let n = jobs.len().min(2);
         let len = (n * self.slot_bytes) as u64;
         ctx.checked(|| {
-            let mut enc = self.record(&jobs[..n]);
+            let mut enc = self.record(&jobs[..n], vectors);
             enc.copy_buffer_to_buffer(&self.packed, 0, self.readback.target()?, 0, len);
             let submission = ctx.queue.submit([enc.finish()]);
             let (places, slot_bytes) = (&self.places, self.slot_bytes);
@@ -306,6 +348,7 @@ impl GpuRestore {
     pub fn run_into(
         &mut self,
         jobs: &[[PlaneJob; 3]],
+        vectors: Option<&MotionField>,
         outputs: &[&wgpu::Buffer],
     ) -> Result<(), String> {
         let ctx = self.ctx;
@@ -315,7 +358,7 @@ impl GpuRestore {
             return Err("GPU output frame smaller than the restored frame".into());
         }
         ctx.checked(|| {
-            let mut enc = self.record(&jobs[..n]);
+            let mut enc = self.record(&jobs[..n], vectors);
             for (k, out) in outputs[..n].iter().enumerate() {
                 enc.copy_buffer_to_buffer(&self.packed, k as u64 * slot, out, 0, slot);
             }
@@ -334,13 +377,31 @@ impl GpuRestore {
         &self.places
     }
 
-    /// Writes the parameters of `jobs` and records their passes.
-    fn record(&mut self, jobs: &[[PlaneJob; 3]]) -> wgpu::CommandEncoder {
+    /// Writes the parameters of `jobs` (and the block vectors where they move a plane) and
+    /// records their passes.
+    fn record(
+        &mut self,
+        jobs: &[[PlaneJob; 3]],
+        vectors: Option<&MotionField>,
+    ) -> wgpu::CommandEncoder {
         let ctx = self.ctx;
+        let field = vectors.filter(|f| {
+            f.cols > 0
+                && 8 * f.vectors.len() <= self.vector_bytes.len()
+                && f.vectors.iter().any(|v| *v != [0.0; 2])
+        });
+        if let Some(f) = field {
+            let bytes = &mut self.vector_bytes[..8 * f.vectors.len()];
+            for (b, v) in bytes.chunks_exact_mut(4).zip(f.vectors.iter().flatten()) {
+                b.copy_from_slice(&v.to_le_bytes());
+            }
+            ctx.queue.write_buffer(&self.vectors, 0, bytes);
+        }
+        let field = field.map(|f| (f.cols, f.vectors.len() / f.cols));
         for (k, planes) in jobs.iter().enumerate() {
             let mut bytes = [0u8; 3 * PARAMS_BYTES];
             for (p, job) in planes.iter().enumerate() {
-                let params = self.params(k, p, job);
+                let params = self.params(k, p, job, field);
                 bytes[p * PARAMS_BYTES..(p + 1) * PARAMS_BYTES].copy_from_slice(&params);
             }
             ctx.queue.write_buffer(&self.params[k], 0, &bytes);

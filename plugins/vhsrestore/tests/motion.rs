@@ -3,7 +3,7 @@
 //! (whole pixels, and most blocks' fraction within half a pixel), and a still picture gives
 //! still vectors.
 
-use gstvhsrestore::stages::{MotionField, MotionSearch, Plane, MOTION_BLOCK};
+use gstvhsrestore::stages::{GlobalMotion, MotionField, MotionSearch, Plane, MOTION_BLOCK};
 use mediaai_testing::{load_frame, media};
 
 const W: usize = 720;
@@ -75,7 +75,7 @@ fn errors(field: &MotionField, picture: &[u8], vx: f32, vy: f32, tolerance: f32)
             (x - vx).hypot(y - vy)
         })
         .collect();
-    assert!(e.len() > 500, "{} blocks with detail", e.len());
+    assert!(e.len() > 150, "{} blocks with detail", e.len());
     e.sort_by(f32::total_cmp);
     let within = e.iter().filter(|&&v| v <= tolerance).count() as f32 / e.len() as f32;
     (e[e.len() / 2], within)
@@ -87,40 +87,58 @@ fn block_motion_is_found_to_a_fraction_of_a_pixel_under_noise() {
     let mut search = MotionSearch::new(W, H);
     let mut field = MotionField::default();
     // The picture moved by (vx, vy) between the reference and the current one: a block of the
-    // current picture lies (vx, vy) away in the reference.
-    for (vx, vy, sigma) in [
-        (5.25f32, -3.5f32, 4.0f32),
-        (-11.0, 2.75, 6.0),
-        (0.5, 0.0, 4.0),
-        (19.5, 7.0, 3.0),
+    // current picture lies (vx, vy) away in the reference. The search starts from the camera's
+    // motion as the element finds it (one translation from the pictures' profiles), or, where
+    // `seeded` is false, from no motion at all: the blocks walk to it.
+    for (vx, vy, sigma, seeded) in [
+        (5.25f32, -3.5f32, 4.0f32, true),
+        (5.25, -3.5, 4.0, false),
+        (-11.0, 2.75, 6.0, true),
+        (0.5, 0.0, 4.0, true),
+        (19.5, 7.0, 3.0, true),
+        (31.0, -12.5, 6.0, true),
     ] {
         let reference = window(&big, 0.0, 0.0, sigma, 1);
         let clean = window(&big, 0.0, 0.0, 0.0, 1);
         let cur = window(&big, vx, vy, sigma, 2);
+        let mut global = GlobalMotion::new();
+        global.next(Plane::tight(&reference, W, H), 0, 1);
+        let camera = global.next(Plane::tight(&cur, W, H), 0, 1).unwrap();
+        let seed = if seeded {
+            camera.map(|v| v.round() as i32)
+        } else {
+            [0, 0]
+        };
         search.estimate(
             Plane::tight(&cur, W, H),
             Plane::tight(&reference, W, H),
+            seed,
             &mut field,
         );
         assert_eq!(
             (field.cols, field.rows),
-            (W / MOTION_BLOCK, H / MOTION_BLOCK)
+            (W.div_ceil(MOTION_BLOCK), H.div_ceil(MOTION_BLOCK))
         );
         let (median, within) = errors(&field, &clean, vx, vy, 0.5);
-        // Today's search (issue 36, before the stages that use it): the whole pixels right,
-        // the fraction within half a pixel for most blocks.
+        // The whole pixels right, the fraction within half a pixel for most blocks.
         assert!(
             median <= 0.4 && within >= 0.6,
-            "motion ({vx}, {vy}), noise {sigma}: median error {median:.2} px, {:.0}% of blocks within 0.5 px",
+            "motion ({vx}, {vy}) from {seed:?}, noise {sigma}: median error {median:.2} px, {:.0}% of blocks within 0.5 px",
             within * 100.0
         );
+        eprintln!("motion ({vx}, {vy}) from {seed:?}, noise {sigma}: median error {median:.2} px, {:.0}% within 0.5 px", within * 100.0);
     }
     // Still, with fresh noise in each picture: still vectors.
     let (a, b) = (
         window(&big, 0.0, 0.0, 6.0, 3),
         window(&big, 0.0, 0.0, 6.0, 4),
     );
-    search.estimate(Plane::tight(&a, W, H), Plane::tight(&b, W, H), &mut field);
+    search.estimate(
+        Plane::tight(&a, W, H),
+        Plane::tight(&b, W, H),
+        [0, 0],
+        &mut field,
+    );
     let clean = window(&big, 0.0, 0.0, 0.0, 1);
     let (median, within) = errors(&field, &clean, 0.0, 0.0, 0.25);
     assert!(

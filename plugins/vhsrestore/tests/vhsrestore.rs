@@ -67,7 +67,37 @@ fn degraded(src: &[Vec<u8>; 3], k: usize, seed: &mut u64) -> (Vec<u8>, Vec<u8>) 
 /// As `degraded`, top field first or bottom field first (bottom rows from field 2k, top from
 /// 2k+1).
 fn degraded_order(src: &[Vec<u8>; 3], k: usize, seed: &mut u64, tff: bool) -> (Vec<u8>, Vec<u8>) {
-    let (first, second) = (clean(src, 2 * k), clean(src, 2 * k + 1));
+    degraded_by(|t| clean(src, t), k, seed, tff)
+}
+
+/// Field time `t` of a zoom into the picture's centre, 1% a field (nearest pixel): no one
+/// translation follows it.
+fn zoomed(src: &[Vec<u8>; 3], t: usize) -> [Vec<u8>; 3] {
+    let zoom = 1.01f32.powi(t as i32);
+    std::array::from_fn(|p| {
+        let (w, h) = if p == 0 { (W, H) } else { (W / 2, H / 2) };
+        let mut out = vec![0u8; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let at = |v: usize, n: usize| {
+                    let c = n as f32 / 2.0;
+                    ((c + (v as f32 - c) / zoom).round() as usize).min(n - 1)
+                };
+                out[y * w + x] = src[p][at(y, h) * w + at(x, w)];
+            }
+        }
+        out
+    })
+}
+
+/// As `degraded_order`, fields from `field(t)` (field time `t`).
+fn degraded_by(
+    field: impl Fn(usize) -> [Vec<u8>; 3],
+    k: usize,
+    seed: &mut u64,
+    tff: bool,
+) -> (Vec<u8>, Vec<u8>) {
+    let (first, second) = (field(2 * k), field(2 * k + 1));
     let (a, b) = if tff {
         (&first, &second)
     } else {
@@ -513,15 +543,29 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
         let y = 100 + 4 * k;
         f[y * W + 50..y * W + 90].fill(250);
     }
+    // A zoom: the luma denoiser follows block motion.
+    let zoom: Vec<Vec<u8>> = (0..8)
+        .map(|k| degraded_by(|t| zoomed(&src, t), k, &mut seed, true).0)
+        .collect();
     let progressive = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
     let settings = "chroma-shift=-2 black-level=30 white-level=215 saturation=1.1";
-    for (caps, props) in [
-        (tff_caps(), format!("rate=field chroma-bleed=10 {settings}")),
-        (tff_caps(), "luma-denoise=0 chroma-denoise=0".to_string()),
-        (progressive, settings.to_string()),
+    for (caps, props, inputs) in [
+        (
+            tff_caps(),
+            format!("rate=field chroma-bleed=10 {settings}"),
+            &inputs,
+        ),
+        (
+            tff_caps(),
+            "luma-denoise=0 chroma-denoise=0".to_string(),
+            &inputs,
+        ),
+        (progressive.clone(), settings.to_string(), &inputs),
+        (tff_caps(), format!("rate=field {settings}"), &zoom),
+        (progressive, settings.to_string(), &zoom),
     ] {
-        let cpu = run(&format!("vhsrestore backend=cpu {props}"), &caps, &inputs);
-        let gpu = run(&format!("vhsrestore backend=gpu {props}"), &caps, &inputs);
+        let cpu = run(&format!("vhsrestore backend=cpu {props}"), &caps, inputs);
+        let gpu = run(&format!("vhsrestore backend=gpu {props}"), &caps, inputs);
         assert_eq!(cpu.len(), gpu.len(), "{props}");
         let (mut equal, mut total) = (0usize, 0usize);
         for (c, g) in cpu.iter().zip(&gpu) {

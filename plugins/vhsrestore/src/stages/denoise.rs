@@ -1,5 +1,7 @@
 //! Edge-preserving spatial and motion-aware temporal denoising (hqdn3d class).
 
+use super::MotionField;
+
 /// Rows per task of a restoring pass. The denoiser's vertical recursion starts each task one
 /// row early (that row filtered but not written), so tasks need not be tall; 32 rows keep
 /// both cores busy on SD chroma.
@@ -22,11 +24,12 @@ pub(super) fn low_pass(old: f32, new: f32, fall: f32) -> f32 {
 /// set (noise σ 1.5 to 9, levels told) shares of 2/3, 1, 1.5 and 2 with temporal strengths of
 /// 2.5σ, 2.5σ, 2σ and 1.5σ gave mean PSNR-Y 35.17, 35.48, 35.72 and 35.89 dB (see
 /// vhsrestore's `DENOISE_PER_SIGMA`).
-pub(crate) const SPATIAL: f64 = 2.0;
+pub const SPATIAL: f64 = 2.0;
 
-/// The spatial and temporal `fall` of a denoiser of `strength` (see [`Denoise::new`]).
-pub(crate) fn falls(strength: f64) -> (f32, f32) {
-    (fall(strength * SPATIAL), fall(strength))
+/// The spatial and temporal `fall` of a denoiser of `strength` whose spatial filter takes
+/// `share` times it (see [`Denoise::new`]).
+pub(crate) fn falls(strength: f64, share: f64) -> (f32, f32) {
+    (fall(strength * share), fall(strength))
 }
 
 /// `1 / (2 · strength)`, or 0 for a strength of 0 (the filter off).
@@ -45,6 +48,8 @@ fn fall(strength: f64) -> f32 {
 /// and still areas are averaged while edges and motion pass. Every step is a straight pass
 /// over a row, so each runs as vector code; values stay in `f32` between frames.
 pub struct Denoise {
+    /// The spatial filter's strength over the temporal one's ([`SPATIAL`] unless set).
+    pub(super) share: f64,
     pub(super) spatial: f32,
     pub(super) temporal: f32,
     pub(super) state: Vec<f32>,
@@ -54,6 +59,11 @@ pub struct Denoise {
     /// The camera's motion since the frame before, in this plane's pixels: the content at
     /// (x, y) now was at (x + motion.x, y + motion.y) in the past (see [`Denoise::set_motion`]).
     pub(super) motion: [f32; 2],
+    /// Where the motion differs across the picture: one vector per block of `block` pixels
+    /// (`cols` to a row of blocks), in place of `motion` (see [`Denoise::set_motion_field`]).
+    pub(super) blocks: Vec<[f32; 2]>,
+    pub(super) block: [usize; 2],
+    pub(super) cols: usize,
     /// Per task: the past's row along the motion (`width`), the filtered row above (`width`),
     /// the row being filtered with two pixels of margin either side and its steps.
     pub(super) scratch: Vec<f32>,
@@ -68,13 +78,17 @@ impl Denoise {
     /// `strength`: the temporal difference (0–255) still averaged at 25% (0: off); the spatial
     /// filter takes [`SPATIAL`] times it. `width`×`height` is the plane's size.
     pub fn new(strength: f64, width: usize, height: usize) -> Self {
-        let (spatial, temporal) = falls(strength);
+        let (spatial, temporal) = falls(strength, SPATIAL);
         let mut d = Denoise {
+            share: SPATIAL,
             spatial,
             temporal,
             state: Vec::new(),
             past: Vec::new(),
             motion: [0.0; 2],
+            blocks: Vec::new(),
+            block: [0; 2],
+            cols: 0,
             scratch: Vec::new(),
             above: Vec::new(),
             width: usize::MAX,
@@ -101,7 +115,7 @@ impl Denoise {
     /// A new strength (see [`Denoise::new`]), keeping the past unless the filter is switched
     /// on or off.
     pub fn set_strength(&mut self, strength: f64) {
-        let (spatial, temporal) = falls(strength);
+        let (spatial, temporal) = falls(strength, self.share);
         if (temporal > 0.0) != self.enabled() {
             self.primed = false;
         }
@@ -113,6 +127,27 @@ impl Denoise {
     /// the past where its content was, not where it is. Zero: the past where it is.
     pub fn set_motion(&mut self, motion: [f32; 2]) {
         self.motion = motion;
+    }
+
+    /// The spatial filter's strength over the temporal one's from the next strength set on
+    /// ([`SPATIAL`] at first).
+    pub fn set_spatial_share(&mut self, share: f64) {
+        self.share = share;
+    }
+
+    /// The motion before the next frame block by block (see [`Denoise::set_motion`]): `field`'s
+    /// vectors times `scale`, each for a block of `block` pixels of this plane (the last
+    /// column and row of blocks reaching to the plane's edges). Nothing is allocated once the
+    /// number of blocks is known.
+    pub fn set_motion_field(&mut self, field: &MotionField, block: [usize; 2], scale: [f32; 2]) {
+        self.blocks.clear();
+        self.blocks.extend(
+            field
+                .vectors
+                .iter()
+                .map(|&[x, y]| [x * scale[0], y * scale[1]]),
+        );
+        (self.block, self.cols) = (block, field.cols);
     }
 
     /// Forgets the past (a scene that does not follow from the last one).

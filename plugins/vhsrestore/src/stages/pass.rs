@@ -97,16 +97,25 @@ pub fn restore(
     let (spatial, temporal) = (denoise.spatial, denoise.temporal);
     // Where the picture moved, the past is read along the motion from its own copy while the
     // state takes the new frame.
+    // Vectors block by block are for this frame only, as the motion is.
     let motion = std::mem::take(&mut denoise.motion);
-    let moved = primed && motion != [0.0; 2];
+    let cols = std::mem::take(&mut denoise.cols);
+    let by_block = cols > 0 && denoise.blocks.iter().any(|v| *v != [0.0; 2]);
+    let moved = primed && (motion != [0.0; 2] || by_block);
     if moved {
         std::mem::swap(&mut denoise.state, &mut denoise.past);
     }
+    let blocks = (
+        denoise.block,
+        if by_block { cols } else { 0 },
+        &denoise.blocks[..],
+    );
     let past = Past {
         data: &denoise.past,
         width: w,
         height: h,
         motion,
+        blocks,
     };
     out[..stride * (h - 1) + w]
         .par_chunks_mut(stride * STRIPE)
@@ -180,16 +189,47 @@ struct Past<'a> {
     width: usize,
     height: usize,
     motion: [f32; 2],
+    /// Block size, blocks to a row and the vectors, where the motion is given block by block
+    /// (no vectors: `motion` everywhere).
+    blocks: ([usize; 2], usize, &'a [[f32; 2]]),
 }
 
 impl Past<'_> {
     /// Row `y` of the past moved along the motion into `out`: pixel x reads the past at
-    /// (x + motion.x, y + motion.y), bilinear between its four neighbours, the edges repeated
-    /// (the GPU pass's `along`, the same arithmetic in the same order).
-    #[allow(clippy::needless_range_loop)]
+    /// (x + motion.x, y + motion.y), with the motion of its block where it is given block by
+    /// block, bilinear between its four neighbours, the edges repeated (the GPU pass's `along`,
+    /// the same arithmetic in the same order).
     fn row(&self, y: usize, out: &mut [f32]) {
+        let ([bw, bh], cols, vectors) = self.blocks;
+        let w = self.width;
+        // One vector build for the whole row: blocks are a few dozen pixels wide.
+        wide(
+            #[inline(always)]
+            || {
+                if vectors.is_empty() || bw == 0 || cols == 0 {
+                    return self.segment(y, 0, w, self.motion, out);
+                }
+                let rows = vectors.len() / cols;
+                let r = (y / bh).min(rows - 1);
+                for (c, &v) in vectors[r * cols..(r + 1) * cols].iter().enumerate() {
+                    let x0 = (c * bw).min(w);
+                    let x1 = if c + 1 == cols {
+                        w
+                    } else {
+                        ((c + 1) * bw).min(w)
+                    };
+                    self.segment(y, x0, x1, v, out);
+                }
+            },
+        )
+    }
+
+    /// Pixels `x0..x1` of [`Past::row`], all read along `motion`.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn segment(&self, y: usize, x0: usize, x1: usize, motion: [f32; 2], out: &mut [f32]) {
         let (w, h) = (self.width, self.height as i32);
-        let [mx, my] = self.motion;
+        let [mx, my] = motion;
         let (fy0, fx0) = ((y as f32 + my).floor(), mx.floor());
         let (fy, fx) = (y as f32 + my - fy0, mx - fx0);
         let (y0, dx) = (fy0 as i32, fx0 as isize);
@@ -204,11 +244,11 @@ impl Past<'_> {
         // Pixels whose two columns both lie inside the row read straight slices (vectorised);
         // those before `lo` read both columns clamped to the row's first, those from `hi` on to
         // its last: one value each end.
-        let lo = (-dx).clamp(0, w as isize) as usize;
-        let hi = (w as isize - 1 - dx).clamp(lo as isize, w as isize) as usize;
+        let lo = ((-dx).clamp(0, w as isize) as usize).clamp(x0, x1);
+        let hi = ((w as isize - 1 - dx).clamp(0, w as isize) as usize).clamp(lo, x1);
         let end = |i: usize| blend(rows[0][i], rows[0][i], rows[1][i], rows[1][i]);
-        out[..lo].fill(end(0));
-        out[hi..].fill(end(w - 1));
+        out[x0..lo].fill(end(0));
+        out[hi..x1].fill(end(w - 1));
         if hi > lo {
             let from = (lo as isize + dx) as usize;
             let n = hi - lo;
@@ -216,16 +256,11 @@ impl Past<'_> {
             let (a0, a1) = (&rows[0][from..from + n], &rows[0][from + 1..from + n + 1]);
             let (b0, b1) = (&rows[1][from..from + n], &rows[1][from + 1..from + n + 1]);
             let o = &mut out[lo..hi];
-            wide(
-                #[inline(always)]
-                || {
-                    for i in 0..n {
-                        let top = a0[i] * (1.0 - fx) + a1[i] * fx;
-                        let bottom = b0[i] * (1.0 - fx) + b1[i] * fx;
-                        o[i] = top * (1.0 - fy) + bottom * fy;
-                    }
-                },
-            );
+            for i in 0..n {
+                let top = a0[i] * (1.0 - fx) + a1[i] * fx;
+                let bottom = b0[i] * (1.0 - fx) + b1[i] * fx;
+                o[i] = top * (1.0 - fy) + bottom * fy;
+            }
         }
     }
 }

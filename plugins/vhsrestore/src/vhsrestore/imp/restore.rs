@@ -63,6 +63,10 @@ impl VhsRestore {
         // motion, and the CPU path's padded copies of frames new to it (made again below, if
         // still missing, when the GPU path fails).
         let mut global = std::mem::take(&mut state.global);
+        let (mut search, mut blocks) = (
+            std::mem::take(&mut state.search),
+            std::mem::take(&mut state.blocks),
+        );
         let mut copies = std::mem::take(&mut state.padded);
         let mut slots = std::mem::take(&mut state.padded_slots);
         let keys = [&prev, &cur, &next].map(|b| b.as_ptr() as usize);
@@ -88,22 +92,43 @@ impl VhsRestore {
                 // switched on.
                 let found = if s.motion {
                     let from = if deinterlace && !tff { 1 } else { 0 };
-                    global.next(luma, from, step)
+                    let found = global.next(luma, from, step);
+                    let centre = found.unwrap_or_default().map(|v| v.round() as i32);
+                    // Off, the search starts afresh when it is switched on.
+                    let searched = s.block_motion
+                        && search.next(rows_of(luma, from, step), centre, &mut blocks);
+                    if !s.block_motion {
+                        search.reset();
+                    }
+                    // Blocks that all follow the camera's motion add nothing to it.
+                    let along_camera = |g: [f32; 2]| {
+                        blocks.vectors.iter().all(|v| {
+                            (v[0] - g[0]).abs() <= SAME_MOTION && (v[1] - g[1]).abs() <= SAME_MOTION
+                        })
+                    };
+                    if !searched || found.is_some_and(along_camera) {
+                        blocks.cols = 0;
+                    }
+                    found
                 } else {
                     global.reset();
+                    search.reset();
                     None
                 };
                 (found, tff, votes)
             },
         );
         (state.global, state.padded, state.padded_slots) = (global, copies, slots);
+        // The vectors stay out of the state until the frame is restored (put back below).
+        state.search = search;
         if let Some(votes) = votes {
             state.order_votes = votes;
         }
         let first = if tff { 0 } else { 1 };
         let (pts, duration) = (cur.pts(), cur.duration());
-        let (finishes, strengths) = plane_settings(state, s, &fc);
-        for (d, strength) in state.denoise.iter_mut().zip(strengths) {
+        let (finishes, strengths, shares) = plane_settings(state, s, &fc);
+        for ((d, strength), share) in state.denoise.iter_mut().zip(strengths).zip(shares) {
+            d.set_spatial_share(share);
             d.set_strength(strength);
         }
         let [dx, dy] = found.unwrap_or_default();
@@ -121,6 +146,16 @@ impl VhsRestore {
             scale.map(|[kx, ky]| [dx * per_output * kx, dy * step as f32 * per_output * ky]);
         let shifts =
             scale.map(|[kx, _]| [(dx * kx * 0.5).round() as i32, (dx * kx).round() as i32]);
+        // Where the blocks move otherwise than the camera (a zoom, a turn), the luma denoiser
+        // follows each block's vector (in the field's pixels and rows, as the camera's motion)
+        // instead; chroma, a quarter of the pixels, follows the camera (PSNR-Y does not depend
+        // on it, and block by block it would read as many pieces of rows again as luma).
+        let vectors = (found.is_some() && blocks.cols > 0).then_some(&blocks);
+        let luma_blocks = vectors.map(|_| BlockMotion {
+            block: [stages::MOTION_BLOCK, stages::MOTION_BLOCK * step],
+            scale: [per_output, step as f32 * per_output],
+        });
+        let block_motion = [luma_blocks, None, None];
         let lines = u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
         let height = fc.height();
         // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
@@ -157,8 +192,10 @@ impl VhsRestore {
                 std::array::from_fn(|p| PlaneJob {
                     source: Slots::of(slots, deinterlace, roles(k), shifts[p]),
                     denoise: strengths[p],
+                    spatial_share: shares[p],
                     finish: finishes[p],
                     motion: motions[p],
+                    blocks: block_motion[p],
                 })
             })
         };
@@ -189,7 +226,7 @@ impl VhsRestore {
                     targets[1].unwrap_or(first_target).overwrite_on_gpu(),
                 ];
                 let ran = gpu.frames(keyed).and_then(|slots| {
-                    gpu.run_into(&jobs_for(slots)[..outputs], &buffers[..outputs])
+                    gpu.run_into(&jobs_for(slots)[..outputs], vectors, &buffers[..outputs])
                 });
                 restored_on_gpu = self.gpu_ran(state, ran);
             }
@@ -224,7 +261,7 @@ impl VhsRestore {
                 Some(gpu) => {
                     let ran = gpu.frames(keyed).and_then(|slots| {
                         let jobs = jobs_for(slots);
-                        gpu.run(&jobs[..outputs], |k, p, restored| {
+                        gpu.run(&jobs[..outputs], vectors, |k, p, restored| {
                             let Some(vf) = frames[k].as_mut() else {
                                 return;
                             };
@@ -252,6 +289,7 @@ impl VhsRestore {
                 let [d0, d1, d2, _] = vf.planes_data_mut();
                 let [n0, n1, n2] = &mut state.denoise;
                 let copies = &state.padded;
+
                 let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
                     let frames = match padded {
                         Some(slots) => slots.map(|slot| copies[slot][p].plane()),
@@ -260,6 +298,9 @@ impl VhsRestore {
                     let stride = strides[p];
                     let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
                     denoise.set_motion(motions[p]);
+                    if let (Some(field), Some(b)) = (vectors, block_motion[p]) {
+                        denoise.set_motion_field(field, b.block, b.scale);
+                    }
                     stages::restore(source, dst, stride, denoise, finishes[p]);
                     repair_head_switching(dst, stride, frames[1], lines, height);
                 };
@@ -290,6 +331,7 @@ impl VhsRestore {
             state.ready.push_back(out);
         }
         drop((fp, fc, fn_));
+        state.blocks = blocks;
         state.prev = Some(cur);
         state.frames += 1;
         state.forget_released_frames();
@@ -315,13 +357,14 @@ fn fill_padded(
     filled.unwrap_or_else(|never| match never {})
 }
 
-/// Each plane's finishing (dropouts, chroma shift, levels or saturation) and denoising
-/// strength for the frame `fc`, from the settings and what was measured.
+/// Each plane's finishing (dropouts, chroma shift, levels or saturation), denoising strength
+/// and its spatial filter's share of it for the frame `fc`, from the settings and what was
+/// measured.
 fn plane_settings(
     state: &State,
     s: &Settings,
     fc: &gst_video::VideoFrameRef<&gst::BufferRef>,
-) -> ([Finish; 3], [f64; 3]) {
+) -> ([Finish; 3], [f64; 3], [f64; 3]) {
     let levels = Levels {
         black: s.black.or(state.levels.map(|l| l.black)).unwrap_or(16.0),
         white: s.white.or(state.levels.map(|l| l.white)).unwrap_or(235.0),
@@ -361,15 +404,33 @@ fn plane_settings(
             noise.map_or(0.0, |sigma| per_sigma * sigma)
         }
     };
+    let along_rows = state.noise_along_rows.unwrap_or(1.0);
+    // Along block motion, measured luma noise is taken harder in time, its spatial filter
+    // kept as it was.
+    let harder = |sigma: f64| {
+        if s.motion && s.block_motion {
+            luma_temporal(sigma, along_rows)
+        } else {
+            1.0
+        }
+    };
     let luma_per_sigma = state.noise[0].map_or(DENOISE_PER_SIGMA, |sigma| {
-        luma_denoise_per_sigma(sigma, state.noise_along_rows.unwrap_or(1.0))
+        luma_denoise_per_sigma(sigma, along_rows) * harder(sigma)
     });
     let strengths = [
         strength(s.luma_denoise, state.noise[0], luma_per_sigma),
         strength(s.chroma_denoise, state.noise[1], DENOISE_PER_SIGMA),
         strength(s.chroma_denoise, state.noise[1], DENOISE_PER_SIGMA),
     ];
-    (finishes, strengths)
+    let luma_share = match (s.luma_denoise >= 0.0, state.noise[0]) {
+        (false, Some(sigma)) => stages::SPATIAL / harder(sigma),
+        _ => stages::SPATIAL,
+    };
+    (
+        finishes,
+        strengths,
+        [luma_share, stages::SPATIAL, stages::SPATIAL],
+    )
 }
 
 /// Output `k` of `outputs` made from `cur`: its flags (progressive now) and metas, and its
@@ -423,4 +484,18 @@ fn refit_chroma(bleed: &mut Bleed, vf: &mut gst_video::VideoFrameRef<&mut gst::B
         pad: 0,
     };
     bleed.apply(luma, d1, d2, chroma_stride);
+}
+
+/// Pixels (of the field the motion is measured on) within which every block's vector must
+/// lie of the camera's motion for the blocks to be left out (see `stages::MotionSearch`).
+const SAME_MOTION: f32 = 0.25;
+
+/// Rows `from`, `from + step`, ... of `p` as a plane (one field of an interlaced frame).
+fn rows_of(p: Plane, from: usize, step: usize) -> Plane {
+    Plane {
+        data: &p.data[(from * p.stride).min(p.data.len())..],
+        stride: p.stride * step,
+        height: p.height.saturating_sub(from).div_ceil(step),
+        ..p
+    }
 }
