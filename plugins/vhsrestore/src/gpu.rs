@@ -28,7 +28,7 @@ pub type Slots = Source<usize>;
 pub struct PlaneJob {
     pub source: Slots,
     /// Denoise strength, as `stages::Denoise::new` takes it, and the spatial filter's share
-    /// of it (`stages::Denoise::spatial_share`).
+    /// of it (`stages::Denoise::set_spatial_share`).
     pub denoise: f64,
     pub spatial_share: f64,
     pub finish: Finish,
