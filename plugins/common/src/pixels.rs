@@ -183,7 +183,7 @@ impl<'a> Plane<'a> {
 /// An owned copy of a plane padded at both ends of every row (the end pixels repeated), for
 /// passes that read rows past their ends (along a motion) in straight loops. The buffer is
 /// kept between frames of one size.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Padded {
     buf: Vec<u8>,
     stride: usize,

@@ -385,11 +385,8 @@ impl GpuRestore {
         vectors: Option<&MotionField>,
     ) -> wgpu::CommandEncoder {
         let ctx = self.ctx;
-        let field = vectors.filter(|f| {
-            f.cols > 0
-                && 8 * f.vectors.len() <= self.vector_bytes.len()
-                && f.vectors.iter().any(|v| *v != [0.0; 2])
-        });
+        // As the CPU's denoiser takes them (`Denoise::set_motion_field`).
+        let field = vectors.filter(|f| f.moves() && 8 * f.vectors.len() <= self.vector_bytes.len());
         if let Some(f) = field {
             let bytes = &mut self.vector_bytes[..8 * f.vectors.len()];
             for (b, v) in bytes.chunks_exact_mut(4).zip(f.vectors.iter().flatten()) {

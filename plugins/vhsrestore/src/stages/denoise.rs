@@ -60,7 +60,8 @@ pub struct Denoise {
     /// (x, y) now was at (x + motion.x, y + motion.y) in the past (see [`Denoise::set_motion`]).
     pub(super) motion: [f32; 2],
     /// Where the motion differs across the picture: one vector per block of `block` pixels
-    /// (`cols` to a row of blocks), in place of `motion` (see [`Denoise::set_motion_field`]).
+    /// (`cols` to a row of blocks; 0: none), in place of `motion` (see
+    /// [`Denoise::set_motion_field`]).
     pub(super) blocks: Vec<[f32; 2]>,
     pub(super) block: [usize; 2],
     pub(super) cols: usize,
@@ -137,9 +138,14 @@ impl Denoise {
 
     /// The motion before the next frame block by block (see [`Denoise::set_motion`]): `field`'s
     /// vectors times `scale`, each for a block of `block` pixels of this plane (the last
-    /// column and row of blocks reaching to the plane's edges). Nothing is allocated once the
+    /// column and row of blocks reaching to the plane's edges); nothing where no block moved
+    /// ([`MotionField::moves`], as the GPU pass decides). Nothing is allocated once the
     /// number of blocks is known.
     pub fn set_motion_field(&mut self, field: &MotionField, block: [usize; 2], scale: [f32; 2]) {
+        if !field.moves() {
+            self.cols = 0;
+            return;
+        }
         self.blocks.clear();
         self.blocks.extend(
             field

@@ -50,6 +50,11 @@ impl MotionField {
         );
         self.vectors[r * self.cols + c]
     }
+
+    /// Whether any block moved (a field with no blocks did not).
+    pub fn moves(&self) -> bool {
+        self.cols > 0 && self.vectors.iter().any(|v| *v != [0.0; 2])
+    }
 }
 
 /// The search's buffers for pictures of one size (see the module).
@@ -66,7 +71,7 @@ pub struct MotionSearch {
     /// `cur` holds the last picture [`MotionSearch::next`] read.
     primed: bool,
     /// The picture and the reference at full size (the match's fraction is taken there).
-    full: [Vec<u8>; 2],
+    full: [Padded; 2],
 }
 
 /// The size of level `l` of a `w`x`h` picture.
@@ -95,7 +100,6 @@ impl MotionSearch {
         let blocks = width.div_ceil(BLOCK) * height.div_ceil(BLOCK);
         self.coarse = vec![[0; 2]; blocks];
         self.finer = vec![[0; 2]; blocks];
-        self.full = [vec![0; width * height], vec![0; width * height]];
         self.primed = false;
     }
 
@@ -114,7 +118,7 @@ impl MotionSearch {
         }
         std::mem::swap(&mut self.cur, &mut self.reference);
         self.full.swap(0, 1);
-        copy_plane(cur, &mut self.full[0]);
+        self.full[0].fill(cur, 0);
         pyramid(cur, &mut self.cur);
         let primed = std::mem::replace(&mut self.primed, true);
         if primed {
@@ -137,8 +141,8 @@ impl MotionSearch {
         self.fit(w, h);
         pyramid(cur, &mut self.cur);
         pyramid(reference, &mut self.reference);
-        copy_plane(cur, &mut self.full[0]);
-        copy_plane(reference, &mut self.full[1]);
+        self.full[0].fill(cur, 0);
+        self.full[1].fill(reference, 0);
         self.primed = true;
         self.search(w, h, centre, field);
     }
@@ -153,6 +157,7 @@ impl MotionSearch {
         let prior = |l: usize| centre.map(|c| (c as f32 / (1 << l) as f32).round() as i32);
         // The coarsest level starts from the camera's motion everywhere.
         self.coarse.fill(prior(LEVELS));
+        let full = [self.full[0].plane(), self.full[1].plane()];
         for l in (FINEST..=LEVELS).rev() {
             let (lw, lh) = level_size(w, h, l);
             let (c, r) = (
@@ -163,10 +168,6 @@ impl MotionSearch {
             let coarse = &self.coarse;
             let around = prior(l);
             let finest = l == FINEST;
-            let (fc, fr) = (
-                Plane::tight(&self.full[0], w, h),
-                Plane::tight(&self.full[1], w, h),
-            );
             let up = if l == LEVELS { 1 } else { 2 };
             let out = &mut self.finer;
             let (vectors, costs) = (&mut field.vectors, &mut field.cost);
@@ -191,7 +192,7 @@ impl MotionSearch {
                                 out[bx] = found.centre;
                                 if finest {
                                     let v = found.vector().map(|v| v * (1 << l) as f32);
-                                    vectors[bx] = at_full_size([fc, fr], (bx, by), v);
+                                    vectors[bx] = at_full_size(full, (bx, by), v);
                                     costs[bx] = found.raw[0] as f32 / found.pixels as f32;
                                 }
                             }
@@ -213,24 +214,30 @@ struct Match {
 }
 
 impl Match {
-    /// The vector to a fraction of a pixel: the V (a sum of absolute differences grows
-    /// linearly away from the match) through the costs either side.
+    /// The vector to a fraction of a pixel ([`fraction`]).
     fn vector(&self) -> [f32; 2] {
-        let c0 = self.raw[0] as f32;
-        let fraction = |minus: u32, plus: u32| {
-            let (minus, plus) = (minus as f32, plus as f32);
-            let slope = minus.max(plus) - c0;
-            if slope > 0.0 {
-                ((minus - plus) / (2.0 * slope)).clamp(-0.5, 0.5)
-            } else {
-                0.0
-            }
-        };
-        [
-            self.centre[0] as f32 + fraction(self.raw[1], self.raw[2]),
-            self.centre[1] as f32 + fraction(self.raw[3], self.raw[4]),
-        ]
+        fraction(self.centre, self.raw)
     }
+}
+
+/// The whole-pixel vector `centre` to a fraction of a pixel from the costs `raw` there and one
+/// pixel left, right, up and down: the V (a sum of absolute differences grows linearly away
+/// from the match) through the costs either side.
+fn fraction(centre: [i32; 2], raw: [u32; 5]) -> [f32; 2] {
+    let c0 = raw[0] as f32;
+    let v = |minus: u32, plus: u32| {
+        let (minus, plus) = (minus as f32, plus as f32);
+        let slope = minus.max(plus) - c0;
+        if slope > 0.0 {
+            ((minus - plus) / (2.0 * slope)).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        }
+    };
+    [
+        centre[0] as f32 + v(raw[1], raw[2]),
+        centre[1] as f32 + v(raw[3], raw[4]),
+    ]
 }
 
 /// Block (`bx`, `by`)'s vector `v` (found at a smaller size) to a fraction of a pixel at full
@@ -241,18 +248,8 @@ fn at_full_size([c, r]: [Plane; 2], (bx, by): (usize, usize), v: [f32; 2]) -> [f
     let at = v.map(|v| v.round() as i32);
     let (x0, y0) = (bx * BLOCK, by * BLOCK);
     let raw = |d: [i32; 2]| raw_sad(c, r, x0, y0, BLOCK, [at[0] + d[0], at[1] + d[1]]);
-    Match {
-        centre: at,
-        raw: [
-            raw([0, 0]),
-            raw([-1, 0]),
-            raw([1, 0]),
-            raw([0, -1]),
-            raw([0, 1]),
-        ],
-        pixels: 0,
-    }
-    .vector()
+    let costs = [[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]].map(raw);
+    fraction(at, costs)
 }
 
 /// Steps one pixel at a time a block's search may take downhill.
@@ -330,16 +327,6 @@ fn refine(
         (total, m.centre, m.raw[0]) = next;
     }
     m
-}
-
-/// `src` into `dst` (its size, tight).
-fn copy_plane(src: Plane, dst: &mut [u8]) {
-    for (y, row) in dst[..src.width * src.height]
-        .chunks_mut(src.width)
-        .enumerate()
-    {
-        row.copy_from_slice(src.row(y));
-    }
 }
 
 /// The levels of `top` (each a quarter of the one above) into `levels`.

@@ -100,16 +100,11 @@ pub fn restore(
     // Vectors block by block are for this frame only, as the motion is.
     let motion = std::mem::take(&mut denoise.motion);
     let cols = std::mem::take(&mut denoise.cols);
-    let by_block = cols > 0 && denoise.blocks.iter().any(|v| *v != [0.0; 2]);
-    let moved = primed && (motion != [0.0; 2] || by_block);
+    let moved = primed && (motion != [0.0; 2] || cols > 0);
     if moved {
         std::mem::swap(&mut denoise.state, &mut denoise.past);
     }
-    let blocks = (
-        denoise.block,
-        if by_block { cols } else { 0 },
-        &denoise.blocks[..],
-    );
+    let blocks = (denoise.block, cols, &denoise.blocks[..]);
     let past = Past {
         data: &denoise.past,
         width: w,
