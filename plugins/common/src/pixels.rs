@@ -275,6 +275,36 @@ mod tests {
     }
 
     #[test]
+    fn sums_of_absolute_differences_equal_the_scalar_sums() {
+        let mut seed = 3u32;
+        let mut bytes = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 24) as u8
+                })
+                .collect()
+        };
+        let (a, b) = (bytes(40 * 37), bytes(40 * 41));
+        // Widths around the 16- and 8-byte steps, strides unlike each other.
+        for width in [0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 37] {
+            for rows in [1, 2, 5, 36] {
+                let scalar: u32 = (0..rows)
+                    .flat_map(|y| (0..width).map(move |x| (y, x)))
+                    .map(|(y, x)| a[y * 37 + x].abs_diff(b[y * 41 + x + 3]) as u32)
+                    .sum();
+                assert_eq!(
+                    super::sad_rows((&a, 37), (&b[3..], 41), width, rows),
+                    scalar,
+                    "{width}x{rows}"
+                );
+            }
+            let row: u32 = (0..width).map(|x| a[x].abs_diff(b[x]) as u32).sum();
+            assert_eq!(super::sad(&a[..width], &b[..width + 2]), row, "{width}");
+        }
+    }
+
+    #[test]
     fn vector_and_scalar_rounding_agree() {
         let mut values: Vec<f32> = (-2000..2000).map(|i| i as f32 * 0.173).collect();
         values.extend([
