@@ -33,7 +33,59 @@ pub fn sad_rows(a: (&[u8], usize), b: (&[u8], usize), width: usize, rows: usize)
         );
         (data.as_ptr(), stride)
     };
-    sad_rows_simd(reach(a), reach(b), width, rows)
+    let (a, b) = (reach(a), reach(b));
+    #[cfg(target_arch = "x86_64")]
+    if width >= 32 && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), and every byte read lies inside its
+        // slice (checked by `reach`).
+        return unsafe { sad_rows_avx2(a, b, width, rows) };
+    }
+    sad_rows_simd(a, b, width, rows)
+}
+
+/// [`sad_rows_simd`] with AVX2's SAD, 32 bytes at a time, for rows of 32 bytes or more (block
+/// matching's half- and full-size blocks): half the instructions per row. The rest of each row
+/// as the SSE2 version takes it.
+///
+/// # Safety
+/// The CPU has AVX2, and rows `0..rows` of `width` bytes, `stride` apart, lie inside the
+/// allocations `a` and `b` point into.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sad_rows_avx2(
+    a: (*const u8, usize),
+    b: (*const u8, usize),
+    width: usize,
+    rows: usize,
+) -> u32 {
+    use std::arch::x86_64::*;
+    let whole = width / 32 * 32;
+    let mut rest = 0u32;
+    // SAFETY: the caller's contract: each 32-byte load reads i..i + 32 with i + 32 <= whole <=
+    // width of a row inside its allocation; the remainder of each row goes to the SSE2 version,
+    // which reads only its bytes.
+    unsafe {
+        let mut acc = _mm256_setzero_si256();
+        for row in 0..rows {
+            let (p, q) = (a.0.add(row * a.1), b.0.add(row * b.1));
+            let mut i = 0;
+            while i < whole {
+                let x = _mm256_loadu_si256(p.add(i).cast());
+                let y = _mm256_loadu_si256(q.add(i).cast());
+                acc = _mm256_add_epi64(acc, _mm256_sad_epu8(x, y));
+                i += 32;
+            }
+            if whole < width {
+                rest += sad_rows_simd((p.add(whole), 0), (q.add(whole), 0), width - whole, 1);
+            }
+        }
+        let lanes = _mm_add_epi64(
+            _mm256_castsi256_si128(acc),
+            _mm256_extracti128_si256::<1>(acc),
+        );
+        let high = _mm_unpackhi_epi64(lanes, lanes);
+        _mm_cvtsi128_si32(_mm_add_epi64(lanes, high)) as u32 + rest
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -285,16 +337,18 @@ mod tests {
                 })
                 .collect()
         };
-        let (a, b) = (bytes(40 * 37), bytes(40 * 41));
-        // Widths around the 16- and 8-byte steps, strides unlike each other.
-        for width in [0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 37] {
+        let (a, b) = (bytes(40 * 77), bytes(40 * 81));
+        // Widths around the 32-byte (AVX2), 16- and 8-byte steps, strides unlike each other.
+        for width in [
+            0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 37, 40, 56, 63, 64, 72,
+        ] {
             for rows in [1, 2, 5, 36] {
                 let scalar: u32 = (0..rows)
                     .flat_map(|y| (0..width).map(move |x| (y, x)))
-                    .map(|(y, x)| a[y * 37 + x].abs_diff(b[y * 41 + x + 3]) as u32)
+                    .map(|(y, x)| a[y * 77 + x].abs_diff(b[y * 81 + x + 3]) as u32)
                     .sum();
                 assert_eq!(
-                    super::sad_rows((&a, 37), (&b[3..], 41), width, rows),
+                    super::sad_rows((&a, 77), (&b[3..], 81), width, rows),
                     scalar,
                     "{width}x{rows}"
                 );

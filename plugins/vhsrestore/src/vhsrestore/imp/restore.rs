@@ -40,20 +40,7 @@ impl VhsRestore {
             frames::readable(element, next.as_ref(), info)?,
         );
         let outputs = if state.field_rate { 2 } else { 1 };
-        let flags = cur.video_flags();
-        let (interlaced_flag, tff_flag) = (
-            gst_video::VideoBufferFlags::INTERLACED,
-            gst_video::VideoBufferFlags::TFF,
-        );
-        // Mixed streams: each buffer says whether it is interlaced and which field is first.
-        let deinterlace = state.deinterlace && (!state.mixed || flags.contains(interlaced_flag));
-        // The field order: set, from each buffer, or from the picture (the running votes
-        // updated on the pool's other thread below).
-        let order = match state.tff {
-            Some(tff) => Ok(tff),
-            None if state.mixed => Ok(flags.contains(tff_flag)),
-            None => Err((state.order_votes, state.prev.is_some())),
-        };
+        let (deinterlace, order) = state.fields_of(&cur, state.order_votes, state.prev.is_some());
         // The camera's motion since the last frame (from one field of interlaced frames, rows
         // counted in it), followed by each output's temporal step in each plane's pixels: a
         // field-rate output is half a frame after the one before.
@@ -63,10 +50,16 @@ impl VhsRestore {
         // motion, and the CPU path's padded copies of frames new to it (made again below, if
         // still missing, when the GPU path fails).
         let mut global = std::mem::take(&mut state.global);
-        let (mut search, mut blocks) = (
+        let (mut search, mut blocks, mut ahead_blocks) = (
             std::mem::take(&mut state.search),
             std::mem::take(&mut state.blocks),
+            std::mem::take(&mut state.ahead_blocks),
         );
+        // The motion found for this frame while the one before was restored (below), if it
+        // was found as this frame needs it.
+        let ahead = state.ahead.take();
+        let ours = ahead.filter(|a| a.key == cur.as_ptr() as usize);
+        let held = state.prev.is_some();
         let mut copies = std::mem::take(&mut state.padded);
         let mut slots = std::mem::take(&mut state.padded_slots);
         let keys = [&prev, &cur, &next].map(|b| b.as_ptr() as usize);
@@ -75,41 +68,38 @@ impl VhsRestore {
         let ((), (found, tff, votes)) = rayon::join(
             || self.measure(state, s, &fc),
             || {
-                let (tff, votes) = match order {
-                    Ok(tff) => (tff, None),
-                    Err((mut votes, held)) => {
-                        if held {
-                            let e = stages::field_order_evidence(planes[0][0], planes[1][0]);
-                            votes = 0.95 * votes + e;
-                        }
-                        (votes >= 0.0, Some(votes))
-                    }
-                };
+                let evidence = ours.and_then(|a| a.evidence);
+                let (tff, votes) = vote(order, || {
+                    evidence
+                        .unwrap_or_else(|| stages::field_order_evidence(planes[0][0], planes[1][0]))
+                });
                 if pad_now {
                     fill_padded(&mut slots, &mut copies, keys, &planes);
                 }
-                // Off, nothing is estimated, and the estimator starts afresh when it is
+                // Off, nothing is estimated, and the estimators start afresh when it is
                 // switched on.
                 let found = if s.motion {
                     let from = if deinterlace && !tff { 1 } else { 0 };
-                    let found = global.next(luma, from, step);
-                    let centre = found.unwrap_or_default().map(|v| v.round() as i32);
-                    // Off, the search starts afresh when it is switched on.
-                    let searched = s.block_motion
-                        && search.next(rows_of(luma, from, step), centre, &mut blocks);
-                    if !s.block_motion {
-                        search.reset();
+                    let wanted = (from, step, s.block_motion);
+                    match ours.and_then(|a| a.motion) {
+                        Some((read, found)) if read == wanted => {
+                            std::mem::swap(&mut blocks, &mut ahead_blocks);
+                            found
+                        }
+                        _ => {
+                            if ahead.is_some_and(|a| a.motion.is_some()) {
+                                // Read otherwise than this frame needs (the field order or a
+                                // setting changed): the frame before is read again first.
+                                global.reset();
+                                search.reset();
+                                if held {
+                                    let before = planes[0][0];
+                                    estimate(&mut global, &mut search, &mut blocks, before, wanted);
+                                }
+                            }
+                            estimate(&mut global, &mut search, &mut blocks, luma, wanted)
+                        }
                     }
-                    // Blocks that all follow the camera's motion add nothing to it.
-                    let along_camera = |g: [f32; 2]| {
-                        blocks.vectors.iter().all(|v| {
-                            (v[0] - g[0]).abs() <= SAME_MOTION && (v[1] - g[1]).abs() <= SAME_MOTION
-                        })
-                    };
-                    if !searched || found.is_some_and(along_camera) {
-                        blocks.cols = 0;
-                    }
-                    found
                 } else {
                     global.reset();
                     search.reset();
@@ -118,12 +108,18 @@ impl VhsRestore {
                 (found, tff, votes)
             },
         );
-        (state.global, state.padded, state.padded_slots) = (global, copies, slots);
-        // The vectors stay out of the state until the frame is restored (put back below).
-        state.search = search;
+        (state.padded, state.padded_slots) = (copies, slots);
         if let Some(votes) = votes {
             state.order_votes = votes;
         }
+        // What the next frame will need, found beside this frame's restoring (below): its
+        // field order and the motion into it, where the settings stay.
+        let upcoming = state.pending.front().map(|b| {
+            (
+                b.as_ptr() as usize,
+                state.fields_of(b, state.order_votes, true),
+            )
+        });
         let first = if tff { 0 } else { 1 };
         let (pts, duration) = (cur.pts(), cur.duration());
         let (finishes, strengths, shares) = plane_settings(state, s, &fc);
@@ -169,169 +165,207 @@ impl VhsRestore {
             }
         };
 
-        let acquire = |pool: &gst::BufferPool| {
-            pool.acquire_buffer(None).inspect_err(|e| {
-                gst::element_imp_error!(self, gst::CoreError::Failed, ["no output buffer: {e:?}"]);
-            })
-        };
-        let mut outs: [Option<gst::Buffer>; 2] = [None, None];
-        // Packed RGB: restored into planar frames first, packed below.
-        let mut planars: [Option<gst::Buffer>; 2] = [None, None];
-        for k in 0..outputs {
-            outs[k] = Some(acquire(&state.pool)?);
-            if let Some(p) = &state.packed {
-                planars[k] = Some(acquire(&p.pool)?);
+        // This frame restored on the pool while the motion into the next is found beside it
+        // (on 2 cores the search no longer waits alone before the restoring).
+        let restore = || -> Result<(), gst::FlowError> {
+            let acquire = |pool: &gst::BufferPool| {
+                pool.acquire_buffer(None).inspect_err(|e| {
+                    gst::element_imp_error!(
+                        self,
+                        gst::CoreError::Failed,
+                        ["no output buffer: {e:?}"]
+                    );
+                })
+            };
+            let mut outs: [Option<gst::Buffer>; 2] = [None, None];
+            // Packed RGB: restored into planar frames first, packed below.
+            let mut planars: [Option<gst::Buffer>; 2] = [None, None];
+            for k in 0..outputs {
+                outs[k] = Some(acquire(&state.pool)?);
+                if let Some(p) = &state.packed {
+                    planars[k] = Some(acquire(&p.pool)?);
+                }
             }
-        }
-        if s.chroma_bleed != state.bleed_level {
-            state.bleed = bleed(&state.work_info, s.chroma_bleed);
-            state.bleed_level = s.chroma_bleed;
-        }
-        let jobs_for = |slots: [usize; 3]| -> [[PlaneJob; 3]; 2] {
-            std::array::from_fn(|k| {
-                std::array::from_fn(|p| PlaneJob {
-                    source: Slots::of(slots, deinterlace, roles(k), shifts[p]),
-                    denoise: strengths[p],
-                    spatial_share: shares[p],
-                    finish: finishes[p],
-                    motion: motions[p],
-                    blocks: block_motion[p],
+            if s.chroma_bleed != state.bleed_level {
+                state.bleed = bleed(&state.work_info, s.chroma_bleed);
+                state.bleed_level = s.chroma_bleed;
+            }
+            let jobs_for = |slots: [usize; 3]| -> [[PlaneJob; 3]; 2] {
+                std::array::from_fn(|k| {
+                    std::array::from_fn(|p| PlaneJob {
+                        source: Slots::of(slots, deinterlace, roles(k), shifts[p]),
+                        denoise: strengths[p],
+                        spatial_share: shares[p],
+                        finish: finishes[p],
+                        motion: motions[p],
+                        blocks: block_motion[p],
+                    })
                 })
-            })
-        };
-        // The three frames as the GPU path's slots take them: each with its key.
-        let keyed: [(usize, [Plane; 3]); 3] = std::array::from_fn(|i| (keys[i], planes[i]));
-        // Output frames that stay on the GPU (memory:WgpuBuffer downstream) are restored
-        // straight into their GPU buffers when nothing after the GPU pass touches them on the
-        // CPU; otherwise the mapped path below writes them (and they go up again when used).
-        let resident = state.out_gpu
-            && state.packed.is_none()
-            && lines == 0
-            && !state.bleed.enabled()
-            && state.gpu.as_ref().is_some_and(|g| {
-                (0..3).all(|p| {
-                    let place = g.places()[p];
-                    state.out_info.offset()[p] == place.offset
-                        && state.out_info.stride()[p] as usize == place.stride
-                })
-            });
-        let mut restored_on_gpu = false;
-        if let (true, Some(gpu)) = (resident, state.gpu.as_mut()) {
-            let targets = outs
-                .each_ref()
-                .map(|o| o.as_ref().and_then(|b| gpumemory::buffer_gpu_frame(b)));
-            if let Some(first_target) = targets[0] {
-                let buffers = [
-                    first_target.overwrite_on_gpu(),
-                    targets[1].unwrap_or(first_target).overwrite_on_gpu(),
-                ];
-                let ran = gpu.frames(keyed).and_then(|slots| {
-                    gpu.run_into(&jobs_for(slots)[..outputs], vectors, &buffers[..outputs])
+            };
+            // The three frames as the GPU path's slots take them: each with its key.
+            let keyed: [(usize, [Plane; 3]); 3] = std::array::from_fn(|i| (keys[i], planes[i]));
+            // Output frames that stay on the GPU (memory:WgpuBuffer downstream) are restored
+            // straight into their GPU buffers when nothing after the GPU pass touches them on the
+            // CPU; otherwise the mapped path below writes them (and they go up again when used).
+            let resident = state.out_gpu
+                && state.packed.is_none()
+                && lines == 0
+                && !state.bleed.enabled()
+                && state.gpu.as_ref().is_some_and(|g| {
+                    (0..3).all(|p| {
+                        let place = g.places()[p];
+                        state.out_info.offset()[p] == place.offset
+                            && state.out_info.stride()[p] as usize == place.stride
+                    })
                 });
-                restored_on_gpu = self.gpu_ran(state, ran);
-            }
-        }
-        if !restored_on_gpu {
-            let target_info = state
-                .packed
-                .as_ref()
-                .map_or(&state.out_info, |p| &p.out_info);
-            let targets = if state.packed.is_some() {
-                &mut planars
-            } else {
-                &mut outs
-            };
-            let mut frames = targets.each_mut().map(|t| {
-                let b = t.as_mut()?.get_mut()?;
-                // Every byte is written below: a GPU output frame need not come down first.
-                gpumemory::overwrite_on_host(b);
-                gst_video::VideoFrameRef::from_buffer_ref_writable(b, target_info).ok()
-            });
-            // Every output frame mapped before either path writes into them.
-            if frames.iter().take(outputs).any(Option::is_none) {
-                gst::element_imp_error!(
-                    self,
-                    gst::CoreError::Failed,
-                    ["an output buffer could not be mapped as {target_info:?}"]
-                );
-                return Err(gst::FlowError::Error);
-            }
-            let on_gpu = match state.gpu.as_mut() {
-                None => false,
-                Some(gpu) => {
+            let mut restored_on_gpu = false;
+            if let (true, Some(gpu)) = (resident, state.gpu.as_mut()) {
+                let targets = outs
+                    .each_ref()
+                    .map(|o| o.as_ref().and_then(|b| gpumemory::buffer_gpu_frame(b)));
+                if let Some(first_target) = targets[0] {
+                    let buffers = [
+                        first_target.overwrite_on_gpu(),
+                        targets[1].unwrap_or(first_target).overwrite_on_gpu(),
+                    ];
                     let ran = gpu.frames(keyed).and_then(|slots| {
-                        let jobs = jobs_for(slots);
-                        gpu.run(&jobs[..outputs], vectors, |k, p, restored| {
-                            let Some(vf) = frames[k].as_mut() else {
-                                return;
-                            };
-                            let stride = vf.plane_stride()[p] as usize;
-                            if let Ok(data) = vf.plane_data_mut(p as u32) {
-                                for y in 0..restored.height {
-                                    data[y * stride..y * stride + restored.width]
-                                        .copy_from_slice(restored.row(y));
-                                }
-                                repair_head_switching(data, stride, restored, lines, height);
-                            }
-                        })
+                        gpu.run_into(&jobs_for(slots)[..outputs], vectors, &buffers[..outputs])
                     });
-                    self.gpu_ran(state, ran)
+                    restored_on_gpu = self.gpu_ran(state, ran);
                 }
-            };
-            // The CPU path, unless the GPU restored the frames (all mapped: checked above).
-            let on_cpu = if on_gpu { 0 } else { outputs };
-            // Deinterlacing reads the frames around along the motion, past their rows' ends:
-            // from copies padded for it, each input frame copied once.
-            let padded = (deinterlace && on_cpu > 0)
-                .then(|| fill_padded(&mut state.padded_slots, &mut state.padded, keys, &planes));
-            for (k, vf) in frames.iter_mut().take(on_cpu).flatten().enumerate() {
-                let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
-                let [d0, d1, d2, _] = vf.planes_data_mut();
-                let [n0, n1, n2] = &mut state.denoise;
-                let copies = &state.padded;
-
-                let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
-                    let frames = match padded {
-                        Some(slots) => slots.map(|slot| copies[slot][p].plane()),
-                        None => planes.map(|f| f[p]),
-                    };
-                    let stride = strides[p];
-                    let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
-                    denoise.set_motion(motions[p]);
-                    if let (Some(field), Some(b)) = (vectors, block_motion[p]) {
-                        denoise.set_motion_field(field, b.block, b.scale);
-                    }
-                    stages::restore(source, dst, stride, denoise, finishes[p]);
-                    repair_head_switching(dst, stride, frames[1], lines, height);
+            }
+            if !restored_on_gpu {
+                let target_info = state
+                    .packed
+                    .as_ref()
+                    .map_or(&state.out_info, |p| &p.out_info);
+                let targets = if state.packed.is_some() {
+                    &mut planars
+                } else {
+                    &mut outs
                 };
-                // The three planes in one parallel region (one wake-up of the pool per frame).
-                [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
-                    .into_par_iter()
-                    .for_each(job);
-            }
-            // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
-            if state.bleed.enabled() {
-                for vf in frames.iter_mut().take(outputs).flatten() {
-                    refit_chroma(&mut state.bleed, vf);
+                let mut frames = targets.each_mut().map(|t| {
+                    let b = t.as_mut()?.get_mut()?;
+                    // Every byte is written below: a GPU output frame need not come down first.
+                    gpumemory::overwrite_on_host(b);
+                    gst_video::VideoFrameRef::from_buffer_ref_writable(b, target_info).ok()
+                });
+                // Every output frame mapped before either path writes into them.
+                if frames.iter().take(outputs).any(Option::is_none) {
+                    gst::element_imp_error!(
+                        self,
+                        gst::CoreError::Failed,
+                        ["an output buffer could not be mapped as {target_info:?}"]
+                    );
+                    return Err(gst::FlowError::Error);
+                }
+                let on_gpu = match state.gpu.as_mut() {
+                    None => false,
+                    Some(gpu) => {
+                        let ran = gpu.frames(keyed).and_then(|slots| {
+                            let jobs = jobs_for(slots);
+                            gpu.run(&jobs[..outputs], vectors, |k, p, restored| {
+                                let Some(vf) = frames[k].as_mut() else {
+                                    return;
+                                };
+                                let stride = vf.plane_stride()[p] as usize;
+                                if let Ok(data) = vf.plane_data_mut(p as u32) {
+                                    for y in 0..restored.height {
+                                        data[y * stride..y * stride + restored.width]
+                                            .copy_from_slice(restored.row(y));
+                                    }
+                                    repair_head_switching(data, stride, restored, lines, height);
+                                }
+                            })
+                        });
+                        self.gpu_ran(state, ran)
+                    }
+                };
+                // The CPU path, unless the GPU restored the frames (all mapped: checked above).
+                let on_cpu = if on_gpu { 0 } else { outputs };
+                // Deinterlacing reads the frames around along the motion, past their rows' ends:
+                // from copies padded for it, each input frame copied once.
+                let padded = (deinterlace && on_cpu > 0).then(|| {
+                    fill_padded(&mut state.padded_slots, &mut state.padded, keys, &planes)
+                });
+                for (k, vf) in frames.iter_mut().take(on_cpu).flatten().enumerate() {
+                    let strides: [usize; 3] =
+                        std::array::from_fn(|p| vf.plane_stride()[p] as usize);
+                    let [d0, d1, d2, _] = vf.planes_data_mut();
+                    let [n0, n1, n2] = &mut state.denoise;
+                    let copies = &state.padded;
+
+                    let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
+                        let frames = match padded {
+                            Some(slots) => slots.map(|slot| copies[slot][p].plane()),
+                            None => planes.map(|f| f[p]),
+                        };
+                        let stride = strides[p];
+                        let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
+                        denoise.set_motion(motions[p]);
+                        if let (Some(field), Some(b)) = (vectors, block_motion[p]) {
+                            denoise.set_motion_field(field, b.block, b.scale);
+                        }
+                        stages::restore(source, dst, stride, denoise, finishes[p]);
+                        repair_head_switching(dst, stride, frames[1], lines, height);
+                    };
+                    // The three planes in one parallel region (one wake-up of the pool per frame).
+                    [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
+                        .into_par_iter()
+                        .for_each(job);
+                }
+                // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
+                if state.bleed.enabled() {
+                    for vf in frames.iter_mut().take(outputs).flatten() {
+                        refit_chroma(&mut state.bleed, vf);
+                    }
                 }
             }
-        }
-        for (k, (out, planar)) in outs.into_iter().zip(planars).enumerate().take(outputs) {
-            let mut out = out.ok_or(gst::FlowError::Error)?;
-            if let (Some(p), Some(b)) = (&state.packed, &planar) {
-                pack(element, p, b, &p.out_info, &mut out, &state.out_info)?;
+            for (k, (out, planar)) in outs.into_iter().zip(planars).enumerate().take(outputs) {
+                let mut out = out.ok_or(gst::FlowError::Error)?;
+                if let (Some(p), Some(b)) = (&state.packed, &planar) {
+                    pack(element, p, b, &p.out_info, &mut out, &state.out_info)?;
+                }
+                stamp(
+                    out.get_mut().expect("a pooled buffer is writable"),
+                    &cur,
+                    (pts, duration),
+                    k,
+                    outputs,
+                );
+                state.ready.push_back(out);
             }
-            stamp(
-                out.get_mut().expect("a pooled buffer is writable"),
-                &cur,
-                (pts, duration),
-                k,
-                outputs,
-            );
-            state.ready.push_back(out);
-        }
+            Ok(())
+        };
+        let look_ahead = |(key, (deinterlace, order)): (usize, (bool, Order))| {
+            let next_luma = planes[2][0];
+            let mut evidence = None;
+            let (tff, _) = vote(order, || {
+                *evidence.insert(stages::field_order_evidence(planes[1][0], next_luma))
+            });
+            let motion = s.motion.then(|| {
+                let step = if deinterlace { 2 } else { 1 };
+                let wanted = (usize::from(deinterlace && !tff), step, s.block_motion);
+                let found = estimate(
+                    &mut global,
+                    &mut search,
+                    &mut ahead_blocks,
+                    next_luma,
+                    wanted,
+                );
+                (wanted, found)
+            });
+            Ahead {
+                key,
+                evidence,
+                motion,
+            }
+        };
+        let (restored, ahead) = rayon::join(restore, || upcoming.map(look_ahead));
+        (state.global, state.search) = (global, search);
+        (state.blocks, state.ahead_blocks, state.ahead) = (blocks, ahead_blocks, ahead);
+        restored?;
         drop((fp, fc, fn_));
-        state.blocks = blocks;
         state.prev = Some(cur);
         state.frames += 1;
         state.forget_released_frames();
@@ -484,6 +518,85 @@ fn refit_chroma(bleed: &mut Bleed, vf: &mut gst_video::VideoFrameRef<&mut gst::B
         pad: 0,
     };
     bleed.apply(luma, d1, d2, chroma_stride);
+}
+
+/// A frame's field order: set (by the property or the buffer), or `Err` with the running
+/// votes and whether a frame before it is held (see [`vote`]).
+pub(super) type Order = Result<bool, (f64, bool)>;
+
+/// How a frame's motion is read (see [`estimate`]): from which field, rows how far apart,
+/// and whether block by block.
+type Reading = (usize, usize, bool);
+
+/// What was found for the next frame while the one before it was restored: keyed by its
+/// buffer; the field-order evidence between the two (where the order is voted on) and the
+/// motion into it with how it was read.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ahead {
+    key: usize,
+    evidence: Option<f64>,
+    motion: Option<(Reading, Option<[f32; 2]>)>,
+}
+
+impl State {
+    /// Whether `b` is deinterlaced and its field order (mixed streams: each buffer says
+    /// whether it is interlaced and which field is first; otherwise set, or voted on from the
+    /// picture with `votes` so far, `held`: a frame before it is held).
+    pub(super) fn fields_of(&self, b: &gst::Buffer, votes: f64, held: bool) -> (bool, Order) {
+        let flags = b.video_flags();
+        let deinterlace = self.deinterlace
+            && (!self.mixed || flags.contains(gst_video::VideoBufferFlags::INTERLACED));
+        let order = match self.tff {
+            Some(tff) => Ok(tff),
+            None if self.mixed => Ok(flags.contains(gst_video::VideoBufferFlags::TFF)),
+            None => Err((votes, held)),
+        };
+        (deinterlace, order)
+    }
+}
+
+/// Top field first, from `order`, and the votes updated with `evidence` (asked only where
+/// the order is voted on and a frame before is held).
+fn vote(order: Order, evidence: impl FnOnce() -> f64) -> (bool, Option<f64>) {
+    match order {
+        Ok(tff) => (tff, None),
+        Err((mut votes, held)) => {
+            if held {
+                votes = 0.95 * votes + evidence();
+            }
+            (votes >= 0.0, Some(votes))
+        }
+    }
+}
+
+/// The camera's motion into field `from` of `luma` (rows `step` apart; 1: the frame) from
+/// the picture the estimators read last, and with `block_motion` its blocks' into `blocks`
+/// (none where every block follows the camera); `None` for the first picture.
+fn estimate(
+    global: &mut GlobalMotion,
+    search: &mut MotionSearch,
+    blocks: &mut MotionField,
+    luma: Plane,
+    (from, step, block_motion): Reading,
+) -> Option<[f32; 2]> {
+    let found = global.next(luma, from, step);
+    let centre = found.unwrap_or_default().map(|v| v.round() as i32);
+    // Off, the search starts afresh when it is switched on.
+    let searched = block_motion && search.next(rows_of(luma, from, step), centre, blocks);
+    if !block_motion {
+        search.reset();
+    }
+    // Blocks that all follow the camera's motion add nothing to it.
+    let along_camera = |g: [f32; 2]| {
+        blocks
+            .vectors
+            .iter()
+            .all(|v| (v[0] - g[0]).abs() <= SAME_MOTION && (v[1] - g[1]).abs() <= SAME_MOTION)
+    };
+    if !searched || found.is_some_and(along_camera) {
+        blocks.cols = 0;
+    }
+    found
 }
 
 /// Pixels (of the field the motion is measured on) within which every block's vector must
