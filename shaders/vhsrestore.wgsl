@@ -248,11 +248,20 @@ fn src(p: Params, x: i32, y: u32) -> f32 {
     return source_px[p.work + y * p.width + u32(clamp(x, 0, i32(p.width) - 1))];
 }
 
-// `n − c` weighted as `low_pass` weighs it (stages::pull).
-fn pull(c: f32, n: f32, fall: f32) -> f32 {
-    let keep = max(1.0 - abs(n - c) * fall, 0.0);
+// `n − c` weighted as `low_pass` weighs it, by the step from `gc` to `gn` in the guide
+// (stages::pull).
+fn pull(c: f32, n: f32, gc: f32, gn: f32, fall: f32) -> f32 {
+    let keep = max(1.0 - abs(gn - gc) * fall, 0.0);
     return (n - c) * (keep * keep);
 }
+
+// The row smoothed by [1, 2, 1] / 4 at x, the edges repeated (stages::guide).
+fn guide(p: Params, x: i32, y: u32) -> f32 {
+    return (src(p, x - 1, y) + 2.0 * src(p, x, y) + src(p, x + 1, y)) * 0.25;
+}
+
+// The guide's fall against the spatial one (stages::GUIDED).
+const GUIDED: f32 = 1.25;
 
 fn low_pass(old: f32, new_value: f32, fall: f32) -> f32 {
     let keep = max(1.0 - abs(old - new_value) * fall, 0.0);
@@ -262,10 +271,15 @@ fn low_pass(old: f32, new_value: f32, fall: f32) -> f32 {
 // The pixel moved a quarter of the way along its weighted steps to the pixels one and two
 // either side (stages::across).
 fn across(p: Params, x: i32, y: u32) -> f32 {
-    let s = p.spatial;
+    let s = p.spatial * GUIDED;
     let c = src(p, x, y);
-    let near = pull(c, src(p, x + 1, y), s) - pull(src(p, x - 1, y), c, s);
-    let far = pull(c, src(p, x + 2, y), s) - pull(src(p, x - 2, y), c, s);
+    let g = guide(p, x, y);
+    let gl = guide(p, x - 1, y);
+    let gr = guide(p, x + 1, y);
+    let gl2 = guide(p, x - 2, y);
+    let gr2 = guide(p, x + 2, y);
+    let near = pull(c, src(p, x + 1, y), g, gr, s) - pull(src(p, x - 1, y), c, gl, g, s);
+    let far = pull(c, src(p, x + 2, y), g, gr2, s) - pull(src(p, x - 2, y), c, gl2, g, s);
     return c + 0.25 * (near + far);
 }
 

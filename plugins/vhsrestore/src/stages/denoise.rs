@@ -7,9 +7,10 @@ use super::MotionField;
 /// both cores busy on SD chroma.
 pub(super) const STRIPE: usize = 32;
 
-/// Scratch floats per pixel of a row, per task (plus 12): the past along the motion, the row
-/// above, the row with its margins and two rows of steps.
+/// Scratch floats per pixel of a row, per task (plus [`SCRATCH_MARGIN`]): the past along the
+/// motion, the row above, the row with its margins and two rows of steps.
 pub(super) const SCRATCH_PER_PIXEL: usize = 5;
+pub(super) const SCRATCH_MARGIN: usize = 14;
 
 /// How much a filtered value keeps against a new one: `(1 − |old − new| · fall)²`, floored at
 /// 0 — 1 for equal values, a quarter at the strength (`fall = 1 / (2 · strength)`), nothing
@@ -107,7 +108,7 @@ impl Denoise {
             let tasks = height.div_ceil(STRIPE).max(1);
             self.state = vec![0.0; width * height];
             self.past = vec![0.0; width * height];
-            self.scratch = vec![0.0; (SCRATCH_PER_PIXEL * width + 12) * tasks];
+            self.scratch = vec![0.0; (SCRATCH_PER_PIXEL * width + SCRATCH_MARGIN) * tasks];
             self.above = vec![0; width * tasks];
             (self.width, self.height, self.primed) = (width, height, false);
         }
