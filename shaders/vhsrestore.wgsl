@@ -255,7 +255,8 @@ fn pull(c: f32, n: f32, gc: f32, gn: f32, fall: f32) -> f32 {
     return (n - c) * (keep * keep);
 }
 
-// The row smoothed by [1, 2, 1] / 4 at x, the edges repeated (stages::guide).
+// The row smoothed by [1, 2, 1] / 4 at x, the edges repeated (stages::guide_step takes the
+// step between two of these straight from the pixels; pixels are whole levels, so both are exact).
 fn guide(p: Params, x: i32, y: u32) -> f32 {
     return (src(p, x - 1, y) + 2.0 * src(p, x, y) + src(p, x + 1, y)) * 0.25;
 }
