@@ -10,8 +10,9 @@ pub fn quantize(out: &mut [u8], values: &[f32]) {
     }
 }
 
-/// The sum of absolute differences of two rows of bytes, over the length both hold: SSE2's
-/// SAD instruction 16 and 8 bytes at a time (block matching's inner loop), the rest one by one.
+/// The sum of absolute differences of two rows of bytes, over the length both hold: AVX2's
+/// SAD instruction 32 bytes at a time where the CPU has it, SSE2's 16 and 8 bytes at a time
+/// (block matching's inner loop), the rest one by one.
 #[inline]
 pub fn sad(a: &[u8], b: &[u8]) -> u32 {
     let n = a.len().min(b.len());
@@ -44,8 +45,8 @@ pub fn sad_rows(a: (&[u8], usize), b: (&[u8], usize), width: usize, rows: usize)
 }
 
 /// [`sad_rows_simd`] with AVX2's SAD, 32 bytes at a time, for rows of 32 bytes or more (block
-/// matching's half- and full-size blocks): half the instructions per row. The rest of each row
-/// as the SSE2 version takes it.
+/// matching's half- and full-size blocks): half the instructions per row. The columns past the
+/// last whole 32 are summed by the SSE2 version, all rows in one call.
 ///
 /// # Safety
 /// The CPU has AVX2, and rows `0..rows` of `width` bytes, `stride` apart, lie inside the
@@ -60,10 +61,9 @@ unsafe fn sad_rows_avx2(
 ) -> u32 {
     use std::arch::x86_64::*;
     let whole = width / 32 * 32;
-    let mut rest = 0u32;
     // SAFETY: the caller's contract: each 32-byte load reads i..i + 32 with i + 32 <= whole <=
-    // width of a row inside its allocation; the remainder of each row goes to the SSE2 version,
-    // which reads only its bytes.
+    // width of a row inside its allocation; the columns whole..width of every row go to the
+    // SSE2 version, which reads only those bytes.
     unsafe {
         let mut acc = _mm256_setzero_si256();
         for row in 0..rows {
@@ -75,10 +75,17 @@ unsafe fn sad_rows_avx2(
                 acc = _mm256_add_epi64(acc, _mm256_sad_epu8(x, y));
                 i += 32;
             }
-            if whole < width {
-                rest += sad_rows_simd((p.add(whole), 0), (q.add(whole), 0), width - whole, 1);
-            }
         }
+        let rest = if whole < width {
+            sad_rows_simd(
+                (a.0.add(whole), a.1),
+                (b.0.add(whole), b.1),
+                width - whole,
+                rows,
+            )
+        } else {
+            0
+        };
         let lanes = _mm_add_epi64(
             _mm256_castsi256_si128(acc),
             _mm256_extracti128_si256::<1>(acc),

@@ -79,8 +79,7 @@ impl VhsRestore {
                 // Off, nothing is estimated, and the estimators start afresh when it is
                 // switched on.
                 let found = if s.motion {
-                    let from = if deinterlace && !tff { 1 } else { 0 };
-                    let wanted = (from, step, s.block_motion);
+                    let wanted = reading(deinterlace, tff, s.block_motion);
                     match ours.and_then(|a| a.motion) {
                         Some((read, found)) if read == wanted => {
                             std::mem::swap(&mut blocks, &mut ahead_blocks);
@@ -344,8 +343,7 @@ impl VhsRestore {
                 *evidence.insert(stages::field_order_evidence(planes[1][0], next_luma))
             });
             let motion = s.motion.then(|| {
-                let step = if deinterlace { 2 } else { 1 };
-                let wanted = (usize::from(deinterlace && !tff), step, s.block_motion);
+                let wanted = reading(deinterlace, tff, s.block_motion);
                 let found = estimate(
                     &mut global,
                     &mut search,
@@ -527,6 +525,17 @@ pub(super) type Order = Result<bool, (f64, bool)>;
 /// How a frame's motion is read (see [`estimate`]): from which field, rows how far apart,
 /// and whether block by block.
 type Reading = (usize, usize, bool);
+
+/// How a frame's motion is read: from its first field (the top one, or the bottom one
+/// bottom field first), rows two apart, where it is deinterlaced; otherwise from every row.
+fn reading(deinterlace: bool, tff: bool, block_motion: bool) -> Reading {
+    let (from, step) = if deinterlace {
+        (usize::from(!tff), 2)
+    } else {
+        (0, 1)
+    };
+    (from, step, block_motion)
+}
 
 /// What was found for the next frame while the one before it was restored: keyed by its
 /// buffer; the field-order evidence between the two (where the order is voted on) and the
