@@ -17,6 +17,9 @@ use super::*;
 /// content moved left over half a frame and over a frame (content at x now was at x + half in
 /// `before`, x − half in `after`, x + full in `prev`, x − full in `next`), so that the temporal
 /// check and the fields' own pixels are read where the content was. `[0, 0]`: where it is.
+/// Shifts block by block (each 32x32 block's vector, as luma's temporal step follows) were
+/// tried on the CPU path: on `make eval-vhs`'s six tuning models (a zoom and the sweeps among
+/// them) every lead stayed within 0.03 dB and 0.0004 SSIM-Y, so the camera's shift it is.
 #[derive(Clone, Copy, Debug)]
 pub struct Fields<T> {
     pub cur: T,
