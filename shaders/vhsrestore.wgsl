@@ -1,11 +1,11 @@
 // vhsrestore: the GPU path of the restoring pass (plugins/vhsrestore/src/stages.rs), the same
-// arithmetic in the same order, one plane per z. Four passes per output frame:
+// arithmetic in the same order, one plane per z. Five passes per output frame:
 //   source  — each pixel taken from its frame or rebuilt by the deinterlacer, dropouts filled;
+//   spread_rows — each pixel spread along its row by the edge-preserving horizontal step;
 //   remember — the filtered past copied aside, to be read along the camera's motion;
-//   columns — one thread per column and stripe of 32 rows: the edge-preserving horizontal
-//             step, the vertical recursion down the stripe (one row of warm-up above it, as the
-//             CPU's tasks do), the temporal step against the filtered past (along the motion
-//             where the picture moved), levels and rounding;
+//   columns — one thread per pixel: the edge-preserving vertical step over the spread rows
+//             three either side, the temporal step against the filtered past (along the
+//             motion where the picture moved), levels and rounding;
 //   pack    — the rounded bytes, shifted (chroma delay), four to a word for the readback.
 // Integer stages give the CPU's bytes exactly; float stages may differ by one level where the
 // driver fuses a multiply and an add.
@@ -72,8 +72,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> packed: array<u32>;
 @group(0) @binding(6) var<storage, read_write> past: array<f32>;
 @group(0) @binding(7) var<storage, read> vectors: array<vec2<f32>>;
-
-const STRIPE: u32 = 32u;
+// The source rows spread along themselves (`across`), for the vertical step.
+@group(0) @binding(8) var<storage, read_write> spread: array<f32>;
 
 fn byte_at(at: u32) -> i32 {
     return i32((frames[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu);
@@ -339,42 +339,81 @@ fn along(p: Params, x: i32, y: u32) -> f32 {
     return top * (1.0 - fy) + bottom * fy;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(16, 16)
+fn spread_rows(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = params[id.z];
+    if (id.x >= p.width || id.y >= p.height || p.denoise == 0u) {
+        return;
+    }
+    spread[p.work + id.y * p.width + id.x] = across(p, i32(id.x), id.y);
+}
+
+// Row y of the spread rows at x, the plane's first and last rows repeated beyond it.
+fn spread_at(p: Params, x: u32, y: i32) -> f32 {
+    let r = u32(clamp(y, 0, i32(p.height) - 1));
+    return spread[p.work + r * p.width + x];
+}
+
+// The step between the guides of a and b, the next pixel, from the pixels before and after
+// them (stages::guide_step; the same arithmetic in the same order, the inputs not being whole).
+fn guide_step(l: f32, a: f32, b: f32, r: f32) -> f32 {
+    return (r + b - a - l) * 0.25;
+}
+
+// As guide_step, to b two pixels on (stages::guide_step_two).
+fn guide_step_two(l: f32, a: f32, b: f32, r: f32) -> f32 {
+    return (r + 2.0 * b - 2.0 * a - l) * 0.25;
+}
+
+// `n − c` weighted by the guided step `g` (stages::pull).
+fn pull_by(c: f32, n: f32, g: f32, fall: f32) -> f32 {
+    let keep = max(1.0 - abs(g) * fall, 0.0);
+    return (n - c) * (keep * keep);
+}
+
+// The spread pixel moved a quarter of the way along its weighted steps to the rows one and
+// two above and below (stages::pass's vertical).
+fn down_rows(p: Params, x: u32, y: u32) -> f32 {
+    let s = p.spatial * GUIDED;
+    let yi = i32(y);
+    let u3 = spread_at(p, x, yi - 3);
+    let u2 = spread_at(p, x, yi - 2);
+    let u1 = spread_at(p, x, yi - 1);
+    let c = spread_at(p, x, yi);
+    let d1 = spread_at(p, x, yi + 1);
+    let d2 = spread_at(p, x, yi + 2);
+    let d3 = spread_at(p, x, yi + 3);
+    let into = pull_by(u1, c, guide_step(u2, u1, c, d1), s);
+    let out_of = pull_by(c, d1, guide_step(u1, c, d1, d2), s);
+    let from_two = pull_by(u2, c, guide_step_two(u3, u2, c, d1), s);
+    let to_two = pull_by(c, d2, guide_step_two(u1, c, d2, d3), s);
+    return c + 0.25 * ((out_of - into) + (to_two - from_two));
+}
+
+@compute @workgroup_size(16, 16)
 fn columns(@builtin(global_invocation_id) id: vec3<u32>) {
     let p = params[id.z];
-    let top = id.y * STRIPE;
-    if (id.x >= p.width || top >= p.height) {
+    if (id.x >= p.width || id.y >= p.height) {
         return;
     }
     let x = i32(id.x);
-    let end = min(top + STRIPE, p.height);
-    var line = 0.0;
-    if (p.denoise != 0u && top > 0u) {
-        line = across(p, x, top - 1u);
+    let y = id.y;
+    let at = p.work + y * p.width + id.x;
+    if (p.denoise == 0u) {
+        result[at] = mapped(p, source_px[at]);
+        return;
     }
-    for (var y = top; y < end; y++) {
-        let at = p.work + y * p.width + id.x;
-        if (p.denoise == 0u) {
-            result[at] = mapped(p, source_px[at]);
-            continue;
+    let line = down_rows(p, id.x, y);
+    var st = line;
+    if (p.primed != 0u) {
+        var old = state[at];
+        if (p.motion_x != 0.0 || p.motion_y != 0.0 || p.blocks != 0u) {
+            old = along(p, x, y);
         }
-        let a = across(p, x, y);
-        if (y == 0u) {
-            line = a;
-        } else {
-            line = low_pass(line, a, p.spatial);
-        }
-        var st = line;
-        if (p.primed != 0u) {
-            var old = state[at];
-            if (p.motion_x != 0.0 || p.motion_y != 0.0 || p.blocks != 0u) {
-                old = along(p, x, y);
-            }
-            st = low_pass(old, line, p.temporal);
-        }
-        state[at] = st;
-        result[at] = mapped(p, st);
+        st = low_pass(old, line, p.temporal);
     }
+    state[at] = st;
+    result[at] = mapped(p, st);
 }
 
 @compute @workgroup_size(64)

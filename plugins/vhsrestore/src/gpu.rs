@@ -16,8 +16,6 @@ use crate::stages::{falls, Fields, Finish, MotionField, Plane, Source, MOTION_BL
 const WGSL: &str = include_str!("../../../shaders/vhsrestore.wgsl");
 /// `Params` in the shader: 33 words.
 const PARAMS_BYTES: usize = 132;
-/// Rows per thread of the column pass: the CPU path's stripe, which the results depend on.
-const STRIPE: u32 = 32;
 
 /// Where a plane's rows come from, as slots of [`GpuRestore::frames`] (0..3): the CPU path's
 /// [`Source`], with slots for planes.
@@ -52,11 +50,12 @@ pub struct BlockMotion {
 pub struct GpuRestore {
     ctx: &'static GpuContext,
     source: wgpu::ComputePipeline,
+    spread_rows: wgpu::ComputePipeline,
     remember: wgpu::ComputePipeline,
     columns: wgpu::ComputePipeline,
     pack: wgpu::ComputePipeline,
-    /// Per output (first, second field): the bind groups of the four pipelines.
-    binds: [[wgpu::BindGroup; 4]; 2],
+    /// Per output (first, second field): the bind groups of the five pipelines.
+    binds: [[wgpu::BindGroup; 5]; 2],
     params: [wgpu::Buffer; 2],
     frames: wgpu::Buffer,
     packed: wgpu::Buffer,
@@ -105,6 +104,7 @@ impl GpuRestore {
         let params = [0, 1].map(|_| storage("vhs params", 3 * PARAMS_BYTES));
         let frames = storage("vhs frames", 3 * slot_bytes);
         let source_px = storage("vhs source", pixels * 4);
+        let spread = storage("vhs spread", pixels * 4);
         let state = storage("vhs state", pixels * 4);
         let past = storage("vhs past", pixels * 4);
         let result = storage("vhs result", pixels * 4);
@@ -114,6 +114,7 @@ impl GpuRestore {
         let vectors = storage("vhs vectors", 8 * blocks.max(1));
         let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, 1);
         let source = ctx.create_compute_pipeline("vhs source", WGSL, "source");
+        let spread_rows = ctx.create_compute_pipeline("vhs spread", WGSL, "spread_rows");
         let remember = ctx.create_compute_pipeline("vhs remember", WGSL, "remember");
         let columns = ctx.create_compute_pipeline("vhs columns", WGSL, "columns");
         let pack = ctx.create_compute_pipeline("vhs pack", WGSL, "pack");
@@ -124,6 +125,11 @@ impl GpuRestore {
                     "vhs source",
                     &source,
                     &[(0, params), (1, &frames), (2, &source_px)],
+                ),
+                ctx.create_bind_group(
+                    "vhs spread",
+                    &spread_rows,
+                    &[(0, params), (2, &source_px), (8, &spread)],
                 ),
                 ctx.create_bind_group(
                     "vhs remember",
@@ -140,6 +146,7 @@ impl GpuRestore {
                         (4, &result),
                         (6, &past),
                         (7, &vectors),
+                        (8, &spread),
                     ],
                 ),
                 ctx.create_bind_group(
@@ -152,6 +159,7 @@ impl GpuRestore {
         Ok(GpuRestore {
             ctx,
             source,
+            spread_rows,
             remember,
             columns,
             pack,
@@ -420,15 +428,18 @@ impl GpuRestore {
                 pass.set_pipeline(&self.source);
                 pass.set_bind_group(0, &binds[0], &[]);
                 pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
-                // The past kept aside before the columns write the new state over it.
-                pass.set_pipeline(&self.remember);
+                pass.set_pipeline(&self.spread_rows);
                 pass.set_bind_group(0, &binds[1], &[]);
                 pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
-                pass.set_pipeline(&self.columns);
+                // The past kept aside before the columns write the new state over it.
+                pass.set_pipeline(&self.remember);
                 pass.set_bind_group(0, &binds[2], &[]);
-                pass.dispatch_workgroups(width.div_ceil(64), height.div_ceil(STRIPE), 3);
-                pass.set_pipeline(&self.pack);
+                pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
+                pass.set_pipeline(&self.columns);
                 pass.set_bind_group(0, &binds[3], &[]);
+                pass.dispatch_workgroups(width.div_ceil(16), height.div_ceil(16), 3);
+                pass.set_pipeline(&self.pack);
+                pass.set_bind_group(0, &binds[4], &[]);
                 pass.dispatch_workgroups(words.div_ceil(64), height, 3);
             }
         }

@@ -2,14 +2,17 @@
 
 use super::MotionField;
 
-/// Rows per task of a restoring pass. The denoiser's vertical recursion starts each task one
-/// row early (that row filtered but not written), so tasks need not be tall; 32 rows keep
-/// both cores busy on SD chroma.
-pub(super) const STRIPE: usize = 32;
+/// Rows per task of a restoring pass. The denoiser's vertical step reads three rows either
+/// side, taken and spread again by each task that needs them; 32 rows keep both cores busy on
+/// SD chroma.
+pub(super) const STRIPE: usize = 64;
 
 /// Scratch floats per pixel of a row, per task (plus [`SCRATCH_MARGIN`]): the past along the
-/// motion, the row above, the row with its margins and two rows of steps.
-pub(super) const SCRATCH_PER_PIXEL: usize = 5;
+/// motion, the rows spread along themselves that the vertical step reads (`SPREAD_ROWS`), its
+/// weighted steps (`STEP_ROWS` of each kind), the row with its margins and two rows of steps
+/// (or the mapped row).
+pub(super) const SCRATCH_PER_PIXEL: usize =
+    1 + super::pass::SPREAD_ROWS + 2 * super::pass::STEP_ROWS + 3;
 pub(super) const SCRATCH_MARGIN: usize = 14;
 
 /// How much a filtered value keeps against a new one: `(1 − |old − new| · fall)²`, floored at
@@ -44,8 +47,8 @@ fn fall(strength: f64) -> f32 {
 
 /// Edge-preserving spatial and motion-aware temporal denoising of one plane (hqdn3d class):
 /// each pixel is pulled towards its two neighbours either side by weights that fall as they
-/// differ from it, then smoothed with the row above (recursively, down the rows), then moves
-/// from its filtered past towards that by a weight that falls as the difference grows; flat
+/// differ from it, then towards the rows one and two above and below in the same way, then
+/// moves from its filtered past towards that by a weight that falls as the difference grows; flat
 /// and still areas are averaged while edges and motion pass. Every step is a straight pass
 /// over a row, so each runs as vector code; values stay in `f32` between frames.
 pub struct Denoise {
@@ -66,11 +69,10 @@ pub struct Denoise {
     pub(super) blocks: Vec<[f32; 2]>,
     pub(super) block: [usize; 2],
     pub(super) cols: usize,
-    /// Per task: the past's row along the motion (`width`), the filtered row above (`width`),
-    /// the row being filtered with two pixels of margin either side and its steps.
+    /// Per task: see [`SCRATCH_PER_PIXEL`].
     pub(super) scratch: Vec<f32>,
-    /// Per task: the row above its first, for the vertical recursion.
-    pub(super) above: Vec<u8>,
+    /// Per task: a row outside its own, taken for the vertical step.
+    pub(super) outside: Vec<u8>,
     pub(super) width: usize,
     pub(super) height: usize,
     pub(super) primed: bool,
@@ -92,7 +94,7 @@ impl Denoise {
             block: [0; 2],
             cols: 0,
             scratch: Vec::new(),
-            above: Vec::new(),
+            outside: Vec::new(),
             width: usize::MAX,
             height: 0,
             primed: false,
@@ -109,7 +111,7 @@ impl Denoise {
             self.state = vec![0.0; width * height];
             self.past = vec![0.0; width * height];
             self.scratch = vec![0.0; (SCRATCH_PER_PIXEL * width + SCRATCH_MARGIN) * tasks];
-            self.above = vec![0; width * tasks];
+            self.outside = vec![0; width * tasks];
             (self.width, self.height, self.primed) = (width, height, false);
         }
     }

@@ -120,63 +120,113 @@ pub fn restore(
                 .scratch
                 .par_chunks_mut(SCRATCH_PER_PIXEL * w + SCRATCH_MARGIN),
         )
-        .zip(denoise.above.par_chunks_mut(w))
+        .zip(denoise.outside.par_chunks_mut(w))
         .enumerate()
-        .for_each(|(task, (((rows, state), scratch), above))| {
-            let (along, scratch) = scratch.split_at_mut(w);
+        .for_each(|(task, (((rows, state), scratch), outside))| {
             let top = task * STRIPE;
-            if filter && top > 0 {
-                // The row above the stripe, filtered only to start the vertical recursion.
-                source.row(top - 1, above, finish.dropouts);
+            let end = (top + STRIPE).min(h);
+            if !filter {
+                for (i, row) in rows.chunks_mut(stride).enumerate() {
+                    let row = &mut row[..w];
+                    source.row(top + i, row, finish.dropouts);
+                    if !finish.map.is_identity() {
+                        wide(
+                            #[inline(always)]
+                            || {
+                                let (values, rest) = scratch.split_at_mut(w);
+                                for (v, &p) in values.iter_mut().zip(row.iter()) {
+                                    *v = p as f32;
+                                }
+                                finish.map.apply(row, values, rest);
+                            },
+                        );
+                    }
+                    shift_row(row, finish.shift);
+                }
+                return;
+            }
+            let (along, scratch) = scratch.split_at_mut(w);
+            let (spread, scratch) = scratch.split_at_mut(SPREAD_ROWS * w);
+            let (steps, scratch) = scratch.split_at_mut(2 * STEP_ROWS * w);
+            let (ones, twos) = steps.split_at_mut(STEP_ROWS * w);
+            // Where row `r` lies among the spread rows kept, and the steps from row `a` (from
+            // two rows above the task's first) among theirs.
+            let spread_at = |r: usize| (r % SPREAD_ROWS) * w;
+            let step_at = |a: isize| ((a + STEP_ROWS as isize) as usize % STEP_ROWS) * w;
+            // Row `r` of the plane taken from its source and spread along itself into its
+            // place among the rows kept for the vertical step: read into its own output row
+            // (written only once it is done with) or, outside the task's rows, into `outside`.
+            let mut take = |r: usize, rows: &mut [u8], spread: &mut [f32], scratch: &mut [f32]| {
+                let pixels = if (top..end).contains(&r) {
+                    &mut rows[(r - top) * stride..][..w]
+                } else {
+                    &mut *outside
+                };
+                source.row(r, pixels, finish.dropouts);
+                let slot = &mut spread[spread_at(r)..][..w];
+                wide(
+                    #[inline(always)]
+                    || horizontal(pixels, slot, scratch, spatial),
+                );
+            };
+            // The weighted steps down the column from row `a` (the plane's first and last rows
+            // repeated beyond it) to the next (`ones`) and to the one after (`twos`), from the
+            // spread rows kept: each step is weighed once and read by both rows it joins.
+            let step = |a: isize, two: bool, spread: &[f32], out: &mut [f32]| {
+                let row = |k: isize| {
+                    let r = (a + k).clamp(0, h as isize - 1) as usize;
+                    &spread[spread_at(r)..][..w]
+                };
+                let out = &mut out[step_at(a)..][..w];
+                let far = two as isize;
+                let rows = [row(-1), row(0), row(1 + far), row(2 + far)];
+                wide(
+                    #[inline(always)]
+                    || vertical_steps(rows, out, spatial, two),
+                );
+            };
+            // The rows the vertical step reads above the first (the plane's first repeated),
+            // and the steps between them.
+            for r in top.saturating_sub(REACH)..(top + REACH).min(h) {
+                take(r, rows, spread, scratch);
+            }
+            let t = top as isize;
+            step(t - 1, false, spread, ones);
+            step(t, false, spread, ones);
+            step(t - 2, true, spread, twos);
+            step(t - 1, true, spread, twos);
+            for (y, st) in (top..end).zip(state.chunks_mut(w)) {
+                if y + REACH < h {
+                    take(y + REACH, rows, spread, scratch);
+                }
+                let a = y as isize;
+                step(a + 1, false, spread, ones);
+                step(a, true, spread, twos);
+                if moved {
+                    past.row(y, along);
+                }
+                let row = &mut rows[(y - top) * stride..][..w];
                 wide(
                     #[inline(always)]
                     || {
-                        Row {
-                            pixels: above,
-                            state: None,
-                            past: None,
-                            scratch: &mut *scratch,
-                            first: true,
-                            primed: false,
+                        let centre = &spread[spread_at(y)..][..w];
+                        let taps = [
+                            &ones[step_at(a - 1)..][..w],
+                            &ones[step_at(a)..][..w],
+                            &twos[step_at(a - 2)..][..w],
+                            &twos[step_at(a)..][..w],
+                        ];
+                        Time {
+                            centre,
+                            steps: taps,
+                            state: st,
+                            past: moved.then_some(&*along),
+                            primed,
                         }
-                        .filter(spatial, temporal, Linear::default())
+                        .step(temporal);
+                        finish.map.apply(row, st, scratch);
                     },
                 );
-            }
-            for (i, (row, st)) in rows.chunks_mut(stride).zip(state.chunks_mut(w)).enumerate() {
-                let row = &mut row[..w];
-                source.row(top + i, row, finish.dropouts);
-                if filter {
-                    let first = top + i == 0;
-                    if moved {
-                        past.row(top + i, along);
-                    }
-                    wide(
-                        #[inline(always)]
-                        || {
-                            Row {
-                                pixels: row,
-                                state: Some(st),
-                                past: moved.then_some(&*along),
-                                scratch: &mut *scratch,
-                                first,
-                                primed,
-                            }
-                            .filter(spatial, temporal, finish.map)
-                        },
-                    );
-                } else if !finish.map.is_identity() {
-                    wide(
-                        #[inline(always)]
-                        || {
-                            let (values, rest) = scratch.split_at_mut(w);
-                            for (v, &p) in values.iter_mut().zip(row.iter()) {
-                                *v = p as f32;
-                            }
-                            finish.map.apply(row, values, rest);
-                        },
-                    );
-                }
                 shift_row(row, finish.shift);
             }
         });
@@ -264,20 +314,16 @@ impl Past<'_> {
     }
 }
 
-/// One row of a [`Denoise`] pass and its scratch.
-struct Row<'a> {
-    pixels: &'a mut [u8],
-    /// The filtered past, `f32` per pixel; `None`: only `line` is wanted.
-    state: Option<&'a mut [f32]>,
-    /// The past along the motion, where the picture moved (`None`: `state` holds the past
-    /// where it is).
+/// The vertical step of one row (see [`vertical`]) and its temporal step: the row moved on
+/// from the filtered past into `state`.
+struct Time<'a> {
+    /// The row spread along itself, and its weighted steps down the columns.
+    centre: &'a [f32],
+    steps: [&'a [f32]; 4],
+    /// The filtered past where the picture is; the new state on return.
+    state: &'a mut [f32],
+    /// The past along the motion, where the picture moved (`None`: `state` holds it).
     past: Option<&'a [f32]>,
-    /// The task's scratch: the row above, filtered (horizontally and vertically; `len`
-    /// floats), this row with three pixels of margin either side (`len + 6`), and the weighted
-    /// steps to the next pixel and the one after (`len + 4` each).
-    scratch: &'a mut [f32],
-    /// The first row of its task: no row above.
-    first: bool,
     /// The past holds a frame.
     primed: bool,
 }
@@ -326,87 +372,128 @@ fn across(taps: [&[f32]; 5], x: usize) -> f32 {
     taps[0][x] + 0.25 * (near + far)
 }
 
-impl Row<'_> {
-    /// Filters the row into `line` (horizontally, then with `line`'s row above) and, with a
-    /// state, on in time into the state and the pixels.
-    // Indexed loops over slices cut to one length: the form the compiler vectorises best.
+/// Rows above and below the one being filtered that the vertical step reads.
+const REACH: usize = 3;
+/// Rows of the row-spread plane a task keeps: the row being filtered and [`REACH`] either side.
+pub(super) const SPREAD_ROWS: usize = 2 * REACH + 1;
+
+/// Spreads `pixels` along the row into `out`: each pixel moves a quarter of the way along its
+/// weighted steps to the two pixels either side. The step from a to b is minus the one from b
+/// to a, so each is weighed once: `one[i]` from pixel i − 2 to i − 1 (padded i + 1 to i + 2),
+/// `two[i]` from i − 2 to i, each by the step between the pixels' guides, taken straight from
+/// the pixels around them (see [`GUIDED`]). `scratch`: the row with three pixels of margin
+/// either side and two rows of steps (`3 · len + 14`).
+// Indexed loops over slices cut to one length: the form the compiler vectorises best.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn horizontal(pixels: &[u8], out: &mut [f32], scratch: &mut [f32], spatial: f32) {
+    let w = pixels.len();
+    let (padded, steps) = scratch.split_at_mut(w + 6);
+    // The row with its end pixels repeated three times beyond each end.
+    for (p, &v) in padded[3..w + 3].iter_mut().zip(pixels.iter()) {
+        *p = v as f32;
+    }
+    padded[..3].fill(pixels[0] as f32);
+    padded[w + 3..].fill(pixels[w - 1] as f32);
+    let fall = spatial * GUIDED;
+    let (one, two) = steps.split_at_mut(w + 4);
+    let one = &mut one[..w + 3];
+    let (l, a, b, r) = (
+        &padded[..w + 3],
+        &padded[1..w + 4],
+        &padded[2..w + 5],
+        &padded[3..w + 6],
+    );
+    for i in 0..w + 3 {
+        one[i] = pull(a[i], b[i], guide_step(l[i], a[i], b[i], r[i]), fall);
+    }
+    let two = &mut two[..w + 2];
+    let (l, a, b, r) = (
+        &padded[..w + 2],
+        &padded[1..w + 3],
+        &padded[3..w + 5],
+        &padded[4..w + 6],
+    );
+    for i in 0..w + 2 {
+        two[i] = pull(a[i], b[i], guide_step_two(l[i], a[i], b[i], r[i]), fall);
+    }
+    // Views `w` long, so that the pass indexes without bounds checks and vectorises.
+    let taps = [
+        &padded[3..w + 3],
+        &one[1..w + 1],
+        &one[2..w + 2],
+        &two[..w],
+        &two[2..w + 2],
+    ];
+    let out = &mut out[..w];
+    for x in 0..w {
+        out[x] = across(taps, x);
+    }
+}
+
+/// Rows of weighted steps down the columns a task keeps, each kind (see [`vertical`]).
+pub(super) const STEP_ROWS: usize = 3;
+
+/// One row of the weighted steps of [`vertical`]: from row `a` to the next (`two` false) or to
+/// the one after (`two` true), weighed by the step between their guides. `rows`: the rows
+/// before `a`, `a` itself, the row stepped to and the one after it.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn vertical_steps(rows: [&[f32]; 4], out: &mut [f32], spatial: f32, two: bool) {
+    let w = out.len();
+    let fall = spatial * GUIDED;
+    let [l, a, b, r] = rows.map(|r| &r[..w]);
+    if two {
+        for x in 0..w {
+            out[x] = pull(a[x], b[x], guide_step_two(l[x], a[x], b[x], r[x]), fall);
+        }
+    } else {
+        for x in 0..w {
+            out[x] = pull(a[x], b[x], guide_step(l[x], a[x], b[x], r[x]), fall);
+        }
+    }
+}
+
+/// The vertical twin of [`horizontal`] on rows already spread along themselves: pixel `x` of
+/// `centre` moved a quarter of the way along its weighted steps to the rows one and two above
+/// and below (`steps`: from the row above, to the row below, from two above, to two below; see
+/// [`vertical_steps`]), each step weighed by the step between the rows' guides (each row
+/// smoothed by [1, 2, 1] / 4 down the column; the plane's first and last rows repeated beyond
+/// it). Symmetric, so that the noise is averaged from both sides without trailing down the
+/// picture as the recursive smoothing before did: on six photographs under noise σ 9, σ 4 and
+/// σ 5 running along the rows, single frames at their best strengths gave 35.9, 40.5 and 36.9
+/// dB PSNR with the recursion, 37.7, 42.3 and 38.6 with this (OpenCV's non-local means 37.8,
+/// 41.5 and 39.2).
+#[inline(always)]
+fn vertical(centre: &[f32], steps: &[&[f32]; 4], x: usize) -> f32 {
+    let [into, out_of, from_two, to_two] = steps;
+    centre[x] + 0.25 * ((out_of[x] - into[x]) + (to_two[x] - from_two[x]))
+}
+
+impl Time<'_> {
+    /// The row filtered down the columns and moved on in time into the state; the results are
+    /// convex mixes of bytes, always within 0..=255.
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
-    fn filter(self, spatial: f32, temporal: f32, map: Linear) {
-        let w = self.pixels.len();
-        let (line, rest) = self.scratch.split_at_mut(w);
-        let (padded, steps) = rest.split_at_mut(w + 6);
-        let padded = &mut padded[..w + 6];
-        // The row with its end pixels repeated three times beyond each end.
-        for (p, &v) in padded[3..w + 3].iter_mut().zip(self.pixels.iter()) {
-            *p = v as f32;
-        }
-        padded[..3].fill(self.pixels[0] as f32);
-        padded[w + 3..].fill(self.pixels[w - 1] as f32);
-        // Horizontal: each pixel moves by a quarter of its weighted steps to the two pixels
-        // either side. The step from a to b is minus the one from b to a, so each is weighed
-        // once: `one[i]` from pixel i − 2 to i − 1 (padded i + 1 to i + 2), `two[i]` from i − 2
-        // to i, each by the step between the pixels' guides, taken straight from the pixels
-        // around them (see [`GUIDED`]).
-        let fall = spatial * GUIDED;
-        let (one, two) = steps.split_at_mut(w + 4);
-        let one = &mut one[..w + 3];
-        let (l, a, b, r) = (
-            &padded[..w + 3],
-            &padded[1..w + 4],
-            &padded[2..w + 5],
-            &padded[3..w + 6],
-        );
-        for i in 0..w + 3 {
-            one[i] = pull(a[i], b[i], guide_step(l[i], a[i], b[i], r[i]), fall);
-        }
-        let two = &mut two[..w + 2];
-        let (l, a, b, r) = (
-            &padded[..w + 2],
-            &padded[1..w + 3],
-            &padded[3..w + 5],
-            &padded[4..w + 6],
-        );
-        for i in 0..w + 2 {
-            two[i] = pull(a[i], b[i], guide_step_two(l[i], a[i], b[i], r[i]), fall);
-        }
-        // Views `w` long, so that the passes below index without bounds checks and vectorise.
-        let taps = [
-            &padded[3..w + 3],
-            &one[1..w + 1],
-            &one[2..w + 2],
-            &two[..w],
-            &two[2..w + 2],
-        ];
-        let line = &mut line[..w];
-        // Vertical: recursive down the task's rows.
-        if self.first {
-            for x in 0..w {
-                line[x] = across(taps, x);
-            }
-        } else {
-            for x in 0..w {
-                line[x] = low_pass(line[x], across(taps, x), spatial);
-            }
-        }
-        // Temporal; the results are convex mixes of bytes, always within 0..=255.
-        let Some(st) = self.state else {
-            return;
-        };
-        let st = &mut st[..w];
+    fn step(self, temporal: f32) {
+        let w = self.state.len();
+        let (c, st) = (&self.centre[..w], &mut self.state[..w]);
+        // Views `w` long, so that the loops index without bounds checks and vectorise.
+        let steps = self.steps.map(|s| &s[..w]);
         if let (true, Some(past)) = (self.primed, self.past) {
             let past = &past[..w];
             for x in 0..w {
-                st[x] = low_pass(past[x], line[x], temporal);
+                st[x] = low_pass(past[x], vertical(c, &steps, x), temporal);
             }
         } else if self.primed {
             for x in 0..w {
-                st[x] = low_pass(st[x], line[x], temporal);
+                st[x] = low_pass(st[x], vertical(c, &steps, x), temporal);
             }
         } else {
-            st.copy_from_slice(line);
+            for x in 0..w {
+                st[x] = vertical(c, &steps, x);
+            }
         }
-        map.apply(self.pixels, st, padded);
     }
 }
 

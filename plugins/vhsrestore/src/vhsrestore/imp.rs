@@ -114,31 +114,31 @@ fn runs_along(along_rows: f64) -> f64 {
 /// How much harder luma's temporal step is than its measured strength says where it follows
 /// block motion (its past is then where the picture is): [`LUMA_TEMPORAL`] times, or
 /// [`LUMA_TEMPORAL_INDEPENDENT`] for noise that is both strong and independent from pixel to
-/// pixel (σ 5 → 7, `along_rows` 0.5 → 0.8), which the spatial filter takes best.
+/// pixel (σ 5 → 7, `along_rows` 0.5 → 0.8), which the spatial filter takes best; its spatial
+/// filter stays as it was (its share of the strength divided as much).
 pub(crate) fn luma_temporal(sigma: f64, along_rows: f64) -> f64 {
     let independent_and_strong = strength_of(sigma) * (1.0 - runs_along(along_rows));
     LUMA_TEMPORAL - (LUMA_TEMPORAL - LUMA_TEMPORAL_INDEPENDENT) * independent_and_strong
 }
 
-/// See [`luma_temporal`] and [`LUMA_SPATIAL_ALONG`]. First chosen with the camera's motion
-/// searched to 32 pixels a frame, when the temporal step gave way for most of the sweep models'
-/// frames: on `make eval-vhs`'s tuning set (six models: heavy, streaky, squeeze, 8 px pan and
-/// zoom at noise 8, shake at noise 4; levels told; mean PSNR-Y / SSIM-Y), luma's temporal
-/// strength times 1 and its spatial share 2 34.54 / 0.9138; times 1.3 with share 1.5 (the
-/// spatial filter as before) **34.64 / 0.9169**; 1.6 with 1.25 34.57 / 0.9188; 1.3 with 1.75
-/// 34.41 / 0.9189. Chosen again once the search reached 64 pixels (the same six models, mean
-/// lead over FFmpeg's best chain in PSNR-Y / SSIM-Y; temporal times the factors before, spatial
-/// filter times [`LUMA_SPATIAL_ALONG`]): 1 and 1 +1.06 / +0.0022; 1.3 and 1 +1.06 / +0.0038;
-/// 1 and 0.8 +1.33 / +0.0005; 1 and 1.2 +0.68 / +0.0007; 0.8 and 1 lower in both; 1.3 and 0.8
-/// +1.41 / +0.0035; 1.3 and 0.65 +1.53 / −0.0009; **1.6 and 0.8 +1.33 / +0.0044** (the least
-/// SSIM-Y lead of the six −0.0038, against −0.0068 at 1.3 and 0.8 and −0.0072 before); 1.6 and
-/// 0.9 +1.14 / +0.0045. The temporal step now does more of the work, since it follows the
-/// motion of the whole sweep.
-const LUMA_TEMPORAL: f64 = 1.3 * 1.6;
-const LUMA_TEMPORAL_INDEPENDENT: f64 = 1.6;
-/// Luma's spatial filter along block motion, against [`denoise::SPATIAL`](stages::SPATIAL)
-/// times its measured strength (see [`LUMA_TEMPORAL`]).
-const LUMA_SPATIAL_ALONG: f64 = 0.8;
+/// See [`luma_temporal`]. Chosen three times on `make eval-vhs`'s tuning set (six models:
+/// heavy, streaky, squeeze, 8 px pan and zoom at noise 8, shake at noise 4; levels told):
+/// - First, with the camera's motion searched to 32 pixels a frame (the temporal step gave way
+///   for most of the sweep models' frames; mean PSNR-Y / SSIM-Y): temporal times 1 with the
+///   spatial share 2 34.54 / 0.9138; times 1.3 with the spatial filter as before **34.64 /
+///   0.9169**; 1.6 with 1.25 34.57 / 0.9188; 1.3 with 1.75 34.41 / 0.9189.
+/// - Then with the search reaching 64 pixels (mean lead over FFmpeg's best chain, PSNR-Y /
+///   SSIM-Y; factors on the temporal step before and on the spatial filter): 1 and 1 +1.06 /
+///   +0.0022; 1.3 and 1 +1.06 / +0.0038; 1 and 0.8 +1.33 / +0.0005; 1.3 and 0.8 +1.41 /
+///   +0.0035; **1.6 and 0.8 +1.33 / +0.0044**; 1.6 and 0.9 +1.14 / +0.0045.
+/// - Then with the spatial filter's vertical step symmetric (`stages::pass`'s `vertical`),
+///   which made the spatial filter much stronger, on the same terms from 1.6 and 0.8: 1 and 1
+///   +2.13 / +0.0148; 1 and 1.25 +2.07 / +0.0155; 1 and 0.8 +2.11 / +0.0116; 1.25 and 1 +1.76;
+///   0.8 and 1 +2.29 / +0.0147; 0.65 and 1 +2.27 / +0.0130; **0.8 and 1.25 +2.28 / +0.0163**
+///   (the least SSIM-Y lead of the six +0.0067, against +0.0032 at 0.8 and 1): the temporal
+///   step 1.3 · 1.6 · 0.8 times its strength, the spatial filter as it was without block motion.
+const LUMA_TEMPORAL: f64 = 1.664;
+const LUMA_TEMPORAL_INDEPENDENT: f64 = 1.28;
 /// See [`luma_denoise_per_sigma`].
 const STRONG_NOISE_PER_SIGMA: f64 = 2.0;
 

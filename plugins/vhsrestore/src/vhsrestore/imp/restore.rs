@@ -437,17 +437,17 @@ fn plane_settings(
         }
     };
     let along_rows = state.noise_along_rows.unwrap_or(1.0);
-    // Along block motion, measured luma noise is taken harder in time and less hard in
-    // space: (temporal, spatial) factors.
-    let along_blocks = |sigma: f64| {
+    // Along block motion, measured luma noise is taken harder in time, its spatial filter
+    // kept as it was.
+    let harder = |sigma: f64| {
         if s.motion && s.block_motion {
-            (luma_temporal(sigma, along_rows), LUMA_SPATIAL_ALONG)
+            luma_temporal(sigma, along_rows)
         } else {
-            (1.0, 1.0)
+            1.0
         }
     };
     let luma_per_sigma = state.noise[0].map_or(DENOISE_PER_SIGMA, |sigma| {
-        luma_denoise_per_sigma(sigma, along_rows) * along_blocks(sigma).0
+        luma_denoise_per_sigma(sigma, along_rows) * harder(sigma)
     });
     let strengths = [
         strength(s.luma_denoise, state.noise[0], luma_per_sigma),
@@ -455,10 +455,7 @@ fn plane_settings(
         strength(s.chroma_denoise, state.noise[1], DENOISE_PER_SIGMA),
     ];
     let luma_share = match (s.luma_denoise >= 0.0, state.noise[0]) {
-        (false, Some(sigma)) => {
-            let (temporal, spatial) = along_blocks(sigma);
-            stages::SPATIAL * spatial / temporal
-        }
+        (false, Some(sigma)) => stages::SPATIAL / harder(sigma),
         _ => stages::SPATIAL,
     };
     (
