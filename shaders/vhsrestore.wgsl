@@ -248,10 +248,10 @@ fn src(p: Params, x: i32, y: u32) -> f32 {
     return source_px[p.work + y * p.width + u32(clamp(x, 0, i32(p.width) - 1))];
 }
 
-// `n − c` weighted as `low_pass` weighs it, by the step from `gc` to `gn` in the guide
+// `n − c` weighted as `low_pass` weighs it, by the step `g` between the two pixels' guides
 // (stages::pull).
-fn pull(c: f32, n: f32, gc: f32, gn: f32, fall: f32) -> f32 {
-    let keep = max(1.0 - abs(gn - gc) * fall, 0.0);
+fn pull(c: f32, n: f32, g: f32, fall: f32) -> f32 {
+    let keep = max(1.0 - abs(g) * fall, 0.0);
     return (n - c) * (keep * keep);
 }
 
@@ -279,8 +279,8 @@ fn across(p: Params, x: i32, y: u32) -> f32 {
     let gr = guide(p, x + 1, y);
     let gl2 = guide(p, x - 2, y);
     let gr2 = guide(p, x + 2, y);
-    let near = pull(c, src(p, x + 1, y), g, gr, s) - pull(src(p, x - 1, y), c, gl, g, s);
-    let far = pull(c, src(p, x + 2, y), g, gr2, s) - pull(src(p, x - 2, y), c, gl2, g, s);
+    let near = pull(c, src(p, x + 1, y), gr - g, s) - pull(src(p, x - 1, y), c, g - gl, s);
+    let far = pull(c, src(p, x + 2, y), gr2 - g, s) - pull(src(p, x - 2, y), c, g - gl2, s);
     return c + 0.25 * (near + far);
 }
 
@@ -365,12 +365,6 @@ fn guide_step_two(l: f32, a: f32, b: f32, r: f32) -> f32 {
     return (r + 2.0 * b - 2.0 * a - l) * 0.25;
 }
 
-// `n − c` weighted by the guided step `g` (stages::pull).
-fn pull_by(c: f32, n: f32, g: f32, fall: f32) -> f32 {
-    let keep = max(1.0 - abs(g) * fall, 0.0);
-    return (n - c) * (keep * keep);
-}
-
 // The spread pixel moved a quarter of the way along its weighted steps to the rows one and
 // two above and below (stages::pass's vertical).
 fn down_rows(p: Params, x: u32, y: u32) -> f32 {
@@ -383,10 +377,10 @@ fn down_rows(p: Params, x: u32, y: u32) -> f32 {
     let d1 = spread_at(p, x, yi + 1);
     let d2 = spread_at(p, x, yi + 2);
     let d3 = spread_at(p, x, yi + 3);
-    let into = pull_by(u1, c, guide_step(u2, u1, c, d1), s);
-    let out_of = pull_by(c, d1, guide_step(u1, c, d1, d2), s);
-    let from_two = pull_by(u2, c, guide_step_two(u3, u2, c, d1), s);
-    let to_two = pull_by(c, d2, guide_step_two(u1, c, d2, d3), s);
+    let into = pull(u1, c, guide_step(u2, u1, c, d1), s);
+    let out_of = pull(c, d1, guide_step(u1, c, d1, d2), s);
+    let from_two = pull(u2, c, guide_step_two(u3, u2, c, d1), s);
+    let to_two = pull(c, d2, guide_step_two(u1, c, d2, d3), s);
     return c + 0.25 * ((out_of - into) + (to_two - from_two));
 }
 

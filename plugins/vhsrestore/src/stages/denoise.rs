@@ -3,8 +3,8 @@
 use super::MotionField;
 
 /// Rows per task of a restoring pass. The denoiser's vertical step reads three rows either
-/// side, taken and spread again by each task that needs them; 32 rows keep both cores busy on
-/// SD chroma.
+/// side, taken and spread again by each task that needs them (6 of 64 rows more; the results
+/// do not depend on the stripes); SD chroma still makes five tasks a plane.
 pub(super) const STRIPE: usize = 64;
 
 /// Scratch floats per pixel of a row, per task (plus [`SCRATCH_MARGIN`]): the past along the
@@ -48,8 +48,8 @@ fn fall(strength: f64) -> f32 {
 /// Edge-preserving spatial and motion-aware temporal denoising of one plane (hqdn3d class):
 /// each pixel is pulled towards its two neighbours either side by weights that fall as they
 /// differ from it, then towards the rows one and two above and below in the same way, then
-/// moves from its filtered past towards that by a weight that falls as the difference grows; flat
-/// and still areas are averaged while edges and motion pass. Every step is a straight pass
+/// moves from its filtered past towards that by a weight that falls as the difference grows;
+/// flat and still areas are averaged while edges and motion pass. Every step is a straight pass
 /// over a row, so each runs as vector code; values stay in `f32` between frames.
 pub struct Denoise {
     /// The spatial filter's strength over the temporal one's ([`SPATIAL`] unless set).

@@ -182,7 +182,7 @@ pub fn restore(
                 let rows = [row(-1), row(0), row(1 + far), row(2 + far)];
                 wide(
                     #[inline(always)]
-                    || vertical_steps(rows, out, spatial, two),
+                    || weighed_steps(rows, out, spatial * GUIDED, two),
                 );
             };
             // The rows the vertical step reads above the first (the plane's first repeated),
@@ -398,25 +398,10 @@ fn horizontal(pixels: &[u8], out: &mut [f32], scratch: &mut [f32], spatial: f32)
     let fall = spatial * GUIDED;
     let (one, two) = steps.split_at_mut(w + 4);
     let one = &mut one[..w + 3];
-    let (l, a, b, r) = (
-        &padded[..w + 3],
-        &padded[1..w + 4],
-        &padded[2..w + 5],
-        &padded[3..w + 6],
-    );
-    for i in 0..w + 3 {
-        one[i] = pull(a[i], b[i], guide_step(l[i], a[i], b[i], r[i]), fall);
-    }
+    let p = &*padded;
+    weighed_steps([p, &p[1..], &p[2..], &p[3..]], one, fall, false);
     let two = &mut two[..w + 2];
-    let (l, a, b, r) = (
-        &padded[..w + 2],
-        &padded[1..w + 3],
-        &padded[3..w + 5],
-        &padded[4..w + 6],
-    );
-    for i in 0..w + 2 {
-        two[i] = pull(a[i], b[i], guide_step_two(l[i], a[i], b[i], r[i]), fall);
-    }
+    weighed_steps([p, &p[1..], &p[3..], &p[4..]], two, fall, true);
     // Views `w` long, so that the pass indexes without bounds checks and vectorises.
     let taps = [
         &padded[3..w + 3],
@@ -434,14 +419,15 @@ fn horizontal(pixels: &[u8], out: &mut [f32], scratch: &mut [f32], spatial: f32)
 /// Rows of weighted steps down the columns a task keeps, each kind (see [`vertical`]).
 pub(super) const STEP_ROWS: usize = 3;
 
-/// One row of the weighted steps of [`vertical`]: from row `a` to the next (`two` false) or to
-/// the one after (`two` true), weighed by the step between their guides. `rows`: the rows
-/// before `a`, `a` itself, the row stepped to and the one after it.
+/// A row of weighted steps (see [`pull`]) from pixel `a` to pixel `b`, the next (`two` false)
+/// or the one after (`two` true), each weighed by the step between their guides (see
+/// [`GUIDED`]), into `out`: `rows` holds, for each step, the pixel before `a`, `a`, `b` and the
+/// pixel after `b` (along a row for [`horizontal`]: the padded row at four offsets; down the
+/// columns for [`vertical`]: four spread rows), each read from its start.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn vertical_steps(rows: [&[f32]; 4], out: &mut [f32], spatial: f32, two: bool) {
+fn weighed_steps(rows: [&[f32]; 4], out: &mut [f32], fall: f32, two: bool) {
     let w = out.len();
-    let fall = spatial * GUIDED;
     let [l, a, b, r] = rows.map(|r| &r[..w]);
     if two {
         for x in 0..w {
@@ -457,7 +443,7 @@ fn vertical_steps(rows: [&[f32]; 4], out: &mut [f32], spatial: f32, two: bool) {
 /// The vertical twin of [`horizontal`] on rows already spread along themselves: pixel `x` of
 /// `centre` moved a quarter of the way along its weighted steps to the rows one and two above
 /// and below (`steps`: from the row above, to the row below, from two above, to two below; see
-/// [`vertical_steps`]), each step weighed by the step between the rows' guides (each row
+/// [`weighed_steps`]), each step weighed by the step between the rows' guides (each row
 /// smoothed by [1, 2, 1] / 4 down the column; the plane's first and last rows repeated beyond
 /// it). Symmetric, so that the noise is averaged from both sides without trailing down the
 /// picture as the recursive smoothing before did: on six photographs under noise σ 9, σ 4 and
