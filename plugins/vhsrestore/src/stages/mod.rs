@@ -267,6 +267,15 @@ mod tests {
         assert!(jump.iter().all(|&v| v > 190), "a big change passes");
     }
 
+    /// The `w`x`h` picture through a fresh denoiser of strength 9: its spatial filter alone.
+    fn denoised_once(picture: &[u8], w: usize, h: usize) -> Vec<u8> {
+        let mut dn = Denoise::new(9.0, w, h);
+        let mut out = vec![0u8; w * h];
+        let source = Source::Copy(Plane::tight(picture, w, h));
+        restore(source, &mut out, w, &mut dn, Finish::default());
+        out
+    }
+
     /// The spatial filter weighs steps by the guide (`pass::GUIDED`): on one noisy frame
     /// (σ 6), flat parts are left with σ 1.44 of noise where steps weighed by themselves left
     /// 1.99, and a faint edge (14 levels, about 2σ) keeps 12.6 levels of contrast (12.8); with
@@ -279,15 +288,7 @@ mod tests {
         let noisy: Vec<u8> = (0..w * h)
             .map(|i| (clean(i % w) + noise6(&mut seed)).round().clamp(0.0, 255.0) as u8)
             .collect();
-        let mut dn = Denoise::new(9.0, w, h);
-        let mut out = vec![0u8; w * h];
-        restore(
-            Source::Copy(Plane::tight(&noisy, w, h)),
-            &mut out,
-            w,
-            &mut dn,
-            Finish::default(),
-        );
+        let out = denoised_once(&noisy, w, h);
         let column_mean = |x: usize| (0..h).map(|y| out[y * w + x] as f64).sum::<f64>() / h as f64;
         // Noise left in the flat parts, away from the edge and the picture's sides.
         let flat: Vec<f64> = (0..h)
@@ -310,15 +311,7 @@ mod tests {
         let picture: Vec<u8> = (0..w * h)
             .map(|i| if i / w == 32 { 116 } else { 100 })
             .collect();
-        let mut dn = Denoise::new(9.0, w, h);
-        let mut out = vec![0u8; w * h];
-        restore(
-            Source::Copy(Plane::tight(&picture, w, h)),
-            &mut out,
-            w,
-            &mut dn,
-            Finish::default(),
-        );
+        let out = denoised_once(&picture, w, h);
         let lift = |y: usize| out[y * w + w / 2] as i32 - 100;
         assert_eq!(lift(31), lift(33), "one row above and below");
         assert_eq!(lift(30), lift(34), "two rows above and below");
