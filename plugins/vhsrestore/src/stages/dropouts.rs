@@ -31,14 +31,28 @@ impl Dropouts {
             #[inline(always)]
             || {
                 // Bytes throughout (saturating), the most lanes per vector.
-                let mut most = 0u8;
-                for x in 0..w {
-                    let v = row[x];
-                    let hi = a1[x].max(b1[x]).max(a2[x].max(b2[x]));
-                    let lo = a1[x].min(b1[x]).min(a2[x].min(b2[x]));
-                    most = most.max(v.saturating_sub(hi).max(lo.saturating_sub(v)));
+                let most = |from: usize, to: usize| {
+                    // Views of one length, so that the pass indexes without bounds checks.
+                    let [row, a1, b1, a2, b2] = [&*row, a1, b1, a2, b2].map(|r| &r[from..to]);
+                    let mut most = 0u8;
+                    for x in 0..to - from {
+                        let v = row[x];
+                        let hi = a1[x].max(b1[x]).max(a2[x].max(b2[x]));
+                        let lo = a1[x].min(b1[x]).min(a2[x].min(b2[x]));
+                        most = most.max(v.saturating_sub(hi).max(lo.saturating_sub(v)));
+                    }
+                    most
+                };
+                // The pass takes 64 pixels at a time; those past the last whole 64 are taken
+                // again with the ones before them (a maximum minds no overlap) rather than one
+                // at a time.
+                let whole = w - w % TAIL;
+                let mut m = most(0, whole);
+                if whole < w {
+                    // Opaque, so that this stays a vector pass.
+                    m = m.max(most(std::hint::black_box(w.saturating_sub(TAIL)), w));
                 }
-                most as i16 > t
+                m as i16 > t
             },
         );
         if !stands_out {
@@ -62,6 +76,9 @@ impl Dropouts {
         }
     }
 }
+
+/// Pixels the vectorised check for pixels standing out takes at a time.
+const TAIL: usize = 64;
 
 /// How far `v` stands above the brightest, or below the darkest, of the rows around it.
 #[inline(always)]

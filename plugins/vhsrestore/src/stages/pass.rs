@@ -497,7 +497,7 @@ pub fn shift_row(row: &mut [u8], shift: i32) {
     }
     // Pixel x reads x + d and x + d + 1 (clamped into the row) at weight f, the same for every
     // pixel.
-    let (d, f) = ((-shift) >> 8, ((-shift) & 255) as u32);
+    let (d, f) = ((-shift) >> 8, ((-shift) & 255) as u16);
     let at = |row: &[u8], x: i32| {
         let (i, j) = ((x + d).clamp(0, w - 1), (x + d + 1).clamp(0, w - 1));
         blend(row[i as usize], row[j as usize], f)
@@ -507,19 +507,23 @@ pub fn shift_row(row: &mut [u8], shift: i32) {
     // inner pixels (both sources inside the row) go in chunks copied out first, each a
     // straight, vectorisable pass; the pixels at the end the move uncovers clamp.
     let (lo, hi) = ((-d).clamp(0, w) as usize, (w - 1 - d).clamp(0, w) as usize);
-    let inner = (lo..hi.max(lo)).step_by(CHUNK);
+    // Plain loops over the chunks' starts (an iterator adapter's fold would not be inlined
+    // into the AVX2 build).
+    let chunks = hi.saturating_sub(lo).div_ceil(CHUNK);
     wide(
         #[inline(always)]
         || {
             if d >= 0 {
-                inner.for_each(|start| shift_chunk(row, start, hi, d, f));
+                for c in 0..chunks {
+                    shift_chunk(row, lo + c * CHUNK, hi, d, f);
+                }
                 for x in hi.max(lo)..w as usize {
                     row[x] = at(row, x as i32);
                 }
             } else {
-                inner
-                    .rev()
-                    .for_each(|start| shift_chunk(row, start, hi, d, f));
+                for c in (0..chunks).rev() {
+                    shift_chunk(row, lo + c * CHUNK, hi, d, f);
+                }
                 for x in (0..lo).rev() {
                     row[x] = at(row, x as i32);
                 }
@@ -531,26 +535,31 @@ pub fn shift_row(row: &mut [u8], shift: i32) {
 /// Pixels [`shift_row`] moves in one chunk.
 const CHUNK: usize = 64;
 
-/// `a` and `b` mixed at weight `f` (256ths), rounded.
+/// `a` and `b` mixed at weight `f` (256ths, below 256), rounded; at most 255 · 256 + 128
+/// before the shift, so 16 bits hold it (twice the lanes of 32).
 #[inline(always)]
-fn blend(a: u8, b: u8, f: u32) -> u8 {
-    ((a as u32 * (256 - f) + b as u32 * f + 128) >> 8) as u8
+fn blend(a: u8, b: u8, f: u16) -> u8 {
+    ((a as u16 * (256 - f) + b as u16 * f + 128) >> 8) as u8
 }
 
 /// The chunk of [`shift_row`] from `start` (at most [`CHUNK`] pixels, none from `hi` on): its
 /// sources copied out first, then mixed (inlined into the caller's AVX2 build).
 #[inline(always)]
-fn shift_chunk(row: &mut [u8], start: usize, hi: usize, d: i32, f: u32) {
+fn shift_chunk(row: &mut [u8], start: usize, hi: usize, d: i32, f: u16) {
     let n = CHUNK.min(hi - start);
     let from = (start as isize + d as isize) as usize;
     let mut src = [0u8; CHUNK + 1];
     if n == CHUNK {
-        // A whole chunk's copy is of a known size: moves in registers, not a call.
+        // A whole chunk is of a known size: moves in registers and one unrolled pass.
         src.copy_from_slice(&row[from..=from + CHUNK]);
+        let out: &mut [u8; CHUNK] = (&mut row[start..start + CHUNK]).try_into().expect("CHUNK");
+        for i in 0..CHUNK {
+            out[i] = blend(src[i], src[i + 1], f);
+        }
     } else {
         src[..=n].copy_from_slice(&row[from..=from + n]);
-    }
-    for (o, ab) in row[start..start + n].iter_mut().zip(src[..=n].windows(2)) {
-        *o = blend(ab[0], ab[1], f);
+        for (o, ab) in row[start..start + n].iter_mut().zip(src[..=n].windows(2)) {
+            *o = blend(ab[0], ab[1], f);
+        }
     }
 }

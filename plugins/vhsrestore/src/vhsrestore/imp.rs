@@ -210,22 +210,8 @@ struct State {
     mixed: bool,
     /// Running field-order evidence (above 0: top first).
     order_votes: f64,
-    /// Detected head-switching lines (running mean).
-    head_lines: f64,
-    /// Automatic levels: the estimate, the levels applied to the last frame, shot changes,
-    /// and the levels last reported on the bus.
-    auto_levels: AutoLevels,
-    levels: Option<Levels>,
-    cuts: SceneCuts,
-    /// Colour bars: the patterns in the stream's matrix, the run of them, and what the last
-    /// run read (it wins over the levels estimated from the picture).
-    bar_patterns: BarPatterns,
-    bar_lock: BarsLock,
-    bars: Option<BarsReading>,
-    /// The levels and saturation last reported on the bus.
-    reported: Option<(Levels, f64)>,
-    /// A levels message to post once the state lock is released.
-    message: Option<gst::Message>,
+    /// What the automatic settings run on, measured on each frame in turn.
+    measured: measure::Measured,
     field_rate: bool,
     /// Input frames not yet restored, oldest first; `prev` is the last one restored.
     pending: VecDeque<gst::Buffer>,
@@ -240,12 +226,6 @@ struct State {
     /// What was found for the next frame while this one was restored, and its vectors.
     ahead: Option<restore::Ahead>,
     ahead_blocks: MotionField,
-    /// The noise measured in the picture (luma, chroma; standard deviations, 8-bit levels),
-    /// smoothed over time; `None` until measured.
-    noise: [Option<f64>; 2],
-    /// Luma's noise along the rows against down the fields ([`stages::noise_along_rows`]),
-    /// followed as `noise` is.
-    noise_along_rows: Option<f64>,
     /// The CPU path's padded copies of the frames it deinterlaces (see `stages::PAD`), by slot,
     /// and which frame each slot holds.
     padded: [[Padded; 3]; 3],
@@ -255,8 +235,6 @@ struct State {
     /// Chroma bleed reduction on the restored frame (either path), and its level.
     bleed: Bleed,
     bleed_level: f64,
-    chroma_shift: f64,
-    frames: u64,
     ready: VecDeque<gst::Buffer>,
     /// The output caps put frames on the GPU (`memory:WgpuBuffer`): `pool` holds GPU buffers.
     out_gpu: bool,
@@ -687,8 +665,6 @@ impl BaseTransformImpl for VhsRestore {
             blocks: MotionField::default(),
             ahead: None,
             ahead_blocks: MotionField::default(),
-            noise: [None; 2],
-            noise_along_rows: None,
             in_info,
             out_info,
             work_info,
@@ -698,22 +674,12 @@ impl BaseTransformImpl for VhsRestore {
             tff,
             mixed,
             order_votes: 0.0,
-            head_lines: 0.0,
-            auto_levels: AutoLevels::default(),
-            levels: None,
-            cuts,
-            bar_patterns,
-            bar_lock: BarsLock::default(),
-            bars: None,
-            reported: None,
-            message: None,
             field_rate: interlaced && s.rate == Rate::Field,
             pending: VecDeque::with_capacity(3),
             out_gpu,
             prev: None,
-            chroma_shift: 0.0,
-            frames: 0,
             ready: VecDeque::with_capacity(4),
+            measured: measure::Measured::new(bar_patterns, cuts),
         };
         gst::info!(
             CAT,
@@ -756,7 +722,7 @@ impl BaseTransformImpl for VhsRestore {
         while restored.is_ok() && state.pending.len() >= 2 {
             restored = self.restore_oldest(state, &s);
         }
-        let message = state.message.take();
+        let message = state.measured.message.take();
         drop(guard);
         self.post(message);
         restored.map(|_| gst::FlowSuccess::Ok)
@@ -866,7 +832,10 @@ impl VhsRestore {
             }
             state.prev = None;
             state.forget_released_frames();
-            (std::mem::take(&mut state.ready), state.message.take())
+            (
+                std::mem::take(&mut state.ready),
+                state.measured.message.take(),
+            )
         };
         self.post(message);
         mediaai_common::held::push_all(self.obj().src_pad(), out)?;
@@ -875,7 +844,12 @@ impl VhsRestore {
 
     /// Whether the GPU restored the frames; after a failure, says so and goes on on the CPU
     /// (the frames are still untouched on the host, the denoisers start afresh).
-    fn gpu_ran(&self, state: &mut State, ran: Result<(), String>) -> bool {
+    fn gpu_ran(
+        &self,
+        gpu: &mut Option<GpuRestore>,
+        denoise: &mut [Denoise; 3],
+        ran: Result<(), String>,
+    ) -> bool {
         let Err(e) = ran else {
             return true;
         };
@@ -884,8 +858,8 @@ impl VhsRestore {
             gst::ResourceError::Failed,
             ["GPU restoring failed ({e}); continuing on the CPU"]
         );
-        state.gpu = None;
-        state.denoise.iter_mut().for_each(Denoise::reset);
+        *gpu = None;
+        denoise.iter_mut().for_each(Denoise::reset);
         false
     }
 }

@@ -12,13 +12,67 @@ const FOLLOW: f64 = 0.05;
 const NOISE_EVERY: u64 = 4;
 const NOISE_FOLLOW: f64 = 0.19;
 
+/// What the automatic settings run on, measured on each frame in turn (see
+/// [`VhsRestore::measure`]) and smoothed over time.
+pub(super) struct Measured {
+    /// Frames measured so far.
+    pub(super) frames: u64,
+    /// Detected head-switching lines (running mean).
+    pub(super) head_lines: f64,
+    /// Automatic levels: the estimate, the levels applied to the last frame, shot changes,
+    /// and the levels last reported on the bus.
+    auto_levels: AutoLevels,
+    pub(super) levels: Option<Levels>,
+    cuts: SceneCuts,
+    /// Colour bars: the patterns in the stream's matrix, the run of them, and what the last
+    /// run read (it wins over the levels estimated from the picture).
+    bar_patterns: BarPatterns,
+    bar_lock: BarsLock,
+    pub(super) bars: Option<BarsReading>,
+    /// The levels and saturation last reported on the bus.
+    reported: Option<(Levels, f64)>,
+    /// A levels message to post once the state lock is released.
+    pub(super) message: Option<gst::Message>,
+    /// The noise measured in the picture (luma, chroma; standard deviations, 8-bit levels),
+    /// smoothed over time; `None` until measured.
+    pub(super) noise: [Option<f64>; 2],
+    /// Luma's noise along the rows against down the fields ([`stages::noise_along_rows`]),
+    /// followed as `noise` is.
+    pub(super) noise_along_rows: Option<f64>,
+    /// The chroma delay found (chroma pixels; negative: chroma is moved back).
+    pub(super) chroma_shift: f64,
+}
+
+impl Measured {
+    /// Nothing measured yet, with the bar patterns of the stream's matrix and its shot-change
+    /// detector.
+    pub(super) fn new(bar_patterns: BarPatterns, cuts: SceneCuts) -> Self {
+        Measured {
+            frames: 0,
+            head_lines: 0.0,
+            auto_levels: AutoLevels::default(),
+            levels: None,
+            cuts,
+            bar_patterns,
+            bar_lock: BarsLock::default(),
+            bars: None,
+            reported: None,
+            message: None,
+            noise: [None; 2],
+            noise_along_rows: None,
+            chroma_shift: 0.0,
+        }
+    }
+}
+
 impl VhsRestore {
-    /// The measurements on each incoming frame that the automatic settings run on: chroma
-    /// delay (every few frames), head-switching lines and black and white levels, each
-    /// smoothed over time.
+    /// The measurements on the next frame that the automatic settings run on: chroma delay
+    /// (every few frames), head-switching lines, noise and black and white levels, each
+    /// smoothed over time. Frames are measured once each, in order: the element measures a
+    /// frame while the one before it is restored.
     pub(super) fn measure(
         &self,
-        state: &mut State,
+        state: &mut Measured,
         s: &Settings,
         frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
     ) {
@@ -133,11 +187,12 @@ impl VhsRestore {
             state.levels = Some(bars.levels);
         }
         self.report_levels(state, frame.buffer().pts(), cut);
+        state.frames += 1;
     }
 
     /// A `vhsrestore-levels` message when the levels or saturation found (from bars or the
     /// picture) are first found or change by half a level or 0.01 of saturation.
-    fn report_levels(&self, state: &mut State, timestamp: Option<gst::ClockTime>, cut: bool) {
+    fn report_levels(&self, state: &mut Measured, timestamp: Option<gst::ClockTime>, cut: bool) {
         let Some(l) = state.levels else {
             return;
         };

@@ -46,8 +46,7 @@ impl VhsRestore {
         // field-rate output is half a frame after the one before.
         let luma = plane(&fc, 0);
         let step = if deinterlace { 2 } else { 1 };
-        // Beside the measurements (which need the state), on the pool's other threads: the
-        // motion, and the CPU path's padded copies of frames new to it (made again below, if
+        // Beside the measurements, on the pool's other threads: the motion, and the CPU path's padded copies of frames new to it (made again below, if
         // still missing, when the GPU path fails).
         let mut global = std::mem::take(&mut state.global);
         let (mut search, mut blocks, mut ahead_blocks) = (
@@ -65,8 +64,14 @@ impl VhsRestore {
         let keys = [&prev, &cur, &next].map(|b| b.as_ptr() as usize);
         let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
         let pad_now = deinterlace && state.gpu.is_none();
+        // Measured while the frame before was restored (below), unless it came first.
+        let measured = ours.is_some_and(|a| a.measured);
         let ((), (found, tff, votes)) = rayon::join(
-            || self.measure(state, s, &fc),
+            || {
+                if !measured {
+                    self.measure(&mut state.measured, s, &fc);
+                }
+            },
             || {
                 let evidence = ours.and_then(|a| a.evidence);
                 let (tff, votes) = vote(order, || {
@@ -151,7 +156,8 @@ impl VhsRestore {
             scale: [per_output, step as f32 * per_output],
         });
         let block_motion = [luma_blocks, None, None];
-        let lines = u32::try_from(s.head_switch_lines).unwrap_or(state.head_lines.round() as u32);
+        let lines =
+            u32::try_from(s.head_switch_lines).unwrap_or(state.measured.head_lines.round() as u32);
         let height = fc.height();
         // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
         // 2 next) holding the missing rows half a field before and after: first field, prev's
@@ -230,7 +236,7 @@ impl VhsRestore {
                     let ran = gpu.frames(keyed).and_then(|slots| {
                         gpu.run_into(&jobs_for(slots)[..outputs], vectors, &buffers[..outputs])
                     });
-                    restored_on_gpu = self.gpu_ran(state, ran);
+                    restored_on_gpu = self.gpu_ran(&mut state.gpu, &mut state.denoise, ran);
                 }
             }
             if !restored_on_gpu {
@@ -277,7 +283,7 @@ impl VhsRestore {
                                 }
                             })
                         });
-                        self.gpu_ran(state, ran)
+                        self.gpu_ran(&mut state.gpu, &mut state.denoise, ran)
                     }
                 };
                 // The CPU path, unless the GPU restored the frames (all mapped: checked above).
@@ -357,15 +363,26 @@ impl VhsRestore {
                 key,
                 evidence,
                 motion,
+                measured: false,
             }
         };
-        let (restored, ahead) = rayon::join(restore, || upcoming.map(look_ahead));
+        // The next frame measured beside this one's restoring, as its motion is found.
+        let measure_next = || {
+            upcoming
+                .is_some()
+                .then(|| self.measure(&mut state.measured, s, &fn_));
+        };
+        let (restored, (mut ahead, ())) = rayon::join(restore, || {
+            rayon::join(|| upcoming.map(look_ahead), measure_next)
+        });
+        if let Some(a) = ahead.as_mut() {
+            a.measured = true;
+        }
         (state.global, state.search) = (global, search);
         (state.blocks, state.ahead_blocks, state.ahead) = (blocks, ahead_blocks, ahead);
         restored?;
         drop((fp, fc, fn_));
         state.prev = Some(cur);
-        state.frames += 1;
         state.forget_released_frames();
         Ok(())
     }
@@ -398,12 +415,18 @@ fn plane_settings(
     fc: &gst_video::VideoFrameRef<&gst::BufferRef>,
 ) -> ([Finish; 3], [f64; 3], [f64; 3]) {
     let levels = Levels {
-        black: s.black.or(state.levels.map(|l| l.black)).unwrap_or(16.0),
-        white: s.white.or(state.levels.map(|l| l.white)).unwrap_or(235.0),
+        black: s
+            .black
+            .or(state.measured.levels.map(|l| l.black))
+            .unwrap_or(16.0),
+        white: s
+            .white
+            .or(state.measured.levels.map(|l| l.white))
+            .unwrap_or(235.0),
     };
     let shift = match s.chroma_shift {
         Some(px) => px * SHIFT_ONE,
-        None => (state.chroma_shift * SHIFT_ONE as f64).round() as i32,
+        None => (state.measured.chroma_shift * SHIFT_ONE as f64).round() as i32,
     };
     let luma_width = fc.width() as usize;
     let finishes: [Finish; 3] = std::array::from_fn(|p| {
@@ -423,7 +446,7 @@ fn plane_settings(
                 // Bars show the chroma amplitude the tape kept: its inverse restores it.
                 map: Linear::saturation(
                     s.saturation
-                        .or(state.bars.map(|b| 1.0 / b.saturation))
+                        .or(state.measured.bars.map(|b| 1.0 / b.saturation))
                         .unwrap_or(1.0),
                 ),
             },
@@ -436,7 +459,7 @@ fn plane_settings(
             noise.map_or(0.0, |sigma| per_sigma * sigma)
         }
     };
-    let along_rows = state.noise_along_rows.unwrap_or(1.0);
+    let along_rows = state.measured.noise_along_rows.unwrap_or(1.0);
     // Along block motion, measured luma noise is taken harder in time, its spatial filter
     // kept as it was.
     let harder = |sigma: f64| {
@@ -446,15 +469,15 @@ fn plane_settings(
             1.0
         }
     };
-    let luma_per_sigma = state.noise[0].map_or(DENOISE_PER_SIGMA, |sigma| {
+    let luma_per_sigma = state.measured.noise[0].map_or(DENOISE_PER_SIGMA, |sigma| {
         luma_denoise_per_sigma(sigma, along_rows) * harder(sigma)
     });
     let strengths = [
-        strength(s.luma_denoise, state.noise[0], luma_per_sigma),
-        strength(s.chroma_denoise, state.noise[1], DENOISE_PER_SIGMA),
-        strength(s.chroma_denoise, state.noise[1], DENOISE_PER_SIGMA),
+        strength(s.luma_denoise, state.measured.noise[0], luma_per_sigma),
+        strength(s.chroma_denoise, state.measured.noise[1], DENOISE_PER_SIGMA),
+        strength(s.chroma_denoise, state.measured.noise[1], DENOISE_PER_SIGMA),
     ];
-    let luma_share = match (s.luma_denoise >= 0.0, state.noise[0]) {
+    let luma_share = match (s.luma_denoise >= 0.0, state.measured.noise[0]) {
         (false, Some(sigma)) => stages::SPATIAL / harder(sigma),
         _ => stages::SPATIAL,
     };
@@ -538,13 +561,14 @@ fn reading(deinterlace: bool, tff: bool, block_motion: bool) -> Reading {
 }
 
 /// What was found for the next frame while the one before it was restored: keyed by its
-/// buffer; the field-order evidence between the two (where the order is voted on) and the
-/// motion into it with how it was read.
+/// buffer; the field-order evidence between the two (where the order is voted on), the
+/// motion into it with how it was read, and whether it was measured.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Ahead {
     key: usize,
     evidence: Option<f64>,
     motion: Option<(Reading, Option<[f32; 2]>)>,
+    measured: bool,
 }
 
 impl State {
