@@ -92,6 +92,7 @@ pub fn restore(
     }
     // Every stripe of rows needs its share of the denoiser's buffers, used or not.
     denoise.fit(w, h);
+    let stripe = denoise.stripe;
     let filter = denoise.enabled();
     let primed = filter && std::mem::replace(&mut denoise.primed, true);
     let (spatial, temporal) = (denoise.spatial, denoise.temporal);
@@ -113,8 +114,8 @@ pub fn restore(
         blocks,
     };
     out[..stride * (h - 1) + w]
-        .par_chunks_mut(stride * STRIPE)
-        .zip(denoise.state.par_chunks_mut(w * STRIPE))
+        .par_chunks_mut(stride * stripe)
+        .zip(denoise.state.par_chunks_mut(w * stripe))
         .zip(
             denoise
                 .scratch
@@ -123,8 +124,8 @@ pub fn restore(
         .zip(denoise.outside.par_chunks_mut(w))
         .enumerate()
         .for_each(|(task, (((rows, state), scratch), outside))| {
-            let top = task * STRIPE;
-            let end = (top + STRIPE).min(h);
+            let top = task * stripe;
+            let end = (top + stripe).min(h);
             if !filter {
                 for (i, row) in rows.chunks_mut(stride).enumerate() {
                     let row = &mut row[..w];
