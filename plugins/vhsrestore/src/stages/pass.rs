@@ -553,7 +553,7 @@ fn shift_chunk(row: &mut [u8], start: usize, hi: usize, d: i32, f: u16) {
     if n == CHUNK {
         // A whole chunk is of a known size: moves in registers and one unrolled pass.
         src.copy_from_slice(&row[from..=from + CHUNK]);
-        let out: &mut [u8; CHUNK] = (&mut row[start..start + CHUNK]).try_into().expect("CHUNK");
+        let out = &mut row[start..start + CHUNK];
         for i in 0..CHUNK {
             out[i] = blend(src[i], src[i + 1], f);
         }

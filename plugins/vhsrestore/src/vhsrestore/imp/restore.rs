@@ -46,8 +46,9 @@ impl VhsRestore {
         // field-rate output is half a frame after the one before.
         let luma = plane(&fc, 0);
         let step = if deinterlace { 2 } else { 1 };
-        // Beside the measurements, on the pool's other threads: the motion, and the CPU path's padded copies of frames new to it (made again below, if
-        // still missing, when the GPU path fails).
+        // Beside the measurements (of a frame not measured ahead: the first), on the pool's
+        // other threads: the motion, and the CPU path's padded copies of frames new to it (made
+        // again below, if still missing, when the GPU path fails).
         let mut global = std::mem::take(&mut state.global);
         let (mut search, mut blocks, mut ahead_blocks) = (
             std::mem::take(&mut state.search),
@@ -126,7 +127,7 @@ impl VhsRestore {
         });
         let first = if tff { 0 } else { 1 };
         let (pts, duration) = (cur.pts(), cur.duration());
-        let (finishes, strengths, shares) = plane_settings(state, s, &fc);
+        let (finishes, strengths, shares) = plane_settings(&state.measured, s, &fc);
         for ((d, strength), share) in state.denoise.iter_mut().zip(strengths).zip(shares) {
             d.set_spatial_share(share);
             d.set_strength(strength);
@@ -368,9 +369,9 @@ impl VhsRestore {
         };
         // The next frame measured beside this one's restoring, as its motion is found.
         let measure_next = || {
-            upcoming
-                .is_some()
-                .then(|| self.measure(&mut state.measured, s, &fn_));
+            if upcoming.is_some() {
+                self.measure(&mut state.measured, s, &fn_);
+            }
         };
         let (restored, (mut ahead, ())) = rayon::join(restore, || {
             rayon::join(|| upcoming.map(look_ahead), measure_next)
@@ -410,23 +411,20 @@ fn fill_padded(
 /// and its spatial filter's share of it for the frame `fc`, from the settings and what was
 /// measured.
 fn plane_settings(
-    state: &State,
+    measured: &measure::Measured,
     s: &Settings,
     fc: &gst_video::VideoFrameRef<&gst::BufferRef>,
 ) -> ([Finish; 3], [f64; 3], [f64; 3]) {
     let levels = Levels {
-        black: s
-            .black
-            .or(state.measured.levels.map(|l| l.black))
-            .unwrap_or(16.0),
+        black: s.black.or(measured.levels.map(|l| l.black)).unwrap_or(16.0),
         white: s
             .white
-            .or(state.measured.levels.map(|l| l.white))
+            .or(measured.levels.map(|l| l.white))
             .unwrap_or(235.0),
     };
     let shift = match s.chroma_shift {
         Some(px) => px * SHIFT_ONE,
-        None => (state.measured.chroma_shift * SHIFT_ONE as f64).round() as i32,
+        None => (measured.chroma_shift * SHIFT_ONE as f64).round() as i32,
     };
     let luma_width = fc.width() as usize;
     let finishes: [Finish; 3] = std::array::from_fn(|p| {
@@ -446,7 +444,7 @@ fn plane_settings(
                 // Bars show the chroma amplitude the tape kept: its inverse restores it.
                 map: Linear::saturation(
                     s.saturation
-                        .or(state.measured.bars.map(|b| 1.0 / b.saturation))
+                        .or(measured.bars.map(|b| 1.0 / b.saturation))
                         .unwrap_or(1.0),
                 ),
             },
@@ -459,7 +457,7 @@ fn plane_settings(
             noise.map_or(0.0, |sigma| per_sigma * sigma)
         }
     };
-    let along_rows = state.measured.noise_along_rows.unwrap_or(1.0);
+    let along_rows = measured.noise_along_rows.unwrap_or(1.0);
     // Along block motion, measured luma noise is taken harder in time, its spatial filter
     // kept as it was.
     let harder = |sigma: f64| {
@@ -469,15 +467,15 @@ fn plane_settings(
             1.0
         }
     };
-    let luma_per_sigma = state.measured.noise[0].map_or(DENOISE_PER_SIGMA, |sigma| {
+    let luma_per_sigma = measured.noise[0].map_or(DENOISE_PER_SIGMA, |sigma| {
         luma_denoise_per_sigma(sigma, along_rows) * harder(sigma)
     });
     let strengths = [
-        strength(s.luma_denoise, state.measured.noise[0], luma_per_sigma),
-        strength(s.chroma_denoise, state.measured.noise[1], DENOISE_PER_SIGMA),
-        strength(s.chroma_denoise, state.measured.noise[1], DENOISE_PER_SIGMA),
+        strength(s.luma_denoise, measured.noise[0], luma_per_sigma),
+        strength(s.chroma_denoise, measured.noise[1], DENOISE_PER_SIGMA),
+        strength(s.chroma_denoise, measured.noise[1], DENOISE_PER_SIGMA),
     ];
-    let luma_share = match (s.luma_denoise >= 0.0, state.measured.noise[0]) {
+    let luma_share = match (s.luma_denoise >= 0.0, measured.noise[0]) {
         (false, Some(sigma)) => stages::SPATIAL / harder(sigma),
         _ => stages::SPATIAL,
     };
