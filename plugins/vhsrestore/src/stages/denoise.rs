@@ -185,3 +185,31 @@ impl Denoise {
         self.temporal > 0.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stripes_share_a_plane_evenly_among_the_threads() {
+        // SD and HD planes (chroma and luma, frames and fields) on 2 and 16 threads: a whole
+        // number of stripes per thread, none over STRIPE rows. Fixed stripes of 64 rows gave
+        // an SD luma plane 9 (one of 2 threads a stripe short, 7 of 16 idle).
+        for threads in [2, 16] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for height in [144, 288, 540, 576, 1080] {
+                let rows = pool.install(|| stripe_rows(height));
+                let stripes = height.div_ceil(rows);
+                assert_eq!(
+                    stripes % threads,
+                    0,
+                    "{height} rows on {threads} threads: {stripes} stripes of {rows}"
+                );
+                assert!(rows <= STRIPE, "{height} rows: stripes of {rows}");
+            }
+        }
+    }
+}
