@@ -16,7 +16,7 @@ const NOISE_FOLLOW: f64 = 0.19;
 /// [`VhsRestore::measure`]) and smoothed over time.
 pub(super) struct Measured {
     /// Frames measured so far.
-    pub(super) frames: u64,
+    frames: u64,
     /// Detected head-switching lines (running mean).
     pub(super) head_lines: f64,
     /// Automatic levels: the estimate, the levels applied to the last frame, shot changes,
