@@ -84,3 +84,64 @@ fn combing(video: &std::path::Path) -> f64 {
     }
     sum / n as f64
 }
+
+/// The CPU paths' row kernels are built for AVX-512 (vhsrestore's), AVX2 and the baseline
+/// (SSE2), and the widest the CPU has runs (`MEDIAAI_SIMD` caps it): every build must give the
+/// same bytes, as the compiler never contracts or reorders float arithmetic. vhsrestore
+/// (deinterlacing, block motion, denoising along it, levels) and upscale's spatial path (AVX2
+/// at most), run once per cap in processes of their own (the cap is read once per process),
+/// on a moving zone plate.
+#[test]
+fn every_vector_build_gives_the_same_bytes() {
+    let dir = work_dir("vector-builds");
+    let pipelines = [
+        (
+            "vhsrestore",
+            "videotestsrc num-buffers=8 pattern=zone-plate kx2=20 ky2=20 kt=3 kxt=2 \
+             ! video/x-raw,format=I420,width=720,height=576,framerate=25/1,interlace-mode=interleaved \
+             ! vhsrestore black-level=24 white-level=220",
+        ),
+        (
+            "upscale",
+            "videotestsrc num-buffers=4 pattern=zone-plate kx2=20 ky2=20 kt=3 \
+             ! video/x-raw,format=I420,width=320,height=240 ! upscale method=spatial backend=cpu",
+        ),
+    ];
+    for (name, launch) in pipelines {
+        let mut runs: Vec<(&str, String, Vec<u8>)> = Vec::new();
+        for cap in ["sse2", "avx2", "avx512"] {
+            let file = dir.join(format!("{name}-{cap}.raw"));
+            let line = format!("{launch} ! filesink location={}", file.display());
+            let out = sh(Command::new("gst-launch-1.0")
+                .arg("-q")
+                .args(line.split_whitespace())
+                .env("MEDIAAI_SIMD", cap)
+                .env("GST_DEBUG", "mediaai-simd:4")
+                .env("GST_DEBUG_NO_COLOR", "1"));
+            let log = String::from_utf8_lossy(&out.stderr).to_string();
+            let used = log
+                .lines()
+                .find_map(|l| l.split("vector instructions: up to ").nth(1))
+                .and_then(|l| l.split_whitespace().next())
+                .unwrap_or_else(|| panic!("{name} ({cap}): no vector build logged:\n{log}"))
+                .to_string();
+            runs.push((cap, used, std::fs::read(&file).unwrap()));
+        }
+        let used: Vec<&str> = runs.iter().map(|r| r.1.as_str()).collect();
+        eprintln!("{name}: MEDIAAI_SIMD=sse2, avx2, avx512 allowed {used:?}");
+        assert_eq!(used[0], "Baseline", "{name}: MEDIAAI_SIMD=sse2 honoured");
+        let mut distinct = used.clone();
+        distinct.dedup();
+        assert!(
+            distinct.len() >= 2,
+            "{name}: this CPU has no AVX2, so there is only one build to compare ({used:?})"
+        );
+        for (cap, used, bytes) in &runs[1..] {
+            assert!(!bytes.is_empty(), "{name}: output");
+            assert!(
+                *bytes == runs[0].2,
+                "{name}: the {used} build ({cap}) gives other bytes than the baseline"
+            );
+        }
+    }
+}

@@ -126,7 +126,7 @@ impl Bleed {
                     for dy in 0..fy {
                         let row = luma.row((y * fy + dy).min(luma.height - 1));
                         let mid = &mut g[RADIUS..RADIUS + whole];
-                        wide(
+                        widest(
                             #[inline(always)]
                             || {
                                 if fx == 2 {
@@ -150,7 +150,7 @@ impl Bleed {
                         }
                     }
                     pad(g, w);
-                    wide(
+                    widest(
                         #[inline(always)]
                         || {
                             // Window sums of the guide and its square, shared by both planes.
@@ -172,7 +172,7 @@ impl Bleed {
                             *d = c as i32;
                         }
                         pad(p, w);
-                        wide(
+                        widest(
                             #[inline(always)]
                             || {
                                 for x in 0..padded {
@@ -199,7 +199,7 @@ impl Bleed {
                         );
                         pad(a, w);
                         pad(b, w);
-                        wide(
+                        widest(
                             #[inline(always)]
                             || {
                                 // The fits averaged over the windows that hold each pixel.

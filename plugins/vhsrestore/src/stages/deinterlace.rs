@@ -82,7 +82,7 @@ impl<'a> Fields<Plane<'a>> {
             [pu, pd, nu, nd, ab, aa, bu, bd, au, ad, bu4, bd4, au4, ad4],
         );
         if padded {
-            wide(
+            widest(
                 #[inline(always)]
                 || rows.inner(margin, dst),
             );
@@ -100,7 +100,7 @@ impl<'a> Fields<Plane<'a>> {
         for x in (0..EDGE).chain(w - EDGE..w) {
             dst[x] = rows.pixel_clamped(x);
         }
-        wide(
+        widest(
             #[inline(always)]
             || {
                 rows.inner(margin, &mut dst[margin..w - margin]);
@@ -421,7 +421,7 @@ mod tests {
     #[test]
     fn the_vector_pass_rebuilds_pixels_as_the_reference_does() {
         // Rows of noise with runs and edges; the pass over the middle of a row (vector code,
-        // AVX2 where the CPU has it) against the clamped per-pixel reference.
+        // AVX-512 or AVX2 where the CPU has it) against the clamped per-pixel reference.
         let w = 203;
         let mut seed = 12345u32;
         let r: Vec<Vec<u8>> = (0..18)
@@ -450,7 +450,7 @@ mod tests {
             ad4: &r[17],
         };
         let mut fast = vec![0u8; w - 2 * EDGE];
-        wide(|| rows.inner(EDGE, &mut fast));
+        widest(|| rows.inner(EDGE, &mut fast));
         let reference: Vec<u8> = (EDGE..w - EDGE).map(|x| rows.pixel_clamped(x)).collect();
         assert_eq!(fast, reference);
         // The other frames read along a motion: 3 and 7 pixels.
@@ -461,7 +461,7 @@ mod tests {
         };
         let margin = 7;
         let mut fast = vec![0u8; w - 2 * margin];
-        wide(|| moved.inner(margin, &mut fast));
+        widest(|| moved.inner(margin, &mut fast));
         let reference: Vec<u8> = (margin..w - margin)
             .map(|x| moved.pixel_clamped(x))
             .collect();
@@ -469,7 +469,7 @@ mod tests {
         // Beside it, where the other frames' pixels lie past the row's ends.
         for start in [EDGE, w - margin] {
             let mut ends = vec![0u8; margin - EDGE];
-            wide(|| moved.end(start, &mut ends));
+            widest(|| moved.end(start, &mut ends));
             let reference: Vec<u8> = (start..start + margin - EDGE)
                 .map(|x| moved.pixel_clamped(x))
                 .collect();

@@ -27,7 +27,7 @@ impl Dropouts {
         let t = self.threshold as i16;
         // Most rows have none: one vector pass says whether any pixel stands out, before
         // the scan for runs.
-        let stands_out = wide(
+        let stands_out = widest(
             #[inline(always)]
             || {
                 // Bytes throughout (saturating), the most lanes per vector.

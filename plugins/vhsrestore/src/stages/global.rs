@@ -76,7 +76,7 @@ impl GlobalMotion {
         self.sums.fill(0.0);
         let mut last = 0.0;
         let sums = &mut self.sums;
-        wide(
+        widest(
             #[inline(always)]
             || {
                 for j in 0..rows {
@@ -119,7 +119,7 @@ fn best_shift(current: &[f32], previous: &[f32], range: usize) -> f32 {
     let cost = |s: isize| {
         let (from, to) = ((-s).max(0) as usize, (n as isize - s.max(0)) as usize);
         let at = (from as isize + s) as usize;
-        let total = wide(
+        let total = widest(
             #[inline(always)]
             || absolute_differences(&current[from..to], &previous[at..at + to - from]),
         );

@@ -2,7 +2,7 @@
 //! works on one plane (rows `stride` bytes apart) and splits its rows over the thread pool;
 //! none allocates.
 
-use mediaai_common::pixels::{quantize, wide};
+use mediaai_common::pixels::{quantize, widest};
 use rayon::prelude::*;
 
 pub use mediaai_common::pixels::{Padded, Plane};

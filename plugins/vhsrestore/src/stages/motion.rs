@@ -188,7 +188,7 @@ impl MotionSearch {
                 .zip(costs.par_chunks_mut(cols))
                 .enumerate()
                 .for_each(|(by, ((out, vectors), costs))| {
-                    wide(
+                    widest(
                         #[inline(always)]
                         || {
                             for bx in 0..cols {
@@ -365,7 +365,7 @@ fn halve(src: Plane, dst: &mut [u8], w: usize, h: usize) {
             );
             // Whole pairs as one vector pass; a last column without its pair repeats it.
             let pairs = (src.width / 2).min(w);
-            wide(
+            widest(
                 #[inline(always)]
                 || {
                     for ((o, p), q) in out[..pairs]

@@ -131,7 +131,7 @@ pub fn restore(
                     let row = &mut row[..w];
                     source.row(top + i, row, finish.dropouts);
                     if !finish.map.is_identity() {
-                        wide(
+                        widest(
                             #[inline(always)]
                             || {
                                 let (values, rest) = scratch.split_at_mut(w);
@@ -165,7 +165,7 @@ pub fn restore(
                 };
                 source.row(r, pixels, finish.dropouts);
                 let slot = &mut spread[spread_at(r)..][..w];
-                wide(
+                widest(
                     #[inline(always)]
                     || horizontal(pixels, slot, scratch, spatial),
                 );
@@ -181,7 +181,7 @@ pub fn restore(
                 let out = &mut out[step_at(a)..][..w];
                 let far = two as isize;
                 let rows = [row(-1), row(0), row(1 + far), row(2 + far)];
-                wide(
+                widest(
                     #[inline(always)]
                     || weighed_steps(rows, out, spatial * GUIDED, two),
                 );
@@ -207,7 +207,7 @@ pub fn restore(
                     past.row(y, along);
                 }
                 let row = &mut rows[(y - top) * stride..][..w];
-                wide(
+                widest(
                     #[inline(always)]
                     || {
                         let centre = &spread[spread_at(y)..][..w];
@@ -253,7 +253,7 @@ impl Past<'_> {
         let ([bw, bh], cols, vectors) = self.blocks;
         let w = self.width;
         // One vector build for the whole row: blocks are a few dozen pixels wide.
-        wide(
+        widest(
             #[inline(always)]
             || {
                 if vectors.is_empty() || bw == 0 || cols == 0 {
@@ -509,9 +509,9 @@ pub fn shift_row(row: &mut [u8], shift: i32) {
     // straight, vectorisable pass; the pixels at the end the move uncovers clamp.
     let (lo, hi) = ((-d).clamp(0, w) as usize, (w - 1 - d).clamp(0, w) as usize);
     // Plain loops over the chunks' starts (an iterator adapter's fold would not be inlined
-    // into the AVX2 build).
+    // into the vector build).
     let chunks = hi.saturating_sub(lo).div_ceil(CHUNK);
-    wide(
+    widest(
         #[inline(always)]
         || {
             if d >= 0 {
@@ -544,7 +544,7 @@ fn blend(a: u8, b: u8, f: u16) -> u8 {
 }
 
 /// The chunk of [`shift_row`] from `start` (at most [`CHUNK`] pixels, none from `hi` on): its
-/// sources copied out first, then mixed (inlined into the caller's AVX2 build).
+/// sources copied out first, then mixed (inlined into the caller's vector build).
 #[inline(always)]
 fn shift_chunk(row: &mut [u8], start: usize, hi: usize, d: i32, f: u16) {
     let n = CHUNK.min(hi - start);
