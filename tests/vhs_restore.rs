@@ -145,3 +145,38 @@ fn every_vector_build_gives_the_same_bytes() {
         }
     }
 }
+
+/// On the GPU with `pipelined` a frame is read back once the next one is submitted; when its
+/// readback fails (injected: `MEDIAAI_FAULT=vhsrestore-readback`) it is restored on the CPU
+/// from the frames it kept, with a warning, and the stream goes on there: every frame comes
+/// out, the same bytes as the CPU path's from the start (the denoisers start afresh with it).
+#[test]
+fn a_frame_whose_gpu_readback_fails_is_restored_on_the_cpu() {
+    let dir = work_dir("vhs-readback");
+    let launch = |backend: &str, file: &std::path::Path| {
+        format!(
+            "videotestsrc num-buffers=10 pattern=ball motion=sweep \
+             ! video/x-raw,format=I420,width=320,height=240,framerate=25/1,interlace-mode=interleaved \
+             ! vhsrestore backend={backend} pipelined=true ! video/x-raw ! filesink location={}",
+            file.display()
+        )
+    };
+    let (cpu, gpu) = (dir.join("cpu.raw"), dir.join("gpu.raw"));
+    sh(Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args(launch("cpu", &cpu).split_whitespace()));
+    let out = sh(Command::new("gst-launch-1.0")
+        .args(launch("gpu", &gpu).split_whitespace())
+        .env("MEDIAAI_FAULT", "vhsrestore-readback"));
+    let printed = mediaai_pipelines::printed(&out);
+    assert!(
+        printed.contains("continuing on the CPU") && printed.contains("readback failed"),
+        "a warning says what happened:\n{printed}"
+    );
+    let (a, b) = (std::fs::read(&cpu).unwrap(), std::fs::read(&gpu).unwrap());
+    assert_eq!(a.len(), 10 * 320 * 240 * 3 / 2, "every frame");
+    assert!(
+        a == b,
+        "the frames restored on the CPU after the failed readback"
+    );
+}

@@ -38,6 +38,14 @@ pub struct PlaneJob {
     pub blocks: Option<BlockMotion>,
 }
 
+/// A restoring on its way back from the GPU (see [`GpuRestore::submit`]).
+#[derive(Debug)]
+#[must_use = "a submitted restoring keeps a readback slot until finished or abandoned"]
+pub struct Pending {
+    readback: staging::Readback,
+    outputs: usize,
+}
+
 /// How a plane takes the frame's block vectors (`stages::Denoise::set_motion_field`): each
 /// for a block of `block` pixels of the plane, times `scale`.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +82,9 @@ pub struct GpuRestore {
     /// Per plane: the past holds a frame, made with this strength.
     primed: [bool; 3],
     strength: [f64; 3],
+    /// Fault injection for the tests (`MEDIAAI_FAULT=vhsrestore-readback`): every readback
+    /// fails.
+    failing_readbacks: bool,
 }
 
 impl GpuRestore {
@@ -112,7 +123,8 @@ impl GpuRestore {
         // At most one vector per block of the luma plane (a field's are half as many).
         let blocks = sizes[0].0.div_ceil(MOTION_BLOCK) * sizes[0].1.div_ceil(MOTION_BLOCK);
         let vectors = storage("vhs vectors", 8 * blocks.max(1));
-        let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, 1);
+        // Two slots: one frame's results read back while the next one's are on their way.
+        let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, 2);
         let source = ctx.create_compute_pipeline("vhs source", WGSL, "source");
         let spread_rows = ctx.create_compute_pipeline("vhs spread", WGSL, "spread_rows");
         let remember = ctx.create_compute_pipeline("vhs remember", WGSL, "remember");
@@ -176,6 +188,7 @@ impl GpuRestore {
             slots: FrameSlots::default(),
             primed: [false; 3],
             strength: [f64::NAN; 3],
+            failing_readbacks: mediaai_common::panics::fault("vhsrestore-readback"),
         })
     }
 
@@ -317,8 +330,20 @@ impl GpuRestore {
         &mut self,
         jobs: &[[PlaneJob; 3]],
         vectors: Option<&MotionField>,
-        mut write: impl FnMut(usize, usize, Plane),
+        write: impl FnMut(usize, usize, Plane),
     ) -> Result<(), String> {
+        let pending = self.submit(jobs, vectors)?;
+        self.finish(pending, write)
+    }
+
+    /// The first half of [`Self::run`]: the passes submitted and their results on their way
+    /// back, nothing waited for; [`Self::finish`] (or [`Self::abandon`]) ends it. One
+    /// submission may be out while the next is made.
+    pub fn submit(
+        &mut self,
+        jobs: &[[PlaneJob; 3]],
+        vectors: Option<&MotionField>,
+    ) -> Result<Pending, String> {
         let ctx = self.ctx;
         let n = jobs.len().min(2);
         let len = (n * self.slot_bytes) as u64;
@@ -326,11 +351,37 @@ impl GpuRestore {
             let mut enc = self.record(&jobs[..n], vectors);
             enc.copy_buffer_to_buffer(&self.packed, 0, self.readback.target()?, 0, len);
             let submission = ctx.queue.submit([enc.finish()]);
-            let (places, slot_bytes) = (&self.places, self.slot_bytes);
-            self.readback.read_now(len, submission, |bytes| {
-                for k in 0..n {
+            Ok(Pending {
+                readback: self.readback.start(len, submission),
+                outputs: n,
+            })
+        })
+    }
+
+    /// Whether a submission can be made now (one made before it is out, or none).
+    pub fn can_submit(&self) -> bool {
+        self.readback.can_start()
+    }
+
+    /// Waits for a [`Self::submit`]'s results and hands each plane of each output to
+    /// `write(output, plane, pixels)`.
+    pub fn finish(
+        &mut self,
+        pending: Pending,
+        mut write: impl FnMut(usize, usize, Plane),
+    ) -> Result<(), String> {
+        if self.failing_readbacks {
+            self.abandon(pending);
+            return Err("the readback failed (MEDIAAI_FAULT=vhsrestore-readback)".into());
+        }
+        let Pending { readback, outputs } = pending;
+        let (places, slot_bytes) = (&self.places, self.slot_bytes);
+        let sizes: [(usize, usize); 3] = std::array::from_fn(|p| self.size(p));
+        self.ctx.checked(|| {
+            self.readback.finish(readback, |bytes| {
+                for k in 0..outputs {
                     for p in 0..3 {
-                        let (w, h) = self.size(p);
+                        let (w, h) = sizes[p];
                         let at = k * slot_bytes + places[p].offset;
                         let data = &bytes[at..at + places[p].stride * h];
                         write(
@@ -348,6 +399,11 @@ impl GpuRestore {
                 }
             })
         })
+    }
+
+    /// Drops a [`Self::submit`]'s results unread (a flush).
+    pub fn abandon(&self, pending: Pending) {
+        self.readback.abandon(pending.readback);
     }
 
     /// As [`Self::run`], but each output frame is written into a GPU buffer of `outputs`

@@ -567,6 +567,20 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
         let cpu = run(&format!("vhsrestore backend=cpu {props}"), &caps, inputs);
         let gpu = run(&format!("vhsrestore backend=gpu {props}"), &caps, inputs);
         assert_eq!(cpu.len(), gpu.len(), "{props}");
+        // A frame in flight or none (the default): the same frames, byte for byte.
+        let pipelined = run(
+            &format!("vhsrestore backend=gpu pipelined=true {props}"),
+            &caps,
+            inputs,
+        );
+        assert_eq!(pipelined.len(), gpu.len(), "{props}");
+        for (w, g) in pipelined.iter().zip(&gpu) {
+            assert_eq!((w.pts(), w.duration()), (g.pts(), g.duration()));
+            assert!(
+                *w.map_readable().unwrap() == *g.map_readable().unwrap(),
+                "{props}: pipelined and not differ"
+            );
+        }
         let (mut equal, mut total) = (0usize, 0usize);
         for (c, g) in cpu.iter().zip(&gpu) {
             assert_eq!((c.pts(), c.duration()), (g.pts(), g.duration()));
@@ -581,6 +595,61 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
         let share = equal as f64 / total as f64;
         assert!(share > 0.99, "{props}: {share} of the bytes equal");
         eprintln!("{props}: {:.5} of the bytes equal", share);
+    }
+}
+
+#[test]
+fn on_the_gpu_a_frame_is_in_flight_reported_flushed_and_drained() {
+    init();
+    let src = astronaut();
+    let mut seed = 5u64;
+    let inputs: Vec<Vec<u8>> = (0..6).map(|k| degraded(&src, k, &mut seed).0).collect();
+    let caps = gst::Caps::from_str(&tff_caps()).unwrap();
+    for (pipelined, held) in [(true, 2u64), (false, 1)] {
+        let mut h = Harness::new("vhsrestore");
+        let element = h.element().unwrap();
+        element.set_property_from_str("backend", "gpu");
+        element.set_property("pipelined", pipelined);
+        // Frames read back into system memory (left on the GPU, nothing is read back).
+        h.set_sink_caps(gst::Caps::builder("video/x-raw").build());
+        h.set_src_caps(caps.clone());
+        h.play();
+        let push = |h: &mut Harness, k: usize| {
+            let mut b = gst::Buffer::from_slice(inputs[k].clone());
+            b.get_mut()
+                .unwrap()
+                .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+            h.push(b).unwrap();
+        };
+        for k in 0..4 {
+            push(&mut h, k);
+        }
+        // The deinterlacer's next frame, and one on its way back when pipelined.
+        assert_eq!(
+            h.query_latency(),
+            Some(gst::ClockTime::from_mseconds(40 * held)),
+            "pipelined={pipelined}"
+        );
+        let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
+        assert_eq!(
+            out.len() as u64,
+            4 - held,
+            "pipelined={pipelined}: frames out"
+        );
+        // A flush drops what is held and in flight; the frames after it come out whole.
+        h.push_event(gst::event::FlushStart::new());
+        h.push_event(gst::event::FlushStop::new(true));
+        h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
+            gst::ClockTime,
+        >::new()));
+        for k in 4..6 {
+            push(&mut h, k);
+        }
+        h.push_event(gst::event::Eos::new());
+        let after: Vec<u64> = std::iter::from_fn(|| h.try_pull())
+            .map(|b| b.pts().unwrap().mseconds())
+            .collect();
+        assert_eq!(after, [160, 200], "pipelined={pipelined}: drained at EOS");
     }
 }
 

@@ -170,6 +170,8 @@ struct Settings {
     /// Luma's temporal denoising along block motion, where it differs from the camera's.
     block_motion: bool,
     backend: Backend,
+    /// On the GPU, one frame in flight.
+    pipelined: bool,
 }
 
 impl Default for Settings {
@@ -192,6 +194,7 @@ impl Default for Settings {
             motion: true,
             block_motion: true,
             backend: Backend::Auto,
+            pipelined: false,
         }
     }
 }
@@ -238,6 +241,11 @@ struct State {
     ready: VecDeque<gst::Buffer>,
     /// The output caps put frames on the GPU (`memory:WgpuBuffer`): `pool` holds GPU buffers.
     out_gpu: bool,
+    /// On the GPU, a frame's results are read back once the next frame is submitted
+    /// (`pipelined`): the one on its way, and spare vectors for the frames in flight.
+    pipelined: bool,
+    in_flight: VecDeque<restore::InFlight>,
+    spare_blocks: Vec<MotionField>,
 }
 
 #[derive(Default)]
@@ -361,6 +369,12 @@ impl ObjectImpl for VhsRestore {
                     .default_value(true)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecBoolean::builder("pipelined")
+                    .nick("Pipelined")
+                    .blurb("On the GPU, keep one frame in flight: a frame's results are read back once the next frame is submitted, so that the GPU's work and the transfers overlap the CPU's work on the next frame (its upload, its motion and measurements, the copies); one more frame of latency, reported. A frame whose readback fails is restored on the CPU. No effect on the CPU path or where frames stay on the GPU. Read when the caps are set. Off by default until its gain is measured on a GPU. Default: false")
+                    .default_value(false)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecBoolean::builder("block-motion")
                     .nick("Block motion")
                     .blurb("With motion-compensation: where parts of the picture move otherwise than the camera (a zoom, a turn), the luma denoiser follows the motion of each 32x32-pixel block of a field (searched from the camera's motion, to a fraction of a pixel) instead of the camera's: +0.4 dB PSNR-Y on average over make eval-vhs's held-out clips, for about a seventh of the CPU path's frame rate on a panning, zooming clip (2 cores: 857 against 990 fps). false: the camera's motion only. Default: true")
@@ -401,6 +415,7 @@ impl ObjectImpl for VhsRestore {
             "auto-levels" => s.auto_levels = value.get().expect("type checked upstream"),
             "lock-to-bars" => s.lock_to_bars = value.get().expect("type checked upstream"),
             "backend" => s.backend = value.get().expect("type checked upstream"),
+            "pipelined" => s.pipelined = value.get().expect("type checked upstream"),
             "chroma-bleed" => s.chroma_bleed = value.get().expect("type checked upstream"),
             "motion-compensation" => s.motion = value.get().expect("type checked upstream"),
             "block-motion" => s.block_motion = value.get().expect("type checked upstream"),
@@ -431,6 +446,7 @@ impl ObjectImpl for VhsRestore {
             "auto-levels" => s.auto_levels.to_value(),
             "lock-to-bars" => s.lock_to_bars.to_value(),
             "backend" => s.backend.to_value(),
+            "pipelined" => s.pipelined.to_value(),
             "motion-compensation" => s.motion.to_value(),
             "block-motion" => s.block_motion.to_value(),
             "chroma-bleed" => s.chroma_bleed.to_value(),
@@ -679,6 +695,9 @@ impl BaseTransformImpl for VhsRestore {
             out_gpu,
             prev: None,
             ready: VecDeque::with_capacity(4),
+            pipelined: s.pipelined,
+            in_flight: VecDeque::with_capacity(2),
+            spare_blocks: Vec::with_capacity(2),
             measured: measure::Measured::new(bar_patterns, cuts),
         };
         gst::info!(
@@ -762,7 +781,10 @@ impl BaseTransformImpl for VhsRestore {
                 .expect("state lock")
                 .as_ref()
                 .map_or(gst::ClockTime::ZERO, |s| {
-                    mediaai_common::held::frames_duration(&s.in_info, 1)
+                    // The frame the deinterlacer waits for, and one on its way back from
+                    // the GPU when pipelined.
+                    let held = 1 + usize::from(s.pipelined && s.gpu.is_some());
+                    mediaai_common::held::frames_duration(&s.in_info, held as u64)
                 })
         })
     }
@@ -808,6 +830,9 @@ impl VhsRestore {
             s.pending.clear();
             s.prev = None;
             s.ready.clear();
+            while let Some(f) = s.in_flight.pop_front() {
+                f.abandon(s.gpu.as_ref(), &mut s.spare_blocks);
+            }
             s.denoise.iter_mut().for_each(Denoise::reset);
             s.global.reset();
             s.search.reset();
@@ -829,6 +854,9 @@ impl VhsRestore {
             };
             while !state.pending.is_empty() {
                 self.restore_oldest(state, &s)?;
+            }
+            while !state.in_flight.is_empty() {
+                self.finish_in_flight(state)?;
             }
             state.prev = None;
             state.forget_released_frames();

@@ -159,21 +159,26 @@ impl VhsRestore {
         let block_motion = [luma_blocks, None, None];
         let lines =
             u32::try_from(s.head_switch_lines).unwrap_or(state.measured.head_lines.round() as u32);
-        let height = fc.height();
-        // Output k (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
-        // 2 next) holding the missing rows half a field before and after: first field, prev's
-        // and cur's; second field, cur's and next's.
-        let roles = |k: usize| {
-            if k == 0 {
-                (first, 0, 1)
-            } else {
-                (1 - first, 1, 2)
-            }
+        let job = FrameJob {
+            outputs,
+            deinterlace,
+            first,
+            shifts,
+            motions,
+            finishes,
+            strengths,
+            shares,
+            block_motion,
+            lines,
+            height: fc.height(),
+            times: (pts, duration),
         };
+        let pipelined = state.pipelined;
 
         // This frame restored on the pool while the motion into the next is found beside it
-        // (on 2 cores the search no longer waits alone before the restoring).
-        let restore = || -> Result<(), gst::FlowError> {
+        // (on 2 cores the search no longer waits alone before the restoring): done (its
+        // buffers), or on its way back from the GPU (`None`: in `in_flight`).
+        let restore = || -> Result<Option<[Option<gst::Buffer>; 2]>, gst::FlowError> {
             let acquire = |pool: &gst::BufferPool| {
                 pool.acquire_buffer(None).inspect_err(|e| {
                     gst::element_imp_error!(
@@ -196,18 +201,6 @@ impl VhsRestore {
                 state.bleed = bleed(&state.work_info, s.chroma_bleed);
                 state.bleed_level = s.chroma_bleed;
             }
-            let jobs_for = |slots: [usize; 3]| -> [[PlaneJob; 3]; 2] {
-                std::array::from_fn(|k| {
-                    std::array::from_fn(|p| PlaneJob {
-                        source: Slots::of(slots, deinterlace, roles(k), shifts[p]),
-                        denoise: strengths[p],
-                        spatial_share: shares[p],
-                        finish: finishes[p],
-                        motion: motions[p],
-                        blocks: block_motion[p],
-                    })
-                })
-            };
             // The three frames as the GPU path's slots take them: each with its key.
             let keyed: [(usize, [Plane; 3]); 3] = std::array::from_fn(|i| (keys[i], planes[i]));
             // Output frames that stay on the GPU (memory:WgpuBuffer downstream) are restored
@@ -224,7 +217,6 @@ impl VhsRestore {
                             && state.out_info.stride()[p] as usize == place.stride
                     })
                 });
-            let mut restored_on_gpu = false;
             if let (true, Some(gpu)) = (resident, state.gpu.as_mut()) {
                 let targets = outs
                     .each_ref()
@@ -235,113 +227,106 @@ impl VhsRestore {
                         targets[1].unwrap_or(first_target).overwrite_on_gpu(),
                     ];
                     let ran = gpu.frames(keyed).and_then(|slots| {
-                        gpu.run_into(&jobs_for(slots)[..outputs], vectors, &buffers[..outputs])
+                        gpu.run_into(
+                            &job.gpu_jobs(slots)[..outputs],
+                            vectors,
+                            &buffers[..outputs],
+                        )
                     });
-                    restored_on_gpu = self.gpu_ran(&mut state.gpu, &mut state.denoise, ran);
+                    if self.gpu_ran(&mut state.gpu, &mut state.denoise, ran) {
+                        return deliver(
+                            element,
+                            &state.packed,
+                            &state.out_info,
+                            outs,
+                            planars,
+                            &cur,
+                            &job,
+                        )
+                        .map(Some);
+                    }
                 }
             }
-            if !restored_on_gpu {
-                let target_info = state
-                    .packed
-                    .as_ref()
-                    .map_or(&state.out_info, |p| &p.out_info);
-                let targets = if state.packed.is_some() {
-                    &mut planars
-                } else {
-                    &mut outs
-                };
-                let mut frames = targets.each_mut().map(|t| {
-                    let b = t.as_mut()?.get_mut()?;
-                    // Every byte is written below: a GPU output frame need not come down first.
-                    gpumemory::overwrite_on_host(b);
-                    gst_video::VideoFrameRef::from_buffer_ref_writable(b, target_info).ok()
-                });
-                // Every output frame mapped before either path writes into them.
-                if frames.iter().take(outputs).any(Option::is_none) {
-                    gst::element_imp_error!(
-                        self,
-                        gst::CoreError::Failed,
-                        ["an output buffer could not be mapped as {target_info:?}"]
-                    );
-                    return Err(gst::FlowError::Error);
-                }
-                let on_gpu = match state.gpu.as_mut() {
-                    None => false,
-                    Some(gpu) => {
-                        let ran = gpu.frames(keyed).and_then(|slots| {
-                            let jobs = jobs_for(slots);
-                            gpu.run(&jobs[..outputs], vectors, |k, p, restored| {
-                                let Some(vf) = frames[k].as_mut() else {
-                                    return;
-                                };
-                                let stride = vf.plane_stride()[p] as usize;
-                                if let Ok(data) = vf.plane_data_mut(p as u32) {
-                                    for y in 0..restored.height {
-                                        data[y * stride..y * stride + restored.width]
-                                            .copy_from_slice(restored.row(y));
-                                    }
-                                    repair_head_switching(data, stride, restored, lines, height);
-                                }
-                            })
+            // Pipelined: submitted now, read back once the next frame is submitted.
+            if let (true, Some(gpu)) = (pipelined, state.gpu.as_mut()) {
+                if gpu.can_submit() {
+                    let submitted = gpu
+                        .frames(keyed)
+                        .and_then(|slots| gpu.submit(&job.gpu_jobs(slots)[..outputs], vectors));
+                    if let Ok(pending) = submitted {
+                        // A spare's allocation is kept: none after the first frames.
+                        let vectors = vectors.map(|v| {
+                            let mut spare = state.spare_blocks.pop().unwrap_or_default();
+                            spare.clone_from(v);
+                            spare
                         });
-                        self.gpu_ran(&mut state.gpu, &mut state.denoise, ran)
+                        state.in_flight.push_back(InFlight {
+                            pending: Some(pending),
+                            outs,
+                            planars,
+                            frames: [prev.clone(), cur.clone(), next.clone()],
+                            job,
+                            vectors,
+                        });
+                        return Ok(None);
                     }
-                };
-                // The CPU path, unless the GPU restored the frames (all mapped: checked above).
-                let on_cpu = if on_gpu { 0 } else { outputs };
-                // Deinterlacing reads the frames around along the motion, past their rows' ends:
-                // from copies padded for it, each input frame copied once.
-                let padded = (deinterlace && on_cpu > 0).then(|| {
-                    fill_padded(&mut state.padded_slots, &mut state.padded, keys, &planes)
-                });
-                for (k, vf) in frames.iter_mut().take(on_cpu).flatten().enumerate() {
-                    let strides: [usize; 3] =
-                        std::array::from_fn(|p| vf.plane_stride()[p] as usize);
-                    let [d0, d1, d2, _] = vf.planes_data_mut();
-                    let [n0, n1, n2] = &mut state.denoise;
-                    let copies = &state.padded;
-
-                    let job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
-                        let frames = match padded {
-                            Some(slots) => slots.map(|slot| copies[slot][p].plane()),
-                            None => planes.map(|f| f[p]),
-                        };
-                        let stride = strides[p];
-                        let source = Source::of(frames, deinterlace, roles(k), shifts[p]);
-                        denoise.set_motion(motions[p]);
-                        if let (Some(field), Some(b)) = (vectors, block_motion[p]) {
-                            denoise.set_motion_field(field, b.block, b.scale);
-                        }
-                        stages::restore(source, dst, stride, denoise, finishes[p]);
-                        repair_head_switching(dst, stride, frames[1], lines, height);
-                    };
-                    // The three planes in one parallel region (one wake-up of the pool per frame).
-                    [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
-                        .into_par_iter()
-                        .for_each(job);
-                }
-                // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
-                if state.bleed.enabled() {
-                    for vf in frames.iter_mut().take(outputs).flatten() {
-                        refit_chroma(&mut state.bleed, vf);
-                    }
+                    self.gpu_ran(&mut state.gpu, &mut state.denoise, submitted.map(|_| ()));
                 }
             }
-            for (k, (out, planar)) in outs.into_iter().zip(planars).enumerate().take(outputs) {
-                let mut out = out.ok_or(gst::FlowError::Error)?;
-                if let (Some(p), Some(b)) = (&state.packed, &planar) {
-                    pack(element, p, b, &p.out_info, &mut out, &state.out_info)?;
+            let target_info = state
+                .packed
+                .as_ref()
+                .map_or(&state.out_info, |p| &p.out_info);
+            let targets = if state.packed.is_some() {
+                &mut planars
+            } else {
+                &mut outs
+            };
+            let mut frames = map_targets(self, targets, target_info)?;
+            let on_gpu = match state.gpu.as_mut() {
+                None => false,
+                Some(gpu) => {
+                    let ran = gpu.frames(keyed).and_then(|slots| {
+                        let jobs = job.gpu_jobs(slots);
+                        gpu.run(&jobs[..outputs], vectors, |k, p, restored| {
+                            write_restored(&mut frames, k, p, restored, planes[1][p], &job)
+                        })
+                    });
+                    self.gpu_ran(&mut state.gpu, &mut state.denoise, ran)
                 }
-                stamp(
-                    out.get_mut().expect("a pooled buffer is writable"),
-                    &cur,
-                    (pts, duration),
-                    k,
-                    outputs,
+            };
+            // The CPU path, unless the GPU restored the frames (all mapped: checked above).
+            if !on_gpu {
+                restore_on_cpu(
+                    (
+                        &mut state.denoise,
+                        &mut state.padded,
+                        &mut state.padded_slots,
+                    ),
+                    &mut frames,
+                    &job,
+                    &planes,
+                    keys,
+                    vectors,
                 );
-                state.ready.push_back(out);
             }
-            Ok(())
+            // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
+            if state.bleed.enabled() {
+                for vf in frames.iter_mut().take(outputs).flatten() {
+                    refit_chroma(&mut state.bleed, vf);
+                }
+            }
+            drop(frames);
+            deliver(
+                element,
+                &state.packed,
+                &state.out_info,
+                outs,
+                planars,
+                &cur,
+                &job,
+            )
+            .map(Some)
         };
         let look_ahead = |(key, (deinterlace, order)): (usize, (bool, Order))| {
             let next_luma = planes[2][0];
@@ -381,12 +366,301 @@ impl VhsRestore {
         }
         (state.global, state.search) = (global, search);
         (state.blocks, state.ahead_blocks, state.ahead) = (blocks, ahead_blocks, ahead);
-        restored?;
+        match restored? {
+            // Restored now: after the frames still on their way back from the GPU.
+            Some(done) => {
+                while !state.in_flight.is_empty() {
+                    self.finish_in_flight(state)?;
+                }
+                state.ready.extend(done.into_iter().flatten());
+            }
+            // One frame on its way back while the next is made.
+            None => {
+                while state.in_flight.len() > 1 {
+                    self.finish_in_flight(state)?;
+                }
+            }
+        }
         drop((fp, fc, fn_));
         state.prev = Some(cur);
         state.forget_released_frames();
         Ok(())
     }
+}
+
+/// How one frame is restored, whichever path runs it: everything but its frames, its block
+/// vectors and the denoisers' state.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct FrameJob {
+    outputs: usize,
+    deinterlace: bool,
+    /// The first field's parity (0: the top field first).
+    first: usize,
+    /// Per plane: the deinterlacer's shifts, the denoiser's motion, the finishing, the
+    /// denoising strength and its spatial share, and how it takes the block vectors.
+    shifts: [[i32; 2]; 3],
+    motions: [[f32; 2]; 3],
+    finishes: [Finish; 3],
+    strengths: [f64; 3],
+    shares: [f64; 3],
+    block_motion: [Option<BlockMotion>; 3],
+    /// Head-switching lines repaired at the bottom of a frame `height` rows high.
+    lines: u32,
+    height: u32,
+    /// The input frame's timestamp and duration.
+    times: (Option<gst::ClockTime>, Option<gst::ClockTime>),
+}
+
+impl FrameJob {
+    /// Output `k` (0: the first field's frame) keeps this parity; the frames (0 prev, 1 cur,
+    /// 2 next) holding the missing rows half a field before and after: first field, prev's
+    /// and cur's; second field, cur's and next's.
+    fn roles(&self, k: usize) -> (usize, usize, usize) {
+        if k == 0 {
+            (self.first, 0, 1)
+        } else {
+            (1 - self.first, 1, 2)
+        }
+    }
+
+    /// The GPU path's jobs, the frames in `slots`.
+    fn gpu_jobs(&self, slots: [usize; 3]) -> [[PlaneJob; 3]; 2] {
+        std::array::from_fn(|k| {
+            std::array::from_fn(|p| PlaneJob {
+                source: Slots::of(slots, self.deinterlace, self.roles(k), self.shifts[p]),
+                denoise: self.strengths[p],
+                spatial_share: self.shares[p],
+                finish: self.finishes[p],
+                motion: self.motions[p],
+                blocks: self.block_motion[p],
+            })
+        })
+    }
+}
+
+/// A frame restored on the GPU whose results are on their way back (`pipelined`): its
+/// output buffers, and what restoring it on the CPU takes should the readback fail.
+pub(super) struct InFlight {
+    /// `None` once abandoned.
+    pending: Option<crate::gpu::Pending>,
+    outs: [Option<gst::Buffer>; 2],
+    planars: [Option<gst::Buffer>; 2],
+    /// The frames before, at and after it.
+    frames: [gst::Buffer; 3],
+    job: FrameJob,
+    /// Its block vectors (a spare kept between frames).
+    vectors: Option<MotionField>,
+}
+
+impl InFlight {
+    /// Gives up its results (a flush); the buffers go back to their pools.
+    pub(super) fn abandon(mut self, gpu: Option<&GpuRestore>, spare: &mut Vec<MotionField>) {
+        if let (Some(p), Some(g)) = (self.pending.take(), gpu) {
+            g.abandon(p);
+        }
+        spare.extend(self.vectors.take());
+    }
+}
+
+impl VhsRestore {
+    /// Reads the oldest frame in flight back from the GPU into its output buffers and queues
+    /// them for pushing; a readback that fails (or a GPU path left since) restores the frame
+    /// on the CPU from its frames instead.
+    pub(super) fn finish_in_flight(&self, state: &mut State) -> Result<(), gst::FlowError> {
+        let Some(InFlight {
+            pending,
+            mut outs,
+            mut planars,
+            frames: inputs,
+            job,
+            mut vectors,
+        }) = state.in_flight.pop_front()
+        else {
+            return Ok(());
+        };
+        let element = self.obj();
+        let element = element.upcast_ref();
+        let info = &state.work_info;
+        let mapped = [&inputs[0], &inputs[1], &inputs[2]]
+            .map(|b| frames::readable(element, b.as_ref(), info));
+        let [Ok(fp), Ok(fc), Ok(fn_)] = mapped else {
+            return Err(gst::FlowError::Error);
+        };
+        let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
+        let target_info = state
+            .packed
+            .as_ref()
+            .map_or(&state.out_info, |p| &p.out_info);
+        let targets = if state.packed.is_some() {
+            &mut planars
+        } else {
+            &mut outs
+        };
+        let mut out_frames = map_targets(self, targets, target_info)?;
+        let read = match (pending, state.gpu.as_mut()) {
+            (Some(p), Some(gpu)) => gpu.finish(p, |k, p, restored| {
+                write_restored(&mut out_frames, k, p, restored, planes[1][p], &job)
+            }),
+            _ => Err("the GPU path was left before this frame came back".into()),
+        };
+        if read.is_err() {
+            if state.gpu.is_some() {
+                self.gpu_ran(&mut state.gpu, &mut state.denoise, read);
+            }
+            let keys = inputs.each_ref().map(|b| b.as_ptr() as usize);
+            restore_on_cpu(
+                (
+                    &mut state.denoise,
+                    &mut state.padded,
+                    &mut state.padded_slots,
+                ),
+                &mut out_frames,
+                &job,
+                &planes,
+                keys,
+                vectors.as_ref(),
+            );
+        }
+        if state.bleed.enabled() {
+            for vf in out_frames.iter_mut().take(job.outputs).flatten() {
+                refit_chroma(&mut state.bleed, vf);
+            }
+        }
+        drop(out_frames);
+        let done = deliver(
+            element,
+            &state.packed,
+            &state.out_info,
+            outs,
+            planars,
+            &inputs[1],
+            &job,
+        )?;
+        state.ready.extend(done.into_iter().flatten());
+        state.spare_blocks.extend(vectors.take());
+        Ok(())
+    }
+}
+
+/// The output frames (or planar frames of packed ones) mapped for writing, every byte of them
+/// about to be written; an element error if one cannot be.
+fn map_targets<'a>(
+    imp: &VhsRestore,
+    targets: &'a mut [Option<gst::Buffer>; 2],
+    info: &gst_video::VideoInfo,
+) -> Result<[Option<gst_video::VideoFrameRef<&'a mut gst::BufferRef>>; 2], gst::FlowError> {
+    let wanted = targets.iter().filter(|t| t.is_some()).count();
+    let frames = targets.each_mut().map(|t| {
+        let b = t.as_mut()?.get_mut()?;
+        // Every byte is written: a GPU output frame need not come down first.
+        gpumemory::overwrite_on_host(b);
+        gst_video::VideoFrameRef::from_buffer_ref_writable(b, info).ok()
+    });
+    if frames.iter().filter(|f| f.is_some()).count() < wanted {
+        gst::element_imp_error!(
+            imp,
+            gst::CoreError::Failed,
+            ["an output buffer could not be mapped as {info:?}"]
+        );
+        return Err(gst::FlowError::Error);
+    }
+    Ok(frames)
+}
+
+/// Plane `p` of output `k` as the GPU restored it, written into its mapped frame, with the
+/// head-switching lines repaired from the input frame's plane (`input`).
+fn write_restored(
+    frames: &mut [Option<gst_video::VideoFrameRef<&mut gst::BufferRef>>; 2],
+    k: usize,
+    p: usize,
+    restored: Plane,
+    input: Plane,
+    job: &FrameJob,
+) {
+    let Some(vf) = frames[k].as_mut() else {
+        return;
+    };
+    let stride = vf.plane_stride()[p] as usize;
+    if let Ok(data) = vf.plane_data_mut(p as u32) {
+        for y in 0..restored.height {
+            data[y * stride..y * stride + restored.width].copy_from_slice(restored.row(y));
+        }
+        repair_head_switching(data, stride, input, job.lines, job.height);
+    }
+}
+
+/// The CPU path: each output frame's planes restored from the frames around (`planes`, keyed
+/// `keys` for the padded copies deinterlacing reads) by the denoisers, the three planes in one
+/// parallel region (one wake-up of the pool per frame).
+fn restore_on_cpu(
+    (denoise, padded, padded_slots): (&mut [Denoise; 3], &mut [[Padded; 3]; 3], &mut FrameSlots),
+    frames: &mut [Option<gst_video::VideoFrameRef<&mut gst::BufferRef>>; 2],
+    job: &FrameJob,
+    planes: &[[Plane; 3]; 3],
+    keys: [usize; 3],
+    vectors: Option<&MotionField>,
+) {
+    for ((d, strength), share) in denoise.iter_mut().zip(job.strengths).zip(job.shares) {
+        d.set_spatial_share(share);
+        d.set_strength(strength);
+    }
+    // Deinterlacing reads the frames around along the motion, past their rows' ends: from
+    // copies padded for it, each input frame copied once.
+    let slots = job
+        .deinterlace
+        .then(|| fill_padded(padded_slots, padded, keys, planes));
+    for (k, vf) in frames.iter_mut().take(job.outputs).flatten().enumerate() {
+        let strides: [usize; 3] = std::array::from_fn(|p| vf.plane_stride()[p] as usize);
+        let [d0, d1, d2, _] = vf.planes_data_mut();
+        let [n0, n1, n2] = &mut *denoise;
+        let copies = &*padded;
+        let plane_job = |(p, dst, denoise): (usize, &mut [u8], &mut Denoise)| {
+            let frames = match slots {
+                Some(slots) => slots.map(|slot| copies[slot][p].plane()),
+                None => planes.map(|f| f[p]),
+            };
+            let stride = strides[p];
+            let source = Source::of(frames, job.deinterlace, job.roles(k), job.shifts[p]);
+            denoise.set_motion(job.motions[p]);
+            if let (Some(field), Some(b)) = (vectors, job.block_motion[p]) {
+                denoise.set_motion_field(field, b.block, b.scale);
+            }
+            stages::restore(source, dst, stride, denoise, job.finishes[p]);
+            repair_head_switching(dst, stride, frames[1], job.lines, job.height);
+        };
+        [(0, d0, n0), (1, d1, n1), (2, d2, n2)]
+            .into_par_iter()
+            .for_each(plane_job);
+    }
+}
+
+/// Output buffers restored: packed RGB packed from its planar frames, each stamped with the
+/// input frame's flags, metas and (its share of) its time.
+fn deliver(
+    element: &gst::Element,
+    packed: &Option<Packed>,
+    out_info: &gst_video::VideoInfo,
+    outs: [Option<gst::Buffer>; 2],
+    planars: [Option<gst::Buffer>; 2],
+    cur: &gst::Buffer,
+    job: &FrameJob,
+) -> Result<[Option<gst::Buffer>; 2], gst::FlowError> {
+    let mut done: [Option<gst::Buffer>; 2] = [None, None];
+    for (k, (out, planar)) in outs.into_iter().zip(planars).enumerate().take(job.outputs) {
+        let mut out = out.ok_or(gst::FlowError::Error)?;
+        if let (Some(p), Some(b)) = (packed, &planar) {
+            pack(element, p, b, &p.out_info, &mut out, out_info)?;
+        }
+        stamp(
+            out.get_mut().expect("a pooled buffer is writable"),
+            cur,
+            job.times,
+            k,
+            job.outputs,
+        );
+        done[k] = Some(out);
+    }
+    Ok(done)
 }
 
 /// The slots of the frames keyed `keys` among the CPU path's padded copies (see
