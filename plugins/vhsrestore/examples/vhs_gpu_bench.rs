@@ -62,7 +62,7 @@ fn main() {
         let mut outs: [Vec<u8>; 3] = sizes.map(|(pw, ph)| vec![0u8; pw * ph]);
         let mut gpu_outs = outs.clone();
 
-        let mut gpu = match GpuRestore::new(sizes) {
+        let mut gpu = match GpuRestore::new(sizes, false) {
             Ok(g) => Some(g),
             Err(e) => {
                 println!("no GPU path: {e}");

@@ -88,9 +88,10 @@ pub struct GpuRestore {
 }
 
 impl GpuRestore {
-    /// For frames whose planes are `sizes` (width, height). `Err` says why not: no adapter,
-    /// or frames too large for the device's buffers.
-    pub fn new(sizes: [(usize, usize); 3]) -> Result<Self, String> {
+    /// For frames whose planes are `sizes` (width, height), with room for a submission out
+    /// while the next is made where `pipelined` (see [`Self::submit`]). `Err` says why not: no
+    /// adapter, or frames too large for the device's buffers.
+    pub fn new(sizes: [(usize, usize); 3], pipelined: bool) -> Result<Self, String> {
         let ctx = gpu::context().map_err(str::to_string)?;
         let places = PlaneRows::consecutive(sizes, 4);
         let mut work = [0; 3];
@@ -123,8 +124,10 @@ impl GpuRestore {
         // At most one vector per block of the luma plane (a field's are half as many).
         let blocks = sizes[0].0.div_ceil(MOTION_BLOCK) * sizes[0].1.div_ceil(MOTION_BLOCK);
         let vectors = storage("vhs vectors", 8 * blocks.max(1));
-        // Two slots: one frame's results read back while the next one's are on their way.
-        let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, 2);
+        // Pipelined, two slots: one frame's results read back while the next one's are on their
+        // way.
+        let slots = if pipelined { 2 } else { 1 };
+        let readback = ReadbackRing::frames(ctx, "vhs readback", 2 * slot_bytes as u64, slots);
         let source = ctx.create_compute_pipeline("vhs source", WGSL, "source");
         let spread_rows = ctx.create_compute_pipeline("vhs spread", WGSL, "spread_rows");
         let remember = ctx.create_compute_pipeline("vhs remember", WGSL, "remember");
@@ -337,8 +340,8 @@ impl GpuRestore {
     }
 
     /// The first half of [`Self::run`]: the passes submitted and their results on their way
-    /// back, nothing waited for; [`Self::finish`] (or [`Self::abandon`]) ends it. One
-    /// submission may be out while the next is made.
+    /// back, nothing waited for; [`Self::finish`] (or [`Self::abandon`]) ends it. Made
+    /// `pipelined`, one submission may be out while the next is made.
     pub fn submit(
         &mut self,
         jobs: &[[PlaneJob; 3]],

@@ -128,10 +128,6 @@ impl VhsRestore {
         let first = if tff { 0 } else { 1 };
         let (pts, duration) = (cur.pts(), cur.duration());
         let (finishes, strengths, shares) = plane_settings(&state.measured, s, &fc);
-        for ((d, strength), share) in state.denoise.iter_mut().zip(strengths).zip(shares) {
-            d.set_spatial_share(share);
-            d.set_strength(strength);
-        }
         let [dx, dy] = found.unwrap_or_default();
         let per_output = if outputs == 2 { 0.5 } else { 1.0 };
         let (w0, h0) = (luma.width as f32, luma.height as f32);
@@ -261,7 +257,7 @@ impl VhsRestore {
                             spare
                         });
                         state.in_flight.push_back(InFlight {
-                            pending: Some(pending),
+                            pending,
                             outs,
                             planars,
                             frames: [prev.clone(), cur.clone(), next.clone()],
@@ -273,16 +269,13 @@ impl VhsRestore {
                     self.gpu_ran(&mut state.gpu, &mut state.denoise, submitted.map(|_| ()));
                 }
             }
-            let target_info = state
-                .packed
-                .as_ref()
-                .map_or(&state.out_info, |p| &p.out_info);
-            let targets = if state.packed.is_some() {
-                &mut planars
-            } else {
-                &mut outs
-            };
-            let mut frames = map_targets(self, targets, target_info)?;
+            let mut frames = map_targets(
+                self,
+                &state.packed,
+                &state.out_info,
+                &mut outs,
+                &mut planars,
+            )?;
             let on_gpu = match state.gpu.as_mut() {
                 None => false,
                 Some(gpu) => {
@@ -441,8 +434,7 @@ impl FrameJob {
 /// A frame restored on the GPU whose results are on their way back (`pipelined`): its
 /// output buffers, and what restoring it on the CPU takes should the readback fail.
 pub(super) struct InFlight {
-    /// `None` once abandoned.
-    pending: Option<crate::gpu::Pending>,
+    pending: crate::gpu::Pending,
     outs: [Option<gst::Buffer>; 2],
     planars: [Option<gst::Buffer>; 2],
     /// The frames before, at and after it.
@@ -454,11 +446,11 @@ pub(super) struct InFlight {
 
 impl InFlight {
     /// Gives up its results (a flush); the buffers go back to their pools.
-    pub(super) fn abandon(mut self, gpu: Option<&GpuRestore>, spare: &mut Vec<MotionField>) {
-        if let (Some(p), Some(g)) = (self.pending.take(), gpu) {
-            g.abandon(p);
+    pub(super) fn abandon(self, gpu: Option<&GpuRestore>, spare: &mut Vec<MotionField>) {
+        if let Some(g) = gpu {
+            g.abandon(self.pending);
         }
-        spare.extend(self.vectors.take());
+        spare.extend(self.vectors);
     }
 }
 
@@ -473,7 +465,7 @@ impl VhsRestore {
             mut planars,
             frames: inputs,
             job,
-            mut vectors,
+            vectors,
         }) = state.in_flight.pop_front()
         else {
             return Ok(());
@@ -487,21 +479,18 @@ impl VhsRestore {
             return Err(gst::FlowError::Error);
         };
         let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
-        let target_info = state
-            .packed
-            .as_ref()
-            .map_or(&state.out_info, |p| &p.out_info);
-        let targets = if state.packed.is_some() {
-            &mut planars
-        } else {
-            &mut outs
-        };
-        let mut out_frames = map_targets(self, targets, target_info)?;
-        let read = match (pending, state.gpu.as_mut()) {
-            (Some(p), Some(gpu)) => gpu.finish(p, |k, p, restored| {
+        let mut out_frames = map_targets(
+            self,
+            &state.packed,
+            &state.out_info,
+            &mut outs,
+            &mut planars,
+        )?;
+        let read = match state.gpu.as_mut() {
+            Some(gpu) => gpu.finish(pending, |k, p, restored| {
                 write_restored(&mut out_frames, k, p, restored, planes[1][p], &job)
             }),
-            _ => Err("the GPU path was left before this frame came back".into()),
+            None => Err("the GPU path was left before this frame came back".into()),
         };
         if read.is_err() {
             if state.gpu.is_some() {
@@ -537,18 +526,25 @@ impl VhsRestore {
             &job,
         )?;
         state.ready.extend(done.into_iter().flatten());
-        state.spare_blocks.extend(vectors.take());
+        state.spare_blocks.extend(vectors);
         Ok(())
     }
 }
 
-/// The output frames (or planar frames of packed ones) mapped for writing, every byte of them
-/// about to be written; an element error if one cannot be.
+/// Where a frame is restored, mapped for writing (every byte of it about to be written): the
+/// output buffers, or for packed RGB (`packed`) the planar frames packed into them after; an
+/// element error if one cannot be mapped.
 fn map_targets<'a>(
     imp: &VhsRestore,
-    targets: &'a mut [Option<gst::Buffer>; 2],
-    info: &gst_video::VideoInfo,
+    packed: &'a Option<Packed>,
+    out_info: &'a gst_video::VideoInfo,
+    outs: &'a mut [Option<gst::Buffer>; 2],
+    planars: &'a mut [Option<gst::Buffer>; 2],
 ) -> Result<[Option<gst_video::VideoFrameRef<&'a mut gst::BufferRef>>; 2], gst::FlowError> {
+    let (targets, info) = match packed {
+        Some(p) => (planars, &p.out_info),
+        None => (outs, out_info),
+    };
     let wanted = targets.iter().filter(|t| t.is_some()).count();
     let frames = targets.each_mut().map(|t| {
         let b = t.as_mut()?.get_mut()?;
@@ -600,6 +596,7 @@ fn restore_on_cpu(
     keys: [usize; 3],
     vectors: Option<&MotionField>,
 ) {
+    // This frame's strengths (the past is forgotten where a filter is switched on or off).
     for ((d, strength), share) in denoise.iter_mut().zip(job.strengths).zip(job.shares) {
         d.set_spatial_share(share);
         d.set_strength(strength);
