@@ -213,6 +213,7 @@ impl VhsRestore {
                             && state.out_info.stride()[p] as usize == place.stride
                     })
                 });
+            let mut resident_done = false;
             if let (true, Some(gpu)) = (resident, state.gpu.as_mut()) {
                 let targets = outs
                     .each_ref()
@@ -229,22 +230,11 @@ impl VhsRestore {
                             &buffers[..outputs],
                         )
                     });
-                    if self.gpu_ran(&mut state.gpu, &mut state.denoise, ran) {
-                        return deliver(
-                            element,
-                            &state.packed,
-                            &state.out_info,
-                            outs,
-                            planars,
-                            &cur,
-                            &job,
-                        )
-                        .map(Some);
-                    }
+                    resident_done = self.gpu_ran(&mut state.gpu, &mut state.denoise, ran);
                 }
             }
             // Pipelined: submitted now, read back once the next frame is submitted.
-            if let (true, Some(gpu)) = (pipelined, state.gpu.as_mut()) {
+            if let (false, true, Some(gpu)) = (resident_done, pipelined, state.gpu.as_mut()) {
                 if gpu.can_submit() {
                     let submitted = gpu
                         .frames(keyed)
@@ -269,47 +259,48 @@ impl VhsRestore {
                     self.gpu_ran(&mut state.gpu, &mut state.denoise, submitted.map(|_| ()));
                 }
             }
-            let mut frames = map_targets(
-                self,
-                &state.packed,
-                &state.out_info,
-                &mut outs,
-                &mut planars,
-            )?;
-            let on_gpu = match state.gpu.as_mut() {
-                None => false,
-                Some(gpu) => {
-                    let ran = gpu.frames(keyed).and_then(|slots| {
-                        let jobs = job.gpu_jobs(slots);
-                        gpu.run(&jobs[..outputs], vectors, |k, p, restored| {
-                            write_restored(&mut frames, k, p, restored, planes[1][p], &job)
-                        })
-                    });
-                    self.gpu_ran(&mut state.gpu, &mut state.denoise, ran)
+            if !resident_done {
+                let mut frames = map_targets(
+                    self,
+                    &state.packed,
+                    &state.out_info,
+                    &mut outs,
+                    &mut planars,
+                )?;
+                let on_gpu = match state.gpu.as_mut() {
+                    None => false,
+                    Some(gpu) => {
+                        let ran = gpu.frames(keyed).and_then(|slots| {
+                            let jobs = job.gpu_jobs(slots);
+                            gpu.run(&jobs[..outputs], vectors, |k, p, restored| {
+                                write_restored(&mut frames, k, p, restored, planes[1][p], &job)
+                            })
+                        });
+                        self.gpu_ran(&mut state.gpu, &mut state.denoise, ran)
+                    }
+                };
+                // The CPU path, unless the GPU restored the frames (all mapped: checked above).
+                if !on_gpu {
+                    restore_on_cpu(
+                        (
+                            &mut state.denoise,
+                            &mut state.padded,
+                            &mut state.padded_slots,
+                        ),
+                        &mut frames,
+                        &job,
+                        &planes,
+                        keys,
+                        vectors,
+                    );
                 }
-            };
-            // The CPU path, unless the GPU restored the frames (all mapped: checked above).
-            if !on_gpu {
-                restore_on_cpu(
-                    (
-                        &mut state.denoise,
-                        &mut state.padded,
-                        &mut state.padded_slots,
-                    ),
-                    &mut frames,
-                    &job,
-                    &planes,
-                    keys,
-                    vectors,
-                );
-            }
-            // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
-            if state.bleed.enabled() {
-                for vf in frames.iter_mut().take(outputs).flatten() {
-                    refit_chroma(&mut state.bleed, vf);
+                // Chroma bleed, on the restored frame of either path: chroma refitted to luma.
+                if state.bleed.enabled() {
+                    for vf in frames.iter_mut().take(outputs).flatten() {
+                        refit_chroma(&mut state.bleed, vf);
+                    }
                 }
             }
-            drop(frames);
             deliver(
                 element,
                 &state.packed,
