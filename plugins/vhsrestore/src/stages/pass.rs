@@ -122,115 +122,121 @@ pub fn restore(
                 .par_chunks_mut(SCRATCH_PER_PIXEL * w + SCRATCH_MARGIN),
         )
         .zip(denoise.outside.par_chunks_mut(w))
+        .zip(denoise.along.par_chunks_mut(w * stripe))
         .enumerate()
-        .for_each(|(task, (((rows, state), scratch), outside))| {
-            let top = task * stripe;
-            let end = (top + stripe).min(h);
-            if !filter {
-                for (i, row) in rows.chunks_mut(stride).enumerate() {
-                    let row = &mut row[..w];
-                    source.row(top + i, row, finish.dropouts);
-                    if !finish.map.is_identity() {
+        .for_each(
+            |(task, ((((rows, state), scratch), outside), along_rows))| {
+                let top = task * stripe;
+                let end = (top + stripe).min(h);
+                if !filter {
+                    for (i, row) in rows.chunks_mut(stride).enumerate() {
+                        let row = &mut row[..w];
+                        source.row(top + i, row, finish.dropouts);
+                        if !finish.map.is_identity() {
+                            widest(
+                                #[inline(always)]
+                                || {
+                                    let (values, rest) = scratch.split_at_mut(w);
+                                    for (v, &p) in values.iter_mut().zip(row.iter()) {
+                                        *v = p as f32;
+                                    }
+                                    finish.map.apply(row, values, rest);
+                                },
+                            );
+                        }
+                        shift_row(row, finish.shift);
+                    }
+                    return;
+                }
+                let (spread, scratch) = scratch.split_at_mut(SPREAD_ROWS * w);
+                let (steps, scratch) = scratch.split_at_mut(2 * STEP_ROWS * w);
+                let (ones, twos) = steps.split_at_mut(STEP_ROWS * w);
+                // Where row `r` lies among the spread rows kept, and the steps from row `a` (from
+                // two rows above the task's first) among theirs.
+                let spread_at = |r: usize| (r % SPREAD_ROWS) * w;
+                let step_at = |a: isize| ((a + STEP_ROWS as isize) as usize % STEP_ROWS) * w;
+                // Row `r` of the plane taken from its source and spread along itself into its
+                // place among the rows kept for the vertical step: read into its own output row
+                // (written only once it is done with) or, outside the task's rows, into `outside`.
+                let mut take =
+                    |r: usize, rows: &mut [u8], spread: &mut [f32], scratch: &mut [f32]| {
+                        let pixels = if (top..end).contains(&r) {
+                            &mut rows[(r - top) * stride..][..w]
+                        } else {
+                            &mut *outside
+                        };
+                        source.row(r, pixels, finish.dropouts);
+                        let slot = &mut spread[spread_at(r)..][..w];
                         widest(
                             #[inline(always)]
-                            || {
-                                let (values, rest) = scratch.split_at_mut(w);
-                                for (v, &p) in values.iter_mut().zip(row.iter()) {
-                                    *v = p as f32;
-                                }
-                                finish.map.apply(row, values, rest);
-                            },
+                            || horizontal(pixels, slot, scratch, spatial),
                         );
+                    };
+                // The weighted steps down the column from row `a` (the plane's first and last rows
+                // repeated beyond it) to the next (`ones`) and to the one after (`twos`), from the
+                // spread rows kept: each step is weighed once and read by both rows it joins.
+                let step = |a: isize, two: bool, spread: &[f32], out: &mut [f32]| {
+                    let row = |k: isize| {
+                        let r = (a + k).clamp(0, h as isize - 1) as usize;
+                        &spread[spread_at(r)..][..w]
+                    };
+                    let out = &mut out[step_at(a)..][..w];
+                    let far = two as isize;
+                    let rows = [row(-1), row(0), row(1 + far), row(2 + far)];
+                    widest(
+                        #[inline(always)]
+                        || weighed_steps(rows, out, spatial * GUIDED, two),
+                    );
+                };
+                // The rows the vertical step reads above the first (the plane's first repeated),
+                // and the steps between them.
+                for r in top.saturating_sub(REACH)..(top + REACH).min(h) {
+                    take(r, rows, spread, scratch);
+                }
+                let t = top as isize;
+                step(t - 1, false, spread, ones);
+                step(t, false, spread, ones);
+                step(t - 2, true, spread, twos);
+                step(t - 1, true, spread, twos);
+                // The past along the motion, for the task's rows at once (block by block: the
+                // reads of a block's rows share its set-up).
+                if moved {
+                    past.rows(top, end, along_rows);
+                }
+                for (y, st) in (top..end).zip(state.chunks_mut(w)) {
+                    if y + REACH < h {
+                        take(y + REACH, rows, spread, scratch);
                     }
+                    let a = y as isize;
+                    step(a + 1, false, spread, ones);
+                    step(a, true, spread, twos);
+                    let along = &along_rows[(y - top) * w..][..w];
+                    let row = &mut rows[(y - top) * stride..][..w];
+                    widest(
+                        #[inline(always)]
+                        || {
+                            let centre = &spread[spread_at(y)..][..w];
+                            let taps = [
+                                &ones[step_at(a - 1)..][..w],
+                                &ones[step_at(a)..][..w],
+                                &twos[step_at(a - 2)..][..w],
+                                &twos[step_at(a)..][..w],
+                            ];
+                            Time {
+                                centre,
+                                steps: taps,
+                                state: st,
+                                past: moved.then_some(along),
+                                primed,
+                            }
+                            .step(temporal);
+                            finish.map.apply(row, st, scratch);
+                        },
+                    );
                     shift_row(row, finish.shift);
                 }
-                return;
-            }
-            let (along, scratch) = scratch.split_at_mut(w);
-            let (spread, scratch) = scratch.split_at_mut(SPREAD_ROWS * w);
-            let (steps, scratch) = scratch.split_at_mut(2 * STEP_ROWS * w);
-            let (ones, twos) = steps.split_at_mut(STEP_ROWS * w);
-            // Where row `r` lies among the spread rows kept, and the steps from row `a` (from
-            // two rows above the task's first) among theirs.
-            let spread_at = |r: usize| (r % SPREAD_ROWS) * w;
-            let step_at = |a: isize| ((a + STEP_ROWS as isize) as usize % STEP_ROWS) * w;
-            // Row `r` of the plane taken from its source and spread along itself into its
-            // place among the rows kept for the vertical step: read into its own output row
-            // (written only once it is done with) or, outside the task's rows, into `outside`.
-            let mut take = |r: usize, rows: &mut [u8], spread: &mut [f32], scratch: &mut [f32]| {
-                let pixels = if (top..end).contains(&r) {
-                    &mut rows[(r - top) * stride..][..w]
-                } else {
-                    &mut *outside
-                };
-                source.row(r, pixels, finish.dropouts);
-                let slot = &mut spread[spread_at(r)..][..w];
-                widest(
-                    #[inline(always)]
-                    || horizontal(pixels, slot, scratch, spatial),
-                );
-            };
-            // The weighted steps down the column from row `a` (the plane's first and last rows
-            // repeated beyond it) to the next (`ones`) and to the one after (`twos`), from the
-            // spread rows kept: each step is weighed once and read by both rows it joins.
-            let step = |a: isize, two: bool, spread: &[f32], out: &mut [f32]| {
-                let row = |k: isize| {
-                    let r = (a + k).clamp(0, h as isize - 1) as usize;
-                    &spread[spread_at(r)..][..w]
-                };
-                let out = &mut out[step_at(a)..][..w];
-                let far = two as isize;
-                let rows = [row(-1), row(0), row(1 + far), row(2 + far)];
-                widest(
-                    #[inline(always)]
-                    || weighed_steps(rows, out, spatial * GUIDED, two),
-                );
-            };
-            // The rows the vertical step reads above the first (the plane's first repeated),
-            // and the steps between them.
-            for r in top.saturating_sub(REACH)..(top + REACH).min(h) {
-                take(r, rows, spread, scratch);
-            }
-            let t = top as isize;
-            step(t - 1, false, spread, ones);
-            step(t, false, spread, ones);
-            step(t - 2, true, spread, twos);
-            step(t - 1, true, spread, twos);
-            for (y, st) in (top..end).zip(state.chunks_mut(w)) {
-                if y + REACH < h {
-                    take(y + REACH, rows, spread, scratch);
-                }
-                let a = y as isize;
-                step(a + 1, false, spread, ones);
-                step(a, true, spread, twos);
-                if moved {
-                    past.row(y, along);
-                }
-                let row = &mut rows[(y - top) * stride..][..w];
-                widest(
-                    #[inline(always)]
-                    || {
-                        let centre = &spread[spread_at(y)..][..w];
-                        let taps = [
-                            &ones[step_at(a - 1)..][..w],
-                            &ones[step_at(a)..][..w],
-                            &twos[step_at(a - 2)..][..w],
-                            &twos[step_at(a)..][..w],
-                        ];
-                        Time {
-                            centre,
-                            steps: taps,
-                            state: st,
-                            past: moved.then_some(&*along),
-                            primed,
-                        }
-                        .step(temporal);
-                        finish.map.apply(row, st, scratch);
-                    },
-                );
-                shift_row(row, finish.shift);
-            }
-        });
+            },
+        );
 }
 
 /// The filtered past of a plane and the motion since: rows of it read along the motion.
@@ -245,44 +251,70 @@ struct Past<'a> {
 }
 
 impl Past<'_> {
-    /// Row `y` of the past moved along the motion into `out`: pixel x reads the past at
-    /// (x + motion.x, y + motion.y), with the motion of its block where it is given block by
-    /// block, bilinear between its four neighbours, the edges repeated (the GPU pass's `along`,
-    /// the same arithmetic in the same order).
-    fn row(&self, y: usize, out: &mut [f32]) {
+    /// Rows `top..end` of the past moved along the motion into `out` (rows `width` apart):
+    /// pixel (x, y) reads the past at (x + motion.x, y + motion.y), with the motion of its
+    /// block where it is given block by block, bilinear between its four neighbours, the edges
+    /// repeated (the GPU pass's `along`, the same arithmetic in the same order). Block by
+    /// block, each block's rows in turn: a block's set-up is shared by its rows.
+    fn rows(&self, top: usize, end: usize, out: &mut [f32]) {
         let ([bw, bh], cols, vectors) = self.blocks;
         let w = self.width;
-        // One vector build for the whole row: blocks are a few dozen pixels wide.
+        let out = &mut out[..(end - top) * w];
+        // One vector build for the whole stripe: blocks are a few dozen pixels wide.
         widest(
             #[inline(always)]
             || {
                 if vectors.is_empty() || bw == 0 || cols == 0 {
-                    return self.segment(y, 0, w, self.motion, out);
+                    let along = Along::new(0, w, w, self.motion);
+                    for (y, row) in (top..end).zip(out.chunks_exact_mut(w)) {
+                        self.segment(y, &along, row);
+                    }
+                    return;
                 }
                 let rows = vectors.len() / cols;
-                let r = (y / bh).min(rows - 1);
-                for (c, &v) in vectors[r * cols..(r + 1) * cols].iter().enumerate() {
-                    let x0 = (c * bw).min(w);
-                    let x1 = if c + 1 == cols {
-                        w
+                let first = (top / bh).min(rows - 1);
+                let last = ((end - 1) / bh).min(rows - 1);
+                for r in first..=last {
+                    let y0 = (r * bh).max(top);
+                    let y1 = if r + 1 == rows {
+                        end
                     } else {
-                        ((c + 1) * bw).min(w)
+                        ((r + 1) * bh).min(end)
                     };
-                    self.segment(y, x0, x1, v, out);
+                    for (c, &v) in vectors[r * cols..(r + 1) * cols].iter().enumerate() {
+                        let x0 = (c * bw).min(w);
+                        let x1 = if c + 1 == cols {
+                            w
+                        } else {
+                            ((c + 1) * bw).min(w)
+                        };
+                        let along = Along::new(x0, x1, w, v);
+                        for (y, row) in (y0..y1).zip(out[(y0 - top) * w..].chunks_exact_mut(w)) {
+                            self.segment(y, &along, row);
+                        }
+                    }
                 }
             },
         )
     }
 
-    /// Pixels `x0..x1` of [`Past::row`], all read along `motion`.
+    /// Pixels `along.x0..along.x1` of row `y` of [`Past::rows`] into `out` (the row).
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
-    fn segment(&self, y: usize, x0: usize, x1: usize, motion: [f32; 2], out: &mut [f32]) {
+    fn segment(&self, y: usize, along: &Along, out: &mut [f32]) {
         let (w, h) = (self.width, self.height as i32);
-        let [mx, my] = motion;
-        let (fy0, fx0) = ((y as f32 + my).floor(), mx.floor());
-        let (fy, fx) = (y as f32 + my - fy0, mx - fx0);
-        let (y0, dx) = (fy0 as i32, fx0 as isize);
+        let &Along {
+            x0,
+            x1,
+            lo,
+            hi,
+            dx,
+            fx,
+            my,
+        } = along;
+        let fy0 = (y as f32 + my).floor();
+        let fy = y as f32 + my - fy0;
+        let y0 = fy0 as i32;
         let rows = [y0.clamp(0, h - 1), (y0 + 1).clamp(0, h - 1)]
             .map(|r| &self.data[r as usize * w..][..w]);
         let out = &mut out[..w];
@@ -291,14 +323,15 @@ impl Past<'_> {
             let bottom = b0 * (1.0 - fx) + b1 * fx;
             top * (1.0 - fy) + bottom * fy
         };
-        // Pixels whose two columns both lie inside the row read straight slices (vectorised);
-        // those before `lo` read both columns clamped to the row's first, those from `hi` on to
-        // its last: one value each end.
-        let lo = ((-dx).clamp(0, w as isize) as usize).clamp(x0, x1);
-        let hi = ((w as isize - 1 - dx).clamp(0, w as isize) as usize).clamp(lo, x1);
+        // Pixels before `lo` read both columns clamped to the row's first, those from `hi` on
+        // to its last: one value each end.
         let end = |i: usize| blend(rows[0][i], rows[0][i], rows[1][i], rows[1][i]);
-        out[x0..lo].fill(end(0));
-        out[hi..x1].fill(end(w - 1));
+        if lo > x0 {
+            out[x0..lo].fill(end(0));
+        }
+        if x1 > hi {
+            out[hi..x1].fill(end(w - 1));
+        }
         if hi > lo {
             let from = (lo as isize + dx) as usize;
             let n = hi - lo;
@@ -311,6 +344,40 @@ impl Past<'_> {
                 let bottom = b0[i] * (1.0 - fx) + b1[i] * fx;
                 o[i] = top * (1.0 - fy) + bottom * fy;
             }
+        }
+    }
+}
+
+/// What a row's pixels `x0..x1` read along one motion share, whatever the row: the whole and
+/// fractional columns of the motion, where both columns read lie inside the row (`lo..hi`),
+/// and the vertical motion (each row's whole and fractional rows follow from it).
+struct Along {
+    x0: usize,
+    x1: usize,
+    lo: usize,
+    hi: usize,
+    dx: isize,
+    fx: f32,
+    my: f32,
+}
+
+impl Along {
+    /// Pixels `x0..x1` of rows `w` wide read along `[mx, my]`.
+    #[inline(always)]
+    fn new(x0: usize, x1: usize, w: usize, [mx, my]: [f32; 2]) -> Self {
+        let fx0 = mx.floor();
+        let (fx, dx) = (mx - fx0, fx0 as isize);
+        // Pixels whose two columns both lie inside the row read straight slices (vectorised).
+        let lo = ((-dx).clamp(0, w as isize) as usize).clamp(x0, x1);
+        let hi = ((w as isize - 1 - dx).clamp(0, w as isize) as usize).clamp(lo, x1);
+        Along {
+            x0,
+            x1,
+            lo,
+            hi,
+            dx,
+            fx,
+            my,
         }
     }
 }
