@@ -36,7 +36,7 @@ pub fn sad_rows(a: (&[u8], usize), b: (&[u8], usize), width: usize, rows: usize)
     };
     let (a, b) = (reach(a), reach(b));
     #[cfg(target_arch = "x86_64")]
-    if width >= 32 && std::is_x86_feature_detected!("avx2") {
+    if width >= 16 && std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above), and every byte read lies inside its
         // slice (checked by `reach`).
         return unsafe { sad_rows_avx2(a, b, width, rows) };
@@ -44,9 +44,11 @@ pub fn sad_rows(a: (&[u8], usize), b: (&[u8], usize), width: usize, rows: usize)
     sad_rows_simd(a, b, width, rows)
 }
 
-/// [`sad_rows_simd`] with AVX2's SAD, 32 bytes at a time, for rows of 32 bytes or more (block
-/// matching's half- and full-size blocks): half the instructions per row. The columns past the
-/// last whole 32 are summed by the SSE2 version, all rows in one call.
+/// [`sad_rows_simd`] with AVX2's SAD, 32 bytes at a time, for rows of 16 bytes or more (block
+/// matching's blocks): half the instructions per row. Rows of exactly 32 or 16 bytes (the
+/// search's blocks at every level) go two rows a turn, 16-byte rows two to a register.
+/// Otherwise the columns past the last whole 32 are summed by the SSE2 version, all rows in
+/// one call.
 ///
 /// # Safety
 /// The CPU has AVX2, and rows `0..rows` of `width` bytes, `stride` apart, lie inside the
@@ -60,6 +62,58 @@ unsafe fn sad_rows_avx2(
     rows: usize,
 ) -> u32 {
     use std::arch::x86_64::*;
+    // The sum of a register's four 64-bit lanes (each at most 32 · 255 · rows).
+    let total = |acc: __m256i| {
+        let lanes = _mm_add_epi64(
+            _mm256_castsi256_si128(acc),
+            _mm256_extracti128_si256::<1>(acc),
+        );
+        let high = _mm_unpackhi_epi64(lanes, lanes);
+        _mm_cvtsi128_si32(_mm_add_epi64(lanes, high)) as u32
+    };
+    if width == 32 || width == 16 {
+        // SAFETY: the caller's contract: each load reads the first `width` bytes of a row
+        // inside its allocation (rows `row` and `row + 1` with `row + 1 < rows`).
+        unsafe {
+            let pair = |row: usize| {
+                let (p, q) = (a.0.add(row * a.1), b.0.add(row * b.1));
+                let (x, y) = if width == 32 {
+                    (_mm256_loadu_si256(p.cast()), _mm256_loadu_si256(q.cast()))
+                } else {
+                    (
+                        _mm256_loadu2_m128i(p.add(a.1).cast(), p.cast()),
+                        _mm256_loadu2_m128i(q.add(b.1).cast(), q.cast()),
+                    )
+                };
+                _mm256_sad_epu8(x, y)
+            };
+            let (mut acc, mut acc2) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+            let mut row = 0;
+            if width == 32 {
+                while row + 2 <= rows {
+                    acc = _mm256_add_epi64(acc, pair(row));
+                    acc2 = _mm256_add_epi64(acc2, pair(row + 1));
+                    row += 2;
+                }
+            } else {
+                while row + 2 <= rows {
+                    acc = _mm256_add_epi64(acc, pair(row));
+                    row += 2;
+                }
+            }
+            let last = if row < rows {
+                sad_rows_simd(
+                    (a.0.add(row * a.1), a.1),
+                    (b.0.add(row * b.1), b.1),
+                    width,
+                    1,
+                )
+            } else {
+                0
+            };
+            return total(_mm256_add_epi64(acc, acc2)) + last;
+        }
+    }
     let whole = width / 32 * 32;
     // SAFETY: the caller's contract: each 32-byte load reads i..i + 32 with i + 32 <= whole <=
     // width of a row inside its allocation; the columns whole..width of every row go to the
@@ -86,12 +140,7 @@ unsafe fn sad_rows_avx2(
         } else {
             0
         };
-        let lanes = _mm_add_epi64(
-            _mm256_castsi256_si128(acc),
-            _mm256_extracti128_si256::<1>(acc),
-        );
-        let high = _mm_unpackhi_epi64(lanes, lanes);
-        _mm_cvtsi128_si32(_mm_add_epi64(lanes, high)) as u32 + rest
+        total(acc) + rest
     }
 }
 
