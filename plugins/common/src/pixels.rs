@@ -4,7 +4,16 @@
 /// shaders round: `out[i] = (values[i] + 0.5).clamp(0.0, 255.0) as u8` for every `i` both hold.
 #[inline]
 pub fn quantize(out: &mut [u8], values: &[f32]) {
-    let done = quantize_simd(out, values);
+    #[cfg(target_arch = "x86_64")]
+    let wide = if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { quantize_avx2(out, values) }
+    } else {
+        0
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let wide = 0;
+    let done = wide + quantize_simd(&mut out[wide..], &values[wide..]);
     for (o, v) in out[done..].iter_mut().zip(&values[done..]) {
         *o = (v + 0.5).clamp(0.0, 255.0) as u8;
     }
@@ -194,9 +203,10 @@ fn sad_rows_simd(a: (*const u8, usize), b: (*const u8, usize), width: usize, row
     total
 }
 
-/// Sixteen values at a time with SSE2 (part of every x86-64): truncating `v + 0.5` and packing
-/// with signed then unsigned saturation gives exactly the scalar rounding above, NaN included
-/// (it converts to i32::MIN, which saturates to 0). Returns how many values it wrote.
+/// Sixteen values at a time with SSE2 (part of every x86-64): truncating `v + 0.5` capped at
+/// 255 and packing with signed then unsigned saturation gives exactly the scalar rounding
+/// above, NaN included (it converts to i32::MIN, which saturates to 0; uncapped, so did
+/// values past i32's range, infinity among them). Returns how many values it wrote.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn quantize_simd(out: &mut [u8], values: &[f32]) -> usize {
@@ -210,11 +220,55 @@ fn quantize_simd(out: &mut [u8], values: &[f32]) -> usize {
         // code runs on; the four unaligned loads read v[0..16] and the unaligned store writes
         // o[0..16], both inside the 16-element chunks zipped above.
         unsafe {
-            let half = _mm_set1_ps(0.5);
-            let q = |i: usize| _mm_cvttps_epi32(_mm_add_ps(_mm_loadu_ps(v.as_ptr().add(i)), half));
+            let (half, top) = (_mm_set1_ps(0.5), _mm_set1_ps(255.0));
+            // Capped first: a value past i32's range converts to i32::MIN, which would pack to
+            // 0 (the cap keeps NaN, the second operand's).
+            let q = |i: usize| {
+                let x = _mm_add_ps(_mm_loadu_ps(v.as_ptr().add(i)), half);
+                _mm_cvttps_epi32(_mm_min_ps(top, x))
+            };
             let lo = _mm_packs_epi32(q(0), q(4));
             let hi = _mm_packs_epi32(q(8), q(12));
             _mm_storeu_si128(o.as_mut_ptr().cast(), _mm_packus_epi16(lo, hi));
+        }
+    }
+    n
+}
+
+/// [`quantize_simd`] 32 values at a time with AVX2: the same truncation and saturating packs
+/// (which pack within each 128-bit half; one permutation puts the bytes back in order).
+/// Returns how many values it wrote.
+///
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn quantize_avx2(out: &mut [u8], values: &[f32]) -> usize {
+    use std::arch::x86_64::*;
+    let n = values.len().min(out.len()) / 32 * 32;
+    for (o, v) in out[..n]
+        .chunks_exact_mut(32)
+        .zip(values[..n].chunks_exact(32))
+    {
+        // SAFETY: the four unaligned loads read v[0..32] and the unaligned store writes
+        // o[0..32], both inside the 32-element chunks zipped above.
+        unsafe {
+            let (half, top) = (_mm256_set1_ps(0.5), _mm256_set1_ps(255.0));
+            // Capped first, as in `quantize_simd`.
+            let q = |i: usize| {
+                let x = _mm256_add_ps(_mm256_loadu_ps(v.as_ptr().add(i)), half);
+                _mm256_cvttps_epi32(_mm256_min_ps(top, x))
+            };
+            // Per 128-bit half: values 0-3 and 8-11, then 4-7 and 12-15 (and 16-31 alike).
+            let ab = _mm256_packs_epi32(q(0), q(8));
+            let cd = _mm256_packs_epi32(q(16), q(24));
+            // Four-byte groups 0-3, 8-11, 16-19, 24-27 | 4-7, 12-15, 20-23, 28-31.
+            let bytes = _mm256_packus_epi16(ab, cd);
+            let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+            _mm256_storeu_si256(
+                o.as_mut_ptr().cast(),
+                _mm256_permutevar8x32_epi32(bytes, order),
+            );
         }
     }
     n
@@ -519,10 +573,19 @@ mod tests {
             255.49,
         ]);
         values.extend([-0.49, -0.5, -0.51, 3e9, -3e9, 1e-30]);
+        // The same values at the start, where the vector passes (32 and 16 at a time) take
+        // them, not only in the scalar tail.
+        let ends: Vec<f32> = values[4000..].to_vec();
+        values.splice(0..0, ends);
         let mut out = vec![0u8; values.len()];
         super::quantize(&mut out, &values);
         for (o, v) in out.iter().zip(&values) {
             assert_eq!(*o, (v + 0.5).clamp(0.0, 255.0) as u8, "value {v}");
         }
+        // The SSE2 pass alone (where the CPU has AVX2, `quantize` leaves it the last few).
+        let mut sse2 = vec![0u8; values.len()];
+        let n = super::quantize_simd(&mut sse2, &values);
+        assert!(n > 4000, "{n} values in the SSE2 pass");
+        assert_eq!(sse2[..n], out[..n], "SSE2 pass");
     }
 }
