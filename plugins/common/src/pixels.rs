@@ -5,8 +5,8 @@
 #[inline]
 pub fn quantize(out: &mut [u8], values: &[f32]) {
     #[cfg(target_arch = "x86_64")]
-    let wide = if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
+    let wide = if lanes() >= Lanes::Avx2 {
+        // SAFETY: the CPU has AVX2 (`lanes` gives no more than it has).
         unsafe { quantize_avx2(out, values) }
     } else {
         0
@@ -45,9 +45,9 @@ pub fn sad_rows(a: (&[u8], usize), b: (&[u8], usize), width: usize, rows: usize)
     };
     let (a, b) = (reach(a), reach(b));
     #[cfg(target_arch = "x86_64")]
-    if width >= 16 && std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above), and every byte read lies inside its
-        // slice (checked by `reach`).
+    if width >= 16 && lanes() >= Lanes::Avx2 {
+        // SAFETY: the CPU has AVX2 (`lanes` gives no more than it has), and every byte read
+        // lies inside its slice (checked by `reach`).
         return unsafe { sad_rows_avx2(a, b, width, rows) };
     }
     sad_rows_simd(a, b, width, rows)
@@ -398,9 +398,10 @@ pub enum Lanes {
     Avx512,
 }
 
-/// The environment variable that caps [`lanes`]: `avx2` or `sse2` (also `baseline`) keep row
-/// kernels to those instructions, e.g. on a host whose cores slow down under AVX-512 while
-/// other work shares them; unset or `avx512`, the widest the CPU has.
+/// The environment variable that caps [`lanes`]: `avx2` or `sse2` (also `baseline`) keep the
+/// CPU paths' vector code to those instructions (the row kernels [`wide`] and [`widest`] build,
+/// and the hand-written [`quantize`] and [`sad_rows`]), e.g. on a host whose cores slow down
+/// under AVX-512 while other work shares them; unset or `avx512`, the widest the CPU has.
 pub const LANES_VAR: &str = "MEDIAAI_SIMD";
 
 /// The widest vector instructions this CPU has, capped by [`LANES_VAR`]; decided once per
