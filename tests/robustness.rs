@@ -732,31 +732,45 @@ fn every_element_renegotiates_size_format_and_rate_mid_stream_and_the_sink_sees_
 }
 
 /// A panic on a thread an element owns is an element error, not a hang: `upscale`'s worker
-/// (its source pad's task) made to panic on its first batch (`MEDIAAI_FAULT=upscale-worker`)
-/// ends `gst-launch-1.0` with the panic's message, while the streaming thread that waits for
-/// that batch would otherwise wait forever.
+/// (its source pad's task) made to panic on its first batch (`MEDIAAI_FAULT=upscale-worker`),
+/// and `vhsrestore`'s restoring thread (a frame in flight on the CPU, `pipelined=auto` in a
+/// pipeline that is not live) on its second frame (`MEDIAAI_FAULT=vhsrestore-worker`), each
+/// end `gst-launch-1.0` with the panic's message, while the streaming thread that waits for
+/// that work would otherwise wait forever.
 #[test]
 fn a_panic_on_a_worker_thread_is_an_error_not_a_hang() {
     let registry = mediaai_pipelines::work_dir("robustness").join("fault-registry.bin");
-    let line = "videotestsrc num-buffers=8 ! video/x-raw,format=I420,width=64,height=48,framerate=25/1 ! upscale method=spatial backend=cpu ! fakesink";
-    let out = std::process::Command::new("timeout")
-        .args(["60", "gst-launch-1.0"])
-        .args(line.split_whitespace())
-        .env("MEDIAAI_FAULT", "upscale-worker")
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .env("GST_REGISTRY", &registry)
-        .output()
-        .expect("gst-launch-1.0 runs");
-    let printed = mediaai_pipelines::printed(&out);
-    assert_ne!(
-        out.status.code(),
-        Some(124),
-        "the pipeline hung:\n{printed}"
-    );
-    assert!(!out.status.success(), "the pipeline succeeded:\n{printed}");
-    assert!(
-        printed.contains("internal error while upscaling a batch")
-            && printed.contains("MEDIAAI_FAULT=upscale-worker"),
-        "no message naming the panic:\n{printed}"
-    );
+    for (element, fault, what) in [
+        (
+            "upscale method=spatial",
+            "upscale-worker",
+            "upscaling a batch",
+        ),
+        ("vhsrestore", "vhsrestore-worker", "restoring a frame"),
+    ] {
+        let line = format!("videotestsrc num-buffers=8 ! video/x-raw,format=I420,width=64,height=48,framerate=25/1 ! {element} backend=cpu ! fakesink");
+        let out = std::process::Command::new("timeout")
+            .args(["60", "gst-launch-1.0"])
+            .args(line.split_whitespace())
+            .env("MEDIAAI_FAULT", fault)
+            .env("GST_PLUGIN_PATH", plugin_dir())
+            .env("GST_REGISTRY", &registry)
+            .output()
+            .expect("gst-launch-1.0 runs");
+        let printed = mediaai_pipelines::printed(&out);
+        assert_ne!(
+            out.status.code(),
+            Some(124),
+            "{element}: the pipeline hung:\n{printed}"
+        );
+        assert!(
+            !out.status.success(),
+            "{element}: the pipeline succeeded:\n{printed}"
+        );
+        assert!(
+            printed.contains(&format!("internal error while {what}"))
+                && printed.contains(&format!("MEDIAAI_FAULT={fault}")),
+            "{element}: no message naming the panic:\n{printed}"
+        );
+    }
 }

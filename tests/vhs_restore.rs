@@ -157,7 +157,7 @@ fn a_frame_whose_gpu_readback_fails_is_restored_on_the_cpu() {
         format!(
             "videotestsrc num-buffers=10 pattern=ball motion=sweep \
              ! video/x-raw,format=I420,width=320,height=240,framerate=25/1,interlace-mode=interleaved \
-             ! vhsrestore backend={backend} pipelined=true ! video/x-raw ! filesink location={}",
+             ! vhsrestore backend={backend} pipelined=on ! video/x-raw ! filesink location={}",
             file.display()
         )
     };

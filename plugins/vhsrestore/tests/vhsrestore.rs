@@ -569,7 +569,7 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
         assert_eq!(cpu.len(), gpu.len(), "{props}");
         // A frame in flight or none (the default): the same frames, byte for byte.
         let pipelined = run(
-            &format!("vhsrestore backend=gpu pipelined=true {props}"),
+            &format!("vhsrestore backend=gpu pipelined=on {props}"),
             &caps,
             inputs,
         );
@@ -598,58 +598,153 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
     }
 }
 
+/// Pipelined on the CPU, a thread of the element's own restores each frame while the streaming
+/// thread takes in the next: byte for byte the frames of the streaming thread's own restoring,
+/// with their timestamps, on every kind of job the GPU parity test runs (field rate, chroma
+/// bleed, no denoising, progressive, a zoom followed by block motion).
 #[test]
-fn on_the_gpu_a_frame_is_in_flight_reported_flushed_and_drained() {
+fn a_frame_in_flight_on_the_cpu_gives_the_same_frames() {
+    init();
+    let src = astronaut();
+    let mut seed = 11u64;
+    let inputs: Vec<Vec<u8>> = (0..8).map(|k| degraded(&src, k, &mut seed).0).collect();
+    let zoom: Vec<Vec<u8>> = (0..8)
+        .map(|k| degraded_by(|t| zoomed(&src, t), k, &mut seed, true).0)
+        .collect();
+    let progressive = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
+    for (caps, props, inputs) in [
+        (tff_caps(), "rate=field chroma-bleed=10", &inputs),
+        (tff_caps(), "luma-denoise=0 chroma-denoise=0", &inputs),
+        (progressive.clone(), "chroma-shift=-2", &inputs),
+        (tff_caps(), "rate=field", &zoom),
+        (progressive, "", &zoom),
+    ] {
+        let at_once = run(
+            &format!("vhsrestore backend=cpu pipelined=off {props}"),
+            &caps,
+            inputs,
+        );
+        let in_flight = run(
+            &format!("vhsrestore backend=cpu pipelined=on {props}"),
+            &caps,
+            inputs,
+        );
+        assert_eq!(in_flight.len(), at_once.len(), "{props}");
+        for (a, b) in in_flight.iter().zip(&at_once) {
+            assert_eq!((a.pts(), a.duration()), (b.pts(), b.duration()), "{props}");
+            assert!(
+                *a.map_readable().unwrap() == *b.map_readable().unwrap(),
+                "{props}: in flight and not differ"
+            );
+        }
+    }
+}
+
+/// One frame in flight (`pipelined=on`), on the CPU (restored by the element's thread) and on
+/// the GPU (read back once the next frame is submitted): reported in the latency, frames out a
+/// frame later, dropped by a flush, drained at EOS.
+#[test]
+fn a_frame_in_flight_is_reported_flushed_and_drained() {
     init();
     let src = astronaut();
     let mut seed = 5u64;
     let inputs: Vec<Vec<u8>> = (0..6).map(|k| degraded(&src, k, &mut seed).0).collect();
     let caps = gst::Caps::from_str(&tff_caps()).unwrap();
-    for (pipelined, held) in [(true, 2u64), (false, 1)] {
-        let mut h = Harness::new("vhsrestore");
-        let element = h.element().unwrap();
-        element.set_property_from_str("backend", "gpu");
-        element.set_property("pipelined", pipelined);
-        // Frames read back into system memory (left on the GPU, nothing is read back).
-        h.set_sink_caps(gst::Caps::builder("video/x-raw").build());
-        h.set_src_caps(caps.clone());
-        h.play();
-        let push = |h: &mut Harness, k: usize| {
-            let mut b = gst::Buffer::from_slice(inputs[k].clone());
-            b.get_mut()
-                .unwrap()
-                .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
-            h.push(b).unwrap();
+    for backend in ["cpu", "gpu"] {
+        for (pipelined, held) in [("on", 2u64), ("off", 1)] {
+            let mut h = Harness::new("vhsrestore");
+            let element = h.element().unwrap();
+            element.set_property_from_str("backend", backend);
+            element.set_property_from_str("pipelined", pipelined);
+            // Frames read back into system memory (left on the GPU, nothing is read back).
+            h.set_sink_caps(gst::Caps::builder("video/x-raw").build());
+            h.set_src_caps(caps.clone());
+            h.play();
+            let push = |h: &mut Harness, k: usize| {
+                let mut b = gst::Buffer::from_slice(inputs[k].clone());
+                b.get_mut()
+                    .unwrap()
+                    .set_pts(gst::ClockTime::from_mseconds(40 * k as u64));
+                h.push(b).unwrap();
+            };
+            for k in 0..4 {
+                push(&mut h, k);
+            }
+            let case = format!("backend={backend} pipelined={pipelined}");
+            // The deinterlacer's next frame, and one in flight when pipelined.
+            assert_eq!(
+                h.query_latency(),
+                Some(gst::ClockTime::from_mseconds(40 * held)),
+                "{case}"
+            );
+            let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
+            assert_eq!(out.len() as u64, 4 - held, "{case}: frames out");
+            // A flush drops what is held and in flight; the frames after it come out whole.
+            h.push_event(gst::event::FlushStart::new());
+            h.push_event(gst::event::FlushStop::new(true));
+            h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
+                gst::ClockTime,
+            >::new()));
+            for k in 4..6 {
+                push(&mut h, k);
+            }
+            h.push_event(gst::event::Eos::new());
+            let after: Vec<u64> = std::iter::from_fn(|| h.try_pull())
+                .map(|b| b.pts().unwrap().mseconds())
+                .collect();
+            assert_eq!(after, [160, 200], "{case}: drained at EOS");
+        }
+    }
+}
+
+/// `pipelined=auto` (the default) keeps a frame in flight on the CPU where upstream is not live
+/// (a file: throughput), none where it is (a camera: the least delay), and none on the GPU
+/// (slower there on an H100), as the latency the element adds to upstream's says.
+#[test]
+fn pipelined_auto_keeps_a_frame_in_flight_unless_upstream_is_live() {
+    init();
+    for (backend, live, held) in [("cpu", false, 2u64), ("cpu", true, 1), ("gpu", false, 1)] {
+        let pipeline = gst::parse::launch(&format!(
+            "videotestsrc is-live={live} pattern=ball \
+             ! video/x-raw,format=I420,width=64,height=48,framerate=25/1,interlace-mode=interleaved \
+             ! vhsrestore name=v backend={backend} ! fakesink name=sink"
+        ))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        pipeline
+            .by_name("sink")
+            .unwrap()
+            .static_pad("sink")
+            .unwrap()
+            .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                let _ = tx.try_send(());
+                gst::PadProbeReturn::Ok
+            });
+        pipeline.set_state(gst::State::Playing).unwrap();
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("a frame out");
+        let v = pipeline.by_name("v").unwrap();
+        let latency = |pad: &gst::Pad, peer: bool| {
+            let mut q = gst::query::Latency::new();
+            let answered = if peer {
+                pad.peer_query(&mut q)
+            } else {
+                pad.query(&mut q)
+            };
+            assert!(answered);
+            q.result()
         };
-        for k in 0..4 {
-            push(&mut h, k);
-        }
-        // The deinterlacer's next frame, and one on its way back when pipelined.
+        let (live_up, up, _) = latency(&v.static_pad("sink").unwrap(), true);
+        let (_, ours, _) = latency(&v.static_pad("src").unwrap(), false);
+        pipeline.set_state(gst::State::Null).unwrap();
+        assert_eq!(live_up, live);
         assert_eq!(
-            h.query_latency(),
-            Some(gst::ClockTime::from_mseconds(40 * held)),
-            "pipelined={pipelined}"
+            ours - up,
+            gst::ClockTime::from_mseconds(40 * held),
+            "backend={backend} is-live={live}"
         );
-        let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
-        assert_eq!(
-            out.len() as u64,
-            4 - held,
-            "pipelined={pipelined}: frames out"
-        );
-        // A flush drops what is held and in flight; the frames after it come out whole.
-        h.push_event(gst::event::FlushStart::new());
-        h.push_event(gst::event::FlushStop::new(true));
-        h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
-            gst::ClockTime,
-        >::new()));
-        for k in 4..6 {
-            push(&mut h, k);
-        }
-        h.push_event(gst::event::Eos::new());
-        let after: Vec<u64> = std::iter::from_fn(|| h.try_pull())
-            .map(|b| b.pts().unwrap().mseconds())
-            .collect();
-        assert_eq!(after, [160, 200], "pipelined={pipelined}: drained at EOS");
     }
 }
 

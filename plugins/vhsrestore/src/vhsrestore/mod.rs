@@ -55,6 +55,21 @@ pub enum FieldOrder {
     Bff = 2,
 }
 
+/// Whether a frame is restored while the next is taken in (one frame in flight).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstVhsRestorePipelined")]
+pub enum Pipelined {
+    /// Where upstream is not live (a file): throughput; a live source keeps the least delay.
+    #[default]
+    #[enum_value(name = "Unless upstream is live", nick = "auto")]
+    Auto = 0,
+    #[enum_value(name = "Always", nick = "on")]
+    On = 1,
+    #[enum_value(name = "Never", nick = "off")]
+    Off = 2,
+}
+
 mediaai_common::backend_enum!(Backend, "GstVhsRestoreBackend");
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
@@ -64,6 +79,7 @@ pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
         Rate::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
         Deinterlace::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
         FieldOrder::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+        Pipelined::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     }
     gst::Element::register(
         Some(plugin),
