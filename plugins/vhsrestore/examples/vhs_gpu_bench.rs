@@ -1,6 +1,8 @@
 //! The whole restoring pass on interlaced I420 frames (SD and 1080), GPU path beside CPU path,
 //! median ms per frame: each GPU frame uploads one new input frame, restores it (deinterlace,
-//! dropouts, denoise, levels, chroma shift) in one submission and reads it back.
+//! dropouts, denoise, levels, chroma shift) in one submission and reads it back; the GPU's
+//! time split into upload and submit, and wait and readback, and with one frame in flight
+//! (each frame read back once the next is submitted).
 //! `cargo run --release -p gst-plugin-vhsrestore --example vhs_gpu_bench [FRAMES]`.
 //! Needs only a Vulkan driver, not GStreamer.
 
@@ -62,15 +64,19 @@ fn main() {
         let mut outs: [Vec<u8>; 3] = sizes.map(|(pw, ph)| vec![0u8; pw * ph]);
         let mut gpu_outs = outs.clone();
 
-        let mut gpu = match GpuRestore::new(sizes, false) {
-            Ok(g) => Some(g),
-            Err(e) => {
-                println!("no GPU path: {e}");
-                None
-            }
-        };
+        // Synchronous (each frame read back before the next is submitted), then with one
+        // frame in flight (`pipelined`: frame f submitted before frame f − 1 is read back).
         let mut gpu_ms = Vec::new();
-        if let Some(gpu) = gpu.as_mut() {
+        let (mut submit_ms, mut finish_ms, mut flight_ms) = (Vec::new(), Vec::new(), Vec::new());
+        for pipelined in [false, true] {
+            let mut gpu = match GpuRestore::new(sizes, pipelined) {
+                Ok(g) => g,
+                Err(e) => {
+                    println!("no GPU path: {e}");
+                    break;
+                }
+            };
+            let mut in_flight = None;
             for f in 1..frames + 1 {
                 let t = Instant::now();
                 let slots = gpu
@@ -90,15 +96,40 @@ fn main() {
                     motion: [0.0; 2],
                     blocks: None,
                 })];
-                gpu.run(&jobs, None, |_, p, plane| {
+                let pending = gpu.submit(&jobs, None).unwrap();
+                let submitted = t.elapsed();
+                let done = if pipelined {
+                    in_flight.replace(pending)
+                } else {
+                    Some(pending)
+                };
+                if let Some(done) = done {
+                    gpu.finish(done, |_, p, plane| {
+                        for y in 0..plane.height {
+                            gpu_outs[p][y * plane.width..(y + 1) * plane.width]
+                                .copy_from_slice(plane.row(y));
+                        }
+                    })
+                    .unwrap();
+                }
+                gpu.retain(&[f, f + 1]);
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+                if pipelined {
+                    flight_ms.push(ms(t.elapsed()));
+                } else {
+                    gpu_ms.push(ms(t.elapsed()));
+                    submit_ms.push(ms(submitted));
+                    finish_ms.push(ms(t.elapsed() - submitted));
+                }
+            }
+            if let Some(done) = in_flight {
+                gpu.finish(done, |_, p, plane| {
                     for y in 0..plane.height {
                         gpu_outs[p][y * plane.width..(y + 1) * plane.width]
                             .copy_from_slice(plane.row(y));
                     }
                 })
                 .unwrap();
-                gpu.retain(&[f, f + 1]);
-                gpu_ms.push(t.elapsed().as_secs_f64() * 1e3);
             }
         }
         let mut denoise: [Denoise; 3] =
@@ -130,6 +161,13 @@ fn main() {
                 "{label:<12} {g:>10.3} {cpu:>10.3} {:>7.2}x   gpu = cpu: {:.4}% of bytes, at most {most} apart",
                 cpu / g,
                 100.0 * equal
+            );
+            println!(
+                "{:<12} upload and submit {:.3}, wait and read back {:.3}; one frame in flight {:.3} ms a frame",
+                "",
+                median(submit_ms),
+                median(finish_ms),
+                median(flight_ms)
             );
         }
     }

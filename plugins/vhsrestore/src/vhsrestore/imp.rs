@@ -380,7 +380,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecBoolean::builder("block-motion")
                     .nick("Block motion")
-                    .blurb("With motion-compensation: where parts of the picture move otherwise than the camera (a zoom, a turn), the luma denoiser follows the motion of each 32x32-pixel block of a field (searched from the camera's motion, to a fraction of a pixel) instead of the camera's: +0.4 dB PSNR-Y on average over make eval-vhs's held-out clips, for about a sixth of the CPU path's frame rate on a panning, zooming clip (2 cores: 1,013 against 1,201 fps). false: the camera's motion only. Default: true")
+                    .blurb("With motion-compensation: where parts of the picture move otherwise than the camera (a zoom, a turn), the luma denoiser follows the motion of each 32x32-pixel block of a field (searched from the camera's motion, to a fraction of a pixel) instead of the camera's: +0.4 dB PSNR-Y on average over make eval-vhs's held-out clips, for about a ninth of the CPU path's frame rate on a panning, zooming clip (2 cores: 1,234 against 1,390 fps). false: the camera's motion only. Default: true")
                     .default_value(true)
                     .mutable_playing()
                     .build(),
