@@ -401,12 +401,23 @@ fn mixed_streams_deinterlace_only_buffers_flagged_interlaced() {
     }
 }
 
+/// New caps mid-stream (a new size, progressive): the frames held, and the one in flight when
+/// pipelined, come out first at the old caps, every frame in order.
 #[test]
 fn caps_changes_mid_stream_from_interlaced_to_progressive() {
     init();
-    for rate in ["frame", "field"] {
+    for (rate, pipelined) in [
+        ("frame", "off"),
+        ("field", "off"),
+        ("frame", "on"),
+        ("field", "on"),
+    ] {
+        let rate_ = format!("{rate} pipelined={pipelined}");
         let mut h = Harness::new("vhsrestore");
         h.element().unwrap().set_property_from_str("rate", rate);
+        h.element()
+            .unwrap()
+            .set_property_from_str("pipelined", pipelined);
         h.set_src_caps_str(
             "video/x-raw,format=I420,width=64,height=48,framerate=25/1,interlace-mode=interleaved",
         );
@@ -433,7 +444,7 @@ fn caps_changes_mid_stream_from_interlaced_to_progressive() {
         h.push_event(gst::event::Eos::new());
         let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
         let doubled = if rate == "field" { 2 } else { 1 };
-        assert_eq!(out.len(), 3 * doubled + 3, "rate {rate}");
+        assert_eq!(out.len(), 3 * doubled + 3, "rate {rate_}");
         let mut last = None;
         for (i, b) in out.iter().enumerate() {
             let old = i < 3 * doubled;
@@ -444,7 +455,7 @@ fn caps_changes_mid_stream_from_interlaced_to_progressive() {
                 } else {
                     80 * 40 * 3 / 2
                 },
-                "rate {rate}, buffer {i}"
+                "rate {rate_}, buffer {i}"
             );
             assert!(b.pts() > last, "in order");
             last = b.pts();
@@ -601,7 +612,7 @@ fn the_gpu_path_restores_as_the_cpu_path_does() {
 /// Pipelined on the CPU, a thread of the element's own restores each frame while the streaming
 /// thread takes in the next: byte for byte the frames of the streaming thread's own restoring,
 /// with their timestamps, on every kind of job the GPU parity test runs (field rate, chroma
-/// bleed, no denoising, progressive, a zoom followed by block motion).
+/// bleed, no denoising, progressive, a zoom followed by block motion, packed RGB).
 #[test]
 fn a_frame_in_flight_on_the_cpu_gives_the_same_frames() {
     init();
@@ -612,23 +623,19 @@ fn a_frame_in_flight_on_the_cpu_gives_the_same_frames() {
         .map(|k| degraded_by(|t| zoomed(&src, t), k, &mut seed, true).0)
         .collect();
     let progressive = format!("video/x-raw,format=I420,width={W},height={H},framerate=25/1");
-    for (caps, props, inputs) in [
-        (tff_caps(), "rate=field chroma-bleed=10", &inputs),
-        (tff_caps(), "luma-denoise=0 chroma-denoise=0", &inputs),
-        (progressive.clone(), "chroma-shift=-2", &inputs),
-        (tff_caps(), "rate=field", &zoom),
-        (progressive, "", &zoom),
+    // Packed RGB is unpacked by the element's thread too.
+    let bgrx = "videoconvert ! capsfilter caps=video/x-raw,format=BGRx !";
+    for (caps, before, props, inputs) in [
+        (tff_caps(), "", "rate=field chroma-bleed=10", &inputs),
+        (tff_caps(), "", "luma-denoise=0 chroma-denoise=0", &inputs),
+        (progressive.clone(), "", "chroma-shift=-2", &inputs),
+        (tff_caps(), "", "rate=field", &zoom),
+        (progressive, "", "", &zoom),
+        (tff_caps(), bgrx, "", &inputs),
     ] {
-        let at_once = run(
-            &format!("vhsrestore backend=cpu pipelined=off {props}"),
-            &caps,
-            inputs,
-        );
-        let in_flight = run(
-            &format!("vhsrestore backend=cpu pipelined=on {props}"),
-            &caps,
-            inputs,
-        );
+        let launch = |p: &str| format!("{before} vhsrestore backend=cpu pipelined={p} {props}");
+        let at_once = run(&launch("off"), &caps, inputs);
+        let in_flight = run(&launch("on"), &caps, inputs);
         assert_eq!(in_flight.len(), at_once.len(), "{props}");
         for (a, b) in in_flight.iter().zip(&at_once) {
             assert_eq!((a.pts(), a.duration()), (b.pts(), b.duration()), "{props}");
