@@ -244,7 +244,7 @@ struct State {
     /// The output caps put frames on the GPU (`memory:WgpuBuffer`): `pool` holds GPU buffers.
     out_gpu: bool,
     /// On the GPU, a frame's results are read back once the next frame is submitted
-    /// (`pipelined`): the one on its way, and spare vectors for the frames in flight.
+    /// (`pipelined=on`): the one on its way, and spare vectors for the frames in flight.
     pipelined: bool,
     in_flight: VecDeque<restore::InFlight>,
     spare_blocks: Vec<MotionField>,
@@ -254,7 +254,7 @@ struct State {
 pub struct VhsRestore {
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
-    /// The CPU path's frame in flight (`pipelined`).
+    /// A frame in flight (`pipelined`).
     worker: worker::Worker,
 }
 
@@ -375,7 +375,7 @@ impl ObjectImpl for VhsRestore {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("pipelined", Pipelined::Auto)
                     .nick("Pipelined")
-                    .blurb("Keep one frame in flight, one more frame of latency (reported). On the CPU, a thread of the element's own restores each frame in the thread pool while the streaming thread takes in the next (a file read, a decode), and the pool goes from frame to frame without its threads falling asleep: about a tenth more frames a second on 2 cores. On the GPU, a frame's results are read back once the next frame is submitted (a frame whose readback fails is restored on the CPU; no effect where frames stay on the GPU); slower on an H100 at 720x576, so only when on. auto: on the CPU unless upstream is live (a camera, a capture card, a network stream), where the frame of delay buys nothing at the source's pace; on; off. Read when the caps are set. Default: auto")
+                    .blurb("Keep a frame in flight, one more frame of latency (reported): a thread of the element's own restores each frame, on the CPU cores or the GPU, while the streaming thread takes in the next (a file read, a decode), and on the CPU the thread pool goes from frame to frame without its threads falling asleep. About a tenth more frames a second on 2 cores; on an H100 the GPU path ran half as fast again at 720x576. on: also a second frame on the GPU, whose results are read back once the next frame is submitted (a frame whose readback fails is restored on the CPU; no effect where frames stay on the GPU). auto: one frame unless upstream is live (a camera, a capture card, a network stream), where the frame of delay buys nothing at the source's pace; on; off. Read when the caps are set. Default: auto")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("block-motion")
@@ -656,14 +656,15 @@ impl BaseTransformImpl for VhsRestore {
                 gst::element_imp_error!(self, gst::ResourceError::NotFound, ["{e}"]);
                 gst::loggable_error!(CAT, "{e}")
             })?;
-        // A frame in flight: by default on the CPU unless upstream is live (on 2 cores 1,137 →
-        // 1,257 fps without a `queue`), never on the GPU, where it was slower on an H100 (SD
-        // 1,780-2,077 fps against 2,168-2,360; 1080i 569-645 against 624-751).
-        let on_cpu = gpu.is_none();
+        // A frame in flight on the worker unless upstream is live (2 cores, CPU path, SD: 1,137
+        // → 1,257 fps without a `queue`; an H100's GPU path, SD: 1,298-1,318 → 1,811-2,133,
+        // 1080i: 352-367 → 589-625). The GPU's readback ring as well only when asked for: alone
+        // it was slower on the H100 (SD 1,780-2,077 fps against 2,168-2,360 through a `queue`).
+        let ring = s.pipelined == Pipelined::On && gpu.is_some();
         let pipelined = match s.pipelined {
             Pipelined::On => true,
             Pipelined::Off => false,
-            Pipelined::Auto => on_cpu && !self.upstream_is_live(),
+            Pipelined::Auto => !self.upstream_is_live(),
         };
         // Bars in the stream's matrix (studio range, as the levels are): packed RGB is held as
         // BT.601 Y'CbCr.
@@ -708,7 +709,7 @@ impl BaseTransformImpl for VhsRestore {
             out_gpu,
             prev: None,
             ready: VecDeque::with_capacity(4),
-            pipelined,
+            pipelined: ring,
             in_flight: VecDeque::with_capacity(2),
             spare_blocks: Vec::with_capacity(2),
             measured: measure::Measured::new(bar_patterns, cuts),
@@ -727,11 +728,11 @@ impl BaseTransformImpl for VhsRestore {
                 let _ = p.pool.set_active(false);
             }
         }
-        self.worker.set_active(&self.obj(), pipelined && on_cpu);
+        self.worker.set_active(&self.obj(), pipelined);
         gst::info!(
             CAT,
             imp = self,
-            "one frame in flight: {pipelined} (on the CPU: {on_cpu})"
+            "a frame in flight on the worker: {pipelined}; on the GPU's readback ring: {ring}"
         );
         Ok(())
     }
@@ -797,9 +798,10 @@ impl BaseTransformImpl for VhsRestore {
                 .expect("state lock")
                 .as_ref()
                 .map_or(gst::ClockTime::ZERO, |s| {
-                    // The frame the deinterlacer waits for, and one in flight when
-                    // pipelined (on its way back from the GPU, or restored by the worker).
-                    let held = 1 + usize::from(s.pipelined && (s.gpu.is_some() || worker));
+                    // The frame the deinterlacer waits for, one restored by the worker, and one
+                    // on its way back from the GPU.
+                    let ring = s.pipelined && s.gpu.is_some();
+                    let held = 1 + usize::from(worker) + usize::from(ring);
                     mediaai_common::held::frames_duration(&s.in_info, held as u64)
                 })
         })

@@ -1,7 +1,7 @@
-//! The CPU path's frame in flight (`pipelined`): a thread of the element's own restores the
-//! frames the streaming thread hands it, so that upstream's next frame (a file read, a
-//! decode) is made while the thread pool restores this one, and the pool goes from one frame
-//! to the next without waiting for the streaming thread to come back.
+//! A frame in flight (`pipelined`): a thread of the element's own restores the frames the
+//! streaming thread hands it, so that upstream's next frame (a file read, a decode) is made
+//! while this one is restored (by the thread pool, or on the GPU), and the pool goes from one
+//! frame to the next without waiting for the streaming thread to come back.
 //!
 //! The streaming thread queues each input frame and returns once at most one frame is queued
 //! or being restored; outputs wait in [`Belt::outgoing`] until the streaming thread pushes
