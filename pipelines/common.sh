@@ -22,7 +22,11 @@ if [ ! -r "$IN" ]; then
     echo "$NAME: cannot read $IN" >&2
     exit 1
 fi
-INFO=$(gst-discoverer-1.0 "$IN" 2>&1) || {
+# Discovery may take its time on a loaded machine or a slow share: 30 s rather than the
+# discoverer's 10 (a clean-clone CI run, its tests side by side, once timed out on a truncated
+# MP4 that is read in 0.4 s alone).
+DISCOVER_S=30
+INFO=$(gst-discoverer-1.0 -t "$DISCOVER_S" "$IN" 2>&1) || {
     echo "$NAME: $IN is not a media file GStreamer can read:" >&2
     echo "$INFO" >&2
     exit 1
@@ -106,7 +110,7 @@ need_video() {
             missing=$(printf '%s\n' "$INFO" | awk -F'|' '/^ *\(gstreamer\|/ { printf "%s%s", sep, $4; sep = ", " }')
             echo "$NAME: $IN needs GStreamer plugins that are not installed or did not load: ${missing:-not named} (gst-inspect-1.0 -b lists plugins that failed to load)" >&2
             ;;
-        *"timed out"*) echo "$NAME: $IN could not be read in time: gst-discoverer-1.0 timed out on it" >&2 ;;
+        *"timed out"*) echo "$NAME: $IN could not be read in time: gst-discoverer-1.0 timed out on it after $DISCOVER_S s" >&2 ;;
         *) echo "$NAME: $IN has no video stream" >&2 ;;
     esac
     exit 1
@@ -147,7 +151,7 @@ video_to_mp4() {
 # or damaged, and its output would look like the whole programme.
 complete_or_fail() {
     declared=$(duration_s)
-    written=$(INFO=$(gst-discoverer-1.0 "$1" 2>&1) && duration_s) || written=0
+    written=$(INFO=$(gst-discoverer-1.0 -t "$DISCOVER_S" "$1" 2>&1) && duration_s) || written=0
     short=$(awk -v d="${declared:-0}" -v w="${written:-0}" -v r="$(frame_rate)" 'BEGIN {
         tol = (r > 0 ? 3 / r : 0.12); if (tol < 0.2) tol = 0.2
         if (d > 0 && w + tol < d) printf "%.2f", w }')
