@@ -172,7 +172,7 @@ struct Settings {
     /// Luma's temporal denoising along block motion, where it differs from the camera's.
     block_motion: bool,
     backend: Backend,
-    /// One frame in flight (on the GPU or on the worker).
+    /// Frames in flight: one on the worker, and with `on` one on the GPU's readback ring.
     pipelined: Pipelined,
 }
 
@@ -719,8 +719,8 @@ impl BaseTransformImpl for VhsRestore {
             imp = self,
             "deinterlace {deinterlace}, top field first {tff:?} (None: per buffer or detected)"
         );
-        // On the CPU, pipelined: restored by the worker, while the streaming thread takes in
-        // the next frame.
+        // Pipelined, frames are restored by the worker while the streaming thread takes in the
+        // next one; it is done with the old state first.
         self.worker.settle(false);
         if let Some(old) = self.state.lock().expect("state lock").replace(state) {
             let _ = old.pool.set_active(false);
@@ -762,8 +762,7 @@ impl BaseTransformImpl for VhsRestore {
         &self,
     ) -> Result<gst_base::subclass::base_transform::GenerateOutputSuccess, gst::FlowError> {
         use gst_base::subclass::base_transform::GenerateOutputSuccess as Out;
-        // Pipelined on the CPU, the worker holds the state while it restores: its frames wait
-        // apart.
+        // Pipelined, the worker holds the state while it restores: its frames wait apart.
         let next = if self.worker.active() {
             self.worker.output()
         } else {
