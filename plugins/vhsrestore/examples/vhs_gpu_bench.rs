@@ -12,6 +12,13 @@ use mediaai_testing::bench::{adapter_line, median};
 use rayon::prelude::*;
 use std::time::Instant;
 
+/// Plane `p` as the GPU restored it, into `outs`.
+fn keep(outs: &mut [Vec<u8>; 3], p: usize, plane: Plane) {
+    for y in 0..plane.height {
+        outs[p][y * plane.width..(y + 1) * plane.width].copy_from_slice(plane.row(y));
+    }
+}
+
 fn main() {
     let frames: usize = std::env::args()
         .nth(1)
@@ -104,13 +111,8 @@ fn main() {
                     Some(pending)
                 };
                 if let Some(done) = done {
-                    gpu.finish(done, |_, p, plane| {
-                        for y in 0..plane.height {
-                            gpu_outs[p][y * plane.width..(y + 1) * plane.width]
-                                .copy_from_slice(plane.row(y));
-                        }
-                    })
-                    .unwrap();
+                    gpu.finish(done, |_, p, plane| keep(&mut gpu_outs, p, plane))
+                        .unwrap();
                 }
                 gpu.retain(&[f, f + 1]);
                 let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
@@ -123,13 +125,8 @@ fn main() {
                 }
             }
             if let Some(done) = in_flight {
-                gpu.finish(done, |_, p, plane| {
-                    for y in 0..plane.height {
-                        gpu_outs[p][y * plane.width..(y + 1) * plane.width]
-                            .copy_from_slice(plane.row(y));
-                    }
-                })
-                .unwrap();
+                gpu.finish(done, |_, p, plane| keep(&mut gpu_outs, p, plane))
+                    .unwrap();
             }
         }
         let mut denoise: [Denoise; 3] =
