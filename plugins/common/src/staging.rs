@@ -86,13 +86,72 @@ pub fn upload_rows(
         .ok_or("GPU upload refused")?;
     gpumemory::count_upload();
     for (place, (data, stride)) in places.iter().zip(planes) {
-        for y in 0..place.rows {
-            let to = place.offset + y * place.stride;
-            view.slice(to..to + place.row_bytes)
-                .copy_from_slice(&data[y * stride..][..place.row_bytes]);
+        if place.rows > 0 {
+            let end = place.offset + place.stride * (place.rows - 1) + place.row_bytes;
+            let rows = Rows {
+                place,
+                data,
+                stride: *stride,
+            };
+            rows.copy(view.slice(place.offset..end), 0..place.rows);
         }
     }
     Ok(())
+}
+
+/// Bytes of rows one task copies at least: a frame's rows go up split among the thread pool's
+/// threads when called on one of them (one core's copy into the staging memory is a large
+/// share of an SD frame's GPU path), small planes on the calling thread.
+const BYTES_PER_TASK: usize = 64 * 1024;
+
+/// Write-only staging bytes handed to another thread of the pool.
+struct Bytes<'a>(wgpu::WriteOnly<'a, [u8]>);
+
+// SAFETY: a `WriteOnly<[u8]>` is an exclusive, write-only borrow of bytes (as `&mut [u8]`,
+// which is `Send`); wgpu's own `Send` impl only misses it because its `T: Send` bound
+// requires `T: Sized`. Each half of a split goes to one thread, and both end before the
+// view they were split from is used again (`rayon::join`).
+unsafe impl Send for Bytes<'_> {}
+
+impl<'a> Bytes<'a> {
+    /// The bytes, on the thread they were handed to (a method, so that a closure takes the
+    /// whole `Bytes`, not only its field).
+    fn into_inner(self) -> wgpu::WriteOnly<'a, [u8]> {
+        self.0
+    }
+}
+
+/// One plane's rows on their way into its place in the staging memory.
+struct Rows<'a> {
+    place: &'a PlaneRows,
+    data: &'a [u8],
+    stride: usize,
+}
+
+impl Rows<'_> {
+    /// Rows `rows` into `to`, which starts at the first of them: halves in parallel while
+    /// they are large, so nothing is allocated to split them.
+    fn copy(&self, mut to: wgpu::WriteOnly<'_, [u8]>, rows: std::ops::Range<usize>) {
+        let (place, stride) = (self.place, self.stride);
+        // Split only on a thread of the pool: from outside, the split would wait for a pool
+        // thread to wake and take it, longer than the copy.
+        let large = rows.len() >= 2 && rows.len() * place.row_bytes >= 2 * BYTES_PER_TASK;
+        if large && rayon::current_thread_index().is_some() {
+            let mid = rows.start + rows.len() / 2;
+            let (first, second) = to.split_at((mid - rows.start) * place.stride);
+            let (first, second) = (Bytes(first), Bytes(second));
+            rayon::join(
+                move || self.copy(first.into_inner(), rows.start..mid),
+                move || self.copy(second.into_inner(), mid..rows.end),
+            );
+            return;
+        }
+        for (i, y) in rows.enumerate() {
+            let at = i * place.stride;
+            to.slice(at..at + place.row_bytes)
+                .copy_from_slice(&self.data[y * stride..][..place.row_bytes]);
+        }
+    }
 }
 
 /// A readback on its way: made by [`ReadbackRing::start`], ended by [`ReadbackRing::finish`]
@@ -301,5 +360,52 @@ mod tests {
             .read_now(8, ctx.queue.submit([enc.finish()]), |b| b.to_vec())
             .unwrap();
         assert_eq!(head, [9, 9, 9, 9, 9, 9, 0, 0]);
+    }
+
+    #[test]
+    fn large_frames_go_up_split_among_threads_row_for_row() {
+        let _serial = crate::gpumemory::serial_transfers();
+        let ctx = crate::gpu::test_context();
+        // An SD luma plane (split many times) from rows of 736 bytes into rows padded to 4,
+        // and an odd-sized plane after it (split unevenly; rows not a multiple of 4).
+        let sizes = [(720, 576), (361, 363)];
+        let places = PlaneRows::consecutive(sizes, 4);
+        let len = places[1].end();
+        let host: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(p, &(w, h))| {
+                let stride = w + 16;
+                (0..stride * h)
+                    .map(|i| ((i % stride) * 7 + (i / stride) * 13 + p) as u8)
+                    .collect()
+            })
+            .collect();
+        let planes = [(&host[0][..], 736), (&host[1][..], 377)];
+        use wgpu::BufferUsages as U;
+        let frame = ctx.create_buffer(
+            "test frame",
+            len as u64,
+            U::STORAGE | U::COPY_DST | U::COPY_SRC,
+        );
+        // On a thread of the pool, as the elements upload (from outside nothing is split).
+        rayon::scope(|_| upload_rows(ctx, &frame, 0, len, &places, &planes)).unwrap();
+        let ring = ReadbackRing::frames(ctx, "test readback", len as u64, 1);
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(&frame, 0, ring.target().unwrap(), 0, len as u64);
+        let bytes = ring
+            .read_now(len as u64, ctx.queue.submit([enc.finish()]), |b| b.to_vec())
+            .unwrap();
+        for (place, (data, stride)) in places.iter().zip(planes) {
+            for y in 0..place.rows {
+                let at = place.offset + y * place.stride;
+                assert_eq!(
+                    bytes[at..at + place.row_bytes],
+                    data[y * stride..y * stride + place.row_bytes],
+                    "row {y} of a plane of {} bytes a row",
+                    place.row_bytes
+                );
+            }
+        }
     }
 }

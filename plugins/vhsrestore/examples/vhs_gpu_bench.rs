@@ -1,7 +1,7 @@
 //! The whole restoring pass on interlaced I420 frames (SD and 1080), GPU path beside CPU path,
 //! median ms per frame: each GPU frame uploads one new input frame, restores it (deinterlace,
 //! dropouts, denoise, levels, chroma shift) in one submission and reads it back; the GPU's
-//! time split into upload and submit, and wait and readback, and with one frame in flight
+//! time split into upload, record and submit, and wait and readback, and with one frame in flight
 //! (each frame read back once the next is submitted).
 //! `cargo run --release -p gst-plugin-vhsrestore --example vhs_gpu_bench [FRAMES]`.
 //! Needs only a Vulkan driver, not GStreamer.
@@ -74,61 +74,68 @@ fn main() {
         // Synchronous (each frame read back before the next is submitted), then with one
         // frame in flight (`pipelined`: frame f submitted before frame f − 1 is read back).
         let mut gpu_ms = Vec::new();
-        let (mut submit_ms, mut finish_ms, mut flight_ms) = (Vec::new(), Vec::new(), Vec::new());
-        for pipelined in [false, true] {
-            let mut gpu = match GpuRestore::new(sizes, pipelined) {
-                Ok(g) => g,
-                Err(e) => {
-                    println!("no GPU path: {e}");
-                    break;
-                }
-            };
-            let mut in_flight = None;
-            for f in 1..frames + 1 {
-                let t = Instant::now();
-                let slots = gpu
-                    .frames([
-                        (f - 1, planes(f - 1)),
-                        (f, planes(f)),
-                        (f + 1, planes(f + 1)),
-                    ])
-                    .unwrap();
-                // Top field kept: the missing one lies in the frame before and this one.
-                let source = Slots::of(slots, true, (0, 0, 1), [0; 2]);
-                let jobs = [std::array::from_fn(|p| PlaneJob {
-                    source,
-                    denoise: strength(p),
-                    spatial_share: stages::SPATIAL,
-                    finish: finish(p),
-                    motion: [0.0; 2],
-                    blocks: None,
-                })];
-                let pending = gpu.submit(&jobs, None).unwrap();
-                let submitted = t.elapsed();
-                let done = if pipelined {
-                    in_flight.replace(pending)
-                } else {
-                    Some(pending)
+        let (mut upload_ms, mut submit_ms) = (Vec::new(), Vec::new());
+        let (mut finish_ms, mut flight_ms) = (Vec::new(), Vec::new());
+        // On a thread of the pool, as the element restores (its uploads split among the pool's
+        // threads there).
+        rayon::scope(|_| {
+            for pipelined in [false, true] {
+                let mut gpu = match GpuRestore::new(sizes, pipelined) {
+                    Ok(g) => g,
+                    Err(e) => {
+                        println!("no GPU path: {e}");
+                        break;
+                    }
                 };
-                if let Some(done) = done {
+                let mut in_flight = None;
+                for f in 1..frames + 1 {
+                    let t = Instant::now();
+                    let slots = gpu
+                        .frames([
+                            (f - 1, planes(f - 1)),
+                            (f, planes(f)),
+                            (f + 1, planes(f + 1)),
+                        ])
+                        .unwrap();
+                    let uploaded = t.elapsed();
+                    // Top field kept: the missing one lies in the frame before and this one.
+                    let source = Slots::of(slots, true, (0, 0, 1), [0; 2]);
+                    let jobs = [std::array::from_fn(|p| PlaneJob {
+                        source,
+                        denoise: strength(p),
+                        spatial_share: stages::SPATIAL,
+                        finish: finish(p),
+                        motion: [0.0; 2],
+                        blocks: None,
+                    })];
+                    let pending = gpu.submit(&jobs, None).unwrap();
+                    let submitted = t.elapsed();
+                    let done = if pipelined {
+                        in_flight.replace(pending)
+                    } else {
+                        Some(pending)
+                    };
+                    if let Some(done) = done {
+                        gpu.finish(done, |_, p, plane| keep(&mut gpu_outs, p, plane))
+                            .unwrap();
+                    }
+                    gpu.retain(&[f, f + 1]);
+                    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+                    if pipelined {
+                        flight_ms.push(ms(t.elapsed()));
+                    } else {
+                        gpu_ms.push(ms(t.elapsed()));
+                        upload_ms.push(ms(uploaded));
+                        submit_ms.push(ms(submitted - uploaded));
+                        finish_ms.push(ms(t.elapsed() - submitted));
+                    }
+                }
+                if let Some(done) = in_flight {
                     gpu.finish(done, |_, p, plane| keep(&mut gpu_outs, p, plane))
                         .unwrap();
                 }
-                gpu.retain(&[f, f + 1]);
-                let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
-                if pipelined {
-                    flight_ms.push(ms(t.elapsed()));
-                } else {
-                    gpu_ms.push(ms(t.elapsed()));
-                    submit_ms.push(ms(submitted));
-                    finish_ms.push(ms(t.elapsed() - submitted));
-                }
             }
-            if let Some(done) = in_flight {
-                gpu.finish(done, |_, p, plane| keep(&mut gpu_outs, p, plane))
-                    .unwrap();
-            }
-        }
+        });
         let mut denoise: [Denoise; 3] =
             std::array::from_fn(|p| Denoise::new(strength(p), sizes[p].0, sizes[p].1));
         let mut cpu_ms = Vec::new();
@@ -160,8 +167,9 @@ fn main() {
                 100.0 * equal
             );
             println!(
-                "{:<12} upload and submit {:.3}, wait and read back {:.3}; one frame in flight {:.3} ms a frame",
+                "{:<12} upload {:.3}, submit {:.3}, wait and read back {:.3}; one frame in flight {:.3} ms a frame",
                 "",
+                median(upload_ms),
                 median(submit_ms),
                 median(finish_ms),
                 median(flight_ms)
