@@ -4,6 +4,26 @@
 
 use super::*;
 
+/// The parts of `$state` (a `State`) that finishing a frame in flight takes ([`Finishing`]),
+/// borrowed field by field, so that a closure borrows only them.
+macro_rules! finishing {
+    ($state:expr) => {
+        Finishing {
+            in_flight: &mut $state.in_flight,
+            work_info: &$state.work_info,
+            out_info: &$state.out_info,
+            packed: &$state.packed,
+            gpu: &mut $state.gpu,
+            denoise: &mut $state.denoise,
+            padded: &mut $state.padded,
+            padded_slots: &mut $state.padded_slots,
+            bleed: &mut $state.bleed,
+            ready: &mut $state.ready,
+            spare_blocks: &mut $state.spare_blocks,
+        }
+    };
+}
+
 impl VhsRestore {
     /// Restores `pending[0]` (its neighbours: `prev` and `pending[1]`, or itself at the ends)
     /// into one or two output buffers.
@@ -254,6 +274,11 @@ impl VhsRestore {
                             job,
                             vectors,
                         });
+                        // The frame before read back while this one is on the GPU (and the
+                        // look-ahead beside).
+                        while state.in_flight.len() > 1 {
+                            self.finish_oldest(finishing!(state))?;
+                        }
                         return Ok(None);
                     }
                     self.gpu_ran(&mut state.gpu, &mut state.denoise, submitted.map(|_| ()));
@@ -301,7 +326,7 @@ impl VhsRestore {
                     }
                 }
             }
-            deliver(
+            let done = deliver(
                 element,
                 &state.packed,
                 &state.out_info,
@@ -309,8 +334,12 @@ impl VhsRestore {
                 planars,
                 &cur,
                 &job,
-            )
-            .map(Some)
+            )?;
+            // Restored now: after the frames still on their way back from the GPU.
+            while !state.in_flight.is_empty() {
+                self.finish_oldest(finishing!(state))?;
+            }
+            Ok(Some(done))
         };
         let look_ahead = |(key, (deinterlace, order)): (usize, (bool, Order))| {
             let next_luma = planes[2][0];
@@ -350,20 +379,9 @@ impl VhsRestore {
         }
         (state.global, state.search) = (global, search);
         (state.blocks, state.ahead_blocks, state.ahead) = (blocks, ahead_blocks, ahead);
-        match restored? {
-            // Restored now: after the frames still on their way back from the GPU.
-            Some(done) => {
-                while !state.in_flight.is_empty() {
-                    self.finish_in_flight(state)?;
-                }
-                state.ready.extend(done.into_iter().flatten());
-            }
-            // One frame on its way back while the next is made.
-            None => {
-                while state.in_flight.len() > 1 {
-                    self.finish_in_flight(state)?;
-                }
-            }
+        // Restored now (after the frames that were on their way back), or on its way.
+        if let Some(done) = restored? {
+            state.ready.extend(done.into_iter().flatten());
         }
         drop((fp, fc, fn_));
         state.prev = Some(cur);
@@ -450,6 +468,11 @@ impl VhsRestore {
     /// them for pushing; a readback that fails (or a GPU path left since) restores the frame
     /// on the CPU from its frames instead.
     pub(super) fn finish_in_flight(&self, state: &mut State) -> Result<(), gst::FlowError> {
+        self.finish_oldest(finishing!(state))
+    }
+
+    /// [`Self::finish_in_flight`] on the parts of the state it changes.
+    fn finish_oldest(&self, state: Finishing<'_>) -> Result<(), gst::FlowError> {
         let Some(InFlight {
             pending,
             mut outs,
@@ -463,20 +486,15 @@ impl VhsRestore {
         };
         let element = self.obj();
         let element = element.upcast_ref();
-        let info = &state.work_info;
+        let info = state.work_info;
         let mapped = [&inputs[0], &inputs[1], &inputs[2]]
             .map(|b| frames::readable(element, b.as_ref(), info));
         let [Ok(fp), Ok(fc), Ok(fn_)] = mapped else {
             return Err(gst::FlowError::Error);
         };
         let planes = [&fp, &fc, &fn_].map(|f| [0, 1, 2].map(|p| plane(f, p)));
-        let mut out_frames = map_targets(
-            self,
-            &state.packed,
-            &state.out_info,
-            &mut outs,
-            &mut planars,
-        )?;
+        let mut out_frames =
+            map_targets(self, state.packed, state.out_info, &mut outs, &mut planars)?;
         let read = match state.gpu.as_mut() {
             Some(gpu) => gpu.finish(pending, |k, p, restored| {
                 write_restored(&mut out_frames, k, p, restored, planes[1][p], &job)
@@ -485,14 +503,14 @@ impl VhsRestore {
         };
         if read.is_err() {
             if state.gpu.is_some() {
-                self.gpu_ran(&mut state.gpu, &mut state.denoise, read);
+                self.gpu_ran(&mut *state.gpu, &mut *state.denoise, read);
             }
             let keys = inputs.each_ref().map(|b| b.as_ptr() as usize);
             restore_on_cpu(
                 (
-                    &mut state.denoise,
-                    &mut state.padded,
-                    &mut state.padded_slots,
+                    &mut *state.denoise,
+                    &mut *state.padded,
+                    &mut *state.padded_slots,
                 ),
                 &mut out_frames,
                 &job,
@@ -503,14 +521,14 @@ impl VhsRestore {
         }
         if state.bleed.enabled() {
             for vf in out_frames.iter_mut().take(job.outputs).flatten() {
-                refit_chroma(&mut state.bleed, vf);
+                refit_chroma(&mut *state.bleed, vf);
             }
         }
         drop(out_frames);
         let done = deliver(
             element,
-            &state.packed,
-            &state.out_info,
+            state.packed,
+            state.out_info,
             outs,
             planars,
             &inputs[1],
@@ -520,6 +538,22 @@ impl VhsRestore {
         state.spare_blocks.extend(vectors);
         Ok(())
     }
+}
+
+/// What finishing a frame in flight changes (or reads) of the state: all but the
+/// measurements, so that it can run beside the look-ahead measuring the next frame.
+struct Finishing<'a> {
+    in_flight: &'a mut VecDeque<InFlight>,
+    work_info: &'a gst_video::VideoInfo,
+    out_info: &'a gst_video::VideoInfo,
+    packed: &'a Option<Packed>,
+    gpu: &'a mut Option<GpuRestore>,
+    denoise: &'a mut [Denoise; 3],
+    padded: &'a mut [[Padded; 3]; 3],
+    padded_slots: &'a mut FrameSlots,
+    bleed: &'a mut Bleed,
+    ready: &'a mut VecDeque<gst::Buffer>,
+    spare_blocks: &'a mut Vec<MotionField>,
 }
 
 /// Where a frame is restored, mapped for writing (every byte of it about to be written): the
