@@ -10,7 +10,9 @@ use std::num::NonZeroU64;
 
 use crate::gpu::GpuContext;
 use crate::gpumemory;
+use crate::pixels::Plane;
 use crate::planes::PlaneRows;
+use rayon::prelude::*;
 
 /// Writes `bytes` at the start of `target` (at most its size): one upload, queued. A length
 /// that is not a multiple of 4 (wgpu's copy unit) is padded with zeros.
@@ -151,6 +153,24 @@ impl Rows<'_> {
             to.slice(at..at + place.row_bytes)
                 .copy_from_slice(&self.data[y * stride..][..place.row_bytes]);
         }
+    }
+}
+
+/// Copies `plane` (as read back from the GPU) into `dst`, its rows `stride` apart (a mapped
+/// frame): the readback's half of a frame's crossing, split among the pool's threads as
+/// [`upload_rows`] is (in stripes of rows, on a pool thread, for large planes).
+pub fn copy_plane_out(plane: Plane, dst: &mut [u8], stride: usize) {
+    let w = plane.width;
+    let copy = |(y, row): (usize, &mut [u8])| row[..w].copy_from_slice(plane.row(y));
+    let (stride, h) = (stride.max(1), plane.height);
+    if h * w >= 2 * BYTES_PER_TASK && rayon::current_thread_index().is_some() {
+        dst.par_chunks_mut(stride)
+            .take(h)
+            .enumerate()
+            .with_min_len((BYTES_PER_TASK / w.max(1)).max(1))
+            .for_each(copy);
+    } else {
+        dst.chunks_mut(stride).take(h).enumerate().for_each(copy);
     }
 }
 
@@ -363,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn large_frames_go_up_split_among_threads_row_for_row() {
+    fn large_frames_go_up_and_out_split_among_threads_row_for_row() {
         let _serial = crate::gpumemory::serial_transfers();
         let ctx = crate::gpu::test_context();
         // An SD luma plane (split many times) from rows of 736 bytes into rows padded to 4,
@@ -396,6 +416,27 @@ mod tests {
         let bytes = ring
             .read_now(len as u64, ctx.queue.submit([enc.finish()]), |b| b.to_vec())
             .unwrap();
+        // The luma plane out again into rows of 740 bytes, on a pool thread (in stripes) and
+        // off it (row by row): the same rows.
+        let luma = Plane {
+            data: &bytes,
+            stride: places[0].stride,
+            width: 720,
+            height: 576,
+            pad: 0,
+        };
+        let mut split = vec![0u8; 740 * 576];
+        let mut whole = split.clone();
+        rayon::scope(|_| copy_plane_out(luma, &mut split, 740));
+        copy_plane_out(luma, &mut whole, 740);
+        for y in 0..576 {
+            assert_eq!(
+                split[y * 740..][..720],
+                host[0][y * 736..][..720],
+                "row {y} out"
+            );
+        }
+        assert_eq!(split, whole);
         for (place, (data, stride)) in places.iter().zip(planes) {
             for y in 0..place.rows {
                 let at = place.offset + y * place.stride;

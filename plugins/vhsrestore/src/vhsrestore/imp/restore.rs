@@ -603,14 +603,7 @@ fn write_restored(
     };
     let stride = vf.plane_stride()[p] as usize;
     if let Ok(data) = vf.plane_data_mut(p as u32) {
-        // Split among the pool's threads, as the upload is (a core's copy out of the
-        // readback memory is a large share of a frame's GPU path).
-        let (w, h) = (restored.width, restored.height);
-        data.par_chunks_mut(stride)
-            .take(h)
-            .enumerate()
-            .with_min_len((64 * 1024 / w.max(1)).max(1))
-            .for_each(|(y, row)| row[..w].copy_from_slice(restored.row(y)));
+        mediaai_common::staging::copy_plane_out(restored, data, stride);
         repair_head_switching(data, stride, input, job.lines, job.height);
     }
 }
