@@ -1,8 +1,8 @@
 //! The whole restoring pass on interlaced I420 frames (SD and 1080), GPU path beside CPU path,
 //! median ms per frame: each GPU frame uploads one new input frame, restores it (deinterlace,
 //! dropouts, denoise, levels, chroma shift) in one submission and reads it back; the GPU's
-//! time split into upload, record and submit, and wait and readback, and with one frame in flight
-//! (each frame read back once the next is submitted).
+//! time split into upload, record and submit, and wait and readback, and with one frame in
+//! flight (each frame read back once the next is submitted).
 //! `cargo run --release -p gst-plugin-vhsrestore --example vhs_gpu_bench [FRAMES]`.
 //! Needs only a Vulkan driver, not GStreamer.
 
@@ -12,11 +12,9 @@ use mediaai_testing::bench::{adapter_line, median};
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// Plane `p` as the GPU restored it, into `outs`.
+/// Plane `p` as the GPU restored it, into `outs`, as the element copies it out.
 fn keep(outs: &mut [Vec<u8>; 3], p: usize, plane: Plane) {
-    for y in 0..plane.height {
-        outs[p][y * plane.width..(y + 1) * plane.width].copy_from_slice(plane.row(y));
-    }
+    mediaai_common::staging::copy_plane_out(plane, &mut outs[p], plane.width);
 }
 
 fn main() {
