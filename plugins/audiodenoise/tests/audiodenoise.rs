@@ -249,11 +249,7 @@ fn a_flush_drops_held_audio_and_the_stream_goes_on() {
     h.play();
     h.push(buffer(&vec![0.1; 1000], gst::ClockTime::ZERO))
         .unwrap();
-    h.push_event(gst::event::FlushStart::new());
-    h.push_event(gst::event::FlushStop::new(true));
-    h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
-        gst::ClockTime,
-    >::new()));
+    mediaai_testing::flush(&mut h);
     while h.try_pull().is_some() {}
     h.push(buffer(&vec![0.1; 960], gst::ClockTime::from_seconds(5)))
         .unwrap();

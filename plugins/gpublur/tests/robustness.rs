@@ -156,11 +156,7 @@ fn a_flush_drops_the_frame_in_flight_and_the_stream_goes_on() {
             Some(gst::ClockTime::from_mseconds(40 * i))
         );
     }
-    h.push_event(gst::event::FlushStart::new());
-    h.push_event(gst::event::FlushStop::new(true));
-    h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
-        gst::ClockTime,
-    >::new()));
+    mediaai_testing::flush(&mut h);
     for i in 0..3 {
         h.push(textured(1000 + 40 * i, i as usize)).unwrap();
     }

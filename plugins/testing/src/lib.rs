@@ -42,6 +42,16 @@ pub fn push_frames(launch: &str, caps: &gst::Caps, frames: &[Vec<u8>]) -> Vec<gs
     out
 }
 
+/// A flush as a seek brings it into `h`: flush start, flush stop, and a fresh time segment
+/// (what the element holds is dropped; frames after it start a new stream).
+pub fn flush(h: &mut gst_check::Harness) {
+    h.push_event(gst::event::FlushStart::new());
+    h.push_event(gst::event::FlushStop::new(true));
+    h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
+        gst::ClockTime,
+    >::new()));
+}
+
 /// [`push_frames`], with the warnings and errors posted on the way (see [`warnings`]).
 pub fn push_frames_warned(
     launch: &str,

@@ -520,11 +520,7 @@ fn a_flush_drops_the_held_frame_and_settings_change_while_playing() {
         push(&mut h, k);
     }
     // Two out, one held (it waits for its next frame); the flush drops it.
-    h.push_event(gst::event::FlushStart::new());
-    h.push_event(gst::event::FlushStop::new(true));
-    h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
-        gst::ClockTime,
-    >::new()));
+    mediaai_testing::flush(&mut h);
     let element = h.element().unwrap();
     element.set_property("luma-denoise", 30.0f64);
     element.set_property("black-level", 40.0f64);
@@ -687,11 +683,7 @@ fn a_frame_in_flight_is_reported_flushed_and_drained() {
             let out: Vec<gst::Buffer> = std::iter::from_fn(|| h.try_pull()).collect();
             assert_eq!(out.len() as u64, 4 - held, "{case}: frames out");
             // A flush drops what is held and in flight; the frames after it come out whole.
-            h.push_event(gst::event::FlushStart::new());
-            h.push_event(gst::event::FlushStop::new(true));
-            h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
-                gst::ClockTime,
-            >::new()));
+            mediaai_testing::flush(&mut h);
             for k in 4..6 {
                 push(&mut h, k);
             }
